@@ -1,0 +1,70 @@
+// What every CLI command shares: argument parsing, output, exit codes.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BatonError, type ErrorCode } from '../errors.ts';
+
+/** Documented exit codes (docs/cli.md). `baton run` otherwise exits with its command's code. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  /** `lock remove`: a live holder was left in place (use --force). */
+  kept: 3,
+  /** `run`: the lock was not had within the timeout (EX_TEMPFAIL); see --conflict-exit-code. */
+  notAcquired: 75,
+} as const;
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export class UsageError extends BatonError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse<O extends Options>(argv: string[], options: O, usage: string) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]}\nusage: ${usage}`);
+  }
+}
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'INVALID_ARGUMENT':
+      return ExitCode.usage;
+    case 'LOCK_TIMEOUT':
+    case 'LOCKED':
+      return ExitCode.notAcquired;
+    default:
+      return ExitCode.failure;
+  }
+}
+
+/** Prints one readable line (or one JSON object with --json) and returns the exit code. */
+export function reportError(error: unknown, json: boolean): number {
+  const e =
+    error instanceof BatonError ? error : new BatonError('IO_ERROR', error instanceof Error ? error.message : String(error), { cause: error });
+  if (json) {
+    process.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
+  } else {
+    // The first line only: usage text follows on the next lines for usage errors.
+    const [first, ...rest] = e.message.split('\n');
+    process.stderr.write(`baton: ${first} [${e.code}]\n${rest.map((line) => `${line}\n`).join('')}`);
+  }
+  return exitCodeFor(e.code);
+}
+
+export function seconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || Number.isNaN(n) || n < 0) throw new UsageError(`${name} must be a number of seconds >= 0, got ${JSON.stringify(value)}`);
+  return n * 1000;
+}

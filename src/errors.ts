@@ -1,0 +1,69 @@
+// One error type for every tier. Each error has a stable `code` from this list;
+// the CLI maps it to an exit status, later surfaces map it to HTTP and MCP.
+
+export const ErrorCodes = [
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'PERMISSION_DENIED',
+  'IS_A_DIRECTORY',
+  'LOCK_TIMEOUT',
+  'LOCKED',
+  'LOCK_LOST',
+  'LOCK_CORRUPT',
+  'CORRUPT_FILE',
+  'VALIDATION_FAILED',
+  'RATE_LIMITED',
+  'ABORTED',
+  'IO_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export class BatonError extends Error {
+  readonly code: ErrorCode;
+  /** Extra structured detail (the path, the holder record, ...). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BatonError';
+    this.code = code;
+    this.details = options?.details ?? {};
+  }
+}
+
+export function isBatonError(error: unknown, code?: ErrorCode): error is BatonError {
+  return error instanceof BatonError && (code === undefined || error.code === code);
+}
+
+/** The errno-style code of a Node system error, if it has one. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Turns a filesystem error into a BatonError whose message says what we were
+ * doing and to which path. BatonErrors pass through unchanged.
+ */
+export function fsError(error: unknown, action: string, path: string): BatonError {
+  if (error instanceof BatonError) return error;
+  const errno = errnoCode(error) ?? 'UNKNOWN';
+  const where = `${action} ${path}`;
+  switch (errno) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new BatonError('NOT_FOUND', `cannot ${where}: no such file or directory (${errno})`, { cause: error, details: { path } });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new BatonError('PERMISSION_DENIED', `cannot ${where}: permission denied (${errno})`, { cause: error, details: { path } });
+    case 'EISDIR':
+      return new BatonError('IS_A_DIRECTORY', `cannot ${where}: it is a directory`, { cause: error, details: { path } });
+    default:
+      return new BatonError('IO_ERROR', `cannot ${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, details: { path, errno } });
+  }
+}

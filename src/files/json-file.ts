@@ -1,0 +1,130 @@
+// A JSON document shared by processes: reads under a shared lock, writes and
+// read-modify-write under an exclusive lock, every write atomic.
+import { readFile, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { BatonError, errnoCode, fsError } from '../errors.ts';
+import { fsyncDirectory, serializeJson, writeFileAtomic } from './atomic-write.ts';
+import { withLock, type LockOptions } from './lock.ts';
+
+export interface JsonFileOptions<T> {
+  /** Value read when the file does not exist; without it a missing file is a NOT_FOUND error. */
+  defaultValue?: T;
+  /** Checks (and may convert) every value read or written; throw to reject. A zod schema's `parse` fits. */
+  validate?: (value: unknown) => T;
+  /** Options for the lock taken around each operation (timeout, ttl, ...). */
+  lock?: Omit<LockOptions, 'type'>;
+  /** fsync each write (default true). */
+  fsync?: boolean;
+  /** JSON indentation (default 2). */
+  spaces?: number;
+}
+
+export class JsonFile<T> {
+  readonly path: string;
+  readonly #options: JsonFileOptions<T>;
+
+  constructor(path: string, options: JsonFileOptions<T> = {}) {
+    if (typeof path !== 'string' || path.length === 0) throw new BatonError('INVALID_ARGUMENT', `path must be a non-empty string, got ${JSON.stringify(path)}`);
+    this.path = resolve(path);
+    this.#options = options;
+  }
+
+  /** Reads the document under a shared lock. */
+  read(): Promise<T> {
+    return withLock(this.path, () => this.#load(), { ...this.#options.lock, type: 'shared' });
+  }
+
+  /** Replaces the document under an exclusive lock. */
+  async write(value: T): Promise<void> {
+    await withLock(this.path, () => this.#store(value), { ...this.#options.lock, type: 'exclusive' });
+  }
+
+  /**
+   * Read-modify-write under an exclusive lock. `fn` gets the current value and
+   * returns the next one (or mutates it and returns nothing). Returns what was written.
+   */
+  update(fn: (current: T) => T | void | Promise<T | void>): Promise<T> {
+    if (typeof fn !== 'function') throw new BatonError('INVALID_ARGUMENT', `update needs a function, got ${typeof fn}`);
+    return withLock(
+      this.path,
+      async () => {
+        const current = await this.#load();
+        const returned = await fn(current);
+        const next = returned === undefined ? current : returned;
+        await this.#store(next);
+        return next;
+      },
+      { ...this.#options.lock, type: 'exclusive' },
+    );
+  }
+
+  /** Deletes the document; false if it did not exist. */
+  delete(): Promise<boolean> {
+    return withLock(
+      this.path,
+      async () => {
+        try {
+          await unlink(this.path);
+        } catch (error) {
+          if (errnoCode(error) === 'ENOENT') return false;
+          throw fsError(error, 'delete', this.path);
+        }
+        if (this.#options.fsync !== false) await fsyncDirectory(dirname(this.path));
+        return true;
+      },
+      { ...this.#options.lock, type: 'exclusive' },
+    );
+  }
+
+  // The names from the plan this project grew from.
+  readWithLock(): Promise<T> {
+    return this.read();
+  }
+  writeWithLock(value: T): Promise<void> {
+    return this.write(value);
+  }
+  modifyWithLock(fn: (current: T) => T | void | Promise<T | void>): Promise<T> {
+    return this.update(fn);
+  }
+  deleteWithLock(): Promise<boolean> {
+    return this.delete();
+  }
+
+  async #load(): Promise<T> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') {
+        if ('defaultValue' in this.#options) return structuredClone(this.#options.defaultValue as T);
+        throw new BatonError('NOT_FOUND', `JSON document ${this.path} does not exist (give a defaultValue to start from one)`, { cause: error, details: { path: this.path } });
+      }
+      throw fsError(error, 'read', this.path);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      // Never replaced silently: a corrupt document may be someone's only copy.
+      const what = text.length === 0 ? 'is empty' : `is not valid JSON (${(error as Error).message})`;
+      throw new BatonError('CORRUPT_FILE', `JSON document ${this.path} ${what}; it was left untouched`, { cause: error, details: { path: this.path } });
+    }
+    return this.#validate(value, 'read');
+  }
+
+  async #store(value: T): Promise<void> {
+    const checked = this.#validate(value, 'write');
+    await writeFileAtomic(this.path, serializeJson(this.path, checked, this.#options.spaces), { fsync: this.#options.fsync });
+  }
+
+  #validate(value: unknown, when: 'read' | 'write'): T {
+    if (this.#options.validate === undefined) return value as T;
+    try {
+      return this.#options.validate(value);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      const detail = when === 'read' ? 'the document on disk failed validation' : 'the value to write failed validation; nothing was written';
+      throw new BatonError('VALIDATION_FAILED', `${this.path}: ${detail}: ${why}`, { cause: error, details: { path: this.path } });
+    }
+  }
+}

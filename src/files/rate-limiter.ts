@@ -1,0 +1,128 @@
+// A token bucket shared by every process that opens the same state file.
+// The state (tokens, last refill) is read and written under the file's lock,
+// so all processes together never get more than rate x elapsed + burst.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BatonError, errnoCode, fsError } from '../errors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { withLock, type LockOptions } from './lock.ts';
+
+export interface RateLimiterOptions {
+  /** Tokens added per second. */
+  rate: number;
+  /** Bucket size: the most that can be taken at once after a pause. */
+  burst: number;
+  lock?: Omit<LockOptions, 'type'>;
+}
+
+export interface TakeOptions {
+  /** Wait until the tokens are there (default false). */
+  wait?: boolean;
+  /** With wait: give up after this many ms (default: no limit). */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export type TakeResult = { granted: true; remaining: number } | { granted: false; retryAfterMs: number; remaining: number };
+
+interface BucketState {
+  tokens: number;
+  /** Wall-clock ms of the last refill; all processes on one host share the clock. */
+  updatedAt: number;
+}
+
+function positive(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new BatonError('INVALID_ARGUMENT', `${name} must be a finite number > 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+export class FileRateLimiter {
+  readonly path: string;
+  readonly rate: number;
+  readonly burst: number;
+  readonly #lock: Omit<LockOptions, 'type'>;
+
+  constructor(path: string, options: RateLimiterOptions) {
+    if (typeof path !== 'string' || path.length === 0) throw new BatonError('INVALID_ARGUMENT', `path must be a non-empty string, got ${JSON.stringify(path)}`);
+    this.path = resolve(path);
+    this.rate = positive('rate', options?.rate);
+    this.burst = positive('burst', options?.burst);
+    this.#lock = options.lock ?? {};
+  }
+
+  /** Takes `n` tokens if they are there; with `wait`, waits for them. */
+  async take(n = 1, options: TakeOptions = {}): Promise<TakeResult> {
+    positive('n', n);
+    if (n > this.burst) throw new BatonError('INVALID_ARGUMENT', `cannot take ${n} tokens from ${this.path}: more than its burst of ${this.burst}`);
+    const deadline = options.timeout === undefined ? Infinity : performance.now() + options.timeout;
+    for (;;) {
+      const result = await this.#tryTake(n);
+      if (result.granted || options.wait !== true) return result;
+      const left = deadline - performance.now();
+      if (left <= 0) return result;
+      if (options.signal?.aborted) throw new BatonError('ABORTED', `gave up waiting for ${n} tokens from ${this.path}: aborted`);
+      await sleep(Math.min(left, result.retryAfterMs), options.signal);
+    }
+  }
+
+  /** The bucket as it is now, without taking anything. */
+  async status(): Promise<{ tokens: number; rate: number; burst: number }> {
+    const state = refill(await this.#read(), this.rate, this.burst, Date.now());
+    return { tokens: state.tokens, rate: this.rate, burst: this.burst };
+  }
+
+  async #tryTake(n: number): Promise<TakeResult> {
+    return withLock(
+      this.path,
+      async () => {
+        const state = refill(await this.#read(), this.rate, this.burst, Date.now());
+        if (state.tokens >= n) {
+          state.tokens -= n;
+          // Durable across process crashes without fsync; a power loss refills the bucket.
+          await writeFileAtomic(this.path, JSON.stringify(state), { fsync: false });
+          return { granted: true, remaining: state.tokens };
+        }
+        return { granted: false, retryAfterMs: Math.ceil(((n - state.tokens) / this.rate) * 1000), remaining: state.tokens };
+      },
+      { ...this.#lock, type: 'exclusive' },
+    );
+  }
+
+  async #read(): Promise<BucketState | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      throw fsError(error, 'read', this.path);
+    }
+    try {
+      const state = JSON.parse(text) as BucketState;
+      if (typeof state.tokens === 'number' && typeof state.updatedAt === 'number') return state;
+    } catch {
+      // fall through
+    }
+    throw new BatonError('CORRUPT_FILE', `rate limiter state ${this.path} is not valid; delete it to start with a full bucket`, { details: { path: this.path } });
+  }
+}
+
+function refill(state: BucketState | undefined, rate: number, burst: number, now: number): BucketState {
+  if (state === undefined) return { tokens: burst, updatedAt: now };
+  // A clock that went backwards refills nothing: never more than the rate.
+  const elapsed = Math.max(0, now - state.updatedAt);
+  return { tokens: Math.min(burst, state.tokens + (elapsed * rate) / 1000), updatedAt: Math.max(now, state.updatedAt) };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,24 @@
+// The package root: baton's public API.
+export { BatonError, ErrorCodes, isBatonError, type ErrorCode } from './errors.ts';
+export {
+  acquireLock,
+  withLock,
+  withLocks,
+  isLocked,
+  readLock,
+  removeLock,
+  FileLocks,
+  type FileLockService,
+  type LockOptions,
+  type LockHandle,
+  type LockResult,
+  type LockInfo,
+  type LockHolder,
+  type LockRecord,
+  type LockType,
+  type RemoveResult,
+} from './files/lock.ts';
+export { AtomicWriter, writeFileAtomic, writeJsonAtomic, type AtomicWriteOptions, type WriteJsonOptions } from './files/atomic-write.ts';
+export { JsonFile, type JsonFileOptions } from './files/json-file.ts';
+export { appendJsonLines, readJsonLines, type AppendOptions, type ReadLinesOptions } from './files/jsonl.ts';
+export { FileRateLimiter, type RateLimiterOptions, type TakeOptions, type TakeResult } from './files/rate-limiter.ts';

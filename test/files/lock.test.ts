@@ -1,0 +1,397 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, linkSync, readlinkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import {
+  acquireLock,
+  BatonError,
+  FileLocks,
+  isLocked,
+  readLock,
+  removeLock,
+  withLock,
+  withLocks,
+  type LockRecord,
+} from '../../src/index.ts';
+import { sleep, startNode, tempDir, worker } from '../helpers/procs.ts';
+
+function mustHold(result: Awaited<ReturnType<typeof acquireLock>>) {
+  assert.ok(result.success, result.success ? '' : result.message);
+  return result.handle;
+}
+
+test('the lock file is <resource>.lock, mode 0600, with the holder record', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'state.json');
+  const handle = mustHold(await acquireLock(resource));
+  const lockPath = `${resource}.lock`;
+  assert.equal(handle.lockPath, lockPath);
+  assert.equal(statSync(lockPath).mode & 0o777, 0o600);
+  const record = JSON.parse(readFileSync(lockPath, 'utf8')) as LockRecord;
+  assert.equal(record.pid, process.pid);
+  assert.equal(record.ppid, process.ppid);
+  assert.equal(record.hostname, hostname());
+  assert.equal(typeof record.startTime, 'number');
+  assert.match(record.bootId ?? '', /^[0-9a-f-]{36}$/);
+  assert.equal(record.ownerId, handle.record.ownerId);
+  assert.ok(Date.parse(record.acquiredAt) > 0);
+  assert.equal(record.ttlMs, null);
+  assert.equal(handle.isHeld(), true);
+  assert.equal(await isLocked(resource), true);
+  await handle.release();
+  assert.equal(handle.isHeld(), false);
+  assert.equal(await isLocked(resource), false);
+  assert.deepEqual(readdirSync(dir), [], 'release leaves nothing behind');
+  await handle.release(); // idempotent
+});
+
+test('exclusive excludes; timeout 0 fails at once with reason "locked" naming the holder', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const first = mustHold(await acquireLock(resource));
+  const second = await acquireLock(resource, { timeout: 0 });
+  assert.equal(second.success, false);
+  if (!second.success) {
+    assert.equal(second.reason, 'locked');
+    assert.equal(second.code, 'LOCKED');
+    assert.match(second.message, new RegExp(`pid ${process.pid}`));
+    assert.equal(second.holder?.record.ownerId, first.record.ownerId);
+  }
+  const timed = await acquireLock(resource, { timeout: 50 });
+  assert.equal(timed.success, false);
+  if (!timed.success) assert.equal(timed.reason, 'timeout');
+  const counted = await acquireLock(resource, { timeout: 5_000, maxRetries: 2, retryInterval: 5 });
+  assert.equal(counted.success, false);
+  if (!counted.success) assert.equal(counted.reason, 'locked', 'maxRetries is honoured before the timeout');
+  await first.release();
+  assert.deepEqual(readdirSync(dir), [], 'failed attempts leave nothing behind');
+});
+
+test('a waiter takes the lock promptly when it is released', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const first = mustHold(await acquireLock(resource));
+  const waiting = acquireLock(resource, { timeout: 5_000, retryInterval: 1_000 });
+  await sleep(50);
+  const released = performance.now();
+  await first.release();
+  const second = mustHold(await waiting);
+  // The fallback poll is 1 s here: only the directory watch can make this fast.
+  assert.ok(performance.now() - released < 200, `handoff took ${performance.now() - released} ms`);
+  await second.release();
+});
+
+test('shared locks admit many readers and exclude writers; a waiting writer is not starved', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const r1 = mustHold(await acquireLock(resource, { type: 'shared' }));
+  const r2 = mustHold(await acquireLock(resource, { type: 'shared' }));
+  assert.equal(await isLocked(resource), true);
+  const info = await readLock(resource);
+  assert.equal(info.holders.length, 2);
+  const writerTry = await acquireLock(resource, { timeout: 0 });
+  assert.equal(writerTry.success, false);
+
+  // A writer starts waiting; readers arriving after it must queue behind it.
+  let writerHeld = false;
+  const writer = acquireLock(resource, { timeout: 5_000 }).then((r) => {
+    writerHeld = true;
+    return r;
+  });
+  await sleep(30);
+  const lateReader = await acquireLock(resource, { type: 'shared', timeout: 0 });
+  assert.equal(lateReader.success, false, 'a reader arriving after a waiting writer does not overtake it');
+  await r1.release();
+  await sleep(20);
+  assert.equal(writerHeld, false, 'the writer waits for every reader already in');
+  await r2.release();
+  const w = mustHold(await writer);
+  assert.equal((await acquireLock(resource, { type: 'shared', timeout: 0 })).success, false);
+  await w.release();
+  const r3 = mustHold(await acquireLock(resource, { type: 'shared', timeout: 0 }));
+  await r3.release();
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('withLock releases on throw; withLocks takes locks in one order so crossed requests cannot deadlock', async (t) => {
+  const dir = tempDir(t);
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  await assert.rejects(
+    withLock(a, async () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.equal(await isLocked(a), false);
+  const order: string[] = [];
+  const run = (paths: string[], tag: string) =>
+    Array.from({ length: 20 }, () =>
+      withLocks(
+        paths,
+        async (handles) => {
+          order.push(tag);
+          assert.deepEqual(
+            handles.map((h) => h.resourcePath),
+            [a, b],
+          );
+          await sleep(1);
+        },
+        { timeout: 10_000 },
+      ),
+    );
+  await Promise.all([...run([a, b], 'ab'), ...run([b, a], 'ba')]);
+  assert.equal(order.length, 40);
+});
+
+test('an AbortSignal stops waiting with code ABORTED', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const first = mustHold(await acquireLock(resource));
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 30);
+  const started = performance.now();
+  const result = await acquireLock(resource, { timeout: 10_000, signal: controller.signal });
+  assert.equal(result.success, false);
+  if (!result.success) assert.equal(result.code, 'ABORTED');
+  assert.ok(performance.now() - started < 1_000);
+  await first.release();
+});
+
+function plantRecord(resource: string, patch: Partial<LockRecord>): string {
+  const ownerId = patch.ownerId ?? 'planted00000';
+  const record: LockRecord = {
+    version: 1,
+    ownerId,
+    type: 'exclusive',
+    resource,
+    pid: process.pid,
+    ppid: process.ppid,
+    uid: 0,
+    hostname: hostname(),
+    startTime: 1,
+    bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+    pidNamespace: readlinkSync('/proc/self/ns/pid'),
+    acquiredAt: new Date().toISOString(),
+    ttlMs: null,
+    children: [],
+    ...patch,
+  };
+  const privatePath = `${resource}.lock.${ownerId}`;
+  writeFileSync(privatePath, JSON.stringify(record), { mode: 0o600 });
+  linkSync(privatePath, `${resource}.lock`);
+  return privatePath;
+}
+
+test('a record with a live PID but another start time is reclaimed at once', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  // Our own PID is alive, but this start time is not ours: the PID was "reused".
+  plantRecord(resource, { pid: process.pid, startTime: 1, pidNamespace: readlinkSync('/proc/self/ns/pid') });
+  const info = await readLock(resource);
+  assert.equal(info.state, 'stale');
+  const handle = mustHold(await acquireLock(resource, { timeout: 0 }));
+  await handle.release();
+  assert.deepEqual(readdirSync(dir), [], 'the stale record and its private name are gone');
+});
+
+test('a record from another host is respected until its TTL passes', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const { utimesSync } = await import('node:fs');
+  const priv = plantRecord(resource, { hostname: 'some-other-host', pid: 999_999, ttlMs: 400, bootId: 'other-boot' });
+  const now = new Date();
+  utimesSync(priv, now, now);
+  const info = await readLock(resource);
+  assert.equal(info.state, 'held');
+  assert.equal(info.holders[0]!.verdict.alive, null, 'liveness on another host cannot be known');
+  assert.equal((await acquireLock(resource, { timeout: 0 })).success, false, 'respected while within its TTL');
+  const started = performance.now();
+  const handle = mustHold(await acquireLock(resource, { timeout: 5_000 }));
+  const waited = performance.now() - started;
+  assert.ok(waited > 250, `reclaimed only after the TTL (waited ${waited} ms)`);
+  await handle.release();
+});
+
+test('a record from another host without TTL is never reclaimed automatically', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  plantRecord(resource, { hostname: 'some-other-host', pid: 999_999, ttlMs: null, bootId: 'other-boot' });
+  assert.equal((await acquireLock(resource, { timeout: 200 })).success, false);
+  const removed = await removeLock(resource);
+  assert.equal(removed.removed.length, 0);
+  assert.equal(removed.kept.length, 1);
+  const forced = await removeLock(resource, { force: true });
+  assert.equal(forced.removed.length, 1);
+  await mustHold(await acquireLock(resource, { timeout: 0 })).release();
+});
+
+test('a lock whose private name was deleted by hand is still reclaimable when its holder is dead', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const priv = plantRecord(resource, { pid: 999_999 });
+  const { unlinkSync } = await import('node:fs');
+  unlinkSync(priv);
+  const handle = mustHold(await acquireLock(resource, { timeout: 1_000 }));
+  await handle.release();
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a process holding a lock is killed with -9: a waiter in another process takes it within 100 ms', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const holder = startNode(worker('holder'), [resource]);
+  await holder.line('held');
+  const waiter = startNode(worker('holder'), [resource, '--timeout', '10000', '--hold', '100']);
+  await waiter.line('waiting');
+  await sleep(100);
+  const killedAt = Date.now();
+  holder.child.kill('SIGKILL');
+  const held = Number((await waiter.line('held')).split(' ')[1]);
+  assert.ok(held - killedAt <= 100, `took ${held - killedAt} ms`);
+  await waiter.done;
+});
+
+test('a holder suspended past its TTL loses the lock, learns it through its signal, and does not crash', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const holder = startNode(worker('holder'), [resource, '--ttl', '300', '--hold', '1500']);
+  await holder.line('held');
+  holder.child.kill('SIGSTOP');
+  // Another process takes it once the TTL has passed without renewal.
+  const next = mustHold(await acquireLock(resource, { timeout: 5_000 }));
+  holder.child.kill('SIGCONT');
+  const lost = await holder.line('lost');
+  assert.match(lost, /LOCK_LOST|not renewed|removed/);
+  assert.equal(await holder.line('isHeld'), 'isHeld false');
+  const finished = await holder.done;
+  assert.equal(finished.code, 0, `the holder exits normally: ${finished.stderr}`);
+  assert.equal(next.isHeld(), true, 'the late holder did not disturb the new one');
+  assert.equal((await readLock(resource)).holders[0]?.record.ownerId, next.record.ownerId);
+  await next.release();
+});
+
+test('a lock removed by force is reported lost to its holder', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const handle = mustHold(await acquireLock(resource, { ttl: 60 }));
+  const lost = new Promise((resolve) => handle.signal.addEventListener('abort', () => resolve(handle.signal.reason)));
+  const removed = await removeLock(resource, { force: true });
+  assert.equal(removed.removed.length, 1);
+  const reason = (await lost) as BatonError;
+  assert.equal(reason.code, 'LOCK_LOST');
+  assert.equal(handle.isHeld(), false);
+  await handle.release();
+});
+
+test('N processes never hold an exclusive lock at the same time; shared holders never overlap a writer', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const log = join(dir, 'log.txt');
+  const procs = Array.from({ length: 8 }, (_, i) => startNode(worker('lease-log'), [resource, log, '40', i % 3 === 0 ? 'exclusive' : 'shared']));
+  const results = await Promise.all(procs.map((p) => p.done));
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  const spans = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [type, pid, start, end] = line.split(' ');
+      return { type: type!, pid: pid!, start: Number(start), end: Number(end) };
+    });
+  assert.equal(spans.length, 8 * 40);
+  let sharedOverlaps = 0;
+  for (let i = 0; i < spans.length; i++) {
+    for (let j = i + 1; j < spans.length; j++) {
+      const a = spans[i]!;
+      const b = spans[j]!;
+      const overlap = a.start < b.end && b.start < a.end;
+      if (!overlap) continue;
+      assert.ok(a.type === 'shared' && b.type === 'shared', `${a.type} ${a.pid} overlapped ${b.type} ${b.pid}`);
+      sharedOverlaps++;
+    }
+  }
+  t.diagnostic(`shared holders overlapped ${sharedOverlaps} times`);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n !== 'log.txt'),
+    [],
+  );
+});
+
+test('bad input: clear typed errors, nothing lost', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  for (const [options, pattern] of [
+    [{ timeout: -1 }, /timeout must be .* got -1/],
+    [{ timeout: Number.NaN }, /timeout must be .* got NaN/],
+    [{ retryInterval: 0 }, /retryInterval/],
+    [{ maxRetries: 1.5 }, /maxRetries/],
+    [{ type: 'both' }, /type must be 'exclusive' or 'shared', got "both"/],
+    [{ ttl: -5 }, /ttl/],
+  ] as const) {
+    const result = await acquireLock(resource, options as never);
+    assert.equal(result.success, false);
+    if (!result.success) {
+      assert.equal(result.code, 'INVALID_ARGUMENT');
+      assert.match(result.message, pattern);
+    }
+    await assert.rejects(withLock(resource, () => 1, options as never), (e: BatonError) => e.code === 'INVALID_ARGUMENT');
+  }
+  assert.throws(() => new FileLocks({ timeout: Number.NaN }), /timeout/);
+
+  const missing = await acquireLock(join(dir, 'no/such/dir/file'));
+  assert.equal(missing.success, false);
+  if (!missing.success) {
+    assert.equal(missing.code, 'NOT_FOUND');
+    assert.match(missing.message, /directory .*no\/such\/dir does not exist/);
+  }
+
+  // A lock path that is a directory (say, left by another tool).
+  const other = join(dir, 'other');
+  mkdirSync(`${other}.lock`);
+  const dirLock = await acquireLock(other, { timeout: 0 });
+  assert.equal(dirLock.success, false);
+  if (!dirLock.success) {
+    assert.equal(dirLock.code, 'IS_A_DIRECTORY');
+    assert.match(dirLock.message, /is a directory/);
+  }
+  assert.ok(existsSync(`${other}.lock`), 'the directory is left alone');
+
+  // A corrupt lock record.
+  const corrupt = join(dir, 'corrupt');
+  writeFileSync(`${corrupt}.lock`, '{"not": "a lock"');
+  const bad = await acquireLock(corrupt, { timeout: 0 });
+  assert.equal(bad.success, false);
+  if (!bad.success) {
+    assert.equal(bad.code, 'LOCK_CORRUPT');
+    assert.match(bad.message, /corrupt\.lock is not a valid baton lock record/);
+  }
+  assert.equal(readFileSync(`${corrupt}.lock`, 'utf8'), '{"not": "a lock"', 'the corrupt record is not touched');
+  assert.equal((await readLock(corrupt)).state, 'corrupt');
+  await assert.rejects(removeLock(corrupt), (e: BatonError) => e.code === 'LOCK_CORRUPT');
+  await removeLock(corrupt, { force: true });
+  await mustHold(await acquireLock(corrupt, { timeout: 0 })).release();
+
+  assert.equal((await acquireLock('', {})).success, false);
+});
+
+test('bad input: a read-only directory', { skip: process.platform !== 'linux' }, async (t) => {
+  const dir = tempDir(t);
+  const ro = join(dir, 'ro');
+  mkdirSync(ro);
+  chmodSync(ro, 0o555);
+  // Root ignores permissions, so run the attempt as an unprivileged user where we are root.
+  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  chmodSync(dir, 0o755);
+  const script = `import { acquireLock } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};
+const r = await acquireLock(${JSON.stringify(join(ro, 'r'))}, { timeout: 0 });
+console.log(JSON.stringify(r));`;
+  const { spawnSync } = await import('node:child_process');
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { ...asUser, encoding: 'utf8', cwd: '/' });
+  assert.equal(out.status, 0, out.stderr);
+  const result = JSON.parse(out.stdout) as { success: boolean; code: string; message: string };
+  assert.equal(result.success, false);
+  assert.equal(result.code, 'PERMISSION_DENIED');
+  assert.match(result.message, /permission denied/);
+  assert.deepEqual(readdirSync(ro), []);
+});

@@ -1,0 +1,100 @@
+// Real child processes for concurrency tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+export const root = new URL('../../', import.meta.url).pathname;
+export const cli = join(root, 'src/cli/main.ts');
+
+export function worker(name: string): string {
+  return join(root, 'test/workers', `${name}.ts`);
+}
+
+/** A fresh temp directory, removed after the test. */
+export function tempDir(t: TestContext, prefix = 'baton-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** Resolves with the first stdout line that starts with `prefix`. */
+  line(prefix: string, timeoutMs?: number): Promise<string>;
+  lines(): string[];
+  done: Promise<Finished>;
+}
+
+/** Starts a process (Node scripts run on this same Node) and collects its output line by line. */
+export function start(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Running {
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const seen: string[] = [];
+  const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const line of parts) {
+      seen.push(line);
+      for (const w of [...waiters]) {
+        if (line.startsWith(w.prefix)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const done = new Promise<Finished>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    child,
+    lines: () => seen,
+    done,
+    line(prefix, timeoutMs = 10_000) {
+      const found = seen.find((l) => l.startsWith(prefix));
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line starting with ${JSON.stringify(prefix)} within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+        waiters.push({
+          prefix,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+        void done.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`process exited before printing ${JSON.stringify(prefix)}; stderr: ${stderr}`));
+        });
+      });
+    },
+  };
+}
+
+export function startNode(script: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Running {
+  return start(process.execPath, [script, ...args], options);
+}
+
+/** Runs the baton CLI to completion. */
+export function baton(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
+  return startNode(cli, args, options).done;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
