@@ -1,10 +1,10 @@
 // A JSON document shared by processes: reads under a shared lock, writes and
 // read-modify-write under an exclusive lock, every write atomic.
-import { readFile, unlink } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { fsyncDirectory, serializeJson, writeFileAtomic } from './atomic-write.ts';
-import { withLock, type LockOptions } from './lock.ts';
+import { fsyncDirectory, removeStaleTemps, serializeJson, writeFileAtomicSync } from './atomic-write.ts';
+import { withLock, type LockHandle, type LockOptions } from './lock.ts';
 
 export interface JsonFileOptions<T> {
   /** Value read when the file does not exist; without it a missing file is a NOT_FOUND error. */
@@ -36,7 +36,7 @@ export class JsonFile<T> {
 
   /** Replaces the document under an exclusive lock. */
   async write(value: T): Promise<void> {
-    await withLock(this.path, () => this.#store(value), { ...this.#options.lock, type: 'exclusive' });
+    await withLock(this.path, (lock) => this.#store(value, lock), { ...this.#options.lock, type: 'exclusive' });
   }
 
   /**
@@ -47,11 +47,11 @@ export class JsonFile<T> {
     if (typeof fn !== 'function') throw new BatonError('INVALID_ARGUMENT', `update needs a function, got ${typeof fn}`);
     return withLock(
       this.path,
-      async () => {
+      async (lock) => {
         const current = await this.#load();
         const returned = await fn(current);
         const next = returned === undefined ? current : returned;
-        await this.#store(next);
+        await this.#store(next, lock);
         return next;
       },
       { ...this.#options.lock, type: 'exclusive' },
@@ -64,12 +64,12 @@ export class JsonFile<T> {
       this.path,
       async () => {
         try {
-          await unlink(this.path);
+          unlinkSync(this.path);
         } catch (error) {
           if (errnoCode(error) === 'ENOENT') return false;
           throw fsError(error, 'delete', this.path);
         }
-        if (this.#options.fsync !== false) await fsyncDirectory(dirname(this.path));
+        if (this.#options.fsync !== false) fsyncDirectory(dirname(this.path));
         return true;
       },
       { ...this.#options.lock, type: 'exclusive' },
@@ -93,7 +93,7 @@ export class JsonFile<T> {
   async #load(): Promise<T> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = readFileSync(this.path, 'utf8');
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') {
         if ('defaultValue' in this.#options) return structuredClone(this.#options.defaultValue as T);
@@ -112,9 +112,11 @@ export class JsonFile<T> {
     return this.#validate(value, 'read');
   }
 
-  async #store(value: T): Promise<void> {
+  async #store(value: T, lock: LockHandle): Promise<void> {
     const checked = this.#validate(value, 'write');
-    await writeFileAtomic(this.path, serializeJson(this.path, checked, this.#options.spaces), { fsync: this.#options.fsync });
+    // The last holder died: it may have left a temp file mid-write.
+    if (lock.reclaimed) removeStaleTemps(this.path);
+    writeFileAtomicSync(this.path, serializeJson(this.path, checked, this.#options.spaces), { fsync: this.#options.fsync });
   }
 
   #validate(value: unknown, when: 'read' | 'write'): T {

@@ -34,7 +34,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError, type ErrorCode } from '../errors.ts';
-import { backoffDelay, watchDir } from './dir-watcher.ts';
+import { backoffDelay, watchDir, type DirWatch } from './dir-watcher.ts';
 import {
   corruptRecordIsStale,
   createRecord,
@@ -81,6 +81,8 @@ export interface LockHandle {
   readonly signal: AbortSignal;
   /** The record this holder wrote. */
   readonly record: Readonly<LockRecord>;
+  /** True if taking the lock meant reclaiming it from a dead or expired holder (a crash happened). */
+  readonly reclaimed: boolean;
   /** Makes another process keep the lock alive too, for as long as it runs (used by `baton run`). */
   addProcess(pid: number): void;
 }
@@ -106,6 +108,9 @@ export interface LockInfo {
   holders: LockHolder[];
   message: string;
 }
+
+/** How often a waiter re-checks a live holder on this host: a killed holder changes nothing on disk. */
+const SAME_HOST_POLL_MS = 10;
 
 // ---------------------------------------------------------------------------
 // Paths and small sync helpers
@@ -329,6 +334,8 @@ class Contender {
   linked = false;
   /** Shared: our record is linked into R.lock.readers. */
   registered = false;
+  /** We removed a dead or expired holder on the way in. */
+  reclaimed = false;
 
   constructor(paths: LockPaths, options: NormalizedLockOptions) {
     this.paths = paths;
@@ -389,6 +396,7 @@ class Contender {
         // Reader names are never reused, so deleting a dead reader's name cannot hit anyone else.
         ignore(['ENOENT'], () => unlinkSync(path));
         reaped = true;
+        this.reclaimed = true;
       } else {
         busy ??= holder;
       }
@@ -427,10 +435,25 @@ class Contender {
     return this.judgeWriter(writer);
   }
 
+  // Woken waiters re-check a holder they judged alive a moment ago with one lstat, not a full read.
+  private judged: { ino: number; at: number; holder: LockHolder } | undefined;
+
   private inspectWriter(): Attempt {
+    let ino: number;
+    try {
+      ino = lstatSync(this.paths.lockPath).ino;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return { kind: 'retry' };
+      throw fsError(error, 'read lock', this.paths.lockPath);
+    }
+    if (this.judged !== undefined && this.judged.ino === ino && performance.now() - this.judged.at < SAME_HOST_POLL_MS) {
+      return { kind: 'busy', holder: this.judged.holder };
+    }
     const file = readRecordFile(this.paths.lockPath);
     if (file === undefined) return { kind: 'retry' };
-    return this.judgeWriter(file);
+    const outcome = this.judgeWriter(file);
+    this.judged = outcome.kind === 'busy' && outcome.holder !== undefined ? { ino, at: performance.now(), holder: outcome.holder } : undefined;
+    return outcome;
   }
 
   private judgeWriter(file: RecordFile): Attempt {
@@ -438,6 +461,7 @@ class Contender {
     const holder = holderOf(this.paths.lockPath, file as RecordFile & { record: LockRecord });
     if (!holder.verdict.stale) return { kind: 'busy', holder };
     if (endGeneration(this.paths, file.record.ownerId, this.record.ownerId)) {
+      this.reclaimed = true;
       sweepLitter(this.paths);
       return { kind: 'retry' };
     }
@@ -483,22 +507,26 @@ class Contender {
   }
 }
 
-const SAME_HOST_POLL_MS = 20;
-
 async function acquireHandle(resource: string, options: LockOptions | undefined): Promise<HeldLock> {
   const opts = validateLockOptions(options);
   const paths = lockPaths(resource);
   if (opts.signal?.aborted) throw abortError(paths);
   const contender = new Contender(paths, opts);
-  const watch = watchDir(paths.dir, [basename(paths.lockPath), basename(paths.readersDir)]);
+  // The watch is set up only once we have to wait, then we try again at once,
+  // so a release between the failed try and the watch is not missed.
+  let watch: DirWatch | undefined;
   const deadline = performance.now() + opts.timeout;
   let failures = 0;
   try {
     for (;;) {
-      const mark = watch.mark();
+      const mark = watch?.mark() ?? 0;
       const outcome = contender.attempt();
-      if (outcome.kind === 'held') return new HeldLock(paths, contender.record, opts);
+      if (outcome.kind === 'held') return new HeldLock(paths, contender.record, opts, contender.reclaimed);
       if (outcome.kind === 'retry') continue;
+      if (watch === undefined && opts.timeout > 0) {
+        watch = watchDir(paths.dir, [basename(paths.lockPath), basename(paths.readersDir)]);
+        continue;
+      }
       failures++;
       const remaining = deadline - performance.now();
       if (opts.timeout === 0 || failures > opts.maxRetries) {
@@ -515,14 +543,14 @@ async function acquireHandle(resource: string, options: LockOptions | undefined)
       const cap = outcome.holder?.verdict.alive === true ? Math.min(opts.retryInterval, SAME_HOST_POLL_MS) : opts.retryInterval;
       let pause = Math.min(remaining, backoffDelay(failures, 1, cap));
       if (opts.ttl !== null) pause = Math.min(pause, opts.ttl / 3);
-      await watch.wait(mark, pause, opts.signal);
+      await watch!.wait(mark, pause, opts.signal);
       if (opts.signal?.aborted) throw abortError(paths);
     }
   } catch (error) {
     contender.abandon();
     throw error;
   } finally {
-    watch.close();
+    watch?.close();
   }
 }
 
@@ -546,6 +574,7 @@ class HeldLock implements LockHandle {
   readonly resourcePath: string;
   readonly type: LockType;
   readonly record: LockRecord;
+  readonly reclaimed: boolean;
   readonly #paths: LockPaths;
   readonly #ttl: number | null;
   readonly #controller = new AbortController();
@@ -553,8 +582,9 @@ class HeldLock implements LockHandle {
   #confirmedAt = performance.now();
   #timer: ReturnType<typeof setInterval>;
 
-  constructor(paths: LockPaths, record: LockRecord, options: NormalizedLockOptions) {
+  constructor(paths: LockPaths, record: LockRecord, options: NormalizedLockOptions, reclaimed: boolean) {
     this.#paths = paths;
+    this.reclaimed = reclaimed;
     this.lockPath = paths.lockPath;
     this.resourcePath = paths.resourcePath;
     this.type = options.type;

@@ -37,7 +37,8 @@ function readOrNull<T>(read: () => T): T | null {
 
 /**
  * Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat),
- * or null where /proc is not available. Undefined means the process does not exist.
+ * or null where /proc is not available. Undefined means the process does not
+ * exist, or has exited and is a zombie waiting for its parent: it holds nothing.
  */
 export function processStartTime(pid: number): number | null | undefined {
   let stat: string;
@@ -50,6 +51,7 @@ export function processStartTime(pid: number): number | null | undefined {
   }
   // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
   const value = Number(rest[19]);
   return Number.isFinite(value) ? value : null;
 }
@@ -59,8 +61,11 @@ export interface ProcessRef {
   startTime: number | null;
 }
 
+let self: ProcessRef | undefined;
+
 export function selfProcess(): ProcessRef {
-  return { pid: process.pid, startTime: processStartTime(process.pid) ?? null };
+  self ??= { pid: process.pid, startTime: processStartTime(process.pid) ?? null };
+  return self;
 }
 
 export function processRef(pid: number): ProcessRef {
@@ -75,8 +80,8 @@ export function isProcessAlive(ref: ProcessRef): boolean {
     // EPERM: it exists but belongs to someone else.
     if ((error as { code?: string }).code !== 'EPERM') return false;
   }
-  if (ref.startTime === null) return true;
   const now = processStartTime(ref.pid);
+  if (ref.startTime === null) return now !== undefined;
   if (now === undefined) return false;
   return now === null || now === ref.startTime;
 }

@@ -134,6 +134,7 @@ export class ScriptedLockService implements FileLockService {
       resourcePath: path,
       type,
       record,
+      reclaimed: false,
       signal: controller.signal,
       isHeld: () => held,
       addProcess: () => {},

@@ -35,8 +35,15 @@ export interface Running {
 }
 
 /** Starts a process (Node scripts run on this same Node) and collects its output line by line. */
-export function start(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Running {
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Give the process a stdin pipe (child.stdin) instead of none. */
+  stdin?: boolean;
+}
+
+export function start(command: string, args: string[], options: StartOptions = {}): Running {
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const seen: string[] = [];
@@ -88,13 +95,21 @@ export function start(command: string, args: string[], options: { env?: NodeJS.P
   };
 }
 
-export function startNode(script: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Running {
+export function startNode(script: string, args: string[] = [], options: StartOptions = {}): Running {
   return start(process.execPath, [script, ...args], options);
 }
 
 /** Runs the baton CLI to completion. */
 export function baton(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
   return startNode(cli, args, options).done;
+}
+
+/** Starts processes that print 'ready', then tells them all to go at once (on stdin). */
+export async function startTogether(count: number, script: string, args: string[]): Promise<Running[]> {
+  const procs = Array.from({ length: count }, () => startNode(script, args, { stdin: true }));
+  await Promise.all(procs.map((p) => p.line('ready', 30_000)));
+  for (const p of procs) p.child.stdin!.write('go\n');
+  return procs;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

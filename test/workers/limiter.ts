@@ -3,8 +3,11 @@ import { FileRateLimiter } from '../../src/index.ts';
 
 const [file, rate, burst, ms] = process.argv.slice(2);
 const limiter = new FileRateLimiter(file!, { rate: Number(rate), burst: Number(burst) });
-const start = Number(process.env.START_AT ?? Date.now());
-while (Date.now() < start) await new Promise((r) => setTimeout(r, 1));
+// Every process starts taking at once: the parent says go on stdin when all are ready.
+process.stdout.write('ready\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdin.pause();
+const start = Date.now();
 const until = start + Number(ms);
 const grants: number[] = [];
 for (;;) {
@@ -13,4 +16,4 @@ for (;;) {
   const result = await limiter.take(1, { wait: true, timeout: left });
   if (result.granted) grants.push(Date.now());
 }
-process.stdout.write(`grants ${JSON.stringify(grants)}\n`);
+process.stdout.write(`grants ${start} ${JSON.stringify(grants)}\n`);

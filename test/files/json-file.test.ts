@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JsonFile, type BatonError } from '../../src/index.ts';
+import { startNode, tempDir, worker } from '../helpers/procs.ts';
+
+test('8 processes x 50 increments through update: the count is exact', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'counter.json');
+  const procs = Array.from({ length: 8 }, () => startNode(worker('counter'), [file, '50', 'fsync']));
+  for (const p of procs) {
+    const r = await p.done;
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { n: 400 });
+  assert.deepEqual(readdirSync(dir), ['counter.json'], 'no lock or temp files left behind');
+});
+
+test('read, write, update, delete; the plan names are aliases', async (t) => {
+  const dir = tempDir(t);
+  const doc = new JsonFile<{ tasks: string[] }>(join(dir, 'queue.json'), { defaultValue: { tasks: [] } });
+  assert.deepEqual(await doc.read(), { tasks: [] });
+  await doc.write({ tasks: ['a'] });
+  const next = await doc.update((q) => {
+    q.tasks.push('b'); // mutate in place and return nothing
+  });
+  assert.deepEqual(next, { tasks: ['a', 'b'] });
+  assert.deepEqual(await doc.modifyWithLock((q) => ({ tasks: [...q.tasks, 'c'] })), { tasks: ['a', 'b', 'c'] });
+  assert.deepEqual(await doc.readWithLock(), { tasks: ['a', 'b', 'c'] });
+  assert.equal(await doc.delete(), true);
+  assert.equal(await doc.deleteWithLock(), false);
+  assert.deepEqual(await doc.read(), { tasks: [] }, 'the default again once deleted');
+});
+
+test('a missing document without a default is NOT_FOUND', async (t) => {
+  const dir = tempDir(t);
+  const doc = new JsonFile<number>(join(dir, 'none.json'));
+  await assert.rejects(doc.read(), (e: BatonError) => e.code === 'NOT_FOUND' && /none\.json does not exist/.test(e.message));
+  await assert.rejects(
+    doc.update((n) => n + 1),
+    (e: BatonError) => e.code === 'NOT_FOUND',
+  );
+});
+
+test('a corrupt or truncated document is an error naming the file, and is never replaced', async (t) => {
+  const dir = tempDir(t);
+  for (const [name, content] of [
+    ['truncated.json', '{"tasks": ["a", "b"'],
+    ['empty.json', ''],
+  ] as const) {
+    const file = join(dir, name);
+    writeFileSync(file, content);
+    const doc = new JsonFile<{ tasks: string[] }>(file, { defaultValue: { tasks: [] } });
+    await assert.rejects(doc.read(), (e: BatonError) => e.code === 'CORRUPT_FILE' && e.message.includes(file));
+    await assert.rejects(
+      doc.update(() => ({ tasks: [] })),
+      (e: BatonError) => e.code === 'CORRUPT_FILE',
+    );
+    assert.equal(readFileSync(file, 'utf8'), content, 'left untouched');
+  }
+});
+
+test('the validation hook checks what is read and what is written', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'v.json');
+  const validate = (value: unknown): { n: number } => {
+    if (typeof value !== 'object' || value === null || typeof (value as { n?: unknown }).n !== 'number') throw new Error('n must be a number');
+    return value as { n: number };
+  };
+  const doc = new JsonFile(file, { defaultValue: { n: 0 }, validate });
+  await doc.write({ n: 1 });
+  await assert.rejects(doc.write({ n: 'two' } as never), (e: BatonError) => e.code === 'VALIDATION_FAILED' && /nothing was written.*n must be a number/.test(e.message));
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { n: 1 });
+  writeFileSync(file, '{"n": "bad"}');
+  await assert.rejects(doc.read(), (e: BatonError) => e.code === 'VALIDATION_FAILED' && /on disk failed validation/.test(e.message));
+});

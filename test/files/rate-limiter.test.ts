@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { FileRateLimiter, type BatonError } from '../../src/index.ts';
+import { startTogether, tempDir, worker } from '../helpers/procs.ts';
+
+test('take: granted, or not granted with retryAfterMs; wait waits', async (t) => {
+  const dir = tempDir(t);
+  const limiter = new FileRateLimiter(join(dir, 'api.limit'), { rate: 20, burst: 2 });
+  assert.equal((await limiter.take()).granted, true);
+  assert.equal((await limiter.take()).granted, true);
+  const denied = await limiter.take();
+  assert.equal(denied.granted, false);
+  if (!denied.granted) assert.ok(denied.retryAfterMs > 0 && denied.retryAfterMs <= 50, `retryAfterMs ${denied.retryAfterMs}`);
+  const started = performance.now();
+  assert.equal((await limiter.take(1, { wait: true })).granted, true);
+  assert.ok(performance.now() - started >= 20);
+  assert.ok((await limiter.status()).tokens < 1);
+});
+
+test('bad input is refused with INVALID_ARGUMENT', async (t) => {
+  const dir = tempDir(t);
+  assert.throws(() => new FileRateLimiter(join(dir, 'x'), { rate: 0, burst: 1 }), /rate must be a finite number > 0, got 0/);
+  assert.throws(() => new FileRateLimiter(join(dir, 'x'), { rate: 1, burst: Number.NaN }), /burst/);
+  const limiter = new FileRateLimiter(join(dir, 'x'), { rate: 1, burst: 2 });
+  await assert.rejects(limiter.take(3), (e: BatonError) => e.code === 'INVALID_ARGUMENT' && /more than its burst of 2/.test(e.message));
+  await assert.rejects(limiter.take(-1), (e: BatonError) => e.code === 'INVALID_ARGUMENT');
+});
+
+test('8 processes sharing one limiter never get more than rate x elapsed + burst', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'shared.limit');
+  const rate = 200;
+  const burst = 10;
+  const ms = 2000;
+  const procs = await startTogether(8, worker('limiter'), [file, String(rate), String(burst), String(ms)]);
+  const grants: number[] = [];
+  let firstStart = Infinity;
+  for (const p of procs) {
+    const [, started, list] = (await p.line('grants', 20_000)).split(' ');
+    firstStart = Math.min(firstStart, Number(started));
+    grants.push(...(JSON.parse(list!) as number[]));
+  }
+  grants.sort((a, b) => a - b);
+  // A take begun just before the end may be granted just after it: bound by the real span.
+  const span = Math.max(ms, grants.at(-1)! - firstStart);
+  const allowed = (rate * span) / 1000 + burst;
+  t.diagnostic(`granted ${grants.length} of at most ${allowed}`);
+  assert.ok(grants.length <= allowed, `granted ${grants.length} > ${allowed}`);
+  assert.ok(grants.length >= allowed * 0.9, `granted only ${grants.length} of ${allowed}`);
+  // Every window, not just the whole run (grant times are taken just after each take returns: 5 ms slack).
+  for (let i = 0; i < grants.length; i++) {
+    for (let j = i + burst; j < grants.length; j++) {
+      const window = grants[j]! - grants[i]! + 5;
+      assert.ok(j - i + 1 <= (rate * window) / 1000 + burst, `${j - i + 1} grants within ${window} ms`);
+    }
+  }
+});
