@@ -8,6 +8,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { isProcessAlive } from './process-info.ts';
 
+const UMASK = process.umask();
+
 export interface AtomicWriteOptions {
   /** fsync the file before the rename and the directory after it (default true). Off: survives process crashes, not power loss. */
   fsync?: boolean;
@@ -76,7 +78,7 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array, 
   }
   try {
     // The umask applied at open; an existing file's mode is restored exactly.
-    if (mode !== undefined) fchmodSync(fd, mode);
+    if (mode !== undefined && (mode & ~UMASK) !== mode) fchmodSync(fd, mode);
     const bytes = typeof content === 'string' ? Buffer.from(content) : content;
     for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
     if (durable) fsyncSync(fd);

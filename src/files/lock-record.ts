@@ -26,9 +26,15 @@ export interface LockRecord {
   children: ProcessRef[];
 }
 
+/**
+ * A fresh id per acquisition: a time prefix, so sorting ids sorts contenders
+ * by arrival (who is woken next), then randomness, so an id is never reused.
+ */
 export function newOwnerId(): string {
-  return randomBytes(9).toString('base64url');
+  return Date.now().toString(36).padStart(9, '0') + randomBytes(6).toString('base64url');
 }
+
+export const OWNER_ID = /^[0-9a-z]{9}[A-Za-z0-9_-]{8}$/;
 
 export function createRecord(resource: string, type: LockType, ttlMs: number | null, ownerId = newOwnerId()): LockRecord {
   const host = hostIdentity();

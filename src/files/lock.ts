@@ -34,11 +34,12 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError, type ErrorCode } from '../errors.ts';
-import { backoffDelay, watchDir, type DirWatch } from './dir-watcher.ts';
+import { backoffDelay, watchRecord, type Waker } from './waker.ts';
 import {
   corruptRecordIsStale,
   createRecord,
   judgeRecord,
+  OWNER_ID,
   parseRecord,
   serializeRecord,
   type LockRecord,
@@ -110,7 +111,7 @@ export interface LockInfo {
 }
 
 /** How often a waiter re-checks a live holder on this host: a killed holder changes nothing on disk. */
-const SAME_HOST_POLL_MS = 10;
+const SAME_HOST_POLL_MS = 25;
 
 // ---------------------------------------------------------------------------
 // Paths and small sync helpers
@@ -311,13 +312,55 @@ function sweepLitter(paths: LockPaths): void {
     try {
       if (end > 0) {
         if (rest.slice(0, end) !== currentOwner) ignore(['ENOENT'], () => unlinkSync(full));
-      } else if (/^[A-Za-z0-9_-]{12}$/.test(rest) && rest !== currentOwner) {
+      } else if (OWNER_ID.test(rest) && rest !== currentOwner) {
         const file = readRecordFile(full);
         if (file?.record && judgeRecord(file.record, file.mtimeMs).alive === false) ignore(['ENOENT'], () => unlinkSync(full));
       }
     } catch {
       // Best effort: litter never blocks a lock.
     }
+  }
+}
+
+/**
+ * Wakes the contender that has waited longest (the smallest id: ids start
+ * with their arrival time) by touching its record, which it watches.
+ */
+function wakeNext(paths: LockPaths, selfId: string): void {
+  try {
+    const prefix = `${basename(paths.lockPath)}.`;
+    let next: string | undefined;
+    for (const name of readdirSync(paths.dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const id = name.slice(prefix.length);
+      if (id !== selfId && OWNER_ID.test(id) && (next === undefined || id < next)) next = id;
+    }
+    if (next !== undefined) {
+      const now = new Date();
+      utimesSync(privateName(paths, next), now, now);
+    }
+  } catch {
+    // Only a hint: waiters poll as well.
+  }
+}
+
+/**
+ * After removing a reader entry: the last reader out removes the directory
+ * and wakes a writer waiting for readers to leave (it holds R.lock, so
+ * touching R.lock touches that writer's record).
+ */
+function leaveReaders(paths: LockPaths): void {
+  try {
+    rmdirSync(paths.readersDir);
+  } catch (error) {
+    if (['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(errnoCode(error) ?? '')) return;
+    throw fsError(error, 'release lock', paths.readersDir);
+  }
+  try {
+    const now = new Date();
+    utimesSync(paths.lockPath, now, now);
+  } catch {
+    // no writer waiting
   }
 }
 
@@ -491,16 +534,18 @@ class Contender {
     if (!this.registered) return;
     this.registered = false;
     ignore(['ENOENT'], () => unlinkSync(this.readerName));
-    ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(this.paths.readersDir));
+    leaveReaders(this.paths);
   }
 
   /** Gives up an attempt that did not succeed, leaving nothing behind. */
   abandon(): void {
     try {
+      const wasLinked = this.linked;
       if (this.linked) endGeneration(this.paths, this.record.ownerId, this.record.ownerId);
       this.linked = false;
       this.unregister();
       ignore(['ENOENT'], () => unlinkSync(this.private));
+      if (wasLinked) wakeNext(this.paths, this.record.ownerId);
     } catch {
       // Nothing more we can do; a dead or abandoned record is reclaimable by proof.
     }
@@ -513,18 +558,25 @@ async function acquireHandle(resource: string, options: LockOptions | undefined)
   if (opts.signal?.aborted) throw abortError(paths);
   const contender = new Contender(paths, opts);
   // The watch is set up only once we have to wait, then we try again at once,
-  // so a release between the failed try and the watch is not missed.
-  let watch: DirWatch | undefined;
+  // so a wake between the failed try and the watch is not missed.
+  let watch: Waker | undefined;
+  let watched = '';
   const deadline = performance.now() + opts.timeout;
   let failures = 0;
   try {
     for (;;) {
       const mark = watch?.mark() ?? 0;
       const outcome = contender.attempt();
-      if (outcome.kind === 'held') return new HeldLock(paths, contender.record, opts, contender.reclaimed);
+      if (outcome.kind === 'held') {
+        // Readers do not exclude each other: let the next waiter try too.
+        if (opts.type === 'shared') wakeNext(paths, contender.record.ownerId);
+        return new HeldLock(paths, contender.record, opts, contender.reclaimed);
+      }
       if (outcome.kind === 'retry') continue;
-      if (watch === undefined && opts.timeout > 0) {
-        watch = watchDir(paths.dir, [basename(paths.lockPath), basename(paths.readersDir)]);
+      if (opts.timeout > 0 && watched !== contender.private) {
+        watch?.close();
+        watch = watchRecord(contender.private);
+        watched = contender.private;
         continue;
       }
       failures++;
@@ -539,7 +591,7 @@ async function acquireHandle(resource: string, options: LockOptions | undefined)
           details: { path: paths.lockPath, holder: outcome.holder },
         });
       }
-      // A holder killed on this host changes nothing on disk: poll its liveness often (a cheap kill(pid, 0)).
+      // A holder killed on this host wakes nobody: poll its liveness often (a cheap kill(pid, 0)).
       const cap = outcome.holder?.verdict.alive === true ? Math.min(opts.retryInterval, SAME_HOST_POLL_MS) : opts.retryInterval;
       let pause = Math.min(remaining, backoffDelay(failures, 1, cap));
       if (opts.ttl !== null) pause = Math.min(pause, opts.ttl / 3);
@@ -639,16 +691,17 @@ class HeldLock implements LockHandle {
     this.#controller.abort(new BatonError('LOCK_LOST', `lost the ${this.type} lock on ${this.resourcePath}: ${why}`, { details: { path: this.lockPath } }));
   }
 
-  /** Removes our records if they are still ours; safe after a reclaim. */
+  /** Removes our records if they are still ours (safe after a reclaim), then wakes the next waiter. */
   #giveUp(): void {
     try {
       if (this.type === 'exclusive') {
         endGeneration(this.#paths, this.record.ownerId, this.record.ownerId);
       } else {
         ignore(['ENOENT'], () => unlinkSync(join(this.#paths.readersDir, this.record.ownerId)));
-        ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(this.#paths.readersDir));
+        leaveReaders(this.#paths);
       }
       ignore(['ENOENT'], () => unlinkSync(this.#private));
+      wakeNext(this.#paths, this.record.ownerId);
     } catch {
       // Losing or releasing a lock never throws from a timer.
     }
@@ -789,7 +842,7 @@ export async function removeLock(resourcePath: string, options: { force?: boolea
       result.kept.push(holder);
     }
   }
-  ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(paths.readersDir));
+  leaveReaders(paths);
   sweepLitter(paths);
   return result;
 }

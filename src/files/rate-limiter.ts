@@ -23,7 +23,8 @@ export interface TakeOptions {
   signal?: AbortSignal;
 }
 
-export type TakeResult = { granted: true; remaining: number } | { granted: false; retryAfterMs: number; remaining: number };
+/** `at`: the limiter's clock (ms since the epoch) when the bucket was read for this answer. */
+export type TakeResult = { granted: true; remaining: number; at: number } | { granted: false; retryAfterMs: number; remaining: number; at: number };
 
 interface BucketState {
   tokens: number;
@@ -81,13 +82,14 @@ export class FileRateLimiter {
       this.path,
       async () => {
         const stored = this.#read();
-        const state = refill(stored, this.rate, this.burst, Date.now());
+        const at = Date.now();
+        const state = refill(stored, this.rate, this.burst, at);
         if (state.tokens >= n) {
           state.tokens -= n;
           this.#write(state, stored === undefined);
-          return { granted: true, remaining: state.tokens };
+          return { granted: true, remaining: state.tokens, at };
         }
-        return { granted: false, retryAfterMs: Math.ceil(((n - state.tokens) / this.rate) * 1000), remaining: state.tokens };
+        return { granted: false, retryAfterMs: Math.ceil(((n - state.tokens) / this.rate) * 1000), remaining: state.tokens, at };
       },
       { ...this.#lock, type: 'exclusive' },
     );
@@ -101,9 +103,10 @@ export class FileRateLimiter {
     } catch {
       return undefined;
     }
-    const now = refill(state, this.rate, this.burst, Date.now());
+    const at = Date.now();
+    const now = refill(state, this.rate, this.burst, at);
     if (now.tokens >= n) return undefined;
-    return { granted: false, retryAfterMs: Math.ceil(((n - now.tokens) / this.rate) * 1000), remaining: now.tokens };
+    return { granted: false, retryAfterMs: Math.ceil(((n - now.tokens) / this.rate) * 1000), remaining: now.tokens, at };
   }
 
   #read(): BucketState | undefined {

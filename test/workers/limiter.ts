@@ -1,4 +1,4 @@
-// Takes tokens (waiting) for `ms` milliseconds; prints the time of each grant.
+// Takes tokens (waiting) for `ms` milliseconds; prints the time of each grant (the limiter's own clock).
 import { FileRateLimiter } from '../../src/index.ts';
 
 const [file, rate, burst, ms] = process.argv.slice(2);
@@ -14,6 +14,6 @@ for (;;) {
   const left = until - Date.now();
   if (left <= 0) break;
   const result = await limiter.take(1, { wait: true, timeout: left });
-  if (result.granted) grants.push(Date.now());
+  if (result.granted) grants.push(result.at);
 }
 process.stdout.write(`grants ${start} ${JSON.stringify(grants)}\n`);

@@ -1,0 +1,204 @@
+// npm run bench: baton against its anchors, in one run on one machine,
+// printed as ratios. Absolute numbers vary with the machine; ratios less so.
+import { spawn } from 'node:child_process';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { acquireLock } from '../src/index.ts';
+
+const here = new URL('.', import.meta.url).pathname;
+const MS = Number(process.env.BENCH_MS ?? 2000);
+const work = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+const results: Array<{ name: string; ok: boolean; detail: string }> = [];
+
+function check(name: string, ok: boolean, detail: string): void {
+  results.push({ name, ok, detail });
+  console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
+}
+
+interface Proc {
+  lines: string[];
+  line(prefix: string): Promise<string>;
+  go(): void;
+}
+
+function startWorker(script: string, args: string[]): Proc {
+  const child = spawn(process.execPath, [join(here, 'workers', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: Array<[string, (l: string) => void]> = [];
+  let buf = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buf += chunk;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    for (const l of parts) {
+      lines.push(l);
+      for (const w of waiters.filter(([p]) => l.startsWith(p))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w[1](l);
+      }
+    }
+  });
+  return {
+    lines,
+    line: (prefix) => {
+      const seen = lines.find((l) => l.startsWith(prefix));
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push([prefix, resolve]));
+    },
+    go: () => child.stdin.end('go\n'),
+  };
+}
+
+/** Starts n workers, waits until all are ready, then lets them go at once. */
+async function together(n: number, script: string, args: string[]): Promise<Proc[]> {
+  const procs = Array.from({ length: n }, () => startWorker(script, args));
+  await Promise.all(procs.map((p) => p.line('ready')));
+  for (const p of procs) p.go();
+  return procs;
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+
+// --- 1. Locked read-modify-write of a JSON counter --------------------------------
+
+async function rmw(impl: string, procs: number, fsync: boolean): Promise<{ perSec: number; lost: number }> {
+  const file = join(work, `counter-${impl}-${procs}-${fsync}.json`);
+  writeFileSync(file, JSON.stringify({ n: 0 }));
+  const workers = await together(procs, 'rmw.ts', [impl, file, fsync ? 'fsync' : 'nofsync', String(MS)]);
+  const counts = await Promise.all(workers.map(async (w) => Number((await w.line('count')).split(' ')[1])));
+  const total = counts.reduce((a, b) => a + b, 0);
+  const final = (JSON.parse(readFileSync(file, 'utf8')) as { n: number }).n;
+  return { perSec: (total / MS) * 1000, lost: total - final };
+}
+
+function bareDurableReplaces(): number {
+  // The disk's own limit: write, fsync, rename, fsync the directory, in one process.
+  const file = join(work, 'bare.json');
+  const until = performance.now() + MS;
+  let n = 0;
+  while (performance.now() < until) {
+    const temp = `${file}.${n}.tmp`;
+    const fd = openSync(temp, 'wx');
+    writeSync(fd, JSON.stringify({ n }));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(temp, file);
+    const dir = openSync(work, 'r');
+    fsyncSync(dir);
+    closeSync(dir);
+    n++;
+  }
+  return (n / MS) * 1000;
+}
+
+console.log(`baton bench: ${MS} ms per run, ${process.version}, work dir ${work}\n`);
+console.log('1. Locked read-modify-write of a JSON counter (ops/s; baton / proper-lockfile + write-file-atomic)');
+console.log('   (write-file-atomic does not fsync the directory; baton does: the anchor does less work with fsync on)');
+for (const fsync of [false, true]) {
+  console.log(`   fsync ${fsync ? 'on' : 'off'} (both sides)`);
+  for (const procs of [1, 4, 8]) {
+    // The disk's speed drifts on a shared machine: measure the bare loop right next to each run.
+    const bareBefore = fsync ? bareDurableReplaces() : 0;
+    const ours = await rmw('baton', procs, fsync);
+    const bare = fsync ? (bareBefore + bareDurableReplaces()) / 2 : 0;
+    const theirs = await rmw('proper-lockfile', procs, fsync);
+    const vsBare = fsync ? `; bare durable replace loop ${fmt(bare)}/s: baton is ${(ours.perSec / bare).toFixed(2)}x of it` : '';
+    console.log(
+      `     ${procs} proc: baton ${fmt(ours.perSec)}/s (lost ${ours.lost}), proper-lockfile ${fmt(theirs.perSec)}/s (lost ${theirs.lost}): ratio ${(ours.perSec / theirs.perSec).toFixed(2)}x${vsBare}`,
+    );
+    check(`no lost updates, baton, ${procs} proc, fsync ${fsync ? 'on' : 'off'}`, ours.lost === 0, `${ours.lost} lost`);
+    if (!fsync && procs === 8) check('fsync off, 8 processes: >= 10x proper-lockfile', ours.perSec >= 10 * theirs.perSec, `${(ours.perSec / theirs.perSec).toFixed(2)}x`);
+    if (fsync) check(`fsync on, ${procs} proc: >= 70% of the bare durable loop`, ours.perSec >= 0.7 * bare, `${((ours.perSec / bare) * 100).toFixed(0)}%`);
+  }
+}
+
+// --- 2. Latency ------------------------------------------------------------------
+
+console.log('\n2. Lock latency (ms)');
+async function uncontended(impl: string, n: number): Promise<number[]> {
+  const file = join(work, `lat-${impl}`);
+  writeFileSync(file, '');
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    if (impl === 'baton') {
+      const r = await acquireLock(file);
+      if (!r.success) throw new Error(r.message);
+      await r.handle.release();
+    } else {
+      const release = await lockfile.lock(file, { realpath: false });
+      await release();
+    }
+    out.push(performance.now() - t0);
+  }
+  return out.sort((a, b) => a - b);
+}
+const ourLat = await uncontended('baton', 2000);
+const theirLat = await uncontended('proper-lockfile', 2000);
+console.log(
+  `   uncontended acquire+release: baton median ${fmt(quantile(ourLat, 0.5))}, p99 ${fmt(quantile(ourLat, 0.99))}; proper-lockfile median ${fmt(quantile(theirLat, 0.5))}, p99 ${fmt(quantile(theirLat, 0.99))}; median ratio ${(quantile(theirLat, 0.5) / quantile(ourLat, 0.5)).toFixed(2)}x faster`,
+);
+
+async function handoff(impl: string, procs: number, rounds: number): Promise<number[]> {
+  const file = join(work, `handoff-${impl}-${procs}`);
+  writeFileSync(file, '');
+  const workers = await together(procs, 'handoff.ts', [impl, file, String(rounds)]);
+  const events = (
+    await Promise.all(workers.map(async (w, i) => (JSON.parse((await w.line('events')).slice(7)) as Array<[number, number]>).map(([got, rel]) => ({ who: i, got, rel }))))
+  )
+    .flat()
+    .sort((a, b) => a.got - b.got);
+  const gaps: number[] = [];
+  for (let i = 1; i < events.length; i++) {
+    // A handoff: the next holder is another process.
+    if (events[i]!.who !== events[i - 1]!.who) gaps.push(events[i]!.got - events[i - 1]!.rel);
+  }
+  return gaps.sort((a, b) => a - b);
+}
+for (const procs of [2, 4]) {
+  const ours = await handoff('baton', procs, 300);
+  const theirs = await handoff('proper-lockfile', procs, 300);
+  console.log(
+    `   handoff, ${procs} procs (release to the next holder): baton median ${fmt(quantile(ours, 0.5))}, p99 ${fmt(quantile(ours, 0.99))}; proper-lockfile median ${fmt(quantile(theirs, 0.5))}, p99 ${fmt(quantile(theirs, 0.99))}`,
+  );
+  check(`handoff p99 <= 5 ms (${procs} procs)`, quantile(ours, 0.99) <= 5, `${fmt(quantile(ours, 0.99))} ms`);
+}
+
+// --- 3. Rate limiter -------------------------------------------------------------
+
+console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 100');
+{
+  const file = join(work, 'limit');
+  const rate = 1000;
+  const burst = 100;
+  const seconds = 5;
+  const limiterWorker = new URL('../test/workers/limiter.ts', import.meta.url).pathname; // shared with the tests
+  const procs = Array.from({ length: 8 }, () => {
+    const child = spawn(process.execPath, [limiterWorker, file, String(rate), String(burst), String(seconds * 1000)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    return { child, out: () => out };
+  });
+  while (!procs.every((p) => p.out().includes('ready'))) await new Promise((r) => setTimeout(r, 10));
+  for (const p of procs) p.child.stdin.end('go\n');
+  await Promise.all(procs.map((p) => new Promise((r) => p.child.on('close', r))));
+  let first = Infinity;
+  const grants: number[] = [];
+  for (const p of procs) {
+    const line = p.out().split('\n').find((l) => l.startsWith('grants'))!;
+    const [, started, list] = line.split(' ');
+    first = Math.min(first, Number(started));
+    grants.push(...(JSON.parse(list!) as number[]));
+  }
+  const ceiling = rate * seconds + burst;
+  const span = Math.max(...grants) - first;
+  console.log(`   granted ${grants.length} in ${span} ms; ceiling rate x 5 s + burst = ${ceiling}: ${((grants.length / ceiling) * 100).toFixed(1)}% of it`);
+  check('rate limiter never over rate x elapsed + burst', grants.length <= rate * (Math.max(span, seconds * 1000) / 1000) + burst, `${grants.length} granted`);
+  check('rate limiter grants >= 95% of the ceiling', grants.length >= 0.95 * ceiling, `${((grants.length / ceiling) * 100).toFixed(1)}%`);
+}
+
+rmSync(work, { recursive: true, force: true });
+const failed = results.filter((r) => !r.ok);
+console.log(`\n${results.length - failed.length} of ${results.length} targets met${failed.length ? `; missed: ${failed.map((f) => f.name).join('; ')}` : ''}`);

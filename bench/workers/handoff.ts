@@ -1,0 +1,30 @@
+// Handoff benchmark: processes take turns on one lock; each logs when it got
+// the lock and when it began to release it (performance.timeOrigin clock).
+import lockfile from 'proper-lockfile';
+import { acquireLock } from '../../src/index.ts';
+
+const [impl, file, roundsArg] = process.argv.slice(2) as [string, string, string];
+const now = (): number => performance.timeOrigin + performance.now();
+const events: Array<[number, number]> = [];
+process.stdout.write('ready\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdin.pause();
+for (let i = 0; i < Number(roundsArg); i++) {
+  let release: () => Promise<void>;
+  if (impl === 'baton') {
+    const r = await acquireLock(file, { timeout: 60_000 });
+    if (!r.success) throw new Error(r.message);
+    release = () => r.handle.release();
+  } else {
+    release = await lockfile.lock(file, { retries: { retries: 10_000, factor: 1, minTimeout: 1, maxTimeout: 10 }, realpath: false });
+  }
+  const got = now();
+  const until = performance.now() + 0.5; // hold briefly
+  while (performance.now() < until);
+  const releasing = now();
+  await release();
+  events.push([got, releasing]);
+  // Step aside a moment so the waiter, not us, is the next holder.
+  await new Promise((r) => setTimeout(r, 2));
+}
+process.stdout.write(`events ${JSON.stringify(events)}\n`);

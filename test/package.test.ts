@@ -1,0 +1,46 @@
+// The packed tarball installs into an empty project, and its API and CLI work there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, tempDir } from './helpers/procs.ts';
+
+test('npm pack, install into an empty project, import the API, run the CLI', { timeout: 180_000 }, async (t) => {
+  const out = tempDir(t, 'baton-pack-');
+  execFileSync('npm', ['pack', '--pack-destination', out, '--silent'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = readdirSync(out).find((name) => name.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack made a tarball');
+
+  const project = tempDir(t, 'baton-consumer-');
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true }));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(out, tarball)], { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  writeFileSync(
+    join(project, 'use.mjs'),
+    `import { JsonFile, withLock, acquireLock, isLocked, AtomicWriter, FileRateLimiter, appendJsonLines, BatonError } from 'baton';
+import { ScriptedLockService, runConcurrent, verifyNoLostUpdates } from 'baton/testing';
+const doc = new JsonFile('./state.json', { defaultValue: { n: 0 } });
+await runConcurrent(Array.from({ length: 10 }, () => () => doc.update((s) => ({ n: s.n + 1 }))));
+const held = await acquireLock('./state.json');
+const locked = await isLocked('./state.json');
+await held.handle.release();
+const mock = new ScriptedLockService().script('./x', 'timeout');
+const scripted = await mock.acquire('./x');
+console.log(JSON.stringify({ n: (await doc.read()).n, locked, scripted: scripted.reason, types: [typeof withLock, typeof AtomicWriter, typeof FileRateLimiter, typeof appendJsonLines, typeof BatonError, typeof verifyNoLostUpdates] }));
+`,
+  );
+  const used = JSON.parse(execFileSync(process.execPath, ['use.mjs'], { cwd: project, encoding: 'utf8' }));
+  assert.deepEqual(used, { n: 10, locked: true, scripted: 'timeout', types: ['function', 'function', 'function', 'function', 'function', 'function'] });
+
+  // Types ship too: a TypeScript consumer type-checks against dist/*.d.ts.
+  writeFileSync(join(project, 'check.ts'), `import { JsonFile, type LockResult } from 'baton';\nconst f = new JsonFile<{ n: number }>('x');\nexport const p: Promise<{ n: number }> = f.read();\nexport type R = LockResult;\n`);
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['check.ts'] }));
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
+
+  const bin = join(project, 'node_modules/.bin/baton');
+  assert.match(execFileSync(bin, ['--version'], { cwd: project, encoding: 'utf8' }), /^\d+\.\d+\.\d+/);
+  const ran = execFileSync(bin, ['run', '--lock', 'state.json', '--', 'node', '-e', 'console.log("inside")'], { cwd: project, encoding: 'utf8' });
+  assert.equal(ran, 'inside\n');
+  assert.match(execFileSync(bin, ['lock', 'status', 'state.json'], { cwd: project, encoding: 'utf8' }), /^unlocked/);
+});
