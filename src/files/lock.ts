@@ -110,8 +110,10 @@ export interface LockInfo {
   message: string;
 }
 
-/** How often a waiter re-checks a live holder on this host: a killed holder changes nothing on disk. */
-const SAME_HOST_POLL_MS = 25;
+/** How often a waiter re-checks a live holder on this host: a killed holder wakes nobody. */
+const SAME_HOST_POLL_MS = 15;
+/** How long a waiter trusts its verdict on a holder (same record inode) before judging again. */
+const VERDICT_CACHE_MS = 5;
 
 // ---------------------------------------------------------------------------
 // Paths and small sync helpers
@@ -312,9 +314,8 @@ function sweepLitter(paths: LockPaths): void {
     try {
       if (end > 0) {
         if (rest.slice(0, end) !== currentOwner) ignore(['ENOENT'], () => unlinkSync(full));
-      } else if (OWNER_ID.test(rest) && rest !== currentOwner) {
-        const file = readRecordFile(full);
-        if (file?.record && judgeRecord(file.record, file.mtimeMs).alive === false) ignore(['ENOENT'], () => unlinkSync(full));
+      } else if (OWNER_ID.test(rest) && rest !== currentOwner && contenderGone(readRecordFile(full))) {
+        ignore(['ENOENT'], () => unlinkSync(full));
       }
     } catch {
       // Best effort: litter never blocks a lock.
@@ -323,21 +324,42 @@ function sweepLitter(paths: LockPaths): void {
 }
 
 /**
+ * Whether a contender's private record may be cleared: its process is gone,
+ * or it is empty (killed between creating and writing it). Clearing a live
+ * waiter's record is harmless (it starts over); the caller must never pass
+ * the current holder's.
+ */
+function contenderGone(file: RecordFile | undefined): boolean {
+  if (file === undefined) return false;
+  return file.record === null || judgeRecord(file.record, file.mtimeMs).alive === false;
+}
+
+/**
  * Wakes the contender that has waited longest (the smallest id: ids start
- * with their arrival time) by touching its record, which it watches.
+ * with their arrival time) by touching its record, which it watches. A
+ * contender killed while waiting left its record behind; one that has
+ * waited over a second is checked first, and a dead one is cleared, so
+ * wakes never go on being spent on the dead.
  */
 function wakeNext(paths: LockPaths, selfId: string): void {
   try {
     const prefix = `${basename(paths.lockPath)}.`;
-    let next: string | undefined;
-    for (const name of readdirSync(paths.dir)) {
-      if (!name.startsWith(prefix)) continue;
-      const id = name.slice(prefix.length);
-      if (id !== selfId && OWNER_ID.test(id) && (next === undefined || id < next)) next = id;
-    }
-    if (next !== undefined) {
-      const now = new Date();
-      utimesSync(privateName(paths, next), now, now);
+    const ids = readdirSync(paths.dir)
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => name.slice(prefix.length))
+      .filter((id) => id !== selfId && OWNER_ID.test(id))
+      .sort();
+    const now = new Date();
+    for (const id of ids) {
+      const path = privateName(paths, id);
+      if (now.getTime() - Number.parseInt(id.slice(0, 9), 36) > 1000) {
+        if (contenderGone(readRecordFile(path)) && id !== readRecordFile(paths.lockPath)?.record?.ownerId) {
+          ignore(['ENOENT'], () => unlinkSync(path));
+          continue;
+        }
+      }
+      utimesSync(path, now, now);
+      return;
     }
   } catch {
     // Only a hint: waiters poll as well.
@@ -489,7 +511,7 @@ class Contender {
       if (errnoCode(error) === 'ENOENT') return { kind: 'retry' };
       throw fsError(error, 'read lock', this.paths.lockPath);
     }
-    if (this.judged !== undefined && this.judged.ino === ino && performance.now() - this.judged.at < SAME_HOST_POLL_MS) {
+    if (this.judged !== undefined && this.judged.ino === ino && performance.now() - this.judged.at < VERDICT_CACHE_MS) {
       return { kind: 'busy', holder: this.judged.holder };
     }
     const file = readRecordFile(this.paths.lockPath);
