@@ -717,12 +717,13 @@ class HeldLock implements LockHandle {
   #giveUp(): void {
     try {
       if (this.type === 'exclusive') {
+        // Ending our generation renames our private name away: nothing more to remove.
         endGeneration(this.#paths, this.record.ownerId, this.record.ownerId);
       } else {
         ignore(['ENOENT'], () => unlinkSync(join(this.#paths.readersDir, this.record.ownerId)));
         leaveReaders(this.#paths);
+        ignore(['ENOENT'], () => unlinkSync(this.#private));
       }
-      ignore(['ENOENT'], () => unlinkSync(this.#private));
       wakeNext(this.#paths, this.record.ownerId);
     } catch {
       // Losing or releasing a lock never throws from a timer.

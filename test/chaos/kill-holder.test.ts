@@ -8,6 +8,24 @@ import { join } from 'node:path';
 import { JsonFile, removeLock } from '../../src/index.ts';
 import { sleep, startNode, tempDir, worker, type Running } from '../helpers/procs.ts';
 
+// Timing claims run here, alone (npm test runs this folder after the rest), not beside other multi-process tests.
+test('a process holding a lock is killed with -9: a waiter in another process takes it within 100 ms', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const holder = startNode(worker('holder'), [resource]);
+  await holder.line('held');
+  const waiter = startNode(worker('holder'), [resource, '--timeout', '10000', '--hold', '100']);
+  await waiter.line('waiting');
+  await sleep(100);
+  const killedAt = Date.now();
+  holder.child.kill('SIGKILL');
+  const held = Number((await waiter.line('held')).split(' ')[1]);
+  assert.ok(held - killedAt <= 100, `took ${held - killedAt} ms`);
+  await waiter.done;
+});
+
+
+
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 100);
 
 test(`${ROUNDS} rounds of kill -9 of the lock holder: prompt takeover, whole document, no lost update`, { timeout: 300_000 }, async (t) => {
