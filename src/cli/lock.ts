@@ -43,6 +43,10 @@ export const lockCommand: Command = {
         process.stdout.write(`${info.state === 'unlocked' ? 'unlocked' : info.state}: ${info.lockPath}\n`);
         if (info.state === 'corrupt') process.stdout.write(`  ${info.message}\n`);
         for (const holder of info.holders) process.stdout.write(`${describe(holder)}\n`);
+        if (info.waiting.length > 0) {
+          const who = info.waiting.map((w) => `pid ${w.record.pid}${w.verdict.alive === false ? ' (gone)' : ''}`).join(', ');
+          process.stdout.write(`  ${info.waiting.length} waiting: ${who}\n`);
+        }
       }
       return ExitCode.ok;
     }

@@ -5,6 +5,7 @@
 //   R.lock                 the exclusive holder's record (a hard link of its private file)
 //   R.lock.<ownerId>       each contender's private record, written whole before it is linked anywhere
 //   R.lock.readers/<id>    shared holders (hard links of their private records)
+//   R.lock.waiting/<id>    contenders waiting for their turn (hard links too): whom a release wakes
 //   R.lock.<id>.end.<w>    transient: generation <id> is being ended by <w>
 //
 // The single rule that makes takeover race-free: a generation (one holder's
@@ -107,6 +108,8 @@ export interface LockInfo {
   state: 'unlocked' | 'held' | 'stale' | 'corrupt';
   /** The exclusive holder (or waiting writer) and every shared holder. */
   holders: LockHolder[];
+  /** Contenders waiting for their turn, longest-waiting first. */
+  waiting: LockHolder[];
   message: string;
 }
 
@@ -123,6 +126,7 @@ interface LockPaths {
   lockPath: string;
   dir: string;
   readersDir: string;
+  waitingDir: string;
 }
 
 export function lockPaths(resource: string): LockPaths {
@@ -131,7 +135,7 @@ export function lockPaths(resource: string): LockPaths {
   }
   const resourcePath = resolve(resource);
   const lockPath = `${resourcePath}.lock`;
-  return { resourcePath, lockPath, dir: dirname(resourcePath), readersDir: `${lockPath}.readers` };
+  return { resourcePath, lockPath, dir: dirname(resourcePath), readersDir: `${lockPath}.readers`, waitingDir: `${lockPath}.waiting` };
 }
 
 const privateName = (paths: LockPaths, ownerId: string): string => `${paths.lockPath}.${ownerId}`;
@@ -321,6 +325,15 @@ function sweepLitter(paths: LockPaths): void {
       // Best effort: litter never blocks a lock.
     }
   }
+  for (const id of listDir(paths.waitingDir)) {
+    const entry = join(paths.waitingDir, id);
+    try {
+      if (contenderGone(readRecordFile(entry))) ignore(['ENOENT'], () => unlinkSync(entry));
+    } catch {
+      // Best effort.
+    }
+  }
+  ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(paths.waitingDir));
 }
 
 /**
@@ -336,31 +349,32 @@ function contenderGone(file: RecordFile | undefined): boolean {
 
 /**
  * Wakes the contender that has waited longest (the smallest id: ids start
- * with their arrival time) by touching its record, which it watches. A
- * contender killed while waiting left its record behind; one that has
- * waited over a second is checked first, and a dead one is cleared, so
- * wakes never go on being spent on the dead.
+ * with their arrival time) by touching its entry in the wait list, a hard
+ * link of the record it watches. With nobody waiting this costs one failed
+ * open, however large the resource's directory. A contender killed while
+ * waiting left its entry behind; one that has waited over a second is
+ * checked first, and a dead one is dropped, so wakes are not spent on the dead.
  */
 function wakeNext(paths: LockPaths, selfId: string): void {
   try {
-    const prefix = `${basename(paths.lockPath)}.`;
-    const ids = readdirSync(paths.dir)
-      .filter((name) => name.startsWith(prefix))
-      .map((name) => name.slice(prefix.length))
-      .filter((id) => id !== selfId && OWNER_ID.test(id))
-      .sort();
+    let ids: string[];
+    try {
+      ids = readdirSync(paths.waitingDir);
+    } catch {
+      return; // nobody waiting
+    }
+    ids = ids.filter((id) => id !== selfId && OWNER_ID.test(id)).sort();
     const now = new Date();
     for (const id of ids) {
-      const path = privateName(paths, id);
-      if (now.getTime() - Number.parseInt(id.slice(0, 9), 36) > 1000) {
-        if (contenderGone(readRecordFile(path)) && id !== readRecordFile(paths.lockPath)?.record?.ownerId) {
-          ignore(['ENOENT'], () => unlinkSync(path));
-          continue;
-        }
+      const entry = join(paths.waitingDir, id);
+      if (now.getTime() - Number.parseInt(id.slice(0, 9), 36) > 1000 && contenderGone(readRecordFile(entry))) {
+        ignore(['ENOENT'], () => unlinkSync(entry));
+        continue;
       }
-      utimesSync(path, now, now);
+      utimesSync(entry, now, now);
       return;
     }
+    ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(paths.waitingDir));
   } catch {
     // Only a hint: waiters poll as well.
   }
@@ -401,6 +415,8 @@ class Contender {
   registered = false;
   /** We removed a dead or expired holder on the way in. */
   reclaimed = false;
+  /** Our record is linked into R.lock.waiting, so a release wakes us. */
+  waiting = false;
 
   constructor(paths: LockPaths, options: NormalizedLockOptions) {
     this.paths = paths;
@@ -543,8 +559,42 @@ class Contender {
     }
   }
 
+  /** Puts us on the wait list (a hard link of our record), so that a release wakes us. */
+  joinWaitList(): void {
+    if (this.waiting) return;
+    const entry = join(this.paths.waitingDir, this.record.ownerId);
+    for (let tries = 0; tries < 100; tries++) {
+      try {
+        mkdirSync(this.paths.waitingDir, { mode: 0o700 });
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw fsError(error, 'wait for lock', this.paths.waitingDir);
+      }
+      try {
+        linkSync(this.private, entry);
+        this.waiting = true;
+        return;
+      } catch (error) {
+        const code = errnoCode(error);
+        if (code === 'EEXIST') {
+          this.waiting = true;
+          return;
+        }
+        // ENOENT: the last waiter removed the directory between our mkdir and link.
+        if (code !== 'ENOENT' || !this.privateExists()) throw fsError(error, 'wait for lock', entry);
+      }
+    }
+  }
+
+  leaveWaitList(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    ignore(['ENOENT'], () => unlinkSync(join(this.paths.waitingDir, this.record.ownerId)));
+    ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(this.paths.waitingDir));
+  }
+
   /** Our private record was taken away (we were reclaimed while waiting): start over with a new one. */
   private renew(): Attempt {
+    this.leaveWaitList();
     this.linked = false;
     this.registered = false;
     this.record = createRecord(this.paths.resourcePath, this.options.type, this.options.ttl);
@@ -563,6 +613,7 @@ class Contender {
   abandon(): void {
     try {
       const wasLinked = this.linked;
+      this.leaveWaitList();
       if (this.linked) endGeneration(this.paths, this.record.ownerId, this.record.ownerId);
       this.linked = false;
       this.unregister();
@@ -590,15 +641,19 @@ async function acquireHandle(resource: string, options: LockOptions | undefined)
       const mark = watch?.mark() ?? 0;
       const outcome = contender.attempt();
       if (outcome.kind === 'held') {
+        contender.leaveWaitList();
         // Readers do not exclude each other: let the next waiter try too.
         if (opts.type === 'shared') wakeNext(paths, contender.record.ownerId);
         return new HeldLock(paths, contender.record, opts, contender.reclaimed);
       }
       if (outcome.kind === 'retry') continue;
       if (opts.timeout > 0 && watched !== contender.private) {
+        // Watch first, then join the wait list, then try once more: a release
+        // in between cannot go unnoticed.
         watch?.close();
         watch = watchRecord(contender.private);
         watched = contender.private;
+        contender.joinWaitList();
         continue;
       }
       failures++;
@@ -804,7 +859,7 @@ export async function readLock(resourcePath: string): Promise<LockInfo> {
   const holders: LockHolder[] = [];
   const writer = readRecordFile(paths.lockPath);
   if (writer !== undefined && writer.record === null) {
-    return { resourcePath: paths.resourcePath, lockPath: paths.lockPath, state: 'corrupt', holders, message: corruptError(paths.lockPath).message };
+    return { resourcePath: paths.resourcePath, lockPath: paths.lockPath, state: 'corrupt', holders, waiting: [], message: corruptError(paths.lockPath).message };
   }
   if (writer?.record) holders.push(holderOf(paths.lockPath, writer as RecordFile & { record: LockRecord }));
   for (const name of listDir(paths.readersDir)) {
@@ -812,13 +867,19 @@ export async function readLock(resourcePath: string): Promise<LockInfo> {
     const file = readRecordFile(path);
     if (file?.record) holders.push(holderOf(path, file as RecordFile & { record: LockRecord }));
   }
+  const waiting: LockHolder[] = [];
+  for (const id of listDir(paths.waitingDir).sort()) {
+    const path = join(paths.waitingDir, id);
+    const file = readRecordFile(path);
+    if (file?.record) waiting.push(holderOf(path, file as RecordFile & { record: LockRecord }));
+  }
   const live = holders.filter((h) => !h.verdict.stale);
   const state = holders.length === 0 ? 'unlocked' : live.length > 0 ? 'held' : 'stale';
   const message =
     state === 'unlocked'
       ? `${paths.resourcePath} is not locked`
       : `${paths.resourcePath} is ${state === 'held' ? 'locked' : 'locked by a holder that is gone (stale)'}${describeHolder(live[0] ?? holders[0])}`;
-  return { resourcePath: paths.resourcePath, lockPath: paths.lockPath, state, holders, message };
+  return { resourcePath: paths.resourcePath, lockPath: paths.lockPath, state, holders, waiting, message };
 }
 
 export async function isLocked(resourcePath: string): Promise<boolean> {
