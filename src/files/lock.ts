@@ -35,7 +35,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError, type ErrorCode } from '../errors.ts';
-import { backoffDelay, watchRecord, type Waker } from './waker.ts';
+import { backoffDelay, watchWakeFile, type Waker } from './waker.ts';
 import {
   corruptRecordIsStale,
   createRecord,
@@ -201,7 +201,8 @@ function writePrivate(path: string, record: LockRecord): void {
     throw fsError(error, 'create lock', path);
   }
   try {
-    writeSync(fd, serializeRecord(record));
+    const bytes = Buffer.from(serializeRecord(record));
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
   } catch (error) {
     closeSync(fd);
     ignore(['ENOENT'], () => unlinkSync(path));
@@ -241,6 +242,21 @@ function endGeneration(paths: LockPaths, ownerId: string, winnerId: string, reco
   return true;
 }
 
+/**
+ * Whether the process that won the right to end a generation is provably
+ * gone, so the right may pass on. A winner that is the owner itself (a
+ * release) has its record at the end name; any other winner keeps its own
+ * private record until it has finished.
+ */
+function winnerGone(paths: LockPaths, ownerId: string, winner: string, endPath: string): boolean {
+  const file = readRecordFile(winner === ownerId ? endPath : privateName(paths, winner));
+  if (file === undefined) return winner !== ownerId; // a winner finishes before it drops its record
+  if (file.record === null) return false;
+  const verdict = judgeRecord(file.record, file.mtimeMs);
+  // Proof of death on this host; elsewhere, a lease that ran out.
+  return verdict.alive === false || (verdict.alive === null && verdict.stale);
+}
+
 function finishEnd(paths: LockPaths, endName: string): void {
   ignore(['ENOENT'], () => unlinkSync(paths.lockPath));
   ignore(['ENOENT'], () => unlinkSync(endName));
@@ -261,9 +277,7 @@ function endOrphan(paths: LockPaths, ownerId: string, winnerId: string): boolean
   for (const name of ends) {
     const previousWinner = name.slice(prefix.length);
     if (previousWinner === winnerId) continue;
-    const winnerRecord = readRecordFile(privateName(paths, previousWinner));
-    const winnerGone = winnerRecord === undefined || (winnerRecord.record !== null && judgeRecord(winnerRecord.record, winnerRecord.mtimeMs).stale);
-    if (!winnerGone) return false;
+    if (!winnerGone(paths, ownerId, previousWinner, join(paths.dir, name))) return false;
     const mine = `${paths.lockPath}.${ownerId}.end.${winnerId}`;
     try {
       renameSync(join(paths.dir, name), mine);
@@ -309,7 +323,9 @@ function listDir(dir: string): string[] {
  */
 function sweepLitter(paths: LockPaths): void {
   const base = `${basename(paths.lockPath)}.`;
-  const currentOwner = readRecordFile(paths.lockPath)?.record?.ownerId;
+  // Read R.lock's owner again right before each deletion: the listing is slow,
+  // and a contender may have become the holder (and died) since it began.
+  const currentOwner = (): string | undefined => readRecordFile(paths.lockPath)?.record?.ownerId;
   for (const name of listDir(paths.dir)) {
     if (!name.startsWith(base)) continue;
     const rest = name.slice(base.length);
@@ -317,8 +333,8 @@ function sweepLitter(paths: LockPaths): void {
     const end = rest.indexOf('.end.');
     try {
       if (end > 0) {
-        if (rest.slice(0, end) !== currentOwner) ignore(['ENOENT'], () => unlinkSync(full));
-      } else if (OWNER_ID.test(rest) && rest !== currentOwner && contenderGone(readRecordFile(full))) {
+        if (rest.slice(0, end) !== currentOwner()) ignore(['ENOENT'], () => unlinkSync(full));
+      } else if (OWNER_ID.test(rest) && contenderGone(readRecordFile(full), rest) && rest !== currentOwner()) {
         ignore(['ENOENT'], () => unlinkSync(full));
       }
     } catch {
@@ -326,9 +342,8 @@ function sweepLitter(paths: LockPaths): void {
     }
   }
   for (const id of listDir(paths.waitingDir)) {
-    const entry = join(paths.waitingDir, id);
     try {
-      if (contenderGone(readRecordFile(entry))) ignore(['ENOENT'], () => unlinkSync(entry));
+      if (waiterGone(paths, id)) ignore(['ENOENT'], () => unlinkSync(join(paths.waitingDir, id)));
     } catch {
       // Best effort.
     }
@@ -338,22 +353,36 @@ function sweepLitter(paths: LockPaths): void {
 
 /**
  * Whether a contender's private record may be cleared: its process is gone,
- * or it is empty (killed between creating and writing it). Clearing a live
- * waiter's record is harmless (it starts over); the caller must never pass
- * the current holder's.
+ * or it is empty and old (killed between creating and writing it; a live
+ * contender writes its record microseconds after creating it). Clearing a
+ * live waiter's record is harmless (it starts over); the caller must never
+ * pass the current holder's.
  */
-function contenderGone(file: RecordFile | undefined): boolean {
+function contenderGone(file: RecordFile | undefined, ownerId: string): boolean {
   if (file === undefined) return false;
-  return file.record === null || judgeRecord(file.record, file.mtimeMs).alive === false;
+  if (file.record === null) return Date.now() - Number.parseInt(ownerId.slice(0, 9), 36) > EMPTY_RECORD_GRACE_MS;
+  return judgeRecord(file.record, file.mtimeMs).alive === false;
+}
+
+const EMPTY_RECORD_GRACE_MS = 5000;
+
+/**
+ * A wait-list entry whose contender is gone: its private record was removed
+ * (it gave up, or was swept) or its process is dead.
+ */
+function waiterGone(paths: LockPaths, id: string): boolean {
+  const file = readRecordFile(privateName(paths, id));
+  return file === undefined || contenderGone(file, id);
 }
 
 /**
  * Wakes the contender that has waited longest (the smallest id: ids start
- * with their arrival time) by touching its entry in the wait list, a hard
- * link of the record it watches. With nobody waiting this costs one failed
- * open, however large the resource's directory. A contender killed while
- * waiting left its entry behind; one that has waited over a second is
- * checked first, and a dead one is dropped, so wakes are not spent on the dead.
+ * with their arrival time) by touching its entry in the wait list, a small
+ * file of its own that it watches (never the record whose mtime is a lease).
+ * With nobody waiting this costs one failed open, however large the
+ * resource's directory. A contender killed while waiting left its entry
+ * behind; one that has waited over a second is checked first, and dropped
+ * if it is gone, so wakes are not spent on the dead.
  */
 function wakeNext(paths: LockPaths, selfId: string): void {
   try {
@@ -367,7 +396,7 @@ function wakeNext(paths: LockPaths, selfId: string): void {
     const now = new Date();
     for (const id of ids) {
       const entry = join(paths.waitingDir, id);
-      if (now.getTime() - Number.parseInt(id.slice(0, 9), 36) > 1000 && contenderGone(readRecordFile(entry))) {
+      if (now.getTime() - Number.parseInt(id.slice(0, 9), 36) > 1000 && waiterGone(paths, id)) {
         ignore(['ENOENT'], () => unlinkSync(entry));
         continue;
       }
@@ -380,10 +409,20 @@ function wakeNext(paths: LockPaths, selfId: string): void {
   }
 }
 
+/** Wakes one contender by its id, if it is on the wait list. */
+function wake(paths: LockPaths, id: string | undefined): void {
+  if (id === undefined) return;
+  try {
+    const now = new Date();
+    utimesSync(join(paths.waitingDir, id), now, now);
+  } catch {
+    // not waiting
+  }
+}
+
 /**
  * After removing a reader entry: the last reader out removes the directory
- * and wakes a writer waiting for readers to leave (it holds R.lock, so
- * touching R.lock touches that writer's record).
+ * and wakes a writer waiting for readers to leave (the owner of R.lock).
  */
 function leaveReaders(paths: LockPaths): void {
   try {
@@ -393,8 +432,7 @@ function leaveReaders(paths: LockPaths): void {
     throw fsError(error, 'release lock', paths.readersDir);
   }
   try {
-    const now = new Date();
-    utimesSync(paths.lockPath, now, now);
+    wake(paths, readRecordFile(paths.lockPath)?.record?.ownerId);
   } catch {
     // no writer waiting
   }
@@ -415,8 +453,10 @@ class Contender {
   registered = false;
   /** We removed a dead or expired holder on the way in. */
   reclaimed = false;
-  /** Our record is linked into R.lock.waiting, so a release wakes us. */
+  /** Our entry is in R.lock.waiting, so a release wakes us. */
   waiting = false;
+  /** Monotonic time our lease was last renewed (the record written or touched). */
+  renewedAt = performance.now();
 
   constructor(paths: LockPaths, options: NormalizedLockOptions) {
     this.paths = paths;
@@ -438,7 +478,10 @@ class Contender {
   }
 
   private attemptExclusive(): Attempt {
+    const waitedLinked = this.linked;
     if (!this.linked) {
+      // A fresh lease the moment we link: we may have waited longer than our TTL.
+      if (!this.touch()) return this.renew();
       try {
         linkSync(this.private, this.paths.lockPath);
         this.linked = true;
@@ -448,15 +491,15 @@ class Contender {
         if (code === 'ENOENT' && !this.privateExists()) return this.renew();
         throw fsError(error, 'create lock', this.paths.lockPath);
       }
-    } else if (this.options.ttl !== null) {
-      // Waiting for readers to leave: keep our pending record from expiring.
-      try {
-        const now = new Date();
-        utimesSync(this.private, now, now);
-      } catch (error) {
-        if (errnoCode(error) === 'ENOENT') return this.renew();
-        throw fsError(error, 'renew lock', this.private);
+    } else {
+      // We hold R.lock and wait for readers to leave. If our lease ran out
+      // meanwhile (we were stalled), someone may have reclaimed it: give it
+      // up and start over rather than renew a lease that is no longer ours.
+      if (this.options.ttl !== null && performance.now() - this.renewedAt > this.options.ttl) {
+        endGeneration(this.paths, this.record.ownerId, this.record.ownerId);
+        return this.renew();
       }
+      if (!this.touch()) return this.renew();
     }
     // Our record blocks new readers; wait for the ones already in to leave.
     let busy: LockHolder | undefined;
@@ -484,11 +527,41 @@ class Contender {
     }
     if (reaped) sweepLitter(this.paths);
     if (busy !== undefined) return { kind: 'busy', holder: busy };
+    // After waiting for readers, make sure R.lock is still ours (not ended by force meanwhile).
+    if (waitedLinked && !this.ownsLockFile()) {
+      this.linked = false;
+      return this.renew();
+    }
     return { kind: 'held' };
+  }
+
+  /** Renews our record's mtime (the lease) if we have a TTL; false if our record is gone. */
+  private touch(): boolean {
+    if (this.options.ttl === null) return true;
+    try {
+      const now = new Date();
+      utimesSync(this.private, now, now);
+      this.renewedAt = performance.now();
+      return true;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return false;
+      throw fsError(error, 'renew lock', this.private);
+    }
+  }
+
+  private ownsLockFile(): boolean {
+    try {
+      const lock = lstatSync(this.paths.lockPath);
+      const mine = lstatSync(this.private);
+      return lock.ino === mine.ino && lock.dev === mine.dev;
+    } catch {
+      return false;
+    }
   }
 
   private attemptShared(): Attempt {
     if (!this.registered) {
+      if (!this.touch()) return this.renew();
       for (let tries = 0; ; tries++) {
         try {
           mkdirSync(this.paths.readersDir, { mode: 0o700 });
@@ -559,10 +632,14 @@ class Contender {
     }
   }
 
-  /** Puts us on the wait list (a hard link of our record), so that a release wakes us. */
+  /** Where a release wakes us: our entry on the wait list (an empty file of our own, which we watch). */
+  get wakePath(): string {
+    return join(this.paths.waitingDir, this.record.ownerId);
+  }
+
+  /** Puts us on the wait list, so that a release wakes us. */
   joinWaitList(): void {
     if (this.waiting) return;
-    const entry = join(this.paths.waitingDir, this.record.ownerId);
     for (let tries = 0; tries < 100; tries++) {
       try {
         mkdirSync(this.paths.waitingDir, { mode: 0o700 });
@@ -570,7 +647,7 @@ class Contender {
         if (errnoCode(error) !== 'EEXIST') throw fsError(error, 'wait for lock', this.paths.waitingDir);
       }
       try {
-        linkSync(this.private, entry);
+        closeSync(openSync(this.wakePath, 'wx', 0o600));
         this.waiting = true;
         return;
       } catch (error) {
@@ -579,8 +656,8 @@ class Contender {
           this.waiting = true;
           return;
         }
-        // ENOENT: the last waiter removed the directory between our mkdir and link.
-        if (code !== 'ENOENT' || !this.privateExists()) throw fsError(error, 'wait for lock', entry);
+        // ENOENT: the last waiter removed the directory between our mkdir and create.
+        if (code !== 'ENOENT') throw fsError(error, 'wait for lock', this.wakePath);
       }
     }
   }
@@ -588,7 +665,7 @@ class Contender {
   leaveWaitList(): void {
     if (!this.waiting) return;
     this.waiting = false;
-    ignore(['ENOENT'], () => unlinkSync(join(this.paths.waitingDir, this.record.ownerId)));
+    ignore(['ENOENT'], () => unlinkSync(this.wakePath));
     ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(this.paths.waitingDir));
   }
 
@@ -599,6 +676,7 @@ class Contender {
     this.registered = false;
     this.record = createRecord(this.paths.resourcePath, this.options.type, this.options.ttl);
     writePrivate(this.private, this.record);
+    this.renewedAt = performance.now();
     return { kind: 'retry' };
   }
 
@@ -644,16 +722,16 @@ async function acquireHandle(resource: string, options: LockOptions | undefined)
         contender.leaveWaitList();
         // Readers do not exclude each other: let the next waiter try too.
         if (opts.type === 'shared') wakeNext(paths, contender.record.ownerId);
-        return new HeldLock(paths, contender.record, opts, contender.reclaimed);
+        return new HeldLock(paths, contender.record, opts, contender.reclaimed, contender.renewedAt);
       }
       if (outcome.kind === 'retry') continue;
-      if (opts.timeout > 0 && watched !== contender.private) {
-        // Watch first, then join the wait list, then try once more: a release
-        // in between cannot go unnoticed.
-        watch?.close();
-        watch = watchRecord(contender.private);
-        watched = contender.private;
+      if (opts.timeout > 0 && watched !== contender.wakePath) {
+        // Join the wait list and watch our entry, then try once more: a
+        // release in between cannot go unnoticed.
         contender.joinWaitList();
+        watch?.close();
+        watch = watchWakeFile(contender.wakePath);
+        watched = contender.wakePath;
         continue;
       }
       failures++;
@@ -711,9 +789,11 @@ class HeldLock implements LockHandle {
   #confirmedAt = performance.now();
   #timer: ReturnType<typeof setInterval>;
 
-  constructor(paths: LockPaths, record: LockRecord, options: NormalizedLockOptions, reclaimed: boolean) {
+  constructor(paths: LockPaths, record: LockRecord, options: NormalizedLockOptions, reclaimed: boolean, renewedAt: number) {
     this.#paths = paths;
     this.reclaimed = reclaimed;
+    // The lease runs from its last renewal, not from now.
+    this.#confirmedAt = renewedAt;
     this.lockPath = paths.lockPath;
     this.resourcePath = paths.resourcePath;
     this.type = options.type;
@@ -744,7 +824,8 @@ class HeldLock implements LockHandle {
   /** Renews a TTL lock and confirms we still hold it; never throws. */
   #check(): void {
     if (this.#state !== 'held') return;
-    const late = this.#ttl !== null && performance.now() - this.#confirmedAt > this.#ttl;
+    const started = performance.now();
+    const late = this.#ttl !== null && started - this.#confirmedAt > this.#ttl;
     try {
       if (this.#ttl !== null && !late) {
         const now = new Date();
@@ -757,7 +838,7 @@ class HeldLock implements LockHandle {
       return; // a transient error: try again next tick
     }
     if (late) return this.#lose(`it was not renewed within its TTL of ${this.#ttl} ms (was this process suspended or blocked?)`);
-    this.#confirmedAt = performance.now();
+    this.#confirmedAt = started;
   }
 
   #lose(why: string): void {
@@ -869,8 +950,8 @@ export async function readLock(resourcePath: string): Promise<LockInfo> {
   }
   const waiting: LockHolder[] = [];
   for (const id of listDir(paths.waitingDir).sort()) {
-    const path = join(paths.waitingDir, id);
-    const file = readRecordFile(path);
+    const path = privateName(paths, id);
+    const file = OWNER_ID.test(id) ? readRecordFile(path) : undefined;
     if (file?.record) waiting.push(holderOf(path, file as RecordFile & { record: LockRecord }));
   }
   const live = holders.filter((h) => !h.verdict.stale);
@@ -901,7 +982,6 @@ export async function removeLock(resourcePath: string, options: { force?: boolea
   const paths = lockPaths(resourcePath);
   const force = options.force === true;
   const result: RemoveResult = { removed: [], kept: [] };
-  const me = createRecord(paths.resourcePath, 'exclusive', null).ownerId;
   const writer = readRecordFile(paths.lockPath);
   if (writer !== undefined && writer.record === null) {
     if (!force && !corruptRecordIsStale(writer.mtimeMs)) throw corruptError(paths.lockPath);
@@ -909,7 +989,14 @@ export async function removeLock(resourcePath: string, options: { force?: boolea
   } else if (writer?.record) {
     const holder = holderOf(paths.lockPath, writer as RecordFile & { record: LockRecord });
     if (holder.verdict.stale || force) {
-      if (endGeneration(paths, writer.record.ownerId, me)) result.removed.push(holder);
+      // Race for the end like any contender, with a record of our own so others can judge us.
+      const me = createRecord(paths.resourcePath, 'exclusive', null);
+      writePrivate(privateName(paths, me.ownerId), me);
+      try {
+        if (endGeneration(paths, writer.record.ownerId, me.ownerId)) result.removed.push(holder);
+      } finally {
+        ignore(['ENOENT'], () => unlinkSync(privateName(paths, me.ownerId)));
+      }
     } else {
       result.kept.push(holder);
     }

@@ -1,7 +1,7 @@
-// How a waiter learns it may have its turn. Each contender watches only its
-// own record file (an inotify watch on one inode on Linux), and a process
-// that releases a lock touches the record of the waiter that has waited
-// longest: one waiter wakes, not all of them. A wake is only a hint (the
+// How a waiter learns it may have its turn. Each waiting contender watches
+// only its own entry in the lock's wait list (an inotify watch on one inode
+// on Linux), and a process that releases a lock touches the entry of the
+// waiter that has waited longest: one waiter wakes, not all of them. A wake is only a hint (the
 // attempt decides), so jittered, capped polling remains the fallback: for
 // holders that die (a kill changes nothing on disk), for filesystems that do
 // not report changes (NFS), and when watches run out.
@@ -15,7 +15,7 @@ export interface Waker {
   close(): void;
 }
 
-export function watchRecord(path: string): Waker {
+export function watchWakeFile(path: string): Waker {
   let generation = 0;
   let wake: (() => void) | undefined;
   let watcher: FSWatcher | undefined;

@@ -379,3 +379,42 @@ test('bad input: a directory we may not write to', async (t) => {
     assert.match(result.message, new RegExp(`cannot create lock ${resource}\\.lock\\.\\S+: permission denied`));
   }
 });
+
+test('a TTL waiter that waited longer than its TTL gets a fresh lease when it takes the lock', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  // The first holder dies: nobody wakes the waiter, it finds out by polling.
+  const holder = startNode(worker('holder'), [resource]);
+  await holder.line('held');
+  const waiting = acquireLock(resource, { ttl: 300, timeout: 5_000 });
+  await sleep(700); // the waiter's record is now older than its TTL
+  holder.child.kill('SIGKILL');
+  const second = mustHold(await waiting);
+  const info = await readLock(resource);
+  assert.equal(info.holders[0]?.record.ownerId, second.record.ownerId);
+  assert.equal(info.holders[0]?.verdict.stale, false, 'not reclaimable the moment it is taken');
+  assert.equal((await acquireLock(resource, { timeout: 0 })).success, false);
+  assert.equal(second.isHeld(), true);
+  await second.release();
+});
+
+test('waiters never renew another holder\'s lease: a remote TTL holder expires even while readers poll', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const priv = plantRecord(resource, { hostname: 'some-other-host', pid: 999_999, ttlMs: 500, bootId: 'other-boot' });
+  const { utimesSync } = await import('node:fs');
+  const now = new Date();
+  utimesSync(priv, now, now);
+  // Readers keep stepping back for the (remote) writer while they wait.
+  const readers = [1, 2, 3].map(async () => {
+    const r = await acquireLock(resource, { type: 'shared', timeout: 5_000, retryInterval: 20 });
+    if (r.success) await r.handle.release();
+    return r.success;
+  });
+  const started = performance.now();
+  const writer = mustHold(await acquireLock(resource, { timeout: 5_000 }));
+  const waited = performance.now() - started;
+  assert.ok(waited < 2_000, `the expired lease was reclaimed after ${waited} ms`);
+  await writer.release();
+  assert.deepEqual(await Promise.all(readers), [true, true, true]);
+});
