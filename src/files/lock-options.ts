@@ -1,6 +1,6 @@
 // Validation of LockOptions: bad values fail fast with a message naming them.
 import { BatonError } from '../errors.ts';
-import type { LockOptions } from './lock.ts';
+import type { LockOptions } from './lock-types.ts';
 import type { LockType } from './lock-record.ts';
 
 export interface NormalizedLockOptions {

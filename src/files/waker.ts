@@ -5,7 +5,11 @@
 // attempt decides), so jittered, capped polling remains the fallback: for
 // holders that die (a kill changes nothing on disk), for filesystems that do
 // not report changes (NFS), and when watches run out.
-import { watch, type FSWatcher } from 'node:fs';
+import { readdirSync, rmdirSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { errnoCode, fsError } from '../errors.ts';
+import { contenderGone, ignore, privateName, readRecordFile, type LockPaths } from './lock-disk.ts';
+import { OWNER_ID } from './lock-record.ts';
 
 export interface Waker {
   /** A counter of wakes; take it before trying, pass it to wait(). */
@@ -61,3 +65,79 @@ export function backoffDelay(attempt: number, minMs: number, capMs: number): num
   const ceiling = Math.min(capMs, minMs * 2 ** Math.min(attempt, 20));
   return minMs + Math.random() * Math.max(0, ceiling - minMs);
 }
+
+// ---------------------------------------------------------------------------
+// The releasing side
+
+/**
+ * A wait-list entry whose contender is gone: its private record was removed
+ * (it gave up, or was swept) or its process is dead.
+ */
+export function waiterGone(paths: LockPaths, id: string): boolean {
+  const file = readRecordFile(privateName(paths, id));
+  return file === undefined || contenderGone(file, id);
+}
+
+/**
+ * Wakes the contender that has waited longest (the smallest id: ids start
+ * with their arrival time) by touching its entry in the wait list, a small
+ * file of its own that it watches (never the record whose mtime is a lease).
+ * With nobody waiting this costs one failed open, however large the
+ * resource's directory. A contender killed while waiting left its entry
+ * behind; one that has waited over a second is checked first, and dropped
+ * if it is gone, so wakes are not spent on the dead.
+ */
+export function wakeNext(paths: LockPaths, selfId: string): void {
+  try {
+    let ids: string[];
+    try {
+      ids = readdirSync(paths.waitingDir);
+    } catch {
+      return; // nobody waiting
+    }
+    ids = ids.filter((id) => id !== selfId && OWNER_ID.test(id)).sort();
+    const now = new Date();
+    for (const id of ids) {
+      const entry = join(paths.waitingDir, id);
+      if (now.getTime() - Number.parseInt(id.slice(0, 9), 36) > 1000 && waiterGone(paths, id)) {
+        ignore(['ENOENT'], () => unlinkSync(entry));
+        continue;
+      }
+      utimesSync(entry, now, now);
+      return;
+    }
+    ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(paths.waitingDir));
+  } catch {
+    // Only a hint: waiters poll as well.
+  }
+}
+
+/** Wakes one contender by its id, if it is on the wait list. */
+export function wake(paths: LockPaths, id: string | undefined): void {
+  if (id === undefined) return;
+  try {
+    const now = new Date();
+    utimesSync(join(paths.waitingDir, id), now, now);
+  } catch {
+    // not waiting
+  }
+}
+
+/**
+ * After removing a reader entry: the last reader out removes the directory
+ * and wakes a writer waiting for readers to leave (the owner of R.lock).
+ */
+export function leaveReaders(paths: LockPaths): void {
+  try {
+    rmdirSync(paths.readersDir);
+  } catch (error) {
+    if (['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(errnoCode(error) ?? '')) return;
+    throw fsError(error, 'release lock', paths.readersDir);
+  }
+  try {
+    wake(paths, readRecordFile(paths.lockPath)?.record?.ownerId);
+  } catch {
+    // no writer waiting
+  }
+}
+
