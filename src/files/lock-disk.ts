@@ -1,6 +1,6 @@
 // The lock's files on disk: names, reading and writing records, and the
 // verdicts on them. Metadata steps are synchronous (see lock.ts).
-import { closeSync, fstatSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { judgeRecord, parseRecord, serializeRecord, type LockRecord } from './lock-record.ts';
@@ -109,6 +109,8 @@ export function corruptError(lockPath: string): BatonError {
 }
 
 export function listDir(dir: string): string[] {
+  // The readers and waiting directories are usually absent: no exception (and stack trace) for that.
+  if (!existsSync(dir)) return [];
   try {
     return readdirSync(dir);
   } catch (error) {

@@ -5,10 +5,10 @@
 // attempt decides), so jittered, capped polling remains the fallback: for
 // holders that die (a kill changes nothing on disk), for filesystems that do
 // not report changes (NFS), and when watches run out.
-import { readdirSync, rmdirSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
+import { rmdirSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, fsError } from '../errors.ts';
-import { contenderGone, ignore, privateName, readRecordFile, type LockPaths } from './lock-disk.ts';
+import { contenderGone, ignore, listDir, privateName, readRecordFile, type LockPaths } from './lock-disk.ts';
 import { OWNER_ID } from './lock-record.ts';
 
 export interface Waker {
@@ -89,12 +89,8 @@ export function waiterGone(paths: LockPaths, id: string): boolean {
  */
 export function wakeNext(paths: LockPaths, selfId: string): void {
   try {
-    let ids: string[];
-    try {
-      ids = readdirSync(paths.waitingDir);
-    } catch {
-      return; // nobody waiting
-    }
+    let ids = listDir(paths.waitingDir);
+    if (ids.length === 0) return; // nobody waiting: one access(2), however large R's directory
     ids = ids.filter((id) => id !== selfId && OWNER_ID.test(id)).sort();
     const now = new Date();
     for (const id of ids) {
