@@ -30,10 +30,29 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parse<O extends Options>(argv: string[], options: O, usage: string) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegatives(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]}\nusage: ${usage}`);
   }
+}
+
+/**
+ * parseArgs reads `--ttl -5` as two options; join a negative number to the
+ * string option before it (`--ttl=-5`) so our own check can name the value.
+ */
+function joinNegatives(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
+    const next = argv[i + 1];
+    if (options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
 }
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -62,9 +81,12 @@ export function reportError(error: unknown, json: boolean): number {
   return exitCodeFor(e.code);
 }
 
-export function seconds(name: string, value: string | undefined): number | undefined {
+/** Seconds to milliseconds; `positive` refuses 0 as well. */
+export function seconds(name: string, value: string | undefined, positive = false): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || Number.isNaN(n) || n < 0) throw new UsageError(`${name} must be a number of seconds >= 0, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || Number.isNaN(n) || n < 0 || (positive && n === 0)) {
+    throw new UsageError(`${name} must be a number of seconds ${positive ? '> 0' : '>= 0'}, got ${JSON.stringify(value)}`);
+  }
   return n * 1000;
 }

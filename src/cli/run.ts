@@ -47,8 +47,7 @@ export const runCommand: Command = {
     if (!Number.isInteger(conflictCode) || conflictCode < 1 || conflictCode > 255) {
       throw new UsageError(`--conflict-exit-code must be a whole number from 1 to 255, got ${JSON.stringify(values['conflict-exit-code'])}`);
     }
-    const ttl = seconds('--ttl', values.ttl);
-    if (ttl === 0) throw new UsageError('--ttl must be more than 0 seconds');
+    const ttl = seconds('--ttl', values.ttl, true);
 
     const result = await acquireLock(values.lock, {
       type: values.shared ? 'shared' : 'exclusive',

@@ -22,6 +22,11 @@ test('--help on every command; usage errors are one line and exit 2', async () =
   }
   const r = await baton(['run', '--lock', 'x', '--timeout', 'soon', '--', 'true']);
   assert.equal(r.stderr.split('\n')[0], 'baton: --timeout must be a number of seconds >= 0, got "soon" [INVALID_ARGUMENT]');
+  // A negative number is a bad value, not an unknown option.
+  const negative = await baton(['run', '--lock', 'x', '--ttl', '-5', '--', 'true']);
+  assert.equal(negative.stderr, 'baton: --ttl must be a number of seconds > 0, got "-5" [INVALID_ARGUMENT]\n');
+  const zero = await baton(['run', '--lock', 'x', '--ttl', '0', '--', 'true']);
+  assert.equal(zero.code, 2);
   const json = await baton(['lock', 'status', '/no/such/dir/file', '--json']);
   assert.equal(json.code, 0, 'status of a lock in a missing directory is just unlocked');
   const missingDir = await baton(['run', '--lock', '/no/such/dir/file', '--', 'true']);
