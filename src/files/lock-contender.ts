@@ -1,17 +1,19 @@
 // Acquiring a lock: a contender's attempts, its place on the wait list, and
 // the loop that waits between attempts.
-import { closeSync, linkSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, utimesSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import {
+  addToTransientDir,
   corruptError,
   describeHolder,
   holderOf,
   ignore,
-  listDir,
+  listReaders,
   lockPaths,
   privateName,
   readRecordFile,
+  removeIfEmpty,
   writePrivate,
   type LockPaths,
   type RecordFile,
@@ -91,18 +93,13 @@ class Contender {
     // Our record blocks new readers; wait for the ones already in to leave.
     let busy: LockHolder | undefined;
     let reaped = false;
-    for (const name of listDir(this.paths.readersDir)) {
-      const path = join(this.paths.readersDir, name);
-      const file = readRecordFile(path);
-      if (file === undefined) continue;
-      if (file.record === null) {
-        if (corruptRecordIsStale(file.mtimeMs)) {
-          ignore(['ENOENT'], () => unlinkSync(path));
-          continue;
-        }
-        throw corruptError(path);
+    for (const { path, file } of listReaders(this.paths)) {
+      const holder = holderOf(path, file);
+      if (holder === undefined) {
+        if (!corruptRecordIsStale(file.mtimeMs)) throw corruptError(path);
+        ignore(['ENOENT'], () => unlinkSync(path));
+        continue;
       }
-      const holder = holderOf(path, file as RecordFile & { record: LockRecord });
       if (holder.verdict.stale) {
         // Reader names are never reused, so deleting a dead reader's name cannot hit anyone else.
         ignore(['ENOENT'], () => unlinkSync(path));
@@ -149,24 +146,9 @@ class Contender {
   private attemptShared(): Attempt {
     if (!this.registered) {
       if (!this.touch()) return this.renew();
-      for (let tries = 0; ; tries++) {
-        try {
-          mkdirSync(this.paths.readersDir, { mode: 0o700 });
-        } catch (error) {
-          if (errnoCode(error) !== 'EEXIST') throw fsError(error, 'create lock', this.paths.readersDir);
-        }
-        try {
-          linkSync(this.private, this.readerName);
-          this.registered = true;
-          break;
-        } catch (error) {
-          const code = errnoCode(error);
-          // The directory was removed by the last reader leaving between our mkdir and link.
-          if (code === 'ENOENT' && tries < 100 && this.privateExists()) continue;
-          if (code === 'ENOENT' && !this.privateExists()) return this.renew();
-          throw fsError(error, 'create lock', this.readerName);
-        }
-      }
+      // False: our private record is gone (swept), so start over.
+      if (!addToTransientDir(this.paths.readersDir, () => linkSync(this.private, this.readerName), 'create lock')) return this.renew();
+      this.registered = true;
     }
     // Registered first, then look for a writer: a writer links R.lock first and
     // then looks for readers, so at least one of the two sees the other.
@@ -198,15 +180,15 @@ class Contender {
   }
 
   private judgeWriter(file: RecordFile): Attempt {
-    if (file.record === null) throw corruptError(this.paths.lockPath);
-    const holder = holderOf(this.paths.lockPath, file as RecordFile & { record: LockRecord });
+    const holder = holderOf(this.paths.lockPath, file);
+    if (holder === undefined) throw corruptError(this.paths.lockPath);
     if (!holder.verdict.stale) return { kind: 'busy', holder };
-    if (endGeneration(this.paths, file.record.ownerId, this.record.ownerId)) {
+    if (endGeneration(this.paths, holder.record.ownerId, this.record.ownerId)) {
       this.reclaimed = true;
       sweepLitter(this.paths);
       return { kind: 'retry' };
     }
-    // Someone else is ending it right now; the directory watch wakes us.
+    // Someone else is ending it right now; our next poll sees the result.
     return { kind: 'busy', holder };
   }
 
@@ -227,33 +209,14 @@ class Contender {
   /** Puts us on the wait list, so that a release wakes us. */
   joinWaitList(): void {
     if (this.waiting) return;
-    for (let tries = 0; tries < 100; tries++) {
-      try {
-        mkdirSync(this.paths.waitingDir, { mode: 0o700 });
-      } catch (error) {
-        if (errnoCode(error) !== 'EEXIST') throw fsError(error, 'wait for lock', this.paths.waitingDir);
-      }
-      try {
-        closeSync(openSync(this.wakePath, 'wx', 0o600));
-        this.waiting = true;
-        return;
-      } catch (error) {
-        const code = errnoCode(error);
-        if (code === 'EEXIST') {
-          this.waiting = true;
-          return;
-        }
-        // ENOENT: the last waiter removed the directory between our mkdir and create.
-        if (code !== 'ENOENT') throw fsError(error, 'wait for lock', this.wakePath);
-      }
-    }
+    this.waiting = addToTransientDir(this.paths.waitingDir, () => closeSync(openSync(this.wakePath, 'wx', 0o600)), 'wait for lock');
   }
 
   leaveWaitList(): void {
     if (!this.waiting) return;
     this.waiting = false;
     ignore(['ENOENT'], () => unlinkSync(this.wakePath));
-    ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(this.paths.waitingDir));
+    removeIfEmpty(this.paths.waitingDir);
   }
 
   /** Our private record was taken away (we were reclaimed while waiting): start over with a new one. */

@@ -1,9 +1,9 @@
 // The lock's files on disk: names, reading and writing records, and the
 // verdicts on them. Metadata steps are synchronous (see lock.ts).
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { judgeRecord, parseRecord, serializeRecord, type LockRecord } from './lock-record.ts';
+import { judgeRecord, ownerIdTime, parseRecord, serializeRecord, type LockRecord } from './lock-record.ts';
 import type { LockHolder } from './lock-types.ts';
 
 export interface LockPaths {
@@ -96,8 +96,58 @@ export function writePrivate(path: string, record: LockRecord): void {
   closeSync(fd);
 }
 
-export function holderOf(path: string, file: RecordFile & { record: LockRecord }): LockHolder {
+/** The holder a record file describes, or undefined if it cannot be read as a record. */
+export function holderOf(path: string, file: RecordFile): LockHolder | undefined {
+  if (file.record === null) return undefined;
   return { record: file.record, path, renewedAt: new Date(file.mtimeMs).toISOString(), verdict: judgeRecord(file.record, file.mtimeMs) };
+}
+
+/** The shared holders' entries with their records (entries that vanished meanwhile are left out). */
+export function listReaders(paths: LockPaths): Array<{ path: string; file: RecordFile }> {
+  const out: Array<{ path: string; file: RecordFile }> = [];
+  for (const name of listDir(paths.readersDir)) {
+    const path = join(paths.readersDir, name);
+    const file = readRecordFile(path);
+    if (file !== undefined) out.push({ path, file });
+  }
+  return out;
+}
+
+/** Removes a directory that exists only while it has entries; true if it was empty and is gone. */
+export function removeIfEmpty(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (error) {
+    if (['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(errnoCode(error) ?? '')) return false;
+    throw fsError(error, 'remove', dir);
+  }
+}
+
+/**
+ * Creates an entry (with `create`) in a directory that exists only while it
+ * has entries, re-creating the directory if its last entry's owner removed it
+ * between our mkdir and our create. False if `create` fails with ENOENT while
+ * the directory is there (its source is gone).
+ */
+export function addToTransientDir(dir: string, create: () => void, action: string): boolean {
+  for (let tries = 0; tries < 100; tries++) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw fsError(error, action, dir);
+    }
+    try {
+      create();
+      return true;
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'EEXIST') return true;
+      if (code !== 'ENOENT') throw fsError(error, action, dir);
+      if (existsSync(dir)) return false;
+    }
+  }
+  throw new BatonError('IO_ERROR', `cannot ${action} ${dir}: it keeps disappearing`, { details: { path: dir } });
 }
 
 export function corruptError(lockPath: string): BatonError {
@@ -128,7 +178,7 @@ export function listDir(dir: string): string[] {
  */
 export function contenderGone(file: RecordFile | undefined, ownerId: string): boolean {
   if (file === undefined) return false;
-  if (file.record === null) return Date.now() - Number.parseInt(ownerId.slice(0, 9), 36) > EMPTY_RECORD_GRACE_MS;
+  if (file.record === null) return Date.now() - ownerIdTime(ownerId) > EMPTY_RECORD_GRACE_MS;
   return judgeRecord(file.record, file.mtimeMs).alive === false;
 }
 

@@ -1,10 +1,10 @@
 // Ending a generation (one holder's tenure at R.lock): the one race-free way
 // to take R.lock away, used by release, reclaim and forced removal alike;
 // and clearing what dead processes left behind.
-import { linkSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { linkSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { errnoCode, fsError } from '../errors.ts';
-import { contenderGone, ignore, listDir, privateName, readRecordFile, type LockPaths } from './lock-disk.ts';
+import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './lock-disk.ts';
 import { judgeRecord, OWNER_ID } from './lock-record.ts';
 import { waiterGone } from './waker.ts';
 
@@ -121,6 +121,6 @@ export function sweepLitter(paths: LockPaths): void {
       // Best effort.
     }
   }
-  ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(paths.waitingDir));
+  removeIfEmpty(paths.waitingDir);
 }
 

@@ -23,7 +23,7 @@ export class HeldLock implements LockHandle {
   readonly #ttl: number | null;
   readonly #controller = new AbortController();
   #state: 'held' | 'released' | 'lost' = 'held';
-  #confirmedAt = performance.now();
+  #confirmedAt: number;
   #timer: ReturnType<typeof setInterval>;
 
   constructor(paths: LockPaths, record: LockRecord, options: NormalizedLockOptions, reclaimed: boolean, renewedAt: number) {

@@ -36,6 +36,11 @@ export function newOwnerId(): string {
 
 export const OWNER_ID = /^[0-9a-z]{9}[A-Za-z0-9_-]{8}$/;
 
+/** When the acquisition with this id began (ms since the epoch). */
+export function ownerIdTime(ownerId: string): number {
+  return Number.parseInt(ownerId.slice(0, 9), 36);
+}
+
 export function createRecord(resource: string, type: LockType, ttlMs: number | null, ownerId = newOwnerId()): LockRecord {
   const host = hostIdentity();
   const self = selfProcess();

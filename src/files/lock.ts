@@ -17,7 +17,6 @@
 // Metadata steps are synchronous on purpose: each is one local syscall, and
 // no other code of ours can run between winning a rename and the unlink.
 import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { BatonError, fsError } from '../errors.ts';
 import { acquireHandle } from './lock-contender.ts';
 import {
@@ -26,15 +25,15 @@ import {
   holderOf,
   ignore,
   listDir,
+  listReaders,
   lockPaths,
   privateName,
   readRecordFile,
   writePrivate,
-  type RecordFile,
 } from './lock-disk.ts';
 import { endGeneration, sweepLitter } from './lock-generation.ts';
 import { validateLockOptions } from './lock-options.ts';
-import { corruptRecordIsStale, createRecord, OWNER_ID, type LockRecord } from './lock-record.ts';
+import { corruptRecordIsStale, createRecord, OWNER_ID } from './lock-record.ts';
 import type { FileLockService, LockHandle, LockHolder, LockInfo, LockOptions, LockResult, RemoveResult } from './lock-types.ts';
 import { leaveReaders } from './waker.ts';
 
@@ -91,17 +90,17 @@ export async function readLock(resourcePath: string): Promise<LockInfo> {
   if (writer !== undefined && writer.record === null) {
     return { resourcePath: paths.resourcePath, lockPath: paths.lockPath, state: 'corrupt', holders, waiting: [], message: corruptError(paths.lockPath).message };
   }
-  if (writer?.record) holders.push(holderOf(paths.lockPath, writer as RecordFile & { record: LockRecord }));
-  for (const name of listDir(paths.readersDir)) {
-    const path = join(paths.readersDir, name);
-    const file = readRecordFile(path);
-    if (file?.record) holders.push(holderOf(path, file as RecordFile & { record: LockRecord }));
+  const found = [...(writer ? [{ path: paths.lockPath, file: writer }] : []), ...listReaders(paths)];
+  for (const { path, file } of found) {
+    const holder = holderOf(path, file);
+    if (holder) holders.push(holder);
   }
   const waiting: LockHolder[] = [];
   for (const id of listDir(paths.waitingDir).sort()) {
     const path = privateName(paths, id);
     const file = OWNER_ID.test(id) ? readRecordFile(path) : undefined;
-    if (file?.record) waiting.push(holderOf(path, file as RecordFile & { record: LockRecord }));
+    const waiter = file && holderOf(path, file);
+    if (waiter) waiting.push(waiter);
   }
   const live = holders.filter((h) => !h.verdict.stale);
   const state = holders.length === 0 ? 'unlocked' : live.length > 0 ? 'held' : 'stale';
@@ -129,14 +128,14 @@ export async function removeLock(resourcePath: string, options: { force?: boolea
   if (writer !== undefined && writer.record === null) {
     if (!force && !corruptRecordIsStale(writer.mtimeMs)) throw corruptError(paths.lockPath);
     ignore(['ENOENT'], () => unlinkSync(paths.lockPath));
-  } else if (writer?.record) {
-    const holder = holderOf(paths.lockPath, writer as RecordFile & { record: LockRecord });
+  } else if (writer !== undefined) {
+    const holder = holderOf(paths.lockPath, writer)!;
     if (holder.verdict.stale || force) {
       // Race for the end like any contender, with a record of our own so others can judge us.
       const me = createRecord(paths.resourcePath, 'exclusive', null);
       writePrivate(privateName(paths, me.ownerId), me);
       try {
-        if (endGeneration(paths, writer.record.ownerId, me.ownerId)) result.removed.push(holder);
+        if (endGeneration(paths, holder.record.ownerId, me.ownerId)) result.removed.push(holder);
       } finally {
         ignore(['ENOENT'], () => unlinkSync(privateName(paths, me.ownerId)));
       }
@@ -144,11 +143,9 @@ export async function removeLock(resourcePath: string, options: { force?: boolea
       result.kept.push(holder);
     }
   }
-  for (const name of listDir(paths.readersDir)) {
-    const path = join(paths.readersDir, name);
-    const file = readRecordFile(path);
-    if (!file?.record) continue;
-    const holder = holderOf(path, file as RecordFile & { record: LockRecord });
+  for (const { path, file } of listReaders(paths)) {
+    const holder = holderOf(path, file);
+    if (holder === undefined) continue;
     if (holder.verdict.stale || force) {
       ignore(['ENOENT'], () => unlinkSync(path));
       result.removed.push(holder);

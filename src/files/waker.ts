@@ -5,11 +5,10 @@
 // attempt decides), so jittered, capped polling remains the fallback: for
 // holders that die (a kill changes nothing on disk), for filesystems that do
 // not report changes (NFS), and when watches run out.
-import { rmdirSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
+import { unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode, fsError } from '../errors.ts';
-import { contenderGone, ignore, listDir, privateName, readRecordFile, type LockPaths } from './lock-disk.ts';
-import { OWNER_ID } from './lock-record.ts';
+import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './lock-disk.ts';
+import { OWNER_ID, ownerIdTime } from './lock-record.ts';
 
 export interface Waker {
   /** A counter of wakes; take it before trying, pass it to wait(). */
@@ -95,14 +94,14 @@ export function wakeNext(paths: LockPaths, selfId: string): void {
     const now = new Date();
     for (const id of ids) {
       const entry = join(paths.waitingDir, id);
-      if (now.getTime() - Number.parseInt(id.slice(0, 9), 36) > 1000 && waiterGone(paths, id)) {
+      if (now.getTime() - ownerIdTime(id) > 1000 && waiterGone(paths, id)) {
         ignore(['ENOENT'], () => unlinkSync(entry));
         continue;
       }
       utimesSync(entry, now, now);
       return;
     }
-    ignore(['ENOENT', 'ENOTEMPTY', 'EEXIST'], () => rmdirSync(paths.waitingDir));
+    removeIfEmpty(paths.waitingDir);
   } catch {
     // Only a hint: waiters poll as well.
   }
@@ -124,12 +123,7 @@ export function wake(paths: LockPaths, id: string | undefined): void {
  * and wakes a writer waiting for readers to leave (the owner of R.lock).
  */
 export function leaveReaders(paths: LockPaths): void {
-  try {
-    rmdirSync(paths.readersDir);
-  } catch (error) {
-    if (['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(errnoCode(error) ?? '')) return;
-    throw fsError(error, 'release lock', paths.readersDir);
-  }
+  if (!removeIfEmpty(paths.readersDir)) return;
   try {
     wake(paths, readRecordFile(paths.lockPath)?.record?.ownerId);
   } catch {
