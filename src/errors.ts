@@ -15,6 +15,14 @@ export const ErrorCodes = [
   'RATE_LIMITED',
   'ABORTED',
   'IO_ERROR',
+  // the coordination engine
+  'LEASE_EXPIRED',
+  'STALE_TOKEN',
+  'CONFLICT',
+  'BUDGET_EXCEEDED',
+  'SESSION_ENDED',
+  'IDEMPOTENCY_MISMATCH',
+  'STORE_ERROR',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

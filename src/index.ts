@@ -22,3 +22,10 @@ export { AtomicWriter, writeFileAtomic, writeJsonAtomic, type AtomicWriteOptions
 export { JsonFile, type JsonFileOptions } from './files/json-file.ts';
 export { appendJsonLines, readJsonLines, type AppendOptions, type ReadLinesOptions } from './files/jsonl.ts';
 export { FileRateLimiter, type RateLimiterOptions, type TakeOptions, type TakeResult } from './files/rate-limiter.ts';
+
+// The coordination engine.
+export type * from './coordinator.ts';
+export { openCoordinator, type OpenOptions } from './engine/open.ts';
+export { Engine, type EngineOptions } from './engine/engine.ts';
+export { normalizePathPattern, pathsOverlap, pathCovers } from './engine/paths.ts';
+export type { Store, StoreTx } from './stores/store.ts';

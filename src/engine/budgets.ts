@@ -1,0 +1,230 @@
+// Token budgets. Spend is reserved before a call and committed after it, and
+// reservations count against the limit, so concurrent agents cannot
+// overshoot it (reporting spend only after the call lets them).
+import { randomUUID } from 'node:crypto';
+import type { BudgetPeriod, BudgetScope, BudgetSpec, BudgetStatus, Reservation, UsageResult, UsageTotals } from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import type { StoreTx } from '../stores/store.ts';
+import { emit } from './events.ts';
+import { invalid, optionalString, requireInt, requireNumber, requireOneOf, requireString } from './validate.ts';
+
+interface BudgetRow {
+  [column: string]: unknown;
+  scope: string;
+  agent: string | null;
+  model: string | null;
+  limit_tokens: number;
+  period: BudgetPeriod;
+  warn_percent: number;
+}
+
+interface UsageRow {
+  [column: string]: unknown;
+  used: number;
+  warned: number;
+  exceeded: number;
+}
+
+interface ReservationRow {
+  [column: string]: unknown;
+  id: string;
+  agent: string;
+  model: string | null;
+  estimate: number;
+  expires_at: number;
+}
+
+export const DEFAULT_RESERVATION_MS = 10 * 60_000;
+const PERIODS = ['none', 'daily', 'monthly'] as const;
+
+export function scopeKey(scope: BudgetScope): string {
+  const parts: string[] = [];
+  if (scope.agent !== undefined) parts.push(`agent:${scope.agent}`);
+  if (scope.model !== undefined) parts.push(`model:${scope.model}`);
+  return parts.length === 0 ? '*' : parts.join('|');
+}
+
+export function checkScope(scope: BudgetScope | undefined): BudgetScope {
+  if (scope === undefined) return {};
+  if (typeof scope !== 'object' || scope === null) throw invalid('a budget scope { agent?, model? } is required');
+  const out: BudgetScope = {};
+  const agent = optionalString('agent', scope.agent, { max: 256 });
+  const model = optionalString('model', scope.model, { max: 256 });
+  if (agent !== undefined) out.agent = agent;
+  if (model !== undefined) out.model = model;
+  return out;
+}
+
+/** Start of the current period, in UTC. */
+export function periodStart(period: BudgetPeriod, now: number): number {
+  const d = new Date(now);
+  if (period === 'daily') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  if (period === 'monthly') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  return 0;
+}
+
+async function statusOf(tx: StoreTx, budget: BudgetRow): Promise<BudgetStatus & { warned: boolean; exceededOnce: boolean }> {
+  const start = periodStart(budget.period, tx.now);
+  const usage = await tx.get<UsageRow>('budgetUsageGet', { scope: budget.scope, periodStart: start });
+  const reserved = (await tx.get<{ total: number }>('reservationsSum', { now: tx.now, agent: budget.agent, model: budget.model }))!.total;
+  const used = usage?.used ?? 0;
+  return {
+    scope: budget.scope,
+    agent: budget.agent,
+    model: budget.model,
+    period: budget.period,
+    periodStart: start,
+    limit: budget.limit_tokens,
+    used,
+    reserved,
+    remaining: budget.limit_tokens - used - reserved,
+    warning: used + reserved >= (budget.limit_tokens * budget.warn_percent) / 100,
+    exceeded: used > budget.limit_tokens,
+    warned: (usage?.warned ?? 0) === 1,
+    exceededOnce: (usage?.exceeded ?? 0) === 1,
+  };
+}
+
+function publicStatus(s: BudgetStatus & { warned: boolean; exceededOnce: boolean }): BudgetStatus {
+  const { warned: _w, exceededOnce: _e, ...status } = s;
+  return status;
+}
+
+/** The budgets that apply to one agent's use of one model. */
+async function applicable(tx: StoreTx, agent: string, model: string | null): Promise<BudgetRow[]> {
+  const scopes = [scopeKey({}), scopeKey({ agent })];
+  if (model !== null) scopes.push(scopeKey({ model }), scopeKey({ agent, model }));
+  const rows: BudgetRow[] = [];
+  for (const scope of scopes) {
+    const row = await tx.get<BudgetRow>('budgetGet', { scope });
+    if (row !== undefined) rows.push(row);
+  }
+  return rows;
+}
+
+export async function setBudget(tx: StoreTx, spec: BudgetSpec): Promise<BudgetStatus> {
+  const scope = checkScope(spec);
+  const limit = requireInt('limit', spec.limit, { min: 0 });
+  const period = requireOneOf('period', spec.period, PERIODS, 'none');
+  const warnPercent = spec.warnPercent === undefined ? 80 : requireNumber('warnPercent', spec.warnPercent);
+  if (warnPercent > 100) throw invalid(`warnPercent must be at most 100, not ${warnPercent}`);
+  const key = scopeKey(scope);
+  await tx.run('budgetUpsert', { scope: key, agent: scope.agent ?? null, model: scope.model ?? null, limit, period, warnPercent, now: tx.now });
+  await emit(tx, 'budget.set', key, null, { limit, period, warnPercent });
+  return publicStatus(await statusOf(tx, (await tx.get<BudgetRow>('budgetGet', { scope: key }))!));
+}
+
+export async function removeBudget(tx: StoreTx, scope: BudgetScope): Promise<void> {
+  const key = scopeKey(checkScope(scope));
+  const { changes } = await tx.run('budgetDelete', { scope: key });
+  if (changes === 0) throw new BatonError('NOT_FOUND', `no budget for scope ${JSON.stringify(key)}`);
+  await tx.run('budgetUsageReset', { scope: key });
+  await emit(tx, 'budget.removed', key, null);
+}
+
+export async function budgetStatus(tx: StoreTx, scope: BudgetScope | undefined): Promise<BudgetStatus[]> {
+  const rows = await tx.all<BudgetRow>('budgetList');
+  const want = scope === undefined ? undefined : scopeKey(checkScope(scope));
+  const out: BudgetStatus[] = [];
+  for (const row of rows) if (want === undefined || row.scope === want) out.push(publicStatus(await statusOf(tx, row)));
+  return out;
+}
+
+function tightest(statuses: BudgetStatus[]): BudgetStatus | null {
+  return statuses.reduce<BudgetStatus | null>((best, s) => (best === null || s.remaining < best.remaining ? s : best), null);
+}
+
+export async function recordUsage(tx: StoreTx, agent: string, model: string, prompt: number, completion: number): Promise<UsageResult> {
+  await tx.run('usageInsert', { now: tx.now, agent, model, prompt, completion });
+  const total = prompt + completion;
+  const statuses: BudgetStatus[] = [];
+  for (const budget of await applicable(tx, agent, model)) {
+    const before = await statusOf(tx, budget);
+    const used = before.used + total;
+    const warnAt = (budget.limit_tokens * budget.warn_percent) / 100;
+    const crossWarning = !before.warned && used + before.reserved >= warnAt;
+    const crossLimit = !before.exceededOnce && used > budget.limit_tokens;
+    await tx.run('budgetUsageUpsert', {
+      scope: budget.scope,
+      periodStart: before.periodStart,
+      used,
+      warned: before.warned || crossWarning ? 1 : 0,
+      exceeded: before.exceededOnce || crossLimit ? 1 : 0,
+    });
+    const after = publicStatus(await statusOf(tx, budget));
+    if (crossWarning) await emit(tx, 'tokens.warning', budget.scope, agent, { used, limit: budget.limit_tokens, warnPercent: budget.warn_percent });
+    if (crossLimit) await emit(tx, 'tokens.exceeded', budget.scope, agent, { used, limit: budget.limit_tokens });
+    statuses.push(after);
+  }
+  await emit(tx, 'tokens.updated', agent, agent, { model, promptTokens: prompt, completionTokens: completion });
+  return { status: tightest(statuses), budgets: statuses };
+}
+
+export function checkUsage(usage: { agent: unknown; model: unknown; promptTokens: unknown; completionTokens: unknown }): {
+  agent: string;
+  model: string;
+  prompt: number;
+  completion: number;
+} {
+  if (typeof usage !== 'object' || usage === null) throw invalid('a usage report { agent, model, promptTokens, completionTokens } is required');
+  return {
+    agent: requireString('agent', usage.agent, { max: 256 }),
+    model: requireString('model', usage.model, { max: 256 }),
+    prompt: requireInt('promptTokens', usage.promptTokens),
+    completion: requireInt('completionTokens', usage.completionTokens),
+  };
+}
+
+export async function reserve(tx: StoreTx, agent: string, model: string | null, estimate: number, ttlMs: number): Promise<Reservation> {
+  for (const budget of await applicable(tx, agent, model)) {
+    const s = await statusOf(tx, budget);
+    if (s.used + s.reserved + estimate > s.limit) {
+      throw new BatonError('BUDGET_EXCEEDED', `reserving ${estimate} tokens for ${JSON.stringify(agent)} would exceed budget ${JSON.stringify(s.scope)}: used ${s.used} + reserved ${s.reserved} of ${s.limit}`, {
+        details: { scope: s.scope, used: s.used, reserved: s.reserved, limit: s.limit, estimate },
+      });
+    }
+  }
+  const reservation: Reservation = { id: randomUUID(), agent, model, estimate, expiresAt: tx.now + ttlMs };
+  await tx.run('reservationInsert', { id: reservation.id, agent, model, estimate, now: tx.now, expiresAt: reservation.expiresAt });
+  await emit(tx, 'tokens.reserved', reservation.id, agent, { model, estimate, expiresAt: reservation.expiresAt });
+  return reservation;
+}
+
+async function takeReservation(tx: StoreTx, id: string): Promise<ReservationRow> {
+  const row = await tx.get<ReservationRow>('reservationGet', { id: requireString('reservationId', id, { max: 64 }) });
+  if (row === undefined || row.expires_at <= tx.now) {
+    throw new BatonError('NOT_FOUND', `no reservation ${JSON.stringify(id)} (committed, cancelled or expired); report the usage with report()`, { details: { reservationId: id } });
+  }
+  await tx.run('reservationDelete', { id });
+  return row;
+}
+
+export async function commitReservation(tx: StoreTx, id: string, prompt: number, completion: number): Promise<UsageResult> {
+  const row = await takeReservation(tx, id);
+  return recordUsage(tx, row.agent, row.model ?? 'unknown', prompt, completion);
+}
+
+export async function cancelReservation(tx: StoreTx, id: string): Promise<void> {
+  const row = await takeReservation(tx, id);
+  await emit(tx, 'tokens.released', id, row.agent, { estimate: row.estimate });
+}
+
+export async function resetBudget(tx: StoreTx, scope: BudgetScope | undefined): Promise<void> {
+  if (scope === undefined) await tx.run('budgetUsageResetAll');
+  else await tx.run('budgetUsageReset', { scope: scopeKey(checkScope(scope)) });
+  await emit(tx, 'tokens.reset', scope === undefined ? null : scopeKey(scope), null);
+}
+
+export async function usageTotals(tx: StoreTx, since: number): Promise<UsageTotals> {
+  type Sum = { [c: string]: unknown; prompt: number; completion: number };
+  const byAgent = await tx.all<Sum & { agent: string }>('usageByAgent', { since });
+  const byModel = await tx.all<Sum & { model: string }>('usageByModel', { since });
+  return {
+    byAgent: byAgent.map((r) => ({ agent: r.agent, promptTokens: r.prompt, completionTokens: r.completion, total: r.prompt + r.completion })),
+    byModel: byModel.map((r) => ({ model: r.model, promptTokens: r.prompt, completionTokens: r.completion, total: r.prompt + r.completion })),
+  };
+}
+
+export async function sweepReservations(tx: StoreTx): Promise<number> {
+  return (await tx.run('reservationsExpire', { now: tx.now })).changes;
+}

@@ -1,0 +1,543 @@
+// The engine: the Coordinator over a store. Each operation is one store
+// transaction (or, for waits, a loop of them); the rules live in the
+// per-concept modules next to this file.
+import type {
+  AcquireOptions,
+  BatonEvent,
+  BudgetScope,
+  BudgetSpec,
+  BudgetStatus,
+  Claim,
+  ClaimOptions,
+  ClaimRef,
+  Coordinator,
+  EventQuery,
+  Lease,
+  LeaseInfo,
+  LeaseRef,
+  Mutation,
+  RateLimitSpec,
+  RateLimitStatus,
+  RateTakeOptions,
+  RateTakeResult,
+  RegisterOptions,
+  Reservation,
+  ReserveOptions,
+  Session,
+  Subscription,
+  SweepResult,
+  Task,
+  TaskFilter,
+  TaskPatch,
+  TaskSpec,
+  UsageReport,
+  UsageResult,
+  UsageTotals,
+} from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import type { Store, StoreTx } from '../stores/store.ts';
+import * as budgets from './budgets.ts';
+import { matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
+import { idempotent, pruneIdempotency, recall, remember } from './idempotency.ts';
+import * as leases from './leases.ts';
+import * as limits from './rate-limits.ts';
+import * as sessions from './sessions.ts';
+import * as tasks from './tasks.ts';
+import { invalid, optionalInt, requireInt, requireOneOf, requireString, requireTimeout } from './validate.ts';
+import { sleep, waitForChange } from './waiting.ts';
+
+export interface EngineOptions {
+  /** How often this process sweeps lapsed leases, claims and sessions (shared with other processes). Default 500 ms. */
+  sweepIntervalMs?: number;
+  retention?: Partial<Retention>;
+  retry?: Partial<tasks.RetryPolicy>;
+}
+
+const DEFAULT_LEASE_TTL_MS = 60_000;
+const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
+/** A waiter re-checks at least this often even if nothing changed (a holder's TTL may lapse). */
+const MAX_QUIET_WAIT_MS = 250;
+
+export class Engine implements Coordinator {
+  readonly store: Store;
+  #sweepIntervalMs: number;
+  #retention: Retention;
+  #retry: tasks.RetryPolicy;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #heartbeats = new Map<string, NodeJS.Timeout>();
+  #subscriptions = new Set<{ close(): void }>();
+  #closed = false;
+
+  constructor(store: Store, options: EngineOptions = {}) {
+    this.store = store;
+    this.#sweepIntervalMs = optionalInt('sweepIntervalMs', options.sweepIntervalMs, 500, { min: 10 });
+    this.#retention = { maxAgeMs: options.retention?.maxAgeMs ?? 7 * 24 * 3600_000, maxCount: options.retention?.maxCount ?? 100_000 };
+    this.#retry = { baseMs: options.retry?.baseMs ?? 1_000, maxMs: options.retry?.maxMs ?? 3600_000 };
+    this.#scheduleSweep();
+  }
+
+  // --- plumbing ---------------------------------------------------------
+
+  #write<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    return this.store.write(fn);
+  }
+
+  #read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    return this.store.read(fn);
+  }
+
+  /** One idempotent write: the same key and request returns the first result. */
+  #mutate<T>(operation: string, request: unknown, options: Mutation | undefined, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#write((tx) => idempotent(tx, options?.idempotencyKey, operation, request, () => fn(tx)));
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new BatonError('STORE_ERROR', 'this coordinator is closed');
+  }
+
+  #scheduleSweep(): void {
+    // Jittered so that many processes do not sweep in step; whoever is due first does it for all.
+    const delay = this.#sweepIntervalMs * (0.5 + Math.random());
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepIfDue()
+        .catch(() => {
+          // a failed background sweep is retried at the next tick
+        })
+        .finally(() => {
+          if (!this.#closed) this.#scheduleSweep();
+        });
+    }, delay);
+    this.#sweepTimer.unref();
+  }
+
+  async #sweepIfDue(): Promise<void> {
+    if (this.#closed) return;
+    await this.store.write(async (tx) => {
+      const next = await tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' });
+      if (next !== undefined && Number(next.value) > tx.now) return;
+      await tx.run('metaSet', { key: 'next_sweep_at', value: String(tx.now + this.#sweepIntervalMs) });
+      await this.#sweepIn(tx);
+    });
+  }
+
+  async #sweepIn(tx: StoreTx): Promise<SweepResult> {
+    const sessionsEnded = await sessions.sweepSessions(tx);
+    const leasesExpired = await leases.sweepLeases(tx);
+    const claimsExpired = await tasks.sweepClaims(tx);
+    await budgets.sweepReservations(tx);
+    await pruneIdempotency(tx);
+    const eventsPruned = await pruneEvents(tx, this.#retention);
+    return { leasesExpired, claimsExpired, sessionsEnded, eventsPruned };
+  }
+
+  sweep(): Promise<SweepResult> {
+    return this.#write((tx) => this.#sweepIn(tx));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#sweepTimer);
+    for (const timer of this.#heartbeats.values()) clearInterval(timer);
+    this.#heartbeats.clear();
+    for (const s of [...this.#subscriptions]) s.close();
+    await this.store.close();
+  }
+
+  // --- leases -----------------------------------------------------------
+
+  async acquire(key: string, options: AcquireOptions): Promise<Lease> {
+    if (typeof options !== 'object' || options === null) throw invalid('acquire needs options { owner, ... }');
+    const request: leases.LeaseRequest = {
+      key: leases.normalizeKey(key),
+      owner: requireString('owner', options.owner, { max: 256 }),
+      mode: requireOneOf('mode', options.mode, ['exclusive', 'shared'] as const, 'exclusive'),
+      ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS),
+      sessionId: options.sessionId === undefined ? null : requireString('sessionId', options.sessionId, { max: 64 }),
+    };
+    if (request.ttlMs === 0 && request.sessionId === null) throw invalid('ttlMs 0 (no expiry) needs a sessionId: a lease must end somehow');
+    const timeoutMs = requireTimeout('timeoutMs', options.timeoutMs, DEFAULT_ACQUIRE_TIMEOUT_MS);
+    const signal = options.signal;
+    const key_ = options.idempotencyKey;
+    const idemRequest = { ...request, timeoutMs };
+    const deadline = performance.now() + timeoutMs;
+    let waiterId: number | null = null;
+    let lastTouch = performance.now();
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const counter = await this.store.changeCounter();
+        const outcome = await this.#write(async (tx) => {
+          const seen = await recall<Lease>(tx, key_, 'acquire', idemRequest);
+          if (seen.hit) return { granted: true as const, lease: seen.value };
+          if (request.sessionId !== null) await sessions.liveSession(tx, request.sessionId);
+          const result = await leases.attempt(tx, request, waiterId);
+          if (result.granted) {
+            await remember(tx, key_, 'acquire', idemRequest, result.lease);
+            return result;
+          }
+          if (timeoutMs > 0 && waiterId === null) waiterId = await leases.enqueueWaiter(tx, request);
+          else if (waiterId !== null && performance.now() - lastTouch > leases.WAITER_TOUCH_MS) {
+            await leases.touchWaiter(tx, waiterId);
+            lastTouch = performance.now();
+          }
+          return result;
+        });
+        if (outcome.granted) {
+          waiterId = null; // the granting transaction removed it
+          return outcome.lease;
+        }
+        if (timeoutMs === 0) {
+          throw new BatonError('LOCKED', `${JSON.stringify(request.key)} is ${outcome.blockedBy}`, { details: { key: request.key } });
+        }
+        // Wait for any commit elsewhere (or a lapse of time), then look again: a read first, a write only if it could succeed.
+        for (;;) {
+          const left = deadline - performance.now();
+          if (left <= 0) {
+            throw new BatonError('LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${JSON.stringify(request.key)}: ${outcome.blockedBy}`, {
+              details: { key: request.key, timeoutMs },
+            });
+          }
+          await waitForChange(this.store, counter, Math.min(left, MAX_QUIET_WAIT_MS), signal);
+          if (performance.now() - lastTouch > leases.WAITER_TOUCH_MS) break;
+          const could = await this.#read((tx) => leases.attempt(tx, request, waiterId, true));
+          if (could.granted) break;
+        }
+      }
+    } finally {
+      if (waiterId !== null) {
+        const id = waiterId;
+        await this.store.write((tx) => leases.removeWaiter(tx, id)).catch(() => undefined);
+      }
+    }
+  }
+
+  renew(lease: LeaseRef, options: Mutation & { ttlMs?: number } = {}): Promise<Lease> {
+    const ref = leases.checkRef(lease);
+    const ttlMs = optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS);
+    return this.#mutate('renew', { ref, ttlMs }, options, async (tx) => {
+      const renewed = await leases.renewLease(tx, ref, ttlMs);
+      return renewed;
+    });
+  }
+
+  release(lease: LeaseRef, options?: Mutation): Promise<void> {
+    const ref = leases.checkRef(lease);
+    return this.#mutate('release', ref, options, (tx) => leases.releaseLease(tx, ref));
+  }
+
+  forceRelease(key: string, options: Mutation & { token?: number; reason?: string } = {}): Promise<number> {
+    const k = leases.normalizeKey(key);
+    const token = options.token === undefined ? undefined : requireInt('token', options.token, { min: 1 });
+    const reason = options.reason ?? 'forced';
+    return this.#mutate('forceRelease', { k, token, reason }, options, (tx) => leases.forceRelease(tx, k, token, reason));
+  }
+
+  checkLease(lease: LeaseRef): Promise<Lease> {
+    const ref = leases.checkRef(lease);
+    return this.#read(async (tx) => leases.leaseFromRow(await leases.heldLease(tx, ref)));
+  }
+
+  getLease(key: string): Promise<LeaseInfo> {
+    const k = leases.normalizeKey(key);
+    return this.#read((tx) => leases.leaseInfo(tx, k));
+  }
+
+  listLeases(options: { prefix?: string } = {}): Promise<Lease[]> {
+    const prefix = options.prefix ?? '';
+    if (typeof prefix !== 'string') throw invalid('prefix must be a string');
+    return this.#read((tx) => leases.listLeases(tx, prefix));
+  }
+
+  async withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = await this.acquire(key, options);
+    try {
+      return await fn(lease);
+    } finally {
+      await this.release(lease).catch((error: unknown) => {
+        // Expired or taken over while fn ran: fn's result stands, but say so.
+        if (!(error instanceof BatonError && (error.code === 'STALE_TOKEN' || error.code === 'LEASE_EXPIRED'))) throw error;
+      });
+    }
+  }
+
+  // --- sessions ---------------------------------------------------------
+
+  async register(options: RegisterOptions): Promise<Session> {
+    const input = sessions.checkRegister(options);
+    const session = await this.#mutate('register', input, options, (tx) => sessions.registerSession(tx, input));
+    if (options.autoHeartbeat !== false && !this.#heartbeats.has(session.id)) {
+      const timer = setInterval(() => {
+        this.heartbeat(session.id).catch(() => {
+          clearInterval(timer);
+          this.#heartbeats.delete(session.id);
+        });
+      }, Math.max(50, Math.floor(session.ttlMs / 3)));
+      timer.unref();
+      this.#heartbeats.set(session.id, timer);
+    }
+    return session;
+  }
+
+  async heartbeat(sessionId: string): Promise<Session> {
+    const outcome = await this.#write((tx) => sessions.heartbeat(tx, sessionId));
+    if ('session' in outcome) return outcome.session;
+    throw new BatonError('SESSION_ENDED', `session ${sessionId} (${outcome.row.name}) ended: ${outcome.endedBecause}`, { details: { sessionId } });
+  }
+
+  async endSession(sessionId: string, options: Mutation & { reason?: string } = {}): Promise<void> {
+    const reason = options.reason ?? 'ended';
+    const timer = this.#heartbeats.get(sessionId);
+    if (timer !== undefined) clearInterval(timer);
+    this.#heartbeats.delete(sessionId);
+    await this.#mutate('endSession', { sessionId, reason }, options, async (tx) => {
+      const row = await sessions.getSessionRow(tx, sessionId);
+      await sessions.endSession(tx, row, reason);
+    });
+  }
+
+  getSession(sessionId: string): Promise<Session> {
+    return this.#read(async (tx) => sessions.sessionFromRow(await sessions.getSessionRow(tx, sessionId)));
+  }
+
+  listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
+    return this.#read(async (tx) => {
+      const rows = await tx.all<sessions.SessionRow>(options.includeEnded ? 'sessionListAll' : 'sessionList');
+      return rows.map(sessions.sessionFromRow);
+    });
+  }
+
+  // --- tasks ------------------------------------------------------------
+
+  async addTask(spec: TaskSpec, options?: Mutation): Promise<Task> {
+    return (await this.addTasks([spec], options))[0]!;
+  }
+
+  addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]> {
+    if (!Array.isArray(specs) || specs.length === 0) throw invalid('addTasks needs a non-empty array of task specs');
+    const checked = specs.map((s, i) => tasks.checkSpec(s, specs.length > 1 ? i : undefined));
+    return this.#mutate('addTasks', checked, options, async (tx) => {
+      const out: Task[] = [];
+      for (const spec of checked) out.push(await tasks.taskFromRow(tx, await tasks.addTask(tx, spec)));
+      return out;
+    });
+  }
+
+  getTask(id: number): Promise<Task> {
+    return this.#read(async (tx) => tasks.taskFromRow(tx, await tasks.getTaskRow(tx, id)));
+  }
+
+  listTasks(filter: TaskFilter = {}): Promise<Task[]> {
+    const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
+    const all = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'] as const;
+    for (const s of statuses ?? []) requireOneOf('status', s, all);
+    const queue = filter.queue === undefined ? null : tasks.checkQueue(filter.queue);
+    const limit = optionalInt('limit', filter.limit, 1000, { min: 1, max: 100_000 });
+    return this.#read(async (tx) => {
+      const rows = await tx.all<tasks.TaskRow>('taskList', { queue, status: statuses?.length === 1 ? statuses[0]! : null, limit: statuses && statuses.length > 1 ? 1_000_000 : limit });
+      const out: Task[] = [];
+      for (const row of rows) {
+        if (statuses !== undefined && !statuses.includes(row.status)) continue;
+        out.push(await tasks.taskFromRow(tx, row));
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
+  }
+
+  updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
+    return this.#mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(tx, await tasks.updateTask(tx, id, version, patch)));
+  }
+
+  removeTask(id: number, version: number, options?: Mutation): Promise<void> {
+    return this.#mutate('removeTask', { id, version }, options, (tx) => tasks.removeTask(tx, id, version));
+  }
+
+  reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task> {
+    return this.#mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(tx, await tasks.reorderTask(tx, id, version, to)));
+  }
+
+  claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
+    const queue = tasks.checkQueue(options.queue);
+    const n = optionalInt('n', options.n, 1, { min: 1, max: 10_000 });
+    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    return this.#mutate('claim', { sessionId, queue, n, leaseMs }, options, async (tx) => {
+      await sessions.liveSession(tx, sessionId);
+      return tasks.claimTasks(tx, sessionId, queue, n, leaseMs);
+    });
+  }
+
+  claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
+    if (!Array.isArray(ids) || ids.length === 0) throw invalid('claimByIds needs a non-empty array of task ids');
+    const checked = [...new Set(ids.map(tasks.checkId))];
+    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    return this.#mutate('claimByIds', { sessionId, checked, leaseMs }, options, async (tx) => {
+      await sessions.liveSession(tx, sessionId);
+      return tasks.claimByIds(tx, sessionId, checked, leaseMs);
+    });
+  }
+
+  renewClaim(claim: ClaimRef, options: Mutation & { leaseMs?: number } = {}): Promise<Claim> {
+    const ref = tasks.checkClaimRef(claim);
+    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    return this.#mutate('renewClaim', { ref, leaseMs }, options, (tx) => tasks.renewClaim(tx, ref, leaseMs));
+  }
+
+  releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
+    const ref = tasks.checkClaimRef(claim);
+    return this.#mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(tx, await tasks.releaseClaim(tx, ref)));
+  }
+
+  complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
+    const ref = tasks.checkClaimRef(claim);
+    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(tx, await tasks.completeTask(tx, ref, result)));
+  }
+
+  fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
+    const ref = tasks.checkClaimRef(claim);
+    requireString('error', error, { max: 65_536 });
+    const explicit = options.retryInMs === undefined ? undefined : requireInt('retryInMs', options.retryInMs);
+    return this.#mutate('fail', { ref, error, explicit }, options, async (tx) => {
+      const row = await tasks.claimedRow(tx, ref);
+      const delay = explicit ?? tasks.retryDelay(row.attempts, this.#retry);
+      return tasks.taskFromRow(tx, await tasks.failTask(tx, ref, error, delay));
+    });
+  }
+
+  cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
+    const reason = options.reason ?? 'cancelled';
+    return this.#mutate('cancel', { id, version: options.version, reason }, options, async (tx) => tasks.taskFromRow(tx, await tasks.cancelTask(tx, id, options.version, reason)));
+  }
+
+  // --- budgets ----------------------------------------------------------
+
+  setBudget(spec: BudgetSpec): Promise<BudgetStatus> {
+    return this.#mutate('setBudget', spec, spec, (tx) => budgets.setBudget(tx, spec));
+  }
+
+  removeBudget(scope: BudgetScope, options?: Mutation): Promise<void> {
+    return this.#mutate('removeBudget', scope, options, (tx) => budgets.removeBudget(tx, scope));
+  }
+
+  report(usage: UsageReport): Promise<UsageResult> {
+    const u = budgets.checkUsage(usage);
+    return this.#mutate('report', u, usage, (tx) => budgets.recordUsage(tx, u.agent, u.model, u.prompt, u.completion));
+  }
+
+  budgetStatus(scope?: BudgetScope): Promise<BudgetStatus[]> {
+    return this.#read((tx) => budgets.budgetStatus(tx, scope));
+  }
+
+  usage(options: { since?: number } = {}): Promise<UsageTotals> {
+    const since = optionalInt('since', options.since, 0);
+    return this.#read((tx) => budgets.usageTotals(tx, since));
+  }
+
+  reserve(options: ReserveOptions): Promise<Reservation> {
+    if (typeof options !== 'object' || options === null) throw invalid('reserve needs { agent, estimate }');
+    const agent = requireString('agent', options.agent, { max: 256 });
+    const model = options.model === undefined ? null : requireString('model', options.model, { max: 256 });
+    const estimate = requireInt('estimate', options.estimate, { min: 1 });
+    const ttlMs = optionalInt('ttlMs', options.ttlMs, budgets.DEFAULT_RESERVATION_MS, { min: 1 });
+    return this.#mutate('reserve', { agent, model, estimate, ttlMs }, options, (tx) => budgets.reserve(tx, agent, model, estimate, ttlMs));
+  }
+
+  commitReservation(reservationId: string, actual: { promptTokens: number; completionTokens: number }, options?: Mutation): Promise<UsageResult> {
+    if (typeof actual !== 'object' || actual === null) throw invalid('commit needs the actual { promptTokens, completionTokens }');
+    const prompt = requireInt('promptTokens', actual.promptTokens);
+    const completion = requireInt('completionTokens', actual.completionTokens);
+    return this.#mutate('commitReservation', { reservationId, prompt, completion }, options, (tx) => budgets.commitReservation(tx, reservationId, prompt, completion));
+  }
+
+  cancelReservation(reservationId: string, options?: Mutation): Promise<void> {
+    return this.#mutate('cancelReservation', reservationId, options, (tx) => budgets.cancelReservation(tx, reservationId));
+  }
+
+  resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
+    return this.#mutate('resetBudget', scope ?? null, options, (tx) => budgets.resetBudget(tx, scope));
+  }
+
+  // --- rate limits --------------------------------------------------------
+
+  setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus> {
+    const k = requireString('key', key, { max: 1024 });
+    const { rate, burst } = limits.checkSpec(spec?.rate, spec?.burst);
+    return this.#mutate('setRateLimit', { k, rate, burst }, spec, (tx) => limits.setRateLimit(tx, k, rate, burst));
+  }
+
+  async take(key: string, options: RateTakeOptions = {}): Promise<RateTakeResult> {
+    const k = requireString('key', key, { max: 1024 });
+    const cost = options.cost ?? 1;
+    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) throw invalid(`cost must be a number > 0, not ${String(cost)}`);
+    const spec = options.rate !== undefined || options.burst !== undefined ? limits.checkSpec(options.rate, options.burst) : undefined;
+    const maxWait = options.wait ? requireTimeout('timeoutMs', options.timeoutMs, Infinity) : null;
+    options.signal?.throwIfAborted();
+    const result = await this.#mutate('take', { k, cost, spec, maxWait }, options, async (tx) => {
+      if (spec !== undefined) await limits.setRateLimit(tx, k, spec.rate, spec.burst);
+      return limits.take(tx, k, cost, maxWait, null);
+    });
+    if (result.granted && result.waitedMs > 0) {
+      try {
+        await sleep(result.waitedMs, options.signal);
+      } catch (error) {
+        await this.store.write((tx) => limits.refund(tx, k, cost)).catch(() => undefined);
+        throw error;
+      }
+    }
+    return result;
+  }
+
+  rateLimitStatus(key?: string): Promise<RateLimitStatus[]> {
+    return this.#read((tx) => limits.rateStatus(tx, key));
+  }
+
+  // --- events -------------------------------------------------------------
+
+  events(query: EventQuery = {}): Promise<BatonEvent[]> {
+    return this.#read((tx) => readEvents(tx, query));
+  }
+
+  subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
+    if (typeof handler !== 'function') throw invalid('subscribe needs a handler function');
+    let after = requireInt('after', query.after ?? -1, { min: -1 });
+    let closed = false;
+    let timer: NodeJS.Timeout | undefined;
+    let counter = -1;
+    const subscription = {
+      close: () => {
+        closed = true;
+        clearTimeout(timer);
+        this.#subscriptions.delete(subscription);
+      },
+    };
+    this.#subscriptions.add(subscription);
+    const poll = async (): Promise<void> => {
+      if (closed) return;
+      try {
+        if (after < 0) after = (await this.#read((tx) => tx.get<{ seq: number }>('eventsMaxSeq')))!.seq;
+        const now = await this.store.changeCounter();
+        if (now !== counter) {
+          counter = now;
+          for (;;) {
+            const batch = await this.#read((tx) => readEvents(tx, { after, limit: 1000 }));
+            for (const event of batch) {
+              after = event.seq;
+              if (!closed && matchesTypes(event, query.types)) handler(event);
+            }
+            if (batch.length < 1000) break;
+          }
+        }
+      } catch {
+        // the store is closing or busy: try again at the next tick
+      }
+      if (!closed) {
+        timer = setTimeout(() => void poll(), 10 + Math.random() * 20);
+        timer.unref();
+      }
+    };
+    void poll();
+    return subscription;
+  }
+}

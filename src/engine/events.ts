@@ -1,0 +1,59 @@
+// The durable event log: every state change appends one event in the same
+// transaction, so the log and the state never disagree.
+import type { BatonEvent, EventQuery } from '../coordinator.ts';
+import type { StoreTx } from '../stores/store.ts';
+import { requireInt } from './validate.ts';
+
+export interface EventRow {
+  [column: string]: unknown;
+  seq: number;
+  at: number;
+  type: string;
+  key: string | null;
+  actor: string | null;
+  data: string;
+}
+
+export async function emit(tx: StoreTx, type: string, key: string | null, actor: string | null, data: Record<string, unknown> = {}): Promise<void> {
+  await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) });
+}
+
+export function eventFromRow(row: EventRow): BatonEvent {
+  return { seq: row.seq, at: row.at, type: row.type, key: row.key, actor: row.actor, data: JSON.parse(row.data) as Record<string, unknown> };
+}
+
+export function matchesTypes(event: BatonEvent, types: string[] | undefined): boolean {
+  return types === undefined || types.length === 0 || types.some((t) => event.type === t || (t.endsWith('.') && event.type.startsWith(t)) || (t.endsWith('*') && event.type.startsWith(t.slice(0, -1))));
+}
+
+export async function readEvents(tx: StoreTx, query: EventQuery = {}): Promise<BatonEvent[]> {
+  const after = requireInt('after', query.after ?? 0);
+  const limit = requireInt('limit', query.limit ?? 1000, { min: 1, max: 100_000 });
+  const out: BatonEvent[] = [];
+  let from = after;
+  // Filtering by type happens here, so keep reading until the page is full or the log ends.
+  for (;;) {
+    const rows = await tx.all<EventRow>('eventsAfter', { after: from, limit });
+    for (const row of rows) {
+      const event = eventFromRow(row);
+      if (matchesTypes(event, query.types)) out.push(event);
+      if (out.length >= limit) return out;
+    }
+    if (rows.length < limit) return out;
+    from = rows.at(-1)!.seq;
+  }
+}
+
+export interface Retention {
+  /** Events older than this are pruned. Default 7 days. */
+  maxAgeMs: number;
+  /** At most this many newest events are kept. Default 100,000. */
+  maxCount: number;
+}
+
+export async function pruneEvents(tx: StoreTx, retention: Retention): Promise<number> {
+  let pruned = (await tx.run('eventsPruneAge', { before: tx.now - retention.maxAgeMs })).changes;
+  const max = (await tx.get<{ seq: number }>('eventsMaxSeq'))!.seq;
+  if (max > retention.maxCount) pruned += (await tx.run('eventsPruneCount', { below: max - retention.maxCount })).changes;
+  return pruned;
+}

@@ -1,0 +1,268 @@
+// Leases on named keys, with fencing tokens. Each step runs inside one store
+// transaction; the waiting loop around it lives in the engine.
+//
+// Fairness: a request may be granted only when no live holder conflicts AND
+// no earlier waiter that conflicts with it is still waiting. A request that
+// has not queued yet counts as the last in line, so it cannot jump the queue.
+import type { Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
+import type { StoreTx } from '../stores/store.ts';
+import { emit } from './events.ts';
+import { normalizePathPattern, pathsOverlap } from './paths.ts';
+import { requireInt, requireString } from './validate.ts';
+
+export interface LeaseRow {
+  [column: string]: unknown;
+  key: string;
+  token: number;
+  owner: string;
+  mode: LeaseMode;
+  is_path: number;
+  session_id: string | null;
+  acquired_at: number;
+  expires_at: number | null;
+}
+
+interface WaiterRow {
+  [column: string]: unknown;
+  id: number;
+  key: string;
+  owner: string;
+  mode: LeaseMode;
+  is_path: number;
+  since: number;
+  seen_at: number;
+  host: string | null;
+  pid: number | null;
+  pid_start: number | null;
+}
+
+export interface LeaseRequest {
+  key: string;
+  owner: string;
+  mode: LeaseMode;
+  ttlMs: number;
+  sessionId: string | null;
+}
+
+/** A waiter that has not shown itself for this long is gone. */
+export const WAITER_STALE_MS = 5_000;
+/** Waiters refresh their entry this often. */
+export const WAITER_TOUCH_MS = 1_000;
+
+const PATH_PREFIX = 'path:';
+
+/** Validates a key; `path:` keys are normalized so equal path sets have equal keys. */
+export function normalizeKey(key: unknown): string {
+  const text = requireString('key', key, { max: 4096 });
+  return text.startsWith(PATH_PREFIX) ? PATH_PREFIX + normalizePathPattern(text.slice(PATH_PREFIX.length)) : text;
+}
+
+export function isPathKey(key: string): boolean {
+  return key.startsWith(PATH_PREFIX);
+}
+
+interface Claimant {
+  key: string;
+  mode: LeaseMode;
+}
+
+export function conflicts(a: Claimant, b: Claimant): boolean {
+  if (a.mode === 'shared' && b.mode === 'shared') return false;
+  if (a.key === b.key) return true;
+  return isPathKey(a.key) && isPathKey(b.key) && pathsOverlap(a.key.slice(PATH_PREFIX.length), b.key.slice(PATH_PREFIX.length));
+}
+
+export function leaseFromRow(row: LeaseRow): Lease {
+  return {
+    key: row.key,
+    owner: row.owner,
+    mode: row.mode,
+    token: row.token,
+    acquiredAt: row.acquired_at,
+    expiresAt: row.expires_at,
+    sessionId: row.session_id,
+  };
+}
+
+function expired(row: LeaseRow, now: number): boolean {
+  return row.expires_at !== null && row.expires_at <= now;
+}
+
+function describe(row: { key: string; owner: string; mode: LeaseMode }, what: string): string {
+  return `${what} ${JSON.stringify(row.owner)} (${row.mode}${row.key === undefined ? '' : ` on ${row.key}`})`;
+}
+
+export type Attempt = { granted: true; lease: Lease } | { granted: false; blockedBy: string };
+
+function waiterGone(w: WaiterRow, now: number): boolean {
+  if (w.seen_at < now - WAITER_STALE_MS) return true;
+  const me = hostIdentity();
+  if (w.host !== me.hostname || w.pid === null) return false;
+  return !isProcessAlive({ pid: w.pid, startTime: w.pid_start });
+}
+
+/**
+ * One attempt to take a lease. With `dryRun` nothing is written: it only says
+ * whether a real attempt could succeed (expired holders and gone waiters count
+ * as out of the way).
+ */
+export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, dryRun = false): Promise<Attempt> {
+  const isPath = isPathKey(request.key) ? 1 : 0;
+  const holders = await tx.all<LeaseRow>('leasesConflictCandidates', { key: request.key, isPath });
+  for (const holder of holders) {
+    if (!conflicts(request, holder)) continue;
+    if (expired(holder, tx.now)) {
+      if (!dryRun) await expireLease(tx, holder);
+      continue;
+    }
+    return { granted: false, blockedBy: describe(holder, 'held by') };
+  }
+  const ahead = await tx.all<WaiterRow>('waitersBefore', { id: waiterId ?? Number.MAX_SAFE_INTEGER, key: request.key, isPath });
+  for (const waiter of ahead) {
+    if (!conflicts(request, waiter)) continue;
+    if (waiterGone(waiter, tx.now)) {
+      if (!dryRun) await tx.run('waiterDelete', { id: waiter.id });
+      continue;
+    }
+    return { granted: false, blockedBy: describe(waiter, 'queued behind') };
+  }
+  if (dryRun) return { granted: true, lease: undefined as unknown as Lease };
+  const fence = await tx.get<{ last_token: number }>('fenceGet', { key: request.key });
+  const token = await tx.nextToken(fence?.last_token ?? 0);
+  await tx.run('fenceSet', { key: request.key, token });
+  const row: LeaseRow = {
+    key: request.key,
+    token,
+    owner: request.owner,
+    mode: request.mode,
+    is_path: isPath,
+    session_id: request.sessionId,
+    acquired_at: tx.now,
+    expires_at: request.ttlMs === 0 ? null : tx.now + request.ttlMs,
+  };
+  await tx.run('leaseInsert', {
+    key: row.key,
+    token,
+    owner: row.owner,
+    mode: row.mode,
+    isPath,
+    sessionId: row.session_id,
+    acquiredAt: row.acquired_at,
+    expiresAt: row.expires_at,
+  });
+  if (waiterId !== null) await tx.run('waiterDelete', { id: waiterId });
+  const lease = leaseFromRow(row);
+  await emit(tx, 'lease.acquired', lease.key, lease.owner, { token, mode: lease.mode, expiresAt: lease.expiresAt, sessionId: lease.sessionId });
+  return { granted: true, lease };
+}
+
+export async function enqueueWaiter(tx: StoreTx, request: LeaseRequest): Promise<number> {
+  const me = hostIdentity();
+  const result = await tx.run('waiterInsert', {
+    key: request.key,
+    owner: request.owner,
+    mode: request.mode,
+    isPath: isPathKey(request.key) ? 1 : 0,
+    now: tx.now,
+    host: me.hostname,
+    pid: process.pid,
+    pidStart: null,
+  });
+  return result.lastId;
+}
+
+export async function touchWaiter(tx: StoreTx, id: number): Promise<void> {
+  await tx.run('waiterTouch', { id, now: tx.now });
+}
+
+export async function removeWaiter(tx: StoreTx, id: number): Promise<void> {
+  await tx.run('waiterDelete', { id });
+}
+
+export async function expireLease(tx: StoreTx, row: LeaseRow): Promise<void> {
+  await tx.run('leaseDelete', { key: row.key, token: row.token });
+  await emit(tx, 'lease.expired', row.key, row.owner, { token: row.token, expiresAt: row.expires_at });
+}
+
+export function checkRef(ref: unknown): LeaseRef {
+  if (typeof ref !== 'object' || ref === null) throw new BatonError('INVALID_ARGUMENT', 'a lease reference { key, token } is required');
+  const { key, token } = ref as { key?: unknown; token?: unknown };
+  return { key: normalizeKey(key), token: requireInt('token', token, { min: 1 }) };
+}
+
+/**
+ * The lease a caller presents, if it is held now. A token that is not (or no
+ * longer) the holder's is STALE_TOKEN; a held one past its expiry, LEASE_EXPIRED.
+ */
+export async function heldLease(tx: StoreTx, ref: LeaseRef): Promise<LeaseRow> {
+  const row = await tx.get<LeaseRow>('leaseGet', { key: ref.key, token: ref.token });
+  if (row === undefined) {
+    const holders = await tx.all<LeaseRow>('leaseByKey', { key: ref.key });
+    const now = holders.filter((h) => !expired(h, tx.now)).map((h) => h.token);
+    throw new BatonError('STALE_TOKEN', `token ${ref.token} does not hold ${JSON.stringify(ref.key)}${now.length ? ` (held now with token ${now.join(', ')})` : ' (not held now)'}`, {
+      details: { key: ref.key, token: ref.token },
+    });
+  }
+  if (expired(row, tx.now)) {
+    throw new BatonError('LEASE_EXPIRED', `the lease on ${JSON.stringify(ref.key)} with token ${ref.token} expired at ${new Date(row.expires_at!).toISOString()}`, {
+      details: { key: ref.key, token: ref.token, expiresAt: row.expires_at },
+    });
+  }
+  return row;
+}
+
+export async function renewLease(tx: StoreTx, ref: LeaseRef, ttlMs: number): Promise<Lease> {
+  const row = await heldLease(tx, ref);
+  if (ttlMs === 0 && row.session_id === null) throw new BatonError('INVALID_ARGUMENT', 'ttlMs 0 (no expiry) needs a lease bound to a session');
+  const expiresAt = ttlMs === 0 ? null : tx.now + ttlMs;
+  await tx.run('leaseRenew', { key: ref.key, token: ref.token, expiresAt });
+  return leaseFromRow({ ...row, expires_at: expiresAt });
+}
+
+/** Releases the caller's own hold; an expired one that nobody took yet is released too. */
+export async function releaseLease(tx: StoreTx, ref: LeaseRef): Promise<void> {
+  const row = await tx.get<LeaseRow>('leaseGet', { key: ref.key, token: ref.token });
+  if (row === undefined) await heldLease(tx, ref);
+  await tx.run('leaseDelete', { key: ref.key, token: ref.token });
+  await emit(tx, 'lease.released', ref.key, row!.owner, { token: ref.token });
+}
+
+export async function forceRelease(tx: StoreTx, key: string, token: number | undefined, reason: string): Promise<number> {
+  const rows = (await tx.all<LeaseRow>('leaseByKey', { key })).filter((r) => token === undefined || r.token === token);
+  for (const row of rows) {
+    await tx.run('leaseDelete', { key: row.key, token: row.token });
+    await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, forced: true, reason });
+  }
+  return rows.length;
+}
+
+export async function releaseSessionLeases(tx: StoreTx, sessionId: string, reason: string): Promise<number> {
+  const rows = await tx.all<LeaseRow>('leasesBySession', { sessionId });
+  for (const row of rows) {
+    await tx.run('leaseDelete', { key: row.key, token: row.token });
+    await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, sessionId, reason });
+  }
+  return rows.length;
+}
+
+export async function leaseInfo(tx: StoreTx, key: string): Promise<LeaseInfo> {
+  const holders = (await tx.all<LeaseRow>('leaseByKey', { key })).filter((r) => !expired(r, tx.now)).map(leaseFromRow);
+  const waiters: LeaseWaiter[] = (await tx.all<WaiterRow>('waitersByKey', { key }))
+    .filter((w) => !waiterGone(w, tx.now))
+    .map((w) => ({ key: w.key, owner: w.owner, mode: w.mode, since: w.since }));
+  return { key, holders, waiters };
+}
+
+export async function listLeases(tx: StoreTx, prefix: string): Promise<Lease[]> {
+  return (await tx.all<LeaseRow>('leaseList', { prefix })).filter((r) => !expired(r, tx.now)).map(leaseFromRow);
+}
+
+export async function sweepLeases(tx: StoreTx): Promise<number> {
+  const rows = await tx.all<LeaseRow>('leasesExpired', { now: tx.now });
+  for (const row of rows) await expireLease(tx, row);
+  const stale = await tx.all<WaiterRow>('waitersStale', { before: tx.now - WAITER_STALE_MS });
+  for (const w of stale) await tx.run('waiterDelete', { id: w.id });
+  return rows.length;
+}

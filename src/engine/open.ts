@@ -1,0 +1,27 @@
+// openCoordinator: the Coordinator over the embedded SQLite store. The
+// daemon's client (a later issue) adds its own URL schemes here.
+import type { Coordinator } from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import { openSqliteStore, type Durability } from '../stores/sqlite/sqlite-store.ts';
+import { Engine, type EngineOptions } from './engine.ts';
+
+export interface OpenOptions extends EngineOptions {
+  /** `sqlite:<path>` (a file many processes may share) or `sqlite::memory:` (this process only). */
+  url: string;
+  /** SQLite durability: 'normal' (default) survives process crashes, 'full' also power loss. */
+  durability?: Durability;
+}
+
+export async function openCoordinator(options: OpenOptions): Promise<Coordinator> {
+  if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
+    throw new BatonError('INVALID_ARGUMENT', 'openCoordinator needs { url }, e.g. "sqlite:.baton/baton.db"');
+  }
+  const { url } = options;
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path === '') throw new BatonError('INVALID_ARGUMENT', `the url ${JSON.stringify(url)} names no file; use sqlite:<path> or sqlite::memory:`);
+    const store = await openSqliteStore(path, options.durability === undefined ? {} : { durability: options.durability });
+    return new Engine(store, options);
+  }
+  throw new BatonError('INVALID_ARGUMENT', `unsupported coordinator url ${JSON.stringify(url)}; use sqlite:<path> or sqlite::memory:`);
+}

@@ -1,0 +1,69 @@
+// Token buckets shared by every process. A caller that will wait takes its
+// tokens at once, letting the bucket go negative, and sleeps until they
+// would have refilled: later callers see a deeper debt and wait longer, so
+// waiters are served in arrival order with no polling.
+import type { RateLimitStatus, RateTakeResult } from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import type { StoreTx } from '../stores/store.ts';
+import { emit } from './events.ts';
+import { invalid, requireNumber } from './validate.ts';
+
+interface RateRow {
+  [column: string]: unknown;
+  key: string;
+  rate: number;
+  burst: number;
+  tokens: number;
+  updated_at: number;
+}
+
+function refilled(row: RateRow, now: number): number {
+  return Math.min(row.burst, row.tokens + (Math.max(0, now - row.updated_at) * row.rate) / 1000);
+}
+
+function statusOf(row: RateRow, now: number): RateLimitStatus {
+  return { key: row.key, rate: row.rate, burst: row.burst, available: refilled(row, now) };
+}
+
+export function checkSpec(rate: unknown, burst: unknown): { rate: number; burst: number } {
+  return { rate: requireNumber('rate', rate, { exclusiveMin: true }), burst: requireNumber('burst', burst, { exclusiveMin: true }) };
+}
+
+export async function setRateLimit(tx: StoreTx, key: string, rate: number, burst: number): Promise<RateLimitStatus> {
+  const row = await tx.get<RateRow>('rateGet', { key });
+  const tokens = row === undefined ? burst : Math.min(burst, refilled(row, tx.now));
+  await tx.run('rateUpsert', { key, rate, burst, tokens, now: tx.now });
+  if (row === undefined || row.rate !== rate || row.burst !== burst) await emit(tx, 'ratelimit.set', key, null, { rate, burst });
+  return { key, rate, burst, available: tokens };
+}
+
+/** Takes `cost` tokens now, or (with `maxWaitMs`) books them and says how long to sleep. */
+export async function take(tx: StoreTx, key: string, cost: number, maxWaitMs: number | null, actor: string | null): Promise<RateTakeResult> {
+  const row = await tx.get<RateRow>('rateGet', { key });
+  if (row === undefined) throw new BatonError('NOT_FOUND', `no rate limit ${JSON.stringify(key)}; set one with setRateLimit or pass rate and burst`, { details: { key } });
+  if (cost > row.burst) throw invalid(`cost ${cost} is more than the burst ${row.burst} of ${JSON.stringify(key)}; it could never be granted`);
+  const tokens = refilled(row, tx.now);
+  if (tokens >= cost) {
+    await tx.run('rateSetTokens', { key, tokens: tokens - cost, now: tx.now });
+    return { granted: true, waitedMs: 0 };
+  }
+  const waitMs = Math.ceil(((cost - tokens) * 1000) / row.rate);
+  if (maxWaitMs === null || waitMs > maxWaitMs) {
+    await emit(tx, 'ratelimit.throttled', key, actor, { cost, retryAfterMs: waitMs });
+    return { granted: false, retryAfterMs: waitMs };
+  }
+  await tx.run('rateSetTokens', { key, tokens: tokens - cost, now: tx.now });
+  await emit(tx, 'ratelimit.queued', key, actor, { cost, waitMs });
+  return { granted: true, waitedMs: waitMs };
+}
+
+/** Gives back tokens booked by a waiter that gave up. */
+export async function refund(tx: StoreTx, key: string, cost: number): Promise<void> {
+  const row = await tx.get<RateRow>('rateGet', { key });
+  if (row !== undefined) await tx.run('rateSetTokens', { key, tokens: Math.min(row.burst, refilled(row, tx.now) + cost), now: tx.now });
+}
+
+export async function rateStatus(tx: StoreTx, key: string | undefined): Promise<RateLimitStatus[]> {
+  const rows = key === undefined ? await tx.all<RateRow>('rateList') : [await tx.get<RateRow>('rateGet', { key })].filter((r): r is RateRow => r !== undefined);
+  return rows.map((r) => statusOf(r, tx.now));
+}

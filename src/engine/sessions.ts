@@ -1,0 +1,153 @@
+// Agents and their sessions. A session ends when it is ended, when its
+// heartbeat lapses, or (same host) when its process is gone; ending it
+// releases its leases and puts its claimed tasks back at once.
+import { randomUUID } from 'node:crypto';
+import type { RegisterOptions, Session } from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import { hostIdentity, isProcessAlive, processStartTime } from '../files/process-info.ts';
+import type { StoreTx } from '../stores/store.ts';
+import { emit } from './events.ts';
+import { releaseSessionLeases } from './leases.ts';
+import { requeueSessionClaims } from './tasks.ts';
+import { optionalInt, optionalString, requireInt, requireString } from './validate.ts';
+
+export interface SessionRow {
+  [column: string]: unknown;
+  id: string;
+  name: string;
+  kind: string;
+  host: string;
+  pid: number | null;
+  pid_start: number | null;
+  boot_id: string | null;
+  labels: string;
+  started_at: number;
+  heartbeat_at: number;
+  ttl_ms: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+export const DEFAULT_SESSION_TTL_MS = 30_000;
+
+export function sessionFromRow(row: SessionRow): Session {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    host: row.host,
+    pid: row.pid,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    startedAt: row.started_at,
+    heartbeatAt: row.heartbeat_at,
+    ttlMs: row.ttl_ms,
+    endedAt: row.ended_at,
+    endReason: row.end_reason,
+  };
+}
+
+export interface SessionInput {
+  name: string;
+  kind: string;
+  host: string;
+  pid: number | null;
+  labels: Record<string, string>;
+  ttlMs: number;
+}
+
+export function checkRegister(options: RegisterOptions): SessionInput {
+  if (typeof options !== 'object' || options === null) throw new BatonError('INVALID_ARGUMENT', 'register needs options { name, ... }');
+  const labels = options.labels ?? {};
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw new BatonError('INVALID_ARGUMENT', 'labels must be an object of strings');
+  for (const [k, v] of Object.entries(labels)) {
+    if (typeof v !== 'string') throw new BatonError('INVALID_ARGUMENT', `label ${JSON.stringify(k)} must be a string, not ${typeof v}`);
+  }
+  return {
+    name: requireString('name', options.name, { max: 256 }),
+    kind: optionalString('kind', options.kind, { max: 256 }) ?? 'agent',
+    host: optionalString('host', options.host, { max: 256 }) ?? hostIdentity().hostname,
+    pid: options.pid === null ? null : options.pid === undefined ? process.pid : requireInt('pid', options.pid, { min: 1 }),
+    labels,
+    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_SESSION_TTL_MS, { min: 100 }),
+  };
+}
+
+export async function registerSession(tx: StoreTx, input: SessionInput): Promise<Session> {
+  const me = hostIdentity();
+  const local = input.host === me.hostname;
+  const id = randomUUID();
+  await tx.run('sessionInsert', {
+    id,
+    name: input.name,
+    kind: input.kind,
+    host: input.host,
+    pid: input.pid,
+    pidStart: local && input.pid !== null ? (processStartTime(input.pid) ?? null) : null,
+    bootId: local ? me.bootId : null,
+    labels: JSON.stringify(input.labels),
+    now: tx.now,
+    ttlMs: input.ttlMs,
+  });
+  await emit(tx, 'agent.registered', id, input.name, { kind: input.kind, host: input.host, pid: input.pid, labels: input.labels });
+  return sessionFromRow((await tx.get<SessionRow>('sessionGet', { id }))!);
+}
+
+export async function getSessionRow(tx: StoreTx, id: string): Promise<SessionRow> {
+  const row = await tx.get<SessionRow>('sessionGet', { id: requireString('sessionId', id, { max: 64 }) });
+  if (row === undefined) throw new BatonError('NOT_FOUND', `no session ${JSON.stringify(id)}`, { details: { sessionId: id } });
+  return row;
+}
+
+/** A session that is still live, or SESSION_ENDED naming why it ended. */
+export async function liveSession(tx: StoreTx, id: string): Promise<SessionRow> {
+  const row = await getSessionRow(tx, id);
+  if (row.ended_at !== null) {
+    throw new BatonError('SESSION_ENDED', `session ${id} (${row.name}) ended: ${row.end_reason ?? 'ended'}`, { details: { sessionId: id, reason: row.end_reason } });
+  }
+  return row;
+}
+
+/** Why a live session should end now, or null. */
+export function endReasonFor(row: SessionRow, now: number): string | null {
+  if (row.heartbeat_at + row.ttl_ms <= now) return 'heartbeat lapsed';
+  const me = hostIdentity();
+  if (row.host !== me.hostname || row.pid === null) return null;
+  if (row.boot_id !== null && me.bootId !== null && row.boot_id !== me.bootId) return 'host rebooted';
+  if (!isProcessAlive({ pid: row.pid, startTime: row.pid_start })) return 'process exited';
+  return null;
+}
+
+export async function endSession(tx: StoreTx, row: SessionRow, reason: string): Promise<void> {
+  const ended = await tx.run('sessionEnd', { id: row.id, now: tx.now, reason });
+  if (ended.changes === 0) return;
+  const leases = await releaseSessionLeases(tx, row.id, `session ended: ${reason}`);
+  const tasks = await requeueSessionClaims(tx, row.id, `session ended: ${reason}`);
+  await emit(tx, 'agent.ended', row.id, row.name, { reason, leasesReleased: leases, tasksRequeued: tasks });
+}
+
+export async function heartbeat(tx: StoreTx, id: string): Promise<{ session: Session } | { endedBecause: string; row: SessionRow }> {
+  const row = await liveSession(tx, id);
+  const reason = endReasonFor(row, tx.now);
+  if (reason === 'heartbeat lapsed' || reason === 'host rebooted') {
+    await endSession(tx, row, reason);
+    return { endedBecause: reason, row };
+  }
+  await tx.run('sessionHeartbeat', { id, now: tx.now });
+  return { session: sessionFromRow({ ...row, heartbeat_at: tx.now }) };
+}
+
+/** Ends every session whose heartbeat lapsed or whose process (on this host) is gone. */
+export async function sweepSessions(tx: StoreTx): Promise<number> {
+  const candidates = new Map<string, SessionRow>();
+  for (const row of await tx.all<SessionRow>('sessionsLapsed', { now: tx.now })) candidates.set(row.id, row);
+  for (const row of await tx.all<SessionRow>('sessionsOnHost', { host: hostIdentity().hostname })) candidates.set(row.id, row);
+  let ended = 0;
+  for (const row of candidates.values()) {
+    const reason = endReasonFor(row, tx.now);
+    if (reason !== null) {
+      await endSession(tx, row, reason);
+      ended++;
+    }
+  }
+  return ended;
+}

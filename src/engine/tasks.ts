@@ -1,0 +1,372 @@
+// The task queue: add, claim with a lease and a token, complete or fail with
+// retries, dependencies. Every transition checks the row's version, so a
+// store whose claim is not serialized (PostgreSQL with SKIP LOCKED) still
+// changes each task once.
+import type { Claim, ClaimRef, Task, TaskPatch, TaskSpec, TaskStatus } from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import type { StoreTx } from '../stores/store.ts';
+import { emit } from './events.ts';
+import { invalid, optionalInt, requireInt, requireString, toJson } from './validate.ts';
+
+export interface TaskRow {
+  [column: string]: unknown;
+  id: number;
+  queue: string;
+  title: string;
+  payload: string | null;
+  priority: number;
+  position: number;
+  status: TaskStatus;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  pending_deps: number;
+  reason: string | null;
+  result: string | null;
+  last_error: string | null;
+  claimed_by: string | null;
+  claim_token: number;
+  claim_expires_at: number | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export const DEFAULT_QUEUE = 'default';
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_CLAIM_MS = 60_000;
+const MAX_PRIORITY = 1_000_000;
+
+export interface RetryPolicy {
+  /** First retry delay; doubles with each attempt. Default 1 s. */
+  baseMs: number;
+  /** Longest retry delay. Default 1 h. */
+  maxMs: number;
+}
+
+function parse(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+export async function taskFromRow(tx: StoreTx, row: TaskRow): Promise<Task> {
+  const deps = await tx.all<{ id: number }>('depsOf', { id: row.id });
+  return {
+    id: row.id,
+    queue: row.queue,
+    title: row.title,
+    payload: parse(row.payload),
+    priority: row.priority,
+    position: row.position,
+    status: row.status,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    dependsOn: deps.map((d) => d.id),
+    reason: row.reason,
+    result: parse(row.result),
+    lastError: row.last_error,
+    claimedBy: row.claimed_by,
+    claimExpiresAt: row.claim_expires_at,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function checkQueue(queue: unknown): string {
+  return queue === undefined ? DEFAULT_QUEUE : requireString('queue', queue, { max: 256 });
+}
+
+export function checkId(id: unknown): number {
+  return requireInt('task id', id, { min: 1 });
+}
+
+export async function getTaskRow(tx: StoreTx, id: number): Promise<TaskRow> {
+  const row = await tx.get<TaskRow>('taskGet', { id: checkId(id) });
+  if (row === undefined) throw new BatonError('NOT_FOUND', `no task ${id}`, { details: { taskId: id } });
+  return row;
+}
+
+/** Writes a changed row back; a version that moved on is a CONFLICT. */
+async function save(tx: StoreTx, row: TaskRow): Promise<TaskRow> {
+  const result = await tx.run('taskUpdate', {
+    id: row.id,
+    version: row.version,
+    title: row.title,
+    payload: row.payload,
+    priority: row.priority,
+    position: row.position,
+    status: row.status,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    pendingDeps: row.pending_deps,
+    reason: row.reason,
+    result: row.result,
+    lastError: row.last_error,
+    claimedBy: row.claimed_by,
+    claimToken: row.claim_token,
+    claimExpiresAt: row.claim_expires_at,
+    now: tx.now,
+  });
+  if (result.changes === 0) throw conflict(row.id, row.version);
+  return { ...row, version: row.version + 1, updated_at: tx.now };
+}
+
+function conflict(id: number, version: number): BatonError {
+  return new BatonError('CONFLICT', `task ${id} changed since version ${version}; read it again and retry`, { details: { taskId: id, version } });
+}
+
+function checkVersion(row: TaskRow, version: unknown): void {
+  requireInt('version', version, { min: 1 });
+  if (row.version !== version) throw conflict(row.id, version as number);
+}
+
+export interface NewTask {
+  queue: string;
+  title: string;
+  payload: string | null;
+  priority: number;
+  dependsOn: number[];
+  maxAttempts: number;
+  runAt: number | undefined;
+}
+
+export function checkSpec(spec: TaskSpec, index?: number): NewTask {
+  const where = index === undefined ? '' : ` (task ${index})`;
+  if (typeof spec !== 'object' || spec === null) throw invalid(`a task spec { title, ... } is required${where}`);
+  const dependsOn = spec.dependsOn ?? [];
+  if (!Array.isArray(dependsOn)) throw invalid(`dependsOn must be an array of task ids${where}`);
+  return {
+    queue: checkQueue(spec.queue),
+    title: requireString(`title${where}`, spec.title, { max: 4096 }),
+    payload: toJson(`payload${where}`, spec.payload),
+    priority: optionalInt(`priority${where}`, spec.priority, 0, { min: -MAX_PRIORITY, max: MAX_PRIORITY }),
+    dependsOn: [...new Set(dependsOn.map((d) => checkId(d)))],
+    maxAttempts: optionalInt(`maxAttempts${where}`, spec.maxAttempts, DEFAULT_MAX_ATTEMPTS, { min: 1, max: 1000 }),
+    runAt: spec.runAt === undefined ? undefined : requireInt(`runAt${where}`, spec.runAt),
+  };
+}
+
+export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
+  let pending = 0;
+  let blocked: string | null = null;
+  for (const dep of spec.dependsOn) {
+    const row = await tx.get<TaskRow>('taskGet', { id: dep });
+    if (row === undefined) throw new BatonError('NOT_FOUND', `dependsOn names task ${dep}, which does not exist`, { details: { taskId: dep } });
+    if (row.status !== 'done') pending++;
+    if (row.status === 'dead' || row.status === 'cancelled') blocked ??= `dependency ${dep} is ${row.status}`;
+  }
+  const last = await tx.get<{ position: number | null }>('taskMaxPosition', { queue: spec.queue });
+  const { lastId: id } = await tx.run('taskInsert', {
+    queue: spec.queue,
+    title: spec.title,
+    payload: spec.payload,
+    priority: spec.priority,
+    position: (last?.position ?? 0) + 1,
+    status: blocked === null ? 'ready' : 'blocked',
+    runAt: spec.runAt ?? tx.now,
+    maxAttempts: spec.maxAttempts,
+    pendingDeps: pending,
+    reason: blocked,
+    now: tx.now,
+  });
+  for (const dep of spec.dependsOn) await tx.run('depInsert', { taskId: id, dependsOn: dep });
+  await emit(tx, 'task.added', String(id), null, { queue: spec.queue, title: spec.title, priority: spec.priority, dependsOn: spec.dependsOn });
+  return (await tx.get<TaskRow>('taskGet', { id }))!;
+}
+
+export async function updateTask(tx: StoreTx, id: number, version: number, patch: TaskPatch): Promise<TaskRow> {
+  const row = await getTaskRow(tx, id);
+  checkVersion(row, version);
+  if (typeof patch !== 'object' || patch === null) throw invalid('a patch object is required');
+  if (row.status === 'done' || row.status === 'cancelled' || row.status === 'dead') {
+    throw new BatonError('CONFLICT', `task ${id} is ${row.status}; it cannot be changed`, { details: { taskId: id, status: row.status } });
+  }
+  const next = { ...row };
+  if (patch.title !== undefined) next.title = requireString('title', patch.title, { max: 4096 });
+  if (patch.payload !== undefined) next.payload = toJson('payload', patch.payload);
+  if (patch.priority !== undefined) next.priority = requireInt('priority', patch.priority, { min: -MAX_PRIORITY, max: MAX_PRIORITY });
+  if (patch.maxAttempts !== undefined) next.max_attempts = requireInt('maxAttempts', patch.maxAttempts, { min: 1, max: 1000 });
+  if (patch.runAt !== undefined) next.run_at = requireInt('runAt', patch.runAt);
+  const saved = await save(tx, next);
+  await emit(tx, 'task.updated', String(id), null, { fields: Object.keys(patch) });
+  return saved;
+}
+
+export async function removeTask(tx: StoreTx, id: number, version: number): Promise<void> {
+  const row = await getTaskRow(tx, id);
+  checkVersion(row, version);
+  if (row.status === 'claimed') throw new BatonError('CONFLICT', `task ${id} is claimed by session ${row.claimed_by}; cancel it first`, { details: { taskId: id } });
+  const result = await tx.run('taskDelete', { id, version });
+  if (result.changes === 0) throw conflict(id, version);
+  await tx.run('depDeleteTask', { id });
+  if (row.status !== 'done') await blockDependents(tx, id, `dependency ${id} was removed`);
+  await emit(tx, 'task.removed', String(id), null, { title: row.title });
+}
+
+/** A new priority and/or a place just before or after another task of the same queue. */
+export async function reorderTask(tx: StoreTx, id: number, version: number, to: { priority?: number; before?: number; after?: number }): Promise<TaskRow> {
+  const row = await getTaskRow(tx, id);
+  checkVersion(row, version);
+  if (typeof to !== 'object' || to === null) throw invalid('reorder needs { priority?, before?, after? }');
+  if (to.before !== undefined && to.after !== undefined) throw invalid('give before or after, not both');
+  const next = { ...row };
+  const anchorId = to.before ?? to.after;
+  if (anchorId !== undefined) {
+    const anchor = await getTaskRow(tx, checkId(anchorId));
+    if (anchor.queue !== row.queue) throw invalid(`task ${anchorId} is in queue ${JSON.stringify(anchor.queue)}, not ${JSON.stringify(row.queue)}`);
+    next.priority = to.priority === undefined ? anchor.priority : requireInt('priority', to.priority, { min: -MAX_PRIORITY, max: MAX_PRIORITY });
+    if (next.priority !== anchor.priority) throw invalid(`priority ${next.priority} differs from task ${anchorId}'s ${anchor.priority}`);
+    // Renumber the tasks of that priority, leaving a gap where this one goes.
+    const peers = (await tx.all<{ id: number; position: number }>('taskSamePriority', { queue: row.queue, priority: anchor.priority })).filter((p) => p.id !== id);
+    let position = 0;
+    for (const peer of peers) {
+      if (peer.id === anchor.id && to.before !== undefined) next.position = ++position;
+      await tx.run('taskSetPosition', { id: peer.id, position: ++position });
+      if (peer.id === anchor.id && to.after !== undefined) next.position = ++position;
+    }
+  } else if (to.priority !== undefined) {
+    next.priority = requireInt('priority', to.priority, { min: -MAX_PRIORITY, max: MAX_PRIORITY });
+  } else {
+    throw invalid('reorder needs a priority, before or after');
+  }
+  const saved = await save(tx, next);
+  await emit(tx, 'task.reordered', String(id), null, { priority: saved.priority, position: saved.position });
+  return saved;
+}
+
+async function claimRow(tx: StoreTx, row: TaskRow, sessionId: string, leaseMs: number): Promise<Claim> {
+  const token = await tx.nextToken(row.claim_token);
+  const saved = await save(tx, {
+    ...row,
+    status: 'claimed',
+    attempts: row.attempts + 1,
+    claimed_by: sessionId,
+    claim_token: token,
+    claim_expires_at: tx.now + leaseMs,
+    reason: null,
+  });
+  await emit(tx, 'task.claimed', String(row.id), sessionId, { token, attempt: saved.attempts, expiresAt: saved.claim_expires_at });
+  return { task: await taskFromRow(tx, saved), token, expiresAt: saved.claim_expires_at! };
+}
+
+export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, n: number, leaseMs: number): Promise<Claim[]> {
+  const rows = await tx.all<TaskRow>('taskClaimable', { queue, now: tx.now, n });
+  const claims: Claim[] = [];
+  for (const row of rows) claims.push(await claimRow(tx, row, sessionId, leaseMs));
+  return claims;
+}
+
+export async function claimByIds(tx: StoreTx, sessionId: string, ids: number[], leaseMs: number): Promise<Claim[]> {
+  const claims: Claim[] = [];
+  for (const id of ids) {
+    const row = await getTaskRow(tx, id);
+    const why =
+      row.status !== 'ready' ? `it is ${row.status}` : row.pending_deps > 0 ? `${row.pending_deps} of its dependencies are not done` : row.run_at > tx.now ? `it runs at ${new Date(row.run_at).toISOString()}` : null;
+    if (why !== null) throw new BatonError('CONFLICT', `task ${id} cannot be claimed: ${why}; nothing was claimed`, { details: { taskId: id, status: row.status } });
+    claims.push(await claimRow(tx, row, sessionId, leaseMs));
+  }
+  return claims;
+}
+
+export function checkClaimRef(ref: unknown): ClaimRef {
+  if (typeof ref !== 'object' || ref === null) throw invalid('a claim reference { taskId, token } is required');
+  const { taskId, token } = ref as { taskId?: unknown; token?: unknown };
+  return { taskId: checkId(taskId), token: requireInt('token', token, { min: 1 }) };
+}
+
+/** The task behind a claim, if the claim is current; a late call from an old claim is refused. */
+export async function claimedRow(tx: StoreTx, ref: ClaimRef): Promise<TaskRow> {
+  const row = await getTaskRow(tx, ref.taskId);
+  if (row.claim_token !== ref.token || row.status !== 'claimed') {
+    throw new BatonError('STALE_TOKEN', `claim token ${ref.token} no longer holds task ${ref.taskId} (it is ${row.status}${row.status === 'claimed' ? ` with token ${row.claim_token}` : ''})`, {
+      details: { taskId: ref.taskId, token: ref.token, status: row.status },
+    });
+  }
+  if (row.claim_expires_at !== null && row.claim_expires_at <= tx.now) {
+    throw new BatonError('LEASE_EXPIRED', `the claim on task ${ref.taskId} expired at ${new Date(row.claim_expires_at).toISOString()}`, { details: { taskId: ref.taskId, token: ref.token } });
+  }
+  return row;
+}
+
+export async function renewClaim(tx: StoreTx, ref: ClaimRef, leaseMs: number): Promise<Claim> {
+  const row = await claimedRow(tx, ref);
+  const saved = await save(tx, { ...row, claim_expires_at: tx.now + leaseMs });
+  return { task: await taskFromRow(tx, saved), token: ref.token, expiresAt: saved.claim_expires_at! };
+}
+
+export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow> {
+  const row = await claimedRow(tx, ref);
+  const saved = await save(tx, { ...row, status: 'ready', claimed_by: null, claim_expires_at: null });
+  await emit(tx, 'task.released', String(row.id), row.claimed_by, { token: ref.token });
+  return saved;
+}
+
+export async function completeTask(tx: StoreTx, ref: ClaimRef, result: unknown): Promise<TaskRow> {
+  const row = await claimedRow(tx, ref);
+  const saved = await save(tx, { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null });
+  await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: ref.token, attempt: row.attempts });
+  for (const dependent of await tx.all<TaskRow>('dependentsOf', { id: row.id })) {
+    await save(tx, { ...dependent, pending_deps: Math.max(0, dependent.pending_deps - 1) });
+  }
+  return saved;
+}
+
+export function retryDelay(attempts: number, policy: RetryPolicy): number {
+  const full = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(full / 2 + (Math.random() * full) / 2);
+}
+
+/** Back to ready after a delay, or dead when out of attempts (its dependents blocked). */
+async function retryOrBury(tx: StoreTx, row: TaskRow, error: string, delayMs: number, event: string, actor: string | null): Promise<TaskRow> {
+  if (row.attempts >= row.max_attempts) {
+    const saved = await save(tx, { ...row, status: 'dead', last_error: error, reason: `failed ${row.attempts} of ${row.max_attempts} attempts: ${error}`, claimed_by: null, claim_expires_at: null });
+    await emit(tx, event, String(row.id), actor, { error, attempt: row.attempts, willRetry: false });
+    await emit(tx, 'task.dead', String(row.id), actor, { error, attempts: row.attempts });
+    await blockDependents(tx, row.id, `dependency ${row.id} is dead`);
+    return saved;
+  }
+  const saved = await save(tx, { ...row, status: 'ready', last_error: error, run_at: tx.now + delayMs, claimed_by: null, claim_expires_at: null });
+  await emit(tx, event, String(row.id), actor, { error, attempt: row.attempts, willRetry: true, runAt: saved.run_at });
+  return saved;
+}
+
+export async function failTask(tx: StoreTx, ref: ClaimRef, error: string, delayMs: number): Promise<TaskRow> {
+  const row = await claimedRow(tx, ref);
+  return retryOrBury(tx, row, requireString('error', error, { max: 65_536 }), delayMs, 'task.failed', row.claimed_by);
+}
+
+export async function cancelTask(tx: StoreTx, id: number, version: number | undefined, reason: string): Promise<TaskRow> {
+  const row = await getTaskRow(tx, id);
+  if (version !== undefined) checkVersion(row, version);
+  if (row.status === 'cancelled') return row;
+  if (row.status === 'done') throw new BatonError('CONFLICT', `task ${id} is already done; it cannot be cancelled`, { details: { taskId: id } });
+  const saved = await save(tx, { ...row, status: 'cancelled', reason, claimed_by: null, claim_expires_at: null });
+  await emit(tx, 'task.cancelled', String(id), null, { reason });
+  await blockDependents(tx, id, `dependency ${id} is cancelled`);
+  return saved;
+}
+
+/** Tasks waiting on a task that will never be done become blocked, transitively. */
+async function blockDependents(tx: StoreTx, id: number, reason: string): Promise<void> {
+  for (const dependent of await tx.all<TaskRow>('dependentsOf', { id })) {
+    if (dependent.status !== 'ready') continue;
+    await save(tx, { ...dependent, status: 'blocked', reason });
+    await emit(tx, 'task.blocked', String(dependent.id), null, { reason });
+    await blockDependents(tx, dependent.id, `dependency ${dependent.id} is blocked`);
+  }
+}
+
+/** Puts back the claims of an ended session at once; each counted as an attempt. */
+export async function requeueSessionClaims(tx: StoreTx, sessionId: string, reason: string): Promise<number> {
+  const rows = await tx.all<TaskRow>('tasksClaimedBy', { sessionId });
+  for (const row of rows) await retryOrBury(tx, row, reason, 0, 'task.requeued', sessionId);
+  return rows.length;
+}
+
+export async function sweepClaims(tx: StoreTx): Promise<number> {
+  const rows = await tx.all<TaskRow>('tasksClaimExpired', { now: tx.now });
+  for (const row of rows) await retryOrBury(tx, row, 'claim expired', 0, 'task.requeued', row.claimed_by);
+  return rows.length;
+}

@@ -1,0 +1,72 @@
+// Argument checks shared by every operation: a bad value is an
+// INVALID_ARGUMENT error that names it, raised before anything changes.
+import { BatonError } from '../errors.ts';
+
+export function invalid(message: string): BatonError {
+  return new BatonError('INVALID_ARGUMENT', message);
+}
+
+export function requireString(name: string, value: unknown, { max = 1024 } = {}): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(`${name} must be a non-empty string, not ${show(value)}`);
+  if (value.length > max) throw invalid(`${name} must be at most ${max} characters, not ${value.length}`);
+  if (value.includes('\0')) throw invalid(`${name} must not contain a NUL character: ${show(value)}`);
+  return value;
+}
+
+export function optionalString(name: string, value: unknown, options?: { max?: number }): string | undefined {
+  return value === undefined || value === null ? undefined : requireString(name, value, options);
+}
+
+export function requireInt(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`${name} must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any' : max}, not ${show(value)}`);
+  }
+  return value;
+}
+
+export function optionalInt(name: string, value: unknown, fallback: number, range?: { min?: number; max?: number }): number {
+  return value === undefined ? fallback : requireInt(name, value, range);
+}
+
+export function requireNumber(name: string, value: unknown, { min = 0, exclusiveMin = false } = {}): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (exclusiveMin && value === min)) {
+    throw invalid(`${name} must be a finite number ${exclusiveMin ? '>' : '>='} ${min}, not ${show(value)}`);
+  }
+  return value;
+}
+
+/** Milliseconds for a wait: Infinity allowed. */
+export function requireTimeout(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity) return Infinity;
+  return requireInt(name, value, { min: 0 });
+}
+
+export function requireOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback?: T): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, not ${show(value)}`);
+  }
+  return value as T;
+}
+
+/** A JSON-serializable value; stored as its JSON text. */
+export function toJson(name: string, value: unknown): string | null {
+  if (value === undefined) return null;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw invalid(`${name} must be JSON-serializable: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw invalid(`${name} must be JSON-serializable, not ${show(value)}`);
+  return text;
+}
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}

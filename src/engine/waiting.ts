@@ -1,0 +1,35 @@
+// Waiting without a daemon: poll the store's change counter at short jittered
+// intervals (a cheap read), so waiters learn of a commit within milliseconds
+// and only then try a real transaction.
+import { BatonError } from '../errors.ts';
+import type { Store } from '../stores/store.ts';
+
+function aborted(signal: AbortSignal): BatonError {
+  return new BatonError('ABORTED', `aborted: ${String(signal.reason instanceof Error ? signal.reason.message : (signal.reason ?? 'aborted'))}`, { cause: signal.reason });
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(aborted(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(aborted(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves when the store's change counter moves past `seen`, or after `maxMs`. */
+export async function waitForChange(store: Store, seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {
+  const until = performance.now() + maxMs;
+  for (;;) {
+    const left = until - performance.now();
+    if (left <= 0) return;
+    await sleep(Math.min(left, 2 + Math.random() * 6), signal);
+    if ((await store.changeCounter()) !== seen) return;
+  }
+}

@@ -1,0 +1,109 @@
+// Every SQL statement of the SQLite store, by the name the engine asks for.
+import type { QueryName } from '../store.ts';
+
+const taskColumns = `id, queue, title, payload, priority, position, status, run_at, attempts, max_attempts, pending_deps,
+  reason, result, last_error, claimed_by, claim_token, claim_expires_at, version, created_at, updated_at`;
+
+export const sqliteQueries: Record<QueryName, string> = {
+  fenceGet: `SELECT last_token FROM fences WHERE key = $key`,
+  fenceSet: `INSERT INTO fences (key, last_token) VALUES ($key, $token)
+    ON CONFLICT (key) DO UPDATE SET last_token = excluded.last_token`,
+
+  leaseInsert: `INSERT INTO leases (key, token, owner, mode, is_path, session_id, acquired_at, expires_at)
+    VALUES ($key, $token, $owner, $mode, $isPath, $sessionId, $acquiredAt, $expiresAt)`,
+  leaseGet: `SELECT * FROM leases WHERE key = $key AND token = $token`,
+  leaseByKey: `SELECT * FROM leases WHERE key = $key ORDER BY token`,
+  leasesConflictCandidates: `SELECT * FROM leases WHERE key = $key UNION ALL
+    SELECT * FROM leases WHERE $isPath = 1 AND is_path = 1 AND key <> $key`,
+  leaseList: `SELECT * FROM leases WHERE substr(key, 1, length($prefix)) = $prefix ORDER BY key, token`,
+  leaseDelete: `DELETE FROM leases WHERE key = $key AND token = $token`,
+  leaseDeleteKey: `DELETE FROM leases WHERE key = $key`,
+  leaseRenew: `UPDATE leases SET expires_at = $expiresAt WHERE key = $key AND token = $token`,
+  leasesExpired: `SELECT * FROM leases WHERE expires_at IS NOT NULL AND expires_at <= $now`,
+  leasesBySession: `SELECT * FROM leases WHERE session_id = $sessionId`,
+
+  waiterInsert: `INSERT INTO lease_waiters (key, owner, mode, is_path, since, seen_at, host, pid, pid_start)
+    VALUES ($key, $owner, $mode, $isPath, $now, $now, $host, $pid, $pidStart)`,
+  waiterTouch: `UPDATE lease_waiters SET seen_at = $now WHERE id = $id`,
+  waiterDelete: `DELETE FROM lease_waiters WHERE id = $id`,
+  waitersBefore: `SELECT * FROM lease_waiters WHERE id < $id AND (key = $key OR ($isPath = 1 AND is_path = 1)) ORDER BY id`,
+  waitersByKey: `SELECT * FROM lease_waiters WHERE key = $key ORDER BY id`,
+  waitersStale: `SELECT * FROM lease_waiters WHERE seen_at < $before`,
+
+  sessionInsert: `INSERT INTO sessions (id, name, kind, host, pid, pid_start, boot_id, labels, started_at, heartbeat_at, ttl_ms)
+    VALUES ($id, $name, $kind, $host, $pid, $pidStart, $bootId, $labels, $now, $now, $ttlMs)`,
+  sessionGet: `SELECT * FROM sessions WHERE id = $id`,
+  sessionList: `SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY started_at, id`,
+  sessionListAll: `SELECT * FROM sessions ORDER BY started_at, id`,
+  sessionHeartbeat: `UPDATE sessions SET heartbeat_at = $now WHERE id = $id AND ended_at IS NULL`,
+  sessionEnd: `UPDATE sessions SET ended_at = $now, end_reason = $reason WHERE id = $id AND ended_at IS NULL`,
+  sessionsLapsed: `SELECT * FROM sessions WHERE ended_at IS NULL AND heartbeat_at + ttl_ms <= $now`,
+  sessionsOnHost: `SELECT * FROM sessions WHERE ended_at IS NULL AND host = $host AND pid IS NOT NULL`,
+
+  taskInsert: `INSERT INTO tasks (${taskColumns}) VALUES (NULL, $queue, $title, $payload, $priority, $position, $status, $runAt,
+    0, $maxAttempts, $pendingDeps, $reason, NULL, NULL, NULL, 0, NULL, 1, $now, $now)`,
+  taskGet: `SELECT * FROM tasks WHERE id = $id`,
+  taskList: `SELECT * FROM tasks WHERE ($queue IS NULL OR queue = $queue) AND ($status IS NULL OR status = $status)
+    ORDER BY priority DESC, position, id LIMIT $limit`,
+  taskUpdate: `UPDATE tasks SET title = $title, payload = $payload, priority = $priority, position = $position, status = $status,
+    run_at = $runAt, attempts = $attempts, max_attempts = $maxAttempts, pending_deps = $pendingDeps, reason = $reason,
+    result = $result, last_error = $lastError, claimed_by = $claimedBy, claim_token = $claimToken,
+    claim_expires_at = $claimExpiresAt, version = version + 1, updated_at = $now
+    WHERE id = $id AND version = $version`,
+  taskDelete: `DELETE FROM tasks WHERE id = $id AND version = $version`,
+  taskClaimable: `SELECT * FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
+    ORDER BY priority DESC, position, id LIMIT $n`,
+  tasksClaimExpired: `SELECT * FROM tasks WHERE status = 'claimed' AND claim_expires_at <= $now`,
+  tasksClaimedBy: `SELECT * FROM tasks WHERE status = 'claimed' AND claimed_by = $sessionId`,
+  taskSamePriority: `SELECT id, position FROM tasks WHERE queue = $queue AND priority = $priority
+    AND status IN ('ready', 'blocked') ORDER BY position, id`,
+  taskSetPosition: `UPDATE tasks SET position = $position WHERE id = $id`,
+  taskMaxPosition: `SELECT MAX(position) AS position FROM tasks WHERE queue = $queue`,
+  depInsert: `INSERT INTO task_deps (task_id, depends_on) VALUES ($taskId, $dependsOn)`,
+  depsOf: `SELECT t.id, t.status FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = $id ORDER BY t.id`,
+  dependentsOf: `SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = $id ORDER BY t.id`,
+  depDeleteTask: `DELETE FROM task_deps WHERE task_id = $id`,
+
+  budgetUpsert: `INSERT INTO budgets (scope, agent, model, limit_tokens, period, warn_percent, created_at)
+    VALUES ($scope, $agent, $model, $limit, $period, $warnPercent, $now)
+    ON CONFLICT (scope) DO UPDATE SET limit_tokens = excluded.limit_tokens, period = excluded.period, warn_percent = excluded.warn_percent`,
+  budgetGet: `SELECT * FROM budgets WHERE scope = $scope`,
+  budgetDelete: `DELETE FROM budgets WHERE scope = $scope`,
+  budgetList: `SELECT * FROM budgets ORDER BY scope`,
+  budgetUsageGet: `SELECT * FROM budget_usage WHERE scope = $scope AND period_start = $periodStart`,
+  budgetUsageUpsert: `INSERT INTO budget_usage (scope, period_start, used, warned, exceeded) VALUES ($scope, $periodStart, $used, $warned, $exceeded)
+    ON CONFLICT (scope, period_start) DO UPDATE SET used = excluded.used, warned = excluded.warned, exceeded = excluded.exceeded`,
+  budgetUsageReset: `DELETE FROM budget_usage WHERE scope = $scope`,
+  budgetUsageResetAll: `DELETE FROM budget_usage`,
+  usageInsert: `INSERT INTO token_usage (at, agent, model, prompt_tokens, completion_tokens) VALUES ($now, $agent, $model, $prompt, $completion)`,
+  usageByAgent: `SELECT agent, SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion FROM token_usage
+    WHERE at >= $since GROUP BY agent ORDER BY agent`,
+  usageByModel: `SELECT model, SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion FROM token_usage
+    WHERE at >= $since GROUP BY model ORDER BY model`,
+  reservationInsert: `INSERT INTO reservations (id, agent, model, estimate, created_at, expires_at) VALUES ($id, $agent, $model, $estimate, $now, $expiresAt)`,
+  reservationGet: `SELECT * FROM reservations WHERE id = $id`,
+  reservationDelete: `DELETE FROM reservations WHERE id = $id`,
+  reservationsSum: `SELECT COALESCE(SUM(estimate), 0) AS total FROM reservations WHERE expires_at > $now
+    AND ($agent IS NULL OR agent = $agent) AND ($model IS NULL OR model = $model)`,
+  reservationsExpire: `DELETE FROM reservations WHERE expires_at <= $now`,
+
+  rateGet: `SELECT * FROM rate_limits WHERE key = $key`,
+  rateUpsert: `INSERT INTO rate_limits (key, rate, burst, tokens, updated_at) VALUES ($key, $rate, $burst, $tokens, $now)
+    ON CONFLICT (key) DO UPDATE SET rate = excluded.rate, burst = excluded.burst, tokens = excluded.tokens, updated_at = excluded.updated_at`,
+  rateSetTokens: `UPDATE rate_limits SET tokens = $tokens, updated_at = $now WHERE key = $key`,
+  rateList: `SELECT * FROM rate_limits ORDER BY key`,
+
+  eventInsert: `INSERT INTO events (at, type, key, actor, data) VALUES ($now, $type, $key, $actor, $data)`,
+  eventsAfter: `SELECT * FROM events WHERE seq > $after ORDER BY seq LIMIT $limit`,
+  eventsPruneAge: `DELETE FROM events WHERE at < $before`,
+  eventsPruneCount: `DELETE FROM events WHERE seq <= $below`,
+  eventsMaxSeq: `SELECT COALESCE(MAX(seq), 0) AS seq FROM events`,
+
+  idemGet: `SELECT * FROM idempotency WHERE key = $key`,
+  idemInsert: `INSERT INTO idempotency (key, request_hash, result, created_at) VALUES ($key, $hash, $result, $now)
+    ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`,
+  idemPrune: `DELETE FROM idempotency WHERE created_at < $before`,
+
+  metaGet: `SELECT value FROM meta WHERE key = $key`,
+  metaSet: `INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+};

@@ -1,0 +1,77 @@
+// Versioned schema migrations for the SQLite store. PRAGMA user_version holds
+// the number of migrations applied; each runs in its own write transaction.
+// Times are integer milliseconds since the epoch.
+
+export const migrations: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE fences (key TEXT PRIMARY KEY, last_token INTEGER NOT NULL);
+
+  CREATE TABLE leases (
+    key TEXT NOT NULL, token INTEGER NOT NULL, owner TEXT NOT NULL, mode TEXT NOT NULL,
+    is_path INTEGER NOT NULL, session_id TEXT, acquired_at INTEGER NOT NULL, expires_at INTEGER,
+    PRIMARY KEY (key, token)
+  );
+  CREATE INDEX leases_path ON leases (is_path) WHERE is_path = 1;
+  CREATE INDEX leases_session ON leases (session_id) WHERE session_id IS NOT NULL;
+  CREATE INDEX leases_expiry ON leases (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE lease_waiters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, owner TEXT NOT NULL, mode TEXT NOT NULL,
+    is_path INTEGER NOT NULL, since INTEGER NOT NULL, seen_at INTEGER NOT NULL,
+    host TEXT, pid INTEGER, pid_start INTEGER
+  );
+  CREATE INDEX lease_waiters_key ON lease_waiters (key);
+
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL,
+    pid INTEGER, pid_start INTEGER, boot_id TEXT, labels TEXT NOT NULL,
+    started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, ttl_ms INTEGER NOT NULL,
+    ended_at INTEGER, end_reason TEXT
+  );
+  CREATE INDEX sessions_live ON sessions (heartbeat_at) WHERE ended_at IS NULL;
+
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, title TEXT NOT NULL, payload TEXT,
+    priority INTEGER NOT NULL, position REAL NOT NULL, status TEXT NOT NULL, run_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, pending_deps INTEGER NOT NULL,
+    reason TEXT, result TEXT, last_error TEXT,
+    claimed_by TEXT, claim_token INTEGER NOT NULL, claim_expires_at INTEGER,
+    version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_ready ON tasks (queue, priority DESC, position, id) WHERE status = 'ready' AND pending_deps = 0;
+  CREATE INDEX tasks_claims ON tasks (claim_expires_at) WHERE status = 'claimed';
+  CREATE INDEX tasks_claimed_by ON tasks (claimed_by) WHERE status = 'claimed';
+  CREATE TABLE task_deps (task_id INTEGER NOT NULL, depends_on INTEGER NOT NULL, PRIMARY KEY (task_id, depends_on));
+  CREATE INDEX task_deps_reverse ON task_deps (depends_on);
+
+  CREATE TABLE budgets (
+    scope TEXT PRIMARY KEY, agent TEXT, model TEXT, limit_tokens INTEGER NOT NULL,
+    period TEXT NOT NULL, warn_percent REAL NOT NULL, created_at INTEGER NOT NULL
+  );
+  CREATE TABLE budget_usage (
+    scope TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL,
+    warned INTEGER NOT NULL, exceeded INTEGER NOT NULL, PRIMARY KEY (scope, period_start)
+  );
+  CREATE TABLE token_usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, agent TEXT NOT NULL, model TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL
+  );
+  CREATE INDEX token_usage_at ON token_usage (at);
+  CREATE TABLE reservations (
+    id TEXT PRIMARY KEY, agent TEXT NOT NULL, model TEXT, estimate INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE rate_limits (key TEXT PRIMARY KEY, rate REAL NOT NULL, burst REAL NOT NULL, tokens REAL NOT NULL, updated_at INTEGER NOT NULL);
+
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL,
+    key TEXT, actor TEXT, data TEXT NOT NULL
+  );
+  CREATE INDEX events_at ON events (at);
+
+  CREATE TABLE idempotency (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE INDEX idempotency_age ON idempotency (created_at);
+  `,
+];

@@ -1,0 +1,295 @@
+// The embedded store: one SQLite file (node:sqlite, WAL) that many processes
+// open at once. Every write is BEGIN IMMEDIATE; SQLITE_BUSY is retried here
+// with short jittered backoff, never surfaced (SQLite's own busy handler
+// sleeps ever longer and lets a lucky writer starve the others).
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { BatonError } from '../../errors.ts';
+import type { Params, QueryName, Row, RunResult, Store, StoreTx, TxOptions } from '../store.ts';
+import { sqliteQueries } from './queries.ts';
+import { migrations } from './schema.ts';
+
+export type Durability = 'normal' | 'full';
+
+export interface SqliteStoreOptions {
+  /**
+   * 'normal' (default): WAL with synchronous=NORMAL; survives a crash of any
+   * process, a power loss may roll back the last commits (fencing tokens still
+   * never go backwards). 'full': every commit is on disk before it returns.
+   */
+  durability?: Durability;
+}
+
+/** Fencing tokens are epoch * 2^20 + a counter: a durable epoch bumped by every opener. */
+const EPOCH_SPAN = 2 ** 20;
+const DEFAULT_DEADLINE_MS = 30_000;
+
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const durability = options.durability ?? 'normal';
+  if (durability !== 'normal' && durability !== 'full') {
+    throw new BatonError('INVALID_ARGUMENT', `durability must be 'normal' or 'full', not ${JSON.stringify(durability)}`);
+  }
+  const memory = path === ':memory:';
+  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+  } catch (error) {
+    throw new BatonError('STORE_ERROR', `cannot open the SQLite database ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const store = new SqliteStore(db, path, durability);
+  await store.init();
+  return store;
+}
+
+function isBusy(error: unknown): boolean {
+  const errcode = (error as { errcode?: number }).errcode;
+  return typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => (ms <= 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
+}
+
+/** Jittered backoff: an immediate retry, then up to 1, 2, 4, 8 ms at random. Short, so no one waits long behind luckier writers. */
+function backoffMs(attempt: number): number {
+  if (attempt === 0) return 0;
+  return Math.random() * Math.min(8, 2 ** (attempt - 1));
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  readonly durability: Durability;
+  #db: DatabaseSync;
+  #statements = new Map<QueryName, StatementSync>();
+  #queue: Promise<void> = Promise.resolve();
+  #epoch = 1;
+  #durableEpoch = 1;
+  #localCommits = 0;
+  #closed = false;
+
+  constructor(db: DatabaseSync, path: string, durability: Durability) {
+    this.#db = db;
+    this.path = path;
+    this.durability = durability;
+  }
+
+  async init(): Promise<void> {
+    const memory = this.path === ':memory:';
+    await this.#retryBusy(() => {
+      this.#db.exec('PRAGMA busy_timeout = 0');
+      if (!memory) this.#db.exec('PRAGMA journal_mode = WAL');
+    });
+    // Migrations: each in its own write transaction, re-checked inside it (another process may have run it).
+    for (;;) {
+      const applied = this.#userVersion();
+      if (applied >= migrations.length) break;
+      await this.#retryBusy(() => {
+        this.#db.exec('BEGIN IMMEDIATE');
+        try {
+          const version = this.#userVersion();
+          if (version < migrations.length) {
+            this.#db.exec(migrations[version]!);
+            this.#db.exec(`PRAGMA user_version = ${version + 1}`);
+          }
+          this.#db.exec('COMMIT');
+        } catch (error) {
+          this.#db.exec('ROLLBACK');
+          throw error;
+        }
+      });
+    }
+    // A new epoch for this opener, durably, before it hands out any token.
+    this.#db.exec('PRAGMA synchronous = FULL');
+    await this.#retryBusy(() => {
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const row = this.#db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as { value: string } | undefined;
+        const epoch = (row ? Number(row.value) : 0) + 1;
+        this.#db.prepare(`INSERT INTO meta (key, value) VALUES ('epoch', $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run({ value: String(epoch) });
+        this.#db.exec('COMMIT');
+        this.#epoch = epoch;
+        this.#durableEpoch = epoch;
+      } catch (error) {
+        this.#db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+    this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  }
+
+  #userVersion(): number {
+    return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  }
+
+  async #retryBusy(fn: () => void): Promise<void> {
+    const deadline = performance.now() + DEFAULT_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fn();
+        return;
+      } catch (error) {
+        if (!isBusy(error) || performance.now() > deadline) throw error;
+        await sleep(backoffMs(attempt));
+      }
+    }
+  }
+
+  #statement(query: QueryName): StatementSync {
+    let statement = this.#statements.get(query);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sqliteQueries[query]);
+      this.#statements.set(query, statement);
+    }
+    return statement;
+  }
+
+  /** One operation at a time on this connection: a transaction may await between its statements. */
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.#queue;
+    let done!: () => void;
+    this.#queue = new Promise((resolve) => (done = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      done();
+    }
+  }
+
+  write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
+    return this.#transaction('BEGIN IMMEDIATE', fn, options);
+  }
+
+  read<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
+    return this.#transaction('BEGIN', fn, options);
+  }
+
+  async #transaction<T>(begin: string, fn: (tx: StoreTx) => Promise<T>, options: TxOptions): Promise<T> {
+    const deadline = options.deadline ?? performance.now() + DEFAULT_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed) throw new BatonError('STORE_ERROR', `the store ${this.path} is closed`);
+      options.signal?.throwIfAborted();
+      const outcome = await this.#exclusive(async () => {
+        try {
+          this.#db.exec(begin);
+        } catch (error) {
+          if (isBusy(error)) return { busy: true as const };
+          throw error;
+        }
+        const tx = new SqliteTx(this, Date.now());
+        try {
+          const value = await fn(tx);
+          this.#db.exec('COMMIT');
+          if (begin !== 'BEGIN') this.#localCommits++;
+          if (tx.durable && this.durability !== 'full') this.#syncFiles();
+          return { busy: false as const, value };
+        } catch (error) {
+          if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+          if (isBusy(error)) return { busy: true as const };
+          throw error;
+        }
+      });
+      if (!outcome.busy) return outcome.value;
+      if (performance.now() > deadline) {
+        throw new BatonError('LOCK_TIMEOUT', `the database ${this.path} stayed busy with other writers past the deadline`);
+      }
+      await sleep(backoffMs(attempt));
+    }
+  }
+
+  /** Makes every commit so far durable (the WAL and the database file), as synchronous=FULL would have. */
+  #syncFiles(): void {
+    for (const file of [`${this.path}-wal`, this.path]) {
+      try {
+        const fd = openSync(file, 'r');
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      } catch {
+        // no WAL right now: everything is in the database file, synced above or by the checkpoint
+      }
+    }
+  }
+
+  run(sqlName: QueryName, params: Params | undefined): RunResult {
+    const result = this.#statement(sqlName).run(params ?? {});
+    return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
+  }
+
+  get<T extends Row>(sqlName: QueryName, params: Params | undefined): T | undefined {
+    return this.#statement(sqlName).get(params ?? {}) as T | undefined;
+  }
+
+  all<T extends Row>(sqlName: QueryName, params: Params | undefined): T[] {
+    return this.#statement(sqlName).all(params ?? {}) as T[];
+  }
+
+  /** Called inside a write transaction. */
+  nextToken(last: number, tx: SqliteTx): number {
+    let token = Math.max(last + 1, this.#epoch * EPOCH_SPAN);
+    if (token >= (this.#durableEpoch + 1) * EPOCH_SPAN) {
+      // Past the newest durable epoch's range: read it again, bump it if still needed.
+      const row = this.get<{ value: string }>('metaGet', { key: 'epoch' });
+      this.#durableEpoch = Math.max(this.#durableEpoch, Number(row?.value ?? 1));
+      if (token >= (this.#durableEpoch + 1) * EPOCH_SPAN) {
+        this.#durableEpoch = Math.floor(token / EPOCH_SPAN);
+        this.run('metaSet', { key: 'epoch', value: String(this.#durableEpoch) });
+        tx.durable = true;
+      }
+      this.#epoch = Math.max(this.#epoch, this.#durableEpoch);
+      token = Math.max(last + 1, this.#epoch * EPOCH_SPAN);
+    }
+    if (!Number.isSafeInteger(token)) throw new BatonError('STORE_ERROR', `fencing token space exhausted (${token})`);
+    return token;
+  }
+
+  async changeCounter(): Promise<number> {
+    if (this.#closed) return this.#localCommits;
+    const row = this.#db.prepare('PRAGMA data_version').get() as { data_version: number };
+    return row.data_version * 1e6 + this.#localCommits;
+  }
+
+  async now(): Promise<number> {
+    return Date.now();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#exclusive(async () => {
+      this.#closed = true;
+      this.#db.close();
+    });
+  }
+}
+
+class SqliteTx implements StoreTx {
+  readonly now: number;
+  durable = false;
+  #store: SqliteStore;
+
+  constructor(store: SqliteStore, now: number) {
+    this.#store = store;
+    this.now = now;
+  }
+
+  async get<T extends Row>(query: QueryName, params?: Params): Promise<T | undefined> {
+    return this.#store.get<T>(query, params);
+  }
+
+  async all<T extends Row>(query: QueryName, params?: Params): Promise<T[]> {
+    return this.#store.all<T>(query, params);
+  }
+
+  async run(query: QueryName, params?: Params): Promise<RunResult> {
+    return this.#store.run(query, params);
+  }
+
+  async nextToken(last: number): Promise<number> {
+    return this.#store.nextToken(last, this);
+  }
+}

@@ -1,0 +1,62 @@
+// The boundary between the engine (rules) and a store (persistence). A store
+// runs named queries: each backend supplies its own SQL for every name in
+// QueryName, in one file, so the engine holds no SQL and no backend-only
+// semantics. A PostgreSQL store implements the same catalog (its claim query
+// can use SKIP LOCKED) and passes the same conformance suite.
+
+export type Params = Record<string, string | number | null>;
+export type Row = Record<string, unknown>;
+
+export const QueryNames = [
+  'fenceGet', 'fenceSet', 'leaseInsert', 'leaseGet', 'leaseByKey', 'leasesConflictCandidates', 'leaseList',
+  'leaseDelete', 'leaseDeleteKey', 'leaseRenew', 'leasesExpired', 'leasesBySession', 'waiterInsert', 'waiterTouch',
+  'waiterDelete', 'waitersBefore', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
+  'sessionListAll', 'sessionHeartbeat', 'sessionEnd', 'sessionsLapsed', 'sessionsOnHost', 'taskInsert', 'taskGet',
+  'taskList', 'taskUpdate', 'taskDelete', 'taskClaimable', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
+  'taskSetPosition', 'taskMaxPosition', 'depInsert', 'depsOf', 'dependentsOf', 'depDeleteTask', 'budgetUpsert',
+  'budgetGet', 'budgetDelete', 'budgetList', 'budgetUsageGet', 'budgetUsageUpsert', 'budgetUsageReset',
+  'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',
+  'reservationDelete', 'reservationsSum', 'reservationsExpire', 'rateGet', 'rateUpsert', 'rateSetTokens', 'rateList',
+  'eventInsert', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemInsert',
+  'idemPrune', 'metaGet', 'metaSet',
+] as const;
+
+export type QueryName = (typeof QueryNames)[number];
+
+export interface RunResult {
+  changes: number;
+  lastId: number;
+}
+
+/** One transaction. `now` is the store's clock, read once when the transaction began. */
+export interface StoreTx {
+  readonly now: number;
+  get<T extends Row>(query: QueryName, params?: Params): Promise<T | undefined>;
+  all<T extends Row>(query: QueryName, params?: Params): Promise<T[]>;
+  run(query: QueryName, params?: Params): Promise<RunResult>;
+  /**
+   * The next fencing token after `last`. Tokens never go backwards for the
+   * life of the store, even if a crash rolls back committed transactions.
+   */
+  nextToken(last: number): Promise<number>;
+}
+
+export interface TxOptions {
+  /** Contention lasting past this monotonic deadline (performance.now()) fails with LOCK_TIMEOUT. */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+export interface Store {
+  /** 'sqlite', 'postgres', ... for messages and docs. */
+  readonly kind: string;
+  /** Runs fn in one write transaction; contention is retried, never surfaced. */
+  write<T>(fn: (tx: StoreTx) => Promise<T>, options?: TxOptions): Promise<T>;
+  /** Runs fn against one consistent snapshot. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>, options?: TxOptions): Promise<T>;
+  /** A value that changes whenever another connection commits: waiters poll it cheaply. */
+  changeCounter(): Promise<number>;
+  /** The store's clock. */
+  now(): Promise<number>;
+  close(): Promise<void>;
+}
