@@ -129,6 +129,7 @@ export interface TaskPatch {
 
 /** A claimed task and the token every later call about it presents. */
 export interface Claim {
+  taskId: number;
   task: Task;
   token: number;
   expiresAt: number;

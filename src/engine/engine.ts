@@ -132,7 +132,7 @@ export class Engine implements Coordinator {
     return { leasesExpired, claimsExpired, sessionsEnded, eventsPruned };
   }
 
-  sweep(): Promise<SweepResult> {
+  async sweep(): Promise<SweepResult> {
     return this.#write((tx) => this.#sweepIn(tx));
   }
 
@@ -161,7 +161,7 @@ export class Engine implements Coordinator {
     const timeoutMs = requireTimeout('timeoutMs', options.timeoutMs, DEFAULT_ACQUIRE_TIMEOUT_MS);
     const signal = options.signal;
     const key_ = options.idempotencyKey;
-    const idemRequest = { ...request, timeoutMs };
+    const idemRequest = request;
     const deadline = performance.now() + timeoutMs;
     let waiterId: number | null = null;
     let lastTouch = performance.now();
@@ -214,7 +214,7 @@ export class Engine implements Coordinator {
     }
   }
 
-  renew(lease: LeaseRef, options: Mutation & { ttlMs?: number } = {}): Promise<Lease> {
+  async renew(lease: LeaseRef, options: Mutation & { ttlMs?: number } = {}): Promise<Lease> {
     const ref = leases.checkRef(lease);
     const ttlMs = optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS);
     return this.#mutate('renew', { ref, ttlMs }, options, async (tx) => {
@@ -223,29 +223,29 @@ export class Engine implements Coordinator {
     });
   }
 
-  release(lease: LeaseRef, options?: Mutation): Promise<void> {
+  async release(lease: LeaseRef, options?: Mutation): Promise<void> {
     const ref = leases.checkRef(lease);
     return this.#mutate('release', ref, options, (tx) => leases.releaseLease(tx, ref));
   }
 
-  forceRelease(key: string, options: Mutation & { token?: number; reason?: string } = {}): Promise<number> {
+  async forceRelease(key: string, options: Mutation & { token?: number; reason?: string } = {}): Promise<number> {
     const k = leases.normalizeKey(key);
     const token = options.token === undefined ? undefined : requireInt('token', options.token, { min: 1 });
     const reason = options.reason ?? 'forced';
     return this.#mutate('forceRelease', { k, token, reason }, options, (tx) => leases.forceRelease(tx, k, token, reason));
   }
 
-  checkLease(lease: LeaseRef): Promise<Lease> {
+  async checkLease(lease: LeaseRef): Promise<Lease> {
     const ref = leases.checkRef(lease);
     return this.#read(async (tx) => leases.leaseFromRow(await leases.heldLease(tx, ref)));
   }
 
-  getLease(key: string): Promise<LeaseInfo> {
+  async getLease(key: string): Promise<LeaseInfo> {
     const k = leases.normalizeKey(key);
     return this.#read((tx) => leases.leaseInfo(tx, k));
   }
 
-  listLeases(options: { prefix?: string } = {}): Promise<Lease[]> {
+  async listLeases(options: { prefix?: string } = {}): Promise<Lease[]> {
     const prefix = options.prefix ?? '';
     if (typeof prefix !== 'string') throw invalid('prefix must be a string');
     return this.#read((tx) => leases.listLeases(tx, prefix));
@@ -298,11 +298,11 @@ export class Engine implements Coordinator {
     });
   }
 
-  getSession(sessionId: string): Promise<Session> {
+  async getSession(sessionId: string): Promise<Session> {
     return this.#read(async (tx) => sessions.sessionFromRow(await sessions.getSessionRow(tx, sessionId)));
   }
 
-  listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
+  async listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
     return this.#read(async (tx) => {
       const rows = await tx.all<sessions.SessionRow>(options.includeEnded ? 'sessionListAll' : 'sessionList');
       return rows.map(sessions.sessionFromRow);
@@ -315,7 +315,7 @@ export class Engine implements Coordinator {
     return (await this.addTasks([spec], options))[0]!;
   }
 
-  addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]> {
+  async addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]> {
     if (!Array.isArray(specs) || specs.length === 0) throw invalid('addTasks needs a non-empty array of task specs');
     const checked = specs.map((s, i) => tasks.checkSpec(s, specs.length > 1 ? i : undefined));
     return this.#mutate('addTasks', checked, options, async (tx) => {
@@ -325,11 +325,11 @@ export class Engine implements Coordinator {
     });
   }
 
-  getTask(id: number): Promise<Task> {
+  async getTask(id: number): Promise<Task> {
     return this.#read(async (tx) => tasks.taskFromRow(tx, await tasks.getTaskRow(tx, id)));
   }
 
-  listTasks(filter: TaskFilter = {}): Promise<Task[]> {
+  async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
     const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
     const all = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'] as const;
     for (const s of statuses ?? []) requireOneOf('status', s, all);
@@ -347,19 +347,19 @@ export class Engine implements Coordinator {
     });
   }
 
-  updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
+  async updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
     return this.#mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(tx, await tasks.updateTask(tx, id, version, patch)));
   }
 
-  removeTask(id: number, version: number, options?: Mutation): Promise<void> {
+  async removeTask(id: number, version: number, options?: Mutation): Promise<void> {
     return this.#mutate('removeTask', { id, version }, options, (tx) => tasks.removeTask(tx, id, version));
   }
 
-  reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task> {
+  async reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task> {
     return this.#mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(tx, await tasks.reorderTask(tx, id, version, to)));
   }
 
-  claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
+  async claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
     const queue = tasks.checkQueue(options.queue);
     const n = optionalInt('n', options.n, 1, { min: 1, max: 10_000 });
     const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
@@ -369,7 +369,7 @@ export class Engine implements Coordinator {
     });
   }
 
-  claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
+  async claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
     if (!Array.isArray(ids) || ids.length === 0) throw invalid('claimByIds needs a non-empty array of task ids');
     const checked = [...new Set(ids.map(tasks.checkId))];
     const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
@@ -379,23 +379,23 @@ export class Engine implements Coordinator {
     });
   }
 
-  renewClaim(claim: ClaimRef, options: Mutation & { leaseMs?: number } = {}): Promise<Claim> {
+  async renewClaim(claim: ClaimRef, options: Mutation & { leaseMs?: number } = {}): Promise<Claim> {
     const ref = tasks.checkClaimRef(claim);
     const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
     return this.#mutate('renewClaim', { ref, leaseMs }, options, (tx) => tasks.renewClaim(tx, ref, leaseMs));
   }
 
-  releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
+  async releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
     return this.#mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(tx, await tasks.releaseClaim(tx, ref)));
   }
 
-  complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
+  async complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
     return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(tx, await tasks.completeTask(tx, ref, result)));
   }
 
-  fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
+  async fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
     requireString('error', error, { max: 65_536 });
     const explicit = options.retryInMs === undefined ? undefined : requireInt('retryInMs', options.retryInMs);
@@ -406,36 +406,36 @@ export class Engine implements Coordinator {
     });
   }
 
-  cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
+  async cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
     const reason = options.reason ?? 'cancelled';
     return this.#mutate('cancel', { id, version: options.version, reason }, options, async (tx) => tasks.taskFromRow(tx, await tasks.cancelTask(tx, id, options.version, reason)));
   }
 
   // --- budgets ----------------------------------------------------------
 
-  setBudget(spec: BudgetSpec): Promise<BudgetStatus> {
+  async setBudget(spec: BudgetSpec): Promise<BudgetStatus> {
     return this.#mutate('setBudget', spec, spec, (tx) => budgets.setBudget(tx, spec));
   }
 
-  removeBudget(scope: BudgetScope, options?: Mutation): Promise<void> {
+  async removeBudget(scope: BudgetScope, options?: Mutation): Promise<void> {
     return this.#mutate('removeBudget', scope, options, (tx) => budgets.removeBudget(tx, scope));
   }
 
-  report(usage: UsageReport): Promise<UsageResult> {
+  async report(usage: UsageReport): Promise<UsageResult> {
     const u = budgets.checkUsage(usage);
     return this.#mutate('report', u, usage, (tx) => budgets.recordUsage(tx, u.agent, u.model, u.prompt, u.completion));
   }
 
-  budgetStatus(scope?: BudgetScope): Promise<BudgetStatus[]> {
+  async budgetStatus(scope?: BudgetScope): Promise<BudgetStatus[]> {
     return this.#read((tx) => budgets.budgetStatus(tx, scope));
   }
 
-  usage(options: { since?: number } = {}): Promise<UsageTotals> {
+  async usage(options: { since?: number } = {}): Promise<UsageTotals> {
     const since = optionalInt('since', options.since, 0);
     return this.#read((tx) => budgets.usageTotals(tx, since));
   }
 
-  reserve(options: ReserveOptions): Promise<Reservation> {
+  async reserve(options: ReserveOptions): Promise<Reservation> {
     if (typeof options !== 'object' || options === null) throw invalid('reserve needs { agent, estimate }');
     const agent = requireString('agent', options.agent, { max: 256 });
     const model = options.model === undefined ? null : requireString('model', options.model, { max: 256 });
@@ -444,24 +444,24 @@ export class Engine implements Coordinator {
     return this.#mutate('reserve', { agent, model, estimate, ttlMs }, options, (tx) => budgets.reserve(tx, agent, model, estimate, ttlMs));
   }
 
-  commitReservation(reservationId: string, actual: { promptTokens: number; completionTokens: number }, options?: Mutation): Promise<UsageResult> {
+  async commitReservation(reservationId: string, actual: { promptTokens: number; completionTokens: number }, options?: Mutation): Promise<UsageResult> {
     if (typeof actual !== 'object' || actual === null) throw invalid('commit needs the actual { promptTokens, completionTokens }');
     const prompt = requireInt('promptTokens', actual.promptTokens);
     const completion = requireInt('completionTokens', actual.completionTokens);
     return this.#mutate('commitReservation', { reservationId, prompt, completion }, options, (tx) => budgets.commitReservation(tx, reservationId, prompt, completion));
   }
 
-  cancelReservation(reservationId: string, options?: Mutation): Promise<void> {
+  async cancelReservation(reservationId: string, options?: Mutation): Promise<void> {
     return this.#mutate('cancelReservation', reservationId, options, (tx) => budgets.cancelReservation(tx, reservationId));
   }
 
-  resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
+  async resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
     return this.#mutate('resetBudget', scope ?? null, options, (tx) => budgets.resetBudget(tx, scope));
   }
 
   // --- rate limits --------------------------------------------------------
 
-  setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus> {
+  async setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus> {
     const k = requireString('key', key, { max: 1024 });
     const { rate, burst } = limits.checkSpec(spec?.rate, spec?.burst);
     return this.#mutate('setRateLimit', { k, rate, burst }, spec, (tx) => limits.setRateLimit(tx, k, rate, burst));
@@ -489,13 +489,13 @@ export class Engine implements Coordinator {
     return result;
   }
 
-  rateLimitStatus(key?: string): Promise<RateLimitStatus[]> {
+  async rateLimitStatus(key?: string): Promise<RateLimitStatus[]> {
     return this.#read((tx) => limits.rateStatus(tx, key));
   }
 
   // --- events -------------------------------------------------------------
 
-  events(query: EventQuery = {}): Promise<BatonEvent[]> {
+  async events(query: EventQuery = {}): Promise<BatonEvent[]> {
     return this.#read((tx) => readEvents(tx, query));
   }
 

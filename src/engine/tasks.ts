@@ -248,7 +248,7 @@ async function claimRow(tx: StoreTx, row: TaskRow, sessionId: string, leaseMs: n
     reason: null,
   });
   await emit(tx, 'task.claimed', String(row.id), sessionId, { token, attempt: saved.attempts, expiresAt: saved.claim_expires_at });
-  return { task: await taskFromRow(tx, saved), token, expiresAt: saved.claim_expires_at! };
+  return { taskId: row.id, task: await taskFromRow(tx, saved), token, expiresAt: saved.claim_expires_at! };
 }
 
 export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, n: number, leaseMs: number): Promise<Claim[]> {
@@ -293,7 +293,7 @@ export async function claimedRow(tx: StoreTx, ref: ClaimRef): Promise<TaskRow> {
 export async function renewClaim(tx: StoreTx, ref: ClaimRef, leaseMs: number): Promise<Claim> {
   const row = await claimedRow(tx, ref);
   const saved = await save(tx, { ...row, claim_expires_at: tx.now + leaseMs });
-  return { task: await taskFromRow(tx, saved), token: ref.token, expiresAt: saved.claim_expires_at! };
+  return { taskId: row.id, task: await taskFromRow(tx, saved), token: ref.token, expiresAt: saved.claim_expires_at! };
 }
 
 export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow> {

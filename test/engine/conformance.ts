@@ -1,0 +1,338 @@
+// The conformance suite: what every store must do, through the public
+// Coordinator interface. Run once per store (SQLite file, SQLite :memory:,
+// later PostgreSQL) by the *.test.ts files next to this one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Coordinator } from '../../src/index.ts';
+
+export type Opener = () => Promise<Coordinator>;
+
+async function rejectsWith(promise: Promise<unknown>, code: string, mention?: string): Promise<void> {
+  await assert.rejects(promise, (error: Error & { code?: string }) => {
+    assert.equal(error.code, code, `expected ${code}, got ${error.code}: ${error.message}`);
+    if (mention !== undefined) assert.ok(error.message.includes(mention), `message ${JSON.stringify(error.message)} should mention ${mention}`);
+    return true;
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function conformance(name: string, open: Opener): void {
+  const withCoordinator = (title: string, fn: (c: Coordinator) => Promise<void>) =>
+    test(`${name}: ${title}`, async () => {
+      const c = await open();
+      try {
+        await fn(c);
+      } finally {
+        await c.close();
+      }
+    });
+
+  withCoordinator('an exclusive lease excludes; release by the holder token only; tokens increase', async (c) => {
+    const a = await c.acquire('repo', { owner: 'a' });
+    assert.equal(a.key, 'repo');
+    assert.equal(a.mode, 'exclusive');
+    assert.ok(a.expiresAt! > Date.now());
+    await rejectsWith(c.acquire('repo', { owner: 'b', timeoutMs: 0 }), 'LOCKED', '"a"');
+    await rejectsWith(c.release({ key: 'repo', token: a.token + 1 }), 'STALE_TOKEN', String(a.token + 1));
+    await c.release(a);
+    await rejectsWith(c.release(a), 'STALE_TOKEN');
+    const b = await c.acquire('repo', { owner: 'b' });
+    assert.ok(b.token > a.token, 'fencing tokens strictly increase');
+    await rejectsWith(c.checkLease(a), 'STALE_TOKEN');
+    assert.equal((await c.checkLease(b)).owner, 'b');
+  });
+
+  withCoordinator('shared leases coexist; an exclusive waits for all of them', async (c) => {
+    const r1 = await c.acquire('db', { owner: 'r1', mode: 'shared' });
+    const r2 = await c.acquire('db', { owner: 'r2', mode: 'shared' });
+    await rejectsWith(c.acquire('db', { owner: 'w', timeoutMs: 0 }), 'LOCKED');
+    const info = await c.getLease('db');
+    assert.deepEqual(info.holders.map((h) => h.owner).sort(), ['r1', 'r2']);
+    const writer = c.acquire('db', { owner: 'w', timeoutMs: 5000 });
+    await sleep(30);
+    // A reader arriving after the writer queues behind it: the writer is not starved.
+    await rejectsWith(c.acquire('db', { owner: 'r3', mode: 'shared', timeoutMs: 0 }), 'LOCKED', 'queued behind');
+    await c.release(r1);
+    await c.release(r2);
+    const w = await writer;
+    assert.equal(w.owner, 'w');
+    await c.release(w);
+  });
+
+  withCoordinator('waiters are served in arrival order', async (c) => {
+    const first = await c.acquire('k', { owner: 'first' });
+    const order: string[] = [];
+    const waiters = ['w1', 'w2', 'w3'].map(async (owner, i) => {
+      await sleep(20 * i);
+      const lease = await c.acquire('k', { owner, timeoutMs: 10_000 });
+      order.push(owner);
+      await sleep(5);
+      await c.release(lease);
+    });
+    await sleep(100);
+    await c.release(first);
+    await Promise.all(waiters);
+    assert.deepEqual(order, ['w1', 'w2', 'w3']);
+  });
+
+  withCoordinator('a lease lapses after its TTL; the next holder gets a higher token; the late holder is refused', async (c) => {
+    const a = await c.acquire('ttl', { owner: 'a', ttlMs: 80 });
+    const t0 = performance.now();
+    const b = await c.acquire('ttl', { owner: 'b', timeoutMs: 2000 });
+    assert.ok(performance.now() - t0 >= 50, 'b waited for the TTL');
+    assert.ok(b.token > a.token);
+    await rejectsWith(c.renew(a), 'STALE_TOKEN');
+    const renewed = await c.renew(b, { ttlMs: 120_000 });
+    assert.ok(renewed.expiresAt! > b.expiresAt!);
+    assert.ok((await c.events({ types: ['lease.expired'] })).some((e) => e.key === 'ttl'));
+  });
+
+  withCoordinator('timeouts, abort and force release', async (c) => {
+    const a = await c.acquire('x', { owner: 'a' });
+    const t0 = performance.now();
+    await rejectsWith(c.acquire('x', { owner: 'b', timeoutMs: 100 }), 'LOCK_TIMEOUT', '"x"');
+    assert.ok(performance.now() - t0 >= 90);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    await rejectsWith(c.acquire('x', { owner: 'b', timeoutMs: 5000, signal: ac.signal }), 'ABORTED');
+    assert.equal((await c.getLease('x')).waiters.length, 0, 'a waiter that gave up leaves the queue');
+    assert.equal(await c.forceRelease('x', { reason: 'stuck' }), 1);
+    await rejectsWith(c.release(a), 'STALE_TOKEN');
+    const ev = (await c.events({ types: ['lease.released'] })).at(-1)!;
+    assert.equal(ev.data.forced, true);
+  });
+
+  withCoordinator('path reservations conflict when their path sets overlap', async (c) => {
+    const auth = await c.acquire('path:src/auth/**', { owner: 'a' });
+    await rejectsWith(c.acquire('path:src/auth/login.ts', { owner: 'b', timeoutMs: 0 }), 'LOCKED', 'src/auth/**');
+    await rejectsWith(c.acquire('path:src', { owner: 'b', timeoutMs: 0 }), 'LOCKED');
+    const other = await c.acquire('path:src/api/*.ts', { owner: 'b', timeoutMs: 0 });
+    await rejectsWith(c.acquire('path:src/api/x.ts', { owner: 'c', timeoutMs: 0 }), 'LOCKED');
+    const docs = await c.acquire('path:./docs/', { owner: 'c', timeoutMs: 0 });
+    assert.equal(docs.key, 'path:docs', 'path keys are normalized');
+    const sharedA = await c.acquire('path:lib/**', { owner: 'a', mode: 'shared' });
+    const sharedB = await c.acquire('path:lib/x.ts', { owner: 'b', mode: 'shared', timeoutMs: 0 });
+    await rejectsWith(c.acquire('path:lib/y.ts', { owner: 'c', timeoutMs: 0 }), 'LOCKED');
+    assert.equal((await c.listLeases({ prefix: 'path:' })).length, 5);
+    for (const l of [auth, other, docs, sharedA, sharedB]) await c.release(l);
+    await rejectsWith(c.acquire('path:../etc', { owner: 'x' }), 'INVALID_ARGUMENT', '..');
+  });
+
+  withCoordinator('sessions: ending one releases its leases and puts its claims back at once', async (c) => {
+    const s = await c.register({ name: 'agent-1', kind: 'claude', labels: { team: 'x' } });
+    assert.equal(s.name, 'agent-1');
+    assert.equal(s.pid, process.pid);
+    const lease = await c.acquire('repo', { owner: 'agent-1', sessionId: s.id, ttlMs: 0 });
+    assert.equal(lease.expiresAt, null);
+    const [task] = await c.addTasks([{ title: 'fix bug', maxAttempts: 5 }]);
+    const [claim] = await c.claim(s.id);
+    assert.equal(claim!.task.id, task!.id);
+    assert.equal((await c.listSessions()).length, 1);
+    await c.endSession(s.id, { reason: 'done for today' });
+    assert.equal((await c.getLease('repo')).holders.length, 0);
+    const back = await c.getTask(task!.id);
+    assert.equal(back.status, 'ready');
+    assert.equal(back.attempts, 1, 'the interrupted attempt counts');
+    await rejectsWith(c.complete(claim!), 'STALE_TOKEN');
+    await rejectsWith(c.claim(s.id), 'SESSION_ENDED', 'done for today');
+    await rejectsWith(c.heartbeat(s.id), 'SESSION_ENDED');
+    assert.equal((await c.listSessions()).length, 0);
+    const types = (await c.events()).map((e) => e.type);
+    assert.ok(types.includes('agent.ended') && types.includes('task.requeued'));
+  });
+
+  withCoordinator('a session whose heartbeat lapses ends at the next sweep', async (c) => {
+    const s = await c.register({ name: 'quiet', ttlMs: 100, autoHeartbeat: false });
+    await c.acquire('held', { owner: 'quiet', sessionId: s.id });
+    await sleep(150);
+    const swept = await c.sweep();
+    assert.equal(swept.sessionsEnded, 1);
+    assert.equal((await c.getSession(s.id)).endReason, 'heartbeat lapsed');
+    assert.equal((await c.getLease('held')).holders.length, 0);
+  });
+
+  withCoordinator('a session of a process that is gone (same host) ends at the next sweep', async (c) => {
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    const s = await c.register({ name: 'gone', pid: Number(dead), autoHeartbeat: false });
+    await c.sweep();
+    assert.equal((await c.getSession(s.id)).endReason, 'process exited');
+  });
+
+  withCoordinator('tasks: priority first, FIFO within a priority; exactly one holder; late calls refused', async (c) => {
+    const s = await c.register({ name: 'w' });
+    await c.addTasks([{ title: 'low-1' }, { title: 'high', priority: 10 }, { title: 'low-2' }, { title: 'later', runAt: Date.now() + 60_000 }]);
+    const claims = await c.claim(s.id, { n: 10 });
+    assert.deepEqual(claims.map((x) => x.task.title), ['high', 'low-1', 'low-2']);
+    assert.ok(claims.every((x) => x.task.status === 'claimed' && x.task.attempts === 1));
+    assert.deepEqual(await c.claim(s.id, { n: 10 }), [], 'nothing else is claimable');
+    const done = await c.complete({ taskId: claims[0]!.task.id, token: claims[0]!.token }, { sha: 'abc' });
+    assert.equal(done.status, 'done');
+    assert.deepEqual(done.result, { sha: 'abc' });
+    await rejectsWith(c.complete({ taskId: claims[0]!.task.id, token: claims[0]!.token }), 'STALE_TOKEN');
+    const released = await c.releaseClaim({ taskId: claims[1]!.task.id, token: claims[1]!.token });
+    assert.equal(released.status, 'ready');
+    const [again] = await c.claim(s.id);
+    assert.equal(again!.task.title, 'low-1');
+    assert.ok(again!.token > claims[1]!.token, 'a new claim gets a new, higher token');
+    await rejectsWith(c.complete({ taskId: claims[1]!.task.id, token: claims[1]!.token }), 'STALE_TOKEN');
+  });
+
+  withCoordinator('tasks: an expired claim is swept back and the late holder refused', async (c) => {
+    const s = await c.register({ name: 'w' });
+    await c.addTask({ title: 't' });
+    const [claim] = await c.claim(s.id, { leaseMs: 50 });
+    await sleep(80);
+    await rejectsWith(c.complete(claim!), 'LEASE_EXPIRED');
+    assert.equal((await c.sweep()).claimsExpired, 1);
+    const [next] = await c.claim(s.id, { leaseMs: 5000 });
+    assert.equal(next!.task.attempts, 2);
+    await rejectsWith(c.complete(claim!), 'STALE_TOKEN');
+    const renewed = await c.renewClaim(next!, { leaseMs: 10_000 });
+    assert.ok(renewed.expiresAt > next!.expiresAt);
+  });
+
+  withCoordinator('tasks: fail retries with backoff until maxAttempts, then dead; dependents blocked with the reason', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const parent = await c.addTask({ title: 'build', maxAttempts: 2 });
+    const child = await c.addTask({ title: 'deploy', dependsOn: [parent.id] });
+    const grandchild = await c.addTask({ title: 'announce', dependsOn: [child.id] });
+    let [claim] = await c.claim(s.id);
+    assert.equal(claim!.task.id, parent.id, 'a task with unfinished dependencies is not claimable');
+    const failed = await c.fail(claim!, 'compiler crashed', { retryInMs: 40 });
+    assert.equal(failed.status, 'ready');
+    assert.ok(failed.runAt >= Date.now() + 10);
+    assert.deepEqual(await c.claim(s.id), [], 'not before its runAt');
+    await sleep(60);
+    [claim] = await c.claim(s.id);
+    const dead = await c.fail(claim!, 'compiler crashed again');
+    assert.equal(dead.status, 'dead');
+    assert.equal(dead.lastError, 'compiler crashed again');
+    const blocked = await c.getTask(child.id);
+    assert.equal(blocked.status, 'blocked');
+    assert.match(blocked.reason!, new RegExp(`dependency ${parent.id} is dead`));
+    assert.equal((await c.getTask(grandchild.id)).status, 'blocked');
+  });
+
+  withCoordinator('tasks: dependencies release their dependents when done; claimByIds is all or nothing', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const a = await c.addTask({ title: 'a' });
+    const b = await c.addTask({ title: 'b', dependsOn: [a.id] });
+    assert.deepEqual(b.dependsOn, [a.id]);
+    await rejectsWith(c.claimByIds(s.id, [a.id, b.id]), 'CONFLICT', `task ${b.id}`);
+    assert.equal((await c.getTask(a.id)).status, 'ready', 'nothing was claimed');
+    const [ca] = await c.claimByIds(s.id, [a.id]);
+    await c.complete(ca!);
+    const [cb] = await c.claim(s.id);
+    assert.equal(cb!.task.id, b.id);
+    await rejectsWith(c.addTask({ title: 'x', dependsOn: [9999] }), 'NOT_FOUND', '9999');
+  });
+
+  withCoordinator('tasks: update, reorder and remove check the version', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const [t1, t2, t3] = await c.addTasks([{ title: 'one' }, { title: 'two' }, { title: 'three' }]);
+    const updated = await c.updateTask(t1!.id, t1!.version, { title: 'one!', payload: { n: 1 } });
+    assert.equal(updated.version, t1!.version + 1);
+    await rejectsWith(c.updateTask(t1!.id, t1!.version, { title: 'stale' }), 'CONFLICT', `version ${t1!.version}`);
+    await c.reorderTask(t3!.id, t3!.version, { before: t1!.id });
+    const order = (await c.listTasks({ status: 'ready' })).map((t) => t.title);
+    assert.deepEqual(order, ['three', 'one!', 'two']);
+    const top = await c.getTask(t2!.id);
+    await c.reorderTask(t2!.id, top.version, { priority: 5 });
+    assert.equal((await c.claim(s.id))[0]!.task.title, 'two');
+    const one = await c.getTask(t1!.id);
+    await rejectsWith(c.removeTask(t1!.id, one.version + 7), 'CONFLICT');
+    await c.removeTask(t1!.id, one.version);
+    await rejectsWith(c.getTask(t1!.id), 'NOT_FOUND', String(t1!.id));
+    const cancelled = await c.cancel(t3!.id, { reason: 'not needed' });
+    assert.equal(cancelled.status, 'cancelled');
+  });
+
+  withCoordinator('budgets: reservations count against the limit; warning once; status by agent and model; reset', async (c) => {
+    await c.setBudget({ limit: 1000, warnPercent: 50 });
+    await c.setBudget({ agent: 'a1', limit: 300, period: 'daily' });
+    const r = await c.reserve({ agent: 'a1', model: 'opus', estimate: 250 });
+    await rejectsWith(c.reserve({ agent: 'a1', estimate: 100 }), 'BUDGET_EXCEEDED', 'agent:a1');
+    const result = await c.commitReservation(r.id, { promptTokens: 100, completionTokens: 50 });
+    assert.equal(result.status!.scope, 'agent:a1');
+    assert.equal(result.status!.used, 150);
+    await c.report({ agent: 'a2', model: 'sonnet', promptTokens: 300, completionTokens: 100 });
+    await c.report({ agent: 'a2', model: 'sonnet', promptTokens: 10, completionTokens: 0 });
+    const warnings = await c.events({ types: ['tokens.warning'] });
+    assert.equal(warnings.length, 1, 'crossing the threshold warns once');
+    const [total] = await c.budgetStatus({});
+    assert.equal(total!.used, 560);
+    assert.equal(total!.warning, true);
+    const usage = await c.usage();
+    assert.deepEqual(usage.byAgent.map((u) => [u.agent, u.total]), [['a1', 150], ['a2', 410]]);
+    assert.deepEqual(usage.byModel.map((u) => [u.model, u.total]), [['opus', 150], ['sonnet', 410]]);
+    const over = await c.report({ agent: 'a2', model: 'sonnet', promptTokens: 500, completionTokens: 0 });
+    assert.equal(over.status!.exceeded, true);
+    await c.resetBudget({});
+    assert.equal((await c.budgetStatus({}))[0]!.used, 0);
+    const held = await c.reserve({ agent: 'a3', estimate: 900 });
+    await c.cancelReservation(held.id);
+    await rejectsWith(c.commitReservation(held.id, { promptTokens: 1, completionTokens: 1 }), 'NOT_FOUND');
+  });
+
+  withCoordinator('rate limits: burst then refusals with retryAfterMs; waiters are served in order', async (c) => {
+    await c.setRateLimit('api', { rate: 20, burst: 2 });
+    assert.equal((await c.take('api')).granted, true);
+    assert.equal((await c.take('api')).granted, true);
+    const refused = await c.take('api');
+    assert.equal(refused.granted, false);
+    assert.ok(!refused.granted && refused.retryAfterMs > 0 && refused.retryAfterMs <= 50);
+    const order: number[] = [];
+    await Promise.all([0, 1, 2].map(async (i) => {
+      await sleep(i * 3);
+      const r = await c.take('api', { wait: true });
+      assert.equal(r.granted, true);
+      order.push(i);
+    }));
+    assert.deepEqual(order, [0, 1, 2]);
+    await rejectsWith(c.take('api', { cost: 3 }), 'INVALID_ARGUMENT', 'burst');
+    await rejectsWith(c.take('nope'), 'NOT_FOUND', 'nope');
+  });
+
+  withCoordinator('idempotency: a retry returns the first result and acts once; another request under the key is refused', async (c) => {
+    const first = await c.addTask({ title: 'once' }, { idempotencyKey: 'req-1' });
+    const retry = await c.addTask({ title: 'once' }, { idempotencyKey: 'req-1' });
+    assert.equal(retry.id, first.id);
+    assert.equal((await c.listTasks()).length, 1);
+    await rejectsWith(c.addTask({ title: 'other' }, { idempotencyKey: 'req-1' }), 'IDEMPOTENCY_MISMATCH', 'req-1');
+    const lease = await c.acquire('k', { owner: 'a', idempotencyKey: 'acq-1' });
+    const again = await c.acquire('k', { owner: 'a', idempotencyKey: 'acq-1', timeoutMs: 0 });
+    assert.equal(again.token, lease.token);
+  });
+
+  withCoordinator('events: readable from a seq, filtered by type, subscribable', async (c) => {
+    const seen: string[] = [];
+    const sub = c.subscribe((e) => seen.push(e.type), { types: ['task.'] });
+    await sleep(30);
+    const t = await c.addTask({ title: 'e' });
+    await c.cancel(t.id);
+    const deadline = Date.now() + 2000;
+    while (seen.length < 2 && Date.now() < deadline) await sleep(10);
+    sub.close();
+    assert.deepEqual(seen, ['task.added', 'task.cancelled']);
+    const all = await c.events();
+    assert.ok(all.every((e, i) => i === 0 || e.seq > all[i - 1]!.seq));
+    const after = await c.events({ after: all[0]!.seq });
+    assert.equal(after.length, all.length - 1);
+  });
+
+  withCoordinator('bad input is refused with INVALID_ARGUMENT naming the value, and changes nothing', async (c) => {
+    await rejectsWith(c.acquire('', { owner: 'a' }), 'INVALID_ARGUMENT', 'key');
+    await rejectsWith(c.acquire('k', { owner: 'a', mode: 'both' as never }), 'INVALID_ARGUMENT', '"both"');
+    await rejectsWith(c.acquire('k', { owner: 'a', ttlMs: -5 }), 'INVALID_ARGUMENT', '-5');
+    await rejectsWith(c.acquire('k', { owner: 'a', ttlMs: 0 }), 'INVALID_ARGUMENT', 'session');
+    await rejectsWith(c.addTask({ title: 'x', priority: 1.5 }), 'INVALID_ARGUMENT', '1.5');
+    await rejectsWith(c.addTasks([{ title: 'ok' }, { title: '' }]), 'INVALID_ARGUMENT', 'task 1');
+    await rejectsWith(c.setBudget({ limit: -1 }), 'INVALID_ARGUMENT', '-1');
+    await rejectsWith(c.setRateLimit('r', { rate: 0, burst: 1 }), 'INVALID_ARGUMENT', 'rate');
+    await rejectsWith(c.claim('no-such-session'), 'NOT_FOUND', 'no-such-session');
+    assert.equal((await c.listTasks()).length, 0);
+    assert.equal((await c.listLeases()).length, 0);
+  });
+}
