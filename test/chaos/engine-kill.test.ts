@@ -10,10 +10,10 @@ import { sleep, startNode, tempDir, worker, type Running } from '../helpers/proc
 test('kill -9 of random claimers: claims come back promptly and every task completes exactly once', { timeout: 180_000 }, async (t) => {
   const db = join(tempDir(t), 'baton.db');
   const c = await openCoordinator({ url: `sqlite:${db}` });
-  const N = 300;
+  const N = 2000;
   const KILLS = 20;
   await c.addTasks(Array.from({ length: N }, (_, i) => ({ title: `t${i}`, maxAttempts: 1000 })));
-  const spawn = (): Running => startNode(worker('engine'), ['claimer', db, '1', '150', '10']);
+  const spawn = (): Running => startNode(worker('engine'), ['claimer', db, '1', '150', '20']);
   const all: Running[] = [];
   let live: Running[] = [];
   for (let i = 0; i < 4; i++) live.push(spawn());
@@ -23,6 +23,9 @@ test('kill -9 of random claimers: claims come back promptly and every task compl
     await sleep(100 + Math.random() * 200);
     const victim = live[Math.floor(Math.random() * live.length)]!;
     const session = (await victim.line('session ')).split(' ')[1]!;
+    // Kill it at work: after its first completion, at a random point of a later claim.
+    await victim.line('done ', 30_000);
+    await sleep(Math.random() * 20);
     const at = Date.now();
     victim.child.kill('SIGKILL');
     await victim.done;
@@ -35,7 +38,7 @@ test('kill -9 of random claimers: claims come back promptly and every task compl
 
   const done = all.flatMap((p) => p.lines().filter((l) => l.startsWith('done ')).map((l) => Number(l.split(' ')[1])));
   assert.equal(new Set(done).size, done.length, 'a task reported completed twice');
-  const completed = await c.events({ types: ['task.completed'], limit: 100 * N });
+  const completed = await c.events({ types: ['task.completed'], limit: 10 * N });
   const perTask = new Map<string, number>();
   for (const e of completed) perTask.set(e.key!, (perTask.get(e.key!) ?? 0) + 1);
   assert.equal(perTask.size, N, 'every task completed');

