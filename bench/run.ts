@@ -94,6 +94,10 @@ function bareDurableReplaces(): number {
 }
 
 console.log(`baton bench: ${MS} ms per run, ${process.version}, work dir ${work}\n`);
+// `npm run bench -- files` or `-- engine` runs one tier only.
+const only = process.argv[2];
+if (only !== undefined && only !== 'files' && only !== 'engine') throw new Error(`unknown bench section ${JSON.stringify(only)}: files or engine`);
+if (only !== 'engine') {
 console.log('1. Locked read-modify-write of a JSON counter (ops/s; baton / proper-lockfile + write-file-atomic)');
 console.log('   (write-file-atomic does not fsync the directory; baton does: the anchor does less work with fsync on)');
 for (const fsync of [false, true]) {
@@ -197,6 +201,38 @@ console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 10
   console.log(`   granted ${grants.length} in ${span} ms; ceiling rate x 5 s + burst = ${ceiling}: ${((grants.length / ceiling) * 100).toFixed(1)}% of it`);
   check('rate limiter never over rate x elapsed + burst', grants.length <= rate * (Math.max(span, seconds * 1000) / 1000) + burst, `${grants.length} granted`);
   check('rate limiter grants >= 95% of the ceiling', grants.length >= 0.95 * ceiling, `${((grants.length / ceiling) * 100).toFixed(1)}%`);
+}
+
+}
+
+if (only !== 'files') {
+  const { batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
+  const { graphileThroughput, startPostgres } = await import('./graphile.ts');
+  const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+  console.log(`\n4. Task claim + complete throughput, ${JOBS} jobs (jobs/s; baton on one SQLite file / graphile-worker on PostgreSQL, same number of processes)`);
+  console.log('   baton workers claim 32 at a time and complete them in one transaction; graphile-worker: localQueue 500, concurrency 24, completeJobBatchDelay 0');
+  const pg = await startPostgres(work);
+  try {
+    for (const workers of [1, 2, 4, 8]) {
+      const ours = await batonTaskThroughput(work, workers, JOBS);
+      const theirs = await graphileThroughput(pg, { workers, jobs: JOBS });
+      const ratio = ours.jobsPerSec / theirs.jobsPerSec;
+      console.log(`   ${workers} proc: ${fmt(ours.jobsPerSec)} vs ${fmt(theirs.jobsPerSec)} = ${ratio.toFixed(2)}x   (enqueue: ${fmt((JOBS / ours.enqueueMs) * 1000)} vs ${fmt((JOBS / theirs.enqueueMs) * 1000)} jobs/s)`);
+      check(`tasks >= 2x graphile-worker (${workers} procs)`, ratio >= 2, `${ratio.toFixed(2)}x`);
+    }
+  } finally {
+    await pg.stop();
+  }
+  const raw = rawCommitsPerSec(work, MS);
+  console.log(`\n5. Lease acquire + release (pairs/s; for orientation, bare node:sqlite single-row commits: ${fmt(raw)}/s)`);
+  const uncontended = await batonOpsPerSec(work, 'leaser', 1, MS, ['1']);
+  const oneKey = await batonOpsPerSec(work, 'leaser', 8, MS, ['1']);
+  const manyKeys = await batonOpsPerSec(work, 'leaser', 8, MS, ['100']);
+  console.log(`   uncontended (1 proc): ${fmt(uncontended)}/s = ${((uncontended * 2) / raw * 100).toFixed(0)}% of the bare commit rate (2 commits each)`);
+  console.log(`   8 procs on 1 key: ${fmt(oneKey)}/s;  8 procs on 100 keys: ${fmt(manyKeys)}/s`);
+  console.log('\n6. Budget reserve + commit, 8 processes');
+  const budget = await batonOpsPerSec(work, 'reserver', 8, MS);
+  console.log(`   ${fmt(budget)} pairs/s`);
 }
 
 rmSync(work, { recursive: true, force: true });

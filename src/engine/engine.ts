@@ -395,6 +395,16 @@ export class Engine implements Coordinator {
     return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(tx, await tasks.completeTask(tx, ref, result)));
   }
 
+  async completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
+    if (!Array.isArray(items) || items.length === 0) throw invalid('completeMany needs a non-empty array of claims');
+    const checked = items.map((item) => ({ ref: tasks.checkClaimRef(item), result: item.result }));
+    return this.#mutate('completeMany', checked, options, async (tx) => {
+      const out: Task[] = [];
+      for (const { ref, result } of checked) out.push(await tasks.taskFromRow(tx, await tasks.completeTask(tx, ref, result)));
+      return out;
+    });
+  }
+
   async fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
     requireString('error', error, { max: 65_536 });

@@ -14,6 +14,7 @@ export interface TaskRow {
   queue: string;
   title: string;
   payload: string | null;
+  depends_on: string;
   priority: number;
   position: number;
   status: TaskStatus;
@@ -48,8 +49,7 @@ function parse(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
 }
 
-export async function taskFromRow(tx: StoreTx, row: TaskRow): Promise<Task> {
-  const deps = await tx.all<{ id: number }>('depsOf', { id: row.id });
+export async function taskFromRow(_tx: StoreTx, row: TaskRow): Promise<Task> {
   return {
     id: row.id,
     queue: row.queue,
@@ -61,7 +61,7 @@ export async function taskFromRow(tx: StoreTx, row: TaskRow): Promise<Task> {
     runAt: row.run_at,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
-    dependsOn: deps.map((d) => d.id),
+    dependsOn: JSON.parse(row.depends_on) as number[],
     reason: row.reason,
     result: parse(row.result),
     lastError: row.last_error,
@@ -157,13 +157,14 @@ export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
     if (row.status !== 'done') pending++;
     if (row.status === 'dead' || row.status === 'cancelled') blocked ??= `dependency ${dep} is ${row.status}`;
   }
-  const last = await tx.get<{ position: number | null }>('taskMaxPosition', { queue: spec.queue });
+  // New tasks go last: the position is the time added (ties by id); a reorder renumbers from 1.
   const { lastId: id } = await tx.run('taskInsert', {
     queue: spec.queue,
     title: spec.title,
     payload: spec.payload,
+    dependsOn: JSON.stringify(spec.dependsOn),
     priority: spec.priority,
-    position: (last?.position ?? 0) + 1,
+    position: tx.now,
     status: blocked === null ? 'ready' : 'blocked',
     runAt: spec.runAt ?? tx.now,
     maxAttempts: spec.maxAttempts,

@@ -13,7 +13,7 @@ export const QueryNames = [
   'waiterDelete', 'waitersBefore', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
   'sessionListAll', 'sessionHeartbeat', 'sessionEnd', 'sessionsLapsed', 'sessionsOnHost', 'taskInsert', 'taskGet',
   'taskList', 'taskUpdate', 'taskDelete', 'taskClaimable', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
-  'taskSetPosition', 'taskMaxPosition', 'depInsert', 'depsOf', 'dependentsOf', 'depDeleteTask', 'budgetUpsert',
+  'taskSetPosition', 'depInsert', 'dependentsOf', 'depDeleteTask', 'budgetUpsert',
   'budgetGet', 'budgetDelete', 'budgetList', 'budgetUsageGet', 'budgetUsageUpsert', 'budgetUsageReset',
   'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',
   'reservationDelete', 'reservationsSum', 'reservationsExpire', 'rateGet', 'rateUpsert', 'rateSetTokens', 'rateList',

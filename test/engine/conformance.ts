@@ -177,6 +177,11 @@ export function conformance(name: string, open: Opener): void {
     assert.equal(again!.task.title, 'low-1');
     assert.ok(again!.token > claims[1]!.token, 'a new claim gets a new, higher token');
     await rejectsWith(c.complete({ taskId: claims[1]!.task.id, token: claims[1]!.token }), 'STALE_TOKEN');
+    // completeMany: one transaction, all or nothing.
+    await rejectsWith(c.completeMany([again!, claims[1]!]), 'STALE_TOKEN');
+    assert.equal((await c.getTask(again!.taskId)).status, 'claimed', 'nothing of a refused batch was completed');
+    const batch = await c.completeMany([{ ...again!, result: 1 }, claims[2]!]);
+    assert.deepEqual(batch.map((t) => [t.title, t.status]), [['low-1', 'done'], ['low-2', 'done']]);
   });
 
   withCoordinator('tasks: an expired claim is swept back and the late holder refused', async (c) => {

@@ -1,7 +1,7 @@
 // Every SQL statement of the SQLite store, by the name the engine asks for.
 import type { QueryName } from '../store.ts';
 
-const taskColumns = `id, queue, title, payload, priority, position, status, run_at, attempts, max_attempts, pending_deps,
+const taskColumns = `id, queue, title, payload, depends_on, priority, position, status, run_at, attempts, max_attempts, pending_deps,
   reason, result, last_error, claimed_by, claim_token, claim_expires_at, version, created_at, updated_at`;
 
 export const sqliteQueries: Record<QueryName, string> = {
@@ -40,7 +40,7 @@ export const sqliteQueries: Record<QueryName, string> = {
   sessionsLapsed: `SELECT * FROM sessions WHERE ended_at IS NULL AND heartbeat_at + ttl_ms <= $now`,
   sessionsOnHost: `SELECT * FROM sessions WHERE ended_at IS NULL AND host = $host AND pid IS NOT NULL`,
 
-  taskInsert: `INSERT INTO tasks (${taskColumns}) VALUES (NULL, $queue, $title, $payload, $priority, $position, $status, $runAt,
+  taskInsert: `INSERT INTO tasks (${taskColumns}) VALUES (NULL, $queue, $title, $payload, $dependsOn, $priority, $position, $status, $runAt,
     0, $maxAttempts, $pendingDeps, $reason, NULL, NULL, NULL, 0, NULL, 1, $now, $now)`,
   taskGet: `SELECT * FROM tasks WHERE id = $id`,
   taskList: `SELECT * FROM tasks WHERE ($queue IS NULL OR queue = $queue) AND ($status IS NULL OR status = $status)
@@ -58,9 +58,7 @@ export const sqliteQueries: Record<QueryName, string> = {
   taskSamePriority: `SELECT id, position FROM tasks WHERE queue = $queue AND priority = $priority
     AND status IN ('ready', 'blocked') ORDER BY position, id`,
   taskSetPosition: `UPDATE tasks SET position = $position WHERE id = $id`,
-  taskMaxPosition: `SELECT MAX(position) AS position FROM tasks WHERE queue = $queue`,
   depInsert: `INSERT INTO task_deps (task_id, depends_on) VALUES ($taskId, $dependsOn)`,
-  depsOf: `SELECT t.id, t.status FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = $id ORDER BY t.id`,
   dependentsOf: `SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = $id ORDER BY t.id`,
   depDeleteTask: `DELETE FROM task_deps WHERE task_id = $id`,
 

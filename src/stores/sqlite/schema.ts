@@ -32,7 +32,7 @@ export const migrations: string[] = [
   CREATE INDEX sessions_live ON sessions (heartbeat_at) WHERE ended_at IS NULL;
 
   CREATE TABLE tasks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, title TEXT NOT NULL, payload TEXT,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, title TEXT NOT NULL, payload TEXT, depends_on TEXT NOT NULL,
     priority INTEGER NOT NULL, position REAL NOT NULL, status TEXT NOT NULL, run_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, pending_deps INTEGER NOT NULL,
     reason TEXT, result TEXT, last_error TEXT,

@@ -52,10 +52,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => (ms <= 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
 }
 
-/** Jittered backoff: an immediate retry, then up to 1, 2, 4, 8 ms at random. Short, so no one waits long behind luckier writers. */
-function backoffMs(attempt: number): number {
-  if (attempt === 0) return 0;
-  return Math.random() * Math.min(8, 2 ** (attempt - 1));
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Jittered backoff. A write transaction holds the lock for tens of
+ * microseconds, so the first retries wait a fraction of a millisecond,
+ * synchronously (as SQLite's own busy handler would; a timer cannot wait less
+ * than 1 ms); later ones wait up to 1, 2, 4, 8 ms on a timer so a long wait
+ * does not hold up the event loop. Short waits at random keep a writer from
+ * starving behind luckier ones.
+ */
+async function backoff(attempt: number): Promise<void> {
+  if (attempt < 12) {
+    Atomics.wait(pause, 0, 0, Math.random() * Math.min(0.5, 0.02 * 2 ** attempt));
+    if (attempt % 4 === 3) await new Promise((resolve) => setImmediate(resolve));
+    return;
+  }
+  await sleep(Math.random() * Math.min(8, 2 ** (attempt - 12)));
 }
 
 export class SqliteStore implements Store {
@@ -132,7 +145,7 @@ export class SqliteStore implements Store {
         return;
       } catch (error) {
         if (!isBusy(error) || performance.now() > deadline) throw error;
-        await sleep(backoffMs(attempt));
+        await backoff(attempt);
       }
     }
   }
@@ -196,7 +209,7 @@ export class SqliteStore implements Store {
       if (performance.now() > deadline) {
         throw new BatonError('LOCK_TIMEOUT', `the database ${this.path} stayed busy with other writers past the deadline`);
       }
-      await sleep(backoffMs(attempt));
+      await backoff(attempt);
     }
   }
 
