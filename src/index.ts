@@ -29,3 +29,4 @@ export { openCoordinator, type OpenOptions } from './engine/open.ts';
 export { Engine, type EngineOptions } from './engine/engine.ts';
 export { normalizePathPattern, pathsOverlap, pathCovers } from './engine/paths.ts';
 export type { Store, StoreTx } from './stores/store.ts';
+export { withGitLock } from './git-lock.ts';

@@ -9,7 +9,11 @@ export const ExitCode = {
   usage: 2,
   /** `lock remove`: a live holder was left in place (use --force). */
   kept: 3,
-  /** `run`: the lock was not had within the timeout (EX_TEMPFAIL); see --conflict-exit-code. */
+  /**
+   * Try again later (EX_TEMPFAIL): a lock or lease was not had within the
+   * timeout, a token budget would be exceeded, or a rate limit did not grant.
+   * `run` takes --conflict-exit-code to change it.
+   */
   notAcquired: 75,
 } as const;
 
@@ -61,7 +65,10 @@ export function exitCodeFor(code: ErrorCode): number {
       return ExitCode.usage;
     case 'LOCK_TIMEOUT':
     case 'LOCKED':
+    case 'BUDGET_EXCEEDED':
+    case 'RATE_LIMITED':
       return ExitCode.notAcquired;
+    // STALE_TOKEN, LEASE_EXPIRED, CONFLICT, NOT_FOUND, SESSION_ENDED, IDEMPOTENCY_MISMATCH and the rest: a plain failure.
     default:
       return ExitCode.failure;
   }
@@ -89,4 +96,43 @@ export function seconds(name: string, value: string | undefined, positive = fals
     throw new UsageError(`${name} must be a number of seconds ${positive ? '> 0' : '>= 0'}, got ${JSON.stringify(value)}`);
   }
   return n * 1000;
+}
+
+/** Seconds to whole milliseconds (rounded up, so a tiny positive value stays positive); Infinity is refused. */
+export function millis(name: string, value: string | undefined, positive = false): number | undefined {
+  const ms = seconds(name, value, positive);
+  if (ms === undefined) return undefined;
+  if (!Number.isFinite(ms)) throw new UsageError(`${name} must be a finite number of seconds, got ${JSON.stringify(value)}`);
+  return Math.ceil(ms);
+}
+
+/** A whole number option, e.g. --priority or --token. */
+export function integer(name: string, value: string | undefined, { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = min === Number.MIN_SAFE_INTEGER ? '' : max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` from ${min} to ${max}`;
+    throw new UsageError(`${name} must be a whole number${range}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A number option that may have a fraction, e.g. --rate. */
+export function decimal(name: string, value: string | undefined, { positive = false } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0)) {
+    throw new UsageError(`${name} must be a number ${positive ? '> 0' : '>= 0'}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A JSON option, e.g. --payload '{"a":1}'. */
+export function jsonOption(name: string, value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    throw new UsageError(`${name} must be JSON, got ${JSON.stringify(value)} (${(error as Error).message})`);
+  }
 }

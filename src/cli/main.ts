@@ -2,10 +2,17 @@
 // The baton command: dispatches to one command per file.
 import { readFileSync } from 'node:fs';
 import { ExitCode, reportError, type Command } from './command.ts';
+import { agentsCommand } from './agents.ts';
+import { eventsCommand } from './events.ts';
+import { gitCommand } from './git.ts';
+import { leaseCommand } from './lease.ts';
+import { limitCommand } from './limit.ts';
 import { lockCommand } from './lock.ts';
 import { runCommand } from './run.ts';
+import { taskCommand } from './task.ts';
+import { tokensCommand } from './tokens.ts';
 
-const commands: Command[] = [lockCommand, runCommand];
+const commands: Command[] = [lockCommand, runCommand, leaseCommand, taskCommand, agentsCommand, tokensCommand, limitCommand, eventsCommand, gitCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,7 +29,9 @@ function help(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n  ${' '.repeat(width)}  ${c.usage}`),
     '',
     "Run 'baton <command> --help' for a command's options. Every command that prints data takes --json.",
-    'Exit codes: 0 ok, 1 error, 2 bad usage, 3 live lock kept, 75 lock not acquired; run: the command\'s own.',
+    "Engine commands keep their state in --db <path>, else $BATON_DB, else <git toplevel or cwd>/.baton/baton.db.",
+    'Exit codes: 0 ok, 1 error, 2 bad usage, 3 live lock kept, 75 try later (lock or lease not had, budget',
+    "exceeded, rate limited); run and git: the command's own.",
     '',
   ].join('\n');
 }

@@ -193,7 +193,7 @@ export async function reserve(tx: StoreTx, agent: string, model: string | null, 
 async function takeReservation(tx: StoreTx, id: string): Promise<ReservationRow> {
   const row = await tx.get<ReservationRow>('reservationGet', { id: requireString('reservationId', id, { max: 64 }) });
   if (row === undefined || row.expires_at <= tx.now) {
-    throw new BatonError('NOT_FOUND', `no reservation ${JSON.stringify(id)} (committed, cancelled or expired); report the usage with report()`, { details: { reservationId: id } });
+    throw new BatonError('NOT_FOUND', `no reservation ${JSON.stringify(id)} (committed, cancelled or expired); report the usage instead`, { details: { reservationId: id } });
   }
   await tx.run('reservationDelete', { id });
   return row;

@@ -67,6 +67,7 @@ export class Engine implements Coordinator {
   #heartbeats = new Map<string, NodeJS.Timeout>();
   #subscriptions = new Set<{ close(): void }>();
   #closed = false;
+  #lastDueCheck = -Infinity;
 
   constructor(store: Store, options: EngineOptions = {}) {
     this.store = store;
@@ -110,6 +111,17 @@ export class Engine implements Coordinator {
         });
     }, delay);
     this.#sweepTimer.unref();
+  }
+
+  /** Sweeps now if no process has within the interval: on open, and before claims, so short-lived processes see lapsed claims too. */
+  async sweepIfDue(): Promise<void> {
+    this.#lastDueCheck = performance.now();
+    const next = await this.store.read((tx) => tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' }));
+    if (next === undefined || Number(next.value) <= (await this.store.now())) await this.#sweepIfDue();
+  }
+
+  async #maybeSweep(): Promise<void> {
+    if (performance.now() - this.#lastDueCheck >= 50) await this.sweepIfDue();
   }
 
   async #sweepIfDue(): Promise<void> {
@@ -363,6 +375,7 @@ export class Engine implements Coordinator {
     const queue = tasks.checkQueue(options.queue);
     const n = optionalInt('n', options.n, 1, { min: 1, max: 10_000 });
     const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    await this.#maybeSweep();
     return this.#mutate('claim', { sessionId, queue, n, leaseMs }, options, async (tx) => {
       await sessions.liveSession(tx, sessionId);
       return tasks.claimTasks(tx, sessionId, queue, n, leaseMs);
@@ -373,6 +386,7 @@ export class Engine implements Coordinator {
     if (!Array.isArray(ids) || ids.length === 0) throw invalid('claimByIds needs a non-empty array of task ids');
     const checked = [...new Set(ids.map(tasks.checkId))];
     const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    await this.#maybeSweep();
     return this.#mutate('claimByIds', { sessionId, checked, leaseMs }, options, async (tx) => {
       await sessions.liveSession(tx, sessionId);
       return tasks.claimByIds(tx, sessionId, checked, leaseMs);

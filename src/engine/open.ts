@@ -21,7 +21,9 @@ export async function openCoordinator(options: OpenOptions): Promise<Coordinator
     const path = url.slice('sqlite:'.length);
     if (path === '') throw new BatonError('INVALID_ARGUMENT', `the url ${JSON.stringify(url)} names no file; use sqlite:<path> or sqlite::memory:`);
     const store = await openSqliteStore(path, options.durability === undefined ? {} : { durability: options.durability });
-    return new Engine(store, options);
+    const engine = new Engine(store, options);
+    await engine.sweepIfDue();
+    return engine;
   }
   throw new BatonError('INVALID_ARGUMENT', `unsupported coordinator url ${JSON.stringify(url)}; use sqlite:<path> or sqlite::memory:`);
 }

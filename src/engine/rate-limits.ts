@@ -40,7 +40,7 @@ export async function setRateLimit(tx: StoreTx, key: string, rate: number, burst
 /** Takes `cost` tokens now, or (with `maxWaitMs`) books them and says how long to sleep. */
 export async function take(tx: StoreTx, key: string, cost: number, maxWaitMs: number | null, actor: string | null): Promise<RateTakeResult> {
   const row = await tx.get<RateRow>('rateGet', { key });
-  if (row === undefined) throw new BatonError('NOT_FOUND', `no rate limit ${JSON.stringify(key)}; set one with setRateLimit or pass rate and burst`, { details: { key } });
+  if (row === undefined) throw new BatonError('NOT_FOUND', `no rate limit ${JSON.stringify(key)}; set one first (rate and burst)`, { details: { key } });
   if (cost > row.burst) throw invalid(`cost ${cost} is more than the burst ${row.burst} of ${JSON.stringify(key)}; it could never be granted`);
   const tokens = refilled(row, tx.now);
   if (tokens >= cost) {

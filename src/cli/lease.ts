@@ -1,0 +1,181 @@
+// baton lease acquire|release|renew|list|show|force-release: named leases with fencing tokens.
+import type { Lease } from '../coordinator.ts';
+import { defaultOwner } from '../git-lock.ts';
+import { ExitCode, integer, millis, parse } from './command.ts';
+import { fields, indent, printJson, table, when } from './output.ts';
+import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+
+function showLease(lease: Lease): string {
+  return fields([
+    ['key', lease.key],
+    ['token', lease.token],
+    ['owner', lease.owner],
+    ['mode', lease.mode],
+    ['acquiredAt', when(lease.acquiredAt)],
+    ['expiresAt', lease.expiresAt === null ? 'never (ends with its session)' : when(lease.expiresAt)],
+    ['session', lease.sessionId ?? undefined],
+  ]);
+}
+
+function leaseRows(leases: Lease[]): string {
+  return table(
+    ['KEY', 'MODE', 'TOKEN', 'OWNER', 'EXPIRES'],
+    leases.map((l) => [l.key, l.mode, l.token, l.owner, l.expiresAt === null ? 'with session' : when(l.expiresAt)]),
+  );
+}
+
+const acquireUsage = 'baton lease acquire <key> [--owner <name>] [--shared] [--ttl <s>] [--timeout <s>] [--db <path>] [--json]';
+const acquire: Action = {
+  name: 'acquire',
+  summary: 'take a lease on a key and print its fencing token',
+  usage: acquireUsage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      { ...common, owner: { type: 'string' }, shared: { type: 'boolean' }, ttl: { type: 'string' }, timeout: { type: 'string' } },
+      acquireUsage,
+    );
+    if (values.help) {
+      return printHelp(
+        acquireUsage,
+        `Takes a lease on <key> and prints it: key, token (the fencing token to present later), expiresAt.
+The lease outlives this command: release it with 'baton lease release <key> --token <n>', or it lapses after --ttl.
+
+  --owner <name>      who holds it (default: <user>@<host>:<pid>)
+  --shared            a shared lease (many holders, no exclusive one)
+  --ttl <s>           lease time in seconds (default 60)
+  --timeout <s>       how long to wait for a conflicting holder (default 30; 0: fail at once)
+
+Exit 75 if the lease was not had in time (the message names the holder).
+`,
+      );
+    }
+    const [key] = positionalArgs(positionals, ['key'], acquireUsage);
+    const ttlMs = millis('--ttl', values.ttl, true);
+    const timeoutMs = millis('--timeout', values.timeout);
+    return withCoordinator(values.db, async (c) => {
+      const lease = await c.acquire(key!, {
+        owner: values.owner ?? defaultOwner(),
+        mode: values.shared ? 'shared' : 'exclusive',
+        ...(ttlMs === undefined ? {} : { ttlMs }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      });
+      if (values.json) printJson(lease);
+      else process.stdout.write(showLease(lease));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const releaseUsage = 'baton lease release <key> --token <n> [--db <path>] [--json]';
+const release: Action = {
+  name: 'release',
+  summary: 'release a lease you hold',
+  usage: releaseUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' } }, releaseUsage);
+    if (values.help) {
+      return printHelp(releaseUsage, `Releases the hold on <key> with fencing token --token. A token that no longer holds the key is refused (STALE_TOKEN, exit 1).\n\n  --token <n>   the lease's fencing token\n`);
+    }
+    const [key] = positionalArgs(positionals, ['key'], releaseUsage);
+    const token = required('--token', integer('--token', values.token, { min: 1 }), releaseUsage);
+    return withCoordinator(values.db, async (c) => {
+      await c.release({ key: key!, token });
+      if (values.json) printJson(null);
+      else process.stdout.write(`released ${JSON.stringify(key)} (token ${token})\n`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+const renewUsage = 'baton lease renew <key> --token <n> [--ttl <s>] [--db <path>] [--json]';
+const renew: Action = {
+  name: 'renew',
+  summary: 'extend a lease you hold',
+  usage: renewUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, ttl: { type: 'string' } }, renewUsage);
+    if (values.help) {
+      return printHelp(renewUsage, `Extends the lease on <key> to --ttl from now. Refused if the token no longer holds it (STALE_TOKEN) or it lapsed (LEASE_EXPIRED).\n\n  --token <n>   the lease's fencing token\n  --ttl <s>     new lease time in seconds from now (default 60)\n`);
+    }
+    const [key] = positionalArgs(positionals, ['key'], renewUsage);
+    const token = required('--token', integer('--token', values.token, { min: 1 }), renewUsage);
+    const ttlMs = millis('--ttl', values.ttl, true);
+    return withCoordinator(values.db, async (c) => {
+      const lease = await c.renew({ key: key!, token }, ttlMs === undefined ? {} : { ttlMs });
+      if (values.json) printJson(lease);
+      else process.stdout.write(showLease(lease));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const listUsage = 'baton lease list [--prefix <p>] [--db <path>] [--json]';
+const list: Action = {
+  name: 'list',
+  summary: 'list the leases held now',
+  usage: listUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, prefix: { type: 'string' } }, listUsage);
+    if (values.help) return printHelp(listUsage, `Lists the live leases: key, mode, token, owner, expiry.\n\n  --prefix <p>   only keys that start with <p>\n`);
+    positionalArgs(positionals, [], listUsage);
+    return withCoordinator(values.db, async (c) => {
+      const leases = await c.listLeases(values.prefix === undefined ? {} : { prefix: values.prefix });
+      if (values.json) printJson(leases);
+      else process.stdout.write(leases.length === 0 ? 'no leases held\n' : leaseRows(leases));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const showUsage = 'baton lease show <key> [--db <path>] [--json]';
+const show: Action = {
+  name: 'show',
+  summary: 'who holds a key and who waits for it',
+  usage: showUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common }, showUsage);
+    if (values.help) return printHelp(showUsage, `Shows the holders of <key> and the callers waiting for it.\n`);
+    const [key] = positionalArgs(positionals, ['key'], showUsage);
+    return withCoordinator(values.db, async (c) => {
+      const info = await c.getLease(key!);
+      if (values.json) {
+        printJson(info);
+        return ExitCode.ok;
+      }
+      let out = `${JSON.stringify(info.key)}: ${info.holders.length === 0 ? 'free' : `held (${info.holders[0]!.mode})`}\n`;
+      if (info.holders.length > 0) out += `holders:\n${indent(leaseRows(info.holders))}`;
+      if (info.waiters.length > 0) {
+        out += `waiters:\n${indent(table(['OWNER', 'MODE', 'SINCE'], info.waiters.map((w) => [w.owner, w.mode, when(w.since)])))}`;
+      }
+      process.stdout.write(out);
+      return ExitCode.ok;
+    });
+  },
+};
+
+const forceUsage = 'baton lease force-release <key> [--token <n>] [--reason <r>] [--db <path>] [--json]';
+const forceRelease: Action = {
+  name: 'force-release',
+  summary: 'end every hold on a key (administrative)',
+  usage: forceUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, reason: { type: 'string' } }, forceUsage);
+    if (values.help) {
+      return printHelp(
+        forceUsage,
+        `Ends every hold on <key>, or only the one with --token, whoever holds it. Their holders learn of it when they next\npresent their token (STALE_TOKEN). Prints how many holds ended (--json: the number).\n\n  --token <n>    only the hold with this fencing token\n  --reason <r>   recorded in the lease.released event (default "forced")\n`,
+      );
+    }
+    const [key] = positionalArgs(positionals, ['key'], forceUsage);
+    const token = integer('--token', values.token, { min: 1 });
+    return withCoordinator(values.db, async (c) => {
+      const n = await c.forceRelease(key!, { ...(token === undefined ? {} : { token }), ...(values.reason === undefined ? {} : { reason: values.reason }) });
+      if (values.json) printJson(n);
+      else process.stdout.write(`released ${n} hold${n === 1 ? '' : 's'} on ${JSON.stringify(key)}\n`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+export const leaseCommand = group('lease', 'named leases with fencing tokens (acquire, release, renew, list, show)', [acquire, release, renew, list, show, forceRelease]);

@@ -1,0 +1,362 @@
+// baton task add|list|show|claim|renew|complete|fail|release|cancel: the task queue.
+import type { Claim, Coordinator, Task, TaskSpec, TaskStatus } from '../coordinator.ts';
+import { defaultOwner } from '../git-lock.ts';
+import { isBatonError } from '../errors.ts';
+import { ExitCode, UsageError, integer, jsonOption, millis, parse } from './command.ts';
+import { compact, duration, fields, printJson, table, when } from './output.ts';
+import { common, group, positionalArgs, printHelp, required, sweepFirst, withCoordinator, type Action } from './store.ts';
+
+const STATUSES: TaskStatus[] = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'];
+/** The session `task claim` registers when given no --session. */
+const CLI_SESSION = { name: 'cli', kind: 'cli' } as const;
+const DEFAULT_CLAIM_MS = 60_000;
+
+function showTask(t: Task): string {
+  return fields([
+    ['id', t.id],
+    ['title', t.title],
+    ['queue', t.queue],
+    ['status', t.status],
+    ['priority', t.priority],
+    ['attempts', `${t.attempts} of ${t.maxAttempts}`],
+    ['dependsOn', t.dependsOn.length === 0 ? undefined : t.dependsOn.join(', ')],
+    ['runAt', when(t.runAt)],
+    ['payload', t.payload === null ? undefined : compact(t.payload)],
+    ['result', t.result === null ? undefined : compact(t.result)],
+    ['reason', t.reason ?? undefined],
+    ['lastError', t.lastError ?? undefined],
+    ['claimedBy', t.claimedBy ?? undefined],
+    ['claimExpiresAt', t.claimExpiresAt === null ? undefined : when(t.claimExpiresAt)],
+    ['version', t.version],
+    ['createdAt', when(t.createdAt)],
+    ['updatedAt', when(t.updatedAt)],
+  ]);
+}
+
+function taskId(value: string | undefined, usage: string): number {
+  return integer('task id', required('<id>', value, usage), { min: 1 })!;
+}
+
+/** `2030-01-01T10:00:00Z` or `+90` (seconds from now) to milliseconds since the epoch. */
+function runAt(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value.startsWith('+')) {
+    const ms = millis('--run-at', value.slice(1));
+    return Date.now() + ms!;
+  }
+  const at = Date.parse(value);
+  if (!/\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at)) throw new UsageError(`--run-at must be an ISO time (2030-01-01T10:00:00Z) or +<seconds>, got ${JSON.stringify(value)}`);
+  return at;
+}
+
+function taskIds(name: string, value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) throw new UsageError(`${name} must be task ids separated by commas, got ${JSON.stringify(value)}`);
+  return parts.map(Number);
+}
+
+/** The claim's session, if `task claim` made it for the CLI (it lives only as long as the claim unless heartbeated). */
+async function cliSession(c: Coordinator, sessionId: string | null): Promise<{ id: string; ttlMs: number } | undefined> {
+  if (sessionId === null) return undefined;
+  try {
+    const s = await c.getSession(sessionId);
+    return s.name === CLI_SESSION.name && s.kind === CLI_SESSION.kind && s.endedAt === null ? s : undefined;
+  } catch (error) {
+    if (isBatonError(error, 'NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+const addUsage =
+  'baton task add <title> [--queue <q>] [--payload <json>] [--priority <n>] [--depends-on <id,id>] [--max-attempts <n>] [--run-at <time|+s>] [--db <path>] [--json]';
+const add: Action = {
+  name: 'add',
+  summary: 'add a task to a queue',
+  usage: addUsage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      {
+        ...common,
+        queue: { type: 'string' },
+        payload: { type: 'string' },
+        priority: { type: 'string' },
+        'depends-on': { type: 'string' },
+        'max-attempts': { type: 'string' },
+        'run-at': { type: 'string' },
+      },
+      addUsage,
+    );
+    if (values.help) {
+      return printHelp(
+        addUsage,
+        `Adds a task and prints it (--json: the task).
+
+  --queue <q>          the queue (default "default")
+  --payload <json>     any JSON value the worker needs
+  --priority <n>       higher is claimed first (default 0; -1000000 to 1000000)
+  --depends-on <ids>   comma-separated task ids that must be done first
+  --max-attempts <n>   claims before a failing task is dead (default 3)
+  --run-at <when>      not claimable before this ISO time, or +<seconds> from now
+`,
+      );
+    }
+    const [title] = positionalArgs(positionals, ['title'], addUsage);
+    const spec: TaskSpec = { title: title! };
+    if (values.queue !== undefined) spec.queue = values.queue;
+    if (values.payload !== undefined) spec.payload = jsonOption('--payload', values.payload);
+    const priority = integer('--priority', values.priority, { min: -1_000_000, max: 1_000_000 });
+    if (priority !== undefined) spec.priority = priority;
+    const dependsOn = taskIds('--depends-on', values['depends-on']);
+    if (dependsOn !== undefined) spec.dependsOn = dependsOn;
+    const maxAttempts = integer('--max-attempts', values['max-attempts'], { min: 1, max: 1000 });
+    if (maxAttempts !== undefined) spec.maxAttempts = maxAttempts;
+    const at = runAt(values['run-at']);
+    if (at !== undefined) spec.runAt = at;
+    return withCoordinator(values.db, async (c) => {
+      const task = await c.addTask(spec);
+      if (values.json) printJson(task);
+      else process.stdout.write(showTask(task));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const listUsage = 'baton task list [--queue <q>] [--status <s,s>] [--db <path>] [--json]';
+const list: Action = {
+  name: 'list',
+  summary: 'list tasks in claim order',
+  usage: listUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
+    if (values.help) {
+      return printHelp(listUsage, `Lists tasks (at most 1000), highest priority first.\n\n  --queue <q>    only this queue (default: all)\n  --status <s>   only these statuses, comma-separated: ${STATUSES.join(', ')}\n`);
+    }
+    positionalArgs(positionals, [], listUsage);
+    let status: TaskStatus[] | undefined;
+    if (values.status !== undefined) {
+      status = values.status.split(',').map((s) => s.trim()) as TaskStatus[];
+      const bad = status.find((s) => !STATUSES.includes(s));
+      if (bad !== undefined) throw new UsageError(`--status must be one or more of ${STATUSES.join(', ')}, got ${JSON.stringify(bad)}`);
+    }
+    return withCoordinator(values.db, async (c) => {
+      await sweepFirst(c); // lapsed claims show as requeued, not as claimed
+      const tasks = await c.listTasks({ ...(values.queue === undefined ? {} : { queue: values.queue }), ...(status === undefined ? {} : { status }) });
+      if (values.json) printJson(tasks);
+      else if (tasks.length === 0) process.stdout.write('no tasks\n');
+      else process.stdout.write(table(['ID', 'QUEUE', 'STATUS', 'PRI', 'TRIES', 'TITLE'], tasks.map((t) => [t.id, t.queue, t.status, t.priority, `${t.attempts}/${t.maxAttempts}`, t.title])));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const showUsage = 'baton task show <id> [--db <path>] [--json]';
+const show: Action = {
+  name: 'show',
+  summary: 'show one task',
+  usage: showUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common }, showUsage);
+    if (values.help) return printHelp(showUsage, 'Shows every field of task <id>.\n');
+    const [id] = positionalArgs(positionals, ['id'], showUsage);
+    const taskIdValue = taskId(id, showUsage);
+    return withCoordinator(values.db, async (c) => {
+      await sweepFirst(c);
+      const task = await c.getTask(taskIdValue);
+      if (values.json) printJson(task);
+      else process.stdout.write(showTask(task));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const claimUsage = 'baton task claim [--queue <q>] [--n <k>] [--lease <s>] [--session <id>] [--db <path>] [--json]';
+const claim: Action = {
+  name: 'claim',
+  summary: 'claim the next ready tasks',
+  usage: claimUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' } }, claimUsage);
+    if (values.help) {
+      return printHelp(
+        claimUsage,
+        `Claims up to --n ready tasks (highest priority first) and prints each with its claim token, which
+'task renew|complete|fail|release' need. Prints nothing claimed (--json: []) if none is ready; exit 0 either way.
+
+  --queue <q>      the queue (default "default")
+  --n <k>          how many tasks at most (default 1)
+  --lease <s>      claim time in seconds; renew before it lapses (default 60)
+  --session <id>   claim for this session (see 'baton agents'). Without it, a session named "cli" is
+                   registered that lives as long as the claim (its id is printed, and is the tasks'
+                   claimedBy); 'task renew' keeps it alive.
+`,
+      );
+    }
+    positionalArgs(positionals, [], claimUsage);
+    const n = integer('--n', values.n, { min: 1, max: 10_000 });
+    const leaseMs = millis('--lease', values.lease, true);
+    if (values.session === '') throw new UsageError('--session must name a session id, got ""');
+    return withCoordinator(values.db, async (c) => {
+      await sweepFirst(c); // requeue lapsed claims first, so they can be claimed again now
+      let sessionId = values.session;
+      const registered = sessionId === undefined;
+      if (sessionId === undefined) {
+        const session = await c.register({
+          ...CLI_SESSION,
+          pid: null, // this process ends at once; the claim's time bounds the session instead
+          ttlMs: Math.max(100, leaseMs ?? DEFAULT_CLAIM_MS),
+          autoHeartbeat: false,
+          labels: { owner: defaultOwner() },
+        });
+        sessionId = session.id;
+      }
+      let claims: Claim[];
+      try {
+        claims = await c.claim(sessionId, { ...(values.queue === undefined ? {} : { queue: values.queue }), ...(n === undefined ? {} : { n }), ...(leaseMs === undefined ? {} : { leaseMs }) });
+      } catch (error) {
+        if (registered) await c.endSession(sessionId, { reason: 'claim failed' }).catch(() => undefined);
+        throw error;
+      }
+      if (claims.length === 0 && registered) await c.endSession(sessionId, { reason: 'nothing to claim' });
+      if (values.json) {
+        printJson(claims);
+      } else if (claims.length === 0) {
+        process.stdout.write(`nothing to claim in queue ${JSON.stringify(values.queue ?? 'default')}\n`);
+      } else {
+        process.stdout.write(
+          `session: ${sessionId}\n` + table(['TASK', 'TOKEN', 'EXPIRES', 'TITLE'], claims.map((cl) => [cl.task.id, cl.token, when(cl.expiresAt), cl.task.title])),
+        );
+      }
+      return ExitCode.ok;
+    });
+  },
+};
+
+const renewUsage = 'baton task renew <id> --token <n> [--lease <s>] [--db <path>] [--json]';
+const renew: Action = {
+  name: 'renew',
+  summary: 'extend a claim',
+  usage: renewUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, lease: { type: 'string' } }, renewUsage);
+    if (values.help) {
+      return printHelp(
+        renewUsage,
+        `Extends the claim on task <id> to --lease from now. If the claim's session is the "cli" one 'task claim'
+registered, it is heartbeated too; it lives for the original claim time from now, so a longer --lease
+than that does not help (use a session of your own for long work).
+
+  --token <n>   the claim token
+  --lease <s>   claim time in seconds from now (default 60)
+`,
+      );
+    }
+    const [id] = positionalArgs(positionals, ['id'], renewUsage);
+    const taskIdValue = taskId(id, renewUsage);
+    const token = required('--token', integer('--token', values.token, { min: 1 }), renewUsage);
+    const leaseMs = millis('--lease', values.lease, true);
+    return withCoordinator(values.db, async (c) => {
+      const renewed = await c.renewClaim({ taskId: taskIdValue, token }, leaseMs === undefined ? {} : { leaseMs });
+      const session = await cliSession(c, renewed.task.claimedBy);
+      if (session !== undefined) {
+        await c.heartbeat(session.id);
+        if ((leaseMs ?? DEFAULT_CLAIM_MS) > session.ttlMs) {
+          process.stderr.write(`baton: warning: the cli session ${session.id} lapses ${duration(session.ttlMs)} from now, and the claim with it\n`);
+        }
+      }
+      if (values.json) printJson(renewed);
+      else process.stdout.write(fields([['task', renewed.task.id], ['token', renewed.token], ['expiresAt', when(renewed.expiresAt)]]));
+      return ExitCode.ok;
+    });
+  },
+};
+
+/** complete, fail and release: an action on a claim, printing the task after. `check` reads its own options before the database is opened. */
+function claimAction<A>(
+  name: string,
+  summary: string,
+  usage: string,
+  help: string,
+  extra: Record<string, { type: 'string' }>,
+  check: (values: Record<string, string | undefined>) => A,
+  act: (c: Coordinator, ref: { taskId: number; token: number }, args: A) => Promise<Task>,
+  describe: (task: Task) => string,
+): Action {
+  return {
+    name,
+    summary,
+    usage,
+    async run(argv) {
+      const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, ...extra }, usage);
+      if (values.help) return printHelp(usage, help);
+      const strings = values as Record<string, string | undefined>;
+      const [id] = positionalArgs(positionals, ['id'], usage);
+      const ref = { taskId: taskId(id, usage), token: required('--token', integer('--token', strings.token, { min: 1 }), usage) };
+      const args = check(strings);
+      return withCoordinator(strings.db, async (c) => {
+        const task = await act(c, ref, args);
+        if (values.json) printJson(task);
+        else process.stdout.write(`task ${task.id}: ${describe(task)}\n`);
+        return ExitCode.ok;
+      });
+    },
+  };
+}
+
+const completeUsage = 'baton task complete <id> --token <n> [--result <json>] [--db <path>] [--json]';
+const complete = claimAction(
+  'complete',
+  'mark a claimed task done',
+  completeUsage,
+  `Marks task <id> done; its dependents may run. A second complete, or one with an old token, is refused (STALE_TOKEN).\n\n  --token <n>       the claim token\n  --result <json>   any JSON value to keep with the task\n`,
+  { result: { type: 'string' } },
+  (values) => jsonOption('--result', values.result),
+  (c, ref, result) => c.complete(ref, result),
+  () => 'done',
+);
+
+const failUsage = 'baton task fail <id> --token <n> --error <text> [--retry-in <s>] [--db <path>] [--json]';
+const fail = claimAction(
+  'fail',
+  'record a failed attempt (retried later, or dead)',
+  failUsage,
+  `Records a failed attempt of task <id>: it is retried after a backoff, or is dead after its last attempt.\n\n  --token <n>      the claim token\n  --error <text>   what went wrong\n  --retry-in <s>   retry after this many seconds instead of the backoff\n`,
+  { error: { type: 'string' }, 'retry-in': { type: 'string' } },
+  (values) => ({ error: required('--error', values.error, failUsage), retryInMs: millis('--retry-in', values['retry-in']) }),
+  (c, ref, { error, retryInMs }) => c.fail(ref, error, retryInMs === undefined ? {} : { retryInMs }),
+  (t) => (t.status === 'dead' ? `dead after ${t.attempts} attempts` : `failed attempt ${t.attempts} of ${t.maxAttempts}; retry at ${when(t.runAt)}`),
+);
+
+const releaseUsage = 'baton task release <id> --token <n> [--db <path>] [--json]';
+const release = claimAction(
+  'release',
+  'give a claimed task back, ready again',
+  releaseUsage,
+  `Gives task <id> back to its queue without counting a failure.\n\n  --token <n>   the claim token\n`,
+  {},
+  () => undefined,
+  (c, ref) => c.releaseClaim(ref),
+  (t) => `released, ${t.status} again`,
+);
+
+const cancelUsage = 'baton task cancel <id> [--reason <r>] [--db <path>] [--json]';
+const cancel: Action = {
+  name: 'cancel',
+  summary: 'cancel a task (its dependents become blocked)',
+  usage: cancelUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, reason: { type: 'string' } }, cancelUsage);
+    if (values.help) return printHelp(cancelUsage, `Cancels task <id>, claimed or not; tasks that depend on it become blocked. A done task cannot be cancelled.\n\n  --reason <r>   why (default "cancelled")\n`);
+    const [id] = positionalArgs(positionals, ['id'], cancelUsage);
+    const taskIdValue = taskId(id, cancelUsage);
+    return withCoordinator(values.db, async (c) => {
+      const task = await c.cancel(taskIdValue, values.reason === undefined ? {} : { reason: values.reason });
+      if (values.json) printJson(task);
+      else process.stdout.write(`task ${task.id}: cancelled (${task.reason ?? 'cancelled'})\n`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+export const taskCommand = group('task', 'the task queue (add, claim, complete, fail, ...)', [add, list, show, claim, renew, complete, fail, release, cancel]);

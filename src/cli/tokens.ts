@@ -1,0 +1,265 @@
+// baton tokens report|status|reserve|commit|cancel|budget|usage|reset: token budgets for LLM calls.
+import type { BudgetPeriod, BudgetScope, BudgetStatus, UsageResult } from '../coordinator.ts';
+import { ExitCode, UsageError, decimal, integer, millis, parse } from './command.ts';
+import { fields, printJson, table, when } from './output.ts';
+import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+
+const PERIODS: BudgetPeriod[] = ['none', 'daily', 'monthly'];
+
+function budgetTable(statuses: BudgetStatus[]): string {
+  return table(
+    ['SCOPE', 'PERIOD', 'LIMIT', 'USED', 'RESERVED', 'REMAINING', 'STATE'],
+    statuses.map((s) => [s.scope, s.period, s.limit, s.used, s.reserved, s.remaining, s.exceeded ? 'EXCEEDED' : s.warning ? 'warning' : 'ok']),
+  );
+}
+
+function usageResult(result: UsageResult): string {
+  return result.budgets.length === 0 ? 'no budget applies\n' : budgetTable(result.budgets);
+}
+
+function scopeOf(values: { agent?: string | undefined; model?: string | undefined }): BudgetScope {
+  const scope: BudgetScope = {};
+  if (values.agent !== undefined) scope.agent = values.agent;
+  if (values.model !== undefined) scope.model = values.model;
+  return scope;
+}
+
+const tokenCount = (name: string, value: string | undefined, usage: string): number => required(name, integer(name, value, { min: 0 }), usage);
+
+const reportUsage = 'baton tokens report --agent <a> --model <m> --prompt <n> --completion <n> [--db <path>] [--json]';
+const report: Action = {
+  name: 'report',
+  summary: 'record tokens spent by an agent on a model',
+  usage: reportUsage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      { ...common, agent: { type: 'string' }, model: { type: 'string' }, prompt: { type: 'string' }, completion: { type: 'string' } },
+      reportUsage,
+    );
+    if (values.help) {
+      return printHelp(
+        reportUsage,
+        `Records usage after a call and prints the budgets it counts against. Reporting is never refused;
+to keep concurrent agents under a limit, 'tokens reserve' before the call instead.
+
+  --agent <a>        who spent them
+  --model <m>        on which model
+  --prompt <n>       prompt (input) tokens
+  --completion <n>   completion (output) tokens
+`,
+      );
+    }
+    positionalArgs(positionals, [], reportUsage);
+    const usage = {
+      agent: required('--agent', values.agent, reportUsage),
+      model: required('--model', values.model, reportUsage),
+      promptTokens: tokenCount('--prompt', values.prompt, reportUsage),
+      completionTokens: tokenCount('--completion', values.completion, reportUsage),
+    };
+    return withCoordinator(values.db, async (c) => {
+      const result = await c.report(usage);
+      if (values.json) printJson(result);
+      else process.stdout.write(`recorded ${usage.promptTokens + usage.completionTokens} tokens for ${usage.agent} on ${usage.model}\n${usageResult(result)}`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+const statusUsage = 'baton tokens status [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const status: Action = {
+  name: 'status',
+  summary: 'budgets: limit, used, reserved, remaining',
+  usage: statusUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' } }, statusUsage);
+    if (values.help) {
+      return printHelp(statusUsage, `Shows every budget, or only the one of the scope given by --agent and/or --model.\n\n  --agent <a>   the budget of this agent\n  --model <m>   the budget of this model (with --agent: that agent's use of it)\n`);
+    }
+    positionalArgs(positionals, [], statusUsage);
+    const filtered = values.agent !== undefined || values.model !== undefined;
+    return withCoordinator(values.db, async (c) => {
+      const statuses = await c.budgetStatus(filtered ? scopeOf(values) : undefined);
+      if (values.json) printJson(statuses);
+      else process.stdout.write(statuses.length === 0 ? 'no budgets\n' : budgetTable(statuses));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const reserveUsage = 'baton tokens reserve --agent <a> [--model <m>] --estimate <n> [--ttl <s>] [--db <path>] [--json]';
+const reserve: Action = {
+  name: 'reserve',
+  summary: 'reserve tokens before a call (refused over budget)',
+  usage: reserveUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' }, estimate: { type: 'string' }, ttl: { type: 'string' } }, reserveUsage);
+    if (values.help) {
+      return printHelp(
+        reserveUsage,
+        `Reserves an estimate against every budget that applies, and prints the reservation's id. Refused with
+BUDGET_EXCEEDED (exit 75) if it would take a budget over its limit. Then 'tokens commit <id>' the actual
+usage, or 'tokens cancel <id>'.
+
+  --agent <a>      who will spend them
+  --model <m>      on which model
+  --estimate <n>   how many tokens at most
+  --ttl <s>        an uncommitted reservation stops counting after this (default 600)
+`,
+      );
+    }
+    positionalArgs(positionals, [], reserveUsage);
+    const agent = required('--agent', values.agent, reserveUsage);
+    const estimate = required('--estimate', integer('--estimate', values.estimate, { min: 1 }), reserveUsage);
+    const ttlMs = millis('--ttl', values.ttl, true);
+    return withCoordinator(values.db, async (c) => {
+      const reservation = await c.reserve({ agent, estimate, ...(values.model === undefined ? {} : { model: values.model }), ...(ttlMs === undefined ? {} : { ttlMs }) });
+      if (values.json) printJson(reservation);
+      else {
+        process.stdout.write(
+          fields([
+            ['id', reservation.id],
+            ['agent', reservation.agent],
+            ['model', reservation.model],
+            ['estimate', reservation.estimate],
+            ['expiresAt', when(reservation.expiresAt)],
+          ]),
+        );
+      }
+      return ExitCode.ok;
+    });
+  },
+};
+
+const commitUsage = 'baton tokens commit <reservationId> --prompt <n> --completion <n> [--db <path>] [--json]';
+const commit: Action = {
+  name: 'commit',
+  summary: 'replace a reservation by the actual usage',
+  usage: commitUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, prompt: { type: 'string' }, completion: { type: 'string' } }, commitUsage);
+    if (values.help) return printHelp(commitUsage, `Records the actual usage of a reserved call and frees the reservation.\n\n  --prompt <n>       prompt (input) tokens\n  --completion <n>   completion (output) tokens\n`);
+    const [id] = positionalArgs(positionals, ['reservationId'], commitUsage);
+    const actual = { promptTokens: tokenCount('--prompt', values.prompt, commitUsage), completionTokens: tokenCount('--completion', values.completion, commitUsage) };
+    return withCoordinator(values.db, async (c) => {
+      const result = await c.commitReservation(id!, actual);
+      if (values.json) printJson(result);
+      else process.stdout.write(`committed ${actual.promptTokens + actual.completionTokens} tokens\n${usageResult(result)}`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+const cancelUsage = 'baton tokens cancel <reservationId> [--db <path>] [--json]';
+const cancel: Action = {
+  name: 'cancel',
+  summary: 'drop a reservation (the call was not made)',
+  usage: cancelUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common }, cancelUsage);
+    if (values.help) return printHelp(cancelUsage, 'Drops a reservation without recording usage. --json prints null.\n');
+    const [id] = positionalArgs(positionals, ['reservationId'], cancelUsage);
+    return withCoordinator(values.db, async (c) => {
+      await c.cancelReservation(id!);
+      if (values.json) printJson(null);
+      else process.stdout.write(`cancelled reservation ${id}\n`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+const budgetUsage = 'baton tokens budget --limit <n> [--agent <a>] [--model <m>] [--period none|daily|monthly] [--warn <percent>] [--db <path>] [--json]';
+const budget: Action = {
+  name: 'budget',
+  summary: 'set a token budget',
+  usage: budgetUsage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      { ...common, limit: { type: 'string' }, agent: { type: 'string' }, model: { type: 'string' }, period: { type: 'string' }, warn: { type: 'string' } },
+      budgetUsage,
+    );
+    if (values.help) {
+      return printHelp(
+        budgetUsage,
+        `Sets (or changes) the budget of a scope: all usage, one agent (--agent), one model (--model), or one
+agent's use of one model (both). Prints its status.
+
+  --limit <n>        tokens per period
+  --period <p>       none (default), daily or monthly (UTC)
+  --warn <percent>   emit one tokens.warning event per period at this share of the limit (default 80)
+`,
+      );
+    }
+    positionalArgs(positionals, [], budgetUsage);
+    const limit = required('--limit', integer('--limit', values.limit, { min: 0 }), budgetUsage);
+    if (values.period !== undefined && !PERIODS.includes(values.period as BudgetPeriod)) {
+      throw new UsageError(`--period must be one of ${PERIODS.join(', ')}, got ${JSON.stringify(values.period)}`);
+    }
+    const warnPercent = decimal('--warn', values.warn);
+    if (warnPercent !== undefined && warnPercent > 100) throw new UsageError(`--warn must be a percent from 0 to 100, got ${JSON.stringify(values.warn)}`);
+    return withCoordinator(values.db, async (c) => {
+      const status = await c.setBudget({
+        ...scopeOf(values),
+        limit,
+        ...(values.period === undefined ? {} : { period: values.period as BudgetPeriod }),
+        ...(warnPercent === undefined ? {} : { warnPercent }),
+      });
+      if (values.json) printJson(status);
+      else process.stdout.write(budgetTable([status]));
+      return ExitCode.ok;
+    });
+  },
+};
+
+const usageUsage = 'baton tokens usage [--db <path>] [--json]';
+const usage: Action = {
+  name: 'usage',
+  summary: 'total tokens spent, by agent and by model',
+  usage: usageUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common }, usageUsage);
+    if (values.help) return printHelp(usageUsage, 'Totals of all reported usage, by agent and by model.\n');
+    positionalArgs(positionals, [], usageUsage);
+    return withCoordinator(values.db, async (c) => {
+      const totals = await c.usage();
+      if (values.json) {
+        printJson(totals);
+        return ExitCode.ok;
+      }
+      if (totals.byAgent.length === 0) {
+        process.stdout.write('no usage reported\n');
+        return ExitCode.ok;
+      }
+      process.stdout.write(
+        table(['AGENT', 'PROMPT', 'COMPLETION', 'TOTAL'], totals.byAgent.map((r) => [r.agent, r.promptTokens, r.completionTokens, r.total])) +
+          '\n' +
+          table(['MODEL', 'PROMPT', 'COMPLETION', 'TOTAL'], totals.byModel.map((r) => [r.model, r.promptTokens, r.completionTokens, r.total])),
+      );
+      return ExitCode.ok;
+    });
+  },
+};
+
+const resetUsage = 'baton tokens reset [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const reset: Action = {
+  name: 'reset',
+  summary: "start a budget's current period from zero",
+  usage: resetUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' } }, resetUsage);
+    if (values.help) {
+      return printHelp(resetUsage, `Starts the current period of every budget, or of the one scope given by --agent and/or --model, from zero.\nRecorded usage (tokens usage) is kept. --json prints null.\n`);
+    }
+    positionalArgs(positionals, [], resetUsage);
+    const filtered = values.agent !== undefined || values.model !== undefined;
+    return withCoordinator(values.db, async (c) => {
+      await c.resetBudget(filtered ? scopeOf(values) : undefined);
+      if (values.json) printJson(null);
+      else process.stdout.write(filtered ? `reset the budget of ${[values.agent && `agent ${values.agent}`, values.model && `model ${values.model}`].filter(Boolean).join(', ')}\n` : 'reset every budget\n');
+      return ExitCode.ok;
+    });
+  },
+};
+
+export const tokensCommand = group('tokens', 'token budgets: report, reserve, commit, status', [report, status, reserve, commit, cancel, budget, usage, reset]);
