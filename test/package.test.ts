@@ -27,14 +27,21 @@ const locked = await isLocked('./state.json');
 await held.handle.release();
 const mock = new ScriptedLockService().script('./x', 'timeout');
 const scripted = await mock.acquire('./x');
-console.log(JSON.stringify({ n: (await doc.read()).n, locked, scripted: scripted.reason, types: [typeof withLock, typeof AtomicWriter, typeof FileRateLimiter, typeof appendJsonLines, typeof BatonError, typeof verifyNoLostUpdates] }));
+const { openCoordinator } = await import('baton');
+const c = await openCoordinator({ url: 'sqlite:.baton/baton.db' });
+const s = await c.register({ name: 'consumer' });
+await c.addTask({ title: 'packaged' });
+const [claim] = await c.claim(s.id);
+const task = await c.complete(claim);
+await c.close();
+console.log(JSON.stringify({ n: (await doc.read()).n, locked, scripted: scripted.reason, task: task.status, types: [typeof withLock, typeof AtomicWriter, typeof FileRateLimiter, typeof appendJsonLines, typeof BatonError, typeof verifyNoLostUpdates] }));
 `,
   );
   const used = JSON.parse(execFileSync(process.execPath, ['use.mjs'], { cwd: project, encoding: 'utf8' }));
-  assert.deepEqual(used, { n: 10, locked: true, scripted: 'timeout', types: ['function', 'function', 'function', 'function', 'function', 'function'] });
+  assert.deepEqual(used, { n: 10, locked: true, scripted: 'timeout', task: 'done', types: ['function', 'function', 'function', 'function', 'function', 'function'] });
 
   // Types ship too: a TypeScript consumer type-checks against dist/*.d.ts.
-  writeFileSync(join(project, 'check.ts'), `import { JsonFile, type LockResult } from 'baton';\nconst f = new JsonFile<{ n: number }>('x');\nexport const p: Promise<{ n: number }> = f.read();\nexport type R = LockResult;\n`);
+  writeFileSync(join(project, 'check.ts'), `import { JsonFile, openCoordinator, type LockResult, type Coordinator, type Lease } from 'baton';\nconst f = new JsonFile<{ n: number }>('x');\nexport const p: Promise<{ n: number }> = f.read();\nexport type R = LockResult;\nexport const c: Promise<Coordinator> = openCoordinator({ url: 'sqlite::memory:' });\nexport type L = Lease['token'];\n`);
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['check.ts'] }));
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
 

@@ -2,7 +2,8 @@
 // daemon's client (a later issue) adds its own URL schemes here.
 import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
-import { openSqliteStore, type Durability } from '../stores/sqlite/sqlite-store.ts';
+import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
+import type { Durability } from '../stores/store.ts';
 import { Engine, type EngineOptions } from './engine.ts';
 
 export interface OpenOptions extends EngineOptions {

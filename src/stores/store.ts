@@ -4,6 +4,9 @@
 // semantics. A PostgreSQL store implements the same catalog (its claim query
 // can use SKIP LOCKED) and passes the same conformance suite.
 
+/** 'normal': survives any process crash; 'full': also power loss (see docs/engine.md). */
+export type Durability = 'normal' | 'full';
+
 export type Params = Record<string, string | number | null>;
 export type Row = Record<string, unknown>;
 

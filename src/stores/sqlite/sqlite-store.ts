@@ -6,11 +6,9 @@ import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError } from '../../errors.ts';
-import type { Params, QueryName, Row, RunResult, Store, StoreTx, TxOptions } from '../store.ts';
+import type { Durability, Params, QueryName, Row, RunResult, Store, StoreTx, TxOptions } from '../store.ts';
 import { sqliteQueries } from './queries.ts';
 import { migrations } from './schema.ts';
-
-export type Durability = 'normal' | 'full';
 
 export interface SqliteStoreOptions {
   /**
