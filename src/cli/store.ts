@@ -1,7 +1,8 @@
 // What the engine's commands share: where the database is, opening and
 // closing the coordinator around one command, and command groups with
 // actions (`baton lease acquire ...`).
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { makeDirectories } from '../files/directories.ts';
 import { dirname, join, resolve } from 'node:path';
 import type { Coordinator } from '../coordinator.ts';
 import { openCoordinator } from '../engine/open.ts';
@@ -49,7 +50,7 @@ function ensureDirectory(path: string, isDefault: boolean): void {
       if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
       return;
     }
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectories(dir, 0o700);
     // The default .baton directory sits in a working tree: keep it out of git.
     if (isDefault) writeFileSync(join(dir, '.gitignore'), '*\n', { mode: 0o600 });
   } catch (error) {

@@ -2,10 +2,11 @@
 // open at once. Every write is BEGIN IMMEDIATE; SQLITE_BUSY is retried here
 // with short jittered backoff, never surfaced (SQLite's own busy handler
 // sleeps ever longer and lets a lucky writer starve the others).
-import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { BatonError } from '../../errors.ts';
+import { BatonError, fsError } from '../../errors.ts';
+import { makeDirectories } from '../../files/directories.ts';
 import type { Durability, Params, QueryName, Row, RunResult, Store, StoreTx, TxOptions } from '../store.ts';
 import { sqliteQueries } from './queries.ts';
 import { migrations } from './schema.ts';
@@ -29,7 +30,13 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     throw new BatonError('INVALID_ARGUMENT', `durability must be 'normal' or 'full', not ${JSON.stringify(durability)}`);
   }
   const memory = path === ':memory:';
-  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  if (!memory) {
+    try {
+      makeDirectories(dirname(path));
+    } catch (error) {
+      throw fsError(error, 'create the database directory', dirname(path));
+    }
+  }
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
