@@ -1,7 +1,7 @@
 // baton agents: the sessions of the agents and processes using the coordinator.
 import { ExitCode, parse, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
-import { common, positionalArgs, printHelp, sweepFirst, withCoordinator } from './store.ts';
+import { common, positionalArgs, printHelp, withCoordinator } from './store.ts';
 
 const usage = 'baton agents [--all] [--db <path>] [--json]';
 
@@ -23,7 +23,6 @@ Sessions whose heartbeat lapsed or whose process (on this host) is gone are ende
     }
     positionalArgs(positionals, [], usage);
     return withCoordinator(values.db, async (c) => {
-      await sweepFirst(c);
       const sessions = await c.listSessions({ includeEnded: values.all === true });
       if (values.json) {
         printJson(sessions);

@@ -1,35 +1,13 @@
 // baton git -- <args>: run git while holding the exclusive `git` lease, so
 // concurrent agents in one checkout take turns.
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { withGitLock } from '../git-lock.ts';
+import { runChild } from './child.ts';
 import { UsageError, millis, parse, reportError, type Command } from './command.ts';
 import { common, printHelp, withCoordinator } from './store.ts';
 
 const usage = 'baton git [--timeout <s>] [--owner <name>] [--db <path>] [--json] -- <git args...>';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-/** Runs git with the terminal's stdio; resolves with its exit code (128+N if killed by signal N). */
-function runGit(args: string[]): Promise<number> {
-  const child = spawn('git', args, { stdio: 'inherit' });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-  const forwarders = (['SIGTERM', 'SIGHUP'] as const).map((signal) => [signal, forward(signal)] as const);
-  for (const [signal, fn] of forwarders) process.on(signal, fn);
-  const onInt = (): void => {}; // the terminal sent it to git too; wait for git
-  process.on('SIGINT', onInt);
-  return new Promise<number>((resolve) => {
-    child.once('error', (error) => {
-      const errno = (error as { code?: string }).code;
-      process.stderr.write(`baton: cannot run git: ${errno === 'ENOENT' ? 'command not found' : error.message}\n`);
-      resolve(errno === 'ENOENT' ? 127 : 126);
-    });
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
-  }).finally(() => {
-    for (const [signal, fn] of forwarders) process.off(signal, fn);
-    process.off('SIGINT', onInt);
-  });
-}
 
 export const gitCommand: Command = {
   name: 'git',
@@ -58,7 +36,7 @@ two git commands at once (no .git/index.lock collisions). The lease is renewed w
       if (gitArgs.length === 0) throw new UsageError(`no git arguments given after --\nusage: ${usage}`);
       const timeoutMs = millis('--timeout', values.timeout) ?? DEFAULT_TIMEOUT_MS;
       return await withCoordinator(values.db, (c) =>
-        withGitLock(c, () => runGit(gitArgs), { timeoutMs, ...(values.owner === undefined ? {} : { owner: values.owner }) }),
+        withGitLock(c, () => runChild('git', gitArgs, 'git'), { timeoutMs, ...(values.owner === undefined ? {} : { owner: values.owner }) }),
       );
     } catch (error) {
       return reportError(error, values.json === true);

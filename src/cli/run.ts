@@ -1,9 +1,8 @@
 // baton run --lock <path> -- <command>: like flock(1). The command runs while
 // the lock is held, and the lock stays live while baton or the command lives.
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { acquireLock } from '../files/lock.ts';
 import { BatonError } from '../errors.ts';
+import { runChild } from './child.ts';
 import { ExitCode, UsageError, parse, seconds, type Command } from './command.ts';
 
 const usage = 'baton run --lock <path> [--shared] [--timeout <seconds>] [--ttl <seconds>] [--conflict-exit-code <n>] -- <command> [args...]';
@@ -65,36 +64,16 @@ export const runCommand: Command = {
     });
 
     const [file, ...args] = command as [string, ...string[]];
-    const child = spawn(file, args, { stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-    const forwarders = (['SIGTERM', 'SIGHUP'] as const).map((signal) => [signal, forward(signal)] as const);
-    for (const [signal, fn] of forwarders) process.on(signal, fn);
-    const onInt = (): void => {}; // the terminal sent it to the command too; wait for the command
-    process.on('SIGINT', onInt);
-
     try {
-      const code = await new Promise<number>((resolve) => {
-        child.once('spawn', () => {
-          try {
-            // From now on the lock is live while either process is.
-            if (child.pid !== undefined) handle.addProcess(child.pid);
-          } catch {
-            // lost already: the abort listener has said so
-          }
-        });
-        child.once('error', (error) => {
-          const errno = (error as { code?: string }).code;
-          process.stderr.write(`baton: cannot run ${JSON.stringify(file)}: ${errno === 'ENOENT' ? 'command not found' : error.message}\n`);
-          resolve(errno === 'ENOENT' ? 127 : 126);
-        });
-        child.once('exit', (exitCode, signal) => {
-          resolve(exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
-        });
+      return await runChild(file, args, JSON.stringify(file), (pid) => {
+        try {
+          // From now on the lock is live while either process is.
+          handle.addProcess(pid);
+        } catch {
+          // lost already: the abort listener has said so
+        }
       });
-      return code;
     } finally {
-      for (const [signal, fn] of forwarders) process.off(signal, fn);
-      process.off('SIGINT', onInt);
       await handle.release();
     }
   },

@@ -70,15 +70,6 @@ export async function withCoordinator<T>(db: string | undefined, fn: (coordinato
   }
 }
 
-/**
- * Ends lapsed sessions and requeues lapsed claims now. The engine sweeps on a
- * timer, which a short-lived CLI process never lives to see; commands that
- * show or claim tasks and sessions sweep first. Best effort: the command's own
- * call reports any real problem.
- */
-export async function sweepFirst(coordinator: Coordinator): Promise<void> {
-  await coordinator.sweep().catch(() => undefined);
-}
 
 /** One action of a command group: `baton <group> <name> ...`. */
 export interface Action {

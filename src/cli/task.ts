@@ -4,7 +4,7 @@ import { defaultOwner } from '../git-lock.ts';
 import { isBatonError } from '../errors.ts';
 import { ExitCode, UsageError, integer, jsonOption, millis, parse } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
-import { common, group, positionalArgs, printHelp, required, sweepFirst, withCoordinator, type Action } from './store.ts';
+import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
 
 const STATUSES: TaskStatus[] = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'];
 /** The session `task claim` registers when given no --session. */
@@ -141,7 +141,6 @@ const list: Action = {
       if (bad !== undefined) throw new UsageError(`--status must be one or more of ${STATUSES.join(', ')}, got ${JSON.stringify(bad)}`);
     }
     return withCoordinator(values.db, async (c) => {
-      await sweepFirst(c); // lapsed claims show as requeued, not as claimed
       const tasks = await c.listTasks({ ...(values.queue === undefined ? {} : { queue: values.queue }), ...(status === undefined ? {} : { status }) });
       if (values.json) printJson(tasks);
       else if (tasks.length === 0) process.stdout.write('no tasks\n');
@@ -162,7 +161,6 @@ const show: Action = {
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
     return withCoordinator(values.db, async (c) => {
-      await sweepFirst(c);
       const task = await c.getTask(taskIdValue);
       if (values.json) printJson(task);
       else process.stdout.write(showTask(task));
@@ -198,7 +196,6 @@ const claim: Action = {
     const leaseMs = millis('--lease', values.lease, true);
     if (values.session === '') throw new UsageError('--session must name a session id, got ""');
     return withCoordinator(values.db, async (c) => {
-      await sweepFirst(c); // requeue lapsed claims first, so they can be claimed again now
       let sessionId = values.session;
       const registered = sessionId === undefined;
       if (sessionId === undefined) {

@@ -332,13 +332,13 @@ export class Engine implements Coordinator {
     const checked = specs.map((s, i) => tasks.checkSpec(s, specs.length > 1 ? i : undefined));
     return this.#mutate('addTasks', checked, options, async (tx) => {
       const out: Task[] = [];
-      for (const spec of checked) out.push(await tasks.taskFromRow(tx, await tasks.addTask(tx, spec)));
+      for (const spec of checked) out.push(tasks.taskFromRow(await tasks.addTask(tx, spec)));
       return out;
     });
   }
 
   async getTask(id: number): Promise<Task> {
-    return this.#read(async (tx) => tasks.taskFromRow(tx, await tasks.getTaskRow(tx, id)));
+    return this.#read(async (tx) => tasks.taskFromRow(await tasks.getTaskRow(tx, id)));
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
@@ -352,7 +352,7 @@ export class Engine implements Coordinator {
       const out: Task[] = [];
       for (const row of rows) {
         if (statuses !== undefined && !statuses.includes(row.status)) continue;
-        out.push(await tasks.taskFromRow(tx, row));
+        out.push(tasks.taskFromRow(row));
         if (out.length >= limit) break;
       }
       return out;
@@ -360,7 +360,7 @@ export class Engine implements Coordinator {
   }
 
   async updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
-    return this.#mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(tx, await tasks.updateTask(tx, id, version, patch)));
+    return this.#mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(await tasks.updateTask(tx, id, version, patch)));
   }
 
   async removeTask(id: number, version: number, options?: Mutation): Promise<void> {
@@ -368,7 +368,7 @@ export class Engine implements Coordinator {
   }
 
   async reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task> {
-    return this.#mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(tx, await tasks.reorderTask(tx, id, version, to)));
+    return this.#mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(await tasks.reorderTask(tx, id, version, to)));
   }
 
   async claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
@@ -401,12 +401,12 @@ export class Engine implements Coordinator {
 
   async releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
-    return this.#mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(tx, await tasks.releaseClaim(tx, ref)));
+    return this.#mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(await tasks.releaseClaim(tx, ref)));
   }
 
   async complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
-    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(tx, await tasks.completeTask(tx, ref, result)));
+    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(await tasks.completeTask(tx, ref, result)));
   }
 
   async completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
@@ -414,7 +414,7 @@ export class Engine implements Coordinator {
     const checked = items.map((item) => ({ ref: tasks.checkClaimRef(item), result: item.result }));
     return this.#mutate('completeMany', checked, options, async (tx) => {
       const out: Task[] = [];
-      for (const { ref, result } of checked) out.push(await tasks.taskFromRow(tx, await tasks.completeTask(tx, ref, result)));
+      for (const { ref, result } of checked) out.push(tasks.taskFromRow(await tasks.completeTask(tx, ref, result)));
       return out;
     });
   }
@@ -424,15 +424,13 @@ export class Engine implements Coordinator {
     requireString('error', error, { max: 65_536 });
     const explicit = options.retryInMs === undefined ? undefined : requireInt('retryInMs', options.retryInMs);
     return this.#mutate('fail', { ref, error, explicit }, options, async (tx) => {
-      const row = await tasks.claimedRow(tx, ref);
-      const delay = explicit ?? tasks.retryDelay(row.attempts, this.#retry);
-      return tasks.taskFromRow(tx, await tasks.failTask(tx, ref, error, delay));
+      return tasks.taskFromRow(await tasks.failTask(tx, ref, error, (attempts) => explicit ?? tasks.retryDelay(attempts, this.#retry)));
     });
   }
 
   async cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
     const reason = options.reason ?? 'cancelled';
-    return this.#mutate('cancel', { id, version: options.version, reason }, options, async (tx) => tasks.taskFromRow(tx, await tasks.cancelTask(tx, id, options.version, reason)));
+    return this.#mutate('cancel', { id, version: options.version, reason }, options, async (tx) => tasks.taskFromRow(await tasks.cancelTask(tx, id, options.version, reason)));
   }
 
   // --- budgets ----------------------------------------------------------

@@ -49,7 +49,7 @@ function parse(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
 }
 
-export async function taskFromRow(_tx: StoreTx, row: TaskRow): Promise<Task> {
+export function taskFromRow(row: TaskRow): Task {
   return {
     id: row.id,
     queue: row.queue,
@@ -249,7 +249,7 @@ async function claimRow(tx: StoreTx, row: TaskRow, sessionId: string, leaseMs: n
     reason: null,
   });
   await emit(tx, 'task.claimed', String(row.id), sessionId, { token, attempt: saved.attempts, expiresAt: saved.claim_expires_at });
-  return { taskId: row.id, task: await taskFromRow(tx, saved), token, expiresAt: saved.claim_expires_at! };
+  return { taskId: row.id, task: taskFromRow(saved), token, expiresAt: saved.claim_expires_at! };
 }
 
 export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, n: number, leaseMs: number): Promise<Claim[]> {
@@ -294,7 +294,7 @@ export async function claimedRow(tx: StoreTx, ref: ClaimRef): Promise<TaskRow> {
 export async function renewClaim(tx: StoreTx, ref: ClaimRef, leaseMs: number): Promise<Claim> {
   const row = await claimedRow(tx, ref);
   const saved = await save(tx, { ...row, claim_expires_at: tx.now + leaseMs });
-  return { taskId: row.id, task: await taskFromRow(tx, saved), token: ref.token, expiresAt: saved.claim_expires_at! };
+  return { taskId: row.id, task: taskFromRow(saved), token: ref.token, expiresAt: saved.claim_expires_at! };
 }
 
 export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow> {
@@ -333,9 +333,10 @@ async function retryOrBury(tx: StoreTx, row: TaskRow, error: string, delayMs: nu
   return saved;
 }
 
-export async function failTask(tx: StoreTx, ref: ClaimRef, error: string, delayMs: number): Promise<TaskRow> {
+/** `delayMs` is given the attempts made so far. */
+export async function failTask(tx: StoreTx, ref: ClaimRef, error: string, delayMs: (attempts: number) => number): Promise<TaskRow> {
   const row = await claimedRow(tx, ref);
-  return retryOrBury(tx, row, requireString('error', error, { max: 65_536 }), delayMs, 'task.failed', row.claimed_by);
+  return retryOrBury(tx, row, requireString('error', error, { max: 65_536 }), delayMs(row.attempts), 'task.failed', row.claimed_by);
 }
 
 export async function cancelTask(tx: StoreTx, id: number, version: number | undefined, reason: string): Promise<TaskRow> {

@@ -82,6 +82,7 @@ export class SqliteStore implements Store {
   readonly durability: Durability;
   #db: DatabaseSync;
   #statements = new Map<QueryName, StatementSync>();
+  #dataVersion: StatementSync | undefined;
   #queue: Promise<void> = Promise.resolve();
   #epoch = 1;
   #durableEpoch = 1;
@@ -268,7 +269,8 @@ export class SqliteStore implements Store {
 
   async changeCounter(): Promise<number> {
     if (this.#closed) return this.#localCommits;
-    const row = this.#db.prepare('PRAGMA data_version').get() as { data_version: number };
+    this.#dataVersion ??= this.#db.prepare('PRAGMA data_version');
+    const row = this.#dataVersion.get() as { data_version: number };
     return row.data_version * 1e6 + this.#localCommits;
   }
 
