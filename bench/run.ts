@@ -94,10 +94,10 @@ function bareDurableReplaces(): number {
 }
 
 console.log(`baton bench: ${MS} ms per run, ${process.version}, work dir ${work}\n`);
-// `npm run bench -- files` or `-- engine` runs one tier only.
+// `npm run bench -- files`, `-- engine` or `-- daemon` runs one tier only.
 const only = process.argv[2];
-if (only !== undefined && only !== 'files' && only !== 'engine') throw new Error(`unknown bench section ${JSON.stringify(only)}: files or engine`);
-if (only !== 'engine') {
+if (only !== undefined && only !== 'files' && only !== 'engine' && only !== 'daemon') throw new Error(`unknown bench section ${JSON.stringify(only)}: files, engine or daemon`);
+if (only === undefined || only === 'files') {
 console.log('1. Locked read-modify-write of a JSON counter (ops/s; baton / proper-lockfile + write-file-atomic)');
 console.log('   (write-file-atomic does not fsync the directory; baton does: the anchor does less work with fsync on)');
 for (const fsync of [false, true]) {
@@ -205,7 +205,7 @@ console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 10
 
 }
 
-if (only !== 'files') {
+if (only === undefined || only === 'engine') {
   const { batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
   const { graphileThroughput, startPostgres } = await import('./graphile.ts');
   const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -233,6 +233,56 @@ if (only !== 'files') {
   console.log('\n6. Budget reserve + commit, 8 processes');
   const budget = await batonOpsPerSec(work, 'reserver', 8, MS);
   console.log(`   ${fmt(budget)} pairs/s`);
+}
+
+if (only === undefined || only === 'daemon') {
+  const { handoffs, load, prefill, residentMemory, startBareServer, startBatonDaemon } = await import('./daemon.ts');
+  const pct = (n: number): string => `${(n * 100).toFixed(0)}%`;
+  const lat = (l: { p50: number; p99: number }): string => `p50 ${l.p50.toFixed(3)}, p99 ${l.p99.toFixed(3)} ms`;
+  const daemon = await startBatonDaemon(work, 'daemon');
+  const bare = await startBareServer(work);
+  const socket = daemon.record.socket!;
+  try {
+    console.log('\n7. Daemon: lease acquire + release over the unix socket (requests/s; baton daemon / bare node:http server answering a constant JSON)');
+    console.log('   one load process, the same generator and keep-alive http.Agent for both; each client acquires its own key, then releases it (2 requests)');
+    for (const clients of [1, 32]) {
+      const theirs = await load(bare.socket, 'lease', { concurrency: clients, procs: 1, ms: MS, tag: `bare-${clients}` });
+      const ours = await load(socket, 'lease', { concurrency: clients, procs: 1, ms: MS, tag: `lease-${clients}` });
+      const rate = ours.perSec / theirs.perSec;
+      const tail = ours.p99 / theirs.p99;
+      console.log(`   ${clients} client${clients === 1 ? '' : 's'}: baton ${fmt(ours.perSec)}/s (${lat(ours)}), bare ${fmt(theirs.perSec)}/s (${lat(theirs)}): ${pct(rate)} of its rate, ${tail.toFixed(2)}x its p99`);
+      if (clients === 32) check('daemon leases, 32 clients: >= 50% of the bare server\'s requests/s', rate >= 0.5, `${pct(rate)} (${fmt(ours.perSec)} vs ${fmt(theirs.perSec)}/s)`);
+      check(`daemon leases, ${clients} client${clients === 1 ? '' : 's'}: p99 <= 2x the bare server's`, tail <= 2, `${tail.toFixed(2)}x (${ours.p99.toFixed(3)} vs ${theirs.p99.toFixed(3)} ms)`);
+    }
+
+    console.log('\n8. Daemon: task claim (n 1) + complete, 8 client processes, one task at a time (requests/s; baton daemon / the bare server, same generator)');
+    const c = daemon.client();
+    await prefill(c, 'one', Number(process.env.BENCH_DAEMON_TASKS ?? 40_000));
+    const theirs = await load(bare.socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'bare-task' });
+    const ours = await load(socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'task', queue: 'one' });
+    const rate = ours.perSec / theirs.perSec;
+    console.log(`   baton ${fmt(ours.perSec)}/s (${fmt(ours.tasksPerSec)} tasks/s), bare ${fmt(theirs.perSec)}/s: ${pct(rate)}`);
+    check('daemon tasks, 8 processes, n 1: >= 40% of the bare server\'s requests/s', rate >= 0.4, `${pct(rate)} (${fmt(ours.perSec)} vs ${fmt(theirs.perSec)}/s)`);
+    await prefill(c, 'batch', Number(process.env.BENCH_DAEMON_BATCH_TASKS ?? 80_000));
+    const batch = await load(socket, 'tasks32', { concurrency: 1, procs: 8, ms: MS, tag: 'batch', queue: 'batch' });
+    console.log(`   for orientation, claim n 32 + completeMany: ${fmt(batch.tasksPerSec)} tasks/s (${fmt(batch.perSec)} requests/s)`);
+
+    console.log('\n9. Daemon: handoff of one contended lease, 4 processes through the SDK (release started to the next holder\'s acquire resolved, ms)');
+    const gaps = await handoffs(socket, 4, 100, 15_000);
+    const gap = (q: number): number => (gaps.length === 0 ? NaN : quantile(gaps, q));
+    console.log(`   ${gaps.length} handoffs in at most 15 s: median ${gap(0.5).toFixed(3)}, p99 ${gap(0.99).toFixed(3)}, max ${gap(1).toFixed(3)}`);
+    check('daemon handoff p99 <= 2 ms over >= 200 handoffs', gaps.length >= 200 && gap(0.99) <= 2, `${gap(0.99).toFixed(3)} ms over ${gaps.length} handoffs`);
+  } finally {
+    await bare.stop();
+    await daemon.stop();
+  }
+
+  console.log('\n10. Daemon resident memory with 100,000 tasks and 10,000 leases (a fresh daemon; rss from its status)');
+  const mem = await residentMemory(work, 10_000, 100_000);
+  const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`;
+  const worst = Math.max(mem.loadedBytes, mem.settledBytes);
+  console.log(`   idle ${mb(mem.idleBytes)}; with ${mem.tasks} ready tasks and ${mem.leases} leases: ${mb(mem.loadedBytes)}, 1 s later ${mb(mem.settledBytes)}`);
+  check('daemon rss <= 150 MB with 100,000 tasks and 10,000 leases', worst <= 150 * 2 ** 20 && mem.leases === 10_000 && mem.tasks === 100_000, `${mb(worst)} (${((worst / (150 * 2 ** 20)) * 100).toFixed(0)}% of 150 MB)`);
 }
 
 rmSync(work, { recursive: true, force: true });

@@ -263,6 +263,14 @@ export interface EventQuery {
   types?: string[];
 }
 
+export interface PublishOptions extends Mutation {
+  /** A dotted type, e.g. 'build.finished'; subscribers filter by prefix. */
+  type: string;
+  key?: string | null;
+  actor?: string | null;
+  data?: Record<string, unknown>;
+}
+
 export interface Subscription {
   close(): void;
 }
@@ -299,6 +307,8 @@ export interface Coordinator {
   addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]>;
   getTask(id: number): Promise<Task>;
   listTasks(filter?: TaskFilter): Promise<Task[]>;
+  /** How many tasks are in each state (of one queue, or all). */
+  taskCounts(options?: { queue?: string }): Promise<Record<TaskStatus, number>>;
   updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task>;
   removeTask(id: number, version: number, options?: Mutation): Promise<void>;
   /** Move a task: a new priority, and/or a place before or after another task of the same priority. */
@@ -335,6 +345,8 @@ export interface Coordinator {
   // events
   events(query?: EventQuery): Promise<BatonEvent[]>;
   subscribe(handler: (event: BatonEvent) => void, query?: EventQuery): Subscription;
+  /** Appends an event of the caller's own to the log (pub/sub between agents). */
+  publish(event: PublishOptions): Promise<BatonEvent>;
 
   /** Expires lapsed leases, claims and sessions now (it also runs on its own). */
   sweep(): Promise<SweepResult>;

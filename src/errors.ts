@@ -23,6 +23,13 @@ export const ErrorCodes = [
   'SESSION_ENDED',
   'IDEMPOTENCY_MISMATCH',
   'STORE_ERROR',
+  // the daemon and its client
+  'UNAUTHENTICATED',
+  'OVERLOADED',
+  'PAYLOAD_TOO_LARGE',
+  'OUTSIDE_ROOT',
+  'LEASE_REQUIRED',
+  'UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

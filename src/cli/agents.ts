@@ -22,7 +22,7 @@ Sessions whose heartbeat lapsed or whose process (on this host) is gone are ende
       );
     }
     positionalArgs(positionals, [], usage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const sessions = await c.listSessions({ includeEnded: values.all === true });
       if (values.json) {
         printJson(sessions);

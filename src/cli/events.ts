@@ -48,7 +48,7 @@ export const eventsCommand: Command = {
       readerGone = true;
     };
     process.stdout.on('error', onOutputError);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       if (!values.follow) {
         const query: EventQuery = { after: after ?? 0, limit: 1000, ...(types === undefined ? {} : { types }) };
         while (!readerGone) {

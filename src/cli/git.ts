@@ -35,7 +35,7 @@ two git commands at once (no .git/index.lock collisions). The lease is renewed w
       if (positionals.length > 0) throw new UsageError(`put git's arguments after --, e.g. baton git -- ${positionals.join(' ')}\nusage: ${usage}`);
       if (gitArgs.length === 0) throw new UsageError(`no git arguments given after --\nusage: ${usage}`);
       const timeoutMs = millis('--timeout', values.timeout) ?? DEFAULT_TIMEOUT_MS;
-      return await withCoordinator(values.db, (c) =>
+      return await withCoordinator(values, (c) =>
         withGitLock(c, () => runChild('git', gitArgs, 'git'), { timeoutMs, ...(values.owner === undefined ? {} : { owner: values.owner }) }),
       );
     } catch (error) {

@@ -53,7 +53,7 @@ Exit 75 if the lease was not had in time (the message names the holder).
     const [key] = positionalArgs(positionals, ['key'], acquireUsage);
     const ttlMs = millis('--ttl', values.ttl, true);
     const timeoutMs = millis('--timeout', values.timeout);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const lease = await c.acquire(key!, {
         owner: values.owner ?? defaultOwner(),
         mode: values.shared ? 'shared' : 'exclusive',
@@ -79,7 +79,7 @@ const release: Action = {
     }
     const [key] = positionalArgs(positionals, ['key'], releaseUsage);
     const token = required('--token', integer('--token', values.token, { min: 1 }), releaseUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       await c.release({ key: key!, token });
       if (values.json) printJson(null);
       else process.stdout.write(`released ${JSON.stringify(key)} (token ${token})\n`);
@@ -101,7 +101,7 @@ const renew: Action = {
     const [key] = positionalArgs(positionals, ['key'], renewUsage);
     const token = required('--token', integer('--token', values.token, { min: 1 }), renewUsage);
     const ttlMs = millis('--ttl', values.ttl, true);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const lease = await c.renew({ key: key!, token }, ttlMs === undefined ? {} : { ttlMs });
       if (values.json) printJson(lease);
       else process.stdout.write(showLease(lease));
@@ -119,7 +119,7 @@ const list: Action = {
     const { values, positionals } = parse(argv, { ...common, prefix: { type: 'string' } }, listUsage);
     if (values.help) return printHelp(listUsage, `Lists the live leases: key, mode, token, owner, expiry.\n\n  --prefix <p>   only keys that start with <p>\n`);
     positionalArgs(positionals, [], listUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const leases = await c.listLeases(values.prefix === undefined ? {} : { prefix: values.prefix });
       if (values.json) printJson(leases);
       else process.stdout.write(leases.length === 0 ? 'no leases held\n' : leaseRows(leases));
@@ -137,7 +137,7 @@ const show: Action = {
     const { values, positionals } = parse(argv, { ...common }, showUsage);
     if (values.help) return printHelp(showUsage, `Shows the holders of <key> and the callers waiting for it.\n`);
     const [key] = positionalArgs(positionals, ['key'], showUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const info = await c.getLease(key!);
       if (values.json) {
         printJson(info);
@@ -169,7 +169,7 @@ const forceRelease: Action = {
     }
     const [key] = positionalArgs(positionals, ['key'], forceUsage);
     const token = integer('--token', values.token, { min: 1 });
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const n = await c.forceRelease(key!, { ...(token === undefined ? {} : { token }), ...(values.reason === undefined ? {} : { reason: values.reason }) });
       if (values.json) printJson(n);
       else process.stdout.write(`released ${n} hold${n === 1 ? '' : 's'} on ${JSON.stringify(key)}\n`);

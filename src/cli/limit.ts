@@ -50,7 +50,7 @@ books its turn (callers are served in arrival order), sleeps until then, and exi
     const timeoutMs = millis('--timeout', values.timeout);
     const limit = spec(values, takeUsage);
     const wait = values.wait === true || timeoutMs !== undefined;
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       // A waiter stopped by a signal gives its booked tokens back.
       const abort = new AbortController();
       const stop = (): void => abort.abort(new Error('interrupted'));
@@ -93,7 +93,7 @@ const set: Action = {
     }
     const [key] = positionalArgs(positionals, ['key'], setUsage);
     const limit = required('--rate and --burst', spec(values, setUsage), setUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const status = await c.setRateLimit(key!, limit);
       if (values.json) printJson(status);
       else process.stdout.write(limitTable([status]));
@@ -112,7 +112,7 @@ const status: Action = {
     if (values.help) return printHelp(statusUsage, 'Shows every rate limit (or only <key>): rate, burst, and the tokens in the bucket now (negative while callers wait in line).\n');
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}\nusage: ${statusUsage}`);
     const key = positionals[0];
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const statuses = await c.rateLimitStatus(key);
       if (values.json) printJson(statuses);
       else process.stdout.write(statuses.length === 0 ? (key === undefined ? 'no rate limits\n' : `no rate limit ${JSON.stringify(key)}\n`) : limitTable(statuses));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The baton command: dispatches to one command per file.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../project/version.ts';
 import { ExitCode, reportError, type Command } from './command.ts';
 import { agentsCommand } from './agents.ts';
 import { eventsCommand } from './events.ts';
@@ -9,15 +9,16 @@ import { leaseCommand } from './lease.ts';
 import { limitCommand } from './limit.ts';
 import { lockCommand } from './lock.ts';
 import { runCommand } from './run.ts';
+import { serveCommand } from './serve.ts';
+import { statusCommand } from './status.ts';
 import { taskCommand } from './task.ts';
+import { tokenCommand } from './token.ts';
 import { tokensCommand } from './tokens.ts';
 
-const commands: Command[] = [lockCommand, runCommand, leaseCommand, taskCommand, agentsCommand, tokensCommand, limitCommand, eventsCommand, gitCommand];
+const commands: Command[] = [
+  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, tokensCommand, limitCommand, eventsCommand, gitCommand, tokenCommand,
+];
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -29,7 +30,9 @@ function help(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n  ${' '.repeat(width)}  ${c.usage}`),
     '',
     "Run 'baton <command> --help' for a command's options. Every command that prints data takes --json.",
-    "Engine commands keep their state in --db <path>, else $BATON_DB, else <git toplevel or cwd>/.baton/baton.db.",
+    "Engine commands go through the project's daemon (started when none runs; --no-daemon for the embedded",
+    'store). State lives in $BATON_HOME, else <git common dir>/baton (shared by all worktrees), else ./.baton;',
+    '--db <path> (or $BATON_DB) uses that database file directly.',
     'Exit codes: 0 ok, 1 error, 2 bad usage, 3 live lock kept, 75 try later (lock or lease not had, budget',
     "exceeded, rate limited); run and git: the command's own.",
     '',
@@ -46,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return ExitCode.ok;
   }
   const command = commands.find((c) => c.name === name);

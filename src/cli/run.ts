@@ -1,7 +1,12 @@
 // baton run --lock <path> -- <command>: like flock(1). The command runs while
 // the lock is held, and the lock stays live while baton or the command lives.
+import { resolve } from 'node:path';
+import { connectToRunningDaemon } from '../client/open.ts';
+import type { RemoteCoordinator } from '../client/remote.ts';
+import type { Lease } from '../coordinator.ts';
 import { acquireLock } from '../files/lock.ts';
-import { BatonError } from '../errors.ts';
+import { BatonError, isBatonError } from '../errors.ts';
+import { defaultOwner } from '../git-lock.ts';
 import { runChild } from './child.ts';
 import { ExitCode, UsageError, parse, seconds, type Command } from './command.ts';
 
@@ -19,6 +24,9 @@ Runs <command> while holding the lock on <path>, then exits with its exit code
   --conflict-exit-code <n>   exit code when the lock is not had (default 75)
 
 If baton is killed, the lock stays held until the command has ended too.
+When the project's daemon runs (and not --no-daemon), baton first takes the daemon lease
+file:<absolute path>, bound to its session, so a waiter is woken the moment the holder releases;
+the lock file is still taken too, so processes that do not use the daemon are excluded as well.
 SIGTERM and SIGHUP are passed on to the command; SIGINT from a terminal reaches it directly.
 `;
 
@@ -32,7 +40,7 @@ export const runCommand: Command = {
     const command = split === -1 ? [] : argv.slice(split + 1);
     const { values, positionals } = parse(
       own,
-      { lock: { type: 'string' }, shared: { type: 'boolean' }, timeout: { type: 'string' }, ttl: { type: 'string' }, 'conflict-exit-code': { type: 'string' } },
+      { lock: { type: 'string' }, shared: { type: 'boolean' }, timeout: { type: 'string' }, ttl: { type: 'string' }, 'conflict-exit-code': { type: 'string' }, 'no-daemon': { type: 'boolean' } },
       usage,
     );
     if (values.help) {
@@ -48,12 +56,34 @@ export const runCommand: Command = {
     }
     const ttl = seconds('--ttl', values.ttl, true);
 
+    const timeoutMs = seconds('--timeout', values.timeout) ?? Infinity;
+    const started = performance.now();
+    const daemon = values['no-daemon'] || process.env.BATON_NO_DAEMON ? undefined : await connectToRunningDaemon().catch(() => undefined);
+    let daemonLease: Lease | undefined;
+    const releaseDaemon = async (): Promise<void> => {
+      if (daemonLease !== undefined) await daemon!.release(daemonLease).catch(() => undefined);
+      await daemon?.close();
+    };
+    if (daemon !== undefined) {
+      try {
+        daemonLease = await takeDaemonLease(daemon, values.lock, values.shared === true, timeoutMs);
+      } catch (error) {
+        await releaseDaemon();
+        if (isBatonError(error, 'LOCKED') || isBatonError(error, 'LOCK_TIMEOUT')) {
+          process.stderr.write(`baton: ${error.message} [${error.code}]\n`);
+          return conflictCode;
+        }
+        throw error;
+      }
+    }
     const result = await acquireLock(values.lock, {
       type: values.shared ? 'shared' : 'exclusive',
-      timeout: seconds('--timeout', values.timeout) ?? Infinity,
+      // What is left of --timeout after waiting for the daemon lease (all of it without a daemon).
+      timeout: daemon === undefined ? timeoutMs : Math.max(0, Math.round(timeoutMs - (performance.now() - started))),
       ttl,
     });
     if (!result.success) {
+      await releaseDaemon();
       if (result.reason === 'error') throw new BatonError(result.code, result.message);
       process.stderr.write(`baton: ${result.message} [${result.code}]\n`);
       return conflictCode;
@@ -75,6 +105,19 @@ export const runCommand: Command = {
       });
     } finally {
       await handle.release();
+      await releaseDaemon();
     }
   },
 };
+
+/** The daemon lease for a lock path, bound to a session of this process (it ends if baton dies). */
+async function takeDaemonLease(daemon: RemoteCoordinator, path: string, shared: boolean, timeoutMs: number): Promise<Lease> {
+  const session = await daemon.register({ name: 'baton run', kind: 'cli' });
+  return daemon.acquire(`file:${resolve(path)}`, {
+    owner: defaultOwner(),
+    mode: shared ? 'shared' : 'exclusive',
+    sessionId: session.id,
+    ttlMs: 0,
+    timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 2 ** 31 - 1,
+  });
+}

@@ -2,67 +2,73 @@
 // closing the coordinator around one command, and command groups with
 // actions (`baton lease acquire ...`).
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { makeDirectories } from '../files/directories.ts';
 import { dirname, join, resolve } from 'node:path';
+import { openCoordinator } from '../client/open.ts';
 import type { Coordinator } from '../coordinator.ts';
-import { openCoordinator } from '../engine/open.ts';
+import { openCoordinator as openEmbedded } from '../engine/open.ts';
+import { makeDirectories } from '../files/directories.ts';
+import { locateProject } from '../project/state-dir.ts';
 import { fsError } from '../errors.ts';
 import { ExitCode, UsageError, type Command } from './command.ts';
 
 /** Options every engine command takes. */
 export const common = {
   db: { type: 'string' },
+  'no-daemon': { type: 'boolean' },
+  'state-dir': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
-export const commonHelp = `  --db <path>   the database (default: $BATON_DB, else <git toplevel or cwd>/.baton/baton.db)
-  --json        print the result as JSON (errors as {"error":{...}} on stderr)
+export const commonHelp = `  --db <path>         use this database file directly (embedded; no daemon)
+  --no-daemon         do not use or start the project's daemon: the embedded store ($BATON_NO_DAEMON=1 too)
+  --state-dir <dir>   the project's state directory (default: $BATON_HOME, else <git common dir>/baton, else ./.baton)
+  --json              print the result as JSON (errors as {"error":{...}} on stderr)
 `;
 
-/** The nearest directory at or above `from` that holds `.git` (a directory, or a worktree's file), as `git rev-parse --show-toplevel` finds it. */
-export function gitToplevel(from: string): string | undefined {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, '.git'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+export interface StoreChoice {
+  db?: string | undefined;
+  'no-daemon'?: boolean | undefined;
+  'state-dir'?: string | undefined;
 }
 
-/** --db, else $BATON_DB, else <git toplevel or cwd>/.baton/baton.db. */
-export function databasePath(db: string | undefined): { path: string; isDefault: boolean } {
+/**
+ * The coordinator a command runs against: --db (or $BATON_DB) is that file,
+ * embedded; otherwise the project's daemon (started if none runs, unless
+ * --no-daemon), else the embedded store in the state directory.
+ */
+export async function openForCommand(choice: StoreChoice): Promise<Coordinator> {
+  const db = choice.db ?? (process.env.BATON_DB || undefined);
+  if (choice.db === '') throw new UsageError('--db must name a file, got ""');
+  if (choice['state-dir'] === '') throw new UsageError('--state-dir must name a directory, got ""');
   if (db !== undefined) {
-    if (db === '') throw new UsageError('--db must name a file, got ""');
-    return { path: resolve(db), isDefault: false };
+    const path = resolve(db);
+    ensureDirectory(dirname(path));
+    return openEmbedded({ url: `sqlite:${path}` });
   }
-  const env = process.env.BATON_DB;
-  if (env !== undefined && env !== '') return { path: resolve(env), isDefault: false };
-  const cwd = process.cwd();
-  return { path: join(gitToplevel(cwd) ?? cwd, '.baton', 'baton.db'), isDefault: true };
+  const location = locateProject();
+  const stateDir = choice['state-dir'] === undefined ? location.stateDir : resolve(choice['state-dir']);
+  ensureDirectory(stateDir, location.source === 'cwd' && choice['state-dir'] === undefined);
+  return openCoordinator({ stateDir, noDaemon: choice['no-daemon'] === true || Boolean(process.env.BATON_NO_DAEMON) });
 }
 
-/** Creates the database's directory (mode 0700: leases and tasks are nobody else's business). */
-function ensureDirectory(path: string, isDefault: boolean): void {
-  const dir = dirname(path);
+/** Creates a state directory (mode 0700: leases and tasks are nobody else's business). */
+function ensureDirectory(dir: string, inWorkingTree = false): void {
   try {
     if (existsSync(dir)) {
       if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
       return;
     }
     makeDirectories(dir, 0o700);
-    // The default .baton directory sits in a working tree: keep it out of git.
-    if (isDefault) writeFileSync(join(dir, '.gitignore'), '*\n', { mode: 0o600 });
+    // ./.baton outside git sits in a working directory: keep it out of any later repository.
+    if (inWorkingTree) writeFileSync(join(dir, '.gitignore'), '*\n', { mode: 0o600 });
   } catch (error) {
-    throw fsError(error, 'create the database directory', dir);
+    throw fsError(error, 'create the state directory', dir);
   }
 }
 
-/** Opens the coordinator on the command's database, runs `fn`, and always closes it. */
-export async function withCoordinator<T>(db: string | undefined, fn: (coordinator: Coordinator) => Promise<T>): Promise<T> {
-  const { path, isDefault } = databasePath(db);
-  ensureDirectory(path, isDefault);
-  const coordinator = await openCoordinator({ url: `sqlite:${path}` });
+/** Opens the command's coordinator, runs `fn`, and always closes it. */
+export async function withCoordinator<T>(choice: StoreChoice, fn: (coordinator: Coordinator) => Promise<T>): Promise<T> {
+  const coordinator = await openForCommand(choice);
   try {
     return await fn(coordinator);
   } finally {

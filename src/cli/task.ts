@@ -114,7 +114,7 @@ const add: Action = {
     if (maxAttempts !== undefined) spec.maxAttempts = maxAttempts;
     const at = runAt(values['run-at']);
     if (at !== undefined) spec.runAt = at;
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const task = await c.addTask(spec);
       if (values.json) printJson(task);
       else process.stdout.write(showTask(task));
@@ -140,7 +140,7 @@ const list: Action = {
       const bad = status.find((s) => !STATUSES.includes(s));
       if (bad !== undefined) throw new UsageError(`--status must be one or more of ${STATUSES.join(', ')}, got ${JSON.stringify(bad)}`);
     }
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const tasks = await c.listTasks({ ...(values.queue === undefined ? {} : { queue: values.queue }), ...(status === undefined ? {} : { status }) });
       if (values.json) printJson(tasks);
       else if (tasks.length === 0) process.stdout.write('no tasks\n');
@@ -160,7 +160,7 @@ const show: Action = {
     if (values.help) return printHelp(showUsage, 'Shows every field of task <id>.\n');
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const task = await c.getTask(taskIdValue);
       if (values.json) printJson(task);
       else process.stdout.write(showTask(task));
@@ -195,7 +195,7 @@ const claim: Action = {
     const n = integer('--n', values.n, { min: 1, max: 10_000 });
     const leaseMs = millis('--lease', values.lease, true);
     if (values.session === '') throw new UsageError('--session must name a session id, got ""');
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       let sessionId = values.session;
       const registered = sessionId === undefined;
       if (sessionId === undefined) {
@@ -253,7 +253,7 @@ than that does not help (use a session of your own for long work).
     const taskIdValue = taskId(id, renewUsage);
     const token = required('--token', integer('--token', values.token, { min: 1 }), renewUsage);
     const leaseMs = millis('--lease', values.lease, true);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const renewed = await c.renewClaim({ taskId: taskIdValue, token }, leaseMs === undefined ? {} : { leaseMs });
       const session = await cliSession(c, renewed.task.claimedBy);
       if (session !== undefined) {
@@ -291,7 +291,7 @@ function claimAction<A>(
       const [id] = positionalArgs(positionals, ['id'], usage);
       const ref = { taskId: taskId(id, usage), token: required('--token', integer('--token', strings.token, { min: 1 }), usage) };
       const args = check(strings);
-      return withCoordinator(strings.db, async (c) => {
+      return withCoordinator(strings, async (c) => {
         const task = await act(c, ref, args);
         if (values.json) printJson(task);
         else process.stdout.write(`task ${task.id}: ${describe(task)}\n`);
@@ -347,7 +347,7 @@ const cancel: Action = {
     if (values.help) return printHelp(cancelUsage, `Cancels task <id>, claimed or not; tasks that depend on it become blocked. A done task cannot be cancelled.\n\n  --reason <r>   why (default "cancelled")\n`);
     const [id] = positionalArgs(positionals, ['id'], cancelUsage);
     const taskIdValue = taskId(id, cancelUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const task = await c.cancel(taskIdValue, values.reason === undefined ? {} : { reason: values.reason });
       if (values.json) printJson(task);
       else process.stdout.write(`task ${task.id}: cancelled (${task.reason ?? 'cancelled'})\n`);

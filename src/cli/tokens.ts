@@ -57,7 +57,7 @@ to keep concurrent agents under a limit, 'tokens reserve' before the call instea
       promptTokens: tokenCount('--prompt', values.prompt, reportUsage),
       completionTokens: tokenCount('--completion', values.completion, reportUsage),
     };
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const result = await c.report(usage);
       if (values.json) printJson(result);
       else process.stdout.write(`recorded ${usage.promptTokens + usage.completionTokens} tokens for ${usage.agent} on ${usage.model}\n${usageResult(result)}`);
@@ -78,7 +78,7 @@ const status: Action = {
     }
     positionalArgs(positionals, [], statusUsage);
     const filtered = values.agent !== undefined || values.model !== undefined;
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const statuses = await c.budgetStatus(filtered ? scopeOf(values) : undefined);
       if (values.json) printJson(statuses);
       else process.stdout.write(statuses.length === 0 ? 'no budgets\n' : budgetTable(statuses));
@@ -112,7 +112,7 @@ usage, or 'tokens cancel <id>'.
     const agent = required('--agent', values.agent, reserveUsage);
     const estimate = required('--estimate', integer('--estimate', values.estimate, { min: 1 }), reserveUsage);
     const ttlMs = millis('--ttl', values.ttl, true);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const reservation = await c.reserve({ agent, estimate, ...(values.model === undefined ? {} : { model: values.model }), ...(ttlMs === undefined ? {} : { ttlMs }) });
       if (values.json) printJson(reservation);
       else {
@@ -141,7 +141,7 @@ const commit: Action = {
     if (values.help) return printHelp(commitUsage, `Records the actual usage of a reserved call and frees the reservation.\n\n  --prompt <n>       prompt (input) tokens\n  --completion <n>   completion (output) tokens\n`);
     const [id] = positionalArgs(positionals, ['reservationId'], commitUsage);
     const actual = { promptTokens: tokenCount('--prompt', values.prompt, commitUsage), completionTokens: tokenCount('--completion', values.completion, commitUsage) };
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const result = await c.commitReservation(id!, actual);
       if (values.json) printJson(result);
       else process.stdout.write(`committed ${actual.promptTokens + actual.completionTokens} tokens\n${usageResult(result)}`);
@@ -159,7 +159,7 @@ const cancel: Action = {
     const { values, positionals } = parse(argv, { ...common }, cancelUsage);
     if (values.help) return printHelp(cancelUsage, 'Drops a reservation without recording usage. --json prints null.\n');
     const [id] = positionalArgs(positionals, ['reservationId'], cancelUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       await c.cancelReservation(id!);
       if (values.json) printJson(null);
       else process.stdout.write(`cancelled reservation ${id}\n`);
@@ -198,7 +198,7 @@ agent's use of one model (both). Prints its status.
     }
     const warnPercent = decimal('--warn', values.warn);
     if (warnPercent !== undefined && warnPercent > 100) throw new UsageError(`--warn must be a percent from 0 to 100, got ${JSON.stringify(values.warn)}`);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const status = await c.setBudget({
         ...scopeOf(values),
         limit,
@@ -221,7 +221,7 @@ const usage: Action = {
     const { values, positionals } = parse(argv, { ...common }, usageUsage);
     if (values.help) return printHelp(usageUsage, 'Totals of all reported usage, by agent and by model.\n');
     positionalArgs(positionals, [], usageUsage);
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       const totals = await c.usage();
       if (values.json) {
         printJson(totals);
@@ -253,7 +253,7 @@ const reset: Action = {
     }
     positionalArgs(positionals, [], resetUsage);
     const filtered = values.agent !== undefined || values.model !== undefined;
-    return withCoordinator(values.db, async (c) => {
+    return withCoordinator(values, async (c) => {
       await c.resetBudget(filtered ? scopeOf(values) : undefined);
       if (values.json) printJson(null);
       else process.stdout.write(filtered ? `reset the budget of ${[values.agent && `agent ${values.agent}`, values.model && `model ${values.model}`].filter(Boolean).join(', ')}\n` : 'reset every budget\n');

@@ -16,6 +16,7 @@ import type {
   LeaseInfo,
   LeaseRef,
   Mutation,
+  PublishOptions,
   RateLimitSpec,
   RateLimitStatus,
   RateTakeOptions,
@@ -30,6 +31,7 @@ import type {
   TaskFilter,
   TaskPatch,
   TaskSpec,
+  TaskStatus,
   UsageReport,
   UsageResult,
   UsageTotals,
@@ -37,7 +39,7 @@ import type {
 import { BatonError } from '../errors.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
-import { matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
+import { emit, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
 import { idempotent, pruneIdempotency, recall, remember } from './idempotency.ts';
 import * as leases from './leases.ts';
 import * as limits from './rate-limits.ts';
@@ -180,7 +182,7 @@ export class Engine implements Coordinator {
     try {
       for (;;) {
         signal?.throwIfAborted();
-        const counter = await this.store.changeCounter();
+        let counter = await this.store.changeCounter();
         const outcome = await this.#write(async (tx) => {
           const seen = await recall<Lease>(tx, key_, 'acquire', idemRequest);
           if (seen.hit) return { granted: true as const, lease: seen.value };
@@ -214,6 +216,8 @@ export class Engine implements Coordinator {
           }
           await waitForChange(this.store, counter, Math.min(left, MAX_QUIET_WAIT_MS), signal);
           if (performance.now() - lastTouch > leases.WAITER_TOUCH_MS) break;
+          // Seen before the look, so a commit right after it still wakes the next wait.
+          counter = await this.store.changeCounter();
           const could = await this.#read((tx) => leases.attempt(tx, request, waiterId, true));
           if (could.granted) break;
         }
@@ -357,6 +361,14 @@ export class Engine implements Coordinator {
       }
       return out;
     });
+  }
+
+  async taskCounts(options: { queue?: string } = {}): Promise<Record<TaskStatus, number>> {
+    const queue = options.queue === undefined ? null : tasks.checkQueue(options.queue);
+    const rows = await this.#read((tx) => tx.all<{ status: TaskStatus; n: number }>('taskCounts', { queue }));
+    const counts: Record<TaskStatus, number> = { ready: 0, claimed: 0, blocked: 0, done: 0, dead: 0, cancelled: 0 };
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
   }
 
   async updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
@@ -521,6 +533,20 @@ export class Engine implements Coordinator {
     return this.#read((tx) => readEvents(tx, query));
   }
 
+  async publish(event: PublishOptions): Promise<BatonEvent> {
+    if (typeof event !== 'object' || event === null) throw invalid('publish needs { type, data? }');
+    const type = requireString('type', event.type, { max: 256 });
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(type)) throw invalid(`type must be dotted words like "build.finished", got ${JSON.stringify(type)}`);
+    const key = event.key === undefined || event.key === null ? null : requireString('key', event.key, { max: 1024 });
+    const actor = event.actor === undefined || event.actor === null ? null : requireString('actor', event.actor, { max: 256 });
+    const data = event.data ?? {};
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('data must be an object');
+    return this.#mutate('publish', { type, key, actor, data }, event, async (tx) => {
+      const seq = await emit(tx, type, key, actor, data);
+      return { seq, at: tx.now, type, key, actor, data };
+    });
+  }
+
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
     if (typeof handler !== 'function') throw invalid('subscribe needs a handler function');
     let after = requireInt('after', query.after ?? -1, { min: -1 });
@@ -554,10 +580,14 @@ export class Engine implements Coordinator {
       } catch {
         // the store is closing or busy: try again at the next tick
       }
-      if (!closed) {
-        timer = setTimeout(() => void poll(), 10 + Math.random() * 20);
-        timer.unref();
+      if (closed) return;
+      if (this.store.waitForCommit !== undefined) {
+        // Told of every commit (the daemon's writer): no polling.
+        this.store.waitForCommit(counter, 1000).then(() => void poll(), () => void poll());
+        return;
       }
+      timer = setTimeout(() => void poll(), 10 + Math.random() * 20);
+      timer.unref();
     };
     void poll();
     return subscription;

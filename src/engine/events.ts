@@ -14,8 +14,9 @@ export interface EventRow {
   data: string;
 }
 
-export async function emit(tx: StoreTx, type: string, key: string | null, actor: string | null, data: Record<string, unknown> = {}): Promise<void> {
-  await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) });
+/** Appends one event; returns its seq. */
+export async function emit(tx: StoreTx, type: string, key: string | null, actor: string | null, data: Record<string, unknown> = {}): Promise<number> {
+  return (await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) })).lastId;
 }
 
 export function eventFromRow(row: EventRow): BatonEvent {

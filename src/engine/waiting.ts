@@ -25,6 +25,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Resolves when the store's change counter moves past `seen`, or after `maxMs`. */
 export async function waitForChange(store: Store, seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {
+  if (store.waitForCommit !== undefined) return store.waitForCommit(seen, maxMs, signal);
   const until = performance.now() + maxMs;
   for (;;) {
     const left = until - performance.now();

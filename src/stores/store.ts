@@ -15,7 +15,7 @@ export const QueryNames = [
   'leaseDelete', 'leaseDeleteKey', 'leaseRenew', 'leasesExpired', 'leasesBySession', 'waiterInsert', 'waiterTouch',
   'waiterDelete', 'waitersBefore', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
   'sessionListAll', 'sessionHeartbeat', 'sessionEnd', 'sessionsLapsed', 'sessionsOnHost', 'taskInsert', 'taskGet',
-  'taskList', 'taskUpdate', 'taskDelete', 'taskClaimable', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
+  'taskList', 'taskCounts', 'taskUpdate', 'taskDelete', 'taskClaimable', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
   'taskSetPosition', 'depInsert', 'dependentsOf', 'depDeleteTask', 'budgetUpsert',
   'budgetGet', 'budgetDelete', 'budgetList', 'budgetUsageGet', 'budgetUsageUpsert', 'budgetUsageReset',
   'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',
@@ -50,11 +50,25 @@ export interface TxOptions {
   signal?: AbortSignal;
 }
 
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
 export interface Store {
   /** 'sqlite', 'postgres', ... for messages and docs. */
   readonly kind: string;
   /** Runs fn in one write transaction; contention is retried, never surfaced. */
   write<T>(fn: (tx: StoreTx) => Promise<T>, options?: TxOptions): Promise<T>;
+  /**
+   * Group commit: runs each fn in its own savepoint inside one write
+   * transaction and commits once. A fn that throws is rolled back alone; the
+   * others commit. Results come back in order, after the commit.
+   */
+  writeBatch?(fns: Array<(tx: StoreTx) => Promise<unknown>>, options?: TxOptions): Promise<Array<Settled<unknown>>>;
+  /**
+   * Resolves when a commit moves the change counter past `seen`, or after
+   * maxMs. A store that is told of commits (the daemon's single writer) wakes
+   * waiters at once; without it, waiters poll changeCounter.
+   */
+  waitForCommit?(seen: number, maxMs: number, signal?: AbortSignal): Promise<void>;
   /** Runs fn against one consistent snapshot. */
   read<T>(fn: (tx: StoreTx) => Promise<T>, options?: TxOptions): Promise<T>;
   /** A value that changes whenever another connection commits: waiters poll it cheaply. */

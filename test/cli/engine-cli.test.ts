@@ -262,15 +262,15 @@ describe('baton engine commands', { concurrency: true }, () => {
     refused(await run(['git', '--timeout', '0', '--', 'status'], { cwd: repo }), 75, /^baton: "git" is held by "other" .*\[LOCKED\]\n$/);
   });
 
-  test('the default database is <git toplevel>/.baton/baton.db, in a 0700 directory git ignores', async (t) => {
+  test('without a daemon the default database is <git common dir>/baton/baton.db, in a 0700 directory', async (t) => {
     const dir = tempDir(t);
     mkdirSync(join(dir, '.git'));
     mkdirSync(join(dir, 'a', 'b'), { recursive: true });
-    const r = await baton(['lease', 'list'], { cwd: join(dir, 'a', 'b'), env: { BATON_DB: '' } });
+    const r = await baton(['lease', 'list', '--no-daemon'], { cwd: join(dir, 'a', 'b'), env: { BATON_DB: '' } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'no leases held\n');
-    assert.equal(statSync(join(dir, '.baton')).mode & 0o777, 0o700);
-    assert.ok(statSync(join(dir, '.baton', 'baton.db')).isFile());
+    assert.equal(statSync(join(dir, '.git', 'baton')).mode & 0o777, 0o700);
+    assert.ok(statSync(join(dir, '.git', 'baton', 'baton.db')).isFile());
     const viaEnv = await baton(['lease', 'acquire', 'x', '--json'], { cwd: dir, env: { BATON_DB: join(dir, 'env', 'e.db') } });
     assert.equal(json(viaEnv).key, 'x');
     assert.equal(statSync(join(dir, 'env')).mode & 0o777, 0o700);

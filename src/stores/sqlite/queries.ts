@@ -43,6 +43,7 @@ export const sqliteQueries: Record<QueryName, string> = {
   taskInsert: `INSERT INTO tasks (${taskColumns}) VALUES (NULL, $queue, $title, $payload, $dependsOn, $priority, $position, $status, $runAt,
     0, $maxAttempts, $pendingDeps, $reason, NULL, NULL, NULL, 0, NULL, 1, $now, $now)`,
   taskGet: `SELECT * FROM tasks WHERE id = $id`,
+  taskCounts: `SELECT status, COUNT(*) AS n FROM tasks WHERE ($queue IS NULL OR queue = $queue) GROUP BY status`,
   taskList: `SELECT * FROM tasks WHERE ($queue IS NULL OR queue = $queue) AND ($status IS NULL OR status = $status)
     ORDER BY priority DESC, position, id LIMIT $limit`,
   taskUpdate: `UPDATE tasks SET title = $title, payload = $payload, priority = $priority, position = $position, status = $status,

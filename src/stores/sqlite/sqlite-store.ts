@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
-import type { Durability, Params, QueryName, Row, RunResult, Store, StoreTx, TxOptions } from '../store.ts';
+import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
 import { sqliteQueries } from './queries.ts';
 import { migrations } from './schema.ts';
 
@@ -207,6 +207,7 @@ export class SqliteStore implements Store {
           return { busy: false as const, value };
         } catch (error) {
           if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+          if (tx.durable) this.#forgetEpochBump();
           if (isBusy(error)) return { busy: true as const };
           throw error;
         }
@@ -217,6 +218,36 @@ export class SqliteStore implements Store {
       }
       await backoff(attempt);
     }
+  }
+
+  async writeBatch(fns: Array<(tx: StoreTx) => Promise<unknown>>, options: TxOptions = {}): Promise<Array<Settled<unknown>>> {
+    return this.write(async (outer) => {
+      const results: Array<Settled<unknown>> = [];
+      let durable = false;
+      for (const fn of fns) {
+        const tx = new SqliteTx(this, Date.now());
+        this.#db.exec('SAVEPOINT op');
+        try {
+          const value = await fn(tx);
+          this.#db.exec('RELEASE op');
+          durable ||= tx.durable;
+          results.push({ ok: true, value });
+        } catch (error) {
+          this.#db.exec('ROLLBACK TO op');
+          this.#db.exec('RELEASE op');
+          if (tx.durable) this.#forgetEpochBump();
+          results.push({ ok: false, error });
+        }
+      }
+      (outer as SqliteTx).durable ||= durable;
+      return results;
+    }, options);
+  }
+
+  /** An epoch bump was rolled back: believe the database again (the next token bumps it anew). */
+  #forgetEpochBump(): void {
+    const row = this.get<{ value: string }>('metaGet', { key: 'epoch' });
+    this.#durableEpoch = Number(row?.value ?? 1);
   }
 
   /** Makes every commit so far durable (the WAL and the database file), as synchronous=FULL would have. */

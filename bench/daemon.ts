@@ -1,0 +1,178 @@
+// The daemon's benchmarks (npm run bench -- daemon): request rates and latency
+// over the unix socket against a bare node:http server driven by the same load
+// generator, lease handoff between processes, and the daemon's resident memory.
+// The daemon, the anchor server and every client run in processes of their own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RemoteCoordinator } from '../src/client/index.ts';
+import { startDaemon, type RunningDaemon } from '../test/helpers/daemon.ts';
+
+const here = new URL('.', import.meta.url).pathname;
+
+interface Worker {
+  child: ChildProcess;
+  /** The first stdout line starting with `prefix`. */
+  line(prefix: string): Promise<string>;
+  go(): void;
+}
+
+function worker(script: string, args: string[]): Worker {
+  const child = spawn(process.execPath, [join(here, 'workers', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiting: Array<{ prefix: string; resolve(line: string): void }> = [];
+  let partial = '';
+  let exited = false;
+  const fail = (): void => {
+    exited = true;
+    for (const w of waiting.splice(0)) w.resolve(`exited ${child.exitCode}`);
+  };
+  child.on('close', fail); // after stdout's last data
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const l of parts) {
+      lines.push(l);
+      for (const w of waiting.filter((x) => l.startsWith(x.prefix))) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(l);
+      }
+    }
+  });
+  const line = async (prefix: string): Promise<string> => {
+    const seen = lines.find((l) => l.startsWith(prefix));
+    const got = seen ?? (exited ? `exited ${child.exitCode}` : await new Promise<string>((resolve) => waiting.push({ prefix, resolve })));
+    if (!got.startsWith(prefix)) throw new Error(`bench worker ${script} ${args.join(' ')} exited (${child.exitCode}) before printing '${prefix}'`);
+    return got;
+  };
+  return { child, line, go: () => child.stdin!.end('go\n') };
+}
+
+/** Starts n workers, waits until every one has warmed up, then lets them go at once. */
+async function together(n: number, script: string, args: string[]): Promise<Worker[]> {
+  const workers = Array.from({ length: n }, () => worker(script, args));
+  await Promise.all(workers.map((w) => w.line('ready')));
+  for (const w of workers) w.go();
+  return workers;
+}
+
+export interface Server {
+  socket: string;
+  stop(): Promise<void>;
+}
+
+/** The anchor: a bare node:http server answering a constant JSON, in its own process. */
+export async function startBareServer(dir: string): Promise<Server> {
+  const socket = join(dir, 'bare.sock');
+  const w = worker('bare-server.ts', [socket]);
+  await w.line('ready');
+  return {
+    socket,
+    stop: async () => {
+      const exited = new Promise((resolve) => w.child.once('exit', resolve));
+      w.child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * `baton serve` for a fresh project directory under `dir`, in its own process.
+ * BENCH_CPU_PROF=<dir> writes the daemon's CPU profile there when it stops.
+ */
+export async function startBatonDaemon(dir: string, name: string): Promise<RunningDaemon> {
+  const project = join(dir, name);
+  mkdirSync(project, { recursive: true });
+  const prof = process.env.BENCH_CPU_PROF;
+  return startDaemon(join(project, '.baton'), { cwd: project, ...(prof ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof}` } } : {}) });
+}
+
+export interface Load {
+  /** Requests answered per second, over all processes. */
+  perSec: number;
+  /** Tasks completed per second (task modes). */
+  tasksPerSec: number;
+  /** Per-request latency, ms (the worst process's, with several). */
+  p50: number;
+  p99: number;
+}
+
+/** Runs the load generator: `procs` processes of `concurrency` clients each, for `ms`. */
+export async function load(socket: string, mode: 'lease' | 'task' | 'tasks32', opts: { concurrency: number; procs: number; ms: number; tag: string; queue?: string }): Promise<Load> {
+  const args = [socket, mode, String(opts.concurrency), String(opts.ms), opts.tag, ...(opts.queue === undefined ? [] : [opts.queue])];
+  const workers = await together(opts.procs, 'http-load.ts', args);
+  const results = await Promise.all(
+    workers.map(async (w) => JSON.parse((await w.line('result ')).slice(7)) as { requests: number; tasks: number; ms: number; p50: number; p99: number }),
+  );
+  return {
+    perSec: results.reduce((s, r) => s + (r.requests / r.ms) * 1000, 0),
+    tasksPerSec: results.reduce((s, r) => s + (r.tasks / r.ms) * 1000, 0),
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+  };
+}
+
+/** Adds `n` ready tasks to `queue`, 1000 per request. */
+export async function prefill(c: RemoteCoordinator, queue: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 1000) await c.addTasks(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ queue, title: `job ${i + k}` })));
+}
+
+/**
+ * `procs` processes take turns on one key through the daemon, `rounds` each
+ * (fewer if `budgetMs` runs out first).
+ * Returns the handoff gaps (ms, sorted): from the holder starting its release to
+ * another process's acquire resolving.
+ */
+export async function handoffs(socket: string, procs: number, rounds: number, budgetMs: number): Promise<number[]> {
+  const workers = await together(procs, 'daemon-handoff.ts', [socket, 'bench/handoff', String(rounds), String(budgetMs)]);
+  const events = (
+    await Promise.all(workers.map(async (w, who) => (JSON.parse((await w.line('events ')).slice(7)) as Array<[number, number]>).map(([got, rel]) => ({ who, got, rel }))))
+  )
+    .flat()
+    .sort((a, b) => a.got - b.got);
+  const gaps: number[] = [];
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]!.who !== events[i - 1]!.who) gaps.push(events[i]!.got - events[i - 1]!.rel);
+  }
+  return gaps.sort((a, b) => a - b);
+}
+
+export interface Memory {
+  idleBytes: number;
+  loadedBytes: number;
+  settledBytes: number;
+  leases: number;
+  tasks: number;
+}
+
+/** A fresh daemon holding `leaseCount` leases (long TTL) and `taskCount` ready tasks: its resident set size. */
+export async function residentMemory(dir: string, leaseCount: number, taskCount: number): Promise<Memory> {
+  const daemon = await startBatonDaemon(dir, 'memory');
+  try {
+    const c = daemon.client();
+    const idleBytes = (await c.status()).daemon!.rssBytes;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < leaseCount) {
+          const k = next++;
+          await c.acquire(`mem/lease/${k}`, { owner: `holder-${k % 100}`, ttlMs: 3_600_000, timeoutMs: 0 });
+        }
+      }),
+    );
+    await prefill(c, 'memory', taskCount);
+    const loaded = await c.status();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const settled = await c.status();
+    return {
+      idleBytes,
+      loadedBytes: loaded.daemon!.rssBytes,
+      settledBytes: settled.daemon!.rssBytes,
+      leases: settled.leases.length,
+      tasks: settled.tasks.ready,
+    };
+  } finally {
+    await daemon.stop();
+  }
+}

@@ -1,0 +1,40 @@
+// Handoff of a contended lease through the daemon: processes take turns on one
+// key with the SDK (RemoteCoordinator). Each logs when its acquire resolved and
+// when it began to release, on the clock every process on the machine shares
+// (performance.timeOrigin + performance.now()). Usage: daemon-handoff.ts <socket> <key> <rounds> <budget ms>
+// It stops after <rounds> turns or once <budget ms> have passed since 'go', whichever comes first.
+import { RemoteCoordinator } from '../../src/client/index.ts';
+import { isBatonError } from '../../src/errors.ts';
+
+const [socketPath, key, roundsArg, budgetArg] = process.argv.slice(2) as [string, string, string, string];
+const now = (): number => performance.timeOrigin + performance.now();
+const c = new RemoteCoordinator({ socketPath });
+const owner = `handoff-${process.pid}`;
+// Warm the connection and the code paths on a key of our own.
+for (let i = 0; i < 50; i++) await c.release(await c.acquire(`${key}/warm/${process.pid}`, { owner }));
+process.stdout.write('ready\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdin.pause();
+const events: Array<[number, number]> = [];
+const deadline = performance.now() + Number(budgetArg);
+for (let i = 0; i < Number(roundsArg); i++) {
+  const left = Math.ceil(deadline - performance.now());
+  if (left <= 0) break;
+  let lease;
+  try {
+    lease = await c.acquire(key, { owner, timeoutMs: left });
+  } catch (error) {
+    if (isBatonError(error, 'LOCK_TIMEOUT')) break;
+    throw error;
+  }
+  const got = now();
+  const until = performance.now() + 0.5; // hold briefly
+  while (performance.now() < until);
+  const releasing = now();
+  await c.release(lease);
+  events.push([got, releasing]);
+  // Step aside a moment so a waiter, not us, is the next holder.
+  await new Promise((r) => setTimeout(r, 2));
+}
+process.stdout.write(`events ${JSON.stringify(events)}\n`);
+await c.close();

@@ -1,0 +1,98 @@
+// baton serve: run the project's daemon in this process (or --detach it).
+import { resolve } from 'node:path';
+import { startDaemonProcess } from '../client/open.ts';
+import { locateProject } from '../project/state-dir.ts';
+import { packageVersion } from '../project/version.ts';
+import { startDaemon } from '../server/daemon.ts';
+import { ExitCode, integer, parse, seconds, UsageError, type Command } from './command.ts';
+import { printJson } from './output.ts';
+
+const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--max-queue <n>] [--idle-exit <s>]';
+
+const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
+state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
+authenticated: 'baton token create', or an HMAC signature with the state directory's hmac.key).
+Every baton command and client of this project then goes through it: waiters are woken on
+release, a dropped client's session ends at once, events are pushed. SIGTERM or Ctrl-C drains
+the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
+
+  --listen <host:port>   also serve TCP (port 0 picks one; it is printed)
+  --no-socket            no unix socket (TCP only)
+  --foreground           print the structured log lines on stdout too
+  --detach               start the daemon in the background and return once it answers
+  --state-dir <dir>      the state directory (default: $BATON_HOME, else <git common dir>/baton, else ./.baton)
+  --durability <d>       normal (default: survives any process crash) or full (also power loss)
+  --max-queue <n>        writes queued at most before new ones get 429 (default 4096)
+  --idle-exit <s>        stop after this many seconds with no client connected (default: never)
+  --json                 print the daemon record as JSON
+`;
+
+function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
+  if (match === null) throw new UsageError(`--listen must be host:port (e.g. 127.0.0.1:7430), got ${JSON.stringify(value)}`);
+  const port = Number(match[3]);
+  if (port > 65535) throw new UsageError(`--listen port must be 0 to 65535, got ${port}`);
+  return { host: match[1] ?? match[2]!, port };
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: "run the project's daemon (unix socket; TCP with --listen)",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      {
+        listen: { type: 'string' },
+        'no-socket': { type: 'boolean' },
+        foreground: { type: 'boolean' },
+        detach: { type: 'boolean' },
+        'state-dir': { type: 'string' },
+        durability: { type: 'string' },
+        'max-queue': { type: 'string' },
+        'idle-exit': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      usage,
+    );
+    if (values.help) {
+      process.stdout.write(`usage: ${usage}\n\n${help}`);
+      return ExitCode.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\nusage: ${usage}`);
+    const location = locateProject();
+    const stateDir = values['state-dir'] === undefined ? location.stateDir : resolve(values['state-dir']);
+    const durability = values.durability;
+    if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new UsageError(`--durability must be normal or full, got ${JSON.stringify(durability)}`);
+    const listen = values.listen === undefined ? undefined : parseListen(values.listen);
+    const maxQueue = integer('--max-queue', values['max-queue'], { min: 1 });
+    const idleExitMs = seconds('--idle-exit', values['idle-exit'], true);
+    if (values['no-socket'] && listen === undefined) throw new UsageError('--no-socket needs --listen: the daemon must listen somewhere');
+    if (values.detach) {
+      const socket = await startDaemonProcess(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000 });
+      process.stdout.write(values.json ? `${JSON.stringify({ socket })}\n` : `baton daemon serving ${stateDir} on ${socket}\n`);
+      return ExitCode.ok;
+    }
+    const daemon = await startDaemon({
+      stateDir,
+      root: location.root,
+      version: packageVersion(),
+      ...(listen === undefined ? {} : { listen }),
+      socket: values['no-socket'] !== true,
+      ...(durability === undefined ? {} : { durability }),
+      foreground: values.foreground === true,
+      ...(maxQueue === undefined ? {} : { maxQueue }),
+      ...(idleExitMs === undefined ? {} : { idleExitMs }),
+    });
+    const onSignal = (signal: string): void => void daemon.stop(signal);
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    if (values.json) printJson(daemon.record);
+    else if (!values.foreground) {
+      const where = [daemon.record.socket, daemon.record.listen === null ? null : `tcp ${daemon.record.listen}`].filter((w) => w !== null).join(' and ');
+      process.stdout.write(`baton daemon ${process.pid} serving ${stateDir} on ${where}\n`);
+    }
+    await daemon.stopped;
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,59 @@
+// baton status: one screen with the daemon, sessions, leases, tasks by state,
+// budgets and rate limits, through the daemon or from the embedded store.
+import { RemoteCoordinator } from '../client/remote.ts';
+import { collectStatus, type ProjectStatus } from '../project/status.ts';
+import { ExitCode, parse, type Command } from './command.ts';
+import { ago, duration, printJson, table } from './output.ts';
+import { common, positionalArgs, printHelp, withCoordinator } from './store.ts';
+
+const usage = 'baton status [--no-daemon] [--state-dir <dir>] [--db <path>] [--json]';
+
+function render(s: ProjectStatus): string {
+  const now = s.at;
+  const out: string[] = [];
+  if (s.daemon === null) out.push('daemon: none (embedded store)');
+  else {
+    const d = s.daemon;
+    out.push(
+      `daemon: pid ${d.pid}, up ${duration(now - d.startedAt)}, ${[d.socket, d.listen === null ? null : `tcp ${d.listen}`].filter(Boolean).join(' and ')}`,
+      `        ${d.connections} connection${d.connections === 1 ? '' : 's'}, ${d.writer.operations} writes in ${d.writer.batches} commits, queue ${d.writer.queued}/${d.writer.maxQueue}, rss ${Math.round(d.rssBytes / 1048576)} MB`,
+    );
+  }
+  out.push('');
+  out.push(`sessions (${s.sessions.length})`);
+  if (s.sessions.length > 0) out.push(table(['ID', 'NAME', 'KIND', 'HOST', 'PID', 'AGE', 'HEARTBEAT'], s.sessions.map((x) => [x.id, x.name, x.kind, x.host, x.pid, duration(now - x.startedAt), ago(x.heartbeatAt, now)])).trimEnd());
+  out.push('');
+  out.push(`leases (${s.leases.length})`);
+  if (s.leases.length > 0) {
+    out.push(table(['KEY', 'MODE', 'OWNER', 'TOKEN', 'AGE', 'TTL'], s.leases.map((l) => [l.key, l.mode, l.owner, l.token, duration(now - l.acquiredAt), l.expiresAt === null ? 'session' : `${duration(l.expiresAt - now)} left`])).trimEnd());
+  }
+  out.push('');
+  const t = s.tasks;
+  out.push(`tasks: ${t.ready} ready, ${t.claimed} claimed, ${t.blocked} blocked, ${t.done} done, ${t.dead} dead, ${t.cancelled} cancelled`);
+  out.push('');
+  out.push(`budgets (${s.budgets.length})`);
+  if (s.budgets.length > 0) {
+    out.push(table(['SCOPE', 'PERIOD', 'USED', 'RESERVED', 'LIMIT', 'STATE'], s.budgets.map((b) => [b.scope, b.period, b.used, b.reserved, b.limit, b.exceeded ? 'EXCEEDED' : b.warning ? 'warning' : 'ok'])).trimEnd());
+  }
+  out.push('');
+  out.push(`rate limits (${s.rateLimits.length})`);
+  if (s.rateLimits.length > 0) out.push(table(['KEY', 'RATE/S', 'BURST', 'AVAILABLE'], s.rateLimits.map((r) => [r.key, r.rate, r.burst, Math.floor(r.available * 100) / 100])).trimEnd());
+  return `${out.join('\n')}\n`;
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'one screen: daemon, sessions, leases, tasks by state, budgets, rate limits',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, common, usage);
+    if (values.help) return printHelp(usage, 'Shows the state of the project\'s coordination: through its daemon when one runs (starting one unless\n--no-daemon), else from the embedded store.\n');
+    positionalArgs(positionals, [], usage);
+    return withCoordinator(values, async (c) => {
+      const status = c instanceof RemoteCoordinator ? await c.status() : await collectStatus(c);
+      if (values.json) printJson(status);
+      else process.stdout.write(render(status));
+      return ExitCode.ok;
+    });
+  },
+};

@@ -1,0 +1,119 @@
+// openCoordinator for applications: an explicit url, or discovery. Discovery
+// tries, in order: $BATON_URL; a live daemon of this project (its record in
+// the state directory); starting one, detached, where allowed; and last the
+// embedded store in the state directory. Every path returns the same
+// Coordinator interface.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Coordinator } from '../coordinator.ts';
+import { openCoordinator as openEmbedded, type OpenOptions as EmbeddedOptions } from '../engine/open.ts';
+import { BatonError } from '../errors.ts';
+import { makeDirectories } from '../files/directories.ts';
+import { locateProject, statePaths } from '../project/state-dir.ts';
+import { readDaemonRecord } from '../project/daemon-record.ts';
+import { RemoteCoordinator, type RemoteOptions } from './remote.ts';
+import { HttpTransport } from './transport.ts';
+
+export interface ClientOpenOptions extends Omit<EmbeddedOptions, 'url'>, Omit<RemoteOptions, 'socketPath' | 'host' | 'port'> {
+  /** `baton+unix://<socket>`, `http://host:port`, `sqlite:<path>`; default: $BATON_URL, then discovery. */
+  url?: string;
+  /** The project's state directory; default: $BATON_HOME, else <git common dir>/baton, else ./.baton. */
+  stateDir?: string;
+  /** Start a daemon when none runs. Default true unless $BATON_NO_DAEMON is set. */
+  autoStart?: boolean;
+  /** Never use a daemon: the embedded store only (like the CLI's --no-daemon). */
+  noDaemon?: boolean;
+  /** Where discovery looks for the project. Default process.cwd(). */
+  cwd?: string;
+}
+
+function parseUrl(url: string): RemoteOptions | { sqlite: string } {
+  if (url.startsWith('sqlite:')) return { sqlite: url };
+  if (url.startsWith('baton+unix://')) {
+    const path = decodeURIComponent(url.slice('baton+unix://'.length));
+    if (path === '') throw new BatonError('INVALID_ARGUMENT', `the url ${JSON.stringify(url)} names no socket`);
+    return { socketPath: path };
+  }
+  if (url.startsWith('http://')) {
+    const parsed = new URL(url);
+    const port = Number(parsed.port || 80);
+    const token = parsed.searchParams.get('token') ?? undefined;
+    return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port, ...(token === undefined ? {} : { token }) };
+  }
+  throw new BatonError('INVALID_ARGUMENT', `unsupported coordinator url ${JSON.stringify(url)}; use baton+unix://<socket>, http://host:port or sqlite:<path>`);
+}
+
+/** True when a daemon answers on the socket within a short time. */
+export async function daemonAlive(socketPath: string, timeoutMs = 1000): Promise<boolean> {
+  const transport = new HttpTransport({ socketPath });
+  try {
+    const health = (await transport.request('/v1/health', { method: 'GET', timeoutMs })) as { ok?: boolean };
+    return health?.ok === true;
+  } catch {
+    return false;
+  } finally {
+    transport.close();
+  }
+}
+
+/** The CLI entry next to this file (source .ts when run from source, .js when built). */
+function cliEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.replace(/client[\\/]open\.(ts|js)$/, (_m, ext: string) => `cli/main.${ext}`);
+}
+
+/** Starts `baton serve` detached for the state dir and waits until it answers. */
+export async function startDaemonProcess(stateDir: string, options: { cwd?: string; idleExitSeconds?: number; waitMs?: number } = {}): Promise<string> {
+  makeDirectories(stateDir, 0o700);
+  const idle = options.idleExitSeconds ?? 600;
+  const args = [cliEntry(), 'serve', '--state-dir', stateDir, ...(idle > 0 ? ['--idle-exit', String(idle)] : [])];
+  const child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), detached: true, stdio: 'ignore', env: { ...process.env, BATON_HOME: stateDir } });
+  child.unref();
+  const until = performance.now() + (options.waitMs ?? 10_000);
+  let delay = 5;
+  while (performance.now() < until) {
+    const record = readDaemonRecord(stateDir);
+    if (record?.socket && (await daemonAlive(record.socket, 500))) return record.socket;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(100, delay * 2);
+  }
+  throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it did not answer within ${options.waitMs ?? 10_000} ms; see ${statePaths(stateDir).logs}`);
+}
+
+/** A client of this project's daemon if one runs now (never starts one). */
+export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } = {}): Promise<RemoteCoordinator | undefined> {
+  const stateDir = options.stateDir ?? locateProject(options.cwd).stateDir;
+  const record = readDaemonRecord(stateDir);
+  if (record?.socket && existsSync(record.socket) && (await daemonAlive(record.socket))) return new RemoteCoordinator({ socketPath: record.socket });
+  return undefined;
+}
+
+export async function openCoordinator(options: ClientOpenOptions = {}): Promise<Coordinator> {
+  const url = options.url ?? (process.env.BATON_URL || undefined);
+  const remoteOptions: RemoteOptions = {
+    ...(options.token === undefined ? (process.env.BATON_TOKEN ? { token: process.env.BATON_TOKEN } : {}) : { token: options.token }),
+    ...(options.hmacSecret === undefined ? {} : { hmacSecret: options.hmacSecret }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.retryForMs === undefined ? {} : { retryForMs: options.retryForMs }),
+  };
+  if (url !== undefined) {
+    const target = parseUrl(url);
+    if ('sqlite' in target) return openEmbedded({ ...options, url: target.sqlite });
+    return new RemoteCoordinator({ ...remoteOptions, ...target });
+  }
+  const stateDir = options.stateDir ?? locateProject(options.cwd).stateDir;
+  const embedded = (): Promise<Coordinator> => {
+    makeDirectories(stateDir, 0o700);
+    return openEmbedded({ ...options, url: `sqlite:${statePaths(stateDir).database}` });
+  };
+  if (options.noDaemon) return embedded();
+  const record = readDaemonRecord(stateDir);
+  if (record?.socket && existsSync(record.socket) && (await daemonAlive(record.socket))) return new RemoteCoordinator({ ...remoteOptions, socketPath: record.socket });
+  const allowed = options.autoStart ?? !process.env.BATON_NO_DAEMON;
+  if (allowed) {
+    const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });
+    return new RemoteCoordinator({ ...remoteOptions, socketPath });
+  }
+  return embedded();
+}

@@ -1,0 +1,329 @@
+// The Coordinator over the daemon's HTTP API: the same interface as the
+// embedded engine, so user code does not change when a daemon runs. Mutations
+// carry an idempotency key (generated when the caller gives none), so a retry
+// after a dropped connection acts once. Sessions registered here are bound to
+// this client's connection: if the process dies, the daemon ends them at once.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type {
+  AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo,
+  LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions,
+  Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals,
+} from '../coordinator.ts';
+import { BatonError, isBatonError } from '../errors.ts';
+import { bodyFromArgs, operationsByName } from '../protocol/operations.ts';
+import type { ProjectStatus } from '../project/status.ts';
+import { openStream, type StreamHandle } from './event-stream.ts';
+import { HttpTransport, type Endpoint } from './transport.ts';
+
+export interface RemoteOptions extends Endpoint {
+  /** Time for the daemon to answer one request (waits add their own timeout). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** How long to keep retrying a request the daemon could not take (down, restarting, 429). Default 10 s. */
+  retryForMs?: number;
+}
+
+export interface FileResult {
+  path: string;
+  size?: number;
+  from?: string;
+}
+
+/** Only the reference travels; without one the daemon says who holds the path. */
+function leaseField(lease: LeaseRef | undefined): { lease?: LeaseRef } {
+  return lease === undefined ? {} : { lease: { key: lease.key, token: lease.token } };
+}
+
+interface Bound {
+  stream: StreamHandle;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class RemoteCoordinator implements Coordinator {
+  readonly transport: HttpTransport;
+  #requestTimeoutMs: number;
+  #retryForMs: number;
+  #sessions = new Map<string, Bound>();
+  #streams = new Set<StreamHandle>();
+  #closed = false;
+  /** Aborts requests still retrying when the client closes. */
+  #closing = new AbortController();
+
+  constructor(options: RemoteOptions) {
+    this.transport = new HttpTransport(options);
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#retryForMs = options.retryForMs ?? 10_000;
+  }
+
+  get url(): string {
+    return this.transport.describe();
+  }
+
+  async #call<T>(name: string, args: unknown[], extra: { signal?: AbortSignal | undefined; waitMs?: number } = {}): Promise<T> {
+    if (this.#closed) throw new BatonError('UNAVAILABLE', 'this client is closed');
+    const operation = operationsByName.get(name)!;
+    const body = bodyFromArgs(operation, args);
+    const headers: Record<string, string> = {};
+    if (operation.mutation) {
+      const key = typeof body.idempotencyKey === 'string' ? body.idempotencyKey : randomUUID();
+      delete body.idempotencyKey;
+      headers['idempotency-key'] = key;
+    }
+    const wait = extra.waitMs ?? 0;
+    return (await this.transport.request(`/v1/${name}`, {
+      body,
+      headers,
+      // A wait longer than a timer can count (about 24 days) has no deadline of our own.
+      ...(this.#requestTimeoutMs + wait < 2 ** 31 - 1 ? { timeoutMs: this.#requestTimeoutMs + wait } : {}),
+      signal: extra.signal === undefined ? this.#closing.signal : AbortSignal.any([extra.signal, this.#closing.signal]),
+      retryForMs: this.#retryForMs,
+    })) as T;
+  }
+
+  // --- leases ---
+  acquire(key: string, options: AcquireOptions): Promise<Lease> {
+    return this.#call('acquire', [key, options], { signal: options?.signal, waitMs: options?.timeoutMs ?? 30_000 });
+  }
+  renew(lease: LeaseRef, options?: Mutation & { ttlMs?: number }): Promise<Lease> {
+    return this.#call('renew', [{ key: lease.key, token: lease.token }, options]);
+  }
+  async release(lease: LeaseRef, options?: Mutation): Promise<void> {
+    await this.#call('release', [{ key: lease.key, token: lease.token }, options]);
+  }
+  forceRelease(key: string, options?: Mutation & { token?: number; reason?: string }): Promise<number> {
+    return this.#call('forceRelease', [key, options]);
+  }
+  checkLease(lease: LeaseRef): Promise<Lease> {
+    return this.#call('checkLease', [{ key: lease.key, token: lease.token }]);
+  }
+  getLease(key: string): Promise<LeaseInfo> {
+    return this.#call('getLease', [key]);
+  }
+  listLeases(options?: { prefix?: string }): Promise<Lease[]> {
+    return this.#call('listLeases', [options]);
+  }
+  async withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = await this.acquire(key, options);
+    try {
+      return await fn(lease);
+    } finally {
+      await this.release(lease).catch((error: unknown) => {
+        if (!isBatonError(error, 'STALE_TOKEN') && !isBatonError(error, 'LEASE_EXPIRED')) throw error;
+      });
+    }
+  }
+
+  // --- sessions ---
+  async register(options: RegisterOptions): Promise<Session> {
+    const session = await this.#call<Session>('register', [{ host: hostname(), pid: process.pid, ...options, autoHeartbeat: undefined }]);
+    if (options?.autoHeartbeat !== false) await this.#bind(session);
+    return session;
+  }
+
+  /**
+   * Keeps a stream open for the session (the daemon ends it when the stream
+   * drops) and heartbeats it. Resolves once the stream is attached, so a
+   * process that dies right after register still takes its session with it.
+   */
+  async #bind(session: Session): Promise<void> {
+    let attached!: () => void;
+    const ready = new Promise<void>((resolve) => (attached = resolve));
+    const stream = openStream(this.transport, `/v1/sessions/${encodeURIComponent(session.id)}/attach`, {
+      onMessage: () => attached(),
+      onRefused: () => {
+        attached();
+        this.#unbind(session.id);
+      },
+    });
+    const timer = setInterval(() => {
+      this.heartbeat(session.id).catch((error: unknown) => {
+        if (isBatonError(error, 'SESSION_ENDED') || isBatonError(error, 'NOT_FOUND')) this.#unbind(session.id);
+      });
+    }, Math.max(50, Math.floor(session.ttlMs / 3)));
+    timer.unref();
+    this.#sessions.set(session.id, { stream, timer });
+    let giveUp: NodeJS.Timeout | undefined;
+    // Heartbeats keep the session if the stream cannot attach (the daemon's TTL then applies).
+    await Promise.race([ready, new Promise<void>((resolve) => (giveUp = setTimeout(resolve, this.#requestTimeoutMs)))]);
+    clearTimeout(giveUp);
+  }
+
+  #unbind(sessionId: string): void {
+    const bound = this.#sessions.get(sessionId);
+    if (bound === undefined) return;
+    clearInterval(bound.timer);
+    bound.stream.close();
+    this.#sessions.delete(sessionId);
+  }
+
+  heartbeat(sessionId: string): Promise<Session> {
+    return this.#call('heartbeat', [sessionId]);
+  }
+  async endSession(sessionId: string, options?: Mutation & { reason?: string }): Promise<void> {
+    const bound = this.#sessions.get(sessionId);
+    if (bound !== undefined) clearInterval(bound.timer);
+    try {
+      await this.#call('endSession', [sessionId, options]);
+    } finally {
+      this.#unbind(sessionId);
+    }
+  }
+  getSession(sessionId: string): Promise<Session> {
+    return this.#call('getSession', [sessionId]);
+  }
+  listSessions(options?: { includeEnded?: boolean }): Promise<Session[]> {
+    return this.#call('listSessions', [options]);
+  }
+
+  // --- tasks ---
+  addTask(spec: TaskSpec, options?: Mutation): Promise<Task> {
+    return this.#call('addTask', [spec, options]);
+  }
+  addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]> {
+    return this.#call('addTasks', [specs, options]);
+  }
+  getTask(id: number): Promise<Task> {
+    return this.#call('getTask', [id]);
+  }
+  listTasks(filter?: TaskFilter): Promise<Task[]> {
+    return this.#call('listTasks', [filter]);
+  }
+  taskCounts(options?: { queue?: string }): Promise<Record<TaskStatus, number>> {
+    return this.#call('taskCounts', [options]);
+  }
+  updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
+    return this.#call('updateTask', [id, version, patch, options]);
+  }
+  async removeTask(id: number, version: number, options?: Mutation): Promise<void> {
+    await this.#call('removeTask', [id, version, options]);
+  }
+  reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task> {
+    return this.#call('reorderTask', [id, version, to, options]);
+  }
+  claim(sessionId: string, options?: ClaimOptions): Promise<Claim[]> {
+    return this.#call('claim', [sessionId, options]);
+  }
+  claimByIds(sessionId: string, ids: number[], options?: Mutation & { leaseMs?: number }): Promise<Claim[]> {
+    return this.#call('claimByIds', [sessionId, ids, options]);
+  }
+  renewClaim(claim: ClaimRef, options?: Mutation & { leaseMs?: number }): Promise<Claim> {
+    return this.#call('renewClaim', [{ taskId: claim.taskId, token: claim.token }, options]);
+  }
+  releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
+    return this.#call('releaseClaim', [{ taskId: claim.taskId, token: claim.token }, options]);
+  }
+  complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
+    return this.#call('complete', [{ taskId: claim.taskId, token: claim.token }, result, options]);
+  }
+  completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
+    return this.#call('completeMany', [items.map((i) => ({ taskId: i.taskId, token: i.token, ...(i.result === undefined ? {} : { result: i.result }) })), options]);
+  }
+  fail(claim: ClaimRef, error: string, options?: Mutation & { retryInMs?: number }): Promise<Task> {
+    return this.#call('fail', [{ taskId: claim.taskId, token: claim.token }, error, options]);
+  }
+  cancel(id: number, options?: Mutation & { version?: number; reason?: string }): Promise<Task> {
+    return this.#call('cancel', [id, options]);
+  }
+
+  // --- budgets ---
+  setBudget(spec: BudgetSpec): Promise<BudgetStatus> {
+    return this.#call('setBudget', [spec]);
+  }
+  async removeBudget(scope: BudgetScope, options?: Mutation): Promise<void> {
+    await this.#call('removeBudget', [scope, options]);
+  }
+  report(usage: UsageReport): Promise<UsageResult> {
+    return this.#call('report', [usage]);
+  }
+  budgetStatus(scope?: BudgetScope): Promise<BudgetStatus[]> {
+    return this.#call('budgetStatus', [scope]);
+  }
+  usage(options?: { since?: number }): Promise<UsageTotals> {
+    return this.#call('usage', [options]);
+  }
+  reserve(options: ReserveOptions): Promise<Reservation> {
+    return this.#call('reserve', [options]);
+  }
+  commitReservation(reservationId: string, actual: { promptTokens: number; completionTokens: number }, options?: Mutation): Promise<UsageResult> {
+    return this.#call('commitReservation', [reservationId, actual, options]);
+  }
+  async cancelReservation(reservationId: string, options?: Mutation): Promise<void> {
+    await this.#call('cancelReservation', [reservationId, options]);
+  }
+  async resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
+    await this.#call('resetBudget', [scope, options]);
+  }
+
+  // --- rate limits ---
+  setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus> {
+    return this.#call('setRateLimit', [key, spec]);
+  }
+  take(key: string, options?: RateTakeOptions): Promise<RateTakeResult> {
+    return this.#call('take', [key, options], { signal: options?.signal, waitMs: options?.wait ? (options.timeoutMs ?? Infinity) : 0 });
+  }
+  rateLimitStatus(key?: string): Promise<RateLimitStatus[]> {
+    return this.#call('rateLimitStatus', [key]);
+  }
+
+  // --- events ---
+  events(query?: EventQuery): Promise<BatonEvent[]> {
+    return this.#call('events', [query]);
+  }
+  publish(event: PublishOptions): Promise<BatonEvent> {
+    return this.#call('publish', [event]);
+  }
+  subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
+    const params = new URLSearchParams();
+    if (query.types !== undefined && query.types.length > 0) params.set('topics', query.types.join(','));
+    const path = `/v1/events${params.size > 0 ? `?${params}` : ''}`;
+    const stream = openStream(this.transport, path, { onMessage: (data) => handler(data as BatonEvent) }, query.after === undefined ? undefined : String(query.after));
+    this.#streams.add(stream);
+    return {
+      close: () => {
+        stream.close();
+        this.#streams.delete(stream);
+      },
+    };
+  }
+
+  sweep(): Promise<SweepResult> {
+    return this.#call('sweep', []);
+  }
+
+  // --- the daemon's own ---
+  /** Writes a file under the project root; needs a live exclusive path lease covering it. */
+  writeFile(path: string, content: string | Uint8Array, lease: LeaseRef | undefined, options: { actor?: string } = {}): Promise<FileResult> {
+    const data = typeof content === 'string' ? { content } : { base64: Buffer.from(content).toString('base64') };
+    return this.#call('writeFile', [{ path, ...data, ...leaseField(lease), ...options }]);
+  }
+  deleteFile(path: string, lease: LeaseRef | undefined, options: { actor?: string } = {}): Promise<FileResult> {
+    return this.#call('deleteFile', [{ path, ...leaseField(lease), ...options }]);
+  }
+  renameFile(from: string, to: string, lease: LeaseRef | undefined, options: { actor?: string } = {}): Promise<FileResult> {
+    return this.#call('renameFile', [{ from, to, ...leaseField(lease), ...options }]);
+  }
+  async readFile(path: string): Promise<Uint8Array> {
+    const result = await this.#call<{ base64: string }>('readFile', [{ path, encoding: 'base64' }]);
+    return Buffer.from(result.base64, 'base64');
+  }
+  gitStatus(): Promise<{ output: string }> {
+    return this.#call('gitStatus', []);
+  }
+  gitCommit(message: string, options: { paths?: string[]; owner?: string } = {}): Promise<{ output: string; commit: string | null }> {
+    return this.#call('gitCommit', [{ message, ...options }]);
+  }
+  async status(): Promise<ProjectStatus> {
+    return (await this.transport.request('/v1/status', { method: 'GET', timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as ProjectStatus;
+  }
+
+  /** Stops heartbeats and streams. Sessions bound to this client end (their stream drops). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing.abort(new BatonError('UNAVAILABLE', 'the client was closed'));
+    for (const id of [...this.#sessions.keys()]) this.#unbind(id);
+    for (const stream of this.#streams) stream.close();
+    this.#streams.clear();
+    this.transport.close();
+  }
+}

@@ -1,0 +1,65 @@
+// Where a project's coordination state lives: the database, the daemon's
+// socket and record, its logs, API tokens and the HMAC secret. All worktrees
+// of one git repository share it, because it sits in git's common directory.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+
+export interface ProjectLocation {
+  /** The state directory (mode 0700). */
+  stateDir: string;
+  /** The project root: the worktree top level, or the working directory outside git. */
+  root: string;
+  /** How it was found, for messages: 'BATON_HOME', 'git', 'cwd'. */
+  source: 'BATON_HOME' | 'git' | 'cwd';
+}
+
+/** The nearest directory at or above `from` that holds `.git` (a directory, or a worktree's file). */
+export function gitToplevel(from: string): string | undefined {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * git's common directory for the worktree at `toplevel`, found as git finds it
+ * (no git process): `.git` is the directory itself, or a file naming the
+ * worktree's git directory, whose `commondir` file points at the shared one.
+ */
+export function gitCommonDir(toplevel: string): string {
+  const dotGit = join(toplevel, '.git');
+  if (statSync(dotGit).isDirectory()) return dotGit;
+  const match = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
+  if (match === null) return dotGit;
+  const gitDir = resolve(toplevel, match[1]!);
+  const commonFile = join(gitDir, 'commondir');
+  if (!existsSync(commonFile)) return gitDir;
+  const common = readFileSync(commonFile, 'utf8').trim();
+  return isAbsolute(common) ? common : resolve(gitDir, common);
+}
+
+/** $BATON_HOME, else `<git common dir>/baton`, else `<cwd>/.baton`. */
+export function locateProject(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): ProjectLocation {
+  const toplevel = gitToplevel(cwd);
+  const root = toplevel ?? resolve(cwd);
+  const home = env.BATON_HOME;
+  if (home !== undefined && home !== '') return { stateDir: resolve(home), root, source: 'BATON_HOME' };
+  if (toplevel !== undefined) return { stateDir: join(gitCommonDir(toplevel), 'baton'), root, source: 'git' };
+  return { stateDir: join(root, '.baton'), root, source: 'cwd' };
+}
+
+/** The files in a state directory. */
+export function statePaths(stateDir: string) {
+  return {
+    database: join(stateDir, 'baton.db'),
+    socket: join(stateDir, 'baton.sock'),
+    /** The running daemon's record: pid, socket, listen address, started. */
+    daemon: join(stateDir, 'daemon.json'),
+    logs: join(stateDir, 'logs'),
+    tokens: join(stateDir, 'tokens.json'),
+    hmacKey: join(stateDir, 'hmac.key'),
+  };
+}

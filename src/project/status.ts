@@ -1,0 +1,30 @@
+// The one-screen status of a project's coordination state, the same whether
+// it is read through the daemon or from the embedded store.
+import type { BudgetStatus, Coordinator, Lease, RateLimitStatus, Session, TaskStatus } from '../coordinator.ts';
+
+export interface DaemonInfo {
+  pid: number;
+  version: string;
+  startedAt: number;
+  socket: string | null;
+  listen: string | null;
+  connections: number;
+  writer: { batches: number; operations: number; largestBatch: number; queued: number; maxQueue: number };
+  rssBytes: number;
+}
+
+export interface ProjectStatus {
+  at: number;
+  /** null when read from the embedded store (no daemon runs). */
+  daemon: DaemonInfo | null;
+  sessions: Session[];
+  leases: Lease[];
+  tasks: Record<TaskStatus, number>;
+  budgets: BudgetStatus[];
+  rateLimits: RateLimitStatus[];
+}
+
+export async function collectStatus(c: Coordinator, daemon: DaemonInfo | null = null): Promise<ProjectStatus> {
+  const [sessions, leases, tasks, budgets, rateLimits] = await Promise.all([c.listSessions(), c.listLeases(), c.taskCounts(), c.budgetStatus(), c.rateLimitStatus()]);
+  return { at: Date.now(), daemon, sessions, leases, tasks, budgets, rateLimits };
+}

@@ -1,0 +1,228 @@
+// The daemon's HTTP API: a thin translation of requests onto the Coordinator
+// (routes, bodies and schemas come from the operations table), plus the event
+// stream, session attachment, status and the OpenAPI document.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Coordinator } from '../coordinator.ts';
+import { BatonError, isBatonError } from '../errors.ts';
+import { httpStatusFor } from '../protocol/http-status.ts';
+import { argsFromBody, openApiDocument, operationsByName } from '../protocol/operations.ts';
+import { validate } from '../protocol/schema.ts';
+import { collectStatus, type DaemonInfo } from '../project/status.ts';
+import type { Logger } from './log.ts';
+import { openEventStream, type EventStream } from './sse.ts';
+
+/** The daemon's own operations (files, git): body in, JSON out. */
+export type DaemonOperation = (body: Record<string, unknown>) => Promise<unknown>;
+
+export interface Authenticate {
+  (request: { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer }): Promise<unknown>;
+}
+
+export interface ApiContext {
+  coordinator: Coordinator;
+  version: string;
+  log: Logger;
+  maxBodyBytes: number;
+  /** True when a new mutation should be refused with 429 (the writer's queue is full). */
+  overloaded(): boolean;
+  daemonInfo(): DaemonInfo;
+  daemonOperations: Record<string, DaemonOperation>;
+  /** While the daemon stops, dropped session streams do not end their sessions. */
+  stopping(): boolean;
+}
+
+export interface Transport {
+  kind: 'unix' | 'tcp' | 'pipe';
+  /** TCP: every request must pass it; it throws UNAUTHENTICATED. */
+  authenticate?: Authenticate;
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value === undefined ? null : value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function sendError(res: ServerResponse, error: unknown): void {
+  const e = isBatonError(error) ? error : new BatonError('STORE_ERROR', error instanceof Error ? error.message : String(error));
+  const status = httpStatusFor(e.code);
+  const headers: Record<string, string> = {};
+  if (status === 429) headers['retry-after'] = String(Math.max(1, Math.ceil(Number(e.details.retryAfterMs ?? 1000) / 1000)));
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, { error: { code: e.code, message: e.message, ...(Object.keys(e.details).length > 0 ? { details: e.details } : {}) } }, headers);
+}
+
+/** Reads the body, refusing one past the limit with 413 before it is all in memory. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      reject(new BatonError('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${limit}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BatonError('PAYLOAD_TOO_LARGE', `the request body passed the limit of ${limit} bytes`));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new BatonError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BatonError('INVALID_ARGUMENT', `the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse, transport: Transport) => void {
+  const attached = new Map<string, Set<EventStream>>();
+  const openapi = JSON.stringify(openApiDocument(ctx.version));
+
+  async function attach(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const session = await ctx.coordinator.getSession(sessionId);
+    if (session.endedAt !== null) throw new BatonError('SESSION_ENDED', `session ${sessionId} (${session.name}) ended: ${session.endReason ?? 'ended'}`);
+    const stream = openEventStream(res, { keepAliveMs: 5_000 });
+    stream.send({ type: 'attached', sessionId });
+    let streams = attached.get(sessionId);
+    if (streams === undefined) attached.set(sessionId, (streams = new Set()));
+    streams.add(stream);
+    ctx.log.info('session attached', { sessionId, name: session.name });
+    // HTTP clients never half-close a stream: the end of the socket's input means the client is gone.
+    req.socket.once('end', () => res.destroy());
+    req.socket.setKeepAlive(true, 1000);
+    res.on('close', () => {
+      streams.delete(stream);
+      if (streams.size > 0) return;
+      attached.delete(sessionId);
+      if (ctx.stopping()) return;
+      // The client's connection is gone (its process died or it closed): end the session now.
+      ctx.coordinator.endSession(sessionId, { reason: 'disconnected' }).then(
+        () => ctx.log.info('session ended: connection dropped', { sessionId }),
+        (error: unknown) => {
+          if (!isBatonError(error, 'SESSION_ENDED') && !isBatonError(error, 'NOT_FOUND')) ctx.log.warn('ending a dropped session failed', { sessionId, error: String(error) });
+        },
+      );
+    });
+  }
+
+  function events(url: URL, req: IncomingMessage, res: ServerResponse): void {
+    const topics = (url.searchParams.get('topics') ?? url.searchParams.get('types') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+    const resume = header(req, 'last-event-id') ?? url.searchParams.get('after') ?? undefined;
+    let after = -1;
+    if (resume !== undefined && resume !== '') {
+      after = Number(resume);
+      if (!Number.isSafeInteger(after) || after < 0) throw new BatonError('INVALID_ARGUMENT', `Last-Event-ID / after must be an event seq (a whole number >= 0), got ${JSON.stringify(resume)}`);
+    }
+    const stream = openEventStream(res);
+    const subscription = ctx.coordinator.subscribe((event) => stream.send(event, event.seq), { after, types: topics });
+    res.on('close', () => subscription.close());
+  }
+
+  async function callOperation(name: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const operation = operationsByName.get(name);
+    if (operation === undefined) throw new BatonError('NOT_FOUND', `no operation ${JSON.stringify(name)}; see /v1/openapi.json`);
+    const input = parseJson(body);
+    const problem = validate(operation.body, input);
+    if (problem !== null) throw new BatonError('INVALID_ARGUMENT', problem);
+    const idem = header(req, 'idempotency-key');
+    if (idem !== undefined) {
+      if (!operation.mutation) throw new BatonError('INVALID_ARGUMENT', `${name} is a read; it takes no Idempotency-Key`);
+      if (input.idempotencyKey !== undefined && input.idempotencyKey !== idem) {
+        throw new BatonError('INVALID_ARGUMENT', `the Idempotency-Key header ${JSON.stringify(idem)} differs from the body's idempotencyKey ${JSON.stringify(input.idempotencyKey)}`);
+      }
+      if (idem.length === 0 || idem.length > 256) throw new BatonError('INVALID_ARGUMENT', 'the Idempotency-Key header must be 1 to 256 characters');
+      input.idempotencyKey = idem;
+    }
+    if (operation.mutation && ctx.overloaded()) {
+      throw new BatonError('OVERLOADED', 'the daemon is overloaded: its write queue is full; retry after the Retry-After interval', { details: { retryAfterMs: 1000 } });
+    }
+    // A client that hangs up stops its wait (acquire, take) at once.
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new BatonError('ABORTED', 'the client closed the connection'));
+    });
+    let result: unknown;
+    const own = ctx.daemonOperations[name];
+    if (own !== undefined) {
+      result = await own(input);
+    } else {
+      if (name === 'register') {
+        // The daemon's process is not the client's: the client heartbeats and attaches itself.
+        input.autoHeartbeat = false;
+        if (input.pid === undefined) input.pid = null;
+      }
+      const args = argsFromBody(operation, input);
+      if (operation.waits) {
+        const i = operation.params.indexOf('...');
+        args[i] = { ...(args[i] as object), signal: controller.signal };
+      }
+      const method = (ctx.coordinator as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!;
+      result = await method.apply(ctx.coordinator, args);
+    }
+    sendJson(res, 200, result);
+  }
+
+  return (req, res, transport) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://baton');
+    const route = url.pathname;
+    const method = req.method ?? 'GET';
+    void (async () => {
+      try {
+        const body = method === 'POST' ? await readBody(req, ctx.maxBodyBytes) : Buffer.alloc(0);
+        if (transport.authenticate !== undefined) await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
+        if (method === 'GET') {
+          if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
+          if (route === '/v1/openapi.json') {
+            res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+            res.end(openapi);
+            return;
+          }
+          if (route === '/v1/status') return sendJson(res, 200, await collectStatus(ctx.coordinator, ctx.daemonInfo()));
+          if (route === '/v1/events') return events(url, req, res);
+          const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
+          if (match !== null) return await attach(decodeURIComponent(match[1]!), req, res);
+        } else if (method === 'POST' && route.startsWith('/v1/') && !route.slice(4).includes('/')) {
+          return await callOperation(route.slice(4), req, res, body);
+        }
+        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || operationsByName.has(route.slice(4));
+        if (known) {
+          res.setHeader('allow', operationsByName.has(route.slice(4)) ? 'POST' : 'GET');
+          return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `${method} is not allowed on ${route}` } });
+        }
+        throw new BatonError('NOT_FOUND', `no route ${method} ${route}; see GET /v1/openapi.json`);
+      } catch (error) {
+        sendError(res, error);
+        if (!isBatonError(error) || httpStatusFor(error.code) >= 500) ctx.log.error('request failed', { method, route, error: String((error as Error)?.stack ?? error) });
+      } finally {
+        const ms = performance.now() - started;
+        if (ms > 1000 && route !== '/v1/events' && !route.endsWith('/attach')) ctx.log.info('slow request', { method, route, ms: Math.round(ms) });
+      }
+    })();
+  };
+}

@@ -1,0 +1,451 @@
+// Authentication of the daemon's TCP requests. (The unix socket needs none:
+// its directory's mode 0700 is the check.) Two kinds of credentials:
+//
+// API tokens, `baton_<id>_<secret>`: <id> is 8 hex characters, <secret> 43
+// base64url characters (32 random bytes). Sent as `Authorization: Bearer
+// <token>`, or on GET requests only as the query parameter
+// `access_token=<token>` (a browser's EventSource cannot set headers). Only
+// the hex sha256 of each token is kept, in <stateDir>/tokens.json (mode 0600):
+//   { "version": 1, "tokens": [ { "id", "name", "hash", "createdAt" } ] }
+// The principal is `token:<id>`.
+//
+// Signed requests, with the shared secret in <stateDir>/hmac.key (mode 0600,
+// 64 hex characters = 32 bytes, used as raw bytes): headers
+//   X-Baton-Timestamp: <ms since the epoch>
+//   X-Baton-Signature: v1=<hex HMAC-SHA256(key, METHOD "\n" path?query "\n" timestamp "\n" hex sha256(body))>
+// (built by src/client/signing.ts). A timestamp further than the replay
+// window from our clock is refused, and so is a signature seen within the
+// window. The principal is `hmac`.
+import { closeSync, chmodSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import { BatonError, errnoCode, fsError } from '../errors.ts';
+import { fsyncDirectory, serializeJson, writeFileAtomicSync } from '../files/atomic-write.ts';
+import { makeDirectories } from '../files/directories.ts';
+import { withLock } from '../files/lock.ts';
+import { statePaths } from '../project/state-dir.ts';
+import { SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, computeSignature } from '../client/signing.ts';
+
+export const DEFAULT_REPLAY_WINDOW_MS = 300_000;
+/** Signatures remembered at most; more signed requests within one window are refused (OVERLOADED). */
+export const DEFAULT_MAX_SEEN_SIGNATURES = 500_000;
+
+const TOKEN_PATTERN = /^baton_([0-9a-f]{8})_([A-Za-z0-9_-]{32,})$/;
+const ID_PATTERN = /^[0-9a-f]{8}$/;
+const MAX_NAME_LENGTH = 100;
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  /** When it was created, ms since the epoch. */
+  createdAt: number;
+}
+
+export interface CreatedToken extends TokenInfo {
+  /** The full token. Shown once: only its hash is stored. */
+  token: string;
+}
+
+/** One entry of tokens.json. */
+interface TokenRecord extends TokenInfo {
+  /** Hex sha256 of the full token. */
+  hash: string;
+}
+
+interface TokenDocument {
+  version: 1;
+  tokens: TokenRecord[];
+}
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+// ---------------------------------------------------------------------------
+// tokens.json
+
+function corruptTokens(path: string, why: string, cause?: unknown): BatonError {
+  return new BatonError('CORRUPT_FILE', `token file ${path} ${why}; it was left untouched`, { cause, details: { path } });
+}
+
+function parseTokenDocument(path: string, text: string): TokenRecord[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw corruptTokens(path, text.length === 0 ? 'is empty' : `is not valid JSON (${(error as Error).message})`, error);
+  }
+  const doc = value as Partial<TokenDocument> | null;
+  if (typeof doc !== 'object' || doc === null || doc.version !== 1 || !Array.isArray(doc.tokens)) {
+    throw corruptTokens(path, 'is not a version 1 token document ({"version":1,"tokens":[...]})');
+  }
+  for (const [i, t] of doc.tokens.entries()) {
+    const r = t as Partial<TokenRecord> | null;
+    const ok =
+      typeof r === 'object' &&
+      r !== null &&
+      typeof r.id === 'string' &&
+      ID_PATTERN.test(r.id) &&
+      typeof r.name === 'string' &&
+      typeof r.hash === 'string' &&
+      /^[0-9a-f]{64}$/.test(r.hash) &&
+      typeof r.createdAt === 'number';
+    if (!ok) throw corruptTokens(path, `has a malformed entry at tokens[${i}]`);
+  }
+  return doc.tokens;
+}
+
+/** The stored tokens; none if the file does not exist. Written atomically, so read without a lock. */
+function readTokenRecords(path: string): TokenRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw fsError(error, 'read', path);
+  }
+  return parseTokenDocument(path, text);
+}
+
+/** Replaces tokens.json (hold its lock). The file is kept at mode 0600. */
+function writeTokenRecords(path: string, tokens: TokenRecord[]): void {
+  const doc: TokenDocument = { version: 1, tokens };
+  try {
+    // An existing file keeps its mode across an atomic write: make sure it is ours alone.
+    const info = statSync(path, { throwIfNoEntry: false });
+    if (info !== undefined && (info.mode & 0o777) !== 0o600) chmodSync(path, 0o600);
+  } catch (error) {
+    throw fsError(error, 'set the mode of', path);
+  }
+  writeFileAtomicSync(path, serializeJson(path, doc), { mode: 0o600 });
+}
+
+function ensureStateDir(stateDir: string): void {
+  try {
+    makeDirectories(stateDir, 0o700);
+  } catch (error) {
+    throw fsError(error, 'create the state directory', stateDir);
+  }
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim().length === 0) throw new BatonError('INVALID_ARGUMENT', `a token needs a name, got ${JSON.stringify(name)}`);
+  if (name.length > MAX_NAME_LENGTH) throw new BatonError('INVALID_ARGUMENT', `a token name has at most ${MAX_NAME_LENGTH} characters, got ${name.length}`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BatonError('INVALID_ARGUMENT', `a token name cannot hold control characters, got ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** Creates an API token. The returned `token` is the only copy: tokens.json keeps its hash. */
+export async function createToken(stateDir: string, name: string): Promise<CreatedToken> {
+  const checked = checkName(name);
+  ensureStateDir(stateDir);
+  const path = statePaths(stateDir).tokens;
+  return withLock(path, () => {
+    const tokens = readTokenRecords(path);
+    let id: string;
+    do id = randomBytes(4).toString('hex');
+    while (tokens.some((t) => t.id === id));
+    const token = `baton_${id}_${randomBytes(32).toString('base64url')}`;
+    const createdAt = Date.now();
+    writeTokenRecords(path, [...tokens, { id, name: checked, hash: sha256(token).toString('hex'), createdAt }]);
+    return { id, name: checked, token, createdAt };
+  });
+}
+
+/** Revokes a token by id; false if there is none with that id. Takes effect on the daemon's next request. */
+export async function revokeToken(stateDir: string, id: string): Promise<boolean> {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) return false;
+  const path = statePaths(stateDir).tokens;
+  // Nothing stored, nothing to revoke (and no lock file to make in a directory that may not exist).
+  let exists: boolean;
+  try {
+    exists = statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOTDIR') return false;
+    throw fsError(error, 'read', path);
+  }
+  if (!exists) return false;
+  return withLock(path, () => {
+    const tokens = readTokenRecords(path);
+    const kept = tokens.filter((t) => t.id !== id);
+    if (kept.length === tokens.length) return false;
+    writeTokenRecords(path, kept);
+    return true;
+  });
+}
+
+/** The tokens, oldest first, without their hashes. */
+export async function listTokens(stateDir: string): Promise<TokenInfo[]> {
+  return readTokenRecords(statePaths(stateDir).tokens)
+    .map(({ id, name, createdAt }) => ({ id, name, createdAt }))
+    .sort((a, b) => a.createdAt - b.createdAt);
+}
+
+// ---------------------------------------------------------------------------
+// hmac.key
+
+function parseHmacKey(path: string, text: string): Buffer {
+  const hex = text.trim();
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new BatonError('CORRUPT_FILE', `HMAC key ${path} must hold 64 hex characters (32 bytes); remove it to have a new one made (signing clients then need the new one)`, {
+      details: { path },
+    });
+  }
+  return Buffer.from(hex, 'hex');
+}
+
+function readHmacKey(path: string): Buffer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw fsError(error, 'read', path);
+  }
+  return parseHmacKey(path, text);
+}
+
+/**
+ * The HMAC secret (32 raw bytes), made on first use. Concurrent callers agree
+ * on one: the key is written whole to a private temp file, then hard-linked
+ * into place, which fails if another process got there first.
+ */
+export async function ensureHmacSecret(stateDir: string): Promise<Buffer> {
+  const path = statePaths(stateDir).hmacKey;
+  const existing = readHmacKey(path);
+  if (existing !== undefined) return existing;
+  ensureStateDir(stateDir);
+  const hex = randomBytes(32).toString('hex');
+  const temp = join(stateDir, `.hmac.key.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, hex);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'EEXIST') {
+        // another process made it first: use theirs
+      } else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
+        // No hard links on this filesystem: exclusive create instead.
+        try {
+          writeFileSync(path, hex, { flag: 'wx', mode: 0o600 });
+        } catch (again) {
+          if (errnoCode(again) !== 'EEXIST') throw again;
+        }
+      } else {
+        throw error;
+      }
+    }
+    fsyncDirectory(stateDir);
+  } catch (error) {
+    throw fsError(error, 'create the HMAC key', path);
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // not made, or gone
+    }
+  }
+  const key = readHmacKey(path);
+  if (key === undefined) throw new BatonError('NOT_FOUND', `HMAC key ${path} vanished while it was being made`, { details: { path } });
+  return key;
+}
+
+// ---------------------------------------------------------------------------
+// Authenticator
+
+export interface AuthenticatorOptions {
+  stateDir: string;
+  /** How far a signed request's timestamp may be from our clock, either way, and how long a signature is remembered (default 300000). */
+  replayWindowMs?: number;
+  /** Bound of the seen-signature cache (default 500000). */
+  maxSeenSignatures?: number;
+}
+
+export interface AuthRequest {
+  method: string;
+  /** Path and query as sent on the request line. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}
+
+export interface AuthResult {
+  /** `token:<id>` or `hmac`. */
+  principal: string;
+}
+
+const refuse = (reason: string): BatonError => new BatonError('UNAUTHENTICATED', reason);
+
+/** A file's identity and version: an atomic replace makes a new inode, an edit in place a new mtime or size. */
+function fileVersion(path: string): string | undefined {
+  let info;
+  try {
+    info = statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch (error) {
+    throw fsError(error, 'stat', path);
+  }
+  return info === undefined ? undefined : `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+export class Authenticator {
+  readonly stateDir: string;
+  readonly replayWindowMs: number;
+  readonly maxSeenSignatures: number;
+  readonly #paths: { tokens: string; hmacKey: string };
+  #tokens: { version: string | undefined; hashes: Map<string, Buffer> } | undefined;
+  #key: { version: string; key: Buffer } | undefined;
+  /** Accepted signatures (hex) and when they may be forgotten. */
+  readonly #seen = new Map<string, number>();
+  #nextPrune = 0;
+
+  constructor(options: AuthenticatorOptions) {
+    const { stateDir, replayWindowMs = DEFAULT_REPLAY_WINDOW_MS, maxSeenSignatures = DEFAULT_MAX_SEEN_SIGNATURES } = options;
+    if (typeof stateDir !== 'string' || stateDir.length === 0) throw new BatonError('INVALID_ARGUMENT', `stateDir must be a non-empty string, got ${JSON.stringify(stateDir)}`);
+    if (!Number.isFinite(replayWindowMs) || replayWindowMs <= 0) throw new BatonError('INVALID_ARGUMENT', `replayWindowMs must be a finite number > 0, got ${replayWindowMs}`);
+    if (!Number.isSafeInteger(maxSeenSignatures) || maxSeenSignatures <= 0) {
+      throw new BatonError('INVALID_ARGUMENT', `maxSeenSignatures must be a whole number > 0, got ${maxSeenSignatures}`);
+    }
+    this.stateDir = stateDir;
+    this.replayWindowMs = replayWindowMs;
+    this.maxSeenSignatures = maxSeenSignatures;
+    this.#paths = statePaths(stateDir);
+  }
+
+  /** Who sent the request, or an UNAUTHENTICATED error saying why not. */
+  async authenticate(req: AuthRequest): Promise<AuthResult> {
+    const authorization = header(req.headers, 'authorization');
+    if (authorization !== undefined) {
+      const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+      if (match === null) throw refuse("unsupported Authorization header: use 'Authorization: Bearer <token>'");
+      return this.#bearer(match[1]!);
+    }
+    const signature = header(req.headers, SIGNATURE_HEADER);
+    const timestamp = header(req.headers, TIMESTAMP_HEADER);
+    if (signature !== undefined || timestamp !== undefined) return this.#signed(req, signature, timestamp);
+    const queryToken = accessToken(req.path);
+    if (queryToken !== undefined) {
+      if (req.method.toUpperCase() !== 'GET') throw refuse('access_token in the query is accepted on GET requests only; send Authorization: Bearer <token>');
+      return this.#bearer(queryToken);
+    }
+    throw refuse(`no credentials: send 'Authorization: Bearer <token>' or sign the request (${TIMESTAMP_HEADER}, ${SIGNATURE_HEADER})`);
+  }
+
+  /** Forgets the cached token file and key (they are re-read when they change anyway). */
+  reload(): void {
+    this.#tokens = undefined;
+    this.#key = undefined;
+  }
+
+  #bearer(token: string): AuthResult {
+    const match = TOKEN_PATTERN.exec(token);
+    if (match === null) throw refuse('malformed bearer token: want baton_<id>_<secret> (from baton token create)');
+    const id = match[1]!;
+    const stored = this.#tokenHashes().get(id);
+    const presented = sha256(token);
+    // Compare even for an unknown id, so the time taken does not tell ids apart.
+    const same = timingSafeEqual(presented, stored ?? Buffer.alloc(presented.length));
+    if (stored === undefined || !same) throw refuse(`bearer token ${id} is unknown or revoked`);
+    return { principal: `token:${id}` };
+  }
+
+  #tokenHashes(): Map<string, Buffer> {
+    const path = this.#paths.tokens;
+    const version = fileVersion(path);
+    if (this.#tokens === undefined || this.#tokens.version !== version) {
+      const hashes = new Map<string, Buffer>();
+      for (const t of version === undefined ? [] : readTokenRecords(path)) hashes.set(t.id, Buffer.from(t.hash, 'hex'));
+      this.#tokens = { version, hashes };
+    }
+    return this.#tokens.hashes;
+  }
+
+  async #hmacKey(): Promise<Buffer> {
+    const path = this.#paths.hmacKey;
+    let version = fileVersion(path);
+    if (version === undefined) {
+      await ensureHmacSecret(this.stateDir);
+      version = fileVersion(path);
+    }
+    if (this.#key === undefined || this.#key.version !== version) {
+      const key = readHmacKey(path);
+      if (key === undefined || version === undefined) throw new BatonError('NOT_FOUND', `HMAC key ${path} vanished while it was being read`, { details: { path } });
+      this.#key = { version, key };
+    }
+    return this.#key.key;
+  }
+
+  async #signed(req: AuthRequest, signature: string | undefined, timestamp: string | undefined): Promise<AuthResult> {
+    if (timestamp === undefined) throw refuse(`${SIGNATURE_HEADER} without ${TIMESTAMP_HEADER}`);
+    if (signature === undefined) throw refuse(`${TIMESTAMP_HEADER} without ${SIGNATURE_HEADER}`);
+    if (!/^\d{1,16}$/.test(timestamp.trim())) throw refuse(`malformed ${TIMESTAMP_HEADER}: want milliseconds since the epoch, got ${JSON.stringify(timestamp.slice(0, 40))}`);
+    const sigMatch = new RegExp(`^${SIGNATURE_VERSION}=([0-9a-fA-F]{64})$`).exec(signature.trim());
+    if (sigMatch === null) throw refuse(`malformed ${SIGNATURE_HEADER}: want ${SIGNATURE_VERSION}=<64 hex characters>`);
+    const ts = timestamp.trim();
+    const sent = Number(ts);
+    const skew = Date.now() - sent;
+    if (Math.abs(skew) > this.replayWindowMs) {
+      const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
+      throw refuse(`${TIMESTAMP_HEADER} is ${secs(Math.abs(skew))} ${skew > 0 ? 'old' : 'in the future'}, outside the ${secs(this.replayWindowMs)} replay window (check the clocks)`);
+    }
+    const key = await this.#hmacKey();
+    const given = sigMatch[1]!.toLowerCase();
+    const expected = computeSignature(key, req.method, req.path, ts, req.body);
+    if (!timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(expected, 'hex'))) {
+      throw refuse('signature does not match the request: wrong secret, or the method, path, timestamp or body differ from what was signed');
+    }
+    // Checked and recorded with no await in between: two copies of one request cannot both pass.
+    const now = Date.now();
+    this.#prune(now);
+    const until = this.#seen.get(given);
+    if (until !== undefined && until >= now) throw refuse('signature already used (a replay); sign each request afresh');
+    if (this.#seen.size >= this.maxSeenSignatures) {
+      throw new BatonError('OVERLOADED', `more than ${this.maxSeenSignatures} signed requests within the ${this.replayWindowMs} ms replay window; try again later`);
+    }
+    // The timestamp is refused after sent + window, so the signature need not be remembered longer.
+    this.#seen.set(given, sent + this.replayWindowMs);
+    return { principal: 'hmac' };
+  }
+
+  /** Drops signatures whose timestamps have left the window: at most every tenth of a window (or second), or when full. */
+  #prune(now: number): void {
+    if (now < this.#nextPrune && this.#seen.size < this.maxSeenSignatures) return;
+    for (const [sig, until] of this.#seen) if (until < now) this.#seen.delete(sig);
+    this.#nextPrune = now + Math.max(1000, Math.min(this.replayWindowMs / 10, 30_000));
+  }
+
+  /** How many signatures are remembered (for metrics and tests). */
+  get seenSignatures(): number {
+    return this.#seen.size;
+  }
+}
+
+/** A header by case-insensitive name; a repeated one is refused. */
+function header(headers: AuthRequest['headers'], name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  let found: string | string[] | undefined;
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() !== wanted || v === undefined) continue;
+    if (found !== undefined) throw refuse(`more than one ${name} header`);
+    found = v;
+  }
+  if (Array.isArray(found)) {
+    if (found.length > 1) throw refuse(`more than one ${name} header`);
+    return found[0];
+  }
+  return found;
+}
+
+/** The access_token query parameter, if any; more than one is refused. */
+function accessToken(pathWithQuery: string): string | undefined {
+  const q = pathWithQuery.indexOf('?');
+  if (q === -1) return undefined;
+  const query = pathWithQuery.slice(q + 1).split('#')[0]!;
+  const values = new URLSearchParams(query).getAll('access_token');
+  if (values.length > 1) throw refuse('more than one access_token query parameter');
+  return values[0];
+}

@@ -1,0 +1,247 @@
+// `baton serve`: one daemon per state directory. It owns the database through
+// a single group-committing writer, listens on a unix socket (0600, in the
+// 0700 state directory), a Windows named pipe, or TCP with authentication,
+// and stops cleanly on SIGTERM: the queue is drained, nothing acknowledged is
+// lost, and sessions survive a restart (their clients re-attach).
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../engine/engine.ts';
+import { BatonError } from '../errors.ts';
+import { writeJsonAtomic } from '../files/atomic-write.ts';
+import { makeDirectories } from '../files/directories.ts';
+import { acquireLock, type LockHandle } from '../files/lock.ts';
+import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
+import { statePaths } from '../project/state-dir.ts';
+import type { DaemonInfo } from '../project/status.ts';
+import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
+import type { Durability } from '../stores/store.ts';
+import { createApi, type Transport } from './api.ts';
+import { Authenticator, ensureHmacSecret } from './auth.ts';
+import { fileOperations } from './file-ops.ts';
+import { gitOperations } from './git-ops.ts';
+import { createLogger, type Logger } from './log.ts';
+import { pathPatternFor, ProjectFiles } from './project-files.ts';
+import { GroupWriter } from './writer.ts';
+
+export interface DaemonOptions {
+  stateDir: string;
+  /** The project root files are confined to. */
+  root: string;
+  version: string;
+  /** Also listen on TCP (every request authenticated). */
+  listen?: { host: string; port: number };
+  /** Serve the unix socket (or named pipe). Default true. */
+  socket?: boolean;
+  durability?: Durability;
+  /** Copy the log lines to stdout. */
+  foreground?: boolean;
+  maxQueue?: number;
+  maxBodyBytes?: number;
+  maxConnections?: number;
+  /** Exit after this long with no connection (auto-started daemons). Default: never. */
+  idleExitMs?: number;
+  /** Watch the project tree for changes made outside baton (fs.changed events). Default true. */
+  watch?: boolean;
+  sweepIntervalMs?: number;
+}
+
+export interface Daemon {
+  readonly record: DaemonRecord;
+  readonly engine: Engine;
+  /** Resolves when the daemon has stopped. */
+  readonly stopped: Promise<void>;
+  stop(reason?: string): Promise<void>;
+}
+
+/** A unix socket path must fit in sun_path (about 104 bytes): long state paths use a short one in the temp dir. */
+export function socketPathFor(stateDir: string): string {
+  if (process.platform === 'win32') return `\\\\.\\pipe\\baton-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}`;
+  const preferred = statePaths(stateDir).socket;
+  if (Buffer.byteLength(preferred) <= 100) return preferred;
+  const dir = join(tmpdir(), `baton-${process.getuid?.() ?? 'user'}`);
+  makeDirectories(dir, 0o700);
+  return join(dir, `${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}.sock`);
+}
+
+function listen(server: Server, target: string | { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (typeof target === 'string') server.listen(target, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const paths = statePaths(options.stateDir);
+  makeDirectories(options.stateDir, 0o700);
+  makeDirectories(paths.logs, 0o700);
+  const log: Logger = createLogger({ file: join(paths.logs, `daemon-${process.pid}.log`), stdout: options.foreground === true });
+
+  // One daemon per state directory: the file lock dies with its holder, so a kill -9 leaves nothing to clean by hand.
+  const locked = await acquireLock(join(options.stateDir, 'daemon'), { timeout: 0 });
+  if (!locked.success) {
+    await log.close();
+    const other = readDaemonRecord(options.stateDir);
+    throw new BatonError('LOCKED', `a daemon already serves ${options.stateDir}${other ? ` (pid ${other.pid}, ${other.socket ?? other.listen})` : ''}`);
+  }
+  const lock: LockHandle = locked.handle;
+
+  let writes, reads;
+  try {
+    writes = await openSqliteStore(paths.database, options.durability === undefined ? {} : { durability: options.durability });
+    reads = await openSqliteStore(paths.database);
+  } catch (error) {
+    await lock.release();
+    await log.close();
+    throw error;
+  }
+  const writer = new GroupWriter(writes, reads, { ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }) });
+  const engine = new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
+  await engine.sweepIfDue();
+
+  const files = new ProjectFiles({ root: options.root, ignore: [options.stateDir] });
+  let stopping = false;
+  const servers: Server[] = [];
+  const startedAt = Date.now();
+  let lastActivity = performance.now();
+  let connections = 0;
+
+  const record: DaemonRecord = {
+    pid: process.pid,
+    version: options.version,
+    startedAt,
+    stateDir: options.stateDir,
+    root: options.root,
+    socket: options.socket === false ? null : socketPathFor(options.stateDir),
+    listen: null,
+  };
+
+  const api = createApi({
+    coordinator: engine,
+    version: options.version,
+    log,
+    maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
+    overloaded: () => writer.full,
+    stopping: () => stopping,
+    daemonOperations: { ...fileOperations(engine, files), ...gitOperations(engine, options.root) },
+    daemonInfo: (): DaemonInfo => ({
+      pid: process.pid,
+      version: options.version,
+      startedAt,
+      socket: record.socket,
+      listen: record.listen,
+      connections,
+      writer: { ...writer.stats(), maxQueue: writer.maxQueue },
+      rssBytes: process.memoryUsage.rss(),
+    }),
+  });
+
+  function serverFor(transport: Transport): Server {
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
+      lastActivity = performance.now();
+      if (stopping) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+        res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the daemon is stopping; retry shortly' } }));
+        return;
+      }
+      api(req, res, transport);
+    });
+    server.maxConnections = options.maxConnections ?? 1024;
+    server.on('connection', (socket) => {
+      connections++;
+      lastActivity = performance.now();
+      socket.on('close', () => {
+        connections--;
+        lastActivity = performance.now();
+      });
+    });
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    });
+    servers.push(server);
+    return server;
+  }
+
+  try {
+    if (record.socket !== null) {
+      // We hold the daemon lock, so a socket file left here is a dead daemon's.
+      if (process.platform !== 'win32' && existsSync(record.socket)) unlinkSync(record.socket);
+      const previous = process.umask(0o177);
+      try {
+        await listen(serverFor({ kind: process.platform === 'win32' ? 'pipe' : 'unix' }), record.socket);
+      } finally {
+        process.umask(previous);
+      }
+    }
+    if (options.listen !== undefined) {
+      const authenticator = new Authenticator({ stateDir: options.stateDir });
+      await ensureHmacSecret(options.stateDir);
+      const server = serverFor({ kind: 'tcp', authenticate: (request) => authenticator.authenticate(request) });
+      await listen(server, options.listen);
+      const address = server.address();
+      record.listen = typeof address === 'object' && address !== null ? `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}` : null;
+    }
+  } catch (error) {
+    for (const server of servers) server.close();
+    await engine.close();
+    await lock.release();
+    await log.close();
+    throw new BatonError('IO_ERROR', `cannot listen on ${record.socket ?? ''}${options.listen ? ` ${options.listen.host}:${options.listen.port}` : ''}: ${(error as Error).message}`, { cause: error });
+  }
+  await writeJsonAtomic(paths.daemon, record, { mode: 0o600 });
+
+  const watcher = options.watch === false
+    ? undefined
+    : files.watch(
+        (change) => {
+          void engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(change.path)}`, actor: null, data: { path: change.path, kind: change.kind, source: 'watcher' } }).catch(() => undefined);
+        },
+        { onError: (error) => log.warn('file watcher', { error: error.message }) },
+      );
+
+  let idleTimer: NodeJS.Timeout | undefined;
+  if (options.idleExitMs !== undefined && options.idleExitMs > 0) {
+    const idleMs = options.idleExitMs;
+    idleTimer = setInterval(() => {
+      if (connections === 0 && performance.now() - lastActivity > idleMs) void stop('idle');
+    }, Math.min(idleMs, 5_000));
+    idleTimer.unref();
+  }
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let stopping_: Promise<void> | undefined;
+
+  function stop(reason = 'stopped'): Promise<void> {
+    stopping_ ??= (async () => {
+      stopping = true;
+      log.info('daemon stopping', { reason });
+      clearInterval(idleTimer);
+      watcher?.close();
+      for (const server of servers) server.close();
+      // Let requests in flight finish (their writes are queued), then drop idle and streaming connections.
+      const deadline = performance.now() + 2_000;
+      while (writer.queued > 0 && performance.now() < deadline) await writer.drain();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const server of servers) server.closeAllConnections();
+      await engine.close();
+      if (record.socket !== null && process.platform !== 'win32') rmSync(record.socket, { force: true });
+      if (readDaemonRecord(options.stateDir)?.pid === process.pid) rmSync(paths.daemon, { force: true });
+      await lock.release();
+      log.info('daemon stopped', { reason });
+      await log.close();
+      resolveStopped();
+    })();
+    return stopping_;
+  }
+
+  log.info('daemon started', { ...record });
+  return { record, engine, stopped, stop };
+}

@@ -1,0 +1,55 @@
+// Files through the daemon, enforced at write time: a write, delete or rename
+// is accepted only from the holder of a live exclusive path lease covering
+// every path it touches, presenting that lease's current fencing token.
+import type { Coordinator, LeaseRef } from '../coordinator.ts';
+import type { DaemonOperation } from './api.ts';
+import { pathPatternFor, type ProjectFiles } from './project-files.ts';
+
+/** Larger files are read directly from disk, not through the daemon. */
+const MAX_READ_BYTES = 8 << 20;
+
+export function fileOperations(coordinator: Coordinator, files: ProjectFiles): Record<string, DaemonOperation> {
+  async function covered(rel: string, lease: LeaseRef | undefined, action: string): Promise<string> {
+    if (lease === undefined) throw await files.explainMissing(coordinator, rel, { action });
+    const held = await files.assertCovered(coordinator, rel, lease, { action });
+    return held.owner;
+  }
+  async function changed(path: string, kind: string, actor: string | null, extra: Record<string, unknown> = {}): Promise<void> {
+    await coordinator.publish({ type: 'fs.changed', key: `path:${pathPatternFor(path)}`, actor, data: { path, kind, source: 'baton', ...extra } });
+  }
+  return {
+    async writeFile(body) {
+      const { rel } = files.resolve(body.path as string);
+      const owner = await covered(rel, body.lease as LeaseRef | undefined, 'writing');
+      const data = typeof body.base64 === 'string' ? Buffer.from(body.base64, 'base64') : String(body.content ?? '');
+      await files.write(rel, data);
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      await changed(rel, 'write', (body.actor as string | undefined) ?? owner, { size });
+      return { path: rel, size };
+    },
+    async deleteFile(body) {
+      const { rel } = files.resolve(body.path as string);
+      const owner = await covered(rel, body.lease as LeaseRef | undefined, 'deleting');
+      await files.delete(rel);
+      await changed(rel, 'delete', (body.actor as string | undefined) ?? owner);
+      return { path: rel };
+    },
+    async renameFile(body) {
+      const from = files.resolve(body.from as string).rel;
+      const to = files.resolve(body.to as string).rel;
+      const lease = body.lease as LeaseRef | undefined;
+      const owner = await covered(from, lease, 'renaming');
+      await covered(to, lease, 'renaming');
+      await files.rename(from, to);
+      const actor = (body.actor as string | undefined) ?? owner;
+      await changed(from, 'rename', actor, { to });
+      await changed(to, 'rename', actor, { from });
+      return { path: to, from };
+    },
+    async readFile(body) {
+      const { rel } = files.resolve(body.path as string);
+      const data = await files.read(rel, { maxBytes: MAX_READ_BYTES });
+      return body.encoding === 'base64' ? { path: rel, base64: data.toString('base64'), size: data.length } : { path: rel, content: data.toString('utf8'), size: data.length };
+    },
+  };
+}

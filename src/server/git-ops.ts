@@ -1,0 +1,37 @@
+// git through the daemon: status and commit run while holding the `git`
+// lease, so they never interleave with another agent's git work.
+import { execFile } from 'node:child_process';
+import type { Coordinator } from '../coordinator.ts';
+import { BatonError } from '../errors.ts';
+import { withGitLock } from '../git-lock.ts';
+import type { DaemonOperation } from './api.ts';
+
+function git(root: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd: root, maxBuffer: 16 << 20, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (error, stdout, stderr) => {
+      if (error === null) resolve(stdout);
+      else reject(new BatonError('IO_ERROR', `git ${args[0]} failed: ${(stderr || error.message).trim().split('\n')[0]}`, { details: { args, stderr } }));
+    });
+  });
+}
+
+export function gitOperations(coordinator: Coordinator, root: string): Record<string, DaemonOperation> {
+  return {
+    async gitStatus() {
+      return withGitLock(coordinator, async () => ({ output: await git(root, ['status', '--porcelain=v1']) }), { owner: 'baton-daemon' });
+    },
+    async gitCommit(body) {
+      const message = body.message as string;
+      const paths = (body.paths as string[] | undefined) ?? [];
+      for (const p of paths) if (p.startsWith('-')) throw new BatonError('INVALID_ARGUMENT', `a path may not start with "-": ${JSON.stringify(p)}`);
+      const owner = (body.owner as string | undefined) ?? 'baton-daemon';
+      return withGitLock(coordinator, async () => {
+        if (paths.length > 0) await git(root, ['add', '--', ...paths]);
+        const output = await git(root, ['commit', '-m', message]);
+        const commit = (await git(root, ['rev-parse', 'HEAD'])).trim();
+        await coordinator.publish({ type: 'git.committed', key: 'git', actor: owner, data: { commit, paths } });
+        return { output, commit };
+      }, { owner });
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// The daemon's single writer: every write the engine makes is queued here and
+// committed in groups, one transaction per batch (each operation in its own
+// savepoint, so one failure does not undo the others). Reads go to a second
+// connection and never wait behind the queue. Waiters are woken by the commit
+// itself, not by polling.
+import { BatonError } from '../errors.ts';
+import type { Settled, Store, StoreTx, TxOptions } from '../stores/store.ts';
+
+export interface WriterOptions {
+  /** Operations admitted to the queue at most; the server answers 429 past it. Default 4096. */
+  maxQueue?: number;
+  /** Operations per transaction at most. Default 512. */
+  maxBatch?: number;
+}
+
+/** Commits made by other processes (a CLI run with --no-daemon) are noticed this often. */
+const EXTERNAL_POLL_MS = 50;
+
+interface Pending {
+  fn: (tx: StoreTx) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  signal: AbortSignal | undefined;
+}
+
+export interface WriterStats {
+  batches: number;
+  operations: number;
+  largestBatch: number;
+  queued: number;
+}
+
+export class GroupWriter implements Store {
+  readonly kind: string;
+  readonly maxQueue: number;
+  readonly maxBatch: number;
+  #writes: Store;
+  #reads: Store;
+  #queue: Pending[] = [];
+  #running = false;
+  #scheduled = false;
+  #wakers = new Set<() => void>();
+  #drained = new Set<() => void>();
+  #stats = { batches: 0, operations: 0, largestBatch: 0 };
+
+  /** `writes` must support writeBatch; `reads` is a second connection to the same database. */
+  constructor(writes: Store, reads: Store, options: WriterOptions = {}) {
+    if (writes.writeBatch === undefined) throw new BatonError('INVALID_ARGUMENT', `the ${writes.kind} store cannot commit in groups`);
+    this.kind = writes.kind;
+    this.#writes = writes;
+    this.#reads = reads;
+    this.maxQueue = options.maxQueue ?? 4096;
+    this.maxBatch = options.maxBatch ?? 512;
+  }
+
+  /** Operations waiting for the next batch. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** True when a new request should be turned away (429). */
+  get full(): boolean {
+    return this.#queue.length >= this.maxQueue;
+  }
+
+  stats(): WriterStats {
+    return { ...this.#stats, queued: this.#queue.length };
+  }
+
+  write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject, signal: options.signal });
+      this.#schedule();
+    });
+  }
+
+  read<T>(fn: (tx: StoreTx) => Promise<T>, options?: TxOptions): Promise<T> {
+    return this.#reads.read(fn, options);
+  }
+
+  #schedule(): void {
+    if (this.#running || this.#scheduled) return;
+    this.#scheduled = true;
+    // One turn of the event loop lets requests that arrived together share a commit.
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#run();
+    });
+  }
+
+  async #run(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.maxBatch).filter((p) => {
+          if (!p.signal?.aborted) return true;
+          p.reject(new BatonError('ABORTED', 'aborted before it was written'));
+          return false;
+        });
+        if (batch.length === 0) continue;
+        let results: Array<Settled<unknown>>;
+        try {
+          results = await this.#writes.writeBatch!(batch.map((p) => p.fn));
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        this.#stats.batches++;
+        this.#stats.operations += batch.length;
+        this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
+        this.#wake();
+        results.forEach((result, i) => (result.ok ? batch[i]!.resolve(result.value) : batch[i]!.reject(result.error)));
+      }
+    } finally {
+      this.#running = false;
+      for (const done of this.#drained) done();
+      this.#drained.clear();
+    }
+  }
+
+  #wake(): void {
+    const wakers = [...this.#wakers];
+    this.#wakers.clear();
+    for (const wake of wakers) wake();
+  }
+
+  /** Resolves once everything queued so far is committed. */
+  async drain(): Promise<void> {
+    while (this.#queue.length > 0 || this.#running || this.#scheduled) {
+      await new Promise<void>((resolve) => {
+        if (!this.#running && !this.#scheduled) {
+          this.#schedule();
+        }
+        this.#drained.add(resolve);
+      });
+    }
+  }
+
+  changeCounter(): Promise<number> {
+    return this.#writes.changeCounter();
+  }
+
+  async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {
+    const until = performance.now() + maxMs;
+    for (;;) {
+      if ((await this.changeCounter()) !== seen) return;
+      const left = until - performance.now();
+      if (left <= 0) return;
+      await this.#nextCommit(Math.min(left, EXTERNAL_POLL_MS), signal);
+    }
+  }
+
+  #nextCommit(maxMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new BatonError('ABORTED', 'aborted while waiting'));
+        return;
+      }
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wakers.delete(done);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        this.#wakers.delete(done);
+        reject(new BatonError('ABORTED', 'aborted while waiting'));
+      };
+      const timer = setTimeout(done, maxMs);
+      timer.unref();
+      this.#wakers.add(done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  now(): Promise<number> {
+    return this.#writes.now();
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.#reads.close();
+    await this.#writes.close();
+  }
+}

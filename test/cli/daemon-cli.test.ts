@@ -1,0 +1,96 @@
+// The CLI through the project's daemon: found by discovery from any worktree,
+// started when none runs, and the same answers as the embedded store.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { locateProject } from '../../src/project/state-dir.ts';
+import { startDaemon } from '../helpers/daemon.ts';
+import { baton, startNode, cli, tempDir } from '../helpers/procs.ts';
+
+const withDaemon = { BATON_NO_DAEMON: '', BATON_DB: '', BATON_HOME: '', BATON_URL: '' };
+
+function gitRepo(dir: string): void {
+  execFileSync('git', ['init', '-q', dir]);
+  execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=T', 'commit', '-q', '--allow-empty', '-m', 'init']);
+}
+
+test('all worktrees share one state directory (git common dir); BATON_HOME overrides it', (t) => {
+  const dir = tempDir(t);
+  const repo = join(dir, 'repo');
+  gitRepo(repo);
+  execFileSync('git', ['-C', repo, 'worktree', 'add', '-q', join(dir, 'wt')]);
+  const main = locateProject(join(repo), {});
+  assert.equal(main.stateDir, join(repo, '.git', 'baton'));
+  assert.equal(locateProject(join(dir, 'wt'), {}).stateDir, main.stateDir);
+  assert.equal(locateProject(join(dir, 'wt'), {}).root, join(dir, 'wt'));
+  assert.equal(locateProject(join(dir, 'wt'), { BATON_HOME: join(dir, 'home') }).stateDir, join(dir, 'home'));
+});
+
+test('commands go through the running daemon from any worktree, with the same output as the embedded store', async (t) => {
+  const dir = tempDir(t);
+  const repo = join(dir, 'repo');
+  gitRepo(repo);
+  execFileSync('git', ['-C', repo, 'worktree', 'add', '-q', join(dir, 'wt')]);
+  const daemon = await startDaemon(join(repo, '.git', 'baton'), { cwd: repo });
+  t.after(() => daemon.stop());
+
+  const acquired = await baton(['lease', 'acquire', 'repo', '--owner', 'cli', '--json'], { cwd: join(dir, 'wt'), env: withDaemon });
+  assert.equal(acquired.code, 0, acquired.stderr);
+  const viaDaemon = JSON.parse((await baton(['status', '--json'], { cwd: join(dir, 'wt'), env: withDaemon })).stdout);
+  assert.equal(viaDaemon.daemon.pid, daemon.record.pid, 'the status came from the daemon');
+  assert.ok(viaDaemon.daemon.writer.operations >= 1);
+  const embedded = JSON.parse((await baton(['status', '--json', '--no-daemon'], { cwd: repo, env: withDaemon })).stdout);
+  assert.equal(embedded.daemon, null);
+  assert.deepEqual(embedded.leases, viaDaemon.leases, 'the same state either way');
+  const text = await baton(['lease', 'list'], { cwd: repo, env: withDaemon });
+  const textEmbedded = await baton(['lease', 'list', '--no-daemon'], { cwd: repo, env: withDaemon });
+  assert.equal(text.stdout.replace(/\(in \d+s\)/, ''), textEmbedded.stdout.replace(/\(in \d+s\)/, ''));
+
+  // A refusal reads the same through the daemon: one line, the code, exit 75.
+  const refused = await baton(['lease', 'acquire', 'repo', '--owner', 'other', '--timeout', '0'], { cwd: repo, env: withDaemon });
+  assert.equal(refused.code, 75);
+  assert.match(refused.stderr, /^baton: "repo" is held by "cli" .*\[LOCKED\]\n$/);
+});
+
+test('with no daemon running, a command starts one (unless --no-daemon)', async (t) => {
+  const dir = tempDir(t);
+  gitRepo(dir);
+  const stateDir = join(dir, '.git', 'baton');
+  t.after(() => {
+    if (!existsSync(join(stateDir, 'daemon.json'))) return;
+    const { pid } = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as { pid: number };
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  });
+  const none = await baton(['status', '--json', '--no-daemon'], { cwd: dir, env: withDaemon });
+  assert.equal(JSON.parse(none.stdout).daemon, null);
+  assert.ok(!existsSync(join(stateDir, 'daemon.json')), '--no-daemon started nothing');
+
+  const first = await baton(['task', 'add', 'hello', '--json'], { cwd: dir, env: withDaemon });
+  assert.equal(first.code, 0, first.stderr);
+  const record = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as { pid: number; socket: string };
+  const status = JSON.parse((await baton(['status', '--json'], { cwd: dir, env: withDaemon })).stdout);
+  assert.equal(status.daemon.pid, record.pid);
+  assert.equal(status.tasks.ready, 1);
+});
+
+test('baton run --lock takes a daemon lease when a daemon runs: a waiter starts as soon as the holder ends', async (t) => {
+  const dir = tempDir(t);
+  gitRepo(dir);
+  const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
+  t.after(() => daemon.stop());
+  const file = join(dir, 'state.json');
+  const script = 'const t=Date.now();setTimeout(()=>console.log(t+" "+Date.now()),300)';
+  const runs = [0, 1, 2].map(() => startNode(cli, ['run', '--lock', file, '--', process.execPath, '-e', script], { cwd: dir, env: withDaemon }));
+  const outs = await Promise.all(runs.map((r) => r.done));
+  for (const o of outs) assert.equal(o.code, 0, o.stderr);
+  const spans = outs.map((o) => o.stdout.trim().split(' ').map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1], 'no two commands overlapped');
+  const leases = (await daemon.client().events({ types: ['lease.acquired'] })).filter((e) => e.key === `file:${file}`);
+  assert.equal(leases.length, 3, 'each run took the daemon lease');
+});

@@ -1,0 +1,93 @@
+// Files and git through the daemon: writes are accepted only under a live
+// exclusive path lease with its current token, paths stay in the project,
+// and changes are announced as fs.changed events.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { BatonEvent } from '../../src/client/index.ts';
+import { startDaemon } from '../helpers/daemon.ts';
+import { sleep, tempDir } from '../helpers/procs.ts';
+
+async function rejectsWith(promise: Promise<unknown>, code: string, mention?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: Error & { code?: string }) => {
+    assert.equal(error.code, code, error.message);
+    if (mention) assert.match(error.message, mention);
+    return true;
+  });
+}
+
+test('writes, deletes and renames need a covering exclusive lease and its current token; paths stay in the project', async (t) => {
+  const root = tempDir(t);
+  execFileSync('git', ['init', '-q', root]);
+  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root });
+  t.after(() => daemon.stop());
+  const alice = daemon.client();
+  const bob = daemon.client();
+  const events: BatonEvent[] = [];
+  const sub = alice.subscribe((e) => events.push(e), { types: ['fs.'] });
+  t.after(() => sub.close());
+
+  const mine = await alice.acquire('path:src/**', { owner: 'alice' });
+  await rejectsWith(bob.writeFile('src/a.ts', 'x', { key: 'path:src/a.ts', token: 1 }), 'STALE_TOKEN');
+  const refused = bob.writeFile('src/a.ts', 'bob was here', undefined);
+  await rejectsWith(refused, 'LEASE_REQUIRED', /alice/);
+  const docs = await bob.acquire('path:docs/**', { owner: 'bob' });
+  await rejectsWith(bob.writeFile('src/a.ts', 'x', docs), 'LEASE_REQUIRED', /src\/a\.ts/);
+  const shared = await bob.acquire('path:lib/**', { owner: 'bob', mode: 'shared' });
+  await rejectsWith(bob.writeFile('lib/x.ts', 'x', shared), 'LEASE_REQUIRED', /exclusive/);
+
+  const written = await alice.writeFile('src/deep/a.ts', 'export const a = 1;\n', mine);
+  assert.equal(written.path, 'src/deep/a.ts');
+  assert.equal(readFileSync(join(root, 'src/deep/a.ts'), 'utf8'), 'export const a = 1;\n');
+  await alice.renameFile('src/deep/a.ts', 'src/b.ts', mine);
+  assert.equal(readFileSync(join(root, 'src/b.ts'), 'utf8'), 'export const a = 1;\n');
+  await rejectsWith(alice.renameFile('src/b.ts', 'docs/b.ts', mine), 'LEASE_REQUIRED', /docs\/b\.ts/);
+  assert.deepEqual(Buffer.from(await bob.readFile('src/b.ts')).toString(), 'export const a = 1;\n');
+
+  for (const escape of ['../outside.txt', '/etc/passwd', 'src/../../x']) {
+    await rejectsWith(alice.writeFile(escape, 'x', mine), 'OUTSIDE_ROOT');
+  }
+  mkdirSync(join(root, 'src', 'sub'), { recursive: true });
+  symlinkSync('/tmp', join(root, 'src', 'sub', 'tmp-link'));
+  await rejectsWith(alice.writeFile('src/sub/tmp-link/evil.txt', 'x', mine), 'OUTSIDE_ROOT');
+
+  await alice.release(mine);
+  await rejectsWith(alice.writeFile('src/b.ts', 'late', mine), 'STALE_TOKEN');
+  assert.equal(readFileSync(join(root, 'src/b.ts'), 'utf8'), 'export const a = 1;\n', 'a refused write changed nothing');
+  const again = await bob.acquire('path:src/b.ts', { owner: 'bob' });
+  await bob.deleteFile('src/b.ts', again);
+
+  // A change made outside baton is seen by the daemon's watcher.
+  writeFileSync(join(root, 'outside-edit.txt'), 'hello');
+  const deadline = performance.now() + 5000;
+  while (performance.now() < deadline && !events.some((e) => e.data.path === 'outside-edit.txt')) await sleep(20);
+  const bySource = (source: string) => events.filter((e) => e.data.source === source).map((e) => `${e.data.kind} ${e.data.path}`);
+  assert.deepEqual(bySource('baton'), ['write src/deep/a.ts', 'rename src/deep/a.ts', 'rename src/b.ts', 'delete src/b.ts']);
+  assert.ok(bySource('watcher').some((line) => line.endsWith(' outside-edit.txt')), `the watcher saw the edit: ${JSON.stringify(bySource('watcher'))}`);
+  assert.ok(!bySource('watcher').some((line) => line.includes('.git/')), 'nothing under .git is reported');
+  assert.equal(events.find((e) => e.data.path === 'src/deep/a.ts')!.actor, 'alice');
+});
+
+test('git status and commit run under the git lease', async (t) => {
+  const root = tempDir(t);
+  execFileSync('git', ['init', '-q', root]);
+  execFileSync('git', ['-C', root, 'config', 'user.email', 't@example.com']);
+  execFileSync('git', ['-C', root, 'config', 'user.name', 'Tester']);
+  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root });
+  t.after(() => daemon.stop());
+  const c = daemon.client();
+  const lease = await c.acquire('path:README.md', { owner: 'agent' });
+  await c.writeFile('README.md', '# hi\n', lease);
+  assert.match((await c.gitStatus()).output, /\?\? README\.md/);
+  const held = await c.acquire('git', { owner: 'someone', ttlMs: 300 });
+  const started = performance.now();
+  const commit = await c.gitCommit('add readme', { paths: ['README.md'], owner: 'agent' });
+  assert.ok(performance.now() - started >= 200, 'the commit waited for the git lease');
+  await c.release(held).catch(() => undefined);
+  assert.match(commit.commit!, /^[0-9a-f]{40}$/);
+  assert.equal(execFileSync('git', ['-C', root, 'log', '--format=%s'], { encoding: 'utf8' }).trim(), 'add readme');
+  const ev = (await c.events({ types: ['git.committed'] }))[0]!;
+  assert.equal(ev.data.commit, commit.commit);
+});
