@@ -34,14 +34,22 @@ await c.addTask({ title: 'packaged' });
 const [claim] = await c.claim(s.id);
 const task = await c.complete(claim);
 await c.close();
-console.log(JSON.stringify({ n: (await doc.read()).n, locked, scripted: scripted.reason, task: task.status, types: [typeof withLock, typeof AtomicWriter, typeof FileRateLimiter, typeof appendJsonLines, typeof BatonError, typeof verifyNoLostUpdates] }));
+// baton/client: discovery starts the packaged daemon, and the same Coordinator works through it.
+const client = await import('baton/client');
+const remote = await client.openCoordinator({ stateDir: '.daemon-state', autoStart: true });
+const lease = await remote.acquire('repo', { owner: 'consumer' });
+const status = await remote.status();
+await remote.release(lease);
+await remote.close();
+process.kill(status.daemon.pid, 'SIGTERM');
+console.log(JSON.stringify({ n: (await doc.read()).n, locked, scripted: scripted.reason, task: task.status, daemon: status.leases.length, types: [typeof withLock, typeof AtomicWriter, typeof FileRateLimiter, typeof appendJsonLines, typeof BatonError, typeof verifyNoLostUpdates] }));
 `,
   );
   const used = JSON.parse(execFileSync(process.execPath, ['use.mjs'], { cwd: project, encoding: 'utf8' }));
-  assert.deepEqual(used, { n: 10, locked: true, scripted: 'timeout', task: 'done', types: ['function', 'function', 'function', 'function', 'function', 'function'] });
+  assert.deepEqual(used, { n: 10, locked: true, scripted: 'timeout', task: 'done', daemon: 1, types: ['function', 'function', 'function', 'function', 'function', 'function'] });
 
   // Types ship too: a TypeScript consumer type-checks against dist/*.d.ts.
-  writeFileSync(join(project, 'check.ts'), `import { JsonFile, openCoordinator, type LockResult, type Coordinator, type Lease } from 'baton';\nconst f = new JsonFile<{ n: number }>('x');\nexport const p: Promise<{ n: number }> = f.read();\nexport type R = LockResult;\nexport const c: Promise<Coordinator> = openCoordinator({ url: 'sqlite::memory:' });\nexport type L = Lease['token'];\n`);
+  writeFileSync(join(project, 'check.ts'), `import { JsonFile, openCoordinator, type LockResult, type Coordinator, type Lease } from 'baton';\nconst f = new JsonFile<{ n: number }>('x');\nexport const p: Promise<{ n: number }> = f.read();\nexport type R = LockResult;\nexport const c: Promise<Coordinator> = openCoordinator({ url: 'sqlite::memory:' });\nexport type L = Lease['token'];\nimport { openCoordinator as openClient, RemoteCoordinator } from 'baton/client';\nexport const r: Promise<Coordinator> = openClient({ url: 'baton+unix:///tmp/x.sock' });\nexport const rc = new RemoteCoordinator({ socketPath: '/tmp/x.sock' });\n`);
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['check.ts'] }));
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
 

@@ -14,7 +14,8 @@ import { BatonError, isBatonError } from '../errors.ts';
 import { bodyFromArgs, operationsByName } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
-import { HttpTransport, type Endpoint } from './transport.ts';
+import type { Endpoint } from './endpoint.ts';
+import { HttpTransport } from './transport.ts';
 
 export interface RemoteOptions extends Endpoint {
   /** Time for the daemon to answer one request (waits add their own timeout). Default 30 s. */
@@ -40,7 +41,7 @@ interface Bound {
 }
 
 export class RemoteCoordinator implements Coordinator {
-  readonly transport: HttpTransport;
+  #transport: HttpTransport;
   #requestTimeoutMs: number;
   #retryForMs: number;
   #sessions = new Map<string, Bound>();
@@ -50,13 +51,13 @@ export class RemoteCoordinator implements Coordinator {
   #closing = new AbortController();
 
   constructor(options: RemoteOptions) {
-    this.transport = new HttpTransport(options);
+    this.#transport = new HttpTransport(options);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#retryForMs = options.retryForMs ?? 10_000;
   }
 
   get url(): string {
-    return this.transport.describe();
+    return this.#transport.describe();
   }
 
   async #call<T>(name: string, args: unknown[], extra: { signal?: AbortSignal | undefined; waitMs?: number } = {}): Promise<T> {
@@ -70,7 +71,7 @@ export class RemoteCoordinator implements Coordinator {
       headers['idempotency-key'] = key;
     }
     const wait = extra.waitMs ?? 0;
-    return (await this.transport.request(`/v1/${name}`, {
+    return (await this.#transport.request(`/v1/${name}`, {
       body,
       headers,
       // A wait longer than a timer can count (about 24 days) has no deadline of our own.
@@ -128,7 +129,7 @@ export class RemoteCoordinator implements Coordinator {
   async #bind(session: Session): Promise<void> {
     let attached!: () => void;
     const ready = new Promise<void>((resolve) => (attached = resolve));
-    const stream = openStream(this.transport, `/v1/sessions/${encodeURIComponent(session.id)}/attach`, {
+    const stream = openStream(this.#transport, `/v1/sessions/${encodeURIComponent(session.id)}/attach`, {
       onMessage: () => attached(),
       onRefused: () => {
         attached();
@@ -276,7 +277,7 @@ export class RemoteCoordinator implements Coordinator {
     const params = new URLSearchParams();
     if (query.types !== undefined && query.types.length > 0) params.set('topics', query.types.join(','));
     const path = `/v1/events${params.size > 0 ? `?${params}` : ''}`;
-    const stream = openStream(this.transport, path, { onMessage: (data) => handler(data as BatonEvent) }, query.after === undefined ? undefined : String(query.after));
+    const stream = openStream(this.#transport, path, { onMessage: (data) => handler(data as BatonEvent) }, query.after === undefined ? undefined : String(query.after));
     this.#streams.add(stream);
     return {
       close: () => {
@@ -313,7 +314,7 @@ export class RemoteCoordinator implements Coordinator {
     return this.#call('gitCommit', [{ message, ...options }]);
   }
   async status(): Promise<ProjectStatus> {
-    return (await this.transport.request('/v1/status', { method: 'GET', timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as ProjectStatus;
+    return (await this.#transport.request('/v1/status', { method: 'GET', timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as ProjectStatus;
   }
 
   /** Stops heartbeats and streams. Sessions bound to this client end (their stream drops). */
@@ -324,6 +325,6 @@ export class RemoteCoordinator implements Coordinator {
     for (const id of [...this.#sessions.keys()]) this.#unbind(id);
     for (const stream of this.#streams) stream.close();
     this.#streams.clear();
-    this.transport.close();
+    this.#transport.close();
   }
 }

@@ -4,18 +4,8 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { BatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
 import { retryableStatus } from '../protocol/http-status.ts';
+import type { Endpoint } from './endpoint.ts';
 import { signRequest } from './signing.ts';
-
-export interface Endpoint {
-  /** A unix socket path or Windows named pipe. */
-  socketPath?: string;
-  host?: string;
-  port?: number;
-  /** Bearer API token (TCP). */
-  token?: string;
-  /** HMAC secret (the hex of the daemon's hmac.key, or its bytes), instead of a token. */
-  hmacSecret?: string | Uint8Array;
-}
 
 export interface RequestOptions {
   method?: 'GET' | 'POST';
