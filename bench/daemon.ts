@@ -2,7 +2,7 @@
 // over the unix socket against a bare node:http server driven by the same load
 // generator, lease handoff between processes, and the daemon's resident memory.
 // The daemon, the anchor server and every client run in processes of their own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RemoteCoordinator } from '../src/client/index.ts';
@@ -52,7 +52,12 @@ function worker(script: string, args: string[]): Worker {
 /** Starts n workers, waits until every one has warmed up, then lets them go at once. */
 async function together(n: number, script: string, args: string[]): Promise<Worker[]> {
   const workers = Array.from({ length: n }, () => worker(script, args));
-  await Promise.all(workers.map((w) => w.line('ready')));
+  try {
+    await Promise.all(workers.map((w) => w.line('ready')));
+  } catch (error) {
+    for (const w of workers) w.child.kill();
+    throw error;
+  }
   for (const w of workers) w.go();
   return workers;
 }
@@ -81,11 +86,11 @@ export async function startBareServer(dir: string): Promise<Server> {
  * `baton serve` for a fresh project directory under `dir`, in its own process.
  * BENCH_CPU_PROF=<dir> writes the daemon's CPU profile there when it stops.
  */
-export async function startBatonDaemon(dir: string, name: string): Promise<RunningDaemon> {
+export async function startBatonDaemon(dir: string, name: string, entry?: string): Promise<RunningDaemon> {
   const project = join(dir, name);
   mkdirSync(project, { recursive: true });
   const prof = process.env.BENCH_CPU_PROF;
-  return startDaemon(join(project, '.baton'), { cwd: project, ...(prof ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof}` } } : {}) });
+  return startDaemon(join(project, '.baton'), { cwd: project, ...(entry ? { entry } : {}), ...(prof ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof}` } } : {}) });
 }
 
 export interface Load {
@@ -111,6 +116,15 @@ export async function load(socket: string, mode: 'lease' | 'task' | 'tasks32', o
     p50: Math.max(...results.map((r) => r.p50)),
     p99: Math.max(...results.map((r) => r.p99)),
   };
+}
+
+/** Runs `measure` right before and right after `ours`: the machine's speed drifts, so the anchor is their mean. */
+export async function around(measure: () => Promise<Load>, ours: () => Promise<Load>): Promise<{ ours: Load; theirs: Load }> {
+  const before = await measure();
+  const mine = await ours();
+  const after = await measure();
+  const mean = (f: (l: Load) => number): number => (f(before) + f(after)) / 2;
+  return { ours: mine, theirs: { perSec: mean((l) => l.perSec), tasksPerSec: mean((l) => l.tasksPerSec), p50: mean((l) => l.p50), p99: mean((l) => l.p99) } };
 }
 
 /** Adds `n` ready tasks to `queue`, 1000 per request. */
@@ -147,8 +161,10 @@ export interface Memory {
 }
 
 /** A fresh daemon holding `leaseCount` leases (long TTL) and `taskCount` ready tasks: its resident set size. */
+/** Measured on the built package (dist/), as `npx baton serve` runs it: no type stripping at run time. */
 export async function residentMemory(dir: string, leaseCount: number, taskCount: number): Promise<Memory> {
-  const daemon = await startBatonDaemon(dir, 'memory');
+  execFileSync(process.execPath, [join(here, '..', 'scripts', 'build.ts')], { stdio: 'ignore' });
+  const daemon = await startBatonDaemon(dir, 'memory', join(here, '..', 'dist', 'cli', 'main.js'));
   try {
     const c = daemon.client();
     const idleBytes = (await c.status()).daemon!.rssBytes;

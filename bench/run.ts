@@ -236,7 +236,7 @@ if (only === undefined || only === 'engine') {
 }
 
 if (only === undefined || only === 'daemon') {
-  const { handoffs, load, prefill, residentMemory, startBareServer, startBatonDaemon } = await import('./daemon.ts');
+  const { around, handoffs, load, prefill, residentMemory, startBareServer, startBatonDaemon } = await import('./daemon.ts');
   const pct = (n: number): string => `${(n * 100).toFixed(0)}%`;
   const lat = (l: { p50: number; p99: number }): string => `p50 ${l.p50.toFixed(3)}, p99 ${l.p99.toFixed(3)} ms`;
   const daemon = await startBatonDaemon(work, 'daemon');
@@ -244,10 +244,14 @@ if (only === undefined || only === 'daemon') {
   const socket = daemon.record.socket!;
   try {
     console.log('\n7. Daemon: lease acquire + release over the unix socket (requests/s; baton daemon / bare node:http server answering a constant JSON)');
-    console.log('   one load process, the same generator and keep-alive http.Agent for both; each client acquires its own key, then releases it (2 requests)');
+    console.log('   one load process, the same generator and keep-alive http.Agent for both; each client acquires its own key, then releases it (2 requests);');
+    console.log('   the bare server runs right before and right after baton, and its numbers are the mean of the two');
     for (const clients of [1, 32]) {
-      const theirs = await load(bare.socket, 'lease', { concurrency: clients, procs: 1, ms: MS, tag: `bare-${clients}` });
-      const ours = await load(socket, 'lease', { concurrency: clients, procs: 1, ms: MS, tag: `lease-${clients}` });
+      const opts = { concurrency: clients, procs: 1, ms: MS };
+      const { ours, theirs } = await around(
+        () => load(bare.socket, 'lease', { ...opts, tag: `bare-${clients}` }),
+        () => load(socket, 'lease', { ...opts, tag: `lease-${clients}` }),
+      );
       const rate = ours.perSec / theirs.perSec;
       const tail = ours.p99 / theirs.p99;
       console.log(`   ${clients} client${clients === 1 ? '' : 's'}: baton ${fmt(ours.perSec)}/s (${lat(ours)}), bare ${fmt(theirs.perSec)}/s (${lat(theirs)}): ${pct(rate)} of its rate, ${tail.toFixed(2)}x its p99`);
@@ -258,12 +262,14 @@ if (only === undefined || only === 'daemon') {
     console.log('\n8. Daemon: task claim (n 1) + complete, 8 client processes, one task at a time (requests/s; baton daemon / the bare server, same generator)');
     const c = daemon.client();
     await prefill(c, 'one', Number(process.env.BENCH_DAEMON_TASKS ?? 40_000));
-    const theirs = await load(bare.socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'bare-task' });
-    const ours = await load(socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'task', queue: 'one' });
+    const { ours, theirs } = await around(
+      () => load(bare.socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'bare-task' }),
+      () => load(socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'task', queue: 'one' }),
+    );
     const rate = ours.perSec / theirs.perSec;
     console.log(`   baton ${fmt(ours.perSec)}/s (${fmt(ours.tasksPerSec)} tasks/s), bare ${fmt(theirs.perSec)}/s: ${pct(rate)}`);
     check('daemon tasks, 8 processes, n 1: >= 40% of the bare server\'s requests/s', rate >= 0.4, `${pct(rate)} (${fmt(ours.perSec)} vs ${fmt(theirs.perSec)}/s)`);
-    await prefill(c, 'batch', Number(process.env.BENCH_DAEMON_BATCH_TASKS ?? 80_000));
+    await prefill(c, 'batch', Number(process.env.BENCH_DAEMON_BATCH_TASKS ?? 40_000));
     const batch = await load(socket, 'tasks32', { concurrency: 1, procs: 8, ms: MS, tag: 'batch', queue: 'batch' });
     console.log(`   for orientation, claim n 32 + completeMany: ${fmt(batch.tasksPerSec)} tasks/s (${fmt(batch.perSec)} requests/s)`);
 
@@ -277,7 +283,7 @@ if (only === undefined || only === 'daemon') {
     await daemon.stop();
   }
 
-  console.log('\n10. Daemon resident memory with 100,000 tasks and 10,000 leases (a fresh daemon; rss from its status)');
+  console.log('\n10. Daemon resident memory with 100,000 tasks and 10,000 leases (a fresh daemon from the built package, dist/, as npx baton serve runs; rss from its status)');
   const mem = await residentMemory(work, 10_000, 100_000);
   const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`;
   const worst = Math.max(mem.loadedBytes, mem.settledBytes);

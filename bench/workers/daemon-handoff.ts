@@ -13,8 +13,16 @@ const owner = `handoff-${process.pid}`;
 // Warm the connection and the code paths on a key of our own.
 for (let i = 0; i < 50; i++) await c.release(await c.acquire(`${key}/warm/${process.pid}`, { owner }));
 process.stdout.write('ready\n');
-await new Promise((resolve) => process.stdin.once('data', resolve));
-process.stdin.pause();
+await new Promise<void>((resolve) => {
+  let started = false;
+  process.stdin.once('data', () => {
+    started = true;
+    process.stdin.pause();
+    resolve();
+  });
+  // The bench went away before 'go': do not linger.
+  process.stdin.once('end', () => started || process.exit(1));
+});
 const events: Array<[number, number]> = [];
 const deadline = performance.now() + Number(budgetArg);
 for (let i = 0; i < Number(roundsArg); i++) {

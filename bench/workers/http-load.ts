@@ -85,8 +85,16 @@ latencies = [];
 requests = 0;
 tasks = 0;
 process.stdout.write('ready\n');
-await new Promise((resolve) => process.stdin.once('data', resolve));
-process.stdin.pause();
+await new Promise<void>((resolve) => {
+  let started = false;
+  process.stdin.once('data', () => {
+    started = true;
+    process.stdin.pause();
+    resolve();
+  });
+  // The bench went away before 'go': do not linger.
+  process.stdin.once('end', () => started || process.exit(1));
+});
 const ms = await run(Number(msArg), sessionId);
 const sorted = Float64Array.from(latencies).sort();
 const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;

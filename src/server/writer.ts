@@ -42,6 +42,9 @@ export class GroupWriter implements Store {
   #wakers = new Set<() => void>();
   #drained = new Set<() => void>();
   #stats = { batches: 0, operations: 0, largestBatch: 0 };
+  #commits = 0;
+  #external = 0;
+  #externalAt = -Infinity;
 
   /** `writes` must support writeBatch; `reads` is a second connection to the same database. */
   constructor(writes: Store, reads: Store, options: WriterOptions = {}) {
@@ -109,8 +112,10 @@ export class GroupWriter implements Store {
         this.#stats.batches++;
         this.#stats.operations += batch.length;
         this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
-        this.#wake();
+        this.#commits++;
+        // Answer the batch first, then wake waiters: a releaser hears back before the next holder's look.
         results.forEach((result, i) => (result.ok ? batch[i]!.resolve(result.value) : batch[i]!.reject(result.error)));
+        this.#wake();
       }
     } finally {
       this.#running = false;
@@ -137,8 +142,17 @@ export class GroupWriter implements Store {
     }
   }
 
-  changeCounter(): Promise<number> {
-    return this.#writes.changeCounter();
+  /**
+   * Our own commits, counted here, plus what the database says of other
+   * processes' commits (a --no-daemon CLI): read only every EXTERNAL_POLL_MS,
+   * since asking costs a statement per call.
+   */
+  async changeCounter(): Promise<number> {
+    if (performance.now() - this.#externalAt >= EXTERNAL_POLL_MS) {
+      this.#external = await this.#writes.changeCounter();
+      this.#externalAt = performance.now();
+    }
+    return this.#commits + this.#external; // both only grow, so the sum moves when either does
   }
 
   async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {

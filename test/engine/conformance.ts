@@ -53,7 +53,7 @@ export function conformance(name: string, open: Opener): void {
     const info = await c.getLease('db');
     assert.deepEqual(info.holders.map((h) => h.owner).sort(), ['r1', 'r2']);
     const writer = c.acquire('db', { owner: 'w', timeoutMs: 5000 });
-    await sleep(30);
+    for (let i = 0; i < 200 && (await c.getLease('db')).waiters.length === 0; i++) await sleep(10);
     // A reader arriving after the writer queues behind it: the writer is not starved.
     await rejectsWith(c.acquire('db', { owner: 'r3', mode: 'shared', timeoutMs: 0 }), 'LOCKED', 'queued behind');
     await c.release(r1);

@@ -19,8 +19,8 @@ export interface RunningDaemon {
 }
 
 /** Starts `baton serve --json` in `cwd` for `stateDir` and waits for its record. */
-export async function startDaemon(stateDir: string, options: { cwd?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<RunningDaemon> {
-  const child = spawn(process.execPath, [cli, 'serve', '--json', '--state-dir', stateDir, ...(options.args ?? [])], {
+export async function startDaemon(stateDir: string, options: { cwd?: string; args?: string[]; env?: Record<string, string>; entry?: string } = {}): Promise<RunningDaemon> {
+  const child = spawn(process.execPath, [options.entry ?? cli, 'serve', '--json', '--state-dir', stateDir, ...(options.args ?? [])], {
     cwd: options.cwd ?? stateDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },

@@ -8,6 +8,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
 import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { sqliteQueries } from './queries.ts';
 import { migrations } from './schema.ts';
 
@@ -18,6 +19,8 @@ export interface SqliteStoreOptions {
    * never go backwards). 'full': every commit is on disk before it returns.
    */
   durability?: Durability;
+  /** Checkpoint the WAL from a worker thread instead of inside commits (for a long-lived sole writer: the daemon). */
+  backgroundCheckpoints?: boolean;
 }
 
 /** Fencing tokens are epoch * 2^20 + a counter: a durable epoch bumped by every opener. */
@@ -45,6 +48,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   }
   const store = new SqliteStore(db, path, durability);
   await store.init();
+  if (options.backgroundCheckpoints && !memory) store.checkpointInBackground();
   return store;
 }
 
@@ -88,6 +92,7 @@ export class SqliteStore implements Store {
   #durableEpoch = 1;
   #localCommits = 0;
   #closed = false;
+  #checkpointer: Checkpointer | undefined;
 
   constructor(db: DatabaseSync, path: string, durability: Durability) {
     this.#db = db;
@@ -137,6 +142,11 @@ export class SqliteStore implements Store {
       }
     });
     this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  }
+
+  checkpointInBackground(): void {
+    this.#db.exec('PRAGMA wal_autocheckpoint = 0');
+    this.#checkpointer = startCheckpointer(this.path);
   }
 
   #userVersion(): number {
@@ -315,6 +325,7 @@ export class SqliteStore implements Store {
       this.#closed = true;
       this.#db.close();
     });
+    await this.#checkpointer?.stop();
   }
 }
 
