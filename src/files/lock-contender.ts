@@ -222,6 +222,8 @@ class Contender {
   /** Our private record was taken away (we were reclaimed while waiting): start over with a new one. */
   private renew(): Attempt {
     this.leaveWaitList();
+    // Usually gone already; when R.lock was ended under us it is not, and nobody else will remove it.
+    ignore(['ENOENT'], () => unlinkSync(this.private));
     this.linked = false;
     this.registered = false;
     this.record = createRecord(this.paths.resourcePath, this.options.type, this.options.ttl);

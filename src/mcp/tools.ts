@@ -1,0 +1,956 @@
+// The MCP tools baton offers coding agents: reservations (the intent map),
+// files written under them, named locks, git under the git lease, the task
+// queue, token budgets, rate limits, status and events. Each tool has a zod
+// input schema (listed to the agent as JSON Schema and checked before anything
+// happens) and a description written for the agent: when to use it, what a
+// refusal means, what to do next. Failures are BatonErrors; server.ts turns
+// them into MCP tool errors whose text starts with the code and ends with a hint.
+//
+// One AgentState per MCP connection: the agent's session (registered on
+// connect) and the leases and claims it holds, so an agent passes only paths
+// and task ids, never fencing tokens.
+import { realpathSync } from 'node:fs';
+import { z } from 'zod';
+import type { BudgetStatus, Claim, Coordinator, Lease, LeaseRef, ProjectStatusLike, RegisterOptions, Session, Task } from './types.ts';
+import { BatonError, isBatonError, type ErrorCode } from '../errors.ts';
+import { normalizePathPattern, pathCovers, pathsOverlap } from '../engine/paths.ts';
+import { pathPatternFor } from '../server/project-files.ts';
+
+const PATH = 'path:';
+const GIT = 'git';
+/** Claims last this long unless the agent says otherwise: agents are slow, and a dead agent's claims come back at once anyway. */
+const DEFAULT_CLAIM_SECONDS = 30 * 60;
+
+/** What the tools need from the daemon: the Coordinator plus its own file, git and status operations. */
+export interface Backend {
+  readonly coordinator: Coordinator;
+  /** The project root the daemon confines files to (absolute paths under it are accepted); null when unknown. */
+  readonly root: string | null;
+  writeFile(path: string, content: string | Uint8Array, lease: LeaseRef | undefined, actor: string): Promise<{ path: string; size?: number }>;
+  deleteFile(path: string, lease: LeaseRef | undefined, actor: string): Promise<{ path: string }>;
+  renameFile(from: string, to: string, lease: LeaseRef | undefined, actor: string): Promise<{ path: string; from?: string }>;
+  gitCommit(message: string, paths: string[], owner: string): Promise<{ output: string; commit: string | null }>;
+  status(): Promise<ProjectStatusLike>;
+}
+
+/** A BatonError with the one-line hint an agent should act on. */
+export function refusal(code: ErrorCode, message: string, hint: string, details: Record<string, unknown> = {}): BatonError {
+  return new BatonError(code, message, { details: { ...details, hint } });
+}
+
+// ---------------------------------------------------------------------------
+// The agent behind one MCP connection
+
+export class AgentState {
+  readonly #coordinator: Coordinator;
+  readonly #register: Omit<RegisterOptions, 'name'>;
+  #name: string | undefined;
+  #session: Promise<Session> | undefined;
+  /** Leases this agent holds, by key: path reservations and named locks. */
+  readonly leases = new Map<string, Lease>();
+  /** Task claims this agent holds, by task id. */
+  readonly claims = new Map<number, Claim>();
+  /** The highest event seq seen, to find the newest events quickly. */
+  lastSeq = 0;
+
+  constructor(coordinator: Coordinator, register: Omit<RegisterOptions, 'name'>, name?: string) {
+    this.#coordinator = coordinator;
+    this.#register = register;
+    this.#name = name;
+  }
+
+  /** The agent's name: --name, else the MCP client's name and this process's pid. Fixed once the session is registered. */
+  setDefaultName(name: string): void {
+    this.#name ??= name;
+  }
+
+  get name(): string {
+    return this.#name ?? `mcp-${process.pid}`;
+  }
+
+  /** Registers the agent's session on first use; later calls return the same one. */
+  session(): Promise<Session> {
+    this.#session ??= this.#coordinator.register({ ...this.#register, name: this.name, kind: this.#register.kind ?? 'mcp' }).catch((error: unknown) => {
+      this.#session = undefined;
+      throw error;
+    });
+    return this.#session;
+  }
+
+  /** The registered session, if registration has finished. */
+  async current(): Promise<Session | undefined> {
+    if (this.#session === undefined) return undefined;
+    return this.#session.catch(() => undefined);
+  }
+
+  /** The session ended under us (daemon lost it): forget what it held; the next call registers anew. */
+  reset(): void {
+    this.#session = undefined;
+    this.leases.clear();
+    this.claims.clear();
+  }
+
+  /** Ends the session (releasing its leases and requeueing its claims) unless it is already gone. */
+  async end(reason: string): Promise<void> {
+    const session = await this.current();
+    this.#session = undefined;
+    if (session === undefined) return;
+    await this.#coordinator.endSession(session.id, { reason }).catch((error: unknown) => {
+      if (!isBatonError(error, 'SESSION_ENDED') && !isBatonError(error, 'NOT_FOUND')) throw error;
+    });
+  }
+}
+
+export interface ToolContext {
+  backend: Backend;
+  agent: AgentState;
+}
+
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+export interface Tool {
+  name: string;
+  title: string;
+  description: string;
+  input: z.ZodObject;
+  annotations: ToolAnnotations;
+  run(args: unknown, ctx: ToolContext): Promise<Record<string, unknown>>;
+}
+
+function tool<S extends z.ZodObject>(def: {
+  name: string;
+  title: string;
+  description: string;
+  input: S;
+  annotations?: ToolAnnotations;
+  run(args: z.output<S>, ctx: ToolContext): Promise<Record<string, unknown>>;
+}): Tool {
+  return { annotations: {}, ...def, run: (args, ctx) => def.run(args as z.output<S>, ctx) };
+}
+
+// ---------------------------------------------------------------------------
+// Inputs
+
+const projectPath = z.string().min(1).max(4096);
+const seconds = (max: number) => z.number().positive().max(max);
+const waitSeconds = z.number().min(0).max(3600).optional().describe('How long to wait for a holder to let go. Default 0: answer at once.');
+const reason = z.string().min(1).max(200).optional().describe('Why you need it, shown to other agents in list_reservations and in refusals (e.g. "fixing the login bug").');
+const mode = z.enum(['exclusive', 'shared']).optional();
+const taskId = z.number().int().positive().describe('The task id (from task_claim or task_list).');
+const tokens = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Roots an absolute path may start with: the root as named and as resolved. */
+function roots(root: string | null): string[] {
+  if (root === null) return [];
+  const out = [root.replace(/\/+$/, '')];
+  try {
+    const real = realpathSync.native(root);
+    if (!out.includes(real)) out.push(real);
+  } catch {
+    // the root as named is all we have
+  }
+  return out;
+}
+
+/**
+ * An agent's path or glob made relative to the project root: absolute paths
+ * under the root are accepted, `.` and `..` are resolved lexically, and
+ * anything that leaves the project is OUTSIDE_ROOT.
+ */
+export function relativePath(input: string, root: string | null, what = 'path'): string {
+  const outside = (why: string) =>
+    refusal('OUTSIDE_ROOT', `${what} ${JSON.stringify(input)} ${why}`, `use a path relative to the project root${root === null ? '' : ` (${root})`}; nothing was changed`, { path: input });
+  if (input.includes('\0')) throw outside('contains a NUL byte');
+  let p = input;
+  if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('~')) {
+    const base = roots(root).find((r) => p === r || p.startsWith(r + '/'));
+    if (base === undefined) throw outside('is outside the project');
+    p = p.slice(base.length + 1);
+  }
+  const segments: string[] = [];
+  for (const segment of p.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (segments.length === 0) throw outside('leaves the project');
+      segments.pop();
+    } else {
+      segments.push(segment);
+    }
+  }
+  if (segments.length === 0) {
+    throw refusal('INVALID_ARGUMENT', `${what} ${JSON.stringify(input)} names the project root itself`, 'name a file or directory, or the glob "**" for the whole project; nothing was changed', { path: input });
+  }
+  return segments.join('/');
+}
+
+function pattern(input: string, root: string | null): string {
+  return normalizePathPattern(relativePath(input, root, 'path pattern'));
+}
+
+// ---------------------------------------------------------------------------
+// Views: what the agent reads back
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function ownerFor(agent: string, why: string | undefined): string {
+  return (why === undefined ? agent : `${agent}: ${why}`).slice(0, 256);
+}
+
+interface HolderView {
+  key: string;
+  mode: string;
+  agent: string;
+  reason: string | null;
+  since: string | null;
+  held_seconds: number;
+  expires: string | null;
+  session_id: string | null;
+  mine: boolean;
+}
+
+function holderView(lease: Lease, sessions: Map<string, Session>, mine: string | undefined, now: number): HolderView {
+  const name = lease.sessionId === null ? undefined : sessions.get(lease.sessionId)?.name;
+  const split = name !== undefined && lease.owner.startsWith(`${name}: `);
+  return {
+    key: lease.key,
+    mode: lease.mode,
+    agent: split ? name : lease.owner,
+    reason: split ? lease.owner.slice(name.length + 2) : null,
+    since: iso(lease.acquiredAt),
+    held_seconds: Math.max(0, Math.round((now - lease.acquiredAt) / 1000)),
+    expires: lease.expiresAt === null ? 'when its agent disconnects' : iso(lease.expiresAt),
+    session_id: lease.sessionId,
+    mine: mine !== undefined && lease.sessionId === mine,
+  };
+}
+
+function describeHolder(h: HolderView): string {
+  return `${h.mine ? 'you' : h.agent} (${h.mode} ${h.key}, for ${h.held_seconds} s${h.reason === null ? '' : `, reason: ${h.reason}`})`;
+}
+
+async function sessionsById(c: Coordinator): Promise<Map<string, Session>> {
+  return new Map((await c.listSessions()).map((s) => [s.id, s]));
+}
+
+/** Who holds path leases overlapping `patterns` now. */
+async function pathHolders(ctx: ToolContext, patterns: string[]): Promise<HolderView[]> {
+  const c = ctx.backend.coordinator;
+  const [leases, sessions, me] = await Promise.all([c.listLeases({ prefix: PATH }), sessionsById(c), ctx.agent.current()]);
+  const now = Date.now();
+  return leases
+    .filter((l) => l.key.startsWith(PATH) && patterns.some((p) => pathsOverlap(l.key.slice(PATH.length), p)))
+    .map((l) => holderView(l, sessions, me?.id, now));
+}
+
+function taskView(t: Task): Record<string, unknown> {
+  return {
+    id: t.id,
+    queue: t.queue,
+    title: t.title,
+    status: t.status,
+    priority: t.priority,
+    payload: t.payload ?? null,
+    attempts: t.attempts,
+    max_attempts: t.maxAttempts,
+    depends_on: t.dependsOn,
+    ...(t.reason === null ? {} : { reason: t.reason }),
+    ...(t.lastError === null ? {} : { last_error: t.lastError }),
+    ...(t.result === null || t.result === undefined ? {} : { result: t.result }),
+    ...(t.claimedBy === null ? {} : { claimed_by: t.claimedBy, claim_expires: iso(t.claimExpiresAt) }),
+  };
+}
+
+function budgetView(b: BudgetStatus): Record<string, unknown> {
+  return { scope: b.scope, period: b.period, limit: b.limit, used: b.used, reserved: b.reserved, remaining: b.remaining, warning: b.warning, exceeded: b.exceeded };
+}
+
+// ---------------------------------------------------------------------------
+// Leases held by this agent
+
+function exclusivePathLeases(agent: AgentState): Lease[] {
+  return [...agent.leases.values()].filter((l) => l.key.startsWith(PATH) && l.mode === 'exclusive');
+}
+
+/** The agent's exclusive reservation covering every one of `paths`, if it holds one. */
+function coveringLease(agent: AgentState, paths: string[]): Lease | undefined {
+  return exclusivePathLeases(agent).find((l) => paths.every((p) => pathCovers(l.key.slice(PATH.length), p)));
+}
+
+/** What to tell an agent whose write was refused. */
+function writeHint(error: BatonError, agent: AgentState, paths: string[], lease: Lease | undefined): string {
+  const list = JSON.stringify(paths);
+  if (error.code === 'STALE_TOKEN' || error.code === 'LEASE_EXPIRED') {
+    if (lease !== undefined) agent.leases.delete(lease.key);
+    return `your reservation ${lease?.key ?? ''} lapsed or was released; call reserve_paths with ${list} again and re-read the file before writing (someone else may have changed it)`;
+  }
+  if (error.code === 'LEASE_REQUIRED') {
+    const holders = (error.details.holders as Array<{ owner: string }> | undefined) ?? [];
+    const shared = [...agent.leases.values()].some((l) => l.key.startsWith(PATH) && l.mode === 'shared' && paths.every((p) => pathCovers(l.key.slice(PATH.length), p)));
+    if (holders.length > 0 && !shared) return `another agent has reserved it: do not write around the reservation; work on something else, or call reserve_paths with wait_seconds to queue for it (list_reservations shows who and why)`;
+    if (shared) return `your reservation is shared (read-only); release it and call reserve_paths with ${list} and mode "exclusive"`;
+    return `call reserve_paths with ${list} first, then retry`;
+  }
+  return '';
+}
+
+async function callFile<T>(agent: AgentState, paths: string[], lease: Lease | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isBatonError(error)) {
+      const hint = writeHint(error, agent, paths, lease);
+      if (hint !== '' && error.details.hint === undefined) throw new BatonError(error.code, error.message, { details: { ...error.details, hint } });
+    }
+    throw error;
+  }
+}
+
+/** Releases leases this call took, ignoring ones already gone. */
+async function releaseQuietly(ctx: ToolContext, leases: Lease[]): Promise<void> {
+  for (const lease of leases) {
+    ctx.agent.leases.delete(lease.key);
+    await ctx.backend.coordinator.release(lease).catch(() => undefined);
+  }
+}
+
+function conflictHint(waited: boolean): string {
+  return waited
+    ? 'nothing was reserved; the holder kept it for the whole wait: work on something else and try later, or ask the holder via your user'
+    : 'nothing was reserved; another agent is working there: pick other work and try later, or call again with wait_seconds to queue for it';
+}
+
+// ---------------------------------------------------------------------------
+// The tools
+
+const reservePaths = tool({
+  name: 'reserve_paths',
+  title: 'Reserve files before editing them',
+  description: [
+    'Reserve files, directories or globs before you change them, so no other agent edits them at the same time.',
+    'Call this BEFORE editing, with every path you plan to touch (e.g. ["src/auth/**", "test/auth.test.ts"]); a directory covers everything below it.',
+    'All or nothing: if any path is reserved by another agent, nothing is reserved and you get a LOCKED error naming the holder, what they hold and why.',
+    'On LOCKED: do not edit those files; pick other work, or call again with wait_seconds to queue until the holder releases.',
+    'Reservations are tied to this connection: they are released when you call release_paths or when you exit. Exclusive (default) is needed to write; shared is for reading files you need stable.',
+    'Then change files with write_file / delete_file / rename_file (they find your reservation themselves), commit with git_commit, and release_paths when done.',
+  ].join(' '),
+  input: z.strictObject({
+    paths: z.array(projectPath).min(1).max(64).describe('Paths or globs relative to the project root: "src/a.ts", "src/auth", "src/**/*.test.ts".'),
+    mode: mode.describe('"exclusive" (default): you will write; "shared": you only read and want no one writing meanwhile.'),
+    reason,
+    ttl_seconds: seconds(7 * 24 * 3600).optional().describe('Let the reservation lapse after this long even if you stay connected. Default: none (held until released or you disconnect).'),
+    wait_seconds: waitSeconds,
+  }),
+  annotations: { idempotentHint: true },
+  async run(args, ctx) {
+    const c = ctx.backend.coordinator;
+    const keys = [...new Set(args.paths.map((p) => PATH + pattern(p, ctx.backend.root)))];
+    const wanted = args.mode ?? 'exclusive';
+    const session = await ctx.agent.session();
+    const taken: Lease[] = [];
+    const kept: Lease[] = [];
+    for (const key of keys) {
+      const held = ctx.agent.leases.get(key);
+      if (held !== undefined && held.mode === wanted) {
+        kept.push(held);
+        continue;
+      }
+      try {
+        const lease = await c.acquire(key, {
+          owner: ownerFor(ctx.agent.name, args.reason),
+          mode: wanted,
+          sessionId: session.id,
+          ttlMs: args.ttl_seconds === undefined ? 0 : Math.ceil(args.ttl_seconds * 1000),
+          timeoutMs: Math.ceil((args.wait_seconds ?? 0) * 1000),
+        });
+        ctx.agent.leases.set(key, lease);
+        taken.push(lease);
+      } catch (error) {
+        await releaseQuietly(ctx, taken);
+        if (isBatonError(error, 'LOCKED') || isBatonError(error, 'LOCK_TIMEOUT')) {
+          const holders = (await pathHolders(ctx, [key.slice(PATH.length)])).filter((h) => !(h.mine && h.key === key && h.mode === wanted));
+          const mine = holders.filter((h) => h.mine);
+          const others = holders.filter((h) => !h.mine);
+          if (others.length === 0 && mine.length > 0) {
+            throw refusal('LOCKED', `${key} overlaps your own reservation ${mine.map(describeHolder).join(', ')}`, 'you already hold an overlapping reservation: write under it, or release_paths it first and reserve again', { key, holders: mine });
+          }
+          const who = others.length > 0 ? others.map(describeHolder).join(', ') : error.message;
+          throw refusal(error.code, `${key.slice(PATH.length)} is reserved by ${who}`, conflictHint((args.wait_seconds ?? 0) > 0), { key, holders: others });
+        }
+        throw error;
+      }
+    }
+    const all = [...kept, ...taken];
+    return {
+      reserved: all.map((l) => ({ path: l.key.slice(PATH.length), mode: l.mode, token: l.token, expires: l.expiresAt === null ? 'when you release it or disconnect' : iso(l.expiresAt) })),
+      next: wanted === 'exclusive' ? 'edit with write_file / delete_file / rename_file, commit with git_commit, then release_paths' : 'read the files; release_paths when done',
+    };
+  },
+});
+
+const releasePaths = tool({
+  name: 'release_paths',
+  title: 'Release reservations',
+  description:
+    'Release reservations you took with reserve_paths, as soon as you are done with those files (after committing), so other agents can work there. Pass the same paths you reserved, or all: true to release every reservation you hold. Paths you do not hold are listed under not_held; nothing else happens to them.',
+  input: z.strictObject({
+    paths: z.array(projectPath).min(1).max(64).optional().describe('The paths or globs as you reserved them.'),
+    all: z.boolean().optional().describe('Release every path reservation you hold.'),
+  }),
+  annotations: { idempotentHint: true, destructiveHint: false },
+  async run(args, ctx) {
+    if (args.paths === undefined && args.all !== true) {
+      throw refusal('INVALID_ARGUMENT', 'release_paths needs paths or all: true', 'pass the paths you reserved, or all: true; nothing was changed');
+    }
+    const keys = args.all === true
+      ? [...ctx.agent.leases.keys()].filter((k) => k.startsWith(PATH))
+      : [...new Set(args.paths!.map((p) => PATH + pattern(p, ctx.backend.root)))];
+    const released: string[] = [];
+    const notHeld: string[] = [];
+    for (const key of keys) {
+      const lease = ctx.agent.leases.get(key);
+      if (lease === undefined) {
+        notHeld.push(key.slice(PATH.length));
+        continue;
+      }
+      ctx.agent.leases.delete(key);
+      try {
+        await ctx.backend.coordinator.release(lease);
+      } catch (error) {
+        // Gone already (lapsed, or ended with a session): released all the same.
+        if (!isBatonError(error, 'STALE_TOKEN') && !isBatonError(error, 'LEASE_EXPIRED')) throw error;
+      }
+      released.push(key.slice(PATH.length));
+    }
+    return { released, ...(notHeld.length > 0 ? { not_held: notHeld } : {}) };
+  },
+});
+
+const listReservations = tool({
+  name: 'list_reservations',
+  title: 'Who is working on what',
+  description:
+    'The intent map: every reservation and lock held now, by which agent, why, since when, and until when. Use it before planning work to stay out of areas other agents are changing, and after a LOCKED refusal to see who holds a path. Pass path to see only reservations overlapping it.',
+  input: z.strictObject({
+    path: projectPath.optional().describe('Only reservations overlapping this path or glob.'),
+    mine: z.boolean().optional().describe('Only your own reservations and locks.'),
+  }),
+  annotations: { readOnlyHint: true },
+  async run(args, ctx) {
+    const c = ctx.backend.coordinator;
+    const filter = args.path === undefined ? undefined : pattern(args.path, ctx.backend.root);
+    const [leases, sessions, me] = await Promise.all([c.listLeases(), sessionsById(c), ctx.agent.current()]);
+    const now = Date.now();
+    const views = leases.map((l) => holderView(l, sessions, me?.id, now)).filter((v) => args.mine !== true || v.mine);
+    const reservations = views
+      .filter((v) => v.key.startsWith(PATH) && (filter === undefined || pathsOverlap(v.key.slice(PATH.length), filter)))
+      .map(({ key, ...rest }) => ({ path: key.slice(PATH.length), ...rest }));
+    const locks = filter === undefined ? views.filter((v) => !v.key.startsWith(PATH)).map(({ key, ...rest }) => ({ name: key, ...rest })) : [];
+    return { you: ctx.agent.name, reservations, locks };
+  },
+});
+
+const writeFile = tool({
+  name: 'write_file',
+  title: 'Write a file under your reservation',
+  description:
+    'Create or replace a file atomically (all or nothing, even if you crash mid-way). You must hold an exclusive reservation covering the path (reserve_paths first); it is found automatically. If refused with LEASE_REQUIRED, the message names who holds the path: do not write it another way; reserve it, or leave it to them. Paths are relative to the project root.',
+  input: z.strictObject({
+    path: projectPath.describe('The file, relative to the project root.'),
+    content: z.string().max(1 << 20).describe('The whole new content.'),
+    encoding: z.enum(['utf8', 'base64']).optional().describe('"utf8" (default), or "base64" for binary content.'),
+  }),
+  annotations: { destructiveHint: true, idempotentHint: true },
+  async run(args, ctx) {
+    const rel = relativePath(args.path, ctx.backend.root);
+    const data = args.encoding === 'base64' ? Buffer.from(args.content, 'base64') : args.content;
+    await ctx.agent.session();
+    const lease = coveringLease(ctx.agent, [rel]);
+    const result = await callFile(ctx.agent, [rel], lease, () => ctx.backend.writeFile(rel, data, lease, ctx.agent.name));
+    return { written: result.path, bytes: result.size ?? null, under: lease?.key ?? null };
+  },
+});
+
+const deleteFile = tool({
+  name: 'delete_file',
+  title: 'Delete a file under your reservation',
+  description:
+    'Delete a file. Needs an exclusive reservation covering it (reserve_paths first), found automatically. A LEASE_REQUIRED refusal names the holder: leave the file to them or reserve it.',
+  input: z.strictObject({ path: projectPath.describe('The file, relative to the project root.') }),
+  annotations: { destructiveHint: true },
+  async run(args, ctx) {
+    const rel = relativePath(args.path, ctx.backend.root);
+    await ctx.agent.session();
+    const lease = coveringLease(ctx.agent, [rel]);
+    const result = await callFile(ctx.agent, [rel], lease, () => ctx.backend.deleteFile(rel, lease, ctx.agent.name));
+    return { deleted: result.path };
+  },
+});
+
+const renameFile = tool({
+  name: 'rename_file',
+  title: 'Move or rename a file under your reservation',
+  description:
+    'Move or rename a file atomically. Needs one exclusive reservation covering both the old and the new path (e.g. reserve "src/util" to move files inside it). A LEASE_REQUIRED refusal names the holder.',
+  input: z.strictObject({
+    from: projectPath.describe('The current path, relative to the project root.'),
+    to: projectPath.describe('The new path, relative to the project root.'),
+  }),
+  annotations: { destructiveHint: true },
+  async run(args, ctx) {
+    const from = relativePath(args.from, ctx.backend.root);
+    const to = relativePath(args.to, ctx.backend.root);
+    await ctx.agent.session();
+    const lease = coveringLease(ctx.agent, [from, to]);
+    if (lease === undefined && exclusivePathLeases(ctx.agent).some((l) => pathCovers(l.key.slice(PATH.length), from) || pathCovers(l.key.slice(PATH.length), to))) {
+      throw refusal('LEASE_REQUIRED', `renaming ${JSON.stringify(from)} to ${JSON.stringify(to)} needs one exclusive reservation covering both paths; yours cover only one`, `call reserve_paths with a directory or glob covering both (e.g. their common directory), then retry`, { from, to });
+    }
+    const result = await callFile(ctx.agent, [from, to], lease, () => ctx.backend.renameFile(from, to, lease, ctx.agent.name));
+    return { renamed: result.from ?? from, to: result.path };
+  },
+});
+
+function lockKey(name: string): string {
+  if (name.startsWith(PATH)) throw refusal('INVALID_ARGUMENT', `lock name ${JSON.stringify(name)} is a path reservation`, 'use reserve_paths for files; acquire_lock is for named resources like "deploy" or "db-migrations"; nothing was changed');
+  if (name === GIT) throw refusal('INVALID_ARGUMENT', 'the "git" lock is taken by git_commit itself', 'call git_commit (or run `baton git -- <args>` in a shell); nothing was changed');
+  return name;
+}
+
+const acquireLock = tool({
+  name: 'acquire_lock',
+  title: 'Take a named lock',
+  description:
+    'Take a named lock on something that is not a file: "deploy", "db-migrations", "dev-server", "npm-install". Exclusive by default; shared locks can be held by many at once. If another agent holds it you get LOCKED naming the holder: wait (wait_seconds) or do something else. Released by release_lock or when you disconnect. For files use reserve_paths; for git use git_commit.',
+  input: z.strictObject({
+    name: z.string().min(1).max(1000).describe('The lock name, e.g. "deploy".'),
+    mode: mode.describe('"exclusive" (default) or "shared".'),
+    reason,
+    ttl_seconds: seconds(7 * 24 * 3600).optional().describe('Let the lock lapse after this long. Default: held until released or you disconnect.'),
+    wait_seconds: waitSeconds,
+  }),
+  async run(args, ctx) {
+    const key = lockKey(args.name);
+    const session = await ctx.agent.session();
+    try {
+      const lease = await ctx.backend.coordinator.acquire(key, {
+        owner: ownerFor(ctx.agent.name, args.reason),
+        mode: args.mode ?? 'exclusive',
+        sessionId: session.id,
+        ttlMs: args.ttl_seconds === undefined ? 0 : Math.ceil(args.ttl_seconds * 1000),
+        timeoutMs: Math.ceil((args.wait_seconds ?? 0) * 1000),
+      });
+      ctx.agent.leases.set(key, lease);
+      return { locked: key, mode: lease.mode, token: lease.token, expires: lease.expiresAt === null ? 'when you release it or disconnect' : iso(lease.expiresAt) };
+    } catch (error) {
+      if (isBatonError(error, 'LOCKED') || isBatonError(error, 'LOCK_TIMEOUT')) {
+        const mine = ctx.agent.leases.has(key);
+        throw refusal(error.code, mine ? `you already hold ${key}` : error.message, mine ? 'you hold it already: go ahead, and release_lock when done' : 'someone else holds it: wait with wait_seconds, or do other work and try later', { key });
+      }
+      throw error;
+    }
+  },
+});
+
+const releaseLock = tool({
+  name: 'release_lock',
+  title: 'Release a named lock',
+  description: 'Release a lock you took with acquire_lock, as soon as you are done with the resource.',
+  input: z.strictObject({ name: z.string().min(1).max(1000).describe('The lock name you acquired.') }),
+  annotations: { idempotentHint: true },
+  async run(args, ctx) {
+    const key = lockKey(args.name);
+    const lease = ctx.agent.leases.get(key);
+    if (lease === undefined) throw refusal('NOT_FOUND', `you do not hold the lock ${JSON.stringify(key)}`, 'nothing to release (list_reservations with mine: true shows what you hold)', { key });
+    ctx.agent.leases.delete(key);
+    await ctx.backend.coordinator.release(lease).catch((error: unknown) => {
+      if (!isBatonError(error, 'STALE_TOKEN') && !isBatonError(error, 'LEASE_EXPIRED')) throw error;
+    });
+    return { released: key };
+  },
+});
+
+const gitCommit = tool({
+  name: 'git_commit',
+  title: 'Commit files under the git lock',
+  description:
+    'Stage the given paths and commit them, holding the project-wide git lock so no other agent runs git at the same moment (no index.lock errors, no mixed commits). Commit only the files you changed; a path another agent has reserved is refused with LOCKED (committing it would take their unfinished work). Use this instead of running git add/commit yourself.',
+  input: z.strictObject({
+    message: z.string().min(1).max(65_536).describe('The commit message.'),
+    paths: z.array(projectPath).min(1).max(1000).describe('Files or directories to stage and commit, relative to the project root.'),
+  }),
+  async run(args, ctx) {
+    const paths = args.paths.map((p) => relativePath(p, ctx.backend.root));
+    await ctx.agent.session();
+    const others = (await pathHolders(ctx, paths.map(pathPatternFor))).filter((h) => !h.mine && h.mode === 'exclusive');
+    if (others.length > 0) {
+      throw refusal('LOCKED', `cannot commit: ${others.map(describeHolder).join(', ')} reserved part of it`, 'commit only the files you changed yourself, or wait until that agent releases them; nothing was committed', { holders: others });
+    }
+    try {
+      const result = await ctx.backend.gitCommit(args.message, paths, ctx.agent.name);
+      return { commit: result.commit, output: result.output.trim() };
+    } catch (error) {
+      if (isBatonError(error, 'IO_ERROR')) throw new BatonError('IO_ERROR', error.message, { details: { ...error.details, hint: 'git refused; check the paths (nothing to commit? a path that does not exist?) and retry' } });
+      if (isBatonError(error, 'LOCK_TIMEOUT') || isBatonError(error, 'LOCKED')) throw new BatonError(error.code, error.message, { details: { hint: 'another git operation held the git lock the whole time; retry shortly' } });
+      throw error;
+    }
+  },
+});
+
+// --- tasks ---
+
+const taskAdd = tool({
+  name: 'task_add',
+  title: 'Add a task to the shared queue',
+  description:
+    'Add a task to the shared queue for any agent to claim: follow-up work you found but will not do now, or work you split for others. Higher priority is claimed first; depends_on holds a task until those tasks are done.',
+  input: z.strictObject({
+    title: z.string().min(1).max(1000).describe('What to do, in one line.'),
+    payload: z.unknown().optional().describe('Any JSON with details (files, acceptance criteria).'),
+    priority: z.number().int().min(-1_000_000).max(1_000_000).optional().describe('Higher first. Default 0.'),
+    queue: z.string().min(1).max(256).optional().describe('Queue name. Default "default".'),
+    depends_on: z.array(z.number().int().positive()).max(100).optional().describe('Task ids that must be done first.'),
+    max_attempts: z.number().int().min(1).max(100).optional().describe('Attempts before the task is dead. Default 3.'),
+  }),
+  async run(args, ctx) {
+    const task = await ctx.backend.coordinator.addTask({
+      title: args.title,
+      ...(args.payload === undefined ? {} : { payload: args.payload }),
+      ...(args.priority === undefined ? {} : { priority: args.priority }),
+      ...(args.queue === undefined ? {} : { queue: args.queue }),
+      ...(args.depends_on === undefined ? {} : { dependsOn: args.depends_on }),
+      ...(args.max_attempts === undefined ? {} : { maxAttempts: args.max_attempts }),
+    });
+    return { task: taskView(task) };
+  },
+});
+
+const taskClaim = tool({
+  name: 'task_claim',
+  title: 'Claim the next task',
+  description:
+    'Claim the highest-priority ready task (or the one with task_id). Exactly one agent gets each task. If you disconnect, your claimed tasks go back to the queue at once. Then: reserve_paths for the files it needs, do the work, git_commit, task_complete (or task_fail). Renew with task_renew for work longer than the claim (default 30 min). Returns task: null when nothing is ready.',
+  input: z.strictObject({
+    queue: z.string().min(1).max(256).optional().describe('Queue name. Default "default".'),
+    task_id: z.number().int().positive().optional().describe('Claim this task (refused with CONFLICT if it is not ready).'),
+    lease_seconds: seconds(7 * 24 * 3600).optional().describe('How long the claim lasts before it must be renewed. Default 1800.'),
+  }),
+  async run(args, ctx) {
+    const session = await ctx.agent.session();
+    const leaseMs = Math.ceil((args.lease_seconds ?? DEFAULT_CLAIM_SECONDS) * 1000);
+    const c = ctx.backend.coordinator;
+    let claims: Claim[];
+    try {
+      claims = args.task_id === undefined ? await c.claim(session.id, { n: 1, leaseMs, ...(args.queue === undefined ? {} : { queue: args.queue }) }) : await c.claimByIds(session.id, [args.task_id], { leaseMs });
+    } catch (error) {
+      if (isBatonError(error, 'CONFLICT')) throw new BatonError('CONFLICT', error.message, { details: { ...error.details, hint: 'that task is not claimable now (claimed by another agent, done, or waiting on dependencies): call task_claim without task_id, or task_list' } });
+      throw error;
+    }
+    const claim = claims[0];
+    if (claim === undefined) return { task: null, next: 'no task is ready: check task_list, or add work with task_add' };
+    ctx.agent.claims.set(claim.taskId, claim);
+    return { task: taskView(claim.task), claim_expires: iso(claim.expiresAt), next: 'reserve_paths for the files this task touches, do the work, git_commit, then task_complete' };
+  },
+});
+
+function claimOf(ctx: ToolContext, id: number): Claim {
+  const claim = ctx.agent.claims.get(id);
+  if (claim === undefined) throw refusal('NOT_FOUND', `you hold no claim on task ${id}`, 'claim it first with task_claim (task_list shows its state)', { taskId: id });
+  return claim;
+}
+
+function claimError(ctx: ToolContext, id: number, error: unknown): never {
+  if (isBatonError(error, 'STALE_TOKEN') || isBatonError(error, 'LEASE_EXPIRED')) {
+    ctx.agent.claims.delete(id);
+    throw new BatonError(error.code, error.message, { details: { ...error.details, hint: 'your claim lapsed and the task went back to the queue (or to another agent); check task_list before doing more on it, and use task_renew for long work' } });
+  }
+  throw error;
+}
+
+const taskRenew = tool({
+  name: 'task_renew',
+  title: 'Extend a task claim',
+  description: 'Extend your claim on a task you are still working on, before it expires (task_claim says when). A lapsed claim goes back to the queue and another agent may take it.',
+  input: z.strictObject({ task_id: taskId, lease_seconds: seconds(7 * 24 * 3600).optional().describe('New claim length from now. Default 1800.') }),
+  annotations: { idempotentHint: true },
+  async run(args, ctx) {
+    const claim = claimOf(ctx, args.task_id);
+    try {
+      const renewed = await ctx.backend.coordinator.renewClaim(claim, { leaseMs: Math.ceil((args.lease_seconds ?? DEFAULT_CLAIM_SECONDS) * 1000) });
+      ctx.agent.claims.set(args.task_id, renewed);
+      return { task_id: args.task_id, claim_expires: iso(renewed.expiresAt) };
+    } catch (error) {
+      claimError(ctx, args.task_id, error);
+    }
+  },
+});
+
+const taskComplete = tool({
+  name: 'task_complete',
+  title: 'Mark your task done',
+  description: 'Mark a task you claimed as done, with an optional result (e.g. the commit sha and a summary). Release your reservations (release_paths) once your changes are committed.',
+  input: z.strictObject({ task_id: taskId, result: z.unknown().optional().describe('Any JSON: commit sha, summary, links.') }),
+  async run(args, ctx) {
+    const claim = claimOf(ctx, args.task_id);
+    try {
+      const task = await ctx.backend.coordinator.complete(claim, args.result);
+      ctx.agent.claims.delete(args.task_id);
+      return { task: taskView(task) };
+    } catch (error) {
+      claimError(ctx, args.task_id, error);
+    }
+  },
+});
+
+const taskFail = tool({
+  name: 'task_fail',
+  title: 'Give a task back as failed',
+  description: 'Give up a task you claimed, saying why. It is retried later (by any agent) until its attempts run out, then marked dead. Use it when you are blocked or cannot finish, so the task does not sit claimed.',
+  input: z.strictObject({
+    task_id: taskId,
+    error: z.string().min(1).max(10_000).describe('What went wrong, for whoever retries it.'),
+    retry_in_seconds: z.number().min(0).max(30 * 24 * 3600).optional().describe('Not claimable again before this. Default: exponential backoff.'),
+  }),
+  async run(args, ctx) {
+    const claim = claimOf(ctx, args.task_id);
+    try {
+      const task = await ctx.backend.coordinator.fail(claim, args.error, args.retry_in_seconds === undefined ? {} : { retryInMs: Math.ceil(args.retry_in_seconds * 1000) });
+      ctx.agent.claims.delete(args.task_id);
+      return { task: taskView(task) };
+    } catch (error) {
+      claimError(ctx, args.task_id, error);
+    }
+  },
+});
+
+const taskList = tool({
+  name: 'task_list',
+  title: 'List tasks',
+  description: 'List tasks in the shared queue, highest priority first: what is ready, who has claimed what, what failed and why.',
+  input: z.strictObject({
+    status: z.array(z.enum(['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'])).min(1).optional().describe('Only these states. Default: all.'),
+    queue: z.string().min(1).max(256).optional(),
+    limit: z.number().int().min(1).max(1000).optional().describe('At most this many. Default 50.'),
+  }),
+  annotations: { readOnlyHint: true },
+  async run(args, ctx) {
+    const tasks = await ctx.backend.coordinator.listTasks({
+      limit: args.limit ?? 50,
+      ...(args.status === undefined ? {} : { status: args.status }),
+      ...(args.queue === undefined ? {} : { queue: args.queue }),
+    });
+    return { tasks: tasks.map(taskView), yours: [...ctx.agent.claims.keys()] };
+  },
+});
+
+// --- budgets and rate limits ---
+
+const budgetStatus = tool({
+  name: 'budget_status',
+  title: 'Token budgets',
+  description: 'How much of the shared token budgets is used, reserved and left (overall, per agent, per model). Check it before starting expensive work.',
+  input: z.strictObject({
+    agent: z.string().min(1).max(256).optional().describe('Only budgets that apply to this agent.'),
+    model: z.string().min(1).max(256).optional().describe('Only budgets that apply to this model.'),
+  }),
+  annotations: { readOnlyHint: true },
+  async run(args, ctx) {
+    const budgets = await ctx.backend.coordinator.budgetStatus({ ...(args.agent === undefined ? {} : { agent: args.agent }), ...(args.model === undefined ? {} : { model: args.model }) });
+    return { budgets: budgets.map(budgetView) };
+  },
+});
+
+const budgetReserve = tool({
+  name: 'budget_reserve',
+  title: 'Reserve tokens before spending them',
+  description:
+    'Reserve an estimate of tokens before an expensive step (a sub-agent, a large generation), so concurrent agents cannot overshoot the budget together. Refused with BUDGET_EXCEEDED when it would pass a limit: stop, or ask your user. Afterwards call budget_commit with the actual use.',
+  input: z.strictObject({
+    estimate: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Tokens you expect to use.'),
+    model: z.string().min(1).max(256).optional(),
+    agent: z.string().min(1).max(256).optional().describe('Budget agent name. Default: your agent name.'),
+    ttl_seconds: seconds(24 * 3600).optional().describe('An uncommitted reservation stops counting after this. Default 600.'),
+  }),
+  async run(args, ctx) {
+    const r = await ctx.backend.coordinator.reserve({
+      agent: args.agent ?? ctx.agent.name,
+      estimate: args.estimate,
+      ...(args.model === undefined ? {} : { model: args.model }),
+      ...(args.ttl_seconds === undefined ? {} : { ttlMs: Math.ceil(args.ttl_seconds * 1000) }),
+    });
+    return { reservation_id: r.id, estimate: r.estimate, expires: iso(r.expiresAt), next: 'call budget_commit with this reservation_id and the tokens actually used' };
+  },
+});
+
+const budgetCommit = tool({
+  name: 'budget_commit',
+  title: 'Record the tokens a reservation used',
+  description: 'Record the tokens actually used against a reservation from budget_reserve; the estimate is replaced by the actual use.',
+  input: z.strictObject({
+    reservation_id: z.string().min(1).max(256),
+    prompt_tokens: tokens,
+    completion_tokens: tokens,
+  }),
+  async run(args, ctx) {
+    const result = await ctx.backend.coordinator.commitReservation(args.reservation_id, { promptTokens: args.prompt_tokens, completionTokens: args.completion_tokens });
+    return { status: result.status === null ? null : budgetView(result.status) };
+  },
+});
+
+const budgetReport = tool({
+  name: 'budget_report',
+  title: 'Report token use',
+  description: 'Record tokens you used without a reservation (e.g. after each step). The answer tells you if a budget is near its limit (warning) or over it (exceeded): then stop spending and tell your user.',
+  input: z.strictObject({
+    model: z.string().min(1).max(256),
+    prompt_tokens: tokens,
+    completion_tokens: tokens,
+    agent: z.string().min(1).max(256).optional().describe('Default: your agent name.'),
+  }),
+  async run(args, ctx) {
+    const result = await ctx.backend.coordinator.report({ agent: args.agent ?? ctx.agent.name, model: args.model, promptTokens: args.prompt_tokens, completionTokens: args.completion_tokens });
+    return { status: result.status === null ? null : budgetView(result.status), budgets: result.budgets.map(budgetView) };
+  },
+});
+
+const rateLimitTake = tool({
+  name: 'rate_limit_take',
+  title: 'Take from a shared rate limit',
+  description:
+    'Take from a rate limit every agent shares (a token bucket by key, e.g. "github-api"), before calling that external service. granted: false means slow down: wait retry_after_ms and try again, or pass wait_seconds to wait in line. rate and burst create or change the limit.',
+  input: z.strictObject({
+    key: z.string().min(1).max(1024).describe('The limit\'s name, e.g. "github-api".'),
+    cost: z.number().positive().max(1_000_000).optional().describe('Tokens to take. Default 1.'),
+    wait_seconds: z.number().min(0).max(3600).optional().describe('Wait in line up to this long. Default 0: answer at once.'),
+    rate: z.number().positive().max(1_000_000).optional().describe('Tokens per second (sets the limit).'),
+    burst: z.number().positive().max(1_000_000).optional().describe('Bucket size (sets the limit).'),
+  }),
+  async run(args, ctx) {
+    const wait = (args.wait_seconds ?? 0) > 0;
+    const result = await ctx.backend.coordinator.take(args.key, {
+      ...(args.cost === undefined ? {} : { cost: args.cost }),
+      ...(args.rate === undefined ? {} : { rate: args.rate }),
+      ...(args.burst === undefined ? {} : { burst: args.burst }),
+      ...(wait ? { wait: true, timeoutMs: Math.ceil(args.wait_seconds! * 1000) } : {}),
+    });
+    return result.granted ? { granted: true, waited_ms: result.waitedMs } : { granted: false, retry_after_ms: result.retryAfterMs };
+  },
+});
+
+// --- status and events ---
+
+const status = tool({
+  name: 'status',
+  title: 'Coordination status',
+  description: 'One view of the project\'s coordination: the daemon, connected agents, reservations and locks, tasks by state, budgets and rate limits. Also readable as the resource baton://status.',
+  input: z.strictObject({}),
+  annotations: { readOnlyHint: true },
+  async run(_args, ctx) {
+    const [s, me] = await Promise.all([ctx.backend.status(), ctx.agent.current()]);
+    return { you: { agent: ctx.agent.name, session_id: me?.id ?? null, reservations: [...ctx.agent.leases.keys()], claims: [...ctx.agent.claims.keys()] }, ...(s as object) };
+  },
+});
+
+/** The newest event seq, found by galloping from the last one seen (the log is contiguous above its pruned start). */
+async function latestSeq(c: Coordinator, hint: number): Promise<number> {
+  const exists = async (seq: number): Promise<boolean> => seq === 0 || (await c.events({ after: seq - 1, limit: 1 })).length > 0;
+  let lo = hint > 0 && (await exists(hint)) ? hint : 0;
+  let step = 1024;
+  let hi = lo + step;
+  while (await exists(hi)) {
+    lo = hi;
+    step *= 2;
+    hi = lo + step;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await exists(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const recentEvents = tool({
+  name: 'recent_events',
+  title: 'What happened recently',
+  description:
+    'The newest events: reservations taken and released, files changed (fs.changed, with who changed them), tasks added, claimed, done, agents joining and leaving, commits. Filter by type prefix (e.g. ["fs.", "task."]). Pass after (the last_seq from a previous call) to get only what is new since.',
+  input: z.strictObject({
+    types: z.array(z.string().min(1).max(256)).max(32).optional().describe('Type prefixes such as "lease.", "task.", "fs.changed", "agent.".'),
+    after: z.number().int().min(0).optional().describe('Only events after this seq (the last_seq of an earlier answer).'),
+    limit: z.number().int().min(1).max(500).optional().describe('At most this many. Default 50.'),
+  }),
+  annotations: { readOnlyHint: true },
+  async run(args, ctx) {
+    const c = ctx.backend.coordinator;
+    const limit = args.limit ?? 50;
+    const types = args.types ?? [];
+    let events;
+    if (args.after !== undefined) {
+      events = await c.events({ after: args.after, limit, types });
+    } else {
+      const last = await latestSeq(c, ctx.agent.lastSeq);
+      // Read back from the end, widening until `limit` events match or the log's start is reached.
+      let window = limit;
+      for (;;) {
+        const from = Math.max(0, last - window);
+        events = await c.events({ after: from, limit: 100_000, types });
+        if (events.length >= limit || from === 0) break;
+        window *= 4;
+      }
+      events = events.slice(-limit);
+    }
+    const lastSeq = events.at(-1)?.seq ?? args.after ?? ctx.agent.lastSeq;
+    ctx.agent.lastSeq = Math.max(ctx.agent.lastSeq, lastSeq);
+    return {
+      events: events.map((e) => ({ seq: e.seq, at: iso(e.at), type: e.type, key: e.key, actor: e.actor, data: e.data })),
+      last_seq: lastSeq,
+    };
+  },
+});
+
+export const tools: Tool[] = [
+  reservePaths, releasePaths, listReservations, writeFile, deleteFile, renameFile, acquireLock, releaseLock, gitCommit,
+  taskAdd, taskClaim, taskRenew, taskComplete, taskFail, taskList, budgetStatus, budgetReserve, budgetCommit, budgetReport, rateLimitTake, status, recentEvents,
+];
+
+export const toolsByName = new Map(tools.map((t) => [t.name, t]));
+
+/** Default hints by code, for errors no tool explained. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  INVALID_ARGUMENT: 'fix the arguments to match the tool\'s input schema and call again; nothing was changed',
+  OUTSIDE_ROOT: 'use a path relative to the project root; nothing was changed',
+  PERMISSION_DENIED: '.git and baton\'s state directory cannot be changed through baton; nothing was changed',
+  IS_A_DIRECTORY: 'name a file, not a directory',
+  NOT_FOUND: 'check the name or id (list_reservations, task_list)',
+  LOCKED: 'someone else holds it: do other work and try later, or pass wait_seconds',
+  LOCK_TIMEOUT: 'the holder kept it for the whole wait: do other work and try later',
+  LEASE_REQUIRED: 'call reserve_paths for the path first',
+  STALE_TOKEN: 'your reservation or claim is no longer current: take it again and re-read before writing',
+  LEASE_EXPIRED: 'your reservation or claim lapsed: take it again and re-read before writing',
+  CONFLICT: 'the state changed under you: re-read (task_list, list_reservations) and retry',
+  BUDGET_EXCEEDED: 'the token budget is spent: stop expensive work and tell your user (budget_status shows the numbers)',
+  RATE_LIMITED: 'slow down: wait and retry',
+  SESSION_ENDED: 'your baton session ended and with it your reservations and claims; call the tool again (a new session is registered), then re-reserve',
+  UNAVAILABLE: 'the baton daemon is not reachable; retry in a moment (it is restarted on demand)',
+  OVERLOADED: 'the baton daemon is busy; retry in a moment',
+  PAYLOAD_TOO_LARGE: 'the content is over the daemon\'s 1 MiB limit; split the file or write it another way',
+  IDEMPOTENCY_MISMATCH: 'retry the call',
+};
+
+/** `CODE: message — hint`: the one line an agent reads. */
+export function errorText(error: BatonError): string {
+  const hint = typeof error.details.hint === 'string' ? error.details.hint : HINTS[error.code];
+  const message = error.message.split('\n')[0]!;
+  return hint === undefined ? `${error.code}: ${message}` : `${error.code}: ${message} — ${hint}`;
+}
+
+/** zod issues as one INVALID_ARGUMENT line naming each field. */
+export function invalidArguments(toolName: string, issues: z.core.$ZodIssue[]): BatonError {
+  const parts = issues.map((i) => `${i.path.length === 0 ? 'arguments' : i.path.join('.')}: ${i.message}`);
+  return refusal('INVALID_ARGUMENT', `invalid arguments for ${toolName}: ${parts.join('; ')}`, HINTS.INVALID_ARGUMENT!, { issues: parts });
+}
