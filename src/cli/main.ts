@@ -8,6 +8,7 @@ import { gitCommand } from './git.ts';
 import { leaseCommand } from './lease.ts';
 import { limitCommand } from './limit.ts';
 import { lockCommand } from './lock.ts';
+import { mcpCommand } from './mcp.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
@@ -16,7 +17,7 @@ import { tokenCommand } from './token.ts';
 import { tokensCommand } from './tokens.ts';
 
 const commands: Command[] = [
-  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, tokensCommand, limitCommand, eventsCommand, gitCommand, tokenCommand,
+  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, tokensCommand, limitCommand, eventsCommand, gitCommand, tokenCommand, mcpCommand,
 ];
 
 

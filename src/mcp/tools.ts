@@ -11,9 +11,10 @@
 // and task ids, never fencing tokens.
 import { realpathSync } from 'node:fs';
 import { z } from 'zod';
-import type { BudgetStatus, Claim, Coordinator, Lease, LeaseRef, ProjectStatusLike, RegisterOptions, Session, Task } from './types.ts';
+import type { BudgetStatus, Claim, Coordinator, Lease, LeaseRef, RegisterOptions, Session, Task } from '../coordinator.ts';
 import { BatonError, isBatonError, type ErrorCode } from '../errors.ts';
 import { normalizePathPattern, pathCovers, pathsOverlap } from '../engine/paths.ts';
+import type { ProjectStatus } from '../project/status.ts';
 import { pathPatternFor } from '../server/project-files.ts';
 
 const PATH = 'path:';
@@ -30,7 +31,7 @@ export interface Backend {
   deleteFile(path: string, lease: LeaseRef | undefined, actor: string): Promise<{ path: string }>;
   renameFile(from: string, to: string, lease: LeaseRef | undefined, actor: string): Promise<{ path: string; from?: string }>;
   gitCommit(message: string, paths: string[], owner: string): Promise<{ output: string; commit: string | null }>;
-  status(): Promise<ProjectStatusLike>;
+  status(): Promise<ProjectStatus>;
 }
 
 /** A BatonError with the one-line hint an agent should act on. */
@@ -45,6 +46,7 @@ export class AgentState {
   readonly #coordinator: Coordinator;
   readonly #register: Omit<RegisterOptions, 'name'>;
   #name: string | undefined;
+  #labels: Record<string, string>;
   #session: Promise<Session> | undefined;
   /** Leases this agent holds, by key: path reservations and named locks. */
   readonly leases = new Map<string, Lease>();
@@ -52,16 +54,20 @@ export class AgentState {
   readonly claims = new Map<number, Claim>();
   /** The highest event seq seen, to find the newest events quickly. */
   lastSeq = 0;
+  /** The agent's calls that change something, in the order they came. */
+  #chain: Promise<unknown> = Promise.resolve();
 
   constructor(coordinator: Coordinator, register: Omit<RegisterOptions, 'name'>, name?: string) {
     this.#coordinator = coordinator;
     this.#register = register;
+    this.#labels = register.labels ?? {};
     this.#name = name;
   }
 
-  /** The agent's name: --name, else the MCP client's name and this process's pid. Fixed once the session is registered. */
-  setDefaultName(name: string): void {
-    this.#name ??= name;
+  /** Who connected (from the MCP handshake): the default name (--name wins) and labels for the session. */
+  identify(defaultName: string, labels: Record<string, string> = {}): void {
+    this.#name ??= defaultName;
+    this.#labels = { ...this.#labels, ...labels };
   }
 
   get name(): string {
@@ -70,7 +76,7 @@ export class AgentState {
 
   /** Registers the agent's session on first use; later calls return the same one. */
   session(): Promise<Session> {
-    this.#session ??= this.#coordinator.register({ ...this.#register, name: this.name, kind: this.#register.kind ?? 'mcp' }).catch((error: unknown) => {
+    this.#session ??= this.#coordinator.register({ ...this.#register, name: this.name, kind: this.#register.kind ?? 'mcp', labels: this.#labels }).catch((error: unknown) => {
       this.#session = undefined;
       throw error;
     });
@@ -81,6 +87,17 @@ export class AgentState {
   async current(): Promise<Session | undefined> {
     if (this.#session === undefined) return undefined;
     return this.#session.catch(() => undefined);
+  }
+
+  /**
+   * Runs `fn` after this agent's earlier changing calls have finished. MCP
+   * lets requests overlap, and an agent that sends reserve_paths and then
+   * write_file without waiting means them in that order.
+   */
+  inOrder<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch(() => undefined);
+    return run;
   }
 
   /** The session ended under us (daemon lost it): forget what it held; the next call registers anew. */
@@ -145,16 +162,21 @@ const mode = z.enum(['exclusive', 'shared']).optional();
 const taskId = z.number().int().positive().describe('The task id (from task_claim or task_list).');
 const tokens = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+const rootForms = new Map<string, string[]>();
+
 /** Roots an absolute path may start with: the root as named and as resolved. */
 function roots(root: string | null): string[] {
   if (root === null) return [];
-  const out = [root.replace(/\/+$/, '')];
+  let out = rootForms.get(root);
+  if (out !== undefined) return out;
+  out = [root.replace(/\/+$/, '')];
   try {
     const real = realpathSync.native(root);
     if (!out.includes(real)) out.push(real);
   } catch {
     // the root as named is all we have
   }
+  rootForms.set(root, out);
   return out;
 }
 
@@ -321,7 +343,7 @@ async function releaseQuietly(ctx: ToolContext, leases: Lease[]): Promise<void> 
 
 function conflictHint(waited: boolean): string {
   return waited
-    ? 'nothing was reserved; the holder kept it for the whole wait: work on something else and try later, or ask the holder via your user'
+    ? 'nothing was reserved; the holder kept it for the whole wait: work on something else and try later, or tell your user who holds it'
     : 'nothing was reserved; another agent is working there: pick other work and try later, or call again with wait_seconds to queue for it';
 }
 
@@ -357,8 +379,13 @@ const reservePaths = tool({
     for (const key of keys) {
       const held = ctx.agent.leases.get(key);
       if (held !== undefined && held.mode === wanted) {
-        kept.push(held);
-        continue;
+        // Already ours, if it has not lapsed (ttl_seconds) meanwhile.
+        const current = await c.checkLease(held).catch(() => undefined);
+        if (current !== undefined) {
+          kept.push(current);
+          continue;
+        }
+        ctx.agent.leases.delete(key);
       }
       try {
         const lease = await c.acquire(key, {
@@ -379,8 +406,8 @@ const reservePaths = tool({
           if (others.length === 0 && mine.length > 0) {
             throw refusal('LOCKED', `${key} overlaps your own reservation ${mine.map(describeHolder).join(', ')}`, 'you already hold an overlapping reservation: write under it, or release_paths it first and reserve again', { key, holders: mine });
           }
-          const who = others.length > 0 ? others.map(describeHolder).join(', ') : error.message;
-          throw refusal(error.code, `${key.slice(PATH.length)} is reserved by ${who}`, conflictHint((args.wait_seconds ?? 0) > 0), { key, holders: others });
+          const what = others.length > 0 ? `${key.slice(PATH.length)} is reserved by ${others.map(describeHolder).join(', ')}` : `${key.slice(PATH.length)} is not available: ${error.message}`;
+          throw refusal(error.code, what, conflictHint((args.wait_seconds ?? 0) > 0), { key, holders: others });
         }
         throw error;
       }
@@ -405,7 +432,7 @@ const releasePaths = tool({
   annotations: { idempotentHint: true, destructiveHint: false },
   async run(args, ctx) {
     if (args.paths === undefined && args.all !== true) {
-      throw refusal('INVALID_ARGUMENT', 'release_paths needs paths or all: true', 'pass the paths you reserved, or all: true; nothing was changed');
+      throw refusal('INVALID_ARGUMENT', 'invalid arguments for release_paths: give paths, or all: true', 'pass the paths you reserved, or all: true; nothing was changed');
     }
     const keys = args.all === true
       ? [...ctx.agent.leases.keys()].filter((k) => k.startsWith(PATH))
@@ -851,7 +878,7 @@ const status = tool({
   annotations: { readOnlyHint: true },
   async run(_args, ctx) {
     const [s, me] = await Promise.all([ctx.backend.status(), ctx.agent.current()]);
-    return { you: { agent: ctx.agent.name, session_id: me?.id ?? null, reservations: [...ctx.agent.leases.keys()], claims: [...ctx.agent.claims.keys()] }, ...(s as object) };
+    return { you: { agent: ctx.agent.name, session_id: me?.id ?? null, reservations: [...ctx.agent.leases.keys()], claims: [...ctx.agent.claims.keys()] }, ...s };
   },
 });
 
@@ -951,6 +978,6 @@ export function errorText(error: BatonError): string {
 
 /** zod issues as one INVALID_ARGUMENT line naming each field. */
 export function invalidArguments(toolName: string, issues: z.core.$ZodIssue[]): BatonError {
-  const parts = issues.map((i) => `${i.path.length === 0 ? 'arguments' : i.path.join('.')}: ${i.message}`);
+  const parts = issues.map((i) => `${i.path.length === 0 ? 'arguments' : i.path.join('.')}: ${i.message.replace(/^Invalid input: /, '')}`);
   return refusal('INVALID_ARGUMENT', `invalid arguments for ${toolName}: ${parts.join('; ')}`, HINTS.INVALID_ARGUMENT!, { issues: parts });
 }

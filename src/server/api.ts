@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Coordinator } from '../coordinator.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
+import { mcpRoute } from '../mcp/route.ts';
 import { argsFromBody, openApiDocument, operationsByName } from '../protocol/operations.ts';
 import { validate } from '../protocol/schema.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
@@ -102,6 +103,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse, transport: Transport) => void {
   const attached = new Map<string, Set<EventStream>>();
   const openapi = JSON.stringify(openApiDocument(ctx.version));
+  const mcp = mcpRoute(ctx);
 
   async function attach(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const session = await ctx.coordinator.getSession(sessionId);
@@ -196,6 +198,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       try {
         const body = method === 'POST' ? await readBody(req, ctx.maxBodyBytes) : Buffer.alloc(0);
         if (transport.authenticate !== undefined) await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
+        if (route === '/v1/mcp') return await mcp(req, res, body);
         if (method === 'GET') {
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
           if (route === '/v1/openapi.json') {

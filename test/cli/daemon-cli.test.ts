@@ -58,11 +58,10 @@ test('with no daemon running, a command starts one (unless --no-daemon)', async 
   const dir = tempDir(t);
   gitRepo(dir);
   const stateDir = join(dir, '.git', 'baton');
+  let started: number | undefined;
   t.after(() => {
-    if (!existsSync(join(stateDir, 'daemon.json'))) return;
-    const { pid } = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as { pid: number };
     try {
-      process.kill(pid, 'SIGTERM');
+      if (started !== undefined) process.kill(started, 'SIGTERM');
     } catch {
       // gone already
     }
@@ -74,6 +73,7 @@ test('with no daemon running, a command starts one (unless --no-daemon)', async 
   const first = await baton(['task', 'add', 'hello', '--json'], { cwd: dir, env: withDaemon });
   assert.equal(first.code, 0, first.stderr);
   const record = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as { pid: number; socket: string };
+  started = record.pid;
   const status = JSON.parse((await baton(['status', '--json'], { cwd: dir, env: withDaemon })).stdout);
   assert.equal(status.daemon.pid, record.pid);
   assert.equal(status.tasks.ready, 1);

@@ -1,0 +1,160 @@
+// The MCP tools over the daemon's own HTTP listener (streamable HTTP at
+// /v1/mcp), for agents that connect remotely. The daemon authenticates the
+// request first (TCP: token or HMAC), exactly as for every other route.
+//
+// Each MCP session (the Mcp-Session-Id the transport hands out on initialize)
+// gets its own server and agent. There is no connection to bind the agent's
+// baton session to, so it lives by a TTL: every request heartbeats it, DELETE
+// (the client closing the MCP session) ends it at once, and one idle for
+// longer than the TTL ends — releasing its reservations and requeueing its
+// claims, as for a stdio agent that exits.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Coordinator, LeaseRef } from '../coordinator.ts';
+import { collectStatus, type DaemonInfo } from '../project/status.ts';
+import { createBatonServer } from './server.ts';
+import { AgentState, type Backend } from './tools.ts';
+
+/** What the handler needs from the daemon (a subset of the API's context). */
+export interface McpHttpContext {
+  coordinator: Coordinator;
+  version: string;
+  daemonInfo(): DaemonInfo;
+  daemonOperations: Record<string, (body: Record<string, unknown>) => Promise<unknown>>;
+  log: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void };
+  /** An agent silent this long has its session ended. Default 10 minutes. */
+  mcpIdleMs?: number;
+}
+
+export interface McpHttpHandler {
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
+  /** Closes every MCP session (their baton sessions then lapse by TTL, or end if asked). */
+  close(): Promise<void>;
+}
+
+interface Entry {
+  transport: StreamableHTTPServerTransport;
+  agent: AgentState;
+  idle: NodeJS.Timeout | undefined;
+  heartbeatAt: number;
+}
+
+function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The tools' backend inside the daemon: the engine and the daemon's own file and git operations. */
+function daemonBackend(ctx: McpHttpContext): Backend {
+  const ops = ctx.daemonOperations;
+  const lease = (ref: LeaseRef | undefined) => (ref === undefined ? {} : { lease: { key: ref.key, token: ref.token } });
+  return {
+    coordinator: ctx.coordinator,
+    // A remote agent's absolute paths mean nothing here: relative paths only.
+    root: null,
+    writeFile: async (path, content, ref, actor) =>
+      (await ops.writeFile!({ path, ...(typeof content === 'string' ? { content } : { base64: Buffer.from(content).toString('base64') }), ...lease(ref), actor })) as { path: string; size: number },
+    deleteFile: async (path, ref, actor) => (await ops.deleteFile!({ path, ...lease(ref), actor })) as { path: string },
+    renameFile: async (from, to, ref, actor) => (await ops.renameFile!({ from, to, ...lease(ref), actor })) as { path: string; from: string },
+    gitCommit: async (message, paths, owner) => (await ops.gitCommit!({ message, paths, owner })) as { output: string; commit: string | null },
+    status: () => collectStatus(ctx.coordinator, ctx.daemonInfo()),
+  };
+}
+
+export function createMcpHttpHandler(ctx: McpHttpContext): McpHttpHandler {
+  const idleMs = ctx.mcpIdleMs ?? 10 * 60_000;
+  const backend = daemonBackend(ctx);
+  const sessions = new Map<string, Entry>();
+
+  function forget(id: string, reason: string): void {
+    const entry = sessions.get(id);
+    if (entry === undefined) return;
+    sessions.delete(id);
+    clearTimeout(entry.idle);
+    entry.agent.end(reason).then(
+      () => ctx.log.info('mcp session ended', { mcpSession: id, agent: entry.agent.name, reason }),
+      (error: unknown) => ctx.log.warn('ending an mcp session failed', { mcpSession: id, error: String(error) }),
+    );
+  }
+
+  /** A request from the agent: it is alive. Heartbeats at most every third of the TTL (a heartbeat is a write). */
+  function touch(id: string, entry: Entry): void {
+    clearTimeout(entry.idle);
+    entry.idle = setTimeout(() => {
+      void entry.transport.close();
+      forget(id, 'idle');
+    }, idleMs);
+    entry.idle.unref();
+    const now = Date.now();
+    if (now - entry.heartbeatAt < idleMs / 3) return;
+    entry.heartbeatAt = now;
+    void entry.agent.current().then((session) => (session === undefined ? undefined : ctx.coordinator.heartbeat(session.id))).catch(() => undefined);
+  }
+
+  async function open(req: IncomingMessage, res: ServerResponse, message: unknown): Promise<void> {
+    // The baton session's TTL spans the idle timeout, so a live agent's session never lapses first.
+    const agent = new AgentState(ctx.coordinator, { kind: 'mcp', autoHeartbeat: false, pid: null, ttlMs: idleMs + 60_000, labels: { transport: 'http' } });
+    let entry: Entry | undefined;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => {
+        entry = { transport, agent, idle: undefined, heartbeatAt: Date.now() };
+        sessions.set(id, entry);
+        touch(id, entry);
+        ctx.log.info('mcp session opened', { mcpSession: id, remote: req.socket.remoteAddress ?? null });
+      },
+      onsessionclosed: (id) => forget(id, 'the MCP client closed its session'),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) forget(transport.sessionId, 'the MCP transport closed');
+    };
+    const server = createBatonServer({
+      backend,
+      agent,
+      version: ctx.version,
+      defaultName: (client) => `${(client?.name ?? 'mcp').slice(0, 100)}-${(transport.sessionId ?? randomUUID()).slice(0, 8)}`,
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, message);
+  }
+
+  return {
+    async handle(req, res, body) {
+      const method = req.method ?? 'GET';
+      let message: unknown;
+      if (method === 'POST') {
+        try {
+          message = JSON.parse(body.toString('utf8'));
+        } catch (error) {
+          return rpcError(res, 400, -32700, `Parse error: ${(error as Error).message}`);
+        }
+      }
+      const id = header(req, 'mcp-session-id');
+      if (id === undefined) {
+        if (method === 'POST' && isInitializeRequest(message)) return open(req, res, message);
+        return rpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id; start with an initialize request');
+      }
+      const entry = sessions.get(id);
+      // 404 tells the client its session is gone (ended, idle, or the daemon restarted): it starts a new one.
+      if (entry === undefined) return rpcError(res, 404, -32001, `Session not found: ${id}; initialize a new session`);
+      touch(id, entry);
+      await entry.transport.handleRequest(req, res, message);
+    },
+    async close() {
+      for (const [id, entry] of [...sessions]) {
+        sessions.delete(id);
+        clearTimeout(entry.idle);
+        await entry.transport.close().catch(() => undefined);
+      }
+    },
+  };
+}
