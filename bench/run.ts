@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { acquireLock } from '../src/index.ts';
+import { handoffGaps, together } from './procs.ts';
 
-const here = new URL('.', import.meta.url).pathname;
 const MS = Number(process.env.BENCH_MS ?? 2000);
 const work = mkdtempSync(join(tmpdir(), 'baton-bench-'));
 const results: Array<{ name: string; ok: boolean; detail: string }> = [];
@@ -15,47 +15,6 @@ const results: Array<{ name: string; ok: boolean; detail: string }> = [];
 function check(name: string, ok: boolean, detail: string): void {
   results.push({ name, ok, detail });
   console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
-}
-
-interface Proc {
-  lines: string[];
-  line(prefix: string): Promise<string>;
-  go(): void;
-}
-
-function startWorker(script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [join(here, 'workers', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiters: Array<[string, (l: string) => void]> = [];
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buf += chunk;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    for (const l of parts) {
-      lines.push(l);
-      for (const w of waiters.filter(([p]) => l.startsWith(p))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w[1](l);
-      }
-    }
-  });
-  return {
-    lines,
-    line: (prefix) => {
-      const seen = lines.find((l) => l.startsWith(prefix));
-      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push([prefix, resolve]));
-    },
-    go: () => child.stdin.end('go\n'),
-  };
-}
-
-/** Starts n workers, waits until all are ready, then lets them go at once. */
-async function together(n: number, script: string, args: string[]): Promise<Proc[]> {
-  const procs = Array.from({ length: n }, () => startWorker(script, args));
-  await Promise.all(procs.map((p) => p.line('ready')));
-  for (const p of procs) p.go();
-  return procs;
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -149,17 +108,7 @@ async function handoff(impl: string, procs: number, rounds: number): Promise<num
   const file = join(work, `handoff-${impl}-${procs}`);
   writeFileSync(file, '');
   const workers = await together(procs, 'handoff.ts', [impl, file, String(rounds)]);
-  const events = (
-    await Promise.all(workers.map(async (w, i) => (JSON.parse((await w.line('events')).slice(7)) as Array<[number, number]>).map(([got, rel]) => ({ who: i, got, rel }))))
-  )
-    .flat()
-    .sort((a, b) => a.got - b.got);
-  const gaps: number[] = [];
-  for (let i = 1; i < events.length; i++) {
-    // A handoff: the next holder is another process.
-    if (events[i]!.who !== events[i - 1]!.who) gaps.push(events[i]!.got - events[i - 1]!.rel);
-  }
-  return gaps.sort((a, b) => a - b);
+  return handoffGaps(workers);
 }
 for (const procs of [2, 4]) {
   const ours = await handoff('baton', procs, 300);

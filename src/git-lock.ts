@@ -3,7 +3,7 @@
 // or race on refs. The lease is renewed while the work runs.
 import { hostname, userInfo } from 'node:os';
 import type { AcquireOptions, Coordinator, Lease } from './coordinator.ts';
-import { isBatonError } from './errors.ts';
+import { releaseUnlessGone } from './lease-scope.ts';
 
 /** The lease key every git user shares. */
 export const GIT_LEASE_KEY = 'git';
@@ -44,8 +44,6 @@ export async function withGitLock<T>(coordinator: Coordinator, fn: (lease: Lease
   } finally {
     clearInterval(timer);
     await renewing;
-    await coordinator.release(lease).catch((error: unknown) => {
-      if (!isBatonError(error, 'STALE_TOKEN') && !isBatonError(error, 'LEASE_EXPIRED')) throw error;
-    });
+    await releaseUnlessGone(coordinator, lease);
   }
 }

@@ -5,6 +5,7 @@
 // It stops after <rounds> turns or once <budget ms> have passed since 'go', whichever comes first.
 import { RemoteCoordinator } from '../../src/client/index.ts';
 import { isBatonError } from '../../src/errors.ts';
+import { readyThenGo } from './go.ts';
 
 const [socketPath, key, roundsArg, budgetArg] = process.argv.slice(2) as [string, string, string, string];
 const now = (): number => performance.timeOrigin + performance.now();
@@ -12,17 +13,7 @@ const c = new RemoteCoordinator({ socketPath });
 const owner = `handoff-${process.pid}`;
 // Warm the connection and the code paths on a key of our own.
 for (let i = 0; i < 50; i++) await c.release(await c.acquire(`${key}/warm/${process.pid}`, { owner }));
-process.stdout.write('ready\n');
-await new Promise<void>((resolve) => {
-  let started = false;
-  process.stdin.once('data', () => {
-    started = true;
-    process.stdin.pause();
-    resolve();
-  });
-  // The bench went away before 'go': do not linger.
-  process.stdin.once('end', () => started || process.exit(1));
-});
+await readyThenGo();
 const events: Array<[number, number]> = [];
 const deadline = performance.now() + Number(budgetArg);
 for (let i = 0; i < Number(roundsArg); i++) {

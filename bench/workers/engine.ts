@@ -1,14 +1,13 @@
 // A baton engine bench process. Usage: engine.ts <mode> <db> [args]; prints 'ready',
 // starts on 'go' (stdin), prints its result on one line.
 import { openCoordinator } from '../../src/index.ts';
+import { readyThenGo } from './go.ts';
 
 const [mode, db, ...args] = process.argv.slice(2);
 const c = await openCoordinator({ url: `sqlite:${db}` });
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const session = await c.register({ name: `bench-${process.pid}` });
-process.stdout.write('ready\n');
-await new Promise((resolve) => process.stdin.once('data', resolve));
-process.stdin.pause();
+await readyThenGo();
 
 if (mode === 'claimer') {
   // Claims a batch, completes each; stops when nothing is left to claim.

@@ -2,13 +2,12 @@
 // the lock and when it began to release it (performance.timeOrigin clock).
 import lockfile from 'proper-lockfile';
 import { acquireLock } from '../../src/index.ts';
+import { readyThenGo } from './go.ts';
 
 const [impl, file, roundsArg] = process.argv.slice(2) as [string, string, string];
 const now = (): number => performance.timeOrigin + performance.now();
 const events: Array<[number, number]> = [];
-process.stdout.write('ready\n');
-await new Promise((resolve) => process.stdin.once('data', resolve));
-process.stdin.pause();
+await readyThenGo();
 for (let i = 0; i < Number(roundsArg); i++) {
   let release: () => Promise<void>;
   if (impl === 'baton') {

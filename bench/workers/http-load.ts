@@ -9,6 +9,7 @@
 // `result <json>`: requests, tasks, elapsed ms and per-request latency quantiles.
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { readyThenGo } from './go.ts';
 
 const [socketPath, mode, concurrencyArg, msArg, tag, queue = 'bench'] = process.argv.slice(2) as [string, string, string, string, string, string?];
 const concurrency = Number(concurrencyArg);
@@ -84,17 +85,7 @@ await run(WARM_MS, sessionId);
 latencies = [];
 requests = 0;
 tasks = 0;
-process.stdout.write('ready\n');
-await new Promise<void>((resolve) => {
-  let started = false;
-  process.stdin.once('data', () => {
-    started = true;
-    process.stdin.pause();
-    resolve();
-  });
-  // The bench went away before 'go': do not linger.
-  process.stdin.once('end', () => started || process.exit(1));
-});
+await readyThenGo();
 const ms = await run(Number(msArg), sessionId);
 const sorted = Float64Array.from(latencies).sort();
 const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { JsonFile } from '../../src/index.ts';
+import { readyThenGo } from './go.ts';
 
 const [impl, file, fsyncArg, msArg] = process.argv.slice(2) as [string, string, string, string];
 const fsync = fsyncArg === 'fsync';
@@ -25,9 +26,7 @@ const ops: Record<string, () => Promise<unknown>> = {
 };
 const op = ops[impl]!;
 
-process.stdout.write('ready\n');
-await new Promise((resolve) => process.stdin.once('data', resolve));
-process.stdin.pause();
+await readyThenGo();
 const until = performance.now() + Number(msArg);
 let count = 0;
 while (performance.now() < until) {

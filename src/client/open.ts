@@ -73,20 +73,24 @@ export async function startDaemonProcess(stateDir: string, options: { cwd?: stri
   const until = performance.now() + (options.waitMs ?? 10_000);
   let delay = 5;
   while (performance.now() < until) {
-    const record = readDaemonRecord(stateDir);
-    if (record?.socket && (await daemonAlive(record.socket, 500))) return record.socket;
+    const socket = await liveDaemonSocket(stateDir, 500);
+    if (socket !== undefined) return socket;
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(100, delay * 2);
   }
   throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it did not answer within ${options.waitMs ?? 10_000} ms; see ${statePaths(stateDir).logs}`);
 }
 
+/** The socket of the daemon serving `stateDir`, if one answers now. */
+async function liveDaemonSocket(stateDir: string, timeoutMs = 1000): Promise<string | undefined> {
+  const record = readDaemonRecord(stateDir);
+  return record?.socket && existsSync(record.socket) && (await daemonAlive(record.socket, timeoutMs)) ? record.socket : undefined;
+}
+
 /** A client of this project's daemon if one runs now (never starts one). */
 export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } = {}): Promise<RemoteCoordinator | undefined> {
-  const stateDir = options.stateDir ?? locateProject(options.cwd).stateDir;
-  const record = readDaemonRecord(stateDir);
-  if (record?.socket && existsSync(record.socket) && (await daemonAlive(record.socket))) return new RemoteCoordinator({ socketPath: record.socket });
-  return undefined;
+  const socketPath = await liveDaemonSocket(options.stateDir ?? locateProject(options.cwd).stateDir);
+  return socketPath === undefined ? undefined : new RemoteCoordinator({ socketPath });
 }
 
 export async function openCoordinator(options: ClientOpenOptions = {}): Promise<Coordinator> {
@@ -108,8 +112,8 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     return openEmbedded({ ...options, url: `sqlite:${statePaths(stateDir).database}` });
   };
   if (options.noDaemon) return embedded();
-  const record = readDaemonRecord(stateDir);
-  if (record?.socket && existsSync(record.socket) && (await daemonAlive(record.socket))) return new RemoteCoordinator({ ...remoteOptions, socketPath: record.socket });
+  const running = await liveDaemonSocket(stateDir);
+  if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, socketPath: running });
   const allowed = options.autoStart ?? !process.env.BATON_NO_DAEMON;
   if (allowed) {
     const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });

@@ -11,6 +11,7 @@ import type {
   Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals,
 } from '../coordinator.ts';
 import { BatonError, isBatonError } from '../errors.ts';
+import { runWithLease } from '../lease-scope.ts';
 import { bodyFromArgs, operationsByName } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
@@ -103,15 +104,8 @@ export class RemoteCoordinator implements Coordinator {
   listLeases(options?: { prefix?: string }): Promise<Lease[]> {
     return this.#call('listLeases', [options]);
   }
-  async withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
-    const lease = await this.acquire(key, options);
-    try {
-      return await fn(lease);
-    } finally {
-      await this.release(lease).catch((error: unknown) => {
-        if (!isBatonError(error, 'STALE_TOKEN') && !isBatonError(error, 'LEASE_EXPIRED')) throw error;
-      });
-    }
+  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
+    return runWithLease(this, key, options, fn);
   }
 
   // --- sessions ---

@@ -37,6 +37,7 @@ import type {
   UsageTotals,
 } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
+import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
 import { emit, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
@@ -267,16 +268,8 @@ export class Engine implements Coordinator {
     return this.#read((tx) => leases.listLeases(tx, prefix));
   }
 
-  async withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
-    const lease = await this.acquire(key, options);
-    try {
-      return await fn(lease);
-    } finally {
-      await this.release(lease).catch((error: unknown) => {
-        // Expired or taken over while fn ran: fn's result stands, but say so.
-        if (!(error instanceof BatonError && (error.code === 'STALE_TOKEN' || error.code === 'LEASE_EXPIRED'))) throw error;
-      });
-    }
+  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
+    return runWithLease(this, key, options, fn);
   }
 
   // --- sessions ---------------------------------------------------------

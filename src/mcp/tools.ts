@@ -16,6 +16,7 @@ import { BatonError, isBatonError, type ErrorCode } from '../errors.ts';
 import { normalizePathPattern, pathCovers, pathsOverlap } from '../engine/paths.ts';
 import type { ProjectStatus } from '../project/status.ts';
 import { pathPatternFor } from '../server/project-files.ts';
+import { releaseUnlessGone } from '../lease-scope.ts';
 
 const PATH = 'path:';
 const GIT = 'git';
@@ -446,12 +447,8 @@ const releasePaths = tool({
         continue;
       }
       ctx.agent.leases.delete(key);
-      try {
-        await ctx.backend.coordinator.release(lease);
-      } catch (error) {
-        // Gone already (lapsed, or ended with a session): released all the same.
-        if (!isBatonError(error, 'STALE_TOKEN') && !isBatonError(error, 'LEASE_EXPIRED')) throw error;
-      }
+      // Gone already (lapsed, or ended with a session): released all the same.
+      await releaseUnlessGone(ctx.backend.coordinator, lease);
       released.push(key.slice(PATH.length));
     }
     return { released, ...(notHeld.length > 0 ? { not_held: notHeld } : {}) };
@@ -594,9 +591,7 @@ const releaseLock = tool({
     const lease = ctx.agent.leases.get(key);
     if (lease === undefined) throw refusal('NOT_FOUND', `you do not hold the lock ${JSON.stringify(key)}`, 'nothing to release (list_reservations with mine: true shows what you hold)', { key });
     ctx.agent.leases.delete(key);
-    await ctx.backend.coordinator.release(lease).catch((error: unknown) => {
-      if (!isBatonError(error, 'STALE_TOKEN') && !isBatonError(error, 'LEASE_EXPIRED')) throw error;
-    });
+    await releaseUnlessGone(ctx.backend.coordinator, lease);
     return { released: key };
   },
 });

@@ -227,8 +227,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       watcher?.close();
       for (const server of servers) server.close();
       // Let requests in flight finish (their writes are queued), then drop idle and streaming connections.
-      const deadline = performance.now() + 2_000;
-      while (writer.queued > 0 && performance.now() < deadline) await writer.drain();
+      await writer.drain();
       await new Promise((resolve) => setTimeout(resolve, 20));
       for (const server of servers) server.closeAllConnections();
       await engine.close();

@@ -1,0 +1,76 @@
+// Bench worker processes: start n of a script in bench/workers/, wait until
+// every one has warmed up ('ready'), then let them go at once (stdin 'go').
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const here = new URL('.', import.meta.url).pathname;
+
+export interface Worker {
+  child: ChildProcess;
+  /** The first stdout line starting with `prefix`. */
+  line(prefix: string): Promise<string>;
+  go(): void;
+}
+
+export function worker(script: string, args: string[]): Worker {
+  const child = spawn(process.execPath, [join(here, 'workers', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiting: Array<{ prefix: string; resolve(line: string): void }> = [];
+  let partial = '';
+  let exited = false;
+  const fail = (): void => {
+    exited = true;
+    for (const w of waiting.splice(0)) w.resolve(`exited ${child.exitCode}`);
+  };
+  child.on('close', fail); // after stdout's last data
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const l of parts) {
+      lines.push(l);
+      for (const w of waiting.filter((x) => l.startsWith(x.prefix))) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(l);
+      }
+    }
+  });
+  const line = async (prefix: string): Promise<string> => {
+    const seen = lines.find((l) => l.startsWith(prefix));
+    const got = seen ?? (exited ? `exited ${child.exitCode}` : await new Promise<string>((resolve) => waiting.push({ prefix, resolve })));
+    if (!got.startsWith(prefix)) throw new Error(`bench worker ${script} ${args.join(' ')} exited (${child.exitCode}) before printing '${prefix}'`);
+    return got;
+  };
+  return { child, line, go: () => child.stdin!.end('go\n') };
+}
+
+/** Starts n workers, waits until every one has warmed up, then lets them go at once. */
+export async function together(n: number, script: string, args: string[]): Promise<Worker[]> {
+  const workers = Array.from({ length: n }, () => worker(script, args));
+  try {
+    await Promise.all(workers.map((w) => w.line('ready')));
+  } catch (error) {
+    for (const w of workers) w.child.kill();
+    throw error;
+  }
+  for (const w of workers) w.go();
+  return workers;
+}
+
+/**
+ * Handoff gaps from workers that each print `events [[acquiredAt, releasedAt], ...]`:
+ * the time from one process's release to the next holder's acquire, when the
+ * next holder is another process. Sorted, in ms.
+ */
+export async function handoffGaps(workers: Worker[]): Promise<number[]> {
+  const events = (
+    await Promise.all(workers.map(async (w, who) => (JSON.parse((await w.line('events')).slice(7)) as Array<[number, number]>).map(([got, rel]) => ({ who, got, rel }))))
+  )
+    .flat()
+    .sort((a, b) => a.got - b.got);
+  const gaps: number[] = [];
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]!.who !== events[i - 1]!.who) gaps.push(events[i]!.got - events[i - 1]!.rel);
+  }
+  return gaps.sort((a, b) => a - b);
+}
