@@ -41,7 +41,7 @@ import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
 import { emit, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
-import { idempotent, pruneIdempotency, recall, remember } from './idempotency.ts';
+import { idempotent, pruneIdempotency, recall, remember, requestHash } from './idempotency.ts';
 import * as leases from './leases.ts';
 import * as limits from './rate-limits.ts';
 import * as sessions from './sessions.ts';
@@ -184,20 +184,26 @@ export class Engine implements Coordinator {
       for (;;) {
         signal?.throwIfAborted();
         let counter = await this.store.changeCounter();
-        const outcome = await this.#write(async (tx) => {
+        const outcome = await this.#write(async (tx): Promise<leases.Attempt> => {
           const seen = await recall<Lease>(tx, key_, 'acquire', idemRequest);
-          if (seen.hit) return { granted: true as const, lease: seen.value };
+          if (seen.hit) return { granted: true, lease: seen.value };
+          if (waiterId !== null) {
+            const handed = await leases.grantedTo(tx, waiterId);
+            if (handed !== undefined) return { granted: true, lease: handed };
+          }
           if (request.sessionId !== null) await sessions.liveSession(tx, request.sessionId);
           const result = await leases.attempt(tx, request, waiterId);
           if (result.granted) {
             await remember(tx, key_, 'acquire', idemRequest, result.lease);
             return result;
           }
-          if (timeoutMs > 0 && waiterId === null) waiterId = await leases.enqueueWaiter(tx, request);
-          else if (waiterId !== null && performance.now() - lastTouch > leases.WAITER_TOUCH_MS) {
-            await leases.touchWaiter(tx, waiterId);
-            lastTouch = performance.now();
+          if (timeoutMs === 0) return result;
+          // Not queued yet, or our entry is gone (handed a lease that ended before we saw it): get in line.
+          if (waiterId === null || !(await leases.touchWaiter(tx, waiterId))) {
+            const idempotency = key_ === undefined ? undefined : { key: key_, hash: requestHash('acquire', idemRequest) };
+            waiterId = await leases.enqueueWaiter(tx, request, idempotency);
           }
+          lastTouch = performance.now();
           return result;
         });
         if (outcome.granted) {
@@ -207,7 +213,8 @@ export class Engine implements Coordinator {
         if (timeoutMs === 0) {
           throw new BatonError('LOCKED', `${JSON.stringify(request.key)} is ${outcome.blockedBy}`, { details: { key: request.key } });
         }
-        // Wait for any commit elsewhere (or a lapse of time), then look again: a read first, a write only if it could succeed.
+        // Wait for any commit elsewhere (or a lapse of time), then look again with a read:
+        // a release may have handed us the lease already; a write only if we could take it.
         for (;;) {
           const left = deadline - performance.now();
           if (left <= 0) {
@@ -219,8 +226,16 @@ export class Engine implements Coordinator {
           if (performance.now() - lastTouch > leases.WAITER_TOUCH_MS) break;
           // Seen before the look, so a commit right after it still wakes the next wait.
           counter = await this.store.changeCounter();
-          const could = await this.#read((tx) => leases.attempt(tx, request, waiterId, true));
-          if (could.granted) break;
+          const id = waiterId;
+          const look = await this.#read(async (tx): Promise<{ handed: Lease } | { could: boolean }> => {
+            const handed = id === null ? undefined : await leases.grantedTo(tx, id);
+            return handed !== undefined ? { handed } : { could: (await leases.attempt(tx, request, id, true)).granted };
+          });
+          if ('handed' in look) {
+            waiterId = null;
+            return look.handed;
+          }
+          if (look.could) break;
         }
       }
     } finally {

@@ -4,6 +4,10 @@
 // Fairness: a request may be granted only when no live holder conflicts AND
 // no earlier waiter that conflicts with it is still waiting. A request that
 // has not queued yet counts as the last in line, so it cannot jump the queue.
+//
+// Handoff: the transaction that ends a hold also grants the lease to the
+// first waiters in line (handOff), so the next holder needs no transaction of
+// its own: it finds the lease made out to its waiter id (grantedTo).
 import type { Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
@@ -36,6 +40,11 @@ interface WaiterRow {
   host: string | null;
   pid: number | null;
   pid_start: number | null;
+  /** The request, kept so that a release can hand the lease over (null: an older baton's waiter, which looks for itself). */
+  ttl_ms: number | null;
+  session_id: string | null;
+  idem_key: string | null;
+  idem_hash: string | null;
 }
 
 export interface LeaseRequest {
@@ -108,7 +117,7 @@ function waiterGone(w: WaiterRow, now: number): boolean {
  * whether a real attempt could succeed (expired holders and gone waiters count
  * as out of the way).
  */
-export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, dryRun = false): Promise<Attempt> {
+export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, dryRun = false, handedOff = false): Promise<Attempt> {
   const isPath = isPathKey(request.key) ? 1 : 0;
   const holders = await tx.all<LeaseRow>('leasesConflictCandidates', { key: request.key, isPath });
   for (const holder of holders) {
@@ -151,6 +160,7 @@ export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: numb
     sessionId: row.session_id,
     acquiredAt: row.acquired_at,
     expiresAt: row.expires_at,
+    waiterId: handedOff ? waiterId : null,
   });
   if (waiterId !== null) await tx.run('waiterDelete', { id: waiterId });
   const lease = leaseFromRow(row);
@@ -158,7 +168,8 @@ export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: numb
   return { granted: true, lease };
 }
 
-export async function enqueueWaiter(tx: StoreTx, request: LeaseRequest): Promise<number> {
+/** `idempotency`: the caller's key and request hash, recorded with the lease if a release hands it over. */
+export async function enqueueWaiter(tx: StoreTx, request: LeaseRequest, idempotency?: { key: string; hash: string }): Promise<number> {
   const me = hostIdentity();
   const result = await tx.run('waiterInsert', {
     key: request.key,
@@ -169,16 +180,64 @@ export async function enqueueWaiter(tx: StoreTx, request: LeaseRequest): Promise
     host: me.hostname,
     pid: process.pid,
     pidStart: null,
+    ttlMs: request.ttlMs,
+    sessionId: request.sessionId,
+    idemKey: idempotency?.key ?? null,
+    idemHash: idempotency?.hash ?? null,
   });
   return result.lastId;
 }
 
-export async function touchWaiter(tx: StoreTx, id: number): Promise<void> {
-  await tx.run('waiterTouch', { id, now: tx.now });
+/** False when the entry is gone (handed a lease that ended before it was collected, or swept). */
+export async function touchWaiter(tx: StoreTx, id: number): Promise<boolean> {
+  return (await tx.run('waiterTouch', { id, now: tx.now })).changes > 0;
 }
 
+/** The lease a release handed to this waiter, if it is still held. */
+export async function grantedTo(tx: StoreTx, waiterId: number): Promise<Lease | undefined> {
+  const row = await tx.get<LeaseRow>('leaseByWaiter', { id: waiterId });
+  return row === undefined || expired(row, tx.now) ? undefined : leaseFromRow(row);
+}
+
+/**
+ * A waiter gives up (timeout, abort): its entry goes, and a lease handed to it
+ * in the meantime is released again, to the next in line.
+ */
 export async function removeWaiter(tx: StoreTx, id: number): Promise<void> {
   await tx.run('waiterDelete', { id });
+  const row = await tx.get<LeaseRow>('leaseByWaiter', { id });
+  if (row === undefined) return;
+  await tx.run('leaseDelete', { key: row.key, token: row.token });
+  await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, reason: 'the waiter it was handed to gave up' });
+  await handOff(tx, row.key);
+}
+
+/**
+ * After a hold on `key` ended: grants the lease to the waiters first in line
+ * for it, in order, while they can have it (several shared ones at once).
+ * Stops at the first that cannot, so nobody is served out of turn; a waiter
+ * passed over looks for itself, as before.
+ */
+export async function handOff(tx: StoreTx, key: string): Promise<void> {
+  const released = { key, mode: 'exclusive' as const };
+  for (const w of await tx.all<WaiterRow>('waitersFor', { key, isPath: isPathKey(key) ? 1 : 0 })) {
+    if (!conflicts(released, w)) continue;
+    if (waiterGone(w, tx.now)) {
+      await tx.run('waiterDelete', { id: w.id });
+      continue;
+    }
+    if (w.ttl_ms === null) return;
+    if (w.session_id !== null) {
+      const session = await tx.get<{ ended_at: number | null }>('sessionGet', { id: w.session_id });
+      if (session === undefined || session.ended_at !== null) return;
+    }
+    const request: LeaseRequest = { key: w.key, owner: w.owner, mode: w.mode, ttlMs: w.ttl_ms, sessionId: w.session_id };
+    const result = await attempt(tx, request, w.id, false, true);
+    if (!result.granted) return;
+    if (w.idem_key !== null && w.idem_hash !== null) {
+      await tx.run('idemInsert', { key: w.idem_key, hash: w.idem_hash, result: JSON.stringify(result.lease), now: tx.now });
+    }
+  }
 }
 
 export async function expireLease(tx: StoreTx, row: LeaseRow): Promise<void> {
@@ -227,6 +286,7 @@ export async function releaseLease(tx: StoreTx, ref: LeaseRef): Promise<void> {
   if (row === undefined) await heldLease(tx, ref);
   await tx.run('leaseDelete', { key: ref.key, token: ref.token });
   await emit(tx, 'lease.released', ref.key, row!.owner, { token: ref.token });
+  await handOff(tx, ref.key);
 }
 
 export async function forceRelease(tx: StoreTx, key: string, token: number | undefined, reason: string): Promise<number> {
@@ -235,6 +295,7 @@ export async function forceRelease(tx: StoreTx, key: string, token: number | und
     await tx.run('leaseDelete', { key: row.key, token: row.token });
     await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, forced: true, reason });
   }
+  if (rows.length > 0) await handOff(tx, key);
   return rows.length;
 }
 
@@ -244,6 +305,7 @@ export async function releaseSessionLeases(tx: StoreTx, sessionId: string, reaso
     await tx.run('leaseDelete', { key: row.key, token: row.token });
     await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, sessionId, reason });
   }
+  for (const key of new Set(rows.map((r) => r.key))) await handOff(tx, key);
   return rows.length;
 }
 
@@ -262,6 +324,7 @@ export async function listLeases(tx: StoreTx, prefix: string): Promise<Lease[]> 
 export async function sweepLeases(tx: StoreTx): Promise<number> {
   const rows = await tx.all<LeaseRow>('leasesExpired', { now: tx.now });
   for (const row of rows) await expireLease(tx, row);
+  for (const key of new Set(rows.map((r) => r.key))) await handOff(tx, key);
   const stale = await tx.all<WaiterRow>('waitersStale', { before: tx.now - WAITER_STALE_MS });
   for (const w of stale) await tx.run('waiterDelete', { id: w.id });
   return rows.length;

@@ -11,9 +11,9 @@ export type Params = Record<string, string | number | null>;
 export type Row = Record<string, unknown>;
 
 export const QueryNames = [
-  'fenceGet', 'fenceSet', 'leaseInsert', 'leaseGet', 'leaseByKey', 'leasesConflictCandidates', 'leaseList',
+  'fenceGet', 'fenceSet', 'leaseInsert', 'leaseByWaiter', 'leaseGet', 'leaseByKey', 'leasesConflictCandidates', 'leaseList',
   'leaseDelete', 'leaseDeleteKey', 'leaseRenew', 'leasesExpired', 'leasesBySession', 'waiterInsert', 'waiterTouch',
-  'waiterDelete', 'waitersBefore', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
+  'waiterDelete', 'waitersBefore', 'waitersFor', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
   'sessionListAll', 'sessionHeartbeat', 'sessionEnd', 'sessionsLapsed', 'sessionsOnHost', 'taskInsert', 'taskGet',
   'taskList', 'taskCounts', 'taskUpdate', 'taskDelete', 'taskClaimable', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
   'taskSetPosition', 'depInsert', 'dependentsOf', 'depDeleteTask', 'budgetUpsert',

@@ -79,6 +79,30 @@ export function conformance(name: string, open: Opener): void {
     assert.deepEqual(order, ['w1', 'w2', 'w3']);
   });
 
+  withCoordinator('a release hands the lease to the first in line in the same commit; shared waiters together', async (c) => {
+    const a = await c.acquire('hand', { owner: 'a' });
+    const w1 = c.acquire('hand', { owner: 'w1', timeoutMs: 10_000 });
+    await waitUntilQueued(c, 'hand', 1);
+    const s1 = c.acquire('hand', { owner: 's1', mode: 'shared', timeoutMs: 10_000 });
+    await waitUntilQueued(c, 'hand', 2);
+    const s2 = c.acquire('hand', { owner: 's2', mode: 'shared', timeoutMs: 10_000 });
+    await waitUntilQueued(c, 'hand', 3);
+    await c.release(a);
+    // Made out to w1 by the release itself, before w1 has run a transaction of its own.
+    assert.deepEqual((await c.getLease('hand')).holders.map((h) => h.owner), ['w1']);
+    const first = await w1;
+    assert.equal(first.owner, 'w1');
+    assert.ok(first.token > a.token);
+    await c.release(first);
+    assert.deepEqual((await c.getLease('hand')).holders.map((h) => h.owner).sort(), ['s1', 's2']);
+    const shared = await Promise.all([s1, s2]);
+    assert.deepEqual(shared.map((l) => l.mode), ['shared', 'shared']);
+    for (const l of shared) await c.release(l);
+    assert.deepEqual((await c.getLease('hand')).holders, []);
+    const acquired = (await c.events({ types: ['lease.acquired'] })).filter((e) => e.key === 'hand').map((e) => e.actor);
+    assert.deepEqual(acquired.slice(0, 2), ['a', 'w1']);
+  });
+
   withCoordinator('a lease lapses after its TTL; the next holder gets a higher token; the late holder is refused', async (c) => {
     const a = await c.acquire('ttl', { owner: 'a', ttlMs: 80 });
     const t0 = performance.now();
@@ -345,4 +369,13 @@ export function conformance(name: string, open: Opener): void {
     assert.equal((await c.listTasks()).length, 0);
     assert.equal((await c.listLeases()).length, 0);
   });
+}
+
+/** Waits until `n` waiters are queued on `key`. */
+async function waitUntilQueued(c: Coordinator, key: string, n: number): Promise<void> {
+  const until = performance.now() + 5000;
+  while ((await c.getLease(key)).waiters.length < n) {
+    if (performance.now() > until) throw new Error(`fewer than ${n} waiters queued on ${key}`);
+    await sleep(5);
+  }
 }

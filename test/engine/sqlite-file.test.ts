@@ -20,3 +20,28 @@ test('a database path that cannot be created is a clear error, not a hang', { sk
     return true;
   });
 });
+
+test('a waiter that gives up after a release handed it the lease passes it on to the next in line', async () => {
+  const url = `sqlite:${join(dir, 'handoff-give-up.sqlite')}`;
+  const [holder, quitter, patient] = await Promise.all([openCoordinator({ url }), openCoordinator({ url }), openCoordinator({ url })]);
+  try {
+    const a = await holder.acquire('give-up', { owner: 'a' });
+    const abort = new AbortController();
+    const quitting = quitter.acquire('give-up', { owner: 'quitter', timeoutMs: 10_000, signal: abort.signal });
+    while ((await holder.getLease('give-up')).waiters.length < 1) await new Promise((r) => setTimeout(r, 5));
+    const next = patient.acquire('give-up', { owner: 'patient', timeoutMs: 10_000 });
+    while ((await holder.getLease('give-up')).waiters.length < 2) await new Promise((r) => setTimeout(r, 5));
+    await holder.release(a);
+    // Handed to the quitter in the release's commit; it gives up before it ever looks.
+    assert.deepEqual((await holder.getLease('give-up')).holders.map((h) => h.owner), ['quitter']);
+    abort.abort();
+    await assert.rejects(quitting, (error: Error & { code?: string }) => error.code === 'ABORTED');
+    const lease = await next;
+    assert.equal(lease.owner, 'patient');
+    assert.deepEqual((await holder.getLease('give-up')).holders.map((h) => h.owner), ['patient']);
+    const released = (await holder.events({ types: ['lease.released'] })).filter((e) => e.key === 'give-up').map((e) => e.actor);
+    assert.deepEqual(released, ['a', 'quitter']);
+  } finally {
+    await Promise.all([holder.close(), quitter.close(), patient.close()]);
+  }
+});

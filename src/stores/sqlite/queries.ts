@@ -9,8 +9,9 @@ export const sqliteQueries: Record<QueryName, string> = {
   fenceSet: `INSERT INTO fences (key, last_token) VALUES ($key, $token)
     ON CONFLICT (key) DO UPDATE SET last_token = excluded.last_token`,
 
-  leaseInsert: `INSERT INTO leases (key, token, owner, mode, is_path, session_id, acquired_at, expires_at)
-    VALUES ($key, $token, $owner, $mode, $isPath, $sessionId, $acquiredAt, $expiresAt)`,
+  leaseInsert: `INSERT INTO leases (key, token, owner, mode, is_path, session_id, acquired_at, expires_at, waiter_id)
+    VALUES ($key, $token, $owner, $mode, $isPath, $sessionId, $acquiredAt, $expiresAt, $waiterId)`,
+  leaseByWaiter: `SELECT * FROM leases WHERE waiter_id = $id`,
   leaseGet: `SELECT * FROM leases WHERE key = $key AND token = $token`,
   leaseByKey: `SELECT * FROM leases WHERE key = $key ORDER BY token`,
   leasesConflictCandidates: `SELECT * FROM leases WHERE key = $key UNION ALL
@@ -22,11 +23,12 @@ export const sqliteQueries: Record<QueryName, string> = {
   leasesExpired: `SELECT * FROM leases WHERE expires_at IS NOT NULL AND expires_at <= $now`,
   leasesBySession: `SELECT * FROM leases WHERE session_id = $sessionId`,
 
-  waiterInsert: `INSERT INTO lease_waiters (key, owner, mode, is_path, since, seen_at, host, pid, pid_start)
-    VALUES ($key, $owner, $mode, $isPath, $now, $now, $host, $pid, $pidStart)`,
+  waiterInsert: `INSERT INTO lease_waiters (key, owner, mode, is_path, since, seen_at, host, pid, pid_start, ttl_ms, session_id, idem_key, idem_hash)
+    VALUES ($key, $owner, $mode, $isPath, $now, $now, $host, $pid, $pidStart, $ttlMs, $sessionId, $idemKey, $idemHash)`,
   waiterTouch: `UPDATE lease_waiters SET seen_at = $now WHERE id = $id`,
   waiterDelete: `DELETE FROM lease_waiters WHERE id = $id`,
   waitersBefore: `SELECT * FROM lease_waiters WHERE id < $id AND (key = $key OR ($isPath = 1 AND is_path = 1)) ORDER BY id`,
+  waitersFor: `SELECT * FROM lease_waiters WHERE key = $key OR ($isPath = 1 AND is_path = 1) ORDER BY id`,
   waitersByKey: `SELECT * FROM lease_waiters WHERE key = $key ORDER BY id`,
   waitersStale: `SELECT * FROM lease_waiters WHERE seen_at < $before`,
 

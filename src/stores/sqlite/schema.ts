@@ -74,4 +74,14 @@ export const migrations: string[] = [
   CREATE TABLE idempotency (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL);
   CREATE INDEX idempotency_age ON idempotency (created_at);
   `,
+  // 2: a release hands the lease straight to the first waiter in line (leases.handOff):
+  // the waiter's request is stored with it, and the lease names the waiter it went to.
+  `
+  ALTER TABLE lease_waiters ADD COLUMN ttl_ms INTEGER;
+  ALTER TABLE lease_waiters ADD COLUMN session_id TEXT;
+  ALTER TABLE lease_waiters ADD COLUMN idem_key TEXT;
+  ALTER TABLE lease_waiters ADD COLUMN idem_hash TEXT;
+  ALTER TABLE leases ADD COLUMN waiter_id INTEGER;
+  CREATE INDEX leases_waiter ON leases (waiter_id) WHERE waiter_id IS NOT NULL;
+  `,
 ];
