@@ -252,10 +252,25 @@ async function claimRow(tx: StoreTx, row: TaskRow, sessionId: string, leaseMs: n
   return { taskId: row.id, task: taskFromRow(saved), token, expiresAt: saved.claim_expires_at! };
 }
 
+/** Claim order: highest priority first, then position, then id. */
+function claimOrder(a: TaskRow, b: TaskRow): number {
+  return b.priority - a.priority || a.position - b.position || a.id - b.id;
+}
+
 export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, n: number, leaseMs: number): Promise<Claim[]> {
-  const rows = await tx.all<TaskRow>('taskClaimable', { queue, now: tx.now, n });
+  // One statement claims the whole batch; each task's token is the next after its
+  // last one, and at least the store's current floor (tokens never go backwards).
+  const floor = await tx.nextToken(0);
+  const rows = await tx.all<TaskRow>('taskClaimReady', { queue, now: tx.now, n, sessionId, floor, expiresAt: tx.now + leaseMs });
+  if (rows.length === 0) return [];
+  rows.sort(claimOrder);
+  // The highest token handed out must lie in the durable range; this extends it if not.
+  await tx.nextToken(Math.max(...rows.map((r) => r.claim_token)) - 1);
   const claims: Claim[] = [];
-  for (const row of rows) claims.push(await claimRow(tx, row, sessionId, leaseMs));
+  for (const row of rows) {
+    await emit(tx, 'task.claimed', String(row.id), sessionId, { token: row.claim_token, attempt: row.attempts, expiresAt: row.claim_expires_at });
+    claims.push({ taskId: row.id, task: taskFromRow(row), token: row.claim_token, expiresAt: row.claim_expires_at! });
+  }
   return claims;
 }
 
@@ -306,12 +321,12 @@ export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow>
 
 export async function completeTask(tx: StoreTx, ref: ClaimRef, result: unknown): Promise<TaskRow> {
   const row = await claimedRow(tx, ref);
-  const saved = await save(tx, { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null });
+  const resultJson = toJson('result', result);
+  const { changes } = await tx.run('taskComplete', { id: row.id, version: row.version, result: resultJson, now: tx.now });
+  if (changes === 0) throw conflict(row.id, row.version);
   await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: ref.token, attempt: row.attempts });
-  for (const dependent of await tx.all<TaskRow>('dependentsOf', { id: row.id })) {
-    await save(tx, { ...dependent, pending_deps: Math.max(0, dependent.pending_deps - 1) });
-  }
-  return saved;
+  await tx.run('taskDependencyDone', { id: row.id, now: tx.now });
+  return { ...row, status: 'done', result: resultJson, claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
 }
 
 export function retryDelay(attempts: number, policy: RetryPolicy): number {

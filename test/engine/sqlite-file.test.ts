@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { openCoordinator } from '../../src/index.ts';
+import { migrations } from '../../src/stores/sqlite/schema.ts';
 import { conformance } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-conformance-'));
@@ -43,5 +45,45 @@ test('a waiter that gives up after a release handed it the lease passes it on to
     assert.deepEqual(released, ['a', 'quitter']);
   } finally {
     await Promise.all([holder.close(), quitter.close(), patient.close()]);
+  }
+});
+
+test('a database made by the first schema is upgraded in place: events, seq and idempotency records carry over', async () => {
+  const path = join(dir, 'schema-1.sqlite');
+  const old = new DatabaseSync(path);
+  old.exec('PRAGMA journal_mode = WAL');
+  old.exec(migrations[0]!);
+  old.exec('PRAGMA user_version = 1');
+  const insert = old.prepare(`INSERT INTO events (at, type, key, actor, data) VALUES (?, 'old.event', 'k', NULL, '{}')`);
+  for (let i = 0; i < 5; i++) insert.run(Date.now());
+  old.exec('DELETE FROM events WHERE seq > 2'); // the newest events were pruned: seq 5 was used
+  old.prepare(`INSERT INTO idempotency (key, request_hash, result, created_at) VALUES ('k1', 'h', '"first"', ?)`).run(Date.now());
+  old.close();
+
+  const c = await openCoordinator({ url: `sqlite:${path}` });
+  try {
+    const events = await c.events();
+    assert.deepEqual(events.slice(0, 2).map((e) => [e.seq, e.type]), [[1, 'old.event'], [2, 'old.event']]);
+    assert.equal(events.at(-1)!.seq, 5, 'the highest seq ever used stays taken');
+    const next = await c.publish({ type: 'new.event' });
+    assert.equal(next.seq, 6);
+    await c.sweep(); // prunes with the new queries
+    assert.equal((await c.events({ after: 5 }))[0]!.type, 'new.event');
+  } finally {
+    await c.close();
+  }
+});
+
+test('pruning keeps the newest event, so seq never goes back even when every event is old', async () => {
+  const c = await openCoordinator({ url: `sqlite:${join(dir, 'prune-all.sqlite')}`, retention: { maxAgeMs: 1, maxCount: 1_000_000 } });
+  try {
+    let last = 0;
+    for (let i = 0; i < 3; i++) last = (await c.publish({ type: 'x' })).seq;
+    await new Promise((r) => setTimeout(r, 5));
+    await c.sweep();
+    assert.deepEqual((await c.events()).map((e) => e.seq), [last]);
+    assert.equal((await c.publish({ type: 'y' })).seq, last + 1);
+  } finally {
+    await c.close();
   }
 });

@@ -56,6 +56,15 @@ export const sqliteQueries: Record<QueryName, string> = {
   taskDelete: `DELETE FROM tasks WHERE id = $id AND version = $version`,
   taskClaimable: `SELECT * FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
     ORDER BY priority DESC, position, id LIMIT $n`,
+  taskClaimReady: `UPDATE tasks SET status = 'claimed', attempts = attempts + 1, claimed_by = $sessionId,
+    claim_token = MAX(claim_token + 1, $floor), claim_expires_at = $expiresAt, reason = NULL, version = version + 1, updated_at = $now
+    WHERE id IN (SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
+      ORDER BY priority DESC, position, id LIMIT $n)
+    RETURNING *`,
+  taskComplete: `UPDATE tasks SET status = 'done', result = $result, claimed_by = NULL, claim_expires_at = NULL, version = version + 1, updated_at = $now
+    WHERE id = $id AND version = $version`,
+  taskDependencyDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - 1), version = version + 1, updated_at = $now
+    WHERE id IN (SELECT task_id FROM task_deps WHERE depends_on = $id)`,
   tasksClaimExpired: `SELECT * FROM tasks WHERE status = 'claimed' AND claim_expires_at <= $now`,
   tasksClaimedBy: `SELECT * FROM tasks WHERE status = 'claimed' AND claimed_by = $sessionId`,
   taskSamePriority: `SELECT id, position FROM tasks WHERE queue = $queue AND priority = $priority
@@ -96,14 +105,16 @@ export const sqliteQueries: Record<QueryName, string> = {
 
   eventInsert: `INSERT INTO events (at, type, key, actor, data) VALUES ($now, $type, $key, $actor, $data)`,
   eventsAfter: `SELECT * FROM events WHERE seq > $after ORDER BY seq LIMIT $limit`,
-  eventsPruneAge: `DELETE FROM events WHERE at < $before`,
+  // Rows are in time order (at is read once the write lock is held): delete up to the first young one; keep the newest.
+  eventsPruneAge: `DELETE FROM events WHERE seq < COALESCE((SELECT seq FROM events WHERE at >= $before ORDER BY seq LIMIT 1), (SELECT MAX(seq) FROM events))`,
   eventsPruneCount: `DELETE FROM events WHERE seq <= $below`,
   eventsMaxSeq: `SELECT COALESCE(MAX(seq), 0) AS seq FROM events`,
 
   idemGet: `SELECT * FROM idempotency WHERE key = $key`,
-  idemInsert: `INSERT INTO idempotency (key, request_hash, result, created_at) VALUES ($key, $hash, $result, $now)
-    ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`,
-  idemPrune: `DELETE FROM idempotency WHERE created_at < $before`,
+  // REPLACE gives a reused key a new rowid, keeping rowids in time order for the prune.
+  idemInsert: `INSERT OR REPLACE INTO idempotency (key, request_hash, result, created_at) VALUES ($key, $hash, $result, $now)`,
+  idemPrune: `DELETE FROM idempotency WHERE rowid < COALESCE((SELECT rowid FROM idempotency WHERE created_at >= $before ORDER BY rowid LIMIT 1),
+    (SELECT MAX(rowid) + 1 FROM idempotency))`,
 
   metaGet: `SELECT value FROM meta WHERE key = $key`,
   metaSet: `INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
