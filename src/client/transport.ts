@@ -33,6 +33,18 @@ function errorFromBody(status: number, text: string): BatonError {
   return new BatonError(status === 401 ? 'UNAUTHENTICATED' : status >= 500 ? 'UNAVAILABLE' : 'INVALID_ARGUMENT', `the daemon answered ${status}: ${text.slice(0, 200)}`, { details: { status } });
 }
 
+/** The whole body (plain listeners: a stream's async iterator costs more than a small answer). */
+function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    res.once('error', reject);
+    // Settles nothing if 'end' or 'error' came first.
+    res.once('close', () => reject(Object.assign(new Error('the daemon closed the connection mid-answer'), { code: 'ECONNRESET' })));
+  });
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
@@ -104,10 +116,8 @@ export class HttpTransport {
       let retryAfterMs = 0;
       try {
         const res = await this.open(path, { method, body, signal: controller.signal, ...(options.headers === undefined ? {} : { headers: options.headers }) });
-        const chunks: Buffer[] = [];
-        for await (const chunk of res) chunks.push(chunk as Buffer);
+        text = await readText(res);
         status = res.statusCode ?? 0;
-        text = Buffer.concat(chunks).toString('utf8');
         retryAfterMs = Number(res.headers['retry-after'] ?? 0) * 1000;
       } catch (error) {
         if (options.signal?.aborted) throw new BatonError('ABORTED', `aborted: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}`, { cause: error });
