@@ -1,6 +1,6 @@
 // One process of a multi-process engine test. Usage: engine.ts <mode> <db> [args]
 // Prints 'ready', waits for 'go' on stdin when started together, then works.
-import { appendFileSync, closeSync, openSync, unlinkSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isBatonError, openCoordinator } from '../../src/index.ts';
 
 const [mode, db, ...args] = process.argv.slice(2);
@@ -57,6 +57,34 @@ switch (mode) {
       const start = now();
       appendFileSync(`${dir}/${key}.log`, `${lease.token} ${process.pid} ${start}\n`);
       await new Promise((r) => setTimeout(r, Math.random() * 2));
+      unlinkSync(marker);
+      await c.release(lease);
+    }
+    break;
+  }
+  case 'hot-leaser': {
+    // Takes turns on one key (short TTL) until killed or `ms` pass. The marker file
+    // says who holds it until when: finding a live holder's, or an unexpired one, is a double hold.
+    const [dir, ttl, ms] = args;
+    const marker = `${dir}/hot.held`;
+    const until = now() + Number(ms);
+    while (now() < until) {
+      const lease = await c.acquire('hot', { owner: `p${process.pid}`, timeoutMs: 30_000, ttlMs: Number(ttl) });
+      try {
+        const other = JSON.parse(readFileSync(marker, 'utf8')) as { pid: number; expiresAt: number };
+        let alive = true;
+        try {
+          process.kill(other.pid, 0);
+        } catch {
+          alive = false;
+        }
+        if (alive || Date.now() < other.expiresAt) out(`DOUBLE ${lease.token} with ${other.pid}`);
+      } catch {
+        // no marker: nobody holds it
+      }
+      writeFileSync(marker, JSON.stringify({ pid: process.pid, expiresAt: lease.expiresAt }));
+      out(`held ${lease.token}`);
+      await new Promise((r) => setTimeout(r, Math.random() * 3));
       unlinkSync(marker);
       await c.release(lease);
     }
