@@ -39,7 +39,12 @@ export async function recall<T>(tx: StoreTx, key: string | undefined, operation:
 
 export async function remember(tx: StoreTx, key: string | undefined, operation: string, request: unknown, result: unknown): Promise<void> {
   if (key === undefined) return;
-  await tx.run('idemInsert', { key, hash: requestHash(operation, request), result: result === undefined ? 'undefined' : JSON.stringify(result), now: tx.now });
+  await rememberHashed(tx, key, requestHash(operation, request), result);
+}
+
+/** As remember, with the request's hash taken earlier (a lease handed to a waiter). */
+export async function rememberHashed(tx: StoreTx, key: string, hash: string, result: unknown): Promise<void> {
+  await tx.run('idemInsert', { key, hash, result: result === undefined ? 'undefined' : JSON.stringify(result), now: tx.now });
 }
 
 export async function pruneIdempotency(tx: StoreTx): Promise<number> {

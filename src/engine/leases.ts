@@ -13,6 +13,7 @@ import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
+import { rememberHashed } from './idempotency.ts';
 import { normalizePathPattern, pathsOverlap } from './paths.ts';
 import { requireInt, requireString } from './validate.ts';
 
@@ -220,7 +221,9 @@ export async function removeWaiter(tx: StoreTx, id: number): Promise<void> {
  */
 export async function handOff(tx: StoreTx, key: string): Promise<void> {
   const released = { key, mode: 'exclusive' as const };
-  for (const w of await tx.all<WaiterRow>('waitersFor', { key, isPath: isPathKey(key) ? 1 : 0 })) {
+  // Any path waiter may overlap a path key; other keys have only their own (an indexed lookup, on every release).
+  const waiters = isPathKey(key) ? await tx.all<WaiterRow>('waitersFor', { key, isPath: 1 }) : await tx.all<WaiterRow>('waitersByKey', { key });
+  for (const w of waiters) {
     if (!conflicts(released, w)) continue;
     if (waiterGone(w, tx.now)) {
       await tx.run('waiterDelete', { id: w.id });
@@ -234,9 +237,7 @@ export async function handOff(tx: StoreTx, key: string): Promise<void> {
     const request: LeaseRequest = { key: w.key, owner: w.owner, mode: w.mode, ttlMs: w.ttl_ms, sessionId: w.session_id };
     const result = await attempt(tx, request, w.id, false, true);
     if (!result.granted) return;
-    if (w.idem_key !== null && w.idem_hash !== null) {
-      await tx.run('idemInsert', { key: w.idem_key, hash: w.idem_hash, result: JSON.stringify(result.lease), now: tx.now });
-    }
+    if (w.idem_key !== null && w.idem_hash !== null) await rememberHashed(tx, w.idem_key, w.idem_hash, result.lease);
   }
 }
 

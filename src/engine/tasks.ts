@@ -248,8 +248,13 @@ async function claimRow(tx: StoreTx, row: TaskRow, sessionId: string, leaseMs: n
     claim_expires_at: tx.now + leaseMs,
     reason: null,
   });
-  await emit(tx, 'task.claimed', String(row.id), sessionId, { token, attempt: saved.attempts, expiresAt: saved.claim_expires_at });
-  return { taskId: row.id, task: taskFromRow(saved), token, expiresAt: saved.claim_expires_at! };
+  return announceClaim(tx, saved, sessionId);
+}
+
+/** The event and the caller's Claim for a row just claimed. */
+async function announceClaim(tx: StoreTx, row: TaskRow, sessionId: string): Promise<Claim> {
+  await emit(tx, 'task.claimed', String(row.id), sessionId, { token: row.claim_token, attempt: row.attempts, expiresAt: row.claim_expires_at });
+  return { taskId: row.id, task: taskFromRow(row), token: row.claim_token, expiresAt: row.claim_expires_at! };
 }
 
 /** Claim order: highest priority first, then position, then id. */
@@ -267,10 +272,7 @@ export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, 
   // The highest token handed out must lie in the durable range; this extends it if not.
   await tx.nextToken(Math.max(...rows.map((r) => r.claim_token)) - 1);
   const claims: Claim[] = [];
-  for (const row of rows) {
-    await emit(tx, 'task.claimed', String(row.id), sessionId, { token: row.claim_token, attempt: row.attempts, expiresAt: row.claim_expires_at });
-    claims.push({ taskId: row.id, task: taskFromRow(row), token: row.claim_token, expiresAt: row.claim_expires_at! });
-  }
+  for (const row of rows) claims.push(await announceClaim(tx, row, sessionId));
   return claims;
 }
 

@@ -54,8 +54,6 @@ export const sqliteQueries: Record<QueryName, string> = {
     claim_expires_at = $claimExpiresAt, version = version + 1, updated_at = $now
     WHERE id = $id AND version = $version`,
   taskDelete: `DELETE FROM tasks WHERE id = $id AND version = $version`,
-  taskClaimable: `SELECT * FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
-    ORDER BY priority DESC, position, id LIMIT $n`,
   taskClaimReady: `UPDATE tasks SET status = 'claimed', attempts = attempts + 1, claimed_by = $sessionId,
     claim_token = MAX(claim_token + 1, $floor), claim_expires_at = $expiresAt, reason = NULL, version = version + 1, updated_at = $now
     WHERE id IN (SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
