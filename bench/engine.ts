@@ -4,9 +4,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openCoordinator } from '../src/index.ts';
+import { LOCAL_QUEUE_SIZE } from './graphile.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** Tasks a baton worker claims at once: as many as graphile-worker fetches at once. */
+export const CLAIM_BATCH = Number(process.env.BENCH_CLAIM_BATCH ?? LOCAL_QUEUE_SIZE);
 
 interface Worker {
   result: Promise<string>;
@@ -50,7 +54,7 @@ export async function batonTaskThroughput(dir: string, workers: number, jobs: nu
   for (let i = 0; i < jobs; i += 1000) await c.addTasks(Array.from({ length: Math.min(1000, jobs - i) }, (_, k) => ({ title: `job ${i + k}` })));
   const enqueueMs = performance.now() - t0;
   await c.close();
-  const { go, results } = await together(workers, ['claimer', db, '32']);
+  const { go, results } = await together(workers, ['claimer', db, String(CLAIM_BATCH)]);
   const done = results.reduce((s, r) => s + r.count, 0);
   if (done !== jobs) throw new Error(`baton: ${done} of ${jobs} tasks completed`);
   const ms = Math.max(...results.map((r) => r.end)) - go;

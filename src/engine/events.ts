@@ -19,6 +19,20 @@ export async function emit(tx: StoreTx, type: string, key: string | null, actor:
   return (await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) })).lastId;
 }
 
+export interface NewEvent {
+  type: string;
+  key: string | null;
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+/** Appends a batch of events, in order, with one statement. */
+export async function emitMany(tx: StoreTx, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const list = events.map((e) => ({ type: e.type, key: e.key, actor: e.actor, data: JSON.stringify(e.data) }));
+  await tx.run('eventInsertMany', { now: tx.now, list: JSON.stringify(list) });
+}
+
 export function eventFromRow(row: EventRow): BatonEvent {
   return { seq: row.seq, at: row.at, type: row.type, key: row.key, actor: row.actor, data: JSON.parse(row.data) as Record<string, unknown> };
 }

@@ -5,7 +5,7 @@
 import type { Claim, ClaimRef, Task, TaskPatch, TaskSpec, TaskStatus } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import type { StoreTx } from '../stores/store.ts';
-import { emit } from './events.ts';
+import { emit, emitMany, type NewEvent } from './events.ts';
 import { invalid, optionalInt, requireInt, requireString, toJson } from './validate.ts';
 
 export interface TaskRow {
@@ -248,13 +248,16 @@ async function claimRow(tx: StoreTx, row: TaskRow, sessionId: string, leaseMs: n
     claim_expires_at: tx.now + leaseMs,
     reason: null,
   });
-  return announceClaim(tx, saved, sessionId);
+  return (await announceClaims(tx, [saved], sessionId))[0]!;
 }
 
-/** The event and the caller's Claim for a row just claimed. */
-async function announceClaim(tx: StoreTx, row: TaskRow, sessionId: string): Promise<Claim> {
-  await emit(tx, 'task.claimed', String(row.id), sessionId, { token: row.claim_token, attempt: row.attempts, expiresAt: row.claim_expires_at });
-  return { taskId: row.id, task: taskFromRow(row), token: row.claim_token, expiresAt: row.claim_expires_at! };
+/** The events and the caller's Claims for rows just claimed. */
+async function announceClaims(tx: StoreTx, rows: TaskRow[], sessionId: string): Promise<Claim[]> {
+  await emitMany(
+    tx,
+    rows.map((row) => ({ type: 'task.claimed', key: String(row.id), actor: sessionId, data: { token: row.claim_token, attempt: row.attempts, expiresAt: row.claim_expires_at } })),
+  );
+  return rows.map((row) => ({ taskId: row.id, task: taskFromRow(row), token: row.claim_token, expiresAt: row.claim_expires_at! }));
 }
 
 /** Claim order: highest priority first, then position, then id. */
@@ -271,9 +274,7 @@ export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, 
   rows.sort(claimOrder);
   // The highest token handed out must lie in the durable range; this extends it if not.
   await tx.nextToken(Math.max(...rows.map((r) => r.claim_token)) - 1);
-  const claims: Claim[] = [];
-  for (const row of rows) claims.push(await announceClaim(tx, row, sessionId));
-  return claims;
+  return announceClaims(tx, rows, sessionId);
 }
 
 export async function claimByIds(tx: StoreTx, sessionId: string, ids: number[], leaseMs: number): Promise<Claim[]> {
@@ -296,7 +297,10 @@ export function checkClaimRef(ref: unknown): ClaimRef {
 
 /** The task behind a claim, if the claim is current; a late call from an old claim is refused. */
 export async function claimedRow(tx: StoreTx, ref: ClaimRef): Promise<TaskRow> {
-  const row = await getTaskRow(tx, ref.taskId);
+  return checkClaimed(tx, await getTaskRow(tx, ref.taskId), ref);
+}
+
+function checkClaimed(tx: StoreTx, row: TaskRow, ref: ClaimRef): TaskRow {
   if (row.claim_token !== ref.token || row.status !== 'claimed') {
     throw new BatonError('STALE_TOKEN', `claim token ${ref.token} no longer holds task ${ref.taskId} (it is ${row.status}${row.status === 'claimed' ? ` with token ${row.claim_token}` : ''})`, {
       details: { taskId: ref.taskId, token: ref.token, status: row.status },
@@ -321,14 +325,32 @@ export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow>
   return saved;
 }
 
-export async function completeTask(tx: StoreTx, ref: ClaimRef, result: unknown): Promise<TaskRow> {
-  const row = await claimedRow(tx, ref);
-  const resultJson = toJson('result', result);
-  const { changes } = await tx.run('taskComplete', { id: row.id, version: row.version, result: resultJson, now: tx.now });
-  if (changes === 0) throw conflict(row.id, row.version);
-  await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: ref.token, attempt: row.attempts });
-  await tx.run('taskDependencyDone', { id: row.id, now: tx.now });
-  return { ...row, status: 'done', result: resultJson, claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
+/**
+ * Completes claims, all or nothing: each is checked as complete() checks one,
+ * in order (the same task twice: the second finds it done), then the batch is
+ * written with one statement each for the tasks, their events and their
+ * dependents.
+ */
+export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; result: unknown }>): Promise<TaskRow[]> {
+  const found = await tx.all<TaskRow>('taskGetMany', { ids: JSON.stringify(items.map((i) => i.ref.taskId)) });
+  const byId = new Map(found.map((row) => [row.id, row]));
+  const done: TaskRow[] = [];
+  const events: NewEvent[] = [];
+  for (const { ref, result } of items) {
+    const row = byId.get(ref.taskId);
+    if (row === undefined) throw new BatonError('NOT_FOUND', `no task ${ref.taskId}`, { details: { taskId: ref.taskId } });
+    checkClaimed(tx, row, ref);
+    const next: TaskRow = { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
+    byId.set(row.id, next);
+    done.push(next);
+    events.push({ type: 'task.completed', key: String(row.id), actor: row.claimed_by, data: { token: ref.token, attempt: row.attempts } });
+  }
+  const list = done.map((row) => ({ id: row.id, version: row.version - 1, result: row.result }));
+  const { changes } = await tx.run('taskCompleteMany', { now: tx.now, list: JSON.stringify(list) });
+  if (changes !== done.length) throw new BatonError('CONFLICT', `tasks ${done.map((r) => r.id).join(', ')} changed while being completed; read them again and retry`, { details: { taskIds: done.map((r) => r.id) } });
+  await emitMany(tx, events);
+  await tx.run('taskDependenciesDone', { now: tx.now, ids: JSON.stringify(done.map((r) => r.id)) });
+  return done;
 }
 
 export function retryDelay(attempts: number, policy: RetryPolicy): number {

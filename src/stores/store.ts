@@ -15,12 +15,12 @@ export const QueryNames = [
   'leaseDelete', 'leaseDeleteKey', 'leaseRenew', 'leasesExpired', 'leasesBySession', 'waiterInsert', 'waiterTouch',
   'waiterDelete', 'waitersBefore', 'waitersFor', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
   'sessionListAll', 'sessionHeartbeat', 'sessionEnd', 'sessionsLapsed', 'sessionsOnHost', 'taskInsert', 'taskGet',
-  'taskList', 'taskCounts', 'taskUpdate', 'taskDelete', 'taskClaimReady', 'taskComplete', 'taskDependencyDone', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
+  'taskList', 'taskCounts', 'taskUpdate', 'taskDelete', 'taskClaimReady', 'taskGetMany', 'taskCompleteMany', 'taskDependenciesDone', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
   'taskSetPosition', 'depInsert', 'dependentsOf', 'depDeleteTask', 'budgetUpsert',
   'budgetGet', 'budgetDelete', 'budgetList', 'budgetUsageGet', 'budgetUsageUpsert', 'budgetUsageReset',
   'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',
   'reservationDelete', 'reservationsSum', 'reservationsExpire', 'rateGet', 'rateUpsert', 'rateSetTokens', 'rateList',
-  'eventInsert', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemInsert',
+  'eventInsert', 'eventInsertMany', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemInsert',
   'idemPrune', 'metaGet', 'metaSet',
 ] as const;
 

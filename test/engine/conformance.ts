@@ -213,6 +213,23 @@ export function conformance(name: string, open: Opener): void {
     assert.deepEqual(batch.map((t) => [t.title, t.status]), [['low-1', 'done'], ['low-2', 'done']]);
   });
 
+  withCoordinator('completeMany: the same claim twice refuses the batch; two dependencies done in one batch free their dependent; events in order', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const [a, b] = await c.addTasks([{ title: 'a' }, { title: 'b' }]);
+    const both = await c.addTask({ title: 'after a and b', dependsOn: [a!.id, b!.id] });
+    const claims = await c.claim(s.id, { n: 10 });
+    assert.deepEqual(claims.map((x) => x.task.title), ['a', 'b'], 'the dependent waits');
+    await rejectsWith(c.completeMany([claims[0]!, claims[1]!, claims[0]!]), 'STALE_TOKEN', `task ${a!.id} (it is done)`);
+    assert.deepEqual((await c.listTasks({ status: 'claimed' })).map((t) => t.title), ['a', 'b'], 'nothing of the refused batch was completed');
+    const after = (await c.events({ limit: 100_000 })).at(-1)!.seq;
+    const done = await c.completeMany([{ ...claims[1]!, result: { n: 2 } }, { ...claims[0]!, result: 'one' }]);
+    assert.deepEqual(done.map((t) => [t.id, t.status, t.result, t.claimedBy]), [[b!.id, 'done', { n: 2 }, null], [a!.id, 'done', 'one', null]]);
+    const completed = await c.events({ after, types: ['task.completed'] });
+    assert.deepEqual(completed.map((e) => [e.key, e.actor, e.data.token]), [[String(b!.id), s.id, claims[1]!.token], [String(a!.id), s.id, claims[0]!.token]]);
+    const [next] = await c.claim(s.id);
+    assert.equal(next?.taskId, both.id, 'both dependencies done in one batch: the dependent is claimable');
+  });
+
   withCoordinator('tasks: an expired claim is swept back and the late holder refused', async (c) => {
     const s = await c.register({ name: 'w' });
     await c.addTask({ title: 't' });

@@ -59,10 +59,14 @@ export const sqliteQueries: Record<QueryName, string> = {
     WHERE id IN (SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
       ORDER BY priority DESC, position, id LIMIT $n)
     RETURNING *`,
-  taskComplete: `UPDATE tasks SET status = 'done', result = $result, claimed_by = NULL, claim_expires_at = NULL, version = version + 1, updated_at = $now
-    WHERE id = $id AND version = $version`,
-  taskDependencyDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - 1), version = version + 1, updated_at = $now
-    WHERE id IN (SELECT task_id FROM task_deps WHERE depends_on = $id)`,
+  // The set-based statements take their rows as one JSON array ($list, $ids): one call per batch, not one per row.
+  taskGetMany: `SELECT tasks.* FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
+  taskCompleteMany: `UPDATE tasks SET status = 'done', result = c.value ->> 'result', claimed_by = NULL, claim_expires_at = NULL,
+    version = tasks.version + 1, updated_at = $now
+    FROM json_each($list) AS c WHERE tasks.id = c.value ->> 'id' AND tasks.version = c.value ->> 'version'`,
+  taskDependenciesDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - d.n), version = version + 1, updated_at = $now
+    FROM (SELECT task_id, COUNT(*) AS n FROM task_deps WHERE depends_on IN (SELECT value FROM json_each($ids)) GROUP BY task_id) AS d
+    WHERE tasks.id = d.task_id`,
   tasksClaimExpired: `SELECT * FROM tasks WHERE status = 'claimed' AND claim_expires_at <= $now`,
   tasksClaimedBy: `SELECT * FROM tasks WHERE status = 'claimed' AND claimed_by = $sessionId`,
   taskSamePriority: `SELECT id, position FROM tasks WHERE queue = $queue AND priority = $priority
@@ -102,6 +106,8 @@ export const sqliteQueries: Record<QueryName, string> = {
   rateList: `SELECT * FROM rate_limits ORDER BY key`,
 
   eventInsert: `INSERT INTO events (at, type, key, actor, data) VALUES ($now, $type, $key, $actor, $data)`,
+  eventInsertMany: `INSERT INTO events (at, type, key, actor, data)
+    SELECT $now, e.value ->> 'type', e.value ->> 'key', e.value ->> 'actor', e.value ->> 'data' FROM json_each($list) AS e ORDER BY e.key`,
   eventsAfter: `SELECT * FROM events WHERE seq > $after ORDER BY seq LIMIT $limit`,
   // Rows are in time order (at is read once the write lock is held): delete up to the first young one; keep the newest.
   eventsPruneAge: `DELETE FROM events WHERE seq < COALESCE((SELECT seq FROM events WHERE at >= $before ORDER BY seq LIMIT 1), (SELECT MAX(seq) FROM events))`,
