@@ -19,7 +19,8 @@ export function optionalString(name: string, value: unknown, options?: { max?: n
 
 export function requireInt(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`${name} must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any' : max}, not ${show(value)}`);
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw invalid(`${name} must be an integer ${range}, not ${show(value)}`);
   }
   return value;
 }
