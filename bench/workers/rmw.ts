@@ -6,7 +6,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { JsonFile } from '../../src/index.ts';
 import { readyThenGo } from './go.ts';
 
-const [impl, file, fsyncArg, msArg] = process.argv.slice(2) as [string, string, string, string];
+const [impl, file, fsyncArg, msArg, warmArg] = process.argv.slice(2) as [string, string, string, string, string];
 const fsync = fsyncArg === 'fsync';
 const doc = new JsonFile<{ n: number }>(file, { fsync, lock: { timeout: 120_000 } });
 // proper-lockfile tuned to retry under contention, as the issue specifies.
@@ -27,10 +27,9 @@ const ops: Record<string, () => Promise<unknown>> = {
 const op = ops[impl]!;
 
 await readyThenGo();
-const until = performance.now() + Number(msArg);
+// All workers warm up together (both libraries alike), then measure together.
+let warm = 0;
+for (const until = performance.now() + Number(warmArg); performance.now() < until; warm++) await op();
 let count = 0;
-while (performance.now() < until) {
-  await op();
-  count++;
-}
-process.stdout.write(`count ${count}\n`);
+for (const until = performance.now() + Number(msArg); performance.now() < until; count++) await op();
+process.stdout.write(`count ${count} ${warm}\n`);

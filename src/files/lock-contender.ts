@@ -9,7 +9,9 @@ import {
   describeHolder,
   holderOf,
   ignore,
+  listDir,
   listReaders,
+  lstatIfExists,
   lockPaths,
   privateName,
   readRecordFile,
@@ -21,9 +23,9 @@ import {
 import { endGeneration, sweepLitter } from './lock-generation.ts';
 import { HeldLock } from './lock-handle.ts';
 import { validateLockOptions, type NormalizedLockOptions } from './lock-options.ts';
-import { corruptRecordIsStale, createRecord, type LockRecord } from './lock-record.ts';
+import { corruptRecordIsStale, createRecord, OWNER_ID, type LockRecord } from './lock-record.ts';
 import type { LockHolder, LockOptions } from './lock-types.ts';
-import { backoffDelay, leaveReaders, wakeNext, watchWakeFile, type Waker } from './waker.ts';
+import { backoffDelay, holdBackAfterHandover, leaveReaders, wakeNext, watchWakeFile, type Waker } from './waker.ts';
 
 /** How often a waiter re-checks a live holder on this host: a killed holder wakes nobody. */
 const SAME_HOST_POLL_MS = 15;
@@ -71,6 +73,10 @@ class Contender {
     if (!this.linked) {
       // A fresh lease the moment we link: we may have waited longer than our TTL.
       if (!this.touch()) return this.renew();
+      // Look before linking: a lookup takes no lock on the directory, while a
+      // link that fails takes it (slowing the holder's rename) and throws.
+      const current = lstatIfExists(this.paths.lockPath, 'read lock');
+      if (current !== undefined) return this.inspectWriter(current.ino);
       try {
         linkSync(this.private, this.paths.lockPath);
         this.linked = true;
@@ -161,13 +167,12 @@ class Contender {
   // Woken waiters re-check a holder they judged alive a moment ago with one lstat, not a full read.
   private judged: { ino: number; at: number; holder: LockHolder } | undefined;
 
-  private inspectWriter(): Attempt {
-    let ino: number;
-    try {
-      ino = lstatSync(this.paths.lockPath).ino;
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return { kind: 'retry' };
-      throw fsError(error, 'read lock', this.paths.lockPath);
+  private inspectWriter(knownIno?: number): Attempt {
+    let ino = knownIno;
+    if (ino === undefined) {
+      const stat = lstatIfExists(this.paths.lockPath, 'read lock');
+      if (stat === undefined) return { kind: 'retry' };
+      ino = stat.ino;
     }
     if (this.judged !== undefined && this.judged.ino === ino && performance.now() - this.judged.at < VERDICT_CACHE_MS) {
       return { kind: 'busy', holder: this.judged.holder };
@@ -210,6 +215,15 @@ class Contender {
   joinWaitList(): void {
     if (this.waiting) return;
     this.waiting = addToTransientDir(this.paths.waitingDir, () => closeSync(openSync(this.wakePath, 'wx', 0o600)), 'wait for lock');
+  }
+
+  /** Whether no entry on the wait list but the holder's is older than ours (true when not on it). */
+  firstInLine(holder: LockHolder | undefined): boolean {
+    if (!this.waiting) return true;
+    const mine = this.record.ownerId;
+    // A writer keeps its entry until it releases: it is not ahead of us.
+    const holderId = holder?.record.ownerId;
+    return !listDir(this.paths.waitingDir).some((id) => id < mine && id !== holderId && OWNER_ID.test(id));
   }
 
   leaveWaitList(): void {
@@ -259,6 +273,10 @@ export async function acquireHandle(resource: string, options: LockOptions | und
   const opts = validateLockOptions(options);
   const paths = lockPaths(resource);
   if (opts.signal?.aborted) throw abortError(paths);
+  if (opts.timeout > 0) {
+    await holdBackAfterHandover(paths.lockPath, opts.signal);
+    if (opts.signal?.aborted) throw abortError(paths);
+  }
   const contender = new Contender(paths, opts);
   // The watch is set up only once we have to wait, then we try again at once,
   // so a wake between the failed try and the watch is not missed.
@@ -271,10 +289,20 @@ export async function acquireHandle(resource: string, options: LockOptions | und
       const mark = watch?.mark() ?? 0;
       const outcome = contender.attempt();
       if (outcome.kind === 'held') {
-        contender.leaveWaitList();
-        // Readers do not exclude each other: let the next waiter try too.
-        if (opts.type === 'shared') wakeNext(paths, contender.record.ownerId);
-        return new HeldLock(paths, contender.record, opts, contender.reclaimed, contender.renewedAt);
+        if (opts.type === 'shared') {
+          contender.leaveWaitList();
+          // Readers do not exclude each other: let the next waiter try too.
+          wakeNext(paths, contender.record.ownerId);
+          return new HeldLock(paths, contender.record, opts, contender.reclaimed, contender.renewedAt);
+        }
+        // A writer leaves the wait list after its release, off the critical
+        // section (wakes skip the releaser's own entry).
+        const leave = watch;
+        watch = undefined;
+        return new HeldLock(paths, contender.record, opts, contender.reclaimed, contender.renewedAt, () => {
+          leave?.close();
+          contender.leaveWaitList();
+        });
       }
       if (outcome.kind === 'retry') continue;
       if (opts.timeout > 0 && watched !== contender.wakePath) {
@@ -298,9 +326,13 @@ export async function acquireHandle(resource: string, options: LockOptions | und
           details: { path: paths.lockPath, holder: outcome.holder },
         });
       }
-      // A holder killed on this host wakes nobody: poll its liveness often (a cheap kill(pid, 0)).
-      const cap = outcome.holder?.verdict.alive === true ? Math.min(opts.retryInterval, SAME_HOST_POLL_MS) : opts.retryInterval;
-      let pause = Math.min(remaining, backoffDelay(failures, 1, cap));
+      // A holder killed on this host wakes nobody, so the first in line polls
+      // its liveness often (a cheap kill(pid, 0)); the others wait for their
+      // wake, which comes when those ahead are through. While our entry is
+      // watched a wake is what we wait for: polling starts near the cap, not
+      // at 1 ms, so waiters stay asleep (their attempts slowed the holder).
+      const cap = outcome.holder?.verdict.alive === true && contender.firstInLine(outcome.holder) ? Math.min(opts.retryInterval, SAME_HOST_POLL_MS) : opts.retryInterval;
+      let pause = Math.min(remaining, backoffDelay(failures, watch!.live ? cap / 2 : 1, cap));
       if (opts.ttl !== null) pause = Math.min(pause, opts.ttl / 3);
       await watch!.wait(mark, pause, opts.signal);
       if (opts.signal?.aborted) throw abortError(paths);

@@ -1,6 +1,6 @@
 // The lock's files on disk: names, reading and writing records, and the
 // verdicts on them. Metadata steps are synchronous (see lock.ts).
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { judgeRecord, ownerIdTime, parseRecord, serializeRecord, type LockRecord } from './lock-record.ts';
@@ -74,6 +74,15 @@ export function readRecordFile(path: string): RecordFile | undefined {
   }
 }
 
+/** lstat, or undefined if the path does not exist. */
+export function lstatIfExists(path: string, action: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw fsError(error, action, path);
+  }
+}
+
 export function writePrivate(path: string, record: LockRecord): void {
   let fd: number;
   try {
@@ -131,12 +140,8 @@ export function removeIfEmpty(dir: string): boolean {
  * the directory is there (its source is gone).
  */
 export function addToTransientDir(dir: string, create: () => void, action: string): boolean {
+  // Under contention the directory usually exists: create first, mkdir only when it is missing.
   for (let tries = 0; tries < 100; tries++) {
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST') throw fsError(error, action, dir);
-    }
     try {
       create();
       return true;
@@ -145,6 +150,11 @@ export function addToTransientDir(dir: string, create: () => void, action: strin
       if (code === 'EEXIST') return true;
       if (code !== 'ENOENT') throw fsError(error, action, dir);
       if (existsSync(dir)) return false;
+    }
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw fsError(error, action, dir);
     }
   }
   throw new BatonError('IO_ERROR', `cannot ${action} ${dir}: it keeps disappearing`, { details: { path: dir } });

@@ -9,7 +9,7 @@ import type { NormalizedLockOptions } from './lock-options.ts';
 import { processRef } from './process-info.ts';
 import { serializeRecord, type LockRecord, type LockType } from './lock-record.ts';
 import type { LockHandle } from './lock-types.ts';
-import { leaveReaders, wakeNext } from './waker.ts';
+import { leaveReaders, wakeAfterRelease, wakeNext } from './waker.ts';
 
 const NO_TTL_CHECK_MS = 2000;
 
@@ -25,9 +25,12 @@ export class HeldLock implements LockHandle {
   #state: 'held' | 'released' | 'lost' = 'held';
   #confirmedAt: number;
   #timer: ReturnType<typeof setInterval>;
+  /** Runs once the lock is given up: the contender's leftovers (its wait-list entry and watch). */
+  #afterRelease: (() => void) | undefined;
 
-  constructor(paths: LockPaths, record: LockRecord, options: NormalizedLockOptions, reclaimed: boolean, renewedAt: number) {
+  constructor(paths: LockPaths, record: LockRecord, options: NormalizedLockOptions, reclaimed: boolean, renewedAt: number, afterRelease?: () => void) {
     this.#paths = paths;
+    this.#afterRelease = afterRelease;
     this.reclaimed = reclaimed;
     // The lease runs from its last renewal, not from now.
     this.#confirmedAt = renewedAt;
@@ -97,10 +100,17 @@ export class HeldLock implements LockHandle {
         leaveReaders(this.#paths);
         ignore(['ENOENT'], () => unlinkSync(this.#private));
       }
-      wakeNext(this.#paths, this.record.ownerId);
+      if (this.type === 'exclusive') wakeAfterRelease(this.#paths, this.record.ownerId);
+      else wakeNext(this.#paths, this.record.ownerId);
     } catch {
       // Losing or releasing a lock never throws from a timer.
     }
+    try {
+      this.#afterRelease?.();
+    } catch {
+      // Leftovers are cleared by the next release's wake or sweep.
+    }
+    this.#afterRelease = undefined;
   }
 
   async release(): Promise<void> {

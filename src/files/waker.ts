@@ -5,7 +5,7 @@
 // attempt decides), so jittered, capped polling remains the fallback: for
 // holders that die (a kill changes nothing on disk), for filesystems that do
 // not report changes (NFS), and when watches run out.
-import { unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './lock-disk.ts';
 import { OWNER_ID, ownerIdTime } from './lock-record.ts';
@@ -16,6 +16,8 @@ export interface Waker {
   /** Resolves when woken after `mark`, after `maxMs`, or on abort. */
   wait(mark: number, maxMs: number, signal?: AbortSignal): Promise<void>;
   close(): void;
+  /** Whether changes are being reported (false: polling only). */
+  readonly live: boolean;
 }
 
 export function watchWakeFile(path: string): Waker {
@@ -56,6 +58,9 @@ export function watchWakeFile(path: string): Waker {
       watcher?.close();
       watcher = undefined;
     },
+    get live() {
+      return watcher !== undefined;
+    },
   };
 }
 
@@ -84,12 +89,12 @@ export function waiterGone(paths: LockPaths, id: string): boolean {
  * With nobody waiting this costs one failed open, however large the
  * resource's directory. A contender killed while waiting left its entry
  * behind; one that has waited over a second is checked first, and dropped
- * if it is gone, so wakes are not spent on the dead.
+ * if it is gone, so wakes are not spent on the dead. True if it woke one.
  */
-export function wakeNext(paths: LockPaths, selfId: string): void {
+export function wakeNext(paths: LockPaths, selfId: string): boolean {
   try {
     let ids = listDir(paths.waitingDir);
-    if (ids.length === 0) return; // nobody waiting: one access(2), however large R's directory
+    if (ids.length === 0) return false; // nobody waiting: one access(2), however large R's directory
     ids = ids.filter((id) => id !== selfId && OWNER_ID.test(id)).sort();
     const now = new Date();
     for (const id of ids) {
@@ -99,11 +104,93 @@ export function wakeNext(paths: LockPaths, selfId: string): void {
         continue;
       }
       utimesSync(entry, now, now);
-      return;
+      return true;
     }
     removeIfEmpty(paths.waitingDir);
   } catch {
     // Only a hint: waiters poll as well.
+  }
+  return false;
+}
+
+/**
+ * How many times in a row, and for how long, a process may take a lock
+ * straight back while others wait; then it is handed over.
+ */
+export const STREAK_MAX = 32;
+export const STREAK_MAX_MS = 20;
+/** How long at most a process that just handed the lock over holds back, waiting for the waiter to take it. */
+const HOLD_BACK_MS = 5;
+
+/** Wakes put off to the end of this event-loop turn, by lock path. */
+const deferred = new Map<string, () => void>();
+/** Locks this process handed over, and when: its next request holds back. */
+const handedOver = new Map<string, number>();
+/** Releases in a row with others waiting, by lock path: how many, since when. */
+const streaks = new Map<string, { count: number; since: number }>();
+
+function runDeferred(): void {
+  for (const wake of [...deferred.values()]) wake();
+}
+
+/**
+ * The wake after an exclusive release. A handoff costs process switches,
+ * which under contention is most of the price of a short critical section,
+ * so (like most mutexes) a process that asks again at once may take the lock
+ * back: the wake waits for the end of this event-loop turn and is dropped if
+ * the lock is taken again by then (its next release wakes). To bound the
+ * unfairness, after STREAK_MAX releases in a row with others waiting, or
+ * STREAK_MAX_MS, the wake goes out at once and this process holds back its
+ * next request briefly, so the waiter gets in.
+ */
+export function wakeAfterRelease(paths: LockPaths, selfId: string): void {
+  const now = performance.now();
+  // Bound the maps for a process that touches many locks.
+  if (streaks.size > 64 && !streaks.has(paths.lockPath)) streaks.clear();
+  const streak = streaks.get(paths.lockPath) ?? { count: 0, since: now };
+  streak.count++;
+  if (streak.count >= STREAK_MAX || now - streak.since >= STREAK_MAX_MS) {
+    streaks.delete(paths.lockPath);
+    if (wakeNext(paths, selfId)) {
+      if (handedOver.size > 64) handedOver.clear();
+      handedOver.set(paths.lockPath, now);
+    }
+    return;
+  }
+  streaks.set(paths.lockPath, streak);
+  if (deferred.has(paths.lockPath)) return;
+  if (deferred.size === 0) process.once('exit', runDeferred);
+  const wake = (): void => {
+    if (deferred.get(paths.lockPath) !== wake) return;
+    deferred.delete(paths.lockPath);
+    if (deferred.size === 0) process.off('exit', runDeferred);
+    // Taken again (by us, or anyone): its release wakes, and our streak goes on.
+    if (existsSync(paths.lockPath)) return;
+    streaks.delete(paths.lockPath);
+    wakeNext(paths, selfId);
+  };
+  deferred.set(paths.lockPath, wake);
+  setImmediate(wake);
+}
+
+/**
+ * If this process just handed `lockPath` over, waits (in 1 ms steps, for
+ * HOLD_BACK_MS at most) until the woken waiter has taken it.
+ */
+export async function holdBackAfterHandover(lockPath: string, signal: AbortSignal | undefined): Promise<void> {
+  const at = handedOver.get(lockPath);
+  if (at === undefined) return;
+  handedOver.delete(lockPath);
+  while (performance.now() - at < HOLD_BACK_MS && !signal?.aborted && !existsSync(lockPath)) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 1);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 }
 

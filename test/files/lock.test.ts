@@ -14,7 +14,7 @@ import {
   withLocks,
   type LockRecord,
 } from '../../src/index.ts';
-import { sleep, startNode, tempDir, worker } from '../helpers/procs.ts';
+import { sleep, startNode, startTogether, tempDir, worker } from '../helpers/procs.ts';
 
 function mustHold(result: Awaited<ReturnType<typeof acquireLock>>) {
   assert.ok(result.success, result.success ? '' : result.message);
@@ -268,6 +268,35 @@ test('a lock removed by force is reported lost to its holder', async (t) => {
   assert.equal(reason.code, 'LOCK_LOST');
   assert.equal(handle.isHeld(), false);
   await handle.release();
+});
+
+test('a process that asks again at once may keep the lock for a short streak, but nobody waits long', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const log = join(dir, 'log');
+  const procs = await startTogether(4, worker('hammer'), [resource, log, '1500']);
+  const results = await Promise.all(
+    procs.map(async (p) => {
+      const [count, longest] = (await p.line('result', 60_000)).split(' ').slice(1).map(Number);
+      return { count: count!, longest: longest! };
+    }),
+  );
+  const total = results.reduce((sum, r) => sum + r.count, 0);
+  const holders = readFileSync(log, 'utf8').trim().split('\n');
+  assert.equal(holders.length, total);
+  let streak = 1;
+  let longestStreak = 1;
+  for (let i = 1; i < holders.length; i++) {
+    streak = holders[i] === holders[i - 1] ? streak + 1 : 1;
+    longestStreak = Math.max(longestStreak, streak);
+  }
+  t.diagnostic(`acquisitions per process ${results.map((r) => r.count).join(' ')}; longest waits (ms) ${results.map((r) => r.longest).join(' ')}; longest streak ${longestStreak}`);
+  // A streak ends after 32 in a row or 20 ms (when the woken waiter is very slow, a second may follow).
+  assert.ok(longestStreak <= 100, `one process held the lock ${longestStreak} times in a row while others waited`);
+  for (const r of results) {
+    assert.ok(r.count >= total * 0.1, `a process got ${r.count} of ${total} acquisitions`);
+    assert.ok(r.longest < 1000, `a process waited ${r.longest} ms`);
+  }
 });
 
 test('N processes never hold an exclusive lock at the same time; shared holders never overlap a writer', async (t) => {
