@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openCoordinator } from '../src/index.ts';
 import { LOCAL_QUEUE_SIZE } from './graphile.ts';
+import { benchNumber } from './procs.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /** Tasks a baton worker claims at once: as many as graphile-worker fetches at once. */
-export const CLAIM_BATCH = Number(process.env.BENCH_CLAIM_BATCH ?? LOCAL_QUEUE_SIZE);
+export const CLAIM_BATCH = benchNumber('BENCH_CLAIM_BATCH', LOCAL_QUEUE_SIZE, 1);
 
 interface Worker {
   result: Promise<string>;

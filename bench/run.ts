@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { acquireLock } from '../src/index.ts';
-import { handoffGaps, together } from './procs.ts';
+import { benchNumber, handoffGaps, together } from './procs.ts';
 
-const MS = Number(process.env.BENCH_MS ?? 2000);
+const MS = benchNumber('BENCH_MS', 2000, 1);
 // Untimed first, so both sides are measured with their code compiled (a worker does only a few hundred operations).
-const WARM_MS = Number(process.env.BENCH_WARM_MS ?? 500);
+const WARM_MS = benchNumber('BENCH_WARM_MS', 500, 0);
 const work = mkdtempSync(join(tmpdir(), 'baton-bench-'));
 const results: Array<{ name: string; ok: boolean; detail: string }> = [];
 
@@ -164,8 +164,8 @@ console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 10
 if (only === undefined || only === 'engine') {
   const { CLAIM_BATCH, batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
   const { LOCAL_QUEUE_SIZE, graphileThroughput, startPostgres } = await import('./graphile.ts');
-  const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
-  const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
+  const JOBS = benchNumber('BENCH_JOBS', 20_000, 1);
+  const TRIALS = benchNumber('BENCH_TRIALS', 3, 1);
   console.log(`\n4. Task claim + complete throughput, ${JOBS} jobs, ${TRIALS} alternating trials (jobs/s; baton on one SQLite file / graphile-worker on PostgreSQL, same number of processes)`);
   console.log(`   baton workers claim ${CLAIM_BATCH} at a time and complete them in one transaction; graphile-worker: localQueue ${LOCAL_QUEUE_SIZE}, concurrency 24, completeJobBatchDelay 0`);
   const pg = await startPostgres(work);
@@ -226,7 +226,7 @@ if (only === undefined || only === 'daemon') {
 
     console.log('\n8. Daemon: task claim (n 1) + complete, 8 client processes, one task at a time (requests/s; baton daemon / the bare server, same generator)');
     const c = daemon.client();
-    await prefill(c, 'one', Number(process.env.BENCH_DAEMON_TASKS ?? 40_000));
+    await prefill(c, 'one', benchNumber('BENCH_DAEMON_TASKS', 40_000, 1));
     const { ours, theirs } = await around(
       () => load(bare.socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'bare-task' }),
       () => load(socket, 'task', { concurrency: 1, procs: 8, ms: MS, tag: 'task', queue: 'one' }),
@@ -234,7 +234,7 @@ if (only === undefined || only === 'daemon') {
     const rate = ours.perSec / theirs.perSec;
     console.log(`   baton ${fmt(ours.perSec)}/s (${fmt(ours.tasksPerSec)} tasks/s), bare ${fmt(theirs.perSec)}/s: ${pct(rate)}`);
     check('daemon tasks, 8 processes, n 1: >= 40% of the bare server\'s requests/s', rate >= 0.4, `${pct(rate)} (${fmt(ours.perSec)} vs ${fmt(theirs.perSec)}/s)`);
-    await prefill(c, 'batch', Number(process.env.BENCH_DAEMON_BATCH_TASKS ?? 40_000));
+    await prefill(c, 'batch', benchNumber('BENCH_DAEMON_BATCH_TASKS', 40_000, 1));
     const batch = await load(socket, 'tasks32', { concurrency: 1, procs: 8, ms: MS, tag: 'batch', queue: 'batch' });
     console.log(`   for orientation, claim n 32 + completeMany: ${fmt(batch.tasksPerSec)} tasks/s (${fmt(batch.perSec)} requests/s)`);
 

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { writeFileAtomicSync } from './atomic-write.ts';
 import { withLock, type LockOptions } from './lock.ts';
+import { pause } from './pause.ts';
 
 export interface RateLimiterOptions {
   /** Tokens added per second. */
@@ -67,7 +68,7 @@ export class FileRateLimiter {
       const left = deadline - performance.now();
       if (left <= 0) return result;
       if (options.signal?.aborted) throw new BatonError('ABORTED', `gave up waiting for ${n} tokens from ${this.path}: aborted`);
-      await sleep(Math.min(left, result.retryAfterMs), options.signal);
+      await pause(Math.min(left, result.retryAfterMs), options.signal);
     }
   }
 
@@ -153,16 +154,4 @@ function refill(state: BucketState | undefined, rate: number, burst: number, now
   // A clock that went backwards refills nothing: never more than the rate.
   const elapsed = Math.max(0, now - state.updatedAt);
   return { tokens: Math.min(burst, state.tokens + (elapsed * rate) / 1000), updatedAt: Math.max(now, state.updatedAt) };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -9,6 +9,7 @@ import { existsSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:
 import { join } from 'node:path';
 import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './lock-disk.ts';
 import { OWNER_ID, ownerIdTime } from './lock-record.ts';
+import { pause } from './pause.ts';
 
 export interface Waker {
   /** A counter of wakes; take it before trying, pass it to wait(). */
@@ -115,7 +116,7 @@ export function wakeNext(paths: LockPaths, selfId: string): boolean {
 
 /**
  * How many times in a row, and for how long, a process may take a lock
- * straight back while others wait; then it is handed over.
+ * straight back before its wake goes out; then it is handed over.
  */
 export const STREAK_MAX = 32;
 export const STREAK_MAX_MS = 20;
@@ -126,7 +127,7 @@ const HOLD_BACK_MS = 5;
 const deferred = new Map<string, () => void>();
 /** Locks this process handed over, and when: its next request holds back. */
 const handedOver = new Map<string, number>();
-/** Releases in a row with others waiting, by lock path: how many, since when. */
+/** Releases this process took back before their wake went out, by lock path: how many, since when. */
 const streaks = new Map<string, { count: number; since: number }>();
 
 function runDeferred(): void {
@@ -139,9 +140,9 @@ function runDeferred(): void {
  * so (like most mutexes) a process that asks again at once may take the lock
  * back: the wake waits for the end of this event-loop turn and is dropped if
  * the lock is taken again by then (its next release wakes). To bound the
- * unfairness, after STREAK_MAX releases in a row with others waiting, or
- * STREAK_MAX_MS, the wake goes out at once and this process holds back its
- * next request briefly, so the waiter gets in.
+ * unfairness, after STREAK_MAX such releases in a row, or STREAK_MAX_MS,
+ * the wake goes out at once and, if it woke a waiter, this process holds
+ * back its next request briefly, so the waiter gets in.
  */
 export function wakeAfterRelease(paths: LockPaths, selfId: string): void {
   const now = performance.now();
@@ -181,17 +182,7 @@ export async function holdBackAfterHandover(lockPath: string, signal: AbortSigna
   const at = handedOver.get(lockPath);
   if (at === undefined) return;
   handedOver.delete(lockPath);
-  while (performance.now() - at < HOLD_BACK_MS && !signal?.aborted && !existsSync(lockPath)) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, 1);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
+  while (performance.now() - at < HOLD_BACK_MS && !signal?.aborted && !existsSync(lockPath)) await pause(1, signal);
 }
 
 /** Wakes one contender by its id, if it is on the wait list. */
