@@ -63,7 +63,8 @@ async function agent(t: TestContext, root: string, stateDir: string, name?: stri
 }
 
 async function project(t: TestContext): Promise<{ root: string; stateDir: string; daemon: RunningDaemon; admin: RemoteCoordinator }> {
-  const root = tempDir(t, 'baton-mcp-');
+  // The project sits one level down so a test can check that nothing escaped into its parent.
+  const root = join(tempDir(t, 'baton-mcp-'), 'project');
   execFileSync('git', ['init', '-q', root]);
   execFileSync('git', ['-C', root, 'config', 'user.email', 'test@example.com']);
   execFileSync('git', ['-C', root, 'config', 'user.name', 'baton test']);
