@@ -3,11 +3,11 @@
 //   lease     each of <concurrency> loops acquires its own key, then releases it
 //   task      register a session, then claim n=1 + complete, one task at a time
 //   tasks32   claim n=32 + completeMany
-// Every request is a POST with a JSON body and an idempotency-key header, as the
-// SDK sends them, over one keep-alive http.Agent (maxSockets 64, as the SDK's).
+// Every request is a POST with a JSON body and an idempotency-key header made
+// as the SDK makes them (UUIDv7), over one keep-alive http.Agent (maxSockets 64, as the SDK's).
 // Warms up for a moment, prints 'ready', starts on 'go' (stdin), then prints
 // `result <json>`: requests, tasks, elapsed ms and per-request latency quantiles.
-import { randomUUID } from 'node:crypto';
+import { newIdempotencyKey } from '../../src/client/idempotency-key.ts';
 import { Agent, request } from 'node:http';
 import { readyThenGo } from './go.ts';
 
@@ -30,7 +30,7 @@ function post<T>(path: string, body: unknown): Promise<T> {
         path,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'idempotency-key': randomUUID() },
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'idempotency-key': newIdempotencyKey() },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -3,7 +3,6 @@
 // carry an idempotency key (generated when the caller gives none), so a retry
 // after a dropped connection acts once. Sessions registered here are bound to
 // this client's connection: if the process dies, the daemon ends them at once.
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type {
   AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo,
@@ -16,6 +15,7 @@ import { bodyFromArgs, operationsByName } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
+import { newIdempotencyKey } from './idempotency-key.ts';
 import { HttpTransport } from './transport.ts';
 
 export interface RemoteOptions extends Endpoint {
@@ -67,7 +67,7 @@ export class RemoteCoordinator implements Coordinator {
     const body = bodyFromArgs(operation, args);
     const headers: Record<string, string> = {};
     if (operation.mutation) {
-      const key = typeof body.idempotencyKey === 'string' ? body.idempotencyKey : randomUUID();
+      const key = typeof body.idempotencyKey === 'string' ? body.idempotencyKey : newIdempotencyKey();
       delete body.idempotencyKey;
       headers['idempotency-key'] = key;
     }
