@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Coordinator } from '../coordinator.ts';
-import { openCoordinator as openEmbedded, type OpenOptions as EmbeddedOptions } from '../engine/open.ts';
+import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { locateProject, statePaths } from '../project/state-dir.ts';
@@ -91,6 +91,11 @@ async function liveDaemonSocket(stateDir: string, timeoutMs = 1000): Promise<str
 export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } = {}): Promise<RemoteCoordinator | undefined> {
   const socketPath = await liveDaemonSocket(options.stateDir ?? locateProject(options.cwd).stateDir);
   return socketPath === undefined ? undefined : new RemoteCoordinator({ socketPath });
+}
+
+/** The embedded engine is loaded only when it is used: a client of a daemon never needs node:sqlite. */
+async function openEmbedded(options: EmbeddedOptions): Promise<Coordinator> {
+  return (await import('../engine/open.ts')).openCoordinator(options);
 }
 
 export async function openCoordinator(options: ClientOpenOptions = {}): Promise<Coordinator> {
