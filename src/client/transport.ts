@@ -47,11 +47,16 @@ function readText(res: IncomingMessage): Promise<string> {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    // The listener goes with the timer: the client's own signal lives as long as the client.
+    const onAbort = (): void => {
       clearTimeout(timer);
       reject(new BatonError('ABORTED', 'aborted'));
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -12,7 +12,7 @@ export type Row = Record<string, unknown>;
 
 export const QueryNames = [
   'fenceGet', 'fenceSet', 'leaseInsert', 'leaseByWaiter', 'leaseGet', 'leaseByKey', 'leasesConflictCandidates', 'leaseList',
-  'leaseDelete', 'leaseDeleteKey', 'leaseRenew', 'leasesExpired', 'leasesBySession', 'waiterInsert', 'waiterTouch',
+  'leaseDelete', 'leaseRenew', 'leasesExpired', 'leasesBySession', 'waiterInsert', 'waiterTouch',
   'waiterDelete', 'waitersBefore', 'waitersFor', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
   'sessionListAll', 'sessionHeartbeat', 'sessionEnd', 'sessionsLapsed', 'sessionsOnHost', 'taskInsert', 'taskGet',
   'taskList', 'taskCounts', 'taskUpdate', 'taskDelete', 'taskClaimReady', 'taskGetMany', 'taskCompleteMany', 'taskDependenciesDone', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',

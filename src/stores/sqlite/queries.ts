@@ -18,7 +18,6 @@ export const sqliteQueries: Record<QueryName, string> = {
     SELECT * FROM leases WHERE $isPath = 1 AND is_path = 1 AND key <> $key`,
   leaseList: `SELECT * FROM leases WHERE substr(key, 1, length($prefix)) = $prefix ORDER BY key, token`,
   leaseDelete: `DELETE FROM leases WHERE key = $key AND token = $token`,
-  leaseDeleteKey: `DELETE FROM leases WHERE key = $key`,
   leaseRenew: `UPDATE leases SET expires_at = $expiresAt WHERE key = $key AND token = $token`,
   leasesExpired: `SELECT * FROM leases WHERE expires_at IS NOT NULL AND expires_at <= $now`,
   leasesBySession: `SELECT * FROM leases WHERE session_id = $sessionId`,
