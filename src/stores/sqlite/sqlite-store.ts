@@ -27,6 +27,7 @@ export interface SqliteStoreOptions {
 const EPOCH_SPAN = 2 ** 20;
 const DEFAULT_DEADLINE_MS = 30_000;
 const WAL_CHECKPOINT_PAGES = 8000;
+const PAGE_BYTES = 4096; // SQLite's default page size, which our databases keep
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const durability = options.durability ?? 'normal';
@@ -142,7 +143,7 @@ export class SqliteStore implements Store {
         throw error;
       }
     });
-    if (this.path !== ':memory:') {
+    if (!memory) {
       // A checkpoint copies each page changed since the last one once, and costs
       // two fsyncs whatever its size: SQLite's default (every 1000 pages, 4 MB)
       // recopied the same hot task and index pages every few hundred jobs. Every
@@ -150,7 +151,7 @@ export class SqliteStore implements Store {
       // (a checkpoint every 32 MB of WAL); the WAL file is cut back to that size
       // after a checkpoint that let it grow past it.
       this.#db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
-      this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_PAGES * 4096}`);
+      this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_PAGES * PAGE_BYTES}`);
     }
     this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   }
