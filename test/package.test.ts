@@ -14,7 +14,9 @@ test('npm pack, install into an empty project, import the API, run the CLI', { t
 
   const project = tempDir(t, 'baton-consumer-');
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(out, tarball)], { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] });
+  // --prefer-offline, not --offline: the project's own install fetches only the locked
+  // tarballs, so a fresh machine's cache has no packuments to resolve the tarball's ranges.
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--silent', join(out, tarball)], { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] });
 
   writeFileSync(
     join(project, 'use.mjs'),
