@@ -58,19 +58,25 @@ export async function together(n: number, script: string, args: string[]): Promi
 }
 
 /**
- * Handoff gaps from workers that each print `events [[acquiredAt, releasedAt], ...]`:
+ * Handoff gaps from workers that each print `events [[askedAt, acquiredAt, releasedAt], ...]`:
  * the time from one process's release to the next holder's acquire, when the
- * next holder is another process. Sorted, in ms.
+ * next holder is another process that was already waiting (it asked before the
+ * release began). A next holder that asked later found the lock free: its time
+ * is its own acquire, not a handoff. Sorted, in ms.
  */
 export async function handoffGaps(workers: Worker[]): Promise<number[]> {
   const events = (
-    await Promise.all(workers.map(async (w, who) => (JSON.parse((await w.line('events')).slice(7)) as Array<[number, number]>).map(([got, rel]) => ({ who, got, rel }))))
+    await Promise.all(
+      workers.map(async (w, who) => (JSON.parse((await w.line('events')).slice(7)) as Array<[number, number, number]>).map(([asked, got, rel]) => ({ who, asked, got, rel }))),
+    )
   )
     .flat()
     .sort((a, b) => a.got - b.got);
   const gaps: number[] = [];
   for (let i = 1; i < events.length; i++) {
-    if (events[i]!.who !== events[i - 1]!.who) gaps.push(events[i]!.got - events[i - 1]!.rel);
+    const prev = events[i - 1]!;
+    const next = events[i]!;
+    if (next.who !== prev.who && next.asked <= prev.rel) gaps.push(next.got - prev.rel);
   }
   return gaps.sort((a, b) => a - b);
 }

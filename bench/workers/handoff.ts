@@ -1,15 +1,16 @@
-// Handoff benchmark: processes take turns on one lock; each logs when it got
-// the lock and when it began to release it (performance.timeOrigin clock).
+// Handoff benchmark: processes take turns on one lock; each logs when it asked
+// for the lock, when it got it and when it began to release it (performance.timeOrigin clock).
 import lockfile from 'proper-lockfile';
 import { acquireLock } from '../../src/index.ts';
 import { readyThenGo } from './go.ts';
 
 const [impl, file, roundsArg] = process.argv.slice(2) as [string, string, string];
 const now = (): number => performance.timeOrigin + performance.now();
-const events: Array<[number, number]> = [];
+const events: Array<[number, number, number]> = [];
 await readyThenGo();
 for (let i = 0; i < Number(roundsArg); i++) {
   let release: () => Promise<void>;
+  const asked = now();
   if (impl === 'baton') {
     const r = await acquireLock(file, { timeout: 60_000 });
     if (!r.success) throw new Error(r.message);
@@ -22,7 +23,7 @@ for (let i = 0; i < Number(roundsArg); i++) {
   while (performance.now() < until);
   const releasing = now();
   await release();
-  events.push([got, releasing]);
+  events.push([asked, got, releasing]);
   // Step aside a moment so the waiter, not us, is the next holder.
   await new Promise((r) => setTimeout(r, 2));
 }
