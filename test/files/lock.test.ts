@@ -447,3 +447,29 @@ test('waiters never renew another holder\'s lease: a remote TTL holder expires e
   await writer.release();
   assert.deepEqual(await Promise.all(readers), [true, true, true]);
 });
+
+test('a waiter killed while waiting does not slow the takeover from a holder killed after it', { timeout: 60_000 }, async (t) => {
+  const file = join(tempDir(t), 'resource');
+  const takeovers: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    const holder = startNode(worker('holder'), [file]);
+    await holder.line('held');
+    // A contender that dies while on the wait list leaves its entry there, ahead of ours.
+    const dead = startNode(worker('holder'), [file]);
+    await dead.line('waiting');
+    while (!existsSync(`${file}.lock.waiting`) || readdirSync(`${file}.lock.waiting`).length === 0) await sleep(2);
+    dead.child.kill('SIGKILL');
+    await dead.done;
+    // A long retryInterval: a waiter that thinks it is not first in line polls the holder that rarely.
+    const waiting = acquireLock(file, { timeout: 20_000, retryInterval: 2_000 });
+    await sleep(50);
+    const killedAt = performance.now();
+    holder.child.kill('SIGKILL');
+    const handle = mustHold(await waiting);
+    takeovers.push(performance.now() - killedAt);
+    await handle.release();
+    await holder.done;
+  }
+  t.diagnostic(`takeovers after kill -9 of the holder, a dead waiter ahead: ${takeovers.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+  assert.ok(Math.max(...takeovers) < 400, `a takeover took ${Math.max(...takeovers).toFixed(0)} ms: the dead waiter's entry kept us from polling the holder`);
+});
