@@ -25,7 +25,7 @@ import { HeldLock } from './lock-handle.ts';
 import { validateLockOptions, type NormalizedLockOptions } from './lock-options.ts';
 import { corruptRecordIsStale, createRecord, OWNER_ID, type LockRecord } from './lock-record.ts';
 import type { LockHolder, LockOptions } from './lock-types.ts';
-import { backoffDelay, holdBackAfterHandover, leaveReaders, waiterGone, wakeNext, watchWakeFile, type Waker } from './waker.ts';
+import { backoffDelay, holdBackAfterHandover, dropIfGone, leaveReaders, wakeNext, watchWakeFile, type Waker } from './waker.ts';
 
 /** How often a waiter re-checks a live holder on this host: a killed holder wakes nobody. */
 const SAME_HOST_POLL_MS = 15;
@@ -227,9 +227,7 @@ class Contender {
       if (id >= mine || id === holderId || !OWNER_ID.test(id)) return false;
       // A contender killed while waiting left its entry: counting it would leave
       // nobody polling the holder often, and a holder's death unnoticed for a full retryInterval.
-      if (!waiterGone(this.paths, id)) return true;
-      ignore(['ENOENT'], () => unlinkSync(join(this.paths.waitingDir, id)));
-      return false;
+      return !dropIfGone(this.paths, id);
     });
   }
 

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { errnoCode, fsError } from '../errors.ts';
 import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './lock-disk.ts';
 import { judgeRecord, OWNER_ID } from './lock-record.ts';
-import { waiterGone } from './waker.ts';
+import { dropIfGone } from './waker.ts';
 
 /**
  * Ends the generation of `ownerId` on behalf of `winnerId`. Returns true if
@@ -116,7 +116,7 @@ export function sweepLitter(paths: LockPaths): void {
   }
   for (const id of listDir(paths.waitingDir)) {
     try {
-      if (waiterGone(paths, id)) ignore(['ENOENT'], () => unlinkSync(join(paths.waitingDir, id)));
+      dropIfGone(paths, id);
     } catch {
       // Best effort.
     }

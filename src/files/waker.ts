@@ -83,6 +83,13 @@ export function waiterGone(paths: LockPaths, id: string): boolean {
   return file === undefined || contenderGone(file, id);
 }
 
+/** Removes a wait-list entry whose contender is gone; true if it was gone. */
+export function dropIfGone(paths: LockPaths, id: string): boolean {
+  if (!waiterGone(paths, id)) return false;
+  ignore(['ENOENT'], () => unlinkSync(join(paths.waitingDir, id)));
+  return true;
+}
+
 /**
  * Wakes the contender that has waited longest (the smallest id: ids start
  * with their arrival time) by touching its entry in the wait list, a small
@@ -99,12 +106,8 @@ export function wakeNext(paths: LockPaths, selfId: string): boolean {
     ids = ids.filter((id) => id !== selfId && OWNER_ID.test(id)).sort();
     const now = new Date();
     for (const id of ids) {
-      const entry = join(paths.waitingDir, id);
-      if (now.getTime() - ownerIdTime(id) > 1000 && waiterGone(paths, id)) {
-        ignore(['ENOENT'], () => unlinkSync(entry));
-        continue;
-      }
-      utimesSync(entry, now, now);
+      if (now.getTime() - ownerIdTime(id) > 1000 && dropIfGone(paths, id)) continue;
+      utimesSync(join(paths.waitingDir, id), now, now);
       return true;
     }
     removeIfEmpty(paths.waitingDir);
