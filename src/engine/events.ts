@@ -29,6 +29,12 @@ export interface NewEvent {
 /** Appends a batch of events, in order, with one statement. */
 export async function emitMany(tx: StoreTx, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
+  // One event: the plain insert (the list form parses JSON and sorts: 3x the cost for one row).
+  if (events.length === 1) {
+    const [e] = events as [NewEvent];
+    await emit(tx, e.type, e.key, e.actor, e.data);
+    return;
+  }
   const list = events.map((e) => ({ type: e.type, key: e.key, actor: e.actor, data: JSON.stringify(e.data) }));
   await tx.run('eventInsertMany', { now: tx.now, list: JSON.stringify(list) });
 }

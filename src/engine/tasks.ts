@@ -332,7 +332,10 @@ export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow>
  * dependents.
  */
 export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; result: unknown }>): Promise<TaskRow[]> {
-  const found = await tx.all<TaskRow>('taskGetMany', { ids: JSON.stringify(items.map((i) => i.ref.taskId)) });
+  const one = items.length === 1;
+  const found = one
+    ? [await tx.get<TaskRow>('taskGet', { id: items[0]!.ref.taskId })].filter((row) => row !== undefined)
+    : await tx.all<TaskRow>('taskGetMany', { ids: JSON.stringify(items.map((i) => i.ref.taskId)) });
   const byId = new Map(found.map((row) => [row.id, row]));
   const done: TaskRow[] = [];
   const events: NewEvent[] = [];
@@ -346,10 +349,13 @@ export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; r
     events.push({ type: 'task.completed', key: String(row.id), actor: row.claimed_by, data: { token: ref.token, attempt: row.attempts } });
   }
   const list = done.map((row) => ({ id: row.id, version: row.version - 1, result: row.result }));
-  const { changes } = await tx.run('taskCompleteMany', { now: tx.now, list: JSON.stringify(list) });
+  const { changes } = one
+    ? await tx.run('taskComplete', { now: tx.now, ...list[0]! })
+    : await tx.run('taskCompleteMany', { now: tx.now, list: JSON.stringify(list) });
   if (changes !== done.length) throw new BatonError('CONFLICT', `tasks ${done.map((r) => r.id).join(', ')} changed while being completed; read them again and retry`, { details: { taskIds: done.map((r) => r.id) } });
   await emitMany(tx, events);
-  await tx.run('taskDependenciesDone', { now: tx.now, ids: JSON.stringify(done.map((r) => r.id)) });
+  if (one) await tx.run('taskDependencyDone', { now: tx.now, id: done[0]!.id });
+  else await tx.run('taskDependenciesDone', { now: tx.now, ids: JSON.stringify(done.map((r) => r.id)) });
   return done;
 }
 

@@ -58,6 +58,11 @@ export const sqliteQueries: Record<QueryName, string> = {
     WHERE id IN (SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
       ORDER BY priority DESC, position, id LIMIT $n)
     RETURNING *`,
+  // One task done: the single-row forms (the set-based ones below cost twice as much for one row).
+  taskComplete: `UPDATE tasks SET status = 'done', result = $result, claimed_by = NULL, claim_expires_at = NULL,
+    version = version + 1, updated_at = $now WHERE id = $id AND version = $version`,
+  taskDependencyDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - 1), version = version + 1, updated_at = $now
+    WHERE id IN (SELECT task_id FROM task_deps WHERE depends_on = $id)`,
   // The set-based statements take their rows as one JSON array ($list, $ids): one call per batch, not one per row.
   taskGetMany: `SELECT tasks.* FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
   taskCompleteMany: `UPDATE tasks SET status = 'done', result = c.value ->> 'result', claimed_by = NULL, claim_expires_at = NULL,
