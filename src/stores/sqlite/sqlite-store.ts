@@ -277,6 +277,28 @@ export class SqliteStore implements Store {
   }
 
   async writeBatch(fns: Array<(tx: StoreTx) => Promise<unknown>>, options: TxOptions = {}): Promise<Array<Settled<unknown>>> {
+    // Batches almost always succeed whole: run them without a savepoint per
+    // operation (two statements each), and only when one fails, roll back and
+    // run the batch again with savepoints, so a failure undoes only its own
+    // operation. Operations may run twice: they already do after SQLITE_BUSY.
+    try {
+      return await this.write(async (outer) => {
+        const results: Array<Settled<unknown>> = [];
+        for (const fn of fns) {
+          const tx = new SqliteTx(this, Date.now());
+          try {
+            results.push({ ok: true, value: await fn(tx) });
+          } catch (error) {
+            throw new OperationFailed(error);
+          } finally {
+            (outer as SqliteTx).durable ||= tx.durable;
+          }
+        }
+        return results;
+      }, options);
+    } catch (error) {
+      if (!(error instanceof OperationFailed)) throw error;
+    }
     return this.write(async (outer) => {
       const results: Array<Settled<unknown>> = [];
       let durable = false;
@@ -376,6 +398,13 @@ export class SqliteStore implements Store {
       this.#db.close();
     });
     await this.#checkpointer?.stop();
+  }
+}
+
+/** An operation of a batch failed: the batch is rolled back and run again with savepoints. */
+class OperationFailed extends Error {
+  constructor(cause: unknown) {
+    super('an operation of the batch failed', { cause });
   }
 }
 
