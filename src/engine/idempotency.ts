@@ -1,6 +1,6 @@
 // Idempotent mutations: the result of the first call is stored in the same
 // transaction as its effects, keyed by the caller's idempotency key.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BatonError } from '../errors.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { requireString } from './validate.ts';
@@ -9,7 +9,7 @@ export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 
 export function requestHash(operation: string, request: unknown): string {
   const text = JSON.stringify([operation, request], (_key, value: unknown) => (value instanceof AbortSignal ? undefined : value));
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /**

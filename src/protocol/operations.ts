@@ -190,8 +190,11 @@ export const operations: Operation[] = [
 export const operationsByName = new Map(operations.map((o) => [o.name, o]));
 
 /** Body fields onto positional arguments, as `params` says. */
+const namedParams = new WeakMap<Operation, Set<string>>();
+
 export function argsFromBody(operation: Operation, body: Record<string, unknown>): unknown[] {
-  const named = new Set(operation.params.filter((p) => p !== '...'));
+  let named = namedParams.get(operation);
+  if (named === undefined) namedParams.set(operation, (named = new Set(operation.params.filter((p) => p !== '...'))));
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) if (!named.has(k)) rest[k] = v;
   return operation.params.map((p) => (p === '...' ? rest : body[p]));

@@ -76,7 +76,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -163,11 +163,6 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     if (operation.mutation && ctx.overloaded()) {
       throw new BatonError('OVERLOADED', 'the daemon is overloaded: its write queue is full; retry after the Retry-After interval', { details: { retryAfterMs: 1000 } });
     }
-    // A client that hangs up stops its wait (acquire, take) at once.
-    const controller = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) controller.abort(new BatonError('ABORTED', 'the client closed the connection'));
-    });
     let result: unknown;
     const own = ctx.daemonOperations[name];
     if (own !== undefined) {
@@ -180,6 +175,11 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       }
       const args = argsFromBody(operation, input);
       if (operation.waits) {
+        // A client that hangs up stops its wait (acquire, take) at once.
+        const controller = new AbortController();
+        res.on('close', () => {
+          if (!res.writableFinished) controller.abort(new BatonError('ABORTED', 'the client closed the connection'));
+        });
         const i = operation.params.indexOf('...');
         args[i] = { ...(args[i] as object), signal: controller.signal };
       }
@@ -191,8 +191,10 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
 
   return (req, res, transport) => {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://baton');
-    const route = url.pathname;
+    const raw = req.url ?? '/';
+    const query = raw.indexOf('?');
+    // Parsed as a URL only where the query matters (the event stream): a request's path is ours to match as sent.
+    const route = query === -1 ? raw : raw.slice(0, query);
     const method = req.method ?? 'GET';
     void (async () => {
       try {
@@ -207,7 +209,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
             return;
           }
           if (route === '/v1/status') return sendJson(res, 200, await collectStatus(ctx.coordinator, ctx.daemonInfo()));
-          if (route === '/v1/events') return events(url, req, res);
+          if (route === '/v1/events') return events(new URL(raw, 'http://baton'), req, res);
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) return await attach(decodeURIComponent(match[1]!), req, res);
         } else if (method === 'POST' && route.startsWith('/v1/') && !route.slice(4).includes('/')) {
