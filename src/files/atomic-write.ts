@@ -3,10 +3,10 @@
 // The syscalls are synchronous: for small files on a local disk they cost a
 // third of the thread-pool round trips of fs/promises (see docs/guarantees.md).
 import { closeSync, fchmodSync, fsyncSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { isProcessAlive } from './process-info.ts';
+import { randomPart } from './unique-name.ts';
 
 const UMASK = process.umask();
 
@@ -66,7 +66,7 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array, 
   const dir = dirname(target);
   // Unique and opened exclusively: concurrent writers never share a temp file.
   // Our PID in the name lets a later writer clear what a killed one left (removeStaleTemps).
-  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomPart(6, 'hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', mode ?? options.mode ?? 0o666);

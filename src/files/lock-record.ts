@@ -1,7 +1,7 @@
 // The JSON record a lock holder leaves on disk, and the rule that decides
 // whether its holder is provably gone. See docs/file-locks.md.
-import { randomBytes } from 'node:crypto';
 import { hostIdentity, isProcessAlive, selfProcess, bootTimeMs, type ProcessRef } from './process-info.ts';
+import { randomPart } from './unique-name.ts';
 
 export type LockType = 'exclusive' | 'shared';
 
@@ -31,7 +31,7 @@ export interface LockRecord {
  * by arrival (who is woken next), then randomness, so an id is never reused.
  */
 export function newOwnerId(): string {
-  return Date.now().toString(36).padStart(9, '0') + randomBytes(6).toString('base64url');
+  return Date.now().toString(36).padStart(9, '0') + randomPart(6, 'base64url');
 }
 
 export const OWNER_ID = /^[0-9a-z]{9}[A-Za-z0-9_-]{8}$/;
