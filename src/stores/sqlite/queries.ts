@@ -112,6 +112,13 @@ export const sqliteQueries: Record<QueryName, string> = {
   eventInsert: `INSERT INTO events (at, type, key, actor, data) VALUES ($now, $type, $key, $actor, $data)`,
   eventInsertMany: `INSERT INTO events (at, type, key, actor, data)
     SELECT $now, e.value ->> 'type', e.value ->> 'key', e.value ->> 'actor', e.value ->> 'data' FROM json_each($list) AS e ORDER BY e.key`,
+  // A batch of tasks' events, made from their rows (in the order of $ids): a claim's after it, a completion's before it.
+  eventsTasksClaimed: `INSERT INTO events (at, type, key, actor, data)
+    SELECT $now, 'task.claimed', t.id, t.claimed_by, json_object('token', t.claim_token, 'attempt', t.attempts, 'expiresAt', t.claim_expires_at)
+    FROM json_each($ids) AS j JOIN tasks AS t ON t.id = j.value ORDER BY j.key`,
+  eventsTasksCompleted: `INSERT INTO events (at, type, key, actor, data)
+    SELECT $now, 'task.completed', t.id, t.claimed_by, json_object('token', t.claim_token, 'attempt', t.attempts)
+    FROM json_each($ids) AS j JOIN tasks AS t ON t.id = j.value ORDER BY j.key`,
   eventsAfter: `SELECT * FROM events WHERE seq > $after ORDER BY seq LIMIT $limit`,
   // Rows are in time order (at is read once the write lock is held): delete up to the first young one; keep the newest.
   eventsPruneAge: `DELETE FROM events WHERE seq < COALESCE((SELECT seq FROM events WHERE at >= $before ORDER BY seq LIMIT 1), (SELECT MAX(seq) FROM events))`,
