@@ -230,6 +230,20 @@ export function conformance(name: string, open: Opener): void {
     assert.equal(next?.taskId, both.id, 'both dependencies done in one batch: the dependent is claimable');
   });
 
+  withCoordinator('completeMany: a missing task or an expired claim refuses the whole batch with its own error', async (c) => {
+    const s = await c.register({ name: 'w' });
+    await c.addTasks([{ title: 'a' }, { title: 'b' }, { title: 'c' }]);
+    const [a, b] = await c.claim(s.id, { n: 2, leaseMs: 60_000 });
+    await rejectsWith(c.completeMany([a!, { taskId: 999_999, token: 1 }, b!]), 'NOT_FOUND', 'no task 999999');
+    const [late] = await c.claim(s.id, { leaseMs: 50 });
+    await sleep(80);
+    await rejectsWith(c.completeMany([a!, b!, late!]), 'LEASE_EXPIRED', `task ${late!.taskId}`);
+    assert.deepEqual((await c.listTasks({ status: 'claimed' })).map((t) => t.title), ['a', 'b', 'c'], 'nothing of the refused batches was completed');
+    assert.equal((await c.events({ types: ['task.completed'] })).length, 0, 'and no completion was announced');
+    const done = await c.completeMany([b!, a!]);
+    assert.deepEqual(done.map((t) => [t.title, t.status]), [['b', 'done'], ['a', 'done']]);
+  });
+
   withCoordinator('tasks: an expired claim is swept back and the late holder refused', async (c) => {
     const s = await c.register({ name: 'w' });
     await c.addTask({ title: 't' });
