@@ -63,6 +63,12 @@ export const sqliteQueries: Record<QueryName, string> = {
     version = version + 1, updated_at = $now WHERE id = $id AND version = $version`,
   taskDependencyDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - 1), version = version + 1, updated_at = $now
     WHERE id IN (SELECT task_id FROM task_deps WHERE depends_on = $id)`,
+  // A large claim in steps: the ids in claim order, then the claim of those ids (read back with taskGetMany).
+  taskReadyIds: `SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
+    ORDER BY priority DESC, position, id LIMIT $n`,
+  taskClaimIds: `UPDATE tasks SET status = 'claimed', attempts = attempts + 1, claimed_by = $sessionId,
+    claim_token = MAX(claim_token + 1, $floor), claim_expires_at = $expiresAt, reason = NULL, version = version + 1, updated_at = $now
+    WHERE id IN (SELECT value FROM json_each($ids))`,
   // The set-based statements take their rows as one JSON array ($list, $ids): one call per batch, not one per row.
   taskGetMany: `SELECT tasks.* FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
   taskCompleteMany: `UPDATE tasks SET status = 'done', result = c.value ->> 'result', claimed_by = NULL, claim_expires_at = NULL,
