@@ -1,6 +1,6 @@
 // The daemon's single writer: every write the engine makes is queued here and
-// committed in groups, one transaction per batch (each operation in its own
-// savepoint, so one failure does not undo the others). Reads go to a second
+// committed in groups, one transaction per batch (one failure does not undo the
+// others: see SqliteStore.writeBatch). Reads go to a second
 // connection and never wait behind the queue. Waiters are woken by the commit
 // itself, not by polling.
 import { BatonError } from '../errors.ts';
