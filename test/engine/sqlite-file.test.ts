@@ -72,6 +72,13 @@ test('a database made by the first schema is upgraded in place: events, seq and 
   } finally {
     await c.close();
   }
+  const upgraded = new DatabaseSync(path);
+  try {
+    assert.equal((upgraded.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, migrations.length);
+    assert.equal(upgraded.prepare(`SELECT name FROM sqlite_schema WHERE name = 'tasks_claimed_by'`).get(), undefined, 'migration 3 dropped the index');
+  } finally {
+    upgraded.close();
+  }
 });
 
 test('pruning keeps the newest event, so seq never goes back even when every event is old', async () => {
