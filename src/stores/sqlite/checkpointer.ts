@@ -21,15 +21,27 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(path: string, intervalMs = 200): Checkpointer {
-  const worker = new Worker(source, { eval: true, workerData: { path, intervalMs } });
+/**
+ * Starts the worker. `onFailure` runs if it dies before stop() (an error, or
+ * its small heap ran out): the caller checkpoints inside commits again.
+ */
+export function startCheckpointer(path: string, onFailure: () => void, intervalMs = 200): Checkpointer {
+  // Its heap holds one statement: a small one keeps the daemon's memory down (4 MB of resident set).
+  const worker = new Worker(source, { eval: true, workerData: { path, intervalMs }, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
   worker.unref();
+  let stopping = false;
   worker.on('error', () => {
-    // a failed checkpointer only lets the WAL grow until the next opener checkpoints it
+    // reported through 'exit' below
   });
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      if (!stopping) onFailure();
+      resolve();
+    }),
+  );
   return {
     async stop() {
+      stopping = true;
       worker.ref(); // the loop must not empty while we wait for it
       worker.postMessage('stop');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);

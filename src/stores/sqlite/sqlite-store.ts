@@ -105,6 +105,7 @@ export class SqliteStore implements Store {
   #localCommits = 0;
   #closed = false;
   #checkpointer: Checkpointer | undefined;
+  #autocheckpointPages = 1000;
 
   constructor(db: DatabaseSync, path: string, durability: Durability) {
     this.#db = db;
@@ -163,7 +164,8 @@ export class SqliteStore implements Store {
       // over 100,000 jobs; the WAL file is cut back to that size after a
       // checkpoint that let it grow past it.
       const pageBytes = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
-      this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageBytes)}`);
+      this.#autocheckpointPages = Math.round(WAL_CHECKPOINT_BYTES / pageBytes);
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${this.#autocheckpointPages}`);
       this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
     }
     this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -171,7 +173,10 @@ export class SqliteStore implements Store {
 
   checkpointInBackground(): void {
     this.#db.exec('PRAGMA wal_autocheckpoint = 0');
-    this.#checkpointer = startCheckpointer(this.path);
+    this.#checkpointer = startCheckpointer(this.path, () => {
+      // The worker died: checkpoint inside commits again, as any opener does.
+      if (!this.#closed) this.#db.exec(`PRAGMA wal_autocheckpoint = ${this.#autocheckpointPages}`);
+    });
   }
 
   #userVersion(): number {
