@@ -211,21 +211,19 @@ export class SqliteStore implements Store {
    * parameter and 21 µs with `LIMIT 1` (no slower at any n we tried), so a
    * small n is written into the SQL, one statement per n.
    */
-  #forCall(query: QueryName, params: Params | undefined): [StatementSync, Array<string | number | null>, Prepared['toRow']] {
-    const values = params ?? {};
-    const n = values.n;
-    let prepared: Prepared | undefined;
-    if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= INLINE_LIMIT_MAX && sqliteQueries[query].includes('LIMIT $n')) {
-      const name = `${query}#${n}`;
-      prepared = this.#limited.get(name);
-      if (prepared === undefined) {
-        prepared = prepare(this.#db, sqliteQueries[query].replaceAll('LIMIT $n', `LIMIT ${n}`));
-        this.#limited.set(name, prepared);
-      }
-    } else {
-      prepared = this.#statement(query);
+  #forCall(query: QueryName, params: Params | undefined): [Prepared, Params] {
+    const n = params?.n;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > INLINE_LIMIT_MAX || !sqliteQueries[query].includes('LIMIT $n')) {
+      return [this.#statement(query), params ?? {}];
     }
-    return [prepared.statement, prepared.args(values), prepared.toRow];
+    const name = `${query}#${n}`;
+    let prepared = this.#limited.get(name);
+    if (prepared === undefined) {
+      prepared = prepare(this.#db, sqliteQueries[query].replaceAll('LIMIT $n', `LIMIT ${n}`));
+      this.#limited.set(name, prepared);
+    }
+    const { n: _inlined, ...rest } = params!;
+    return [prepared, rest];
   }
 
   /** One operation at a time on this connection: a transaction may await between its statements. */
@@ -352,20 +350,20 @@ export class SqliteStore implements Store {
   }
 
   run(sqlName: QueryName, params: Params | undefined): RunResult {
-    const [statement, values] = this.#forCall(sqlName, params);
-    const result = statement.run(...values);
+    const [{ statement }, values] = this.#forCall(sqlName, params);
+    const result = statement.run(values);
     return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
   }
 
   get<T extends Row>(sqlName: QueryName, params: Params | undefined): T | undefined {
-    const [statement, values, toRow] = this.#forCall(sqlName, params);
-    const row = statement.get(...values) as unknown as unknown[] | undefined;
+    const [{ statement, toRow }, values] = this.#forCall(sqlName, params);
+    const row = statement.get(values) as unknown as unknown[] | undefined;
     return row === undefined ? undefined : (toRow(row) as T);
   }
 
   all<T extends Row>(sqlName: QueryName, params: Params | undefined): T[] {
-    const [statement, values, toRow] = this.#forCall(sqlName, params);
-    return (statement.all(...values) as unknown as unknown[][]).map(toRow) as T[];
+    const [{ statement, toRow }, values] = this.#forCall(sqlName, params);
+    return (statement.all(values) as unknown as unknown[][]).map(toRow) as T[];
   }
 
   /** Called inside a write transaction. */
@@ -444,35 +442,19 @@ class SqliteTx implements StoreTx {
 
 interface Prepared {
   statement: StatementSync;
-  /** The call's values in the statement's parameter order. */
-  args: (params: Params) => Array<string | number | null>;
   toRow: (values: unknown[]) => Row;
 }
 
 /**
- * Our SQL names its parameters ($key); the statement binds them by position.
- * node:sqlite finds each named value by searching the statement's parameter
- * names (a string compare per parameter, per value, per call: 4% of the
- * instructions of a lease acquire + release), so `$name` becomes `?N` here
- * and a function compiled for the statement lays the values out in order.
- * A value the call leaves out binds NULL, as an unbound named parameter did.
- *
  * Rows come back as arrays and are made into objects by a function compiled
  * for the statement's columns: node:sqlite's own row objects are built
  * property by property into slow (dictionary) objects, which cost several
- * times more to make, read and copy. The column and parameter names are our own SQL's.
+ * times more to make, read and copy. The column names are our own SQL's.
  */
 function prepare(db: DatabaseSync, sql: string): Prepared {
-  const names: string[] = [];
-  const positional = sql.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (_match, name: string) => {
-    let index = names.indexOf(name);
-    if (index === -1) index = names.push(name) - 1;
-    return `?${index + 1}`;
-  });
-  const statement = db.prepare(positional);
+  const statement = db.prepare(sql);
   statement.setReturnArrays(true);
-  const args = new Function('p', `return [${names.map((name) => `p[${JSON.stringify(name)}] ?? null`).join(', ')}];`) as Prepared['args'];
   const fields = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: v[${i}]`);
   const toRow = new Function('v', `return { ${fields.join(', ')} };`) as (values: unknown[]) => Row;
-  return { statement, args, toRow };
+  return { statement, toRow };
 }
