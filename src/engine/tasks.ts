@@ -356,8 +356,6 @@ export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; r
   const byId = new Map(found.map((row) => [row.id, row]));
   const done: TaskRow[] = [];
   const events: NewEvent[] = [];
-  // A batch's events are made by the store from the rows, before they change (see announceClaims).
-  const eventsFromRows = items.length > 1;
   for (const { ref, result } of items) {
     const row = byId.get(ref.taskId);
     if (row === undefined) throw new BatonError('NOT_FOUND', `no task ${ref.taskId}`, { details: { taskId: ref.taskId } });
@@ -365,9 +363,10 @@ export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; r
     const next: TaskRow = { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
     byId.set(row.id, next);
     done.push(next);
-    if (!eventsFromRows) events.push({ type: 'task.completed', key: String(row.id), actor: row.claimed_by, data: { token: ref.token, attempt: row.attempts } });
+    if (one) events.push({ type: 'task.completed', key: String(row.id), actor: row.claimed_by, data: { token: ref.token, attempt: row.attempts } });
   }
-  if (eventsFromRows) await tx.run('eventsTasksCompleted', { now: tx.now, ids: JSON.stringify(done.map((row) => row.id)) });
+  // A batch's events are made by the store from the rows, before they change (see announceClaims).
+  if (!one) await tx.run('eventsTasksCompleted', { now: tx.now, ids: JSON.stringify(done.map((row) => row.id)) });
   const list = done.map((row) => ({ id: row.id, version: row.version - 1, result: row.result }));
   const { changes } = one
     ? await tx.run('taskComplete', { now: tx.now, ...list[0]! })

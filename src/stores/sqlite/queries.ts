@@ -4,6 +4,12 @@ import type { QueryName } from '../store.ts';
 const taskColumns = `id, queue, title, payload, depends_on, priority, position, status, run_at, attempts, max_attempts, pending_deps,
   reason, result, last_error, claimed_by, claim_token, claim_expires_at, version, created_at, updated_at`;
 
+// The ready tasks a claim takes, in claim order, and what claiming does to a task (taskClaimReady, taskReadyIds, taskClaimIds).
+const readyIds = `SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
+  ORDER BY priority DESC, position, id LIMIT $n`;
+const claimTasks = `UPDATE tasks SET status = 'claimed', attempts = attempts + 1, claimed_by = $sessionId,
+  claim_token = MAX(claim_token + 1, $floor), claim_expires_at = $expiresAt, reason = NULL, version = version + 1, updated_at = $now`;
+
 export const sqliteQueries: Record<QueryName, string> = {
   fenceGet: `SELECT last_token FROM fences WHERE key = $key`,
   fenceSet: `INSERT INTO fences (key, last_token) VALUES ($key, $token)
@@ -53,22 +59,15 @@ export const sqliteQueries: Record<QueryName, string> = {
     claim_expires_at = $claimExpiresAt, version = version + 1, updated_at = $now
     WHERE id = $id AND version = $version`,
   taskDelete: `DELETE FROM tasks WHERE id = $id AND version = $version`,
-  taskClaimReady: `UPDATE tasks SET status = 'claimed', attempts = attempts + 1, claimed_by = $sessionId,
-    claim_token = MAX(claim_token + 1, $floor), claim_expires_at = $expiresAt, reason = NULL, version = version + 1, updated_at = $now
-    WHERE id IN (SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
-      ORDER BY priority DESC, position, id LIMIT $n)
-    RETURNING *`,
+  taskClaimReady: `${claimTasks} WHERE id IN (${readyIds}) RETURNING *`,
   // One task done: the single-row forms (the set-based ones below cost twice as much for one row).
   taskComplete: `UPDATE tasks SET status = 'done', result = $result, claimed_by = NULL, claim_expires_at = NULL,
     version = version + 1, updated_at = $now WHERE id = $id AND version = $version`,
   taskDependencyDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - 1), version = version + 1, updated_at = $now
     WHERE id IN (SELECT task_id FROM task_deps WHERE depends_on = $id)`,
   // A large claim in steps: the ids in claim order, then the claim of those ids (read back with taskGetMany).
-  taskReadyIds: `SELECT id FROM tasks WHERE queue = $queue AND status = 'ready' AND pending_deps = 0 AND run_at <= $now
-    ORDER BY priority DESC, position, id LIMIT $n`,
-  taskClaimIds: `UPDATE tasks SET status = 'claimed', attempts = attempts + 1, claimed_by = $sessionId,
-    claim_token = MAX(claim_token + 1, $floor), claim_expires_at = $expiresAt, reason = NULL, version = version + 1, updated_at = $now
-    WHERE id IN (SELECT value FROM json_each($ids))`,
+  taskReadyIds: readyIds,
+  taskClaimIds: `${claimTasks} WHERE id IN (SELECT value FROM json_each($ids))`,
   // The set-based statements take their rows as one JSON array ($list, $ids): one call per batch, not one per row.
   taskGetMany: `SELECT tasks.* FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
   taskCompleteMany: `UPDATE tasks SET status = 'done', result = c.value ->> 'result', claimed_by = NULL, claim_expires_at = NULL,
