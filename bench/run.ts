@@ -187,7 +187,7 @@ console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 10
 }
 
 if (only === undefined || only === 'engine') {
-  const { CLAIM_BATCH, batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
+  const { CLAIM_BATCH, TASK_PAGE_BYTES, batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
   const { LOCAL_QUEUE_SIZE, graphileThroughput, startPostgres } = await import('./graphile.ts');
   // Long enough for steady state on both sides. graphile-worker warms up inside
   // the timed window (its jobs are waiting, so it cannot start earlier): run()
@@ -197,7 +197,7 @@ if (only === undefined || only === 'engine') {
   // 90 MB of WAL on baton's side, so its checkpoints (every 32 MB) are inside.
   const JOBS = benchNumber('BENCH_JOBS', 100_000, 1);
   console.log(`\n4. Task claim + complete throughput, ${JOBS} jobs, ${TRIALS} alternating trials (jobs/s; baton on one SQLite file / graphile-worker on PostgreSQL, same number of processes)`);
-  console.log(`   baton workers claim ${CLAIM_BATCH} at a time and complete them in one transaction; graphile-worker: localQueue ${LOCAL_QUEUE_SIZE}, concurrency 24, completeJobBatchDelay 0`);
+  console.log(`   baton workers claim ${CLAIM_BATCH} at a time and complete them in one transaction, on a database made with pageSize ${TASK_PAGE_BYTES} (as docs/engine.md advises for such batches); graphile-worker: localQueue ${LOCAL_QUEUE_SIZE}, concurrency 24, completeJobBatchDelay 0`);
   const pg = await startPostgres(work);
   try {
     for (const workers of [1, 2, 4, 8]) {

@@ -11,6 +11,13 @@ export interface OpenOptions extends EngineOptions {
   url: string;
   /** SQLite durability: 'normal' (default) survives process crashes, 'full' also power loss. */
   durability?: Durability;
+  /**
+   * Page size in bytes of a database file created by this open: a power of
+   * two from 512 to 65536, default 1024 (cheapest single operations). Queues
+   * claimed hundreds of tasks at a time run faster with 4096. A file that
+   * exists keeps its own.
+   */
+  pageSize?: number;
 }
 
 export async function openCoordinator(options: OpenOptions): Promise<Coordinator> {
@@ -21,7 +28,10 @@ export async function openCoordinator(options: OpenOptions): Promise<Coordinator
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path === '') throw new BatonError('INVALID_ARGUMENT', `the url ${JSON.stringify(url)} names no file; use sqlite:<path> or sqlite::memory:`);
-    const store = await openSqliteStore(path, options.durability === undefined ? {} : { durability: options.durability });
+    const store = await openSqliteStore(path, {
+      ...(options.durability === undefined ? {} : { durability: options.durability }),
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    });
     const engine = new Engine(store, options);
     await engine.sweepIfDue();
     return engine;

@@ -23,6 +23,41 @@ test('a database path that cannot be created is a clear error, not a hang', { sk
   });
 });
 
+test('pageSize sets the page size of a new database only; a bad one is refused before any file is made', async () => {
+  const pageSizeOf = (file: string): number => {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      return (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+    } finally {
+      db.close();
+    }
+  };
+  const defaulted = join(dir, 'page-default.sqlite');
+  await (await openCoordinator({ url: `sqlite:${defaulted}` })).close();
+  assert.equal(pageSizeOf(defaulted), 1024);
+
+  const large = join(dir, 'page-4096.sqlite');
+  const c = await openCoordinator({ url: `sqlite:${large}`, pageSize: 4096 });
+  await c.addTasks([{ title: 'kept' }]);
+  await c.close();
+  assert.equal(pageSizeOf(large), 4096);
+  // An existing file keeps its pages (and its data), whatever the option says.
+  const again = await openCoordinator({ url: `sqlite:${large}`, pageSize: 512 });
+  assert.equal((await again.listTasks()).length, 1);
+  await again.close();
+  assert.equal(pageSizeOf(large), 4096);
+
+  for (const bad of [1000, 256, 131072, -1024, Number.NaN, '4096']) {
+    const file = join(dir, `page-bad-${String(bad)}.sqlite`);
+    await assert.rejects(openCoordinator({ url: `sqlite:${file}`, pageSize: bad as number }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'INVALID_ARGUMENT');
+      assert.ok(error.message.includes(typeof bad === 'number' ? `not ${bad}` : `not ${JSON.stringify(bad)}`), error.message);
+      return true;
+    });
+    assert.equal(existsSync(file), false);
+  }
+});
+
 test('a waiter that gives up after a release handed it the lease passes it on to the next in line', async () => {
   const url = `sqlite:${join(dir, 'handoff-give-up.sqlite')}`;
   const [holder, quitter, patient] = await Promise.all([openCoordinator({ url }), openCoordinator({ url }), openCoordinator({ url })]);
