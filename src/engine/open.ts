@@ -12,10 +12,10 @@ export interface OpenOptions extends EngineOptions {
   /** SQLite durability: 'normal' (default) survives process crashes, 'full' also power loss. */
   durability?: Durability;
   /**
-   * Page size in bytes of a database file created by this open: a power of
-   * two from 512 to 65536, default 1024 (cheapest single operations). Queues
-   * claimed hundreds of tasks at a time run faster with 4096. A file that
-   * exists keeps its own.
+   * Page size in bytes of a database file created by this open (sqlite: urls;
+   * a daemon keeps its own default): a power of two from 512 to 65536,
+   * default 1024 (cheapest single operations). Queues claimed hundreds of
+   * tasks at a time run faster with 4096. A file that exists keeps its own.
    */
   pageSize?: number;
 }
