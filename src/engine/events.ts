@@ -19,26 +19,6 @@ export async function emit(tx: StoreTx, type: string, key: string | null, actor:
   return (await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) })).lastId;
 }
 
-export interface NewEvent {
-  type: string;
-  key: string | null;
-  actor: string | null;
-  data: Record<string, unknown>;
-}
-
-/** Appends a batch of events, in order, with one statement. */
-export async function emitMany(tx: StoreTx, events: NewEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  // One event: the plain insert (the list form parses JSON and sorts: 3x the cost for one row).
-  if (events.length === 1) {
-    const [e] = events as [NewEvent];
-    await emit(tx, e.type, e.key, e.actor, e.data);
-    return;
-  }
-  const list = events.map((e) => ({ type: e.type, key: e.key, actor: e.actor, data: JSON.stringify(e.data) }));
-  await tx.run('eventInsertMany', { now: tx.now, list: JSON.stringify(list) });
-}
-
 export function eventFromRow(row: EventRow): BatonEvent {
   return { seq: row.seq, at: row.at, type: row.type, key: row.key, actor: row.actor, data: JSON.parse(row.data) as Record<string, unknown> };
 }

@@ -5,7 +5,7 @@
 import type { Claim, ClaimRef, Task, TaskPatch, TaskSpec, TaskStatus } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import type { StoreTx } from '../stores/store.ts';
-import { emit, emitMany, type NewEvent } from './events.ts';
+import { emit } from './events.ts';
 import { invalid, optionalInt, requireInt, requireString, toJson } from './validate.ts';
 
 export interface TaskRow {
@@ -355,7 +355,6 @@ export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; r
     : await tx.all<TaskRow>('taskGetMany', { ids: JSON.stringify(items.map((i) => i.ref.taskId)) });
   const byId = new Map(found.map((row) => [row.id, row]));
   const done: TaskRow[] = [];
-  const events: NewEvent[] = [];
   for (const { ref, result } of items) {
     const row = byId.get(ref.taskId);
     if (row === undefined) throw new BatonError('NOT_FOUND', `no task ${ref.taskId}`, { details: { taskId: ref.taskId } });
@@ -363,7 +362,6 @@ export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; r
     const next: TaskRow = { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
     byId.set(row.id, next);
     done.push(next);
-    if (one) events.push({ type: 'task.completed', key: String(row.id), actor: row.claimed_by, data: { token: ref.token, attempt: row.attempts } });
   }
   // A batch's events are made by the store from the rows, before they change (see announceClaims).
   if (!one) await tx.run('eventsTasksCompleted', { now: tx.now, ids: JSON.stringify(done.map((row) => row.id)) });
@@ -372,9 +370,13 @@ export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; r
     ? await tx.run('taskComplete', { now: tx.now, ...list[0]! })
     : await tx.run('taskCompleteMany', { now: tx.now, list: JSON.stringify(list) });
   if (changes !== done.length) throw new BatonError('CONFLICT', `tasks ${done.map((r) => r.id).join(', ')} changed while being completed; read them again and retry`, { details: { taskIds: done.map((r) => r.id) } });
-  await emitMany(tx, events);
-  if (one) await tx.run('taskDependencyDone', { now: tx.now, id: done[0]!.id });
-  else await tx.run('taskDependenciesDone', { now: tx.now, ids: JSON.stringify(done.map((r) => r.id)) });
+  if (one) {
+    const row = found[0]!; // as it was read, still claimed
+    await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: items[0]!.ref.token, attempt: row.attempts });
+    await tx.run('taskDependencyDone', { now: tx.now, id: row.id });
+  } else {
+    await tx.run('taskDependenciesDone', { now: tx.now, ids: JSON.stringify(done.map((r) => r.id)) });
+  }
   return done;
 }
 

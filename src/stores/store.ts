@@ -20,7 +20,7 @@ export const QueryNames = [
   'budgetGet', 'budgetDelete', 'budgetList', 'budgetUsageGet', 'budgetUsageUpsert', 'budgetUsageReset',
   'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',
   'reservationDelete', 'reservationsSum', 'reservationsExpire', 'rateGet', 'rateUpsert', 'rateSetTokens', 'rateList',
-  'eventInsert', 'eventInsertMany', 'eventsTasksClaimed', 'eventsTasksCompleted', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemInsert',
+  'eventInsert', 'eventsTasksClaimed', 'eventsTasksCompleted', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemInsert',
   'idemPrune', 'metaGet', 'metaSet',
 ] as const;
 

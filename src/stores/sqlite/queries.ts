@@ -115,8 +115,6 @@ export const sqliteQueries: Record<QueryName, string> = {
   rateList: `SELECT * FROM rate_limits ORDER BY key`,
 
   eventInsert: `INSERT INTO events (at, type, key, actor, data) VALUES ($now, $type, $key, $actor, $data)`,
-  eventInsertMany: `INSERT INTO events (at, type, key, actor, data)
-    SELECT $now, e.value ->> 'type', e.value ->> 'key', e.value ->> 'actor', e.value ->> 'data' FROM json_each($list) AS e ORDER BY e.key`,
   // A batch of tasks' events, made from their rows (in the order of $ids): a claim's after it, a completion's before it.
   eventsTasksClaimed: `INSERT INTO events (at, type, key, actor, data)
     SELECT $now, 'task.claimed', t.id, t.claimed_by, json_object('token', t.claim_token, 'attempt', t.attempts, 'expiresAt', t.claim_expires_at)
