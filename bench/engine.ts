@@ -17,6 +17,10 @@ export const CLAIM_BATCH = benchNumber('BENCH_CLAIM_BATCH', LOCAL_QUEUE_SIZE, 1)
  * claims of hundreds of tasks (the default, 1 KiB, is for single operations).
  */
 export const TASK_PAGE_BYTES = benchNumber('BENCH_TASK_PAGE_BYTES', 4096, 512);
+if ((TASK_PAGE_BYTES & (TASK_PAGE_BYTES - 1)) !== 0 || TASK_PAGE_BYTES > 65536) {
+  console.error(`baton bench: BENCH_TASK_PAGE_BYTES must be a power of two from 512 to 65536, got ${TASK_PAGE_BYTES}`);
+  process.exit(2);
+}
 
 interface Worker {
   result: Promise<string>;
