@@ -1,30 +1,43 @@
 // One process of the locked read-modify-write benchmark: increments a JSON
 // counter for a fixed time with baton or with proper-lockfile + write-file-atomic.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { JsonFile } from '../../src/index.ts';
 import { readyThenGo } from './go.ts';
 
+const PRIVATE_WARM_OPS = 300;
+
 const [impl, file, fsyncArg, msArg, warmArg] = process.argv.slice(2) as [string, string, string, string, string];
 const fsync = fsyncArg === 'fsync';
-const doc = new JsonFile<{ n: number }>(file, { fsync, lock: { timeout: 120_000 } });
 // proper-lockfile tuned to retry under contention, as the issue specifies.
 const retries = { retries: 10_000, factor: 1, minTimeout: 1, maxTimeout: 10 };
 
-const ops: Record<string, () => Promise<unknown>> = {
-  baton: () => doc.update((c) => ({ n: c.n + 1 })),
-  'proper-lockfile': async () => {
-    const release = await lockfile.lock(file, { retries, realpath: false });
+const impls: Record<string, (path: string) => () => Promise<unknown>> = {
+  baton: (path) => {
+    const doc = new JsonFile<{ n: number }>(path, { fsync, lock: { timeout: 120_000 } });
+    return () => doc.update((c) => ({ n: c.n + 1 }));
+  },
+  'proper-lockfile': (path) => async () => {
+    const release = await lockfile.lock(path, { retries, realpath: false });
     try {
-      const c = JSON.parse(readFileSync(file, 'utf8')) as { n: number };
-      await writeFileAtomic(file, JSON.stringify({ n: c.n + 1 }), { fsync });
+      const c = JSON.parse(readFileSync(path, 'utf8')) as { n: number };
+      await writeFileAtomic(path, JSON.stringify({ n: c.n + 1 }), { fsync });
     } finally {
       await release();
     }
   },
 };
-const op = ops[impl]!;
+const op = impls[impl]!(file);
+
+// Each worker first runs its operation alone on a file of its own, so its code
+// is compiled before the shared warm-up: with 8 workers that warm-up gives each
+// only an eighth of its operations, too few for the JIT. Both libraries alike.
+const own = `${file}.warm-${process.pid}`;
+writeFileSync(own, '{"n":0}');
+const warmOwn = impls[impl]!(own);
+for (let i = 0; i < PRIVATE_WARM_OPS; i++) await warmOwn();
+rmSync(own);
 
 await readyThenGo();
 // All workers warm up together (both libraries alike), then measure together.

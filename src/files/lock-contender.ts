@@ -25,6 +25,7 @@ import { HeldLock } from './lock-handle.ts';
 import { validateLockOptions, type NormalizedLockOptions } from './lock-options.ts';
 import { corruptRecordIsStale, createRecord, OWNER_ID, type LockRecord } from './lock-record.ts';
 import type { LockHolder, LockOptions } from './lock-types.ts';
+import { takeBack } from './lock-retention.ts';
 import { backoffDelay, holdBackAfterHandover, dropIfGone, leaveReaders, wakeNext, watchWakeFile, type Waker } from './waker.ts';
 
 /** How often a waiter re-checks a live holder on this host: a killed holder wakes nobody. */
@@ -278,6 +279,8 @@ export async function acquireHandle(resource: string, options: LockOptions | und
   const opts = validateLockOptions(options);
   const paths = lockPaths(resource);
   if (opts.signal?.aborted) throw abortError(paths);
+  const back = takeBack(paths, opts.type, opts.ttl);
+  if (back !== undefined) return new HeldLock(paths, back.record, opts, false, back.renewedAt);
   if (opts.timeout > 0) {
     await holdBackAfterHandover(paths.lockPath, opts.signal);
     if (opts.signal?.aborted) throw abortError(paths);

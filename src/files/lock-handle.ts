@@ -9,7 +9,8 @@ import type { NormalizedLockOptions } from './lock-options.ts';
 import { processRef } from './process-info.ts';
 import { serializeRecord, type LockRecord, type LockType } from './lock-record.ts';
 import type { LockHandle } from './lock-types.ts';
-import { leaveReaders, wakeAfterRelease, wakeNext } from './waker.ts';
+import { retainRelease } from './lock-retention.ts';
+import { continueStreak, deferWake, endStreak, handOver, leaveReaders, wakeAfterRelease, wakeNext } from './waker.ts';
 
 const NO_TTL_CHECK_MS = 2000;
 
@@ -105,6 +106,10 @@ export class HeldLock implements LockHandle {
     } catch {
       // Losing or releasing a lock never throws from a timer.
     }
+    this.#leave();
+  }
+
+  #leave(): void {
     try {
       this.#afterRelease?.();
     } catch {
@@ -113,12 +118,41 @@ export class HeldLock implements LockHandle {
     this.#afterRelease = undefined;
   }
 
+  /**
+   * An exclusive release: handed over at once when this process's streak on
+   * the lock is over; retained (lock-retention.ts) once the process has taken
+   * it straight back before; else ended now with the wake put off to the end
+   * of the turn. Never retained: a lock that `baton run` shares with its
+   * children (their records end with it).
+   */
+  #release(): void {
+    if (this.type !== 'exclusive' || this.record.children.length > 0) return this.#giveUp();
+    const paths = this.#paths;
+    const id = this.record.ownerId;
+    const end = (): void => {
+      endGeneration(paths, id, id);
+    };
+    try {
+      const place = continueStreak(paths.lockPath);
+      if (place === 0) {
+        end();
+        handOver(paths, id);
+      } else if (place < 2 || !retainRelease(paths, this.record, this.#ttl, this.#confirmedAt, () => (end(), endStreak(paths, id)))) {
+        end();
+        deferWake(paths, id);
+      }
+    } catch {
+      // Nothing more we can do; what is left is reclaimable by proof.
+    }
+    this.#leave();
+  }
+
   async release(): Promise<void> {
     if (this.#state === 'released') return;
     const wasLost = this.#state === 'lost';
     this.#state = 'released';
     clearInterval(this.#timer);
-    if (!wasLost) this.#giveUp();
+    if (!wasLost) this.#release();
   }
 
   addProcess(pid: number): void {

@@ -33,6 +33,7 @@ import {
 } from './lock-disk.ts';
 import { endGeneration, sweepLitter } from './lock-generation.ts';
 import { validateLockOptions } from './lock-options.ts';
+import { finishRetained } from './lock-retention.ts';
 import { corruptRecordIsStale, createRecord, OWNER_ID } from './lock-record.ts';
 import type { FileLockService, LockHandle, LockHolder, LockInfo, LockOptions, LockResult, RemoveResult } from './lock-types.ts';
 import { leaveReaders } from './waker.ts';
@@ -85,6 +86,7 @@ export async function withLocks<T>(resourcePaths: string[], fn: (handles: LockHa
 /** Reads the lock's holders and whether they are alive. */
 export async function readLock(resourcePath: string): Promise<LockInfo> {
   const paths = lockPaths(resourcePath);
+  finishRetained(paths.lockPath);
   const holders: LockHolder[] = [];
   const writer = readRecordFile(paths.lockPath);
   if (writer !== undefined && writer.record === null) {
@@ -122,6 +124,7 @@ export async function isLocked(resourcePath: string): Promise<boolean> {
  */
 export async function removeLock(resourcePath: string, options: { force?: boolean } = {}): Promise<RemoveResult> {
   const paths = lockPaths(resourcePath);
+  finishRetained(paths.lockPath);
   const force = options.force === true;
   const result: RemoveResult = { removed: [], kept: [] };
   const writer = readRecordFile(paths.lockPath);

@@ -138,30 +138,60 @@ function runDeferred(): void {
 }
 
 /**
+ * Counts a release of `lockPath` into this process's streak of releases it
+ * took straight back, and returns its place in the streak (1: the first, so
+ * no release before it was taken back). 0 once the streak has reached its
+ * bound (STREAK_MAX releases or STREAK_MAX_MS): the streak is over and the
+ * lock is handed over (handOver).
+ */
+export function continueStreak(lockPath: string): number {
+  const now = performance.now();
+  // Bound the map for a process that touches many locks.
+  if (streaks.size > 64 && !streaks.has(lockPath)) streaks.clear();
+  const streak = streaks.get(lockPath) ?? { count: 0, since: now };
+  streak.count++;
+  if (streak.count >= STREAK_MAX || now - streak.since >= STREAK_MAX_MS) {
+    streaks.delete(lockPath);
+    return 0;
+  }
+  streaks.set(lockPath, streak);
+  return streak.count;
+}
+
+/** The streak on this lock is over without a handover (the lock was not taken back). */
+export function dropStreak(lockPath: string): void {
+  streaks.delete(lockPath);
+}
+
+/** Wakes the next waiter now; if one woke, this process's next request holds back until it has the lock. */
+export function handOver(paths: LockPaths, selfId: string): void {
+  if (!wakeNext(paths, selfId)) return;
+  if (handedOver.size > 64) handedOver.clear();
+  handedOver.set(paths.lockPath, performance.now());
+}
+
+/** The lock was not taken back by the end of the turn: the streak ends and the next waiter wakes. */
+export function endStreak(paths: LockPaths, selfId: string): void {
+  streaks.delete(paths.lockPath);
+  wakeNext(paths, selfId);
+}
+
+/**
  * The wake after an exclusive release. A handoff costs process switches,
  * which under contention is most of the price of a short critical section,
  * so (like most mutexes) a process that asks again at once may take the lock
  * back: the wake waits for the end of this event-loop turn and is dropped if
- * the lock is taken again by then (its next release wakes). To bound the
- * unfairness, after STREAK_MAX such releases in a row, or STREAK_MAX_MS,
- * the wake goes out at once and, if it woke a waiter, this process holds
- * back its next request briefly, so the waiter gets in.
+ * the lock is taken again by then (its next release wakes). Once the streak
+ * reaches its bound the wake goes out at once and, if it woke a waiter, this
+ * process holds back its next request briefly, so the waiter gets in.
  */
 export function wakeAfterRelease(paths: LockPaths, selfId: string): void {
-  const now = performance.now();
-  // Bound the maps for a process that touches many locks.
-  if (streaks.size > 64 && !streaks.has(paths.lockPath)) streaks.clear();
-  const streak = streaks.get(paths.lockPath) ?? { count: 0, since: now };
-  streak.count++;
-  if (streak.count >= STREAK_MAX || now - streak.since >= STREAK_MAX_MS) {
-    streaks.delete(paths.lockPath);
-    if (wakeNext(paths, selfId)) {
-      if (handedOver.size > 64) handedOver.clear();
-      handedOver.set(paths.lockPath, now);
-    }
-    return;
-  }
-  streaks.set(paths.lockPath, streak);
+  if (continueStreak(paths.lockPath) === 0) handOver(paths, selfId);
+  else deferWake(paths, selfId);
+}
+
+/** Sends the wake after a release at the end of this turn, unless the lock is held again by then. */
+export function deferWake(paths: LockPaths, selfId: string): void {
   if (deferred.has(paths.lockPath)) return;
   if (deferred.size === 0) process.once('exit', runDeferred);
   const wake = (): void => {
@@ -170,8 +200,7 @@ export function wakeAfterRelease(paths: LockPaths, selfId: string): void {
     if (deferred.size === 0) process.off('exit', runDeferred);
     // Taken again (by us, or anyone): its release wakes, and our streak goes on.
     if (existsSync(paths.lockPath)) return;
-    streaks.delete(paths.lockPath);
-    wakeNext(paths, selfId);
+    endStreak(paths, selfId);
   };
   deferred.set(paths.lockPath, wake);
   setImmediate(wake);

@@ -1,0 +1,220 @@
+// Retained releases. A process that releases an exclusive lock and asks for
+// it again within the same event-loop turn (a loop of updates to one file)
+// takes it straight back anyway (the streaks in waker.ts). Ending the
+// generation on disk and starting a new one costs five namespace operations
+// (write and link a record; rename, unlink, unlink), each a journal entry and
+// most of an uncontended lock's price. So once a process has shown that it
+// takes a lock straight back (the second release of a streak), its release is
+// retained: taken back within the turn, the generation goes on under a new
+// handle; not taken back, it ends at the end of the turn and the next waiter
+// wakes, as a deferred wake would have. The streak bound applies alike.
+//
+// Other processes see the lock free at the end of the releasing turn, not at
+// release(). A turn that never ends (a spawnSync of a tool that wants the same
+// lock, a long computation) must not keep it: a backstop thread ends a
+// retention that is still there after BACKSTOP_MS. The main thread and the
+// backstop decide who ends or takes back a retention with one compare-and-swap
+// on shared memory, so exactly one of them acts on the disk. Within this
+// process nothing sees the difference: what reads the lock's files ends a
+// retention first (finishRetained).
+import { statSync, utimesSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { privateName, type LockPaths } from './lock-disk.ts';
+import { OWNER_ID, type LockRecord, type LockType } from './lock-record.ts';
+import { dropStreak } from './waker.ts';
+
+/** How long a retention may outlive a turn that does not end. */
+export const BACKSTOP_MS = 5;
+
+// Shared state words.
+const STATE = 0; // IDLE, RETAINED, ENDING (the backstop ends it), ORPHAN (the backstop found no private name)
+const SEQ = 1; // bumped at every retention
+const LENGTH = 2; // bytes of "<lockPath>\0<ownerId>" in the names buffer
+const READY = 3; // the backstop runs
+const SLEEPING = 4; // the backstop waits for a retention (it must be notified)
+const IDLE = 0;
+const RETAINED = 1;
+const ENDING = 2;
+const ORPHAN = 3;
+const NAMES_BYTES = 16 * 1024;
+
+// The backstop: ends, after BACKSTOP_MS, a retention the main thread has not
+// taken back or ended, exactly as a release would (rename the private name to
+// its end name, unlink R.lock and the end name, touch the first waiter's entry).
+const source = `
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const st = new Int32Array(workerData.state);
+const names = new Uint8Array(workerData.names);
+const ownerIdPattern = new RegExp(workerData.ownerIdPattern);
+const { IDLE, RETAINED, ENDING, ORPHAN, STATE, SEQ, LENGTH, READY, SLEEPING, graceMs } = workerData;
+function end() {
+  const [lockPath, ownerId] = Buffer.from(names.slice(0, Atomics.load(st, LENGTH))).toString('utf8').split('\\0');
+  const mine = lockPath + '.' + ownerId;
+  const endName = mine + '.end.' + ownerId;
+  try { fs.renameSync(mine, endName); } catch (error) { return error.code === 'ENOENT' ? ORPHAN : IDLE; }
+  try { fs.unlinkSync(lockPath); } catch {}
+  try { fs.unlinkSync(endName); } catch {}
+  try {
+    const dir = lockPath + '.waiting';
+    const first = fs.readdirSync(dir).filter((id) => id !== ownerId && ownerIdPattern.test(id)).sort()[0];
+    if (first !== undefined) { const now = new Date(); fs.utimesSync(dir + '/' + first, now, now); }
+  } catch {}
+  return IDLE;
+}
+Atomics.store(st, READY, 1);
+for (;;) {
+  Atomics.store(st, SLEEPING, 1);
+  Atomics.wait(st, STATE, IDLE);
+  Atomics.store(st, SLEEPING, 0);
+  if (Atomics.load(st, STATE) !== RETAINED) { Atomics.wait(st, STATE, Atomics.load(st, STATE), graceMs); continue; }
+  const seq = Atomics.load(st, SEQ);
+  if (Atomics.wait(st, STATE, RETAINED, graceMs) !== 'timed-out') continue;
+  if (Atomics.load(st, SEQ) !== seq) continue; // a newer retention: it gets its own grace
+  if (Atomics.compareExchange(st, STATE, RETAINED, ENDING) !== RETAINED) continue;
+  let next = IDLE;
+  try { next = end(); } catch {}
+  Atomics.store(st, STATE, next);
+}
+`;
+
+interface Backstop {
+  state: Int32Array;
+  names: Uint8Array;
+}
+
+let backstop: Backstop | undefined;
+let backstopFailed = false;
+
+function startBackstop(): void {
+  if (backstop !== undefined || backstopFailed) return;
+  try {
+    const state = new Int32Array(new SharedArrayBuffer(8 * Int32Array.BYTES_PER_ELEMENT));
+    const names = new Uint8Array(new SharedArrayBuffer(NAMES_BYTES));
+    const worker = new Worker(source, {
+      eval: true,
+      workerData: { state: state.buffer, names: names.buffer, ownerIdPattern: OWNER_ID.source, IDLE, RETAINED, ENDING, ORPHAN, STATE, SEQ, LENGTH, READY, SLEEPING, graceMs: BACKSTOP_MS },
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
+      stdout: false,
+      stderr: false,
+    });
+    // Never keeps the process alive; at exit, retentions are ended on the main thread.
+    worker.unref();
+    const failed = (): void => {
+      backstopFailed = true;
+      backstop = undefined;
+    };
+    worker.on('error', failed);
+    worker.on('exit', failed);
+    backstop = { state, names };
+  } catch {
+    backstopFailed = true; // no threads here: releases are never retained
+  }
+}
+
+interface Retained {
+  paths: LockPaths;
+  record: LockRecord;
+  ttl: number | null;
+  renewedAt: number;
+  /** Ends the generation on disk and wakes the next waiter (the release it stands for). */
+  end: () => void;
+  timer: ReturnType<typeof setImmediate>;
+}
+
+/** One retention at a time: the common case is one lock updated in a loop. */
+let current: Retained | undefined;
+
+/**
+ * Retains an exclusive release if the backstop runs (it is started on the
+ * first call); false if the caller must release now.
+ */
+export function retainRelease(paths: LockPaths, record: LockRecord, ttl: number | null, renewedAt: number, end: () => void): boolean {
+  if (current !== undefined) finishRetained(current.paths.lockPath);
+  startBackstop();
+  if (backstop === undefined || Atomics.load(backstop.state, READY) !== 1) return false;
+  const { state, names } = backstop;
+  // The backstop may still be ending an earlier retention: then release now.
+  if (Atomics.load(state, STATE) !== IDLE) return false;
+  const written = new TextEncoder().encodeInto(`${paths.lockPath}\0${record.ownerId}`, names);
+  if (written.written >= NAMES_BYTES) return false;
+  Atomics.store(state, LENGTH, written.written);
+  Atomics.add(state, SEQ, 1);
+  Atomics.store(state, STATE, RETAINED);
+  if (Atomics.load(state, SLEEPING) === 1) Atomics.notify(state, STATE);
+  if (current === undefined) process.once('exit', finishAllRetained);
+  current = { paths, record, ttl, renewedAt, end, timer: setImmediate(() => finishRetained(paths.lockPath)) };
+  return true;
+}
+
+/**
+ * Takes the current retention away from the backstop. True: it is ours to
+ * end or take back. False: the backstop ended it (or is ending it right now).
+ */
+function claim(entry: Retained): boolean {
+  clearImmediate(entry.timer);
+  current = undefined;
+  process.off('exit', finishAllRetained);
+  const state = backstop?.state;
+  if (state === undefined) return true; // the backstop died: nobody else acts on it
+  const was = Atomics.compareExchange(state, STATE, RETAINED, IDLE);
+  if (was === RETAINED) return true;
+  if (was === ORPHAN) {
+    // Our private name was gone: the full release sorts that out (lock-generation.ts).
+    Atomics.store(state, STATE, IDLE);
+    return true;
+  }
+  dropStreak(entry.paths.lockPath);
+  return false;
+}
+
+function end(entry: Retained): void {
+  try {
+    entry.end();
+  } catch {
+    // As a release: what is left is reclaimable by proof.
+  }
+}
+
+/** Ends a retained release of this lock now, if there is one. */
+export function finishRetained(lockPath: string): void {
+  const entry = current;
+  if (entry === undefined || entry.paths.lockPath !== lockPath) return;
+  if (claim(entry)) end(entry);
+}
+
+/** Ends any retained release (at exit). */
+export function finishAllRetained(): void {
+  if (current !== undefined) finishRetained(current.paths.lockPath);
+}
+
+/**
+ * Takes a retained release of this lock back for a request of `type` with
+ * `ttl`: the record to hold it under and when its lease was renewed. A
+ * request that differs (shared, another TTL), a TTL lease past half its
+ * time, or a record that is no longer ours ends the retention instead, and
+ * the request contends as usual.
+ */
+export function takeBack(paths: LockPaths, type: LockType, ttl: number | null): { record: LockRecord; renewedAt: number } | undefined {
+  const entry = current;
+  if (entry === undefined || entry.paths.lockPath !== paths.lockPath) return undefined;
+  if (!claim(entry)) return undefined;
+  const renewedAt = performance.now();
+  if (type !== 'exclusive' || ttl !== entry.ttl || (ttl !== null && renewedAt - entry.renewedAt > ttl / 2)) {
+    end(entry);
+    return undefined;
+  }
+  const mine = privateName(paths, entry.record.ownerId);
+  try {
+    if (ttl !== null) {
+      const now = new Date();
+      utimesSync(mine, now, now);
+    }
+    // Two links while held: our private name and R.lock. Fewer: removed by force meanwhile.
+    if (statSync(mine).nlink >= 2) return { record: entry.record, renewedAt };
+  } catch {
+    // gone: ended by someone else
+  }
+  end(entry);
+  return undefined;
+}

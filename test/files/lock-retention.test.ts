@@ -1,0 +1,80 @@
+// A process that takes a lock straight back keeps its record on disk between
+// the two (lock-retention.ts). What users can rely on, with real processes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { acquireLock, JsonFile, readLock, withLock } from '../../src/index.ts';
+import { sleep, startNode, tempDir, worker } from '../helpers/procs.ts';
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A loop of updates, then a pause: the process has shown it takes the lock back, and retains from now on (its backstop thread runs). */
+async function warmUp(resource: string): Promise<void> {
+  for (let i = 0; i < 3; i++) await withLock(resource, () => undefined);
+  await sleep(200);
+}
+
+test('a lock taken straight back keeps its record; by the end of the turn it is released and nothing is left', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  await warmUp(resource);
+  const owners: string[] = [];
+  for (let i = 0; i < 5; i++) await withLock(resource, (handle) => void owners.push(handle.record.ownerId));
+  // The first release ends its record; from the second on, the process has shown it takes the lock back.
+  assert.notEqual(owners[0], owners[1]);
+  assert.equal(new Set(owners.slice(1)).size, 1, `one record from the second acquisition on: ${owners.join(' ')}`);
+  // This process sees the lock free at once (reading it ends the retention)...
+  assert.equal((await readLock(resource)).state, 'unlocked');
+  assert.deepEqual(readdirSync(dir), []);
+  for (let i = 0; i < 5; i++) await withLock(resource, () => undefined);
+  // ...and the disk shows it free by the end of the turn.
+  await nextTurn();
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a request of another kind, or a shared one, right after a release does not take the record back', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  await warmUp(resource);
+  for (let i = 0; i < 3; i++) await withLock(resource, () => undefined);
+  const ttl = await acquireLock(resource, { ttl: 5_000 });
+  assert.ok(ttl.success);
+  assert.equal(ttl.handle.record.ttlMs, 5_000);
+  await ttl.handle.release();
+  for (let i = 0; i < 3; i++) await withLock(resource, () => undefined);
+  const shared = await acquireLock(resource, { type: 'shared', timeout: 0 });
+  assert.ok(shared.success, shared.success ? '' : shared.message);
+  assert.equal(shared.handle.record.type, 'shared');
+  await shared.handle.release();
+  await nextTurn();
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a turn that never ends does not keep a retained lock: a process started with spawnSync right after a loop of updates gets it', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'counter.json');
+  const doc = new JsonFile<{ n: number }>(resource, { defaultValue: { n: 0 }, fsync: false });
+  await warmUp(resource);
+  for (let i = 0; i < 10; i++) await doc.update((c) => ({ n: c.n + 1 }));
+  // Our event loop is blocked until the child ends: only the backstop thread can let it in.
+  const started = performance.now();
+  const child = spawnSync(process.execPath, [worker('holder'), resource, '--hold', '0', '--timeout', '5000'], { encoding: 'utf8', timeout: 20_000 });
+  const took = performance.now() - started;
+  assert.match(child.stdout, /^held /m, `the child did not get the lock: ${child.stdout} ${child.stderr}`);
+  t.diagnostic(`child started, took the lock and ended in ${took.toFixed(0)} ms`);
+  assert.equal((await doc.read()).n, 10);
+});
+
+test('a process that exits in the turn of its last release leaves the lock free', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const run = startNode(worker('update-loop'), [resource, '20']);
+  const done = await run.done;
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /^done /);
+  assert.equal(existsSync(`${resource}.lock`), false);
+  assert.deepEqual(readdirSync(dir), []);
+  assert.ok((await acquireLock(resource, { timeout: 0 })).success);
+});
