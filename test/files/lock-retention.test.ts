@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, JsonFile, readLock, withLock } from '../../src/index.ts';
@@ -77,4 +78,18 @@ test('a process that exits in the turn of its last release leaves the lock free'
   assert.equal(existsSync(`${resource}.lock`), false);
   assert.deepEqual(readdirSync(dir), []);
   assert.ok((await acquireLock(resource, { timeout: 0 })).success);
+});
+
+test('a worker thread terminated right after its last release leaves the lock free (threads never retain)', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const thread = new Worker(worker('lock-loop-thread'), { workerData: { resource } });
+  await new Promise<void>((resolve, reject) => {
+    thread.once('message', () => resolve());
+    thread.once('error', reject);
+  });
+  await thread.terminate();
+  const got = await acquireLock(resource, { timeout: 2_000 });
+  assert.ok(got.success, got.success ? '' : got.message);
+  await got.handle.release();
 });
