@@ -129,17 +129,18 @@ export class HeldLock implements LockHandle {
     if (this.type !== 'exclusive' || this.record.children.length > 0) return this.#giveUp();
     const paths = this.#paths;
     const id = this.record.ownerId;
-    const end = (): void => {
-      endGeneration(paths, id, id);
-    };
     try {
       const place = continueStreak(paths.lockPath);
-      if (place === 0) {
-        end();
-        handOver(paths, id);
-      } else if (place < 2 || !retainRelease(paths, this.record, this.#ttl, this.#confirmedAt, () => (end(), endStreak(paths, id)))) {
-        end();
-        deferWake(paths, id);
+      const retained =
+        place >= 2 &&
+        retainRelease(paths, this.record, this.#ttl, this.#confirmedAt, () => {
+          endGeneration(paths, id, id);
+          endStreak(paths, id);
+        });
+      if (!retained) {
+        endGeneration(paths, id, id);
+        if (place === 0) handOver(paths, id);
+        else deferWake(paths, id);
       }
     } catch {
       // Nothing more we can do; what is left is reclaimable by proof.

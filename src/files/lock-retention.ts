@@ -207,7 +207,8 @@ export function finishRetained(lockPath: string): void {
 
 /** Ends any retained release (at exit). */
 export function finishAllRetained(): void {
-  if (current !== undefined) finishRetained(current.paths.lockPath);
+  const entry = current;
+  if (entry !== undefined && claim(entry)) end(entry);
 }
 
 /**
