@@ -16,10 +16,13 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** The anchor: a bare node:http server answering a constant JSON, in its own process. */
-export async function startBareServer(dir: string): Promise<Server> {
-  const socket = join(dir, 'bare.sock');
-  const w = worker('bare-server.ts', [socket]);
+/**
+ * An anchor in its own process: by default the bare node:http server answering
+ * a constant JSON; `lease-floor-server.ts`, the in-memory lease server.
+ */
+export async function startBareServer(dir: string, script = 'bare-server.ts'): Promise<Server> {
+  const socket = join(dir, `${script.replace(/\.ts$/, '')}.sock`);
+  const w = worker(script, [socket]);
   await w.line('ready');
   return {
     socket,

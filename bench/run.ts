@@ -275,9 +275,22 @@ if (only === undefined || only === 'daemon') {
     console.log(`   for orientation, claim n 32 + completeMany: ${fmt(batch.tasksPerSec)} tasks/s (${fmt(batch.perSec)} requests/s)`);
 
     console.log('\n9. Daemon: handoff of one contended lease, 4 processes through the SDK (release started to the next holder\'s acquire resolved, for holders that were already waiting; ms)');
-    const gaps = await handoffs(socket, 4, 100, 15_000);
+    console.log('   for orientation, the floor: the same clients against an in-memory lease server (no store), right before and right after baton');
+    const floor = await startBareServer(work, 'lease-floor-server.ts');
+    const gaps = await (async () => {
+      try {
+        const before = await handoffs(floor.socket, 4, 100, 15_000);
+        const ours = await handoffs(socket, 4, 100, 15_000);
+        const after = await handoffs(floor.socket, 4, 100, 15_000);
+        const line = (g: number[]): string => `median ${quantile(g, 0.5).toFixed(3)}, p99 ${quantile(g, 0.99).toFixed(3)}, max ${quantile(g, 1).toFixed(3)}`;
+        console.log(`   floor: before ${line(before)}; after ${line(after)}`);
+        return ours;
+      } finally {
+        await floor.stop();
+      }
+    })();
     const gap = (q: number): number => (gaps.length === 0 ? NaN : quantile(gaps, q));
-    console.log(`   ${gaps.length} handoffs in at most 15 s: median ${gap(0.5).toFixed(3)}, p99 ${gap(0.99).toFixed(3)}, max ${gap(1).toFixed(3)}`);
+    console.log(`   baton: ${gaps.length} handoffs in at most 15 s: median ${gap(0.5).toFixed(3)}, p99 ${gap(0.99).toFixed(3)}, max ${gap(1).toFixed(3)}`);
     check('daemon handoff p99 <= 2 ms over >= 200 handoffs', gaps.length >= 200 && gap(0.99) <= 2, `${gap(0.99).toFixed(3)} ms over ${gaps.length} handoffs`);
   } finally {
     await bare.stop();

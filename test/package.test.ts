@@ -27,6 +27,14 @@ await runConcurrent(Array.from({ length: 10 }, () => () => doc.update((s) => ({ 
 const held = await acquireLock('./state.json');
 const locked = await isLocked('./state.json');
 await held.handle.release();
+// Retained releases work from the package: their backstop thread is a file of it (dist/files/lock-backstop.js).
+let retained = false;
+for (let k = 0; k < 60 && !retained; k++) {
+  const owners = [];
+  for (let i = 0; i < 4; i++) await withLock('./loop.json', (h) => void owners.push(h.record.ownerId));
+  retained = new Set(owners.slice(1)).size === 1;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
 const mock = new ScriptedLockService().script('./x', 'timeout');
 const scripted = await mock.acquire('./x');
 const { openCoordinator } = await import('baton');
@@ -44,11 +52,11 @@ const status = await remote.status();
 await remote.release(lease);
 await remote.close();
 process.kill(status.daemon.pid, 'SIGTERM');
-console.log(JSON.stringify({ n: (await doc.read()).n, locked, scripted: scripted.reason, task: task.status, daemon: status.leases.length, types: [typeof withLock, typeof AtomicWriter, typeof FileRateLimiter, typeof appendJsonLines, typeof BatonError, typeof verifyNoLostUpdates] }));
+console.log(JSON.stringify({ n: (await doc.read()).n, locked, retained, scripted: scripted.reason, task: task.status, daemon: status.leases.length, types: [typeof withLock, typeof AtomicWriter, typeof FileRateLimiter, typeof appendJsonLines, typeof BatonError, typeof verifyNoLostUpdates] }));
 `,
   );
   const used = JSON.parse(execFileSync(process.execPath, ['use.mjs'], { cwd: project, encoding: 'utf8' }));
-  assert.deepEqual(used, { n: 10, locked: true, scripted: 'timeout', task: 'done', daemon: 1, types: ['function', 'function', 'function', 'function', 'function', 'function'] });
+  assert.deepEqual(used, { n: 10, locked: true, retained: true, scripted: 'timeout', task: 'done', daemon: 1, types: ['function', 'function', 'function', 'function', 'function', 'function'] });
 
   // Types ship too: a TypeScript consumer type-checks against dist/*.d.ts.
   writeFileSync(join(project, 'check.ts'), `import { JsonFile, openCoordinator, type LockResult, type Coordinator, type Lease } from 'baton';\nconst f = new JsonFile<{ n: number }>('x');\nexport const p: Promise<{ n: number }> = f.read();\nexport type R = LockResult;\nexport const c: Promise<Coordinator> = openCoordinator({ url: 'sqlite::memory:' });\nexport type L = Lease['token'];\nimport { openCoordinator as openClient, RemoteCoordinator } from 'baton/client';\nexport const r: Promise<Coordinator> = openClient({ url: 'baton+unix:///tmp/x.sock' });\nexport const rc = new RemoteCoordinator({ socketPath: '/tmp/x.sock' });\n`);

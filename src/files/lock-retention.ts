@@ -18,78 +18,34 @@
 // process nothing sees the difference: what reads the lock's files ends a
 // retention first (finishRetained).
 import { statSync, utimesSync } from 'node:fs';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { privateName, type LockPaths } from './lock-disk.ts';
-import { OWNER_ID, type LockRecord, type LockType } from './lock-record.ts';
+import type { LockRecord, LockType } from './lock-record.ts';
 import { dropStreak } from './waker.ts';
 
 /** How long a retention may outlive a turn that does not end. */
 export const BACKSTOP_MS = 5;
 
-// Shared state words.
-const STATE = 0; // IDLE, RETAINED, ENDING (the backstop ends it), ORPHAN (the backstop found no private name)
-const SEQ = 1; // bumped at every retention
-const LENGTH = 2; // bytes of "<lockPath>\0<ownerId>" in the names buffer
-const READY = 3; // the backstop runs
-const SLEEPING = 4; // the backstop waits for a retention (it must be notified)
-const SINCE = 5; // when the retention began: milliseconds of the process's monotonic clock, modulo 2^31
-const IDLE = 0;
-const RETAINED = 1;
-const ENDING = 2;
-const ORPHAN = 3;
+// The state shared with the backstop thread (lock-backstop.ts): Int32 words.
+export const STATE = 0; // IDLE, RETAINED, ENDING (the backstop ends it)
+export const SEQ = 1; // bumped at every retention
+export const LENGTH = 2; // bytes of "<resourcePath>\0<ownerId>" in the names buffer
+export const READY = 3; // the backstop runs
+export const SLEEPING = 4; // the backstop waits for a retention (it must be notified)
+export const SINCE = 5; // when the retention began: milliseconds of the process's monotonic clock, modulo 2^31
+export const IDLE = 0;
+export const RETAINED = 1;
+export const ENDING = 2;
 const NAMES_BYTES = 16 * 1024;
 /** How long the main thread waits at most for the backstop to finish an end it began (a few syscalls). */
 const ENDING_WAIT_MS = 1000;
 
-const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n) & 0x7fffffff;
+export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n) & 0x7fffffff;
 
-// The backstop: ends, BACKSTOP_MS after it began, a retention the main thread
-// has not taken back or ended, as a release would (rename the private name to
-// its end name, unlink R.lock and the end name, touch the first waiter's entry).
-// Unlike wakeNext it does not check that first waiter is alive: a wake spent on
-// a dead one leaves the live first waiter to its 15 ms poll, on a rare path.
-const source = `
-const { workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const st = new Int32Array(workerData.state);
-const names = new Uint8Array(workerData.names);
-const ownerIdPattern = new RegExp(workerData.ownerIdPattern);
-const { IDLE, RETAINED, ENDING, ORPHAN, STATE, SEQ, LENGTH, READY, SLEEPING, SINCE, graceMs } = workerData;
-const nowMs = () => Number(process.hrtime.bigint() / 1000000n) & 0x7fffffff;
-function end() {
-  const [lockPath, ownerId] = Buffer.from(names.slice(0, Atomics.load(st, LENGTH))).toString('utf8').split('\\0');
-  const mine = lockPath + '.' + ownerId;
-  const endName = mine + '.end.' + ownerId;
-  try { fs.renameSync(mine, endName); } catch (error) { return error.code === 'ENOENT' ? ORPHAN : IDLE; }
-  try { fs.unlinkSync(lockPath); } catch {}
-  try { fs.unlinkSync(endName); } catch {}
-  try {
-    const dir = lockPath + '.waiting';
-    const first = fs.readdirSync(dir).filter((id) => id !== ownerId && ownerIdPattern.test(id)).sort()[0];
-    if (first !== undefined) { const now = new Date(); fs.utimesSync(dir + '/' + first, now, now); }
-  } catch {}
-  return IDLE;
-}
-Atomics.store(st, READY, 1);
-for (;;) {
-  Atomics.store(st, SLEEPING, 1);
-  Atomics.wait(st, STATE, IDLE);
-  Atomics.store(st, SLEEPING, 0);
-  const state = Atomics.load(st, STATE);
-  // ORPHAN: the main thread finishes that one; meanwhile sleep on it, not spin.
-  if (state !== RETAINED) { Atomics.wait(st, STATE, state, 1000); continue; }
-  const seq = Atomics.load(st, SEQ);
-  // The grace runs from when the retention began, not from when we saw it.
-  const left = graceMs - ((nowMs() - Atomics.load(st, SINCE)) & 0x7fffffff);
-  if (left > 0 && Atomics.wait(st, STATE, RETAINED, left) !== 'timed-out') continue;
-  if (Atomics.load(st, SEQ) !== seq) continue; // a newer retention: its own grace
-  if (Atomics.compareExchange(st, STATE, RETAINED, ENDING) !== RETAINED) continue;
-  let next = IDLE;
-  try { next = end(); } catch {}
-  Atomics.store(st, STATE, next);
-  Atomics.notify(st, STATE); // the main thread may be waiting for us to finish
-}
-`;
+// The thread's code is a file of its own: .ts from the sources, .js from dist/.
+const backstopEntry = new URL(`./lock-backstop${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 interface Backstop {
   state: Int32Array;
@@ -104,10 +60,9 @@ function startBackstop(): void {
   try {
     const state = new Int32Array(new SharedArrayBuffer(8 * Int32Array.BYTES_PER_ELEMENT));
     const names = new Uint8Array(new SharedArrayBuffer(NAMES_BYTES));
-    const worker = new Worker(source, {
-      eval: true,
-      workerData: { state: state.buffer, names: names.buffer, ownerIdPattern: OWNER_ID.source, IDLE, RETAINED, ENDING, ORPHAN, STATE, SEQ, LENGTH, READY, SLEEPING, SINCE, graceMs: BACKSTOP_MS },
-      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
+    const worker = new Worker(backstopEntry, {
+      workerData: { state: state.buffer, names: names.buffer },
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
       stdout: false,
       stderr: false,
     });
@@ -151,7 +106,7 @@ export function retainRelease(paths: LockPaths, record: LockRecord, ttl: number 
   const { state, names } = backstop;
   // The backstop may still be ending an earlier retention: then release now.
   if (Atomics.load(state, STATE) !== IDLE) return false;
-  const written = new TextEncoder().encodeInto(`${paths.lockPath}\0${record.ownerId}`, names);
+  const written = new TextEncoder().encodeInto(`${paths.resourcePath}\0${record.ownerId}`, names);
   if (written.written >= NAMES_BYTES) return false;
   Atomics.store(state, LENGTH, written.written);
   Atomics.store(state, SINCE, monotonicMs());
@@ -173,19 +128,11 @@ function claim(entry: Retained): boolean {
   process.off('exit', finishAllRetained);
   const state = backstop?.state;
   if (state === undefined) return true; // the backstop died: nobody else acts on it
-  let was = Atomics.compareExchange(state, STATE, RETAINED, IDLE);
+  const was = Atomics.compareExchange(state, STATE, RETAINED, IDLE);
   if (was === RETAINED) return true;
   // The backstop is ending it: wait the few syscalls until it is done, so that
   // an exit right after this cannot cut its end short.
-  if (was === ENDING) {
-    Atomics.wait(state, STATE, ENDING, ENDING_WAIT_MS);
-    was = Atomics.load(state, STATE);
-  }
-  if (was === ORPHAN) {
-    // Our private name was gone: the full release sorts that out (lock-generation.ts).
-    Atomics.store(state, STATE, IDLE);
-    return true;
-  }
+  if (was === ENDING) Atomics.wait(state, STATE, ENDING, ENDING_WAIT_MS);
   dropStreak(entry.paths.lockPath);
   return false;
 }

@@ -113,9 +113,14 @@ export class GroupWriter implements Store {
         this.#stats.operations += batch.length;
         this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
         this.#commits++;
-        // Answer the batch first, then wake waiters: a releaser hears back before the next holder's look.
+        // Waiters first: the answer that hands a lease over goes out before the
+        // releaser's, whose process would otherwise take the CPU from the daemon
+        // first. Their looks are reads with no I/O, done within this turn.
+        if (this.#wakers.size > 0) {
+          this.#wake();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         results.forEach((result, i) => (result.ok ? batch[i]!.resolve(result.value) : batch[i]!.reject(result.error)));
-        this.#wake();
       }
     } finally {
       this.#running = false;
