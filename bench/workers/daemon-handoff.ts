@@ -28,13 +28,15 @@ for (let i = 0; i < Number(roundsArg); i++) {
     throw error;
   }
   const got = now();
-  const until = performance.now() + 0.5; // hold briefly
+  // Hold longer than we step aside below, so that whoever released last asks
+  // again while the lease is held: every turn is then a handoff to a waiter.
+  const until = performance.now() + 2;
   while (performance.now() < until);
   const releasing = now();
   await c.release(lease);
   events.push([asked, got, releasing]);
   // Step aside a moment so a waiter, not us, is the next holder.
-  await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 1));
 }
 process.stdout.write(`events ${JSON.stringify(events)}\n`);
 await c.close();

@@ -19,12 +19,15 @@ for (let i = 0; i < Number(roundsArg); i++) {
     release = await lockfile.lock(file, { retries: { retries: 10_000, factor: 1, minTimeout: 1, maxTimeout: 10 }, realpath: false });
   }
   const got = now();
-  const until = performance.now() + 0.5; // hold briefly
+  // Hold longer than we step aside below, so that whoever released last asks
+  // again while the lock is held: every turn is then a handoff to a waiter (with
+  // a shorter hold most turns found the lock free, and few handoffs were measured).
+  const until = performance.now() + 2;
   while (performance.now() < until);
   const releasing = now();
   await release();
   events.push([asked, got, releasing]);
   // Step aside a moment so the waiter, not us, is the next holder.
-  await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 1));
 }
 process.stdout.write(`events ${JSON.stringify(events)}\n`);
