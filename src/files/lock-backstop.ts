@@ -1,27 +1,13 @@
 // The backstop thread of retained releases (lock-retention.ts starts it with
 // this file): it ends, BACKSTOP_MS after it began, a retention the main thread
 // has neither taken back nor ended, with the same code a release runs
-// (endGeneration, then the wake of the first live waiter). Which of the two
+// (endNamed: endGeneration, then the wake of the first live waiter). Which of the two
 // threads acts is settled by one compare-and-swap on the shared state.
 import { workerData } from 'node:worker_threads';
-import { endGeneration } from './lock-generation.ts';
-import { lockPaths } from './lock-disk.ts';
-import { BACKSTOP_MS, ENDING, IDLE, LENGTH, READY, RETAINED, SEQ, SINCE, SLEEPING, STATE, monotonicMs } from './lock-retention.ts';
-import { wakeNext } from './waker.ts';
+import { BACKSTOP_MS, ENDING, IDLE, LENGTH, READY, RETAINED, SEQ, SINCE, SLEEPING, STATE, endNamed, monotonicMs } from './lock-retention.ts';
 
 const state = new Int32Array(workerData.state as SharedArrayBuffer);
 const names = new Uint8Array(workerData.names as SharedArrayBuffer);
-
-function end(): void {
-  const [resourcePath, ownerId] = Buffer.from(names.slice(0, Atomics.load(state, LENGTH))).toString('utf8').split('\0') as [string, string];
-  const paths = lockPaths(resourcePath);
-  try {
-    endGeneration(paths, ownerId, ownerId);
-  } catch {
-    // As a release: what is left is reclaimable by proof.
-  }
-  wakeNext(paths, ownerId);
-}
 
 Atomics.store(state, READY, 1);
 for (;;) {
@@ -36,7 +22,7 @@ for (;;) {
   if (Atomics.load(state, SEQ) !== seq) continue; // a newer retention: its own grace
   if (Atomics.compareExchange(state, STATE, RETAINED, ENDING) !== RETAINED) continue;
   try {
-    end();
+    endNamed(names, Atomics.load(state, LENGTH));
   } finally {
     Atomics.store(state, STATE, IDLE);
     Atomics.notify(state, STATE); // the main thread may be waiting for us to finish

@@ -58,7 +58,12 @@ function endOrphan(paths: LockPaths, ownerId: string, winnerId: string): boolean
   if (current?.record?.ownerId !== ownerId) return false;
   for (const name of ends) {
     const previousWinner = name.slice(prefix.length);
-    if (previousWinner === winnerId) continue;
+    if (previousWinner === winnerId) {
+      // Our own end that did not finish (an error between its rename and its
+      // unlinks, or our backstop thread died there): the right is ours already.
+      finishEnd(paths, join(paths.dir, name));
+      return true;
+    }
     if (!winnerGone(paths, ownerId, previousWinner, join(paths.dir, name))) return false;
     const mine = `${paths.lockPath}.${ownerId}.end.${winnerId}`;
     try {

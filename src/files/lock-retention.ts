@@ -21,9 +21,10 @@ import { statSync, utimesSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
-import { privateName, type LockPaths } from './lock-disk.ts';
+import { lockPaths, privateName, type LockPaths } from './lock-disk.ts';
+import { endGeneration } from './lock-generation.ts';
 import type { LockRecord, LockType } from './lock-record.ts';
-import { dropStreak } from './waker.ts';
+import { dropStreak, wakeNext } from './waker.ts';
 
 /** How long a retention may outlive a turn that does not end. */
 export const BACKSTOP_MS = 5;
@@ -44,9 +45,6 @@ const ENDING_WAIT_MS = 1000;
 
 export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n) & 0x7fffffff;
 
-// The thread's code is a file of its own: .ts from the sources, .js from dist/.
-const backstopEntry = new URL(`./lock-backstop${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
 interface Backstop {
   state: Int32Array;
   names: Uint8Array;
@@ -60,17 +58,24 @@ function startBackstop(): void {
   try {
     const state = new Int32Array(new SharedArrayBuffer(8 * Int32Array.BYTES_PER_ELEMENT));
     const names = new Uint8Array(new SharedArrayBuffer(NAMES_BYTES));
-    const worker = new Worker(backstopEntry, {
+    // The thread's code is a file of its own: .ts from the sources, .js from dist/.
+    const entry = new URL(`./lock-backstop${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+    // No cap on its old generation: a thread that ran out of heap in the middle
+    // of an end (a huge directory to list) would leave the end to the main thread.
+    const worker = new Worker(entry, {
       workerData: { state: state.buffer, names: names.buffer },
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
       stdout: false,
       stderr: false,
     });
     // Never keeps the process alive; at exit, retentions are ended on the main thread.
     worker.unref();
     const failed = (): void => {
+      if (backstop === undefined) return;
       backstopFailed = true;
       backstop = undefined;
+      // It died in the middle of an end (the main thread may have stopped waiting for it): finish it here.
+      if (Atomics.compareExchange(state, STATE, ENDING, IDLE) === ENDING) endNamed(names, Atomics.load(state, LENGTH));
     };
     worker.on('error', failed);
     worker.on('exit', failed);
@@ -78,6 +83,22 @@ function startBackstop(): void {
   } catch {
     backstopFailed = true; // no threads here: releases are never retained
   }
+}
+
+/**
+ * Ends the retention named in the shared names buffer (`length` bytes of
+ * "<resourcePath>\0<ownerId>") as its release would have: the backstop's
+ * end, and the main thread's when the backstop died in the middle of one.
+ */
+export function endNamed(names: Uint8Array, length: number): void {
+  const [resourcePath, ownerId] = Buffer.from(names.slice(0, length)).toString('utf8').split('\0') as [string, string];
+  const paths = lockPaths(resourcePath);
+  try {
+    endGeneration(paths, ownerId, ownerId);
+  } catch {
+    // As a release: what is left is reclaimable by proof.
+  }
+  wakeNext(paths, ownerId);
 }
 
 interface Retained {
@@ -127,7 +148,8 @@ function claim(entry: Retained): boolean {
   current = undefined;
   process.off('exit', finishAllRetained);
   const state = backstop?.state;
-  if (state === undefined) return true; // the backstop died: nobody else acts on it
+  // The backstop died: nobody else acts on it (an end it left half done is ours to finish, see endOrphan).
+  if (state === undefined) return true;
   const was = Atomics.compareExchange(state, STATE, RETAINED, IDLE);
   if (was === RETAINED) return true;
   // The backstop is ending it: wait the few syscalls until it is done, so that

@@ -227,6 +227,19 @@ test('a record from another host without TTL is never reclaimed automatically', 
   await mustHold(await acquireLock(resource, { timeout: 0 })).release();
 });
 
+test('a release whose end was left half done (renamed to its end name, not yet unlinked) is finished by its owner', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const handle = mustHold(await acquireLock(resource, { timeout: 0 }));
+  // What an end interrupted between its rename and its unlinks leaves: R.lock and the end name.
+  const { renameSync } = await import('node:fs');
+  const id = handle.record.ownerId;
+  renameSync(`${handle.lockPath}.${id}`, `${handle.lockPath}.${id}.end.${id}`);
+  await handle.release();
+  assert.deepEqual(readdirSync(dir), []);
+  await mustHold(await acquireLock(resource, { timeout: 0 })).release();
+});
+
 test('a lock whose private name was deleted by hand is still reclaimable when its holder is dead', async (t) => {
   const dir = tempDir(t);
   const resource = join(dir, 'r');
