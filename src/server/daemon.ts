@@ -24,6 +24,7 @@ import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pathPatternFor, ProjectFiles } from './project-files.ts';
+import { collectWhenIdle } from './idle-gc.ts';
 import { GroupWriter } from './writer.ts';
 
 export interface DaemonOptions {
@@ -112,6 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = Date.now();
   let lastActivity = performance.now();
   let connections = 0;
+  const collector = collectWhenIdle(() => lastActivity);
 
   const record: DaemonRecord = {
     pid: process.pid,
@@ -146,6 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   function serverFor(transport: Transport): Server {
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
       lastActivity = performance.now();
+      collector.touch();
       if (stopping) {
         res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
         res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the daemon is stopping; retry shortly' } }));
@@ -224,6 +227,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       stopping = true;
       log.info('daemon stopping', { reason });
       clearInterval(idleTimer);
+      collector.stop();
       watcher?.close();
       for (const server of servers) server.close();
       // Let requests in flight finish (their writes are queued), then drop idle and streaming connections.
