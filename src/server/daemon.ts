@@ -96,7 +96,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let writes, reads;
   try {
-    writes = await openSqliteStore(paths.database, { backgroundCheckpoints: true, ...(options.durability === undefined ? {} : { durability: options.durability }) });
+    writes = await openSqliteStore(paths.database, options.durability === undefined ? {} : { durability: options.durability });
     reads = await openSqliteStore(paths.database);
   } catch (error) {
     await lock.release();

@@ -130,22 +130,3 @@ test('pruning keeps the newest event, so seq never goes back even when every eve
   }
 });
 
-test('a checkpointer worker that dies hands checkpoints back to the caller, and one stopped on purpose does not', async () => {
-  const { startCheckpointer } = await import('../../src/stores/sqlite/checkpointer.ts');
-  // It cannot open a database under a missing directory, so it dies at once.
-  let failed = 0;
-  await new Promise<void>((resolve) => {
-    startCheckpointer(join(dir, 'no-such-dir', 'x.sqlite'), () => {
-      failed++;
-      resolve();
-    });
-  });
-  assert.equal(failed, 1);
-  let stoppedFailed = 0;
-  const path = join(dir, 'checkpointer.sqlite');
-  new DatabaseSync(path).close();
-  const running = startCheckpointer(path, () => stoppedFailed++, 10);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  await running.stop();
-  assert.equal(stoppedFailed, 0);
-});

@@ -8,7 +8,6 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
 import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
-import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { sqliteQueries } from './queries.ts';
 import { migrations } from './schema.ts';
 
@@ -19,8 +18,6 @@ export interface SqliteStoreOptions {
    * never go backwards). 'full': every commit is on disk before it returns.
    */
   durability?: Durability;
-  /** Checkpoint the WAL from a worker thread instead of inside commits (for a long-lived sole writer: the daemon). */
-  backgroundCheckpoints?: boolean;
   /**
    * The page size in bytes of a database this call creates: a power of two
    * from 512 to 65536, default 1024. A database that exists keeps its own.
@@ -70,7 +67,6 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   }
   const store = new SqliteStore(db, path, durability);
   await store.init(pageSize);
-  if (options.backgroundCheckpoints && !memory) store.checkpointInBackground();
   return store;
 }
 
@@ -115,8 +111,6 @@ export class SqliteStore implements Store {
   #durableEpoch = 1;
   #localCommits = 0;
   #closed = false;
-  #checkpointer: Checkpointer | undefined;
-  #autocheckpointPages = 1000;
 
   constructor(db: DatabaseSync, path: string, durability: Durability) {
     this.#db = db;
@@ -175,19 +169,10 @@ export class SqliteStore implements Store {
       // over 100,000 jobs; the WAL file is cut back to that size after a
       // checkpoint that let it grow past it.
       const pageBytes = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
-      this.#autocheckpointPages = Math.round(WAL_CHECKPOINT_BYTES / pageBytes);
-      this.#db.exec(`PRAGMA wal_autocheckpoint = ${this.#autocheckpointPages}`);
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageBytes)}`);
       this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
     }
     this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  }
-
-  checkpointInBackground(): void {
-    this.#db.exec('PRAGMA wal_autocheckpoint = 0');
-    this.#checkpointer = startCheckpointer(this.path, () => {
-      // The worker died: checkpoint inside commits again, as any opener does.
-      if (!this.#closed) this.#db.exec(`PRAGMA wal_autocheckpoint = ${this.#autocheckpointPages}`);
-    });
   }
 
   #userVersion(): number {
@@ -413,7 +398,6 @@ export class SqliteStore implements Store {
       this.#closed = true;
       this.#db.close();
     });
-    await this.#checkpointer?.stop();
   }
 }
 
