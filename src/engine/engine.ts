@@ -222,7 +222,7 @@ export class Engine implements Coordinator {
               details: { key: request.key, timeoutMs },
             });
           }
-          await waitForChange(this.store, counter, Math.min(left, MAX_QUIET_WAIT_MS), signal);
+          await waitForChange(this.store, counter, Math.min(left, MAX_QUIET_WAIT_MS), signal, true);
           if (performance.now() - lastTouch > leases.WAITER_TOUCH_MS) break;
           // Seen before the look, so a commit right after it still wakes the next wait.
           counter = await this.store.changeCounter();

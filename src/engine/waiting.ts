@@ -23,9 +23,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves when the store's change counter moves past `seen`, or after `maxMs`. */
-export async function waitForChange(store: Store, seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {
-  if (store.waitForCommit !== undefined) return store.waitForCommit(seen, maxMs, signal);
+/** Resolves when the store's change counter moves past `seen`, or after `maxMs` (`first`: see Store.waitForCommit). */
+export async function waitForChange(store: Store, seen: number, maxMs: number, signal?: AbortSignal, first = false): Promise<void> {
+  if (store.waitForCommit !== undefined) return store.waitForCommit(seen, maxMs, signal, first);
   const until = performance.now() + maxMs;
   for (;;) {
     const left = until - performance.now();

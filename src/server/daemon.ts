@@ -113,7 +113,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = Date.now();
   let lastActivity = performance.now();
   let connections = 0;
-  const collector = collectWhenIdle(() => lastActivity);
+  // When requests stop: sync the database (commits so far survive a power loss too) and collect the heap.
+  const collector = collectWhenIdle(() => lastActivity, 500, () => writes.syncToDisk());
 
   const record: DaemonRecord = {
     pid: process.pid,

@@ -1,12 +1,12 @@
 // After a burst of requests V8 keeps its heap at the burst's high-water mark
 // (here 35 to 95 MB after loading 100,000 tasks) and gives memory back only
 // much later, so a daemon that idles between bursts would sit on it. Once
-// requests have stopped for a moment (and the heap has grown), the daemon runs
+// requests have stopped for a moment (and the heap has filled), the daemon runs
 // one full collection (about 10 ms here), which shrinks the heap to what is live.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** How much the heap must have grown since the last collection for an idle one. */
+/** How much more the heap must hold than after the last collection for an idle one. */
 const GROWTH_BYTES = 8 * 2 ** 20;
 
 /** V8's gc(): the global one under --expose-gc, else one made by turning the flag on now. */
@@ -28,11 +28,17 @@ export interface IdleCollector {
   stop(): void;
 }
 
-/** `lastActivity` is the performance.now() of the latest request. */
-export function collectWhenIdle(lastActivity: () => number, idleMs = 500): IdleCollector {
+/**
+ * `lastActivity` is the performance.now() of the latest request. `onIdle`
+ * runs at the start of every quiet period that follows activity (the daemon
+ * syncs its database there).
+ */
+export function collectWhenIdle(lastActivity: () => number, idleMs = 500, onIdle?: () => void): IdleCollector {
   const gc = gcFunction();
-  let heapAfter = getHeapStatistics().total_heap_size;
+  const used = (): number => getHeapStatistics().used_heap_size;
+  let usedAfter = used();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
   const check = (): void => {
     const quiet = performance.now() - lastActivity();
     if (quiet < idleMs) {
@@ -40,16 +46,25 @@ export function collectWhenIdle(lastActivity: () => number, idleMs = 500): IdleC
       return;
     }
     timer = undefined;
-    // Requests now and then (heartbeats) grow the heap little: no collection for them.
-    if (getHeapStatistics().total_heap_size - heapAfter < GROWTH_BYTES) return;
-    gc!();
-    heapAfter = getHeapStatistics().total_heap_size;
+    try {
+      onIdle?.();
+    } catch {
+      // best effort: the next quiet period tries again
+    }
+    // What the heap holds beyond what was live after the last collection is
+    // mostly garbage; requests now and then (heartbeats) leave little: no collection for them.
+    const now = used();
+    usedAfter = Math.min(usedAfter, now);
+    if (gc === undefined || now - usedAfter < GROWTH_BYTES) return;
+    gc();
+    usedAfter = used();
   };
   return {
     touch() {
-      if (gc !== undefined && timer === undefined) timer = setTimeout(check, idleMs).unref();
+      if (!stopped && timer === undefined) timer = setTimeout(check, idleMs).unref();
     },
     stop() {
+      stopped = true;
       clearTimeout(timer);
       timer = undefined;
     },

@@ -30,6 +30,12 @@ export interface WriterStats {
   queued: number;
 }
 
+function wakeAll(wakers: Set<() => void>): void {
+  const all = [...wakers];
+  wakers.clear();
+  for (const wake of all) wake();
+}
+
 export class GroupWriter implements Store {
   readonly kind: string;
   readonly maxQueue: number;
@@ -40,6 +46,7 @@ export class GroupWriter implements Store {
   #running = false;
   #scheduled = false;
   #wakers = new Set<() => void>();
+  #firstWakers = new Set<() => void>();
   #drained = new Set<() => void>();
   #stats = { batches: 0, operations: 0, largestBatch: 0 };
   #commits = 0;
@@ -113,26 +120,22 @@ export class GroupWriter implements Store {
         this.#stats.operations += batch.length;
         this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
         this.#commits++;
-        // Waiters first: the answer that hands a lease over goes out before the
-        // releaser's, whose process would otherwise take the CPU from the daemon
-        // first. Their looks are reads with no I/O, done within this turn.
-        if (this.#wakers.size > 0) {
-          this.#wake();
+        // Lease waiters first: the answer that hands a lease over goes out
+        // before the releaser's, whose process would otherwise take the CPU
+        // from the daemon first. Their looks are reads with no I/O, done within
+        // this turn. Other waiters (event streams) look after the answers.
+        if (this.#firstWakers.size > 0) {
+          wakeAll(this.#firstWakers);
           await new Promise((resolve) => setImmediate(resolve));
         }
         results.forEach((result, i) => (result.ok ? batch[i]!.resolve(result.value) : batch[i]!.reject(result.error)));
+        wakeAll(this.#wakers);
       }
     } finally {
       this.#running = false;
       for (const done of this.#drained) done();
       this.#drained.clear();
     }
-  }
-
-  #wake(): void {
-    const wakers = [...this.#wakers];
-    this.#wakers.clear();
-    for (const wake of wakers) wake();
   }
 
   /** Resolves once everything queued so far is committed. */
@@ -160,17 +163,17 @@ export class GroupWriter implements Store {
     return this.#commits + this.#external; // both only grow, so the sum moves when either does
   }
 
-  async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {
+  async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal, first = false): Promise<void> {
     const until = performance.now() + maxMs;
     for (;;) {
       if ((await this.changeCounter()) !== seen) return;
       const left = until - performance.now();
       if (left <= 0) return;
-      await this.#nextCommit(Math.min(left, EXTERNAL_POLL_MS), signal);
+      await this.#nextCommit(Math.min(left, EXTERNAL_POLL_MS), signal, first ? this.#firstWakers : this.#wakers);
     }
   }
 
-  #nextCommit(maxMs: number, signal?: AbortSignal): Promise<void> {
+  #nextCommit(maxMs: number, signal: AbortSignal | undefined, wakers: Set<() => void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(new BatonError('ABORTED', 'aborted while waiting'));
@@ -178,18 +181,18 @@ export class GroupWriter implements Store {
       }
       const done = (): void => {
         clearTimeout(timer);
-        this.#wakers.delete(done);
+        wakers.delete(done);
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
       const onAbort = (): void => {
         clearTimeout(timer);
-        this.#wakers.delete(done);
+        wakers.delete(done);
         reject(new BatonError('ABORTED', 'aborted while waiting'));
       };
       const timer = setTimeout(done, maxMs);
       timer.unref();
-      this.#wakers.add(done);
+      wakers.add(done);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -66,9 +66,11 @@ export interface Store {
   /**
    * Resolves when a commit moves the change counter past `seen`, or after
    * maxMs. A store that is told of commits (the daemon's single writer) wakes
-   * waiters at once; without it, waiters poll changeCounter.
+   * waiters at once; without it, waiters poll changeCounter. `first`: a
+   * waiter a commit may have handed something to (a lease): it is woken
+   * before the commit's own operations are answered.
    */
-  waitForCommit?(seen: number, maxMs: number, signal?: AbortSignal): Promise<void>;
+  waitForCommit?(seen: number, maxMs: number, signal?: AbortSignal, first?: boolean): Promise<void>;
   /** Runs fn against one consistent snapshot. */
   read<T>(fn: (tx: StoreTx) => Promise<T>, options?: TxOptions): Promise<T>;
   /** A value that changes whenever another connection commits: waiters poll it cheaply. */

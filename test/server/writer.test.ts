@@ -78,3 +78,21 @@ test('a batch that succeeds whole runs each write once', async () => {
     await writer.close();
   }
 });
+
+test('after a commit, lease waiters (first) are woken before the batch is answered, other waiters after it', async () => {
+  const writer = await open('order.sqlite');
+  try {
+    const order: string[] = [];
+    const seen = await writer.changeCounter();
+    const woken = [
+      writer.waitForCommit(seen, 5_000, undefined, true).then(() => order.push('lease waiter')),
+      writer.waitForCommit(seen, 5_000).then(() => order.push('event stream')),
+    ];
+    await writer.write((tx) => tx.run('metaSet', { key: 'test.order', value: '1' }));
+    order.push('answer');
+    await Promise.all(woken);
+    assert.deepEqual(order, ['lease waiter', 'answer', 'event stream']);
+  } finally {
+    await writer.close();
+  }
+});

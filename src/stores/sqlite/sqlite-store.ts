@@ -329,6 +329,15 @@ export class SqliteStore implements Store {
     this.#durableEpoch = Number(row?.value ?? 1);
   }
 
+  /**
+   * Makes every commit so far durable (with durability 'normal' they survive a
+   * power loss only once a checkpoint or this has synced them). The daemon
+   * calls it when it goes idle.
+   */
+  syncToDisk(): void {
+    if (!this.#closed && this.durability !== 'full') this.#syncFiles();
+  }
+
   /** Makes every commit so far durable (the WAL and the database file), as synchronous=FULL would have. */
   #syncFiles(): void {
     for (const file of [`${this.path}-wal`, this.path]) {
