@@ -2,8 +2,8 @@
 // each request's body and answers a constant JSON of the shape the daemon would
 // send for that route (no parsing, no validation, no database). Usage:
 // bare-server.ts <socket path>; prints 'ready' once it listens, stops on SIGTERM.
-import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { serveOnSocket } from './serve-socket.ts';
 
 const [socketPath] = process.argv.slice(2) as [string];
 const at = 1_700_000_000_000;
@@ -28,10 +28,4 @@ const server = createServer((req, res) => {
     res.end(body);
   });
 });
-rmSync(socketPath, { force: true });
-server.listen(socketPath, () => process.stdout.write('ready\n'));
-process.once('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
-  rmSync(socketPath, { force: true });
-});
+serveOnSocket(server, socketPath);

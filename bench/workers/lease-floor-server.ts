@@ -4,8 +4,8 @@
 // clients (the SDK, unchanged) run against it as against the daemon, so the
 // time it shows is what this machine's processes, sockets and HTTP cost.
 // Usage: lease-floor-server.ts <socket path>; prints 'ready', stops on SIGTERM.
-import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
+import { serveOnSocket } from './serve-socket.ts';
 
 const [socketPath] = process.argv.slice(2) as [string];
 let token = 0;
@@ -47,10 +47,4 @@ const server = createServer((req, res) => {
     }
   });
 });
-rmSync(socketPath, { force: true });
-server.listen(socketPath, () => process.stdout.write('ready\n'));
-process.once('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
-  rmSync(socketPath, { force: true });
-});
+serveOnSocket(server, socketPath);

@@ -43,6 +43,8 @@ const NAMES_BYTES = 16 * 1024;
 /** How long the main thread waits at most for the backstop to finish an end it began (a few syscalls). */
 const ENDING_WAIT_MS = 1000;
 
+const encoder = new TextEncoder();
+
 export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n) & 0x7fffffff;
 
 interface Backstop {
@@ -127,7 +129,7 @@ export function retainRelease(paths: LockPaths, record: LockRecord, ttl: number 
   const { state, names } = backstop;
   // The backstop may still be ending an earlier retention: then release now.
   if (Atomics.load(state, STATE) !== IDLE) return false;
-  const written = new TextEncoder().encodeInto(`${paths.resourcePath}\0${record.ownerId}`, names);
+  const written = encoder.encodeInto(`${paths.resourcePath}\0${record.ownerId}`, names);
   if (written.written >= NAMES_BYTES) return false;
   Atomics.store(state, LENGTH, written.written);
   Atomics.store(state, SINCE, monotonicMs());
