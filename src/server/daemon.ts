@@ -114,7 +114,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let lastActivity = performance.now();
   let connections = 0;
   // When requests stop: sync the database (commits so far survive a power loss too) and collect the heap.
-  const collector = collectWhenIdle(() => lastActivity, 500, () => writes.syncToDisk());
+  const collector = collectWhenIdle(() => lastActivity, { onIdle: () => writes.syncToDisk() });
 
   const record: DaemonRecord = {
     pid: process.pid,

@@ -28,12 +28,18 @@ export interface IdleCollector {
   stop(): void;
 }
 
-/**
- * `lastActivity` is the performance.now() of the latest request. `onIdle`
- * runs at the start of every quiet period that follows activity (the daemon
- * syncs its database there).
- */
-export function collectWhenIdle(lastActivity: () => number, idleMs = 500, onIdle?: () => void): IdleCollector {
+export interface IdleOptions {
+  /** Quiet time after the latest request. Default 500 ms. */
+  idleMs?: number;
+  /** How much more the heap must hold than after the last collection. Default 8 MB. */
+  growthBytes?: number;
+  /** Runs at the start of every quiet period that follows activity (the daemon syncs its database there). */
+  onIdle?: () => void;
+}
+
+/** `lastActivity` is the performance.now() of the latest request. */
+export function collectWhenIdle(lastActivity: () => number, options: IdleOptions = {}): IdleCollector {
+  const { idleMs = 500, growthBytes = GROWTH_BYTES, onIdle } = options;
   const gc = gcFunction();
   const used = (): number => getHeapStatistics().used_heap_size;
   let usedAfter = used();
@@ -55,7 +61,7 @@ export function collectWhenIdle(lastActivity: () => number, idleMs = 500, onIdle
     // mostly garbage; requests now and then (heartbeats) leave little: no collection for them.
     const now = used();
     usedAfter = Math.min(usedAfter, now);
-    if (gc === undefined || now - usedAfter < GROWTH_BYTES) return;
+    if (gc === undefined || now - usedAfter < growthBytes) return;
     gc();
     usedAfter = used();
   };
