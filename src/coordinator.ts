@@ -313,6 +313,10 @@ export interface Coordinator {
   removeTask(id: number, version: number, options?: Mutation): Promise<void>;
   /** Move a task: a new priority, and/or a place before or after another task of the same priority. */
   reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task>;
+  /**
+   * Up to n ready tasks, in claim order. A task taken from the session before
+   * the call returns (the session ended, the task was cancelled) is left out.
+   */
   claim(sessionId: string, options?: ClaimOptions): Promise<Claim[]>;
   /** All or nothing: every task is claimed, or none and a CONFLICT names the first that is not claimable. */
   claimByIds(sessionId: string, ids: number[], options?: Mutation & { leaseMs?: number }): Promise<Claim[]>;

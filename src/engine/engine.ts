@@ -396,10 +396,12 @@ export class Engine implements Coordinator {
     const n = optionalInt('n', options.n, 1, { min: 1, max: 10_000 });
     const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
     await this.#maybeSweep();
-    return this.#mutate('claim', { sessionId, queue, n, leaseMs }, options, async (tx) => {
+    const made = await this.#mutate('claim', { sessionId, queue, n, leaseMs }, options, async (tx) => {
       await sessions.liveSession(tx, sessionId);
       return tasks.claimTasks(tx, sessionId, queue, n, leaseMs);
     });
+    // Many tasks are read after the commit, outside the write lock (an idempotent replay reads them anew).
+    return Array.isArray(made) ? made : this.#read((tx) => tasks.claimsFromTickets(tx, sessionId, made.tickets));
   }
 
   async claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
@@ -426,15 +428,18 @@ export class Engine implements Coordinator {
 
   async complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
-    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow((await tasks.completeTasks(tx, [{ ref, result }]))[0]!));
+    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(((await tasks.completeTasks(tx, [{ ref, result }])) as tasks.TaskRow[])[0]!));
   }
 
   async completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
     if (!Array.isArray(items) || items.length === 0) throw invalid('completeMany needs a non-empty array of claims');
     const checked = items.map((item) => ({ ref: tasks.checkClaimRef(item), result: item.result }));
-    return this.#mutate('completeMany', checked, options, async (tx) => {
-      return (await tasks.completeTasks(tx, checked)).map(tasks.taskFromRow);
+    const made = await this.#mutate('completeMany', checked, options, async (tx) => {
+      const done = await tasks.completeTasks(tx, checked);
+      return Array.isArray(done) ? done.map(tasks.taskFromRow) : done;
     });
+    // Many tasks are read after the commit, outside the write lock.
+    return Array.isArray(made) ? made : this.#read((tx) => tasks.tasksByIds(tx, made.ids));
   }
 
   async fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {

@@ -15,7 +15,7 @@ export const QueryNames = [
   'leaseDelete', 'leaseRenew', 'leasesExpired', 'leasesBySession', 'waiterInsert', 'waiterTouch',
   'waiterDelete', 'waitersBefore', 'waitersFor', 'waitersByKey', 'waitersStale', 'sessionInsert', 'sessionGet', 'sessionList',
   'sessionListAll', 'sessionHeartbeat', 'sessionEnd', 'sessionsLapsed', 'sessionsOnHost', 'taskInsert', 'taskGet',
-  'taskList', 'taskCounts', 'taskUpdate', 'taskDelete', 'taskClaimReady', 'taskReadyIds', 'taskClaimIds', 'taskGetMany', 'taskComplete', 'taskCompleteMany', 'taskDependencyDone', 'taskDependenciesDone', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
+  'taskList', 'taskCounts', 'taskUpdate', 'taskDelete', 'taskClaimReady', 'taskReadyIds', 'taskClaimIds', 'taskGetMany', 'taskClaimStates', 'taskComplete', 'taskCompleteMany', 'taskDependencyDone', 'taskDependenciesDone', 'tasksClaimExpired', 'tasksClaimedBy', 'taskSamePriority',
   'taskSetPosition', 'depInsert', 'dependentsOf', 'depDeleteTask', 'budgetUpsert',
   'budgetGet', 'budgetDelete', 'budgetList', 'budgetUsageGet', 'budgetUsageUpsert', 'budgetUsageReset',
   'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',

@@ -230,6 +230,38 @@ export function conformance(name: string, open: Opener): void {
     assert.equal(next?.taskId, both.id, 'both dependencies done in one batch: the dependent is claimable');
   });
 
+  withCoordinator('claims of many tasks: claim order, tokens the completions accept, an idempotent replay, completeMany of many', async (c) => {
+    const s = await c.register({ name: 'batch' });
+    // More than the store claims in one statement: a batch is picked, claimed, then read.
+    const added = await c.addTasks(Array.from({ length: 120 }, (_, i) => ({ title: `t${i}`, payload: { i }, priority: i % 3 })));
+    const retried = added[5]!;
+    const [first] = await c.claimByIds(s.id, [retried.id]);
+    await c.releaseClaim(first!);
+    const claims = await c.claim(s.id, { n: 100, idempotencyKey: 'big-claim' });
+    assert.equal(claims.length, 100);
+    const order = [...added].sort((a, b) => b.priority - a.priority || a.id - b.id).slice(0, 100).map((t) => t.id);
+    assert.deepEqual(claims.map((x) => x.taskId), order, 'highest priority first, FIFO within one');
+    for (const x of claims) {
+      assert.equal(x.task.id, x.taskId);
+      assert.equal(x.task.status, 'claimed');
+      assert.equal(x.task.claimedBy, s.id);
+      assert.deepEqual(x.task.payload, { i: Number(x.task.title.slice(1)) });
+    }
+    const again = claims.find((x) => x.taskId === retried.id)!;
+    assert.ok(again.token > first!.token, 'a task claimed before gets a higher token');
+    assert.equal(again.task.attempts, 2);
+    const replay = await c.claim(s.id, { n: 100, idempotencyKey: 'big-claim' });
+    assert.deepEqual(replay.map((x) => [x.taskId, x.token]), claims.map((x) => [x.taskId, x.token]), 'a replay returns the same claims');
+    assert.equal((await c.claim(s.id, { n: 100 })).length, 20, 'the replay claimed nothing more');
+    await rejectsWith(c.completeMany([...claims.slice(0, 50), { taskId: claims[60]!.taskId, token: claims[60]!.token - 1 }]), 'STALE_TOKEN', `task ${claims[60]!.taskId}`);
+    assert.equal((await c.getTask(claims[0]!.taskId)).status, 'claimed', 'nothing of a refused batch was completed');
+    const reversed = [...claims].reverse().map((x) => ({ ...x, result: { done: x.taskId } }));
+    const done = await c.completeMany(reversed);
+    assert.deepEqual(done.map((t) => t.id), reversed.map((x) => x.taskId), 'in the order given');
+    assert.ok(done.every((t) => t.status === 'done' && (t.result as { done: number }).done === t.id && t.claimedBy === null));
+    await rejectsWith(c.completeMany(claims.slice(0, 40)), 'STALE_TOKEN');
+  });
+
   withCoordinator('completeMany: a missing task or an expired claim refuses the whole batch with its own error', async (c) => {
     const s = await c.register({ name: 'w' });
     await c.addTasks([{ title: 'a' }, { title: 'b' }, { title: 'c' }]);

@@ -65,11 +65,14 @@ export const sqliteQueries: Record<QueryName, string> = {
     version = version + 1, updated_at = $now WHERE id = $id AND version = $version`,
   taskDependencyDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - 1), version = version + 1, updated_at = $now
     WHERE id IN (SELECT task_id FROM task_deps WHERE depends_on = $id)`,
-  // A large claim in steps: the ids in claim order, then the claim of those ids (read back with taskGetMany).
-  taskReadyIds: readyIds,
+  // A large claim in steps: the ids in claim order with their last tokens, then the claim of those ids.
+  taskReadyIds: readyIds.replace('SELECT id FROM', 'SELECT id, claim_token FROM'),
   taskClaimIds: `${claimTasks} WHERE id IN (SELECT value FROM json_each($ids))`,
   // The set-based statements take their rows as one JSON array ($list, $ids): one call per batch, not one per row.
   taskGetMany: `SELECT tasks.* FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
+  // What a completion checks and changes, not the whole row (the task bodies are read after the commit).
+  taskClaimStates: `SELECT tasks.id, tasks.status, tasks.claim_token, tasks.claim_expires_at, tasks.version
+    FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
   taskCompleteMany: `UPDATE tasks SET status = 'done', result = c.value ->> 'result', claimed_by = NULL, claim_expires_at = NULL,
     version = tasks.version + 1, updated_at = $now
     FROM json_each($list) AS c WHERE tasks.id = c.value ->> 'id' AND tasks.version = c.value ->> 'version'`,
