@@ -385,43 +385,56 @@ export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow>
  * dependents.
  */
 /** The claim a task row must still be under, for a completion. */
-type ClaimState = Pick<TaskRow, 'id' | 'status' | 'claim_token' | 'claim_expires_at' | 'version'>;
+type ClaimState = Pick<TaskRow, 'id' | 'status' | 'claim_token' | 'claim_expires_at'>;
 
 /**
- * Completes claimed tasks. One comes back as its row. Many come back as ids:
- * the store checks and changes only the claim's columns under the write lock,
- * and the caller reads the tasks after the commit (see claimTasks).
+ * Completes claimed tasks. One comes back as its row. Many come back as ids,
+ * and the caller reads the tasks after the commit (see claimTasks): under the
+ * write lock the statement that makes their events counts the tasks still
+ * claimed, the update counts those under the tokens given, and only when a
+ * claim does not hold are the tasks read, to refuse the batch with that
+ * claim's own error.
  */
 export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; result: unknown }>): Promise<TaskRow[] | { ids: number[] }> {
-  const one = items.length === 1;
-  const found: ClaimState[] = one
-    ? [await tx.get<TaskRow>('taskGet', { id: items[0]!.ref.taskId })].filter((row) => row !== undefined)
-    : await tx.all<ClaimState>('taskClaimStates', { ids: JSON.stringify(items.map((i) => i.ref.taskId)) });
+  if (items.length === 1) return [await completeOne(tx, items[0]!.ref, items[0]!.result)];
+  const list = items.map(({ ref, result }) => ({ id: ref.taskId, token: ref.token, result: toJson('result', result) }));
+  const ids = list.map((item) => item.id);
+  const idList = JSON.stringify(ids);
+  if (new Set(ids).size !== ids.length || (await tx.run('eventsTasksCompleted', { now: tx.now, ids: idList })).changes !== ids.length) {
+    await refuseCompletions(tx, items, false);
+  }
+  if ((await tx.run('taskCompleteMany', { now: tx.now, list: JSON.stringify(list) })).changes !== ids.length) await refuseCompletions(tx, items, true);
+  await tx.run('taskDependenciesDone', { now: tx.now, ids: idList });
+  return { ids };
+}
+
+async function completeOne(tx: StoreTx, ref: ClaimRef, result: unknown): Promise<TaskRow> {
+  const row = checkClaimed(tx, await getTaskRow(tx, ref.taskId), ref);
+  const done: TaskRow = { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
+  const { changes } = await tx.run('taskComplete', { now: tx.now, id: row.id, version: row.version, result: done.result });
+  if (changes !== 1) throw new BatonError('CONFLICT', `task ${row.id} changed while being completed; read it again and retry`, { details: { taskIds: [row.id] } });
+  await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: ref.token, attempt: row.attempts });
+  await tx.run('taskDependencyDone', { now: tx.now, id: row.id });
+  return done;
+}
+
+/**
+ * Throws the error of the first claim of a batch that does not hold, checked
+ * in order (the same task twice: the second finds it done). After the update
+ * (`completed`), a task done under its claim's token was completed by it: all
+ * were claimed and unexpired before.
+ */
+async function refuseCompletions(tx: StoreTx, items: Array<{ ref: ClaimRef }>, completed: boolean): Promise<never> {
+  const found = await tx.all<ClaimState>('taskClaimStates', { ids: JSON.stringify(items.map((i) => i.ref.taskId)) });
   const byId = new Map(found.map((row) => [row.id, row]));
-  const list: Array<{ id: number; version: number; result: string | null }> = [];
-  for (const { ref, result } of items) {
+  for (const { ref } of items) {
     const row = byId.get(ref.taskId);
     if (row === undefined) throw new BatonError('NOT_FOUND', `no task ${ref.taskId}`, { details: { taskId: ref.taskId } });
-    checkClaimed(tx, row, ref);
-    // The same task twice in one call: its second completion finds it done.
+    if (!(completed && row.status === 'done' && row.claim_token === ref.token)) checkClaimed(tx, row, ref);
     byId.set(row.id, { ...row, status: 'done' });
-    list.push({ id: row.id, version: row.version, result: toJson('result', result) });
   }
-  const ids = list.map((item) => item.id);
-  // A batch's events are made by the store from the rows, before they change (see announceClaims).
-  if (!one) await tx.run('eventsTasksCompleted', { now: tx.now, ids: JSON.stringify(ids) });
-  const { changes } = one
-    ? await tx.run('taskComplete', { now: tx.now, ...list[0]! })
-    : await tx.run('taskCompleteMany', { now: tx.now, list: JSON.stringify(list) });
-  if (changes !== list.length) throw new BatonError('CONFLICT', `tasks ${ids.join(', ')} changed while being completed; read them again and retry`, { details: { taskIds: ids } });
-  if (!one) {
-    await tx.run('taskDependenciesDone', { now: tx.now, ids: JSON.stringify(ids) });
-    return { ids };
-  }
-  const row = found[0] as TaskRow; // as it was read, still claimed
-  await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: items[0]!.ref.token, attempt: row.attempts });
-  await tx.run('taskDependencyDone', { now: tx.now, id: row.id });
-  return [{ ...row, status: 'done', result: list[0]!.result, claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now }];
+  const ids = items.map((i) => i.ref.taskId);
+  throw new BatonError('CONFLICT', `tasks ${ids.join(', ')} changed while being completed; read them again and retry`, { details: { taskIds: ids } });
 }
 
 /** Tasks by id, in the order given, read after the write that changed them; one removed since is left out. */

@@ -70,12 +70,13 @@ export const sqliteQueries: Record<QueryName, string> = {
   taskClaimIds: `${claimTasks} WHERE id IN (SELECT value FROM json_each($ids))`,
   // The set-based statements take their rows as one JSON array ($list, $ids): one call per batch, not one per row.
   taskGetMany: `SELECT tasks.* FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
-  // What a completion checks and changes, not the whole row (the task bodies are read after the commit).
-  taskClaimStates: `SELECT tasks.id, tasks.status, tasks.claim_token, tasks.claim_expires_at, tasks.version
+  // What a completion checks, not the whole row: read only to say which claim of a batch does not hold.
+  taskClaimStates: `SELECT tasks.id, tasks.status, tasks.claim_token, tasks.claim_expires_at
     FROM json_each($ids) AS j JOIN tasks ON tasks.id = j.value`,
+  // $list: [{ id, token, result }]; only a claimed task under that token is completed.
   taskCompleteMany: `UPDATE tasks SET status = 'done', result = c.value ->> 'result', claimed_by = NULL, claim_expires_at = NULL,
     version = tasks.version + 1, updated_at = $now
-    FROM json_each($list) AS c WHERE tasks.id = c.value ->> 'id' AND tasks.version = c.value ->> 'version'`,
+    FROM json_each($list) AS c WHERE tasks.id = c.value ->> 'id' AND tasks.status = 'claimed' AND tasks.claim_token = c.value ->> 'token'`,
   taskDependenciesDone: `UPDATE tasks SET pending_deps = MAX(0, pending_deps - d.n), version = version + 1, updated_at = $now
     FROM (SELECT task_id, COUNT(*) AS n FROM task_deps WHERE depends_on IN (SELECT value FROM json_each($ids)) GROUP BY task_id) AS d
     WHERE tasks.id = d.task_id`,
@@ -122,9 +123,12 @@ export const sqliteQueries: Record<QueryName, string> = {
   eventsTasksClaimed: `INSERT INTO events (at, type, key, actor, data)
     SELECT $now, 'task.claimed', t.id, t.claimed_by, json_object('token', t.claim_token, 'attempt', t.attempts, 'expiresAt', t.claim_expires_at)
     FROM json_each($ids) AS j JOIN tasks AS t ON t.id = j.value ORDER BY j.key`,
+  // Only for tasks still claimed, their claims not expired: a completion counts the events made (the update checks the tokens).
   eventsTasksCompleted: `INSERT INTO events (at, type, key, actor, data)
     SELECT $now, 'task.completed', t.id, t.claimed_by, json_object('token', t.claim_token, 'attempt', t.attempts)
-    FROM json_each($ids) AS j JOIN tasks AS t ON t.id = j.value ORDER BY j.key`,
+    FROM json_each($ids) AS j JOIN tasks AS t ON t.id = j.value
+    WHERE t.status = 'claimed' AND (t.claim_expires_at IS NULL OR t.claim_expires_at > $now)
+    ORDER BY j.key`,
   eventsAfter: `SELECT * FROM events WHERE seq > $after ORDER BY seq LIMIT $limit`,
   // Rows are in time order (at is read once the write lock is held): delete up to the first young one; keep the newest.
   eventsPruneAge: `DELETE FROM events WHERE seq < COALESCE((SELECT seq FROM events WHERE at >= $before ORDER BY seq LIMIT 1), (SELECT MAX(seq) FROM events))`,
