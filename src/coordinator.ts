@@ -323,7 +323,11 @@ export interface Coordinator {
   renewClaim(claim: ClaimRef, options?: Mutation & { leaseMs?: number }): Promise<Claim>;
   releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task>;
   complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task>;
-  /** Completes many claims in one transaction: all or nothing (a stale one refuses the batch). */
+  /**
+   * Completes many claims in one transaction: all or nothing (a stale one
+   * refuses the batch). Returns the tasks in the order given, as read right
+   * after the commit (one removed in between is left out).
+   */
   completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]>;
   /** Retried with exponential backoff and jitter until maxAttempts, then dead. */
   fail(claim: ClaimRef, error: string, options?: Mutation & { retryInMs?: number }): Promise<Task>;

@@ -378,17 +378,12 @@ export async function releaseClaim(tx: StoreTx, ref: ClaimRef): Promise<TaskRow>
   return saved;
 }
 
-/**
- * Completes claims, all or nothing: each is checked as complete() checks one,
- * in order (the same task twice: the second finds it done), then the batch is
- * written with one statement each for the tasks, their events and their
- * dependents.
- */
 /** The claim a task row must still be under, for a completion. */
 type ClaimState = Pick<TaskRow, 'id' | 'status' | 'claim_token' | 'claim_expires_at'>;
 
 /**
- * Completes claimed tasks. One comes back as its row. Many come back as ids,
+ * Completes claims, all or nothing, each as complete() checks one, in order
+ * (the same task twice: the second finds it done). One comes back as its row. Many come back as ids,
  * and the caller reads the tasks after the commit (see claimTasks): under the
  * write lock the statement that makes their events counts the tasks still
  * claimed, the update counts those under the tokens given, and only when a

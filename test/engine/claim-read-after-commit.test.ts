@@ -71,3 +71,34 @@ test('a task cancelled between a claim of many and its read is left out; the oth
     await engine.close();
   }
 });
+
+test('a task whose claim lapsed and was claimed again by the same session in that window is left out: its token is not the first claim\'s', async () => {
+  const path = join(dir, 'reclaimed.db');
+  const { store, afterNextWrite } = withHook(await openSqliteStore(path));
+  const engine = new Engine(store);
+  const other = await openCoordinator({ url: `sqlite:${path}` });
+  try {
+    const s = await engine.register({ name: 'claimer' });
+    const tasks = await engine.addTasks(Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
+    const victim = tasks[3]!;
+    await engine.sweepIfDue();
+    let second: number | undefined;
+    afterNextWrite(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await other.sweep(); // the 40 claims lapsed: all back to ready
+      const [again] = await other.claimByIds(s.id, [victim.id]);
+      second = again!.token;
+    });
+    const claims = await engine.claim(s.id, { n: 40, leaseMs: 20 });
+    assert.deepEqual(claims, [], 'none of the first claims holds any more');
+    const task = await engine.getTask(victim.id);
+    assert.equal(task.status, 'claimed');
+    assert.equal(task.claimedBy, s.id);
+    assert.equal(task.attempts, 2);
+    assert.ok(second !== undefined);
+    await engine.complete({ taskId: victim.id, token: second });
+  } finally {
+    await other.close();
+    await engine.close();
+  }
+});

@@ -130,3 +130,36 @@ test('pruning keeps the newest event, so seq never goes back even when every eve
   }
 });
 
+
+test('a claim of many that hands out the first token past its epoch makes the next epoch durable first; tokens keep rising after a reopen', async () => {
+  const file = join(dir, 'epoch-edge.sqlite');
+  const span = 2 ** 20; // tokens are epoch * 2^20 + a counter (docs/engine.md)
+  const epochOf = (): number => {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      return Number((db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as { value: string }).value);
+    } finally {
+      db.close();
+    }
+  };
+  let c = await openCoordinator({ url: `sqlite:${file}` });
+  const s = await c.register({ name: 'w' });
+  const tasks = await c.addTasks(Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
+  const epoch = epochOf();
+  // As if this task had been claimed 2^20 - 1 times in this epoch: its next token is the next epoch's first.
+  const db = new DatabaseSync(file);
+  db.prepare('UPDATE tasks SET claim_token = ? WHERE id = ?').run((epoch + 1) * span - 1, tasks[9]!.id);
+  db.close();
+  const claims = await c.claim(s.id, { n: 40 });
+  assert.equal(claims.length, 40);
+  const edge = claims.find((x) => x.taskId === tasks[9]!.id)!;
+  assert.equal(edge.token, (epoch + 1) * span);
+  assert.equal(epochOf(), epoch + 1, 'the epoch the token lies in was made durable with the claim');
+  await c.releaseClaim(edge);
+  await c.close();
+  c = await openCoordinator({ url: `sqlite:${file}` });
+  const s2 = await c.register({ name: 'w2' });
+  const [again] = await c.claimByIds(s2.id, [edge.taskId]);
+  assert.ok(again!.token >= (epoch + 2) * span, `a reopen starts above the bumped epoch (token ${again!.token})`);
+  await c.close();
+});
