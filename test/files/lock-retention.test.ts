@@ -13,7 +13,15 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /** A loop of updates, then a pause: the process has shown it takes the lock back, and retains from now on (its backstop thread runs). */
 async function warmUp(resource: string): Promise<void> {
-  for (let i = 0; i < 3; i++) await withLock(resource, () => undefined);
+  // Releases are retained once the thread has started: slow on a loaded machine, so wait until one is seen.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const owners: string[] = [];
+    for (let i = 0; i < 3; i++) await withLock(resource, (handle) => void owners.push(handle.record.ownerId));
+    if (owners[1] === owners[2]) break;
+    if (Date.now() > deadline) throw new Error('no release was retained within 20 s: the backstop thread did not start');
+    await sleep(20);
+  }
   await sleep(200);
 }
 
