@@ -383,12 +383,12 @@ type ClaimState = Pick<TaskRow, 'id' | 'status' | 'claim_token' | 'claim_expires
 
 /**
  * Completes claims, all or nothing, each as complete() checks one, in order
- * (the same task twice: the second finds it done). One comes back as its row. Many come back as ids,
- * and the caller reads the tasks after the commit (see claimTasks): under the
- * write lock the statement that makes their events counts the tasks still
- * claimed, the update counts those under the tokens given, and only when a
- * claim does not hold are the tasks read, to refuse the batch with that
- * claim's own error.
+ * (the same task twice: the second finds it done). One comes back as its
+ * row. Many come back as ids, and the caller reads the tasks after the commit
+ * (see claimTasks): under the write lock the statement that makes their
+ * events counts the tasks still claimed, the update counts those under the
+ * tokens given, and only when a claim does not hold are the tasks read, to
+ * refuse the batch with that claim's own error.
  */
 export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; result: unknown }>): Promise<TaskRow[] | { ids: number[] }> {
   if (items.length === 1) return [await completeOne(tx, items[0]!.ref, items[0]!.result)];
