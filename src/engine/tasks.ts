@@ -319,8 +319,7 @@ export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, 
  * just after claim() returned.
  */
 export async function claimsFromTickets(tx: StoreTx, sessionId: string, tickets: ClaimTicket[]): Promise<Claim[]> {
-  const rows = await tx.all<TaskRow>('taskGetMany', { ids: JSON.stringify(tickets.map((t) => t.taskId)) });
-  const byId = new Map(rows.map((row) => [row.id, row]));
+  const byId = await rowsById(tx, tickets.map((t) => t.taskId));
   const claims: Claim[] = [];
   for (const { taskId, token, expiresAt } of tickets) {
     const row = byId.get(taskId);
@@ -404,7 +403,7 @@ export async function completeTasks(tx: StoreTx, items: Array<{ ref: ClaimRef; r
 }
 
 async function completeOne(tx: StoreTx, ref: ClaimRef, result: unknown): Promise<TaskRow> {
-  const row = checkClaimed(tx, await getTaskRow(tx, ref.taskId), ref);
+  const row = await claimedRow(tx, ref);
   const done: TaskRow = { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
   const { changes } = await tx.run('taskComplete', { now: tx.now, id: row.id, version: row.version, result: done.result });
   if (changes !== 1) throw new BatonError('CONFLICT', `task ${row.id} changed while being completed; read it again and retry`, { details: { taskIds: [row.id] } });
@@ -432,10 +431,14 @@ async function refuseCompletions(tx: StoreTx, items: Array<{ ref: ClaimRef }>, c
   throw new BatonError('CONFLICT', `tasks ${ids.join(', ')} changed while being completed; read them again and retry`, { details: { taskIds: ids } });
 }
 
+async function rowsById(tx: StoreTx, ids: number[]): Promise<Map<number, TaskRow>> {
+  const rows = await tx.all<TaskRow>('taskGetMany', { ids: JSON.stringify(ids) });
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 /** Tasks by id, in the order given, read after the write that changed them; one removed since is left out. */
 export async function tasksByIds(tx: StoreTx, ids: number[]): Promise<Task[]> {
-  const rows = await tx.all<TaskRow>('taskGetMany', { ids: JSON.stringify(ids) });
-  const byId = new Map(rows.map((row) => [row.id, row]));
+  const byId = await rowsById(tx, ids);
   return ids.flatMap((id) => {
     const row = byId.get(id);
     return row === undefined ? [] : [taskFromRow(row)];

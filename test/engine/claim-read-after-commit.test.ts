@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openCoordinator } from '../../src/index.ts';
+import { openCoordinator, type Coordinator } from '../../src/index.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { openSqliteStore } from '../../src/stores/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/stores/store.ts';
@@ -44,61 +44,67 @@ function withHook(store: Store): { store: Store; afterNextWrite(fn: () => Promis
   return { store: hooked, afterNextWrite: (fn) => (hook = fn) };
 }
 
-test('a task cancelled between a claim of many and its read is left out; the others are claimed', async () => {
-  const path = join(dir, 'q.db');
+/**
+ * A claimer (an engine over the hooked store) with a session and 40 ready
+ * tasks, and another coordinator on the same file: another process. The
+ * next write is the claim's own (the sweep that is due is done first).
+ */
+async function claimerAndOther(file: string): Promise<{ engine: Engine; other: Coordinator; afterNextWrite(fn: () => Promise<void>): void; session: string; taskIds: number[]; close(): Promise<void> }> {
+  const path = join(dir, file);
   const { store, afterNextWrite } = withHook(await openSqliteStore(path));
   const engine = new Engine(store);
   const other = await openCoordinator({ url: `sqlite:${path}` });
+  const s = await engine.register({ name: 'claimer' });
+  const tasks = await engine.addTasks(Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
+  await engine.sweepIfDue();
+  const close = async (): Promise<void> => {
+    await other.close();
+    await engine.close();
+  };
+  return { engine, other, afterNextWrite, session: s.id, taskIds: tasks.map((t) => t.id), close };
+}
+
+test('a task cancelled between a claim of many and its read is left out; the others are claimed', async () => {
+  const { engine, other, afterNextWrite, session, taskIds, close } = await claimerAndOther('q.db');
   try {
-    const s = await engine.register({ name: 'claimer' });
-    const tasks = await engine.addTasks(Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
-    const victim = tasks[7]!;
-    await engine.sweepIfDue(); // so that the claim's own write is the next one
+    const victim = taskIds[7]!;
     afterNextWrite(async () => {
       // Another process, right after the claim's commit: the task is claimed by then.
-      assert.equal((await other.getTask(victim.id)).status, 'claimed');
-      await other.cancel(victim.id, { reason: 'not needed' });
+      assert.equal((await other.getTask(victim)).status, 'claimed');
+      await other.cancel(victim, { reason: 'not needed' });
     });
-    const claims = await engine.claim(s.id, { n: 40 });
+    const claims = await engine.claim(session, { n: 40 });
     assert.equal(claims.length, 39);
-    assert.ok(!claims.some((x) => x.taskId === victim.id), 'the cancelled task is not handed out');
-    assert.equal((await engine.getTask(victim.id)).status, 'cancelled');
+    assert.ok(!claims.some((x) => x.taskId === victim), 'the cancelled task is not handed out');
+    assert.equal((await engine.getTask(victim)).status, 'cancelled');
     const done = await engine.completeMany(claims);
     assert.equal(done.length, 39);
     assert.ok(done.every((t) => t.status === 'done'));
   } finally {
-    await other.close();
-    await engine.close();
+    await close();
   }
 });
 
 test('a task whose claim lapsed and was claimed again by the same session in that window is left out: its token is not the first claim\'s', async () => {
-  const path = join(dir, 'reclaimed.db');
-  const { store, afterNextWrite } = withHook(await openSqliteStore(path));
-  const engine = new Engine(store);
-  const other = await openCoordinator({ url: `sqlite:${path}` });
+  const { engine, other, afterNextWrite, session, taskIds, close } = await claimerAndOther('reclaimed.db');
   try {
-    const s = await engine.register({ name: 'claimer' });
-    const tasks = await engine.addTasks(Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
-    const victim = tasks[3]!;
-    await engine.sweepIfDue();
+    const victim = taskIds[3]!;
     let second: number | undefined;
     afterNextWrite(async () => {
       await new Promise((resolve) => setTimeout(resolve, 60));
       await other.sweep(); // the 40 claims lapsed: all back to ready
-      const [again] = await other.claimByIds(s.id, [victim.id]);
+      const [again] = await other.claimByIds(session, [victim]);
       second = again!.token;
     });
-    const claims = await engine.claim(s.id, { n: 40, leaseMs: 20 });
+    const claims = await engine.claim(session, { n: 40, leaseMs: 20 });
     assert.deepEqual(claims, [], 'none of the first claims holds any more');
-    const task = await engine.getTask(victim.id);
+    const task = await engine.getTask(victim);
     assert.equal(task.status, 'claimed');
-    assert.equal(task.claimedBy, s.id);
+    assert.equal(task.claimedBy, session);
     assert.equal(task.attempts, 2);
     assert.ok(second !== undefined);
-    await engine.complete({ taskId: victim.id, token: second });
+    await engine.complete({ taskId: victim, token: second });
   } finally {
-    await other.close();
-    await engine.close();
+    await close();
   }
 });
