@@ -3,7 +3,7 @@
 import { readFileSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { fsyncDirectory, removeStaleTemps, serializeJson, writeFileAtomicSync } from './atomic-write.ts';
+import { closeReplaced, fsyncDirectory, openReplaced, removeStaleTemps, serializeJson, writeFileAtomicSync } from './atomic-write.ts';
 import { withLock, type LockHandle, type LockOptions } from './lock.ts';
 
 export interface JsonFileOptions<T> {
@@ -36,7 +36,7 @@ export class JsonFile<T> {
 
   /** Replaces the document under an exclusive lock. */
   async write(value: T): Promise<void> {
-    await withLock(this.path, (lock) => this.#store(value, lock), { ...this.#options.lock, type: 'exclusive' });
+    await this.#replacing((lock) => this.#store(value, lock));
   }
 
   /**
@@ -45,35 +45,27 @@ export class JsonFile<T> {
    */
   update(fn: (current: T) => T | void | Promise<T | void>): Promise<T> {
     if (typeof fn !== 'function') throw new BatonError('INVALID_ARGUMENT', `update needs a function, got ${typeof fn}`);
-    return withLock(
-      this.path,
-      async (lock) => {
-        const current = await this.#load();
-        const returned = await fn(current);
-        const next = returned === undefined ? current : returned;
-        await this.#store(next, lock);
-        return next;
-      },
-      { ...this.#options.lock, type: 'exclusive' },
-    );
+    return this.#replacing(async (lock, replaced) => {
+      const current = await this.#load(replaced);
+      const returned = await fn(current);
+      const next = returned === undefined ? current : returned;
+      await this.#store(next, lock);
+      return next;
+    });
   }
 
   /** Deletes the document; false if it did not exist. */
   delete(): Promise<boolean> {
-    return withLock(
-      this.path,
-      async () => {
-        try {
-          unlinkSync(this.path);
-        } catch (error) {
-          if (errnoCode(error) === 'ENOENT') return false;
-          throw fsError(error, 'delete', this.path);
-        }
-        if (this.#options.fsync !== false) fsyncDirectory(dirname(this.path));
-        return true;
-      },
-      { ...this.#options.lock, type: 'exclusive' },
-    );
+    return this.#replacing(async () => {
+      try {
+        unlinkSync(this.path);
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') return false;
+        throw fsError(error, 'delete', this.path);
+      }
+      if (this.#options.fsync !== false) fsyncDirectory(dirname(this.path));
+      return true;
+    });
   }
 
   // The names from the plan this project grew from.
@@ -90,10 +82,31 @@ export class JsonFile<T> {
     return this.delete();
   }
 
-  async #load(): Promise<T> {
+  /**
+   * An exclusive section that holds the document's current inode open until
+   * after the release (openReplaced), so the rename or unlink in it does not
+   * free the inode under the lock. `replaced` reads the document as it is.
+   */
+  async #replacing<R>(fn: (lock: LockHandle, replaced: number | undefined) => Promise<R>): Promise<R> {
+    let replaced: number | undefined;
+    try {
+      return await withLock(
+        this.path,
+        (lock) => {
+          replaced = openReplaced(this.path);
+          return fn(lock, replaced);
+        },
+        { ...this.#options.lock, type: 'exclusive' },
+      );
+    } finally {
+      closeReplaced(replaced);
+    }
+  }
+
+  async #load(fd?: number): Promise<T> {
     let text: string;
     try {
-      text = readFileSync(this.path, 'utf8');
+      text = readFileSync(fd ?? this.path, 'utf8');
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') {
         if ('defaultValue' in this.#options) return structuredClone(this.#options.defaultValue as T);

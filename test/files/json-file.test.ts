@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonFile, type BatonError } from '../../src/index.ts';
 import { startNode, tempDir, worker } from '../helpers/procs.ts';
@@ -74,4 +74,53 @@ test('the validation hook checks what is read and what is written', async (t) =>
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { n: 1 });
   writeFileSync(file, '{"n": "bad"}');
   await assert.rejects(doc.read(), (e: BatonError) => e.code === 'VALIDATION_FAILED' && /on disk failed validation/.test(e.message));
+});
+
+// What this process has open in `dir` (Linux: /proc/self/fd). A replaced
+// document shows with " (deleted)".
+function openIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(`${dir}/`)) out.push(target.slice(dir.length + 1));
+    } catch {
+      // closed meanwhile (readdir's own descriptor)
+    }
+  }
+  return out.sort();
+}
+
+async function closedSoon(dir: string): Promise<string[]> {
+  for (let i = 0; i < 100 && openIn(dir).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  return openIn(dir);
+}
+
+test('the document a write replaces stays open until after the release, then is closed, also when the write fails', { skip: process.platform !== 'linux' && 'needs /proc/self/fd' }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'doc.json');
+  const doc = new JsonFile<{ n: number }>(file, { defaultValue: { n: 0 }, fsync: false });
+  await doc.write({ n: 1 });
+  let during: string[] = [];
+  await doc.update((c) => {
+    during = openIn(dir);
+    return { n: c.n + 1 };
+  });
+  // Read through that descriptor, and kept past the rename so the old inode is freed off the lock.
+  assert.deepEqual(during, ['doc.json'], 'the document is open inside the lock');
+  assert.deepEqual(await closedSoon(dir), [], 'and closed after the release');
+
+  await assert.rejects(
+    doc.update(() => {
+      throw new Error('no');
+    }),
+    /no/,
+  );
+  await assert.rejects(doc.write({ n: 1n } as never), (e: BatonError) => e.code === 'INVALID_ARGUMENT' && /not JSON-serializable/.test(e.message));
+  for (let i = 0; i < 50; i++) await doc.update((c) => ({ n: c.n + 1 }));
+  assert.equal(await doc.delete(), true);
+  assert.equal(await doc.delete(), false);
+  assert.deepEqual(await closedSoon(dir), [], 'nothing left open after failed writes, updates and deletes');
+  await doc.write({ n: 7 });
+  assert.deepEqual(await doc.read(), { n: 7 });
 });
