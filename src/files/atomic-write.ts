@@ -2,7 +2,7 @@
 // never a mix, and after fsync a crash or power loss keeps one of the two.
 // The syscalls are synchronous: for small files on a local disk they cost a
 // third of the thread-pool round trips of fs/promises (see docs/guarantees.md).
-import { close, closeSync, fchmodSync, fsyncSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { isProcessAlive } from './process-info.ts';
@@ -109,16 +109,22 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array, 
  * or unlink(2). On ext4 that free costs about as much as the rest of a write
  * without fsync; a caller holding a lock opens the file under the lock and
  * hands the descriptor to closeReplaced after the release. Undefined if the
- * file cannot be opened (the caller's own read or write reports why), and on
- * Windows, where an open file can refuse to be replaced.
+ * file cannot be opened (the caller's own read or write reports why) or is
+ * not a regular file, and on Windows, where an open file can refuse to be
+ * replaced.
  */
 export function openReplaced(path: string): number | undefined {
   if (process.platform === 'win32') return undefined;
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    // Non-blocking: opening a named pipe must not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  return undefined;
 }
 
 /** Closes what openReplaced opened, on the thread pool: the same process often takes the lock straight back. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonFile, type BatonError } from '../../src/index.ts';
 import { startNode, tempDir, worker } from '../helpers/procs.ts';
@@ -123,4 +124,14 @@ test('the document a write replaces stays open until after the release, then is 
   assert.deepEqual(await closedSoon(dir), [], 'nothing left open after failed writes, updates and deletes');
   await doc.write({ n: 7 });
   assert.deepEqual(await doc.read(), { n: 7 });
+});
+
+test('a write over a named pipe replaces it without waiting for a writer of the pipe', { skip: process.platform === 'win32' && 'no mkfifo' }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'pipe.json');
+  execFileSync('mkfifo', [file]);
+  const doc = new JsonFile<{ a: number }>(file, { fsync: false });
+  await doc.write({ a: 1 }); // opening the pipe to keep it until the release would block here
+  assert.ok(statSync(file).isFile());
+  assert.deepEqual(await doc.read(), { a: 1 });
 });
