@@ -4,8 +4,8 @@
 // generation on disk and starting a new one costs five namespace operations
 // (write and link a record; rename, unlink, unlink), each a journal entry and
 // most of an uncontended lock's price. So once a process has shown that it
-// takes a lock straight back (the second release of a streak), its release is
-// retained: taken back within the turn, the generation goes on under a new
+// takes a lock straight back (the second release of a streak, and
+// BACKSTOP_AFTER such releases since it started), its release is retained: taken back within the turn, the generation goes on under a new
 // handle; not taken back, it ends at the end of the turn and the next waiter
 // wakes, as a deferred wake would have. The streak bound applies alike.
 //
@@ -28,6 +28,18 @@ import { dropStreak, wakeNext } from './waker.ts';
 
 /** How long a retention may outlive a turn that does not end. */
 export const BACKSTOP_MS = 5;
+
+/**
+ * Releases a process takes straight back before its backstop thread starts
+ * and it retains. A Node worker thread costs about 100 ms of CPU to start on
+ * the machines here (over 300 ms run from the .ts sources), more than the
+ * namespace operations of a thousand releases: a script that updates a file
+ * a few times in a row is better off without one, and eight processes that
+ * all started one at their second release on two cores took a fifth of the
+ * locks in their first half second that they took without.
+ */
+export const BACKSTOP_AFTER = 64;
+let takenBack = 0;
 
 // The state shared with the backstop thread (lock-backstop.ts): Int32 words.
 export const STATE = 0; // IDLE, RETAINED, ENDING (the backstop ends it)
@@ -118,12 +130,13 @@ let current: Retained | undefined;
 
 /**
  * Retains an exclusive release if the backstop runs (it is started on the
- * first call); false if the caller must release now.
+ * BACKSTOP_AFTER-th call); false if the caller must release now.
  */
 export function retainRelease(paths: LockPaths, record: LockRecord, ttl: number | null, renewedAt: number, end: () => void): boolean {
   if (current !== undefined) finishRetained(current.paths.lockPath);
   // A worker thread can be terminated with no 'exit' event: it never retains.
   if (!isMainThread) return false;
+  if (backstop === undefined && !backstopFailed && ++takenBack < BACKSTOP_AFTER) return false;
   startBackstop();
   if (backstop === undefined || Atomics.load(backstop.state, READY) !== 1) return false;
   const { state, names } = backstop;

@@ -1,6 +1,9 @@
 // A token bucket shared by every process that opens the same state file.
 // The state (tokens, last refill) is read and written under the file's lock,
 // so all processes together never get more than rate x elapsed + burst.
+// A caller that will wait books its tokens at once, letting the bucket go
+// negative, and sleeps until they would have refilled (as the engine's rate
+// limits do): one lock hold per grant, and waiters served in arrival order.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
@@ -17,14 +20,18 @@ export interface RateLimiterOptions {
 }
 
 export interface TakeOptions {
-  /** Wait until the tokens are there (default false). */
+  /** Wait until the tokens are there (default false): book them now and sleep until they have refilled. */
   wait?: boolean;
-  /** With wait: give up after this many ms (default: no limit). */
+  /** With wait: the longest wait to book; a longer one is refused at once (default: no limit). */
   timeout?: number;
   signal?: AbortSignal;
 }
 
-/** `at`: the limiter's clock (ms since the epoch) when the bucket was read for this answer. */
+/**
+ * `at`: the limiter's clock (ms since the epoch) when the tokens were taken:
+ * when the bucket was read, or for a booked wait when the booked tokens had
+ * refilled (take resolves no earlier). A refusal's `at` is when it was read.
+ */
 export type TakeResult = { granted: true; remaining: number; at: number } | { granted: false; retryAfterMs: number; remaining: number; at: number };
 
 interface BucketState {
@@ -54,22 +61,29 @@ export class FileRateLimiter {
     this.#lock = options.lock ?? {};
   }
 
-  /** Takes `n` tokens if they are there; with `wait`, waits for them. */
+  /** Takes `n` tokens if they are there; with `wait`, books them and waits until they have refilled. */
   async take(n = 1, options: TakeOptions = {}): Promise<TakeResult> {
     positive('n', n);
     if (n > this.burst) throw new BatonError('INVALID_ARGUMENT', `cannot take ${n} tokens from ${this.path}: more than its burst of ${this.burst}`);
-    const deadline = options.timeout === undefined ? Infinity : performance.now() + options.timeout;
-    for (;;) {
-      // Peek without the lock first: a caller that would be refused does not
-      // hold up the ones that can be granted. The peek is only a hint.
-      const peek = this.#peek(n);
-      const result = peek ?? (await this.#tryTake(n));
-      if (result.granted || options.wait !== true) return result;
-      const left = deadline - performance.now();
-      if (left <= 0) return result;
-      if (options.signal?.aborted) throw new BatonError('ABORTED', `gave up waiting for ${n} tokens from ${this.path}: aborted`);
-      await pause(Math.min(left, result.retryAfterMs), options.signal);
+    if (options.timeout !== undefined && !(options.timeout >= 0)) throw new BatonError('INVALID_ARGUMENT', `timeout must be a number >= 0, got ${String(options.timeout)}`);
+    const wait = options.wait === true;
+    const maxWaitMs = wait ? (options.timeout ?? Infinity) : 0;
+    if (wait && options.signal?.aborted) throw aborted(n, this.path);
+    // Peek without the lock first: a caller that would be refused does not hold
+    // up the others. Only a waiter's refund can shorten a wait seen there.
+    const peek = this.#peek(n, maxWaitMs);
+    if (peek !== undefined) return peek;
+    const result = await this.#tryTake(n, maxWaitMs);
+    if (!result.granted || result.at <= Date.now()) return result;
+    // Booked: the tokens are ours once they have refilled.
+    for (let left = result.at - Date.now(); left > 0; left = result.at - Date.now()) {
+      await pause(left, options.signal);
+      if (options.signal?.aborted) {
+        await this.#refund(n);
+        throw aborted(n, this.path);
+      }
     }
+    return result;
   }
 
   /** The bucket as it is now, without taking anything. */
@@ -78,36 +92,47 @@ export class FileRateLimiter {
     return { tokens: state.tokens, rate: this.rate, burst: this.burst };
   }
 
-  async #tryTake(n: number): Promise<TakeResult> {
+  /** Takes `n` tokens, or books them if they will have refilled within `maxWaitMs`. */
+  async #tryTake(n: number, maxWaitMs: number): Promise<TakeResult> {
     return withLock(
       this.path,
       async () => {
         const stored = this.#read();
-        const at = Date.now();
-        const state = refill(stored, this.rate, this.burst, at);
-        if (state.tokens >= n) {
-          state.tokens -= n;
-          this.#write(state, stored === undefined);
-          return { granted: true, remaining: state.tokens, at };
-        }
-        return { granted: false, retryAfterMs: Math.ceil(((n - state.tokens) / this.rate) * 1000), remaining: state.tokens, at };
+        const state = refill(stored, this.rate, this.burst, Date.now());
+        const refused = refusal(state, n, this.rate, maxWaitMs);
+        if (refused !== undefined) return refused;
+        const waitMs = waitFor(state, n, this.rate);
+        state.tokens -= n;
+        this.#write(state, stored === undefined);
+        // A clock that went back refilled nothing: the bucket's time is updatedAt.
+        return { granted: true, remaining: state.tokens, at: Math.ceil(state.updatedAt + waitMs) };
       },
       { ...this.#lock, type: 'exclusive' },
     );
   }
 
+  /** Gives back tokens booked by a waiter that gave up (never past the burst). */
+  async #refund(n: number): Promise<void> {
+    await withLock(
+      this.path,
+      async () => {
+        const state = refill(this.#read(), this.rate, this.burst, Date.now());
+        state.tokens = Math.min(this.burst, state.tokens + n);
+        this.#write(state, false);
+      },
+      { ...this.#lock, type: 'exclusive' },
+    ).catch(() => undefined); // the tokens stay spent: fewer grants, never more
+  }
+
   /** A refusal computed from an unlocked read, or undefined to go and take the lock. */
-  #peek(n: number): TakeResult | undefined {
+  #peek(n: number, maxWaitMs: number): TakeResult | undefined {
     let state: BucketState | undefined;
     try {
       state = this.#read();
     } catch {
       return undefined;
     }
-    const at = Date.now();
-    const now = refill(state, this.rate, this.burst, at);
-    if (now.tokens >= n) return undefined;
-    return { granted: false, retryAfterMs: Math.ceil(((n - now.tokens) / this.rate) * 1000), remaining: now.tokens, at };
+    return refusal(refill(state, this.rate, this.burst, Date.now()), n, this.rate, maxWaitMs);
   }
 
   #read(): BucketState | undefined {
@@ -148,6 +173,20 @@ export class FileRateLimiter {
 }
 
 const STATE_BYTES = 128;
+
+/** Milliseconds until `n` tokens have refilled (0: they are there). */
+function waitFor(state: BucketState, n: number, rate: number): number {
+  return state.tokens >= n ? 0 : ((n - state.tokens) / rate) * 1000;
+}
+
+function refusal(state: BucketState, n: number, rate: number, maxWaitMs: number): TakeResult | undefined {
+  const waitMs = waitFor(state, n, rate);
+  return waitMs > maxWaitMs ? { granted: false, retryAfterMs: Math.ceil(waitMs), remaining: state.tokens, at: state.updatedAt } : undefined;
+}
+
+function aborted(n: number, path: string): BatonError {
+  return new BatonError('ABORTED', `gave up waiting for ${n} tokens from ${path}: aborted`);
+}
 
 function refill(state: BucketState | undefined, rate: number, burst: number, now: number): BucketState {
   if (state === undefined) return { tokens: burst, updatedAt: now };

@@ -79,13 +79,24 @@ test('a turn that never ends does not keep a retained lock: a process started wi
 test('a process that exits in the turn of its last release leaves the lock free', async (t) => {
   const dir = tempDir(t);
   const resource = join(dir, 'r');
-  const run = startNode(worker('update-loop'), [resource, '20']);
+  // 80: enough releases taken straight back to start the backstop (BACKSTOP_AFTER), so the second loop retains.
+  const run = startNode(worker('update-loop'), [resource, '80', 'retained']);
   const done = await run.done;
   assert.equal(done.code, 0, done.stderr);
-  assert.match(done.stdout, /^done /);
+  const records = Number(/^done \S+ (\d+)$/m.exec(done.stdout)?.[1]);
+  assert.ok(records <= 40, `the second loop of 80 held the lock under ${records} records: its releases were not retained`);
   assert.equal(existsSync(`${resource}.lock`), false);
   assert.deepEqual(readdirSync(dir), []);
   assert.ok((await acquireLock(resource, { timeout: 0 })).success);
+});
+
+test('a process that takes a lock back only a few times never retains (it starts no backstop thread)', async (t) => {
+  const dir = tempDir(t);
+  const resource = join(dir, 'r');
+  const done = await startNode(worker('update-loop'), [resource, '10']).done;
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /^done \S+ 10$/m, "each of the second loop's 10 acquisitions should have had its own record");
+  assert.deepEqual(readdirSync(dir), []);
 });
 
 test('a worker thread terminated right after its last release leaves the lock free (threads never retain)', async (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FileRateLimiter, type BatonError } from '../../src/index.ts';
+import { FileRateLimiter, type BatonError, type TakeResult } from '../../src/index.ts';
 import { startTogether, tempDir, worker } from '../helpers/procs.ts';
 
 test('take: granted, or not granted with retryAfterMs; wait waits', async (t) => {
@@ -56,4 +56,52 @@ test('8 processes sharing one limiter never get more than rate x elapsed + burst
       assert.ok(j - i + 1 <= (rate * window) / 1000 + burst, `${j - i + 1} grants within ${window} ms`);
     }
   }
+});
+
+test('waiters book their turn: granted in the order they asked, one rate interval apart', async (t) => {
+  const dir = tempDir(t);
+  const limiter = new FileRateLimiter(join(dir, 'api.limit'), { rate: 20, burst: 1 });
+  assert.equal((await limiter.take()).granted, true);
+  const order: number[] = [];
+  const waits: Array<Promise<TakeResult>> = [];
+  for (let i = 0; i < 4; i++) {
+    // Each asks once the one before it has booked: arrival order is 0..3.
+    const before = (await limiter.status()).tokens;
+    waits.push(limiter.take(1, { wait: true }).then((r) => (order.push(i), r)));
+    const deadline = performance.now() + 2_000;
+    while ((await limiter.status()).tokens > before - 0.5) {
+      assert.ok(performance.now() < deadline, `waiter ${i} did not book its token within 2 s`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  const results = await Promise.all(waits);
+  assert.deepEqual(order, [0, 1, 2, 3]);
+  const at = results.map((r) => {
+    assert.ok(r.granted);
+    return r.at;
+  });
+  for (let i = 1; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 49, `grants ${at.join(', ')} closer than 1/rate`);
+  // Nothing is left owed once the last has had its turn.
+  assert.ok((await limiter.status()).tokens > -0.5);
+});
+
+test('a wait longer than the timeout is refused at once; an aborted waiter gives its tokens back', async (t) => {
+  const dir = tempDir(t);
+  const limiter = new FileRateLimiter(join(dir, 'api.limit'), { rate: 2, burst: 1 });
+  assert.equal((await limiter.take()).granted, true);
+  const started = performance.now();
+  const refused = await limiter.take(1, { wait: true, timeout: 100 });
+  assert.equal(refused.granted, false);
+  if (!refused.granted) assert.ok(refused.retryAfterMs > 100 && refused.retryAfterMs <= 500, `retryAfterMs ${refused.retryAfterMs}`);
+  assert.ok(performance.now() - started < 100, 'the refusal waited');
+  // Books 500 ms ahead, then gives up: the bucket is as if it had never asked.
+  const before = (await limiter.status()).tokens;
+  const controller = new AbortController();
+  const booked = limiter.take(1, { wait: true, signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok((await limiter.status()).tokens < before - 0.5, 'the waiter did not book');
+  controller.abort();
+  await assert.rejects(booked, (e: BatonError) => e.code === 'ABORTED');
+  assert.ok(Math.abs((await limiter.status()).tokens - before) < 0.2, `tokens ${(await limiter.status()).tokens} vs ${before} before the booking`);
+  await assert.rejects(limiter.take(1, { wait: true, timeout: -1 }), (e: BatonError) => e.code === 'INVALID_ARGUMENT' && /timeout must be a number >= 0, got -1/.test(e.message));
 });
