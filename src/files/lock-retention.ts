@@ -5,9 +5,10 @@
 // (write and link a record; rename, unlink, unlink), each a journal entry and
 // most of an uncontended lock's price. So once a process has shown that it
 // takes a lock straight back (the second release of a streak, and
-// BACKSTOP_AFTER such releases since it started), its release is retained: taken back within the turn, the generation goes on under a new
-// handle; not taken back, it ends at the end of the turn and the next waiter
-// wakes, as a deferred wake would have. The streak bound applies alike.
+// BACKSTOP_AFTER such releases since it started), its release is retained:
+// taken back within the turn, the generation goes on under a new handle; not
+// taken back, it ends at the end of the turn and the next waiter wakes, as a
+// deferred wake would have. The streak bound applies alike.
 //
 // Other processes see the lock free at the end of the releasing turn, not at
 // release(). A turn that never ends (a spawnSync of a tool that wants the same

@@ -94,34 +94,31 @@ export class FileRateLimiter {
 
   /** Takes `n` tokens, or books them if they will have refilled within `maxWaitMs`. */
   async #tryTake(n: number, maxWaitMs: number): Promise<TakeResult> {
-    return withLock(
-      this.path,
-      async () => {
-        const stored = this.#read();
-        const state = refill(stored, this.rate, this.burst, Date.now());
-        const refused = refusal(state, n, this.rate, maxWaitMs);
-        if (refused !== undefined) return refused;
-        const waitMs = waitFor(state, n, this.rate);
-        state.tokens -= n;
-        this.#write(state, stored === undefined);
-        // A clock that went back refilled nothing: the bucket's time is updatedAt.
-        return { granted: true, remaining: state.tokens, at: Math.ceil(state.updatedAt + waitMs) };
-      },
-      { ...this.#lock, type: 'exclusive' },
-    );
+    return this.#locked(() => {
+      const stored = this.#read();
+      const state = refill(stored, this.rate, this.burst, Date.now());
+      const refused = refusal(state, n, this.rate, maxWaitMs);
+      if (refused !== undefined) return refused;
+      const waitMs = waitFor(state, n, this.rate);
+      state.tokens -= n;
+      this.#write(state, stored === undefined);
+      // A clock that went back refilled nothing: the bucket's time is updatedAt.
+      return { granted: true, remaining: state.tokens, at: Math.ceil(state.updatedAt + waitMs) };
+    });
   }
 
   /** Gives back tokens booked by a waiter that gave up (never past the burst). */
   async #refund(n: number): Promise<void> {
-    await withLock(
-      this.path,
-      async () => {
-        const state = refill(this.#read(), this.rate, this.burst, Date.now());
-        state.tokens = Math.min(this.burst, state.tokens + n);
-        this.#write(state, false);
-      },
-      { ...this.#lock, type: 'exclusive' },
-    ).catch(() => undefined); // the tokens stay spent: fewer grants, never more
+    await this.#locked(() => {
+      const state = refill(this.#read(), this.rate, this.burst, Date.now());
+      state.tokens = Math.min(this.burst, state.tokens + n);
+      this.#write(state, false);
+    }).catch(() => undefined); // the tokens stay spent: fewer grants, never more
+  }
+
+  /** Runs `fn` on the state under the file's exclusive lock. */
+  #locked<T>(fn: () => T): Promise<T> {
+    return withLock(this.path, async () => fn(), { ...this.#lock, type: 'exclusive' });
   }
 
   /** A refusal computed from an unlocked read, or undefined to go and take the lock. */
