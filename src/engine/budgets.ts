@@ -210,9 +210,16 @@ export async function cancelReservation(tx: StoreTx, id: string): Promise<void> 
 }
 
 export async function resetBudget(tx: StoreTx, scope: BudgetScope | undefined): Promise<void> {
-  if (scope === undefined) await tx.run('budgetUsageResetAll');
-  else await tx.run('budgetUsageReset', { scope: scopeKey(checkScope(scope)) });
-  await emit(tx, 'tokens.reset', scope === undefined ? null : scopeKey(scope), null);
+  if (scope === undefined) {
+    await tx.run('budgetUsageResetAll');
+    await emit(tx, 'tokens.reset', null, null);
+    return;
+  }
+  const key = scopeKey(checkScope(scope));
+  // As removeBudget: a scope with no budget is a mistake (a misspelt agent), not a reset.
+  if ((await tx.get<BudgetRow>('budgetGet', { scope: key })) === undefined) throw new BatonError('NOT_FOUND', `no budget for scope ${JSON.stringify(key)}`, { details: { scope: key } });
+  await tx.run('budgetUsageReset', { scope: key });
+  await emit(tx, 'tokens.reset', key, null);
 }
 
 export async function usageTotals(tx: StoreTx, since: number): Promise<UsageTotals> {

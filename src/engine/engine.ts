@@ -40,13 +40,13 @@ import { BatonError } from '../errors.ts';
 import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
-import { emit, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
+import { checkEventQuery, emit, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
 import { idempotent, pruneIdempotency, recall, remember, requestHash } from './idempotency.ts';
 import * as leases from './leases.ts';
 import * as limits from './rate-limits.ts';
 import * as sessions from './sessions.ts';
 import * as tasks from './tasks.ts';
-import { invalid, optionalInt, requireInt, requireOneOf, requireString, requireTimeout } from './validate.ts';
+import { invalid, optionalInt, optionalReason, requireInt, requireNumber, requireOneOf, requireString, requireTimeout, show } from './validate.ts';
 import { sleep, waitForChange } from './waiting.ts';
 
 export interface EngineOptions {
@@ -54,6 +54,26 @@ export interface EngineOptions {
   sweepIntervalMs?: number;
   retention?: Partial<Retention>;
   retry?: Partial<tasks.RetryPolicy>;
+}
+
+/** The engine's settings from its options, checked: a bad one is refused before any store is opened. */
+export function engineSettings(options: EngineOptions = {}): { sweepIntervalMs: number; retention: Retention; retry: tasks.RetryPolicy } {
+  if (typeof options !== 'object' || options === null) throw invalid('engine options must be an object');
+  const { retention = {}, retry = {} } = options;
+  if (typeof retention !== 'object' || retention === null) throw invalid(`retention must be an object { maxAgeMs?, maxCount? }, not ${show(retention)}`);
+  if (typeof retry !== 'object' || retry === null) throw invalid(`retry must be an object { baseMs?, maxMs? }, not ${show(retry)}`);
+  return {
+    sweepIntervalMs: optionalInt('sweepIntervalMs', options.sweepIntervalMs, 500, { min: 10 }),
+    retention: {
+      maxAgeMs: retention.maxAgeMs === undefined ? 7 * 24 * 3600_000 : requireNumber('retention.maxAgeMs', retention.maxAgeMs, { exclusiveMin: true }),
+      // At least 1: the newest event is what the next seq counts on.
+      maxCount: optionalInt('retention.maxCount', retention.maxCount, 100_000, { min: 1 }),
+    },
+    retry: {
+      baseMs: optionalInt('retry.baseMs', retry.baseMs, 1_000),
+      maxMs: optionalInt('retry.maxMs', retry.maxMs, 3600_000),
+    },
+  };
 }
 
 const DEFAULT_LEASE_TTL_MS = 60_000;
@@ -74,9 +94,10 @@ export class Engine implements Coordinator {
 
   constructor(store: Store, options: EngineOptions = {}) {
     this.store = store;
-    this.#sweepIntervalMs = optionalInt('sweepIntervalMs', options.sweepIntervalMs, 500, { min: 10 });
-    this.#retention = { maxAgeMs: options.retention?.maxAgeMs ?? 7 * 24 * 3600_000, maxCount: options.retention?.maxCount ?? 100_000 };
-    this.#retry = { baseMs: options.retry?.baseMs ?? 1_000, maxMs: options.retry?.maxMs ?? 3600_000 };
+    const settings = engineSettings(options);
+    this.#sweepIntervalMs = settings.sweepIntervalMs;
+    this.#retention = settings.retention;
+    this.#retry = settings.retry;
     this.#scheduleSweep();
   }
 
@@ -263,7 +284,7 @@ export class Engine implements Coordinator {
   async forceRelease(key: string, options: Mutation & { token?: number; reason?: string } = {}): Promise<number> {
     const k = leases.normalizeKey(key);
     const token = options.token === undefined ? undefined : requireInt('token', options.token, { min: 1 });
-    const reason = options.reason ?? 'forced';
+    const reason = optionalReason(options.reason, 'forced');
     return this.#mutate('forceRelease', { k, token, reason }, options, (tx) => leases.forceRelease(tx, k, token, reason));
   }
 
@@ -312,7 +333,7 @@ export class Engine implements Coordinator {
   }
 
   async endSession(sessionId: string, options: Mutation & { reason?: string } = {}): Promise<void> {
-    const reason = options.reason ?? 'ended';
+    const reason = optionalReason(options.reason, 'ended');
     const timer = this.#heartbeats.get(sessionId);
     if (timer !== undefined) clearInterval(timer);
     this.#heartbeats.delete(sessionId);
@@ -452,7 +473,7 @@ export class Engine implements Coordinator {
   }
 
   async cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
-    const reason = options.reason ?? 'cancelled';
+    const reason = optionalReason(options.reason, 'cancelled');
     return this.#mutate('cancel', { id, version: options.version, reason }, options, async (tx) => tasks.taskFromRow(await tasks.cancelTask(tx, id, options.version, reason)));
   }
 
@@ -541,7 +562,8 @@ export class Engine implements Coordinator {
   // --- events -------------------------------------------------------------
 
   async events(query: EventQuery = {}): Promise<BatonEvent[]> {
-    return this.#read((tx) => readEvents(tx, query));
+    const checked = checkEventQuery(query);
+    return this.#read((tx) => readEvents(tx, checked));
   }
 
   async publish(event: PublishOptions): Promise<BatonEvent> {
@@ -560,7 +582,10 @@ export class Engine implements Coordinator {
 
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
     if (typeof handler !== 'function') throw invalid('subscribe needs a handler function');
-    let after = requireInt('after', query.after ?? -1, { min: -1 });
+    // Checked here, not in the poll: a mistake there would only be retried at every tick, never seen.
+    const checked = checkEventQuery(query, -1);
+    const types = checked.types;
+    let after = checked.after;
     let closed = false;
     let timer: NodeJS.Timeout | undefined;
     let counter = -1;
@@ -583,7 +608,7 @@ export class Engine implements Coordinator {
             const batch = await this.#read((tx) => readEvents(tx, { after, limit: 1000 }));
             for (const event of batch) {
               after = event.seq;
-              if (!closed && matchesTypes(event, query.types)) handler(event);
+              if (!closed && matchesTypes(event, types)) handler(event);
             }
             if (batch.length < 1000) break;
           }

@@ -2,7 +2,7 @@
 // transaction, so the log and the state never disagree.
 import type { BatonEvent, EventQuery } from '../coordinator.ts';
 import type { StoreTx } from '../stores/store.ts';
-import { requireInt } from './validate.ts';
+import { invalid, requireInt, requireString, show } from './validate.ts';
 
 export interface EventRow {
   [column: string]: unknown;
@@ -27,9 +27,33 @@ export function matchesTypes(event: BatonEvent, types: string[] | undefined): bo
   return types === undefined || types.length === 0 || types.some((t) => event.type === t || (t.endsWith('.') && event.type.startsWith(t)) || (t.endsWith('*') && event.type.startsWith(t.slice(0, -1))));
 }
 
+export interface CheckedQuery {
+  after: number;
+  limit: number;
+  types: string[] | undefined;
+}
+
+const QUERY_FIELDS = new Set(['after', 'limit', 'types']);
+
+/** An event query, checked before anything is read; `minAfter` -1 lets a subscription start at the end of the log. */
+export function checkEventQuery(query: unknown, minAfter = 0): CheckedQuery {
+  if (query === undefined) query = {};
+  if (typeof query !== 'object' || query === null || Array.isArray(query)) throw invalid(`an event query must be an object { after?, limit?, types? }, not ${show(query)}`);
+  const q = query as Record<string, unknown>;
+  for (const [name, value] of Object.entries(q)) {
+    if (value !== undefined && !QUERY_FIELDS.has(name)) throw invalid(`an event query has no field ${JSON.stringify(name)}; it takes after, limit and types`);
+  }
+  const types = q.types;
+  if (types !== undefined && !Array.isArray(types)) throw invalid(`types must be an array of type prefixes like ['task.'], not ${show(types)}`);
+  return {
+    after: requireInt('after', q.after ?? (minAfter < 0 ? -1 : 0), { min: minAfter }),
+    limit: requireInt('limit', q.limit ?? 1000, { min: 1, max: 100_000 }),
+    types: types?.map((t: unknown, i) => requireString(`types[${i}]`, t, { max: 256 })),
+  };
+}
+
 export async function readEvents(tx: StoreTx, query: EventQuery = {}): Promise<BatonEvent[]> {
-  const after = requireInt('after', query.after ?? 0);
-  const limit = requireInt('limit', query.limit ?? 1000, { min: 1, max: 100_000 });
+  const { after, limit, types } = checkEventQuery(query);
   const out: BatonEvent[] = [];
   let from = after;
   // Filtering by type happens here, so keep reading until the page is full or the log ends.
@@ -37,7 +61,7 @@ export async function readEvents(tx: StoreTx, query: EventQuery = {}): Promise<B
     const rows = await tx.all<EventRow>('eventsAfter', { after: from, limit });
     for (const row of rows) {
       const event = eventFromRow(row);
-      if (matchesTypes(event, query.types)) out.push(event);
+      if (matchesTypes(event, types)) out.push(event);
       if (out.length >= limit) return out;
     }
     if (rows.length < limit) return out;
@@ -55,6 +79,8 @@ export interface Retention {
 export async function pruneEvents(tx: StoreTx, retention: Retention): Promise<number> {
   let pruned = (await tx.run('eventsPruneAge', { before: tx.now - retention.maxAgeMs })).changes;
   const max = (await tx.get<{ seq: number }>('eventsMaxSeq'))!.seq;
-  if (max > retention.maxCount) pruned += (await tx.run('eventsPruneCount', { below: max - retention.maxCount })).changes;
+  // The newest event always stays, whatever the retention: the next seq is the highest kept + 1.
+  const below = Math.min(max - retention.maxCount, max - 1);
+  if (below > 0) pruned += (await tx.run('eventsPruneCount', { below })).changes;
   return pruned;
 }

@@ -4,7 +4,7 @@ import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability } from '../stores/store.ts';
-import { Engine, type EngineOptions } from './engine.ts';
+import { Engine, engineSettings, type EngineOptions } from './engine.ts';
 
 export interface OpenOptions extends EngineOptions {
   /** `sqlite:<path>` (a file many processes may share) or `sqlite::memory:` (this process only). */
@@ -28,6 +28,7 @@ export async function openCoordinator(options: OpenOptions): Promise<Coordinator
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path === '') throw new BatonError('INVALID_ARGUMENT', `the url ${JSON.stringify(url)} names no file; use sqlite:<path> or sqlite::memory:`);
+    engineSettings(options); // bad options are refused before a file is made
     const store = await openSqliteStore(path, {
       ...(options.durability === undefined ? {} : { durability: options.durability }),
       ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),

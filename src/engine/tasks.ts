@@ -155,7 +155,8 @@ export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
     const row = await tx.get<TaskRow>('taskGet', { id: dep });
     if (row === undefined) throw new BatonError('NOT_FOUND', `dependsOn names task ${dep}, which does not exist`, { details: { taskId: dep } });
     if (row.status !== 'done') pending++;
-    if (row.status === 'dead' || row.status === 'cancelled') blocked ??= `dependency ${dep} is ${row.status}`;
+    // A blocked dependency will never be done either (blockDependents blocks its dependents the same way).
+    if (row.status === 'dead' || row.status === 'cancelled' || row.status === 'blocked') blocked ??= `dependency ${dep} is ${row.status}`;
   }
   // New tasks go last: the position is the time added (ties by id); a reorder renumbers from 1.
   const { lastId: id } = await tx.run('taskInsert', {
@@ -177,10 +178,16 @@ export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
   return (await tx.get<TaskRow>('taskGet', { id }))!;
 }
 
+const PATCH_FIELDS = new Set(['title', 'payload', 'priority', 'maxAttempts', 'runAt']);
+
 export async function updateTask(tx: StoreTx, id: number, version: number, patch: TaskPatch): Promise<TaskRow> {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw invalid('a patch object { title?, payload?, priority?, maxAttempts?, runAt? } is required');
+  // A misspelt or unsupported field (status, dependsOn) would otherwise be dropped silently, and the version bumped for nothing.
+  for (const [name, value] of Object.entries(patch)) {
+    if (value !== undefined && !PATCH_FIELDS.has(name)) throw invalid(`a task patch has no field ${JSON.stringify(name)}; it takes ${[...PATCH_FIELDS].join(', ')}`);
+  }
   const row = await getTaskRow(tx, id);
   checkVersion(row, version);
-  if (typeof patch !== 'object' || patch === null) throw invalid('a patch object is required');
   if (row.status === 'done' || row.status === 'cancelled' || row.status === 'dead') {
     throw new BatonError('CONFLICT', `task ${id} is ${row.status}; it cannot be changed`, { details: { taskId: id, status: row.status } });
   }
@@ -215,7 +222,8 @@ export async function reorderTask(tx: StoreTx, id: number, version: number, to: 
   const next = { ...row };
   const anchorId = to.before ?? to.after;
   if (anchorId !== undefined) {
-    const anchor = await getTaskRow(tx, checkId(anchorId));
+    if (checkId(anchorId) === id) throw invalid(`task ${id} cannot be placed ${to.before !== undefined ? 'before' : 'after'} itself`);
+    const anchor = await getTaskRow(tx, anchorId);
     if (anchor.queue !== row.queue) throw invalid(`task ${anchorId} is in queue ${JSON.stringify(anchor.queue)}, not ${JSON.stringify(row.queue)}`);
     next.priority = to.priority === undefined ? anchor.priority : requireInt('priority', to.priority, { min: -MAX_PRIORITY, max: MAX_PRIORITY });
     if (next.priority !== anchor.priority) throw invalid(`priority ${next.priority} differs from task ${anchorId}'s ${anchor.priority}`);

@@ -92,9 +92,11 @@ for (const mode of ['refuse', 'wait'] as const) {
 test('4 writers with synchronous=FULL: SQLITE_BUSY never reaches a caller, and none is starved', async (t) => {
   const db = join(tempDir(t), 'baton.db');
   const c = await openCoordinator({ url: `sqlite:${db}`, durability: 'full' });
-  const procs = await startTogether(4, script, ['writer', db, '3000']);
+  const procs = await startTogether(4, script, ['writer', db, '3000'], { env: { DURABILITY: 'full' } });
   const results = await Promise.all(procs.map((p, i) => p.done.then((r) => ({ ...r, i }))));
   for (const r of results) assert.equal(r.code, 0, `writer ${r.i} failed: ${r.stderr}`);
+  // The writers' own connections ran with FULL (2), not the default NORMAL (1).
+  assert.deepEqual(procs.map((p) => p.lines().find((l) => l.startsWith('synchronous '))), Array(4).fill('synchronous 2'));
   const counts = procs.map((p) => Number(p.lines().find((l) => l.startsWith('commits '))!.split(' ')[1]));
   t.diagnostic(`commits per writer in 3 s: ${counts.join(' ')}`);
   const mean = counts.reduce((a, b) => a + b, 0) / counts.length;

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openCoordinator } from '../../src/index.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { pruneEvents } from '../../src/engine/events.ts';
 import { migrations } from '../../src/stores/sqlite/schema.ts';
+import { openSqliteStore } from '../../src/stores/sqlite/sqlite-store.ts';
 import { conformance } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-conformance-'));
@@ -130,6 +133,93 @@ test('pruning keeps the newest event, so seq never goes back even when every eve
   }
 });
 
+test('count retention never takes seq back: the newest event stays, across a sweep and a reopen', async () => {
+  const url = `sqlite:${join(dir, 'retention-count.sqlite')}`;
+  let c = await openCoordinator({ url, retention: { maxCount: 1 } });
+  try {
+    for (let i = 1; i <= 5; i++) assert.equal((await c.publish({ type: 'x' })).seq, i);
+    await c.sweep();
+    assert.deepEqual((await c.events()).map((e) => e.seq), [5]);
+    assert.equal((await c.publish({ type: 'y' })).seq, 6);
+    // Below the option checks, the prune itself keeps the newest event, whatever retention it is given.
+    assert.ok(c instanceof Engine);
+    assert.equal(await c.store.write((tx) => pruneEvents(tx, { maxAgeMs: 1e12, maxCount: 0 })), 1);
+    assert.deepEqual((await c.events()).map((e) => e.seq), [6]);
+  } finally {
+    await c.close();
+  }
+  c = await openCoordinator({ url, retention: { maxCount: 1 } });
+  try {
+    await c.sweep();
+    assert.equal((await c.publish({ type: 'z' })).seq, 7, 'after a reopen seq goes on from the highest');
+    assert.deepEqual((await c.events()).map((e) => [e.seq, e.type]), [[6, 'y'], [7, 'z']]);
+  } finally {
+    await c.close();
+  }
+});
+
+test('bad retention and retry options are refused with INVALID_ARGUMENT before a file is made', async () => {
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ retention: { maxCount: 0 } }, 'retention.maxCount must be an integer of at least 1, not 0'],
+    [{ retention: { maxCount: -3 } }, 'not -3'],
+    [{ retention: { maxCount: 1.5 } }, 'not 1.5'],
+    [{ retention: { maxAgeMs: 0 } }, 'retention.maxAgeMs must be a finite number > 0, not 0'],
+    [{ retention: { maxAgeMs: -1 } }, 'not -1'],
+    [{ retention: { maxAgeMs: Number.NaN } }, 'not NaN'],
+    [{ retention: 5 }, 'retention must be an object'],
+    [{ retry: { baseMs: -1 } }, 'retry.baseMs must be an integer of at least 0, not -1'],
+    [{ retry: { maxMs: -1 } }, 'retry.maxMs must be an integer of at least 0, not -1'],
+    [{ retry: { baseMs: '1000' } }, 'not "1000"'],
+  ];
+  for (const [i, [options, message]] of cases.entries()) {
+    const file = join(dir, `bad-options-${i}.sqlite`);
+    await assert.rejects(openCoordinator({ url: `sqlite:${file}`, ...options }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'INVALID_ARGUMENT');
+      assert.ok(error.message.includes(message), `${JSON.stringify(options)}: ${error.message}`);
+      return true;
+    });
+    assert.equal(existsSync(file), false);
+  }
+  // An Engine made straight over a store (as the daemon makes one) checks them too.
+  const store = await openSqliteStore(':memory:');
+  try {
+    assert.throws(() => new Engine(store, { retry: { baseMs: -5 } }), (error: Error & { code?: string }) => error.code === 'INVALID_ARGUMENT' && error.message.includes('-5'));
+  } finally {
+    await store.close();
+  }
+});
+
+test('subscribe refuses a bad query at once with INVALID_ARGUMENT, instead of polling with it for ever', async () => {
+  const c = await openCoordinator({ url: `sqlite:${join(dir, 'subscribe-bad.sqlite')}` });
+  try {
+    const cases: Array<[unknown, string]> = [
+      [{ types: 'task.' }, '"task."'],
+      [{ types: ['task.', 7] }, 'types[1]'],
+      [{ types: [''] }, 'types[0]'],
+      [{ after: 'x' }, '"x"'],
+      [{ after: -2 }, '-2'],
+      [{ topics: ['task.'] }, '"topics"'],
+      ['task.', 'object'],
+    ];
+    for (const [query, mention] of cases) {
+      assert.throws(() => c.subscribe(() => undefined, query as never), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'INVALID_ARGUMENT', `${JSON.stringify(query)}: ${error.message}`);
+        assert.ok(error.message.includes(mention), `${JSON.stringify(query)}: ${error.message}`);
+        return true;
+      });
+    }
+    // A good one still works, from the end of the log (after -1, the default) or a seq.
+    const seen: string[] = [];
+    const sub = c.subscribe((e) => seen.push(e.type), { after: -1, types: ['ok.'] });
+    await new Promise((r) => setTimeout(r, 50));
+    await c.publish({ type: 'ok.one' });
+    for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    sub.close();
+    assert.deepEqual(seen, ['ok.one']);
+  } finally {
+    await c.close();
+  }
+});
 
 test('a claim of many that hands out the first token past its epoch makes the next epoch durable first; tokens keep rising after a reopen', async () => {
   const file = join(dir, 'epoch-edge.sqlite');

@@ -106,8 +106,8 @@ export function baton(args: string[], options: { cwd?: string; env?: NodeJS.Proc
 }
 
 /** Starts processes that print 'ready', then tells them all to go at once (on stdin). */
-export async function startTogether(count: number, script: string, args: string[]): Promise<Running[]> {
-  const procs = Array.from({ length: count }, () => startNode(script, args, { stdin: true }));
+export async function startTogether(count: number, script: string, args: string[], options: Omit<StartOptions, 'stdin'> = {}): Promise<Running[]> {
+  const procs = Array.from({ length: count }, () => startNode(script, args, { ...options, stdin: true }));
   await Promise.all(procs.map((p) => p.line('ready', 30_000)));
   for (const p of procs) p.child.stdin!.write('go\n');
   return procs;

@@ -2,6 +2,8 @@
 // Prints 'ready', waits for 'go' on stdin when started together, then works.
 import { appendFileSync, closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isBatonError, openCoordinator } from '../../src/index.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.ts';
 
 const [mode, db, ...args] = process.argv.slice(2);
 const c = await openCoordinator({ url: `sqlite:${db}`, durability: process.env.DURABILITY === 'full' ? 'full' : 'normal' });
@@ -120,7 +122,10 @@ switch (mode) {
     break;
   }
   case 'writer': {
-    // Commits as fast as it can for a while; counts its commits.
+    // Commits as fast as it can for a while; counts its commits. First says what its connection
+    // really runs with (PRAGMA synchronous: 1 NORMAL, 2 FULL), so a test can check DURABILITY arrived.
+    const store = c instanceof Engine ? c.store : undefined;
+    out(`synchronous ${store instanceof SqliteStore ? store.connectionSettings().synchronous : 'unknown'}`);
     const [ms] = args;
     const until = now() + Number(ms);
     let n = 0;

@@ -178,6 +178,13 @@ export class SqliteStore implements Store {
     this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   }
 
+  /** What this connection runs with, as SQLite reports it (for checks and diagnostics): synchronous 1 is NORMAL, 2 FULL. */
+  connectionSettings(): { synchronous: number; journalMode: string } {
+    const { synchronous } = this.#db.prepare('PRAGMA synchronous').get() as { synchronous: number };
+    const { journal_mode: journalMode } = this.#db.prepare('PRAGMA journal_mode').get() as { journal_mode: string };
+    return { synchronous, journalMode };
+  }
+
   #userVersion(): number {
     return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   }
