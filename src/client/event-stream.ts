@@ -1,6 +1,6 @@
 // A server-sent events reader that reconnects: after a drop it waits the
 // server's retry interval and resumes with Last-Event-ID, so no event is
-// missed or seen twice.
+// missed or seen twice. The id comes from events and from id-only blocks.
 import type { HttpTransport } from './transport.ts';
 
 export interface StreamHandlers {
@@ -58,8 +58,9 @@ export function openStream(transport: HttpTransport, path: string, handlers: Str
           const line = buffer.slice(0, newline).replace(/\r$/, '');
           buffer = buffer.slice(newline + 1);
           if (line === '') {
+            // An id-only block (the server saying where the stream starts) moves the resume point but is no event.
+            if (id !== undefined) lastId = id;
             if (data.length > 0) {
-              if (id !== undefined) lastId = id;
               const text = data.join('\n');
               data = [];
               let parsed: unknown = text;

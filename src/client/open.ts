@@ -1,10 +1,11 @@
 // openCoordinator for applications: an explicit url, or discovery. Discovery
 // tries, in order: $BATON_URL; a live daemon of this project (its record in
 // the state directory); starting one, detached, where allowed; and last the
-// embedded store in the state directory. Every path returns the same
-// Coordinator interface.
+// embedded store in the state directory (also when starting a daemon fails).
+// Every path returns the same Coordinator interface.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Coordinator } from '../coordinator.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
@@ -63,22 +64,36 @@ function cliEntry(): string {
   return here.replace(/client[\\/]open\.(ts|js)$/, (_m, ext: string) => `cli/main.${ext}`);
 }
 
+/** True while some daemon holds this state directory's daemon lock (it runs or is starting). */
+async function daemonLockHeld(stateDir: string): Promise<boolean> {
+  const { isLocked } = await import('../files/lock.ts');
+  return isLocked(join(stateDir, 'daemon')).catch(() => false);
+}
+
 /** Starts `baton serve` detached for the state dir and waits until it answers. */
 export async function startDaemonProcess(stateDir: string, options: { cwd?: string; idleExitSeconds?: number; waitMs?: number } = {}): Promise<string> {
   makeDirectories(stateDir, 0o700);
   const idle = options.idleExitSeconds ?? 600;
   const args = [cliEntry(), 'serve', '--state-dir', stateDir, ...(idle > 0 ? ['--idle-exit', String(idle)] : [])];
   const child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), detached: true, stdio: 'ignore', env: { ...process.env, BATON_HOME: stateDir } });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
+  child.once('error', (error) => (exited = `could not run: ${error.message}`));
   child.unref();
-  const until = performance.now() + (options.waitMs ?? 10_000);
+  const waitMs = options.waitMs ?? 10_000;
+  const until = performance.now() + waitMs;
   let delay = 5;
   while (performance.now() < until) {
     const socket = await liveDaemonSocket(stateDir, 500);
     if (socket !== undefined) return socket;
+    // Ours is gone: unless another daemon holds the lock (it won a race to start and will answer), none is coming.
+    if (exited !== undefined && !(await daemonLockHeld(stateDir))) {
+      throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it ${exited} before it answered; see ${statePaths(stateDir).logs}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(100, delay * 2);
   }
-  throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it did not answer within ${options.waitMs ?? 10_000} ms; see ${statePaths(stateDir).logs}`);
+  throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it did not answer within ${waitMs} ms; see ${statePaths(stateDir).logs}`);
 }
 
 /** The socket of the daemon serving `stateDir`, if one answers now. */
@@ -121,8 +136,13 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, socketPath: running });
   const allowed = options.autoStart ?? !process.env.BATON_NO_DAEMON;
   if (allowed) {
-    const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });
-    return new RemoteCoordinator({ ...remoteOptions, socketPath });
+    try {
+      const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });
+      return new RemoteCoordinator({ ...remoteOptions, socketPath });
+    } catch {
+      // The daemon is a means, not a requirement: the embedded store serves the same interface. Silent, so
+      // output is the same either way; if the store cannot open either, its error is the one thrown.
+    }
   }
   return embedded();
 }

@@ -10,6 +10,7 @@ import type {
   Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals,
 } from '../coordinator.ts';
 import { BatonError, isBatonError } from '../errors.ts';
+import { checkEventQuery } from '../engine/events.ts';
 import { runWithLease } from '../lease-scope.ts';
 import { bodyFromArgs, operationsByName } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
@@ -268,10 +269,13 @@ export class RemoteCoordinator implements Coordinator {
     return this.#call('publish', [event]);
   }
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
+    // Checked here as the engine checks it (-1 or none: from now): the stream would only be refused later, silently.
+    const { after, types } = checkEventQuery(query, -1);
     const params = new URLSearchParams();
-    if (query.types !== undefined && query.types.length > 0) params.set('topics', query.types.join(','));
+    if (types !== undefined && types.length > 0) params.set('topics', types.join(','));
     const path = `/v1/events${params.size > 0 ? `?${params}` : ''}`;
-    const stream = openStream(this.#transport, path, { onMessage: (data) => handler(data as BatonEvent) }, query.after === undefined ? undefined : String(query.after));
+    // From now, the daemon first sends an id-only block with its last seq, so a reconnect resumes from there.
+    const stream = openStream(this.#transport, path, { onMessage: (data) => handler(data as BatonEvent) }, after < 0 ? undefined : String(after));
     this.#streams.add(stream);
     return {
       close: () => {

@@ -174,16 +174,16 @@ export const operations: Operation[] = [
 
   // the daemon's own: files under the project root, enforced at write time
   op('writeFile', 'Write a file atomically; needs a live exclusive path lease covering it.', M, ['...'], obj({
-    path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'content?': str({ description: 'UTF-8 text.' }), 'base64?': str({ description: 'Binary content, base64.' }), 'actor?': str({ maxLength: 256 }),
+    path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'content?': str({ description: 'UTF-8 text.' }), 'base64?': str({ description: 'Binary content, base64.' }), 'actor?': str({ maxLength: 256 }), 'idempotencyKey?': idem,
   }), ref('FileResult')),
-  op('deleteFile', 'Delete a file; needs a covering exclusive path lease.', M, ['...'], obj({ path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }) }), ref('FileResult')),
+  op('deleteFile', 'Delete a file; needs a covering exclusive path lease.', M, ['...'], obj({ path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }), 'idempotencyKey?': idem }), ref('FileResult')),
   op('renameFile', 'Rename a file; the lease must cover both paths.', M, ['...'], obj({
-    from: str({ minLength: 1, maxLength: 4096 }), to: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }),
+    from: str({ minLength: 1, maxLength: 4096 }), to: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }), 'idempotencyKey?': idem,
   }), ref('FileResult')),
   op('readFile', 'Read a file under the project root (at most 8 MiB).', R, ['...'], obj({ path: str({ minLength: 1, maxLength: 4096 }), 'encoding?': str({ enum: ['utf8', 'base64'] }) }), obj({ path: str(), 'content?': str(), 'base64?': str(), size: int() })),
   op('gitStatus', 'git status --porcelain=v1 while holding the git lease.', R, [], obj({}), obj({ output: str() })),
   op('gitCommit', 'Stage the given paths and commit while holding the git lease.', M, ['...'], obj({
-    message: str({ minLength: 1, maxLength: 65_536 }), 'paths?': arr(str({ minLength: 1, maxLength: 4096 })), 'owner?': str({ maxLength: 256 }),
+    message: str({ minLength: 1, maxLength: 65_536 }), 'paths?': arr(str({ minLength: 1, maxLength: 4096 })), 'owner?': str({ maxLength: 256 }), 'idempotencyKey?': idem,
   }), obj({ output: str(), commit: nullable(str()) })),
 ];
 

@@ -28,6 +28,8 @@ export interface ApiContext {
   overloaded(): boolean;
   daemonInfo(): DaemonInfo;
   daemonOperations: Record<string, DaemonOperation>;
+  /** The seq of the last committed event (0 when none): where a stream "from now" starts. */
+  lastEventSeq(): Promise<number>;
   /** While the daemon stops, dropped session streams do not end their sessions. */
   stopping(): boolean;
 }
@@ -132,7 +134,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     });
   }
 
-  function events(url: URL, req: IncomingMessage, res: ServerResponse): void {
+  async function events(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const topics = (url.searchParams.get('topics') ?? url.searchParams.get('types') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
     const resume = header(req, 'last-event-id') ?? url.searchParams.get('after') ?? undefined;
     let after = -1;
@@ -140,8 +142,11 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       after = Number(resume);
       if (!Number.isSafeInteger(after) || after < 0) throw new BatonError('INVALID_ARGUMENT', `Last-Event-ID / after must be an event seq (a whole number >= 0), got ${JSON.stringify(resume)}`);
     }
-    const stream = openEventStream(res);
-    const subscription = ctx.coordinator.subscribe((event) => stream.send(event, event.seq), { after, types: topics });
+    // From "now": fix now as a seq and tell the reader (an id-only block), so a drop before the first event resumes there.
+    const startId = after < 0 ? await ctx.lastEventSeq() : undefined;
+    if (res.destroyed) return;
+    const stream = openEventStream(res, startId === undefined ? {} : { startId });
+    const subscription = ctx.coordinator.subscribe((event) => stream.send(event, event.seq), { after: startId ?? after, types: topics });
     res.on('close', () => subscription.close());
   }
 
@@ -209,7 +214,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
             return;
           }
           if (route === '/v1/status') return sendJson(res, 200, await collectStatus(ctx.coordinator, ctx.daemonInfo()));
-          if (route === '/v1/events') return events(new URL(raw, 'http://baton'), req, res);
+          if (route === '/v1/events') return await events(new URL(raw, 'http://baton'), req, res);
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) return await attach(decodeURIComponent(match[1]!), req, res);
         } else if (method === 'POST' && route.startsWith('/v1/') && !route.slice(4).includes('/')) {

@@ -15,7 +15,7 @@
 //   X-Baton-Signature: v1=<hex HMAC-SHA256(key, METHOD "\n" path?query "\n" timestamp "\n" hex sha256(body))>
 // (built by src/client/signing.ts). A timestamp further than the replay
 // window from our clock is refused, and so is a signature seen within the
-// window. The principal is `hmac`.
+// window or timestamped before the daemon started. The principal is `hmac`.
 import { closeSync, chmodSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
@@ -264,6 +264,12 @@ export interface AuthenticatorOptions {
   replayWindowMs?: number;
   /** Bound of the seen-signature cache (default 500000). */
   maxSeenSignatures?: number;
+  /**
+   * Signatures timestamped earlier are refused (default: when this
+   * authenticator was made). The seen signatures live in memory only, so one
+   * made before a restart could otherwise be replayed after it.
+   */
+  notBefore?: number;
 }
 
 export interface AuthRequest {
@@ -296,6 +302,7 @@ export class Authenticator {
   readonly stateDir: string;
   readonly replayWindowMs: number;
   readonly maxSeenSignatures: number;
+  readonly notBefore: number;
   readonly #paths: { tokens: string; hmacKey: string };
   #tokens: { version: string | undefined; hashes: Map<string, Buffer> } | undefined;
   #key: { version: string; key: Buffer } | undefined;
@@ -304,7 +311,7 @@ export class Authenticator {
   #nextPrune = 0;
 
   constructor(options: AuthenticatorOptions) {
-    const { stateDir, replayWindowMs = DEFAULT_REPLAY_WINDOW_MS, maxSeenSignatures = DEFAULT_MAX_SEEN_SIGNATURES } = options;
+    const { stateDir, replayWindowMs = DEFAULT_REPLAY_WINDOW_MS, maxSeenSignatures = DEFAULT_MAX_SEEN_SIGNATURES, notBefore = Date.now() } = options;
     if (typeof stateDir !== 'string' || stateDir.length === 0) throw new BatonError('INVALID_ARGUMENT', `stateDir must be a non-empty string, got ${JSON.stringify(stateDir)}`);
     if (!Number.isFinite(replayWindowMs) || replayWindowMs <= 0) throw new BatonError('INVALID_ARGUMENT', `replayWindowMs must be a finite number > 0, got ${replayWindowMs}`);
     if (!Number.isSafeInteger(maxSeenSignatures) || maxSeenSignatures <= 0) {
@@ -313,6 +320,7 @@ export class Authenticator {
     this.stateDir = stateDir;
     this.replayWindowMs = replayWindowMs;
     this.maxSeenSignatures = maxSeenSignatures;
+    this.notBefore = notBefore;
     this.#paths = statePaths(stateDir);
   }
 
@@ -391,6 +399,9 @@ export class Authenticator {
     if (Math.abs(skew) > this.replayWindowMs) {
       const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
       throw refuse(`${TIMESTAMP_HEADER} is ${secs(Math.abs(skew))} ${skew > 0 ? 'old' : 'in the future'}, outside the ${secs(this.replayWindowMs)} replay window (check the clocks)`);
+    }
+    if (sent < this.notBefore) {
+      throw refuse(`${TIMESTAMP_HEADER} ${ts} is from before this daemon started (${this.notBefore}): it may be a replay from before a restart; sign the request afresh (or check the clocks)`);
     }
     const key = await this.#hmacKey();
     const given = sigMatch[1]!.toLowerCase();

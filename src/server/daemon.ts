@@ -22,6 +22,7 @@ import { createApi, type Transport } from './api.ts';
 import { Authenticator, ensureHmacSecret } from './auth.ts';
 import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
+import { idempotentOperations } from './idempotent-ops.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pathPatternFor, ProjectFiles } from './project-files.ts';
 import { collectWhenIdle } from './idle-gc.ts';
@@ -133,7 +134,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
     overloaded: () => writer.full,
     stopping: () => stopping,
-    daemonOperations: { ...fileOperations(engine, files), ...gitOperations(engine, options.root) },
+    lastEventSeq: async () => (await writer.read((tx) => tx.get<{ seq: number }>('eventsMaxSeq')))!.seq,
+    daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, files), ...gitOperations(engine, options.root) }),
     daemonInfo: (): DaemonInfo => ({
       pid: process.pid,
       version: options.version,

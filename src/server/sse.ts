@@ -2,6 +2,9 @@
 // carry the event seq so a client resumes with Last-Event-ID; comments keep
 // idle connections alive through proxies. A reader that stops reading is cut
 // off rather than buffered without bound; it resumes from its last id.
+// A stream that starts at "now" first says where now is: a block with only
+// `id:` sets the reader's last event ID without dispatching an event (WHATWG
+// spec), so a drop before the first event still resumes without a gap.
 import type { ServerResponse } from 'node:http';
 
 /** Bytes a slow reader may have queued before its stream is closed. */
@@ -14,7 +17,14 @@ export interface EventStream {
   close(): void;
 }
 
-export function openEventStream(res: ServerResponse, options: { keepAliveMs?: number; retryMs?: number } = {}): EventStream {
+export interface EventStreamOptions {
+  keepAliveMs?: number;
+  retryMs?: number;
+  /** Sent at once as an id-only block: where a reconnect should resume (the seq the stream starts after). */
+  startId?: number;
+}
+
+export function openEventStream(res: ServerResponse, options: EventStreamOptions = {}): EventStream {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -50,6 +60,6 @@ export function openEventStream(res: ServerResponse, options: { keepAliveMs?: nu
     closed = true;
     clearInterval(timer);
   });
-  write(`retry: ${options.retryMs ?? 1000}\n\n`);
+  write(`retry: ${options.retryMs ?? 1000}\n\n${options.startId === undefined ? '' : `id: ${options.startId}\n\n`}`);
   return stream;
 }

@@ -3,7 +3,7 @@
 // later PostgreSQL) by the *.test.ts files next to this one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Coordinator } from '../../src/index.ts';
+import type { Coordinator, Task } from '../../src/index.ts';
 
 export type Opener = () => Promise<Coordinator>;
 
@@ -432,6 +432,140 @@ export function conformance(name: string, open: Opener): void {
     await rejectsWith(c.claim('no-such-session'), 'NOT_FOUND', 'no-such-session');
     assert.equal((await c.listTasks()).length, 0);
     assert.equal((await c.listLeases()).length, 0);
+  });
+
+  withCoordinator('tasks: cancel and removal block dependents transitively; a task added on a blocked one is blocked, with the reason', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const a = await c.addTask({ title: 'a' });
+    const b = await c.addTask({ title: 'b', dependsOn: [a.id] });
+    const cc = await c.addTask({ title: 'c', dependsOn: [b.id] });
+    await c.cancel(a.id, { reason: 'not needed' });
+    const statusOf = async (id: number) => {
+      const t = await c.getTask(id);
+      return [t.status, t.reason];
+    };
+    assert.deepEqual(await statusOf(b.id), ['blocked', `dependency ${a.id} is cancelled`]);
+    assert.deepEqual(await statusOf(cc.id), ['blocked', `dependency ${b.id} is blocked`]);
+    // Added after the block: blocked at once, and so is what depends on it.
+    const d = await c.addTask({ title: 'd', dependsOn: [b.id] });
+    assert.deepEqual([d.status, d.reason], ['blocked', `dependency ${b.id} is blocked`]);
+    const e = await c.addTask({ title: 'e', dependsOn: [d.id] });
+    assert.deepEqual([e.status, e.reason], ['blocked', `dependency ${d.id} is blocked`]);
+    await rejectsWith(c.claimByIds(s.id, [d.id]), 'CONFLICT', 'blocked');
+    // Removing a dependency that is not done blocks its dependents the same way.
+    const x = await c.addTask({ title: 'x' });
+    const y = await c.addTask({ title: 'y', dependsOn: [x.id] });
+    const z = await c.addTask({ title: 'z', dependsOn: [y.id] });
+    await c.removeTask(x.id, x.version);
+    assert.deepEqual(await statusOf(y.id), ['blocked', `dependency ${x.id} was removed`]);
+    assert.deepEqual(await statusOf(z.id), ['blocked', `dependency ${y.id} is blocked`]);
+    assert.deepEqual(await c.claim(s.id, { n: 10 }), [], 'nothing left is claimable');
+    assert.deepEqual((await c.events({ types: ['task.blocked'] })).map((ev) => Number(ev.key)), [b.id, cc.id, y.id, z.id]);
+  });
+
+  withCoordinator('tasks: reorder after another task; a task is never placed before or after itself; unknown patch fields are refused', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const [t1, t2, t3, t4] = (await c.addTasks([{ title: 'one' }, { title: 'two' }, { title: 'three' }, { title: 'four' }])) as [Task, Task, Task, Task];
+    const titles = async () => (await c.listTasks({ status: 'ready' })).map((t) => t.title);
+    const version = async (t: Task) => (await c.getTask(t.id)).version;
+    await c.reorderTask(t1.id, t1.version, { after: t3.id });
+    assert.deepEqual(await titles(), ['two', 'three', 'one', 'four']);
+    await c.reorderTask(t4.id, await version(t4), { after: t2.id });
+    assert.deepEqual(await titles(), ['two', 'four', 'three', 'one']);
+    await c.reorderTask(t2.id, await version(t2), { after: t1.id });
+    assert.deepEqual(await titles(), ['four', 'three', 'one', 'two']);
+    assert.equal((await c.claim(s.id))[0]!.task.title, 'four', 'claims follow the new order');
+
+    const before = await c.getTask(t3.id);
+    await rejectsWith(c.reorderTask(t3.id, before.version, { before: t3.id }), 'INVALID_ARGUMENT', `task ${t3.id} cannot be placed before itself`);
+    await rejectsWith(c.reorderTask(t3.id, before.version, { after: t3.id }), 'INVALID_ARGUMENT', 'after itself');
+    await rejectsWith(c.updateTask(t3.id, before.version, { status: 'done' } as never), 'INVALID_ARGUMENT', '"status"');
+    await rejectsWith(c.updateTask(t3.id, before.version, { titel: 'typo' } as never), 'INVALID_ARGUMENT', '"titel"');
+    const after = await c.getTask(t3.id);
+    assert.deepEqual([after.version, after.title, after.status, after.position], [before.version, 'three', 'ready', before.position], 'nothing changed');
+    assert.equal((await c.events({ types: ['task.updated'] })).length, 0);
+  });
+
+  withCoordinator('tasks: fail without retryInMs backs off exponentially with jitter (attempt n: 1 s x 2^(n-1), from half of it to all of it)', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const task = await c.addTask({ title: 'flaky', maxAttempts: 6 });
+    const highs: number[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const [claim] = await c.claim(s.id);
+      assert.equal(claim!.task.attempts, attempt);
+      const t0 = Date.now();
+      const failed = await c.fail(claim!, `failure ${attempt}`);
+      const t1 = Date.now();
+      assert.equal(failed.status, 'ready');
+      // The store stamped the failure between t0 and t1, so the delay lies in [runAt - t1, runAt - t0].
+      const full = 1000 * 2 ** (attempt - 1);
+      assert.ok(failed.runAt - t0 >= full / 2, `attempt ${attempt}: waits ${failed.runAt - t0} ms at most, less than ${full / 2}`);
+      assert.ok(failed.runAt - t1 <= full, `attempt ${attempt}: waits ${failed.runAt - t1} ms at least, more than ${full}`);
+      highs.push(failed.runAt - t0);
+      assert.deepEqual(await c.claim(s.id), [], 'not claimable before its runAt');
+      // Brought forward instead of waited for: the backoff is in seconds.
+      await c.updateTask(task.id, failed.version, { runAt: 0 });
+    }
+    // Without jitter every delay would be the full one.
+    assert.ok(highs.some((h, i) => h < 1000 * 2 ** i - 2), `no jitter: delays at most ${highs.join(', ')} ms`);
+  });
+
+  withCoordinator('budgets: a per-model budget and an agent+model budget are enforced, each on its own scope', async (c) => {
+    await c.setBudget({ model: 'opus', limit: 1000 });
+    await c.setBudget({ agent: 'a1', model: 'opus', limit: 300 });
+    const r1 = await c.reserve({ agent: 'a1', model: 'opus', estimate: 250 });
+    await rejectsWith(c.reserve({ agent: 'a1', model: 'opus', estimate: 100 }), 'BUDGET_EXCEEDED', 'agent:a1|model:opus');
+    // Another model of a1, or another agent on opus, is outside the agent+model budget.
+    await c.cancelReservation((await c.reserve({ agent: 'a1', model: 'sonnet', estimate: 5000 })).id);
+    const r2 = await c.reserve({ agent: 'a2', model: 'opus', estimate: 600 });
+    await rejectsWith(c.reserve({ agent: 'a3', model: 'opus', estimate: 200 }), 'BUDGET_EXCEEDED', '"model:opus"');
+    const committed = await c.commitReservation(r1.id, { promptTokens: 200, completionTokens: 50 });
+    assert.deepEqual(committed.budgets.map((b) => b.scope).sort(), ['agent:a1|model:opus', 'model:opus']);
+    assert.equal(committed.status!.scope, 'agent:a1|model:opus', 'the tightest budget');
+    assert.equal(committed.status!.remaining, 50);
+    await c.cancelReservation(r2.id);
+    const over = await c.report({ agent: 'a2', model: 'opus', promptTokens: 800, completionTokens: 0 });
+    assert.deepEqual([over.status!.scope, over.status!.used, over.status!.exceeded], ['model:opus', 1050, true]);
+    assert.deepEqual((await c.events({ types: ['tokens.exceeded'] })).map((e) => e.key), ['model:opus']);
+    assert.equal((await c.budgetStatus({ agent: 'a1', model: 'opus' }))[0]!.used, 250, "a2's spend is not a1's");
+    await rejectsWith(c.reserve({ agent: 'a2', model: 'opus', estimate: 1 }), 'BUDGET_EXCEEDED', 'model:opus');
+  });
+
+  withCoordinator('budgets: resetting a budget that does not exist is NOT_FOUND, naming the scope, and resets nothing', async (c) => {
+    await c.setBudget({ agent: 'a1', limit: 100 });
+    await c.report({ agent: 'a1', model: 'm', promptTokens: 40, completionTokens: 0 });
+    await rejectsWith(c.resetBudget({ agent: 'nope' }), 'NOT_FOUND', '"agent:nope"');
+    await rejectsWith(c.resetBudget({ agent: 'a1', model: 'm' }), 'NOT_FOUND', '"agent:a1|model:m"');
+    await rejectsWith(c.resetBudget({}), 'NOT_FOUND', '"*"');
+    assert.equal((await c.budgetStatus({ agent: 'a1' }))[0]!.used, 40);
+    assert.deepEqual(await c.events({ types: ['tokens.reset'] }), []);
+    await c.resetBudget({ agent: 'a1' });
+    assert.equal((await c.budgetStatus({ agent: 'a1' }))[0]!.used, 0);
+    await c.resetBudget(); // every budget: nothing to name, so never NOT_FOUND
+    assert.deepEqual((await c.events({ types: ['tokens.reset'] })).map((e) => e.key), ['agent:a1', null]);
+  });
+
+  withCoordinator('reasons must be strings and event queries well formed: INVALID_ARGUMENT naming the value, nothing changed', async (c) => {
+    const t = await c.addTask({ title: 't' });
+    await rejectsWith(c.cancel(t.id, { reason: 5 as never }), 'INVALID_ARGUMENT', /reason.*5/);
+    assert.equal((await c.getTask(t.id)).status, 'ready');
+    await c.acquire('k', { owner: 'a' });
+    await rejectsWith(c.forceRelease('k', { reason: { why: 'stuck' } as never }), 'INVALID_ARGUMENT', 'reason');
+    assert.equal((await c.listLeases()).length, 1);
+    const s = await c.register({ name: 'w', autoHeartbeat: false });
+    await rejectsWith(c.endSession(s.id, { reason: 42 as never }), 'INVALID_ARGUMENT', /reason.*42/);
+    assert.equal((await c.getSession(s.id)).endedAt, null);
+    assert.equal((await c.cancel(t.id, { reason: 'duplicate' })).reason, 'duplicate');
+
+    await rejectsWith(c.events({ types: 'task.' as never }), 'INVALID_ARGUMENT', '"task."');
+    await rejectsWith(c.events({ types: [5] as never }), 'INVALID_ARGUMENT', 'types[0]');
+    await rejectsWith(c.events({ after: -1 }), 'INVALID_ARGUMENT', '-1');
+    await rejectsWith(c.events({ limit: 0 }), 'INVALID_ARGUMENT', 'limit');
+    await rejectsWith(c.events({ typos: ['task.'] } as never), 'INVALID_ARGUMENT', '"typos"');
+    // A subscription with a bad query is refused at once, here and through the daemon alike.
+    for (const [query, mention] of [[{ types: 'task.' }, '"task."'], [{ after: -2 }, '-2']] as const) {
+      assert.throws(() => c.subscribe(() => undefined, query as never), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && e.message.includes(mention));
+    }
   });
 }
 

@@ -177,6 +177,12 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
   const future = signRequest(secret, 'POST', path, body, Date.now() + 120_000);
   await refused(auth.authenticate(request('POST', path, future, body)), /in the future/);
 
+  // Signed before this daemon (authenticator) started: possibly seen by the one before a restart.
+  const beforeRestart = signRequest(secret, 'POST', path, body, Date.now() - 10);
+  const restarted = new Authenticator({ stateDir: auth.stateDir, replayWindowMs: auth.replayWindowMs });
+  await refused(restarted.authenticate(request('POST', path, beforeRestart, body)), /from before this daemon started/);
+  assert.deepEqual(await restarted.authenticate(request('POST', path, signRequest(secret, 'POST', path, body, Date.now() + 1), body)), { principal: 'hmac' });
+
   // Malformed or half present.
   await refused(auth.authenticate(request('POST', path, { 'X-Baton-Signature': headers['X-Baton-Signature'] }, body)), /without X-Baton-Timestamp/);
   await refused(auth.authenticate(request('POST', path, { 'X-Baton-Timestamp': String(Date.now()) }, body)), /without X-Baton-Signature/);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RemoteCoordinator } from '../../src/client/index.ts';
 import { startDaemon } from '../helpers/daemon.ts';
-import { sleep, startNode, tempDir, worker } from '../helpers/procs.ts';
+import { baton, sleep, startNode, tempDir, worker } from '../helpers/procs.ts';
 
 test('kill -9 of a client: its session ends, its leases are free and its claims requeued within 1 s', async (t) => {
   const dir = tempDir(t);
@@ -38,6 +38,41 @@ test('kill -9 of a client: its session ends, its leases are free and its claims 
   assert.equal(after.attempts, 1, 'the lost claim counts as an attempt');
   const types = (await c.events({ after: 0 })).map((e) => e.type);
   assert.ok(types.includes('agent.ended'), 'an agent.ended event says so');
+});
+
+test('TCP clients: kill -9 frees their leases within 1 s; one that stops heartbeating (SIGSTOP) loses them after its TTL', async (t) => {
+  const dir = tempDir(t);
+  const stateDir = join(dir, 'state');
+  const daemon = await startDaemon(stateDir, { cwd: dir, args: ['--listen', '127.0.0.1:0', '--no-socket'] });
+  t.after(() => daemon.stop());
+  const [host, port] = daemon.record.listen!.split(':') as [string, string];
+  const created = await baton(['token', 'create', 'holders', '--json', '--state-dir', stateDir]);
+  const endpoint = { host, port: Number(port), token: (JSON.parse(created.stdout) as { token: string }).token };
+  const c = new RemoteCoordinator(endpoint);
+  t.after(() => c.close());
+
+  const killed = startNode(worker('remote-holder'), [JSON.stringify(endpoint), 'path:a/**']);
+  t.after(() => killed.child.kill('SIGKILL'));
+  await killed.line('held ');
+  const killedAt = performance.now();
+  killed.child.kill('SIGKILL');
+  await c.release(await c.acquire('path:a/x', { owner: 'next', timeoutMs: 5_000 }));
+  const freedMs = performance.now() - killedAt;
+  assert.ok(freedMs < 1000, `the lease was free after ${freedMs.toFixed(0)} ms`);
+
+  // Stopped, not dead: its connection stays open, but its heartbeats stop and the session's TTL runs out.
+  const stopped = startNode(worker('remote-holder'), [JSON.stringify(endpoint), 'path:b/**', '1500']);
+  t.after(() => {
+    stopped.child.kill('SIGCONT');
+    stopped.child.kill('SIGKILL');
+  });
+  const held = JSON.parse((await stopped.line('held ')).slice(5)) as { sessionId: string };
+  const stoppedAt = performance.now();
+  stopped.child.kill('SIGSTOP');
+  await c.release(await c.acquire('path:b/x', { owner: 'next', timeoutMs: 10_000 }));
+  const lapsedMs = performance.now() - stoppedAt;
+  assert.ok(lapsedMs >= 1000, `the lease outlived its holder's stop only ${lapsedMs.toFixed(0)} ms: the TTL applies, not the connection`);
+  assert.equal((await c.getSession(held.sessionId)).endReason, 'heartbeat lapsed');
 });
 
 test('kill -9 of the daemon under load: no acknowledged write is lost; idempotent retries act once', async (t) => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BatonEvent } from '../../src/client/index.ts';
@@ -90,4 +91,56 @@ test('git status and commit run under the git lease', async (t) => {
   assert.equal(execFileSync('git', ['-C', root, 'log', '--format=%s'], { encoding: 'utf8' }).trim(), 'add readme');
   const ev = (await c.events({ types: ['git.committed'] }))[0]!;
   assert.equal(ev.data.commit, commit.commit);
+});
+
+/** A POST to the daemon as any HTTP client sends it, with an Idempotency-Key. */
+function post(socketPath: string, path: string, body: unknown, key: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const text = JSON.stringify(body);
+    const req = request({ socketPath, path, method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key } }, (res) => {
+      let out = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(out) }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+test('file and git operations honour the Idempotency-Key: a retry gets the first answer and acts once', async (t) => {
+  const root = tempDir(t);
+  execFileSync('git', ['init', '-q', root]);
+  execFileSync('git', ['-C', root, 'config', 'user.email', 't@example.com']);
+  execFileSync('git', ['-C', root, 'config', 'user.name', 'Tester']);
+  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root });
+  t.after(() => daemon.stop());
+  const socket = daemon.record.socket!;
+  const c = daemon.client();
+  const lease = await c.acquire('path:**', { owner: 'agent' });
+  const ref = { key: lease.key, token: lease.token };
+  await c.writeFile('a.txt', 'one\n', lease);
+
+  const first = await post(socket, '/v1/renameFile', { from: 'a.txt', to: 'b.txt', lease: ref }, 'rename-1');
+  assert.deepEqual(first, { status: 200, body: { path: 'b.txt', from: 'a.txt' } });
+  // Sent again (the answer was lost, say): the same answer, and nothing renamed twice.
+  assert.deepEqual(await post(socket, '/v1/renameFile', { from: 'a.txt', to: 'b.txt', lease: ref }, 'rename-1'), first);
+  assert.equal(readFileSync(join(root, 'b.txt'), 'utf8'), 'one\n');
+  const mismatch = await post(socket, '/v1/deleteFile', { path: 'b.txt', lease: ref }, 'rename-1');
+  assert.equal(mismatch.status, 409);
+  assert.equal(mismatch.body.error.code, 'IDEMPOTENCY_MISMATCH');
+  assert.equal(readFileSync(join(root, 'b.txt'), 'utf8'), 'one\n', 'the mismatched request changed nothing');
+
+  // Concurrent copies of one write: one write, one fs.changed event.
+  const writes = await Promise.all(Array.from({ length: 4 }, () => post(socket, '/v1/writeFile', { path: 'c.txt', content: 'two\n', lease: ref }, 'write-1')));
+  for (const w of writes) assert.deepEqual(w, { status: 200, body: { path: 'c.txt', size: 4 } });
+  await c.writeFile('c.txt', 'three\n', lease);
+  assert.deepEqual(await post(socket, '/v1/writeFile', { path: 'c.txt', content: 'two\n', lease: ref }, 'write-1'), writes[0], 'a late replay');
+  assert.equal(readFileSync(join(root, 'c.txt'), 'utf8'), 'three\n', 'a replay does not write again');
+  const changes = (await c.events({ types: ['fs.changed'] })).filter((e) => e.data.path === 'c.txt' && e.data.source === 'baton');
+  assert.equal(changes.length, 2, 'the replayed writes were announced once');
+
+  const commits = await Promise.all([1, 2].map(() => post(socket, '/v1/gitCommit', { message: 'once', paths: ['b.txt', 'c.txt'] }, 'commit-1')));
+  assert.equal(commits[0]!.status, 200, JSON.stringify(commits[0]!.body));
+  assert.deepEqual(commits[1], commits[0]);
+  assert.equal(execFileSync('git', ['-C', root, 'log', '--format=%s'], { encoding: 'utf8' }).trim(), 'once');
 });

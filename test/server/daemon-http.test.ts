@@ -2,7 +2,7 @@
 // bad input, overload, and authentication on TCP.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -43,6 +43,14 @@ test('curl drives the daemon over its unix socket; errors are 4xx with the engin
   const daemon = await startDaemon(join(dir, 'state'), { cwd: dir });
   t.after(() => daemon.stop());
   const socket = daemon.record.socket!;
+  // Only this user may connect: the socket 0600 in a 0700 state directory.
+  assert.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700);
+  assert.ok(statSync(socket).isSocket());
+  assert.equal(statSync(socket).mode & 0o777, 0o600);
+  // Its structured log: a file of its own, one JSON object per line.
+  const log = readFileSync(join(dir, 'state', 'logs', `daemon-${daemon.child.pid}.log`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { message: string; pid: number });
+  assert.equal(log[0]!.pid, daemon.child.pid);
+  assert.ok(log.some((l) => l.message === 'daemon started'), JSON.stringify(log));
 
   const health = await curl(socket, '/v1/health');
   assert.equal(health.status, 200);
