@@ -6,6 +6,10 @@ import { constants } from 'node:os';
 /** Resolves with the child's exit code: 128+N if killed by signal N, 127 if not found, 126 if it could not run. */
 export async function runChild(file: string, args: string[], label: string, onSpawn?: (pid: number) => void): Promise<number> {
   const child = spawn(file, args, { stdio: 'inherit' });
+  // The pid is known as spawn returns: record it now, not a turn later on
+  // 'spawn', so a baton killed in between cannot leave the command unlisted.
+  // (A pid that failed to exec exits at once; its 'error' follows.)
+  if (onSpawn !== undefined && child.pid !== undefined) onSpawn(child.pid);
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const forwarders = (['SIGTERM', 'SIGHUP'] as const).map((signal) => [signal, forward(signal)] as const);
   for (const [signal, fn] of forwarders) process.on(signal, fn);
@@ -13,9 +17,6 @@ export async function runChild(file: string, args: string[], label: string, onSp
   process.on('SIGINT', onInt);
   try {
     return await new Promise<number>((resolve) => {
-      child.once('spawn', () => {
-        if (onSpawn !== undefined && child.pid !== undefined) onSpawn(child.pid);
-      });
       child.once('error', (error) => {
         const errno = (error as { code?: string }).code;
         process.stderr.write(`baton: cannot run ${label}: ${errno === 'ENOENT' ? 'command not found' : error.message}\n`);

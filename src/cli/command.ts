@@ -78,12 +78,14 @@ export function exitCodeFor(code: ErrorCode): number {
 export function reportError(error: unknown, json: boolean): number {
   const e =
     error instanceof BatonError ? error : new BatonError('IO_ERROR', error instanceof Error ? error.message : String(error), { cause: error });
+  // Usage errors carry the usage on a second line; one line is printed, pointing at the help.
+  const [first = '', ...rest] = e.message.split('\n');
+  const command = /^usage: (baton [a-z-]+)/.exec(rest[0] ?? '')?.[1];
+  const message = command === undefined ? e.message : `${first}; see '${command} --help'`;
   if (json) {
-    process.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
+    process.stderr.write(`${JSON.stringify({ error: { code: e.code, message } })}\n`);
   } else {
-    // The first line only: usage text follows on the next lines for usage errors.
-    const [first, ...rest] = e.message.split('\n');
-    process.stderr.write(`baton: ${first} [${e.code}]\n${rest.map((line) => `${line}\n`).join('')}`);
+    process.stderr.write(`baton: ${message.replaceAll('\n', ' ')} [${e.code}]\n`);
   }
   return exitCodeFor(e.code);
 }

@@ -42,7 +42,9 @@ function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const json = argv.includes('--json');
+  // Only baton's own flags: after `--` the words are the command's (baton run -- cmd --json).
+  const end = argv.indexOf('--');
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = commands.find((c) => c.name === rest[0]);
     if (topic) return topic.run(['--help']);

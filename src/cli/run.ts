@@ -20,10 +20,12 @@ Runs <command> while holding the lock on <path>, then exits with its exit code
   --lock <path>              the resource to lock (the lock file is <path>.lock)
   --shared                   take a shared lock (many readers) instead of an exclusive one
   --timeout <seconds>        give up if the lock is not had in time (default: wait for ever; 0: try once)
-  --ttl <seconds>            lease time: another host may reclaim the lock if baton stops renewing it
+  --ttl <seconds>            lease time: the lock may be reclaimed once baton has stopped renewing it that long,
+                             even while the command still runs (without --ttl it lives as long as either)
   --conflict-exit-code <n>   exit code when the lock is not had (default 75)
 
-If baton is killed, the lock stays held until the command has ended too.
+If baton is killed, the lock stays held until the command has ended too (with --ttl, until
+the ttl has passed since baton's last renewal, if that comes first).
 When the project's daemon runs (and not --no-daemon), baton first takes the daemon lease
 file:<absolute path>, bound to its session, so a waiter is woken the moment the holder releases;
 the lock file is still taken too, so processes that do not use the daemon are excluded as well.

@@ -40,7 +40,9 @@ export async function appendJsonLines(path: string, records: unknown | unknown[]
           await handle.read(last, 0, 1, size - 1);
           if (last[0] !== 0x0a) prefix = '\n';
         }
-        await handle.write(prefix + text);
+        // Under the lock, so a short write may simply go on where it stopped.
+        const bytes = Buffer.from(prefix + text);
+        for (let done = 0; done < bytes.length; ) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
         if (options.fsync === true) await handle.sync();
       } catch (error) {
         throw fsError(error, 'append to', file);

@@ -90,7 +90,8 @@ export function writePrivate(path: string, record: LockRecord): void {
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new BatonError('NOT_FOUND', `cannot lock ${record.resource}: directory ${dirname(path)} does not exist`, { cause: error, details: { path } });
+      const why = code === 'ENOENT' ? 'does not exist' : 'is not a directory (or a directory above it is not)';
+      throw new BatonError('NOT_FOUND', `cannot lock ${record.resource}: directory ${dirname(path)} ${why}`, { cause: error, details: { path } });
     }
     throw fsError(error, 'create lock', path);
   }

@@ -35,9 +35,41 @@ test('--help on every command; usage errors are one line and exit 2', async () =
   const dir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
   mkdirSync(join(dir, 'x.lock'));
   const failing = await baton(['lock', 'status', join(dir, 'x'), '--json']);
-  rmSync(dir, { recursive: true });
   assert.equal(failing.code, 1);
   assert.deepEqual(JSON.parse(failing.stderr).error.code, 'IS_A_DIRECTORY');
+  // The command's own --json is not baton's: the error is still one readable line.
+  const theirs = await baton(['run', '--lock', join(dir, 'x'), '--', 'echo', '--json']);
+  assert.match(theirs.stderr, /^baton: [^\n]*\[IS_A_DIRECTORY\]\n$/);
+  // A file where a directory should be is named as such.
+  writeFileSync(join(dir, 'plain'), '');
+  const notDir = await baton(['run', '--lock', join(dir, 'plain', 'x'), '--', 'true']);
+  assert.equal(notDir.code, 1);
+  assert.equal(notDir.stderr, `baton: cannot lock ${join(dir, 'plain', 'x')}: directory ${join(dir, 'plain')} is not a directory (or a directory above it is not) [NOT_FOUND]\n`);
+  rmSync(dir, { recursive: true });
+});
+
+test('baton run --shared: shared runs overlap, an exclusive one waits for them', async (t) => {
+  const dir = tempDir(t);
+  const r = join(dir, 'r');
+  const marks = join(dir, 'marks');
+  const go = join(dir, 'go');
+  // Each run notes its start, then holds until the test creates `go` (no timing), then notes its end.
+  const run = (shared: boolean, name: string) =>
+    start(process.execPath, [cli, 'run', '--lock', r, ...(shared ? ['--shared'] : []), '--', 'sh', '-c', `echo "start ${name}" >> "${marks}"; while [ ! -e "${go}" ]; do sleep 0.02; done; echo "end ${name}" >> "${marks}"`]);
+  const started = (): string[] => (existsSync(marks) ? readFileSync(marks, 'utf8').trim().split('\n') : []);
+  const readers = [run(true, 'r1'), run(true, 'r2')];
+  for (const until = performance.now() + 15_000; started().length < 2 && performance.now() < until; ) await sleep(20);
+  if (started().length < 2) writeFileSync(go, ''); // let a waiting run finish before failing
+  assert.deepEqual(started().sort(), ['start r1', 'start r2'], 'both shared runs hold at once');
+  const refused = await baton(['run', '--lock', r, '--timeout', '0', '--', 'true']);
+  assert.equal(refused.code, 75, `an exclusive run is refused while shared runs hold: ${refused.stderr}`);
+  const writer = run(false, 'w');
+  await sleep(300);
+  assert.equal(started().length, 2, 'the exclusive run waits');
+  writeFileSync(go, '');
+  for (const p of [...readers, writer]) assert.equal((await p.done).code, 0);
+  const order = started();
+  assert.deepEqual(order.slice(-2), ['start w', 'end w'], `the exclusive run came after both: ${order.join(', ')}`);
 });
 
 test('baton run from 8 shell loops: an unlocked read-modify-write of a file loses nothing', async (t) => {

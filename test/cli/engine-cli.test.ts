@@ -99,11 +99,12 @@ describe('baton engine commands', { concurrency: true }, () => {
       refused(r, 2, pattern);
       assert.equal(r.stdout, '', args.join(' '));
     });
-    // Usage errors: a first line naming the problem, then the usage.
-    for (const r of await Promise.all([baton(['lease', 'release', 'k']), baton(['lease', 'frob']), baton(['task', 'show']), baton(['git', 'status'])])) {
+    // Usage errors: one line naming the problem and the help to read.
+    const usage = await Promise.all([baton(['lease', 'release', 'k']), baton(['lease', 'frob']), baton(['task', 'show']), baton(['git', 'status'])]);
+    usage.forEach((r, i) => {
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^baton: .*\[INVALID_ARGUMENT\]\nusage: baton /);
-    }
+      assert.match(r.stderr, new RegExp(`^baton: [^\\n]*; see 'baton ${['lease', 'lease', 'task', 'git'][i]} --help' \\[INVALID_ARGUMENT\\]\\n$`));
+    });
   });
 
   test('lease acquire, conflict (exit 75 naming the holder), stale release (exit 1), release', async (t) => {
@@ -200,6 +201,11 @@ describe('baton engine commands', { concurrency: true }, () => {
     assert.equal(committed.status.used, 40);
     assert.equal(json(await run(['tokens', 'usage', '--json'])).byAgent[0].total, 40);
     refused(await run(['tokens', 'cancel', reservation.id]), 1, /\[NOT_FOUND\]/);
+    // A reset names a budget that exists; a misspelt one is refused, not reported done.
+    const [missing, done] = await Promise.all([run(['tokens', 'reset', '--agent', 'nope']), run(['tokens', 'reset', '--agent', 'a', '--json'])]);
+    refused(missing, 1, /^baton: no budget for scope "agent:nope" \[NOT_FOUND\]\n$/);
+    assert.equal(json(done), null);
+    assert.equal(json(await run(['tokens', 'status', '--json']))[0].used, 0);
   });
 
   test('limit take exhausting a burst exits 75 with the retry-after', async (t) => {

@@ -43,6 +43,20 @@ test('failures are typed, name the path, and leave no temp file behind', async (
   assert.deepEqual(readdirSync(dir), ['adir']);
 });
 
+test('a write that fails after its temp file exists removes the temp file and leaves the target as it was', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'doc.txt');
+  writeFileSync(file, 'old');
+  // A real mid-write failure: a file size limit of 8 KiB makes the temp file's write fail with EFBIG
+  // (SIGXFSZ ignored, so the write returns the error instead of killing the process).
+  const script = `import { writeFileAtomic } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).pathname)};
+    await writeFileAtomic(${JSON.stringify(file)}, 'x'.repeat(100000)).then(() => console.log('written'), (e) => console.log(e.code, e.message));`;
+  const r = await start('sh', ['-c', `trap '' XFSZ; ulimit -f 8; exec "$0" --input-type=module -e "$1"`, process.execPath, script]).done;
+  assert.match(r.stdout, /^IO_ERROR cannot write .*doc\.txt: EFBIG/, r.stderr);
+  assert.equal(readFileSync(file, 'utf8'), 'old');
+  assert.deepEqual(readdirSync(dir), ['doc.txt'], 'no temp file left');
+});
+
 test('a reader parsing the file continuously never sees partial content', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'doc.json');

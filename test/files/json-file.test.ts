@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonFile, type BatonError } from '../../src/index.ts';
 import { startNode, tempDir, worker } from '../helpers/procs.ts';
@@ -42,6 +42,13 @@ test('a missing document without a default is NOT_FOUND', async (t) => {
     doc.update((n) => n + 1),
     (e: BatonError) => e.code === 'NOT_FOUND',
   );
+  // A missing directory, or a directory where the document should be: typed errors naming the path.
+  const lost = new JsonFile<number>(join(dir, 'missing', 'doc.json'), { defaultValue: 0 });
+  await assert.rejects(lost.update((n) => n + 1), (e: BatonError) => e.code === 'NOT_FOUND' && /missing does not exist/.test(e.message));
+  mkdirSync(join(dir, 'adir.json'));
+  const folder = new JsonFile<number>(join(dir, 'adir.json'), { defaultValue: 0 });
+  await assert.rejects(folder.update((n) => n + 1), (e: BatonError) => e.code === 'IS_A_DIRECTORY' && /adir\.json/.test(e.message));
+  assert.deepEqual(readdirSync(join(dir, 'adir.json')), [], 'nothing written into it');
 });
 
 test('a corrupt or truncated document is an error naming the file, and is never replaced', async (t) => {

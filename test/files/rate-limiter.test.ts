@@ -1,17 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileRateLimiter, type BatonError, type TakeResult } from '../../src/index.ts';
 import { startTogether, tempDir, worker } from '../helpers/procs.ts';
 
 test('take: granted, or not granted with retryAfterMs; wait waits', async (t) => {
   const dir = tempDir(t);
-  const limiter = new FileRateLimiter(join(dir, 'api.limit'), { rate: 20, burst: 2 });
+  // 2 per second: a refill takes 500 ms, so a loaded machine's pause between the takes does not grant the third.
+  const limiter = new FileRateLimiter(join(dir, 'api.limit'), { rate: 2, burst: 2 });
   assert.equal((await limiter.take()).granted, true);
   assert.equal((await limiter.take()).granted, true);
   const denied = await limiter.take();
   assert.equal(denied.granted, false);
-  if (!denied.granted) assert.ok(denied.retryAfterMs > 0 && denied.retryAfterMs <= 50, `retryAfterMs ${denied.retryAfterMs}`);
+  if (!denied.granted) assert.ok(denied.retryAfterMs > 0 && denied.retryAfterMs <= 500, `retryAfterMs ${denied.retryAfterMs}`);
   const started = performance.now();
   assert.equal((await limiter.take(1, { wait: true })).granted, true);
   assert.ok(performance.now() - started >= 20);
@@ -25,6 +27,14 @@ test('bad input is refused with INVALID_ARGUMENT', async (t) => {
   const limiter = new FileRateLimiter(join(dir, 'x'), { rate: 1, burst: 2 });
   await assert.rejects(limiter.take(3), (e: BatonError) => e.code === 'INVALID_ARGUMENT' && /more than its burst of 2/.test(e.message));
   await assert.rejects(limiter.take(-1), (e: BatonError) => e.code === 'INVALID_ARGUMENT');
+  await assert.rejects(limiter.take(Number.NaN), (e: BatonError) => e.code === 'INVALID_ARGUMENT' && /n must be .* got NaN/.test(e.message));
+  // A state file that is not ours is reported, naming it, and left as it was.
+  writeFileSync(join(dir, 'x'), 'not json');
+  await assert.rejects(limiter.take(1), (e: BatonError) => e.code === 'CORRUPT_FILE' && e.message.includes(join(dir, 'x')));
+  await assert.rejects(limiter.take(1, { wait: true }), (e: BatonError) => e.code === 'CORRUPT_FILE');
+  assert.equal(readFileSync(join(dir, 'x'), 'utf8'), 'not json');
+  const nowhere = new FileRateLimiter(join(dir, 'missing', 'x'), { rate: 1, burst: 2 });
+  await assert.rejects(nowhere.take(1), (e: BatonError) => e.code === 'NOT_FOUND' && /missing does not exist/.test(e.message));
 });
 
 test('8 processes sharing one limiter never get more than rate x elapsed + burst', async (t) => {
