@@ -80,7 +80,7 @@ export function reportError(error: unknown, json: boolean): number {
     error instanceof BatonError ? error : new BatonError('IO_ERROR', error instanceof Error ? error.message : String(error), { cause: error });
   // Usage errors carry the usage on a second line; one line is printed, pointing at the help.
   const [first = '', ...rest] = e.message.split('\n');
-  const command = /^usage: (baton [a-z-]+)/.exec(rest[0] ?? '')?.[1];
+  const command = /^usage: (baton(?: [a-z][a-z-]*)+)/.exec(rest[0] ?? '')?.[1];
   const message = command === undefined ? e.message : `${first}; see '${command} --help'`;
   if (json) {
     process.stderr.write(`${JSON.stringify({ error: { code: e.code, message } })}\n`);

@@ -65,7 +65,8 @@ export function engineSettings(options: EngineOptions = {}): { sweepIntervalMs: 
   return {
     sweepIntervalMs: optionalInt('sweepIntervalMs', options.sweepIntervalMs, 500, { min: 10 }),
     retention: {
-      maxAgeMs: retention.maxAgeMs === undefined ? 7 * 24 * 3600_000 : requireNumber('retention.maxAgeMs', retention.maxAgeMs, { exclusiveMin: true }),
+      // Infinity: never prune by age.
+      maxAgeMs: retention.maxAgeMs === undefined ? 7 * 24 * 3600_000 : retention.maxAgeMs === Infinity ? Infinity : requireNumber('retention.maxAgeMs', retention.maxAgeMs, { exclusiveMin: true }),
       // At least 1: the newest event is what the next seq counts on.
       maxCount: optionalInt('retention.maxCount', retention.maxCount, 100_000, { min: 1 }),
     },

@@ -17,9 +17,9 @@ export function optionalString(name: string, value: unknown, options?: { max?: n
   return value === undefined || value === null ? undefined : requireString(name, value, options);
 }
 
-/** Why something was ended or cancelled: a string if given (it is stored and shown), else the default. */
+/** Why something was ended or cancelled: a string if given (it is stored and shown), else the default (also for '' and null). */
 export function optionalReason(value: unknown, fallback: string): string {
-  return value === undefined ? fallback : requireString('reason', value, { max: 1024 });
+  return value === undefined || value === null || value === '' ? fallback : requireString('reason', value, { max: 1024 });
 }
 
 export function requireInt(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {

@@ -3,6 +3,7 @@
 // stream, session attachment, status and the OpenAPI document.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Coordinator } from '../coordinator.ts';
+import { checkEventQuery } from '../engine/events.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
 import { mcpRoute } from '../mcp/route.ts';
@@ -142,6 +143,8 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       after = Number(resume);
       if (!Number.isSafeInteger(after) || after < 0) throw new BatonError('INVALID_ARGUMENT', `Last-Event-ID / after must be an event seq (a whole number >= 0), got ${JSON.stringify(resume)}`);
     }
+    // Checked before the 200 goes out: once the stream is open an error could only hang up.
+    checkEventQuery({ after, types: topics }, -1);
     // From "now": fix now as a seq and tell the reader (an id-only block), so a drop before the first event resumes there.
     const startId = after < 0 ? await ctx.lastEventSeq() : undefined;
     if (res.destroyed) return;

@@ -320,6 +320,7 @@ export class Authenticator {
     this.stateDir = stateDir;
     this.replayWindowMs = replayWindowMs;
     this.maxSeenSignatures = maxSeenSignatures;
+    if (!Number.isFinite(notBefore)) throw new BatonError('INVALID_ARGUMENT', `notBefore must be a finite time in ms, got ${notBefore}`);
     this.notBefore = notBefore;
     this.#paths = statePaths(stateDir);
   }

@@ -4,7 +4,8 @@
 // IDEMPOTENCY_MISMATCH, as for the engine's operations (one table, one TTL).
 // Their effects are on disk, not in the database, so the result is recorded
 // right after the effect: calls with one key run one at a time, and only a
-// daemon crash between a change and its record lets a retry act again.
+// daemon crash (or a failed write of the record) between a change and its
+// record lets a retry act again.
 import { recall, remember } from '../engine/idempotency.ts';
 import type { Store } from '../stores/store.ts';
 import type { DaemonOperation } from './api.ts';
@@ -22,7 +23,10 @@ export function idempotentOperations(store: Store, operations: Record<string, Da
         const seen = await store.read((tx) => recall(tx, key, name, request));
         if (seen.hit) return seen.value;
         const result = await operation(body);
-        await store.write((tx) => remember(tx, key, name, request, result));
+        // Looked up again in the write: an engine operation may have taken the key meanwhile; its record stays.
+        await store
+          .write(async (tx) => ((await recall(tx, key, name, request).catch(() => ({ hit: true }))).hit ? undefined : remember(tx, key, name, request, result)))
+          .catch(() => undefined); // the change is made: answer it; unrecorded, a retry acts again (as after a crash)
         return result;
       })();
       running.set(key, call);

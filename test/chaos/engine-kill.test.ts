@@ -36,6 +36,7 @@ test('kill -9 of random claimers: claims come back promptly and every task compl
   }
   // Enough tasks that every kill lands on a worker at work, not one that ran out of tasks.
   const leftAtLastKill = (await c.taskCounts()).ready;
+  assert.ok(leftAtLastKill > 0, 'the queue ran dry before the last kill: more tasks are needed');
   for (const p of live) assert.equal((await p.done).code, 0, (await p.done).stderr);
 
   const done = all.flatMap((p) => p.lines().filter((l) => l.startsWith('done ')).map((l) => Number(l.split(' ')[1])));

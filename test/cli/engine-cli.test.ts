@@ -103,7 +103,7 @@ describe('baton engine commands', { concurrency: true }, () => {
     const usage = await Promise.all([baton(['lease', 'release', 'k']), baton(['lease', 'frob']), baton(['task', 'show']), baton(['git', 'status'])]);
     usage.forEach((r, i) => {
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, new RegExp(`^baton: [^\\n]*; see 'baton ${['lease', 'lease', 'task', 'git'][i]} --help' \\[INVALID_ARGUMENT\\]\\n$`));
+      assert.match(r.stderr, new RegExp(`^baton: [^\\n]*; see 'baton ${['lease release', 'lease', 'task show', 'git'][i]} --help' \\[INVALID_ARGUMENT\\]\\n$`));
     });
   });
 

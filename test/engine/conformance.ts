@@ -556,6 +556,8 @@ export function conformance(name: string, open: Opener): void {
     await rejectsWith(c.endSession(s.id, { reason: 42 as never }), 'INVALID_ARGUMENT', /reason.*42/);
     assert.equal((await c.getSession(s.id)).endedAt, null);
     assert.equal((await c.cancel(t.id, { reason: 'duplicate' })).reason, 'duplicate');
+    // An empty reason (a CLI's --reason "") is no reason: the default.
+    assert.equal((await c.cancel((await c.addTask({ title: 'u' })).id, { reason: '' })).reason, 'cancelled');
 
     await rejectsWith(c.events({ types: 'task.' as never }), 'INVALID_ARGUMENT', '"task."');
     await rejectsWith(c.events({ types: [5] as never }), 'INVALID_ARGUMENT', 'types[0]');

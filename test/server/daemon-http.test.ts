@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { request, Agent } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { RemoteCoordinator, signRequest } from '../../src/client/index.ts';
@@ -44,13 +44,18 @@ test('curl drives the daemon over its unix socket; errors are 4xx with the engin
   t.after(() => daemon.stop());
   const socket = daemon.record.socket!;
   // Only this user may connect: the socket 0600 in a 0700 state directory.
-  assert.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700);
+  assert.equal(statSync(dirname(socket)).mode & 0o777, 0o700);
   assert.ok(statSync(socket).isSocket());
   assert.equal(statSync(socket).mode & 0o777, 0o600);
   // Its structured log: a file of its own, one JSON object per line.
   const log = readFileSync(join(dir, 'state', 'logs', `daemon-${daemon.child.pid}.log`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { message: string; pid: number });
   assert.equal(log[0]!.pid, daemon.child.pid);
   assert.ok(log.some((l) => l.message === 'daemon started'), JSON.stringify(log));
+
+  // A bad event query is a 400 before the stream opens, not a hang-up after its 200.
+  const badTopic = await curl(socket, `/v1/events?topics=${'a'.repeat(300)}`);
+  assert.equal(badTopic.status, 400, badTopic.body);
+  assert.equal(JSON.parse(badTopic.body).error.code, 'INVALID_ARGUMENT');
 
   const health = await curl(socket, '/v1/health');
   assert.equal(health.status, 200);

@@ -126,7 +126,7 @@ test('SDK: a subscription from now dropped before its first event loses nothing 
   const subscription = subscriber.subscribe((event) => got.push(event), { types: ['gap.'] });
   t.after(() => subscription.close());
   await waitFor('the stream to connect', async () => (await probe.status()).daemon!.connections > baseline);
-  await sleep(100); // the id-only block follows the headers at once
+  await sleep(500); // the id-only block follows the headers at once (a read of the last seq)
 
   await daemon.kill();
   await publishWhileDown(stateDir, ['gap.down1', 'other.skip', 'gap.down2']);
@@ -152,7 +152,7 @@ test('SDK: after -1 means from now, as in the engine; a malformed after is refus
   const subscription = c.subscribe((event) => got.push(event.type), { after: -1, types: ['now.'] });
   t.after(() => subscription.close());
   await waitFor('the stream to connect', async () => (await c.status()).daemon!.connections > baseline);
-  await sleep(100);
+  await sleep(500); // the stream's start is fixed right after the connection
   await c.publish({ type: 'now.new' });
   await waitFor('the event', () => got.length > 0, 5_000);
   assert.deepEqual(got, ['now.new']);
