@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCoordinator } from '../../src/index.ts';
-import { startTogether, tempDir, worker } from '../helpers/procs.ts';
+import { startNode, startTogether, tempDir, worker } from '../helpers/procs.ts';
 
 const script = worker('engine');
 
@@ -88,6 +88,22 @@ for (const mode of ['refuse', 'wait'] as const) {
     await c.close();
   });
 }
+
+test('8 processes opening one database at once all open it: a new file, and one a killed process left to recover', async (t) => {
+  const dir = tempDir(t);
+  for (let round = 0; round < 4; round++) {
+    const db = join(dir, `db-${round}.db`);
+    if (round % 2 === 1) {
+      // kill -9 while it has the database open: its WAL and shared memory must be recovered by the next opener.
+      const crasher = startNode(worker('opener'), [db, 'crash']);
+      await crasher.line('written');
+      crasher.child.kill('SIGKILL');
+      await crasher.done;
+    }
+    const procs = Array.from({ length: 8 }, () => startNode(worker('opener'), [db]));
+    for (const r of await Promise.all(procs.map((p) => p.done))) assert.equal(r.code, 0, `round ${round}: ${r.stderr}`);
+  }
+});
 
 test('4 writers with synchronous=FULL: SQLITE_BUSY never reaches a caller, and none is starved', async (t) => {
   const db = join(tempDir(t), 'baton.db');

@@ -131,7 +131,12 @@ export class SqliteStore implements Store {
     });
     // Migrations: each in its own write transaction, re-checked inside it (another process may have run it).
     for (;;) {
-      const applied = this.#userVersion();
+      // Even a read can be SQLITE_BUSY here: another opener may be recovering the WAL (BUSY_RECOVERY)
+      // or the last connection closing it; the bench met this with 8 processes opening at once.
+      let applied = 0;
+      await this.#retryBusy(() => {
+        applied = this.#userVersion();
+      });
       if (applied >= migrations.length) break;
       await this.#retryBusy(() => {
         this.#db.exec('BEGIN IMMEDIATE');
@@ -171,9 +176,11 @@ export class SqliteStore implements Store {
       // hundred jobs. Every 32 MB of WAL was 9% more claim + complete throughput
       // over 100,000 jobs; the WAL file is cut back to that size after a
       // checkpoint that let it grow past it.
-      const pageBytes = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
-      this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageBytes)}`);
-      this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
+      await this.#retryBusy(() => {
+        const pageBytes = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+        this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageBytes)}`);
+        this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
+      });
     }
     this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   }
