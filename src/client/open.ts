@@ -5,7 +5,6 @@
 // Every path returns the same Coordinator interface.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Coordinator } from '../coordinator.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
@@ -67,7 +66,7 @@ function cliEntry(): string {
 /** True while some daemon holds this state directory's daemon lock (it runs or is starting). */
 async function daemonLockHeld(stateDir: string): Promise<boolean> {
   const { isLocked } = await import('../files/lock.ts');
-  return isLocked(join(stateDir, 'daemon')).catch(() => false);
+  return isLocked(statePaths(stateDir).daemonLock).catch(() => false);
 }
 
 /** Starts `baton serve` detached for the state dir and waits until it answers. */

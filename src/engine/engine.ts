@@ -40,7 +40,7 @@ import { BatonError } from '../errors.ts';
 import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
-import { checkEventQuery, emit, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
+import { checkEventQuery, emit, lastEventSeq, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
 import { idempotent, pruneIdempotency, recall, remember, requestHash } from './idempotency.ts';
 import * as leases from './leases.ts';
 import * as limits from './rate-limits.ts';
@@ -601,7 +601,7 @@ export class Engine implements Coordinator {
     const poll = async (): Promise<void> => {
       if (closed) return;
       try {
-        if (after < 0) after = (await this.#read((tx) => tx.get<{ seq: number }>('eventsMaxSeq')))!.seq;
+        if (after < 0) after = await this.#read(lastEventSeq);
         const now = await this.store.changeCounter();
         if (now !== counter) {
           counter = now;

@@ -76,9 +76,14 @@ export interface Retention {
   maxCount: number;
 }
 
+/** The seq of the newest event (0 when there is none yet). */
+export async function lastEventSeq(tx: StoreTx): Promise<number> {
+  return (await tx.get<{ seq: number }>('eventsMaxSeq'))!.seq;
+}
+
 export async function pruneEvents(tx: StoreTx, retention: Retention): Promise<number> {
   let pruned = (await tx.run('eventsPruneAge', { before: tx.now - retention.maxAgeMs })).changes;
-  const max = (await tx.get<{ seq: number }>('eventsMaxSeq'))!.seq;
+  const max = await lastEventSeq(tx);
   // The newest event always stays, whatever the retention: the next seq is the highest kept + 1.
   const below = Math.min(max - retention.maxCount, max - 1);
   if (below > 0) pruned += (await tx.run('eventsPruneCount', { below })).changes;

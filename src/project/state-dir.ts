@@ -58,6 +58,8 @@ export function statePaths(stateDir: string) {
     socket: join(stateDir, 'baton.sock'),
     /** The running daemon's record: pid, socket, listen address, started. */
     daemon: join(stateDir, 'daemon.json'),
+    /** The lock (daemon.lock) one daemon per state directory holds while it runs. */
+    daemonLock: join(stateDir, 'daemon'),
     logs: join(stateDir, 'logs'),
     tokens: join(stateDir, 'tokens.json'),
     hmacKey: join(stateDir, 'hmac.key'),

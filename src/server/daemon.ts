@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.ts';
+import { lastEventSeq } from '../engine/events.ts';
 import { BatonError } from '../errors.ts';
 import { writeJsonAtomic } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
@@ -87,7 +88,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const log: Logger = createLogger({ file: join(paths.logs, `daemon-${process.pid}.log`), stdout: options.foreground === true });
 
   // One daemon per state directory: the file lock dies with its holder, so a kill -9 leaves nothing to clean by hand.
-  const locked = await acquireLock(join(options.stateDir, 'daemon'), { timeout: 0 });
+  const locked = await acquireLock(statePaths(options.stateDir).daemonLock, { timeout: 0 });
   if (!locked.success) {
     await log.close();
     const other = readDaemonRecord(options.stateDir);
@@ -134,7 +135,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
     overloaded: () => writer.full,
     stopping: () => stopping,
-    lastEventSeq: async () => (await writer.read((tx) => tx.get<{ seq: number }>('eventsMaxSeq')))!.seq,
+    lastEventSeq: () => writer.read(lastEventSeq),
     daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, files), ...gitOperations(engine, options.root) }),
     daemonInfo: (): DaemonInfo => ({
       pid: process.pid,

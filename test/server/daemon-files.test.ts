@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { BatonEvent } from '../../src/client/index.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.ts';
 import { sleep, tempDir } from '../helpers/procs.ts';
 
 async function rejectsWith(promise: Promise<unknown>, code: string, mention?: RegExp): Promise<void> {
@@ -71,13 +71,19 @@ test('writes, deletes and renames need a covering exclusive lease and its curren
   assert.equal(events.find((e) => e.data.path === 'src/deep/a.ts')!.actor, 'alice');
 });
 
-test('git status and commit run under the git lease', async (t) => {
+/** A git repository with a committer set, and a daemon serving it (state under .git/baton). */
+async function gitProjectDaemon(t: TestContext): Promise<{ root: string; daemon: RunningDaemon }> {
   const root = tempDir(t);
   execFileSync('git', ['init', '-q', root]);
   execFileSync('git', ['-C', root, 'config', 'user.email', 't@example.com']);
   execFileSync('git', ['-C', root, 'config', 'user.name', 'Tester']);
   const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root });
   t.after(() => daemon.stop());
+  return { root, daemon };
+}
+
+test('git status and commit run under the git lease', async (t) => {
+  const { root, daemon } = await gitProjectDaemon(t);
   const c = daemon.client();
   const lease = await c.acquire('path:README.md', { owner: 'agent' });
   await c.writeFile('README.md', '# hi\n', lease);
@@ -108,12 +114,7 @@ function post(socketPath: string, path: string, body: unknown, key: string): Pro
 }
 
 test('file and git operations honour the Idempotency-Key: a retry gets the first answer and acts once', async (t) => {
-  const root = tempDir(t);
-  execFileSync('git', ['init', '-q', root]);
-  execFileSync('git', ['-C', root, 'config', 'user.email', 't@example.com']);
-  execFileSync('git', ['-C', root, 'config', 'user.name', 'Tester']);
-  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root });
-  t.after(() => daemon.stop());
+  const { root, daemon } = await gitProjectDaemon(t);
   const socket = daemon.record.socket!;
   const c = daemon.client();
   const lease = await c.acquire('path:**', { owner: 'agent' });

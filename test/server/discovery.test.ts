@@ -109,7 +109,7 @@ test('discovery: a daemon that exits because another holds the daemon lock waits
   const stateDir = join(dir, 'state');
   mkdirSync(stateDir, { recursive: true });
   // Another daemon starting: it holds the lock but does not answer yet, so ours exits with LOCKED.
-  const held = await acquireLock(join(stateDir, 'daemon'), { timeout: 0 });
+  const held = await acquireLock(statePaths(stateDir).daemonLock, { timeout: 0 });
   assert.ok(held.success);
   t.after(() => held.handle.release());
   const started = performance.now();
