@@ -13,10 +13,12 @@ interface Entry {
   exclusive: number;
   shared: number;
   waiters: Array<() => void>;
+  /** Live handles, so a test can make them lose the lock. */
+  holders: Set<(why: string) => void>;
 }
 
 export interface LockCall {
-  op: 'acquire' | 'release' | 'isLocked';
+  op: 'acquire' | 'release' | 'isLocked' | 'lose';
   path: string;
   options?: LockOptions;
   outcome?: ScriptedOutcome;
@@ -55,6 +57,22 @@ export class ScriptedLockService implements FileLockService {
     return this;
   }
 
+  /**
+   * Every handle now holding `path` loses it, as when a holder stalled past its
+   * TTL was taken over: its signal aborts with LOCK_LOST, isHeld() turns false,
+   * waiters may take the lock, and its release() does nothing. Returns how many lost it.
+   */
+  loseLock(path: string, why = 'scripted loss'): number {
+    const key = resolve(path);
+    this.calls.push({ op: 'lose', path: key });
+    const entry = this.#locks.get(key);
+    if (entry === undefined) return 0;
+    const losers = [...entry.holders];
+    for (const lose of losers) lose(why);
+    this.#wake(entry);
+    return losers.length;
+  }
+
   reset(): void {
     this.#locks.clear();
     this.#scripts.clear();
@@ -73,17 +91,24 @@ export class ScriptedLockService implements FileLockService {
 
     const entry = this.#entry(path);
     const deadline = performance.now() + opts.timeout;
+    // As the real acquire: an abort is a failure with code ABORTED, never a throw.
+    const aborted: LockResult = { success: false, reason: 'error', code: 'ABORTED', message: `gave up waiting for ${path}: aborted` };
+    if (opts.signal?.aborted) return aborted;
     while (!this.#free(entry, opts.type)) {
       const left = deadline - performance.now();
       if (opts.timeout === 0) return { success: false, reason: 'locked', code: 'LOCKED', message: `${path} is locked` };
       if (left <= 0) return { success: false, reason: 'timeout', code: 'LOCK_TIMEOUT', message: `timed out after ${opts.timeout} ms waiting for ${path}` };
       await new Promise<void>((wake) => {
-        const timer = setTimeout(wake, left);
-        entry.waiters.push(() => {
+        const done = (): void => {
           clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', done);
           wake();
-        });
+        };
+        const timer = setTimeout(done, left);
+        opts.signal?.addEventListener('abort', done, { once: true });
+        entry.waiters.push(done);
       });
+      if (opts.signal?.aborted) return aborted;
     }
     if (opts.type === 'exclusive') entry.exclusive++;
     else entry.shared++;
@@ -110,7 +135,7 @@ export class ScriptedLockService implements FileLockService {
   #entry(path: string): Entry {
     let entry = this.#locks.get(path);
     if (entry === undefined) {
-      entry = { exclusive: 0, shared: 0, waiters: [] };
+      entry = { exclusive: 0, shared: 0, waiters: [], holders: new Set() };
       this.#locks.set(path, entry);
     }
     return entry;
@@ -129,6 +154,17 @@ export class ScriptedLockService implements FileLockService {
     let held = true;
     const controller = new AbortController();
     const record: LockRecord = createRecord(path, type, null);
+    const letGo = (): void => {
+      held = false;
+      entry.holders.delete(lose);
+      if (type === 'exclusive') entry.exclusive--;
+      else entry.shared--;
+    };
+    const lose = (why: string): void => {
+      letGo();
+      controller.abort(new BatonError('LOCK_LOST', `lost the ${type} lock on ${path}: ${why}`, { details: { path: `${path}.lock` } }));
+    };
+    entry.holders.add(lose);
     return {
       lockPath: `${path}.lock`,
       resourcePath: path,
@@ -140,10 +176,8 @@ export class ScriptedLockService implements FileLockService {
       addProcess: () => {},
       release: async () => {
         if (!held) return;
-        held = false;
+        letGo();
         this.calls.push({ op: 'release', path });
-        if (type === 'exclusive') entry.exclusive--;
-        else entry.shared--;
         this.#wake(entry);
       },
     };

@@ -65,3 +65,31 @@ test('ScriptedLockService excludes for real and plays scripted outcomes', async 
   assert.equal(await locks.withLock('/repo/d', () => 'ok'), 'ok');
   assert.ok(locks.calls.some((c) => c.op === 'release'));
 });
+
+test('ScriptedLockService: a test can make a holder lose its lock, and waiters can be aborted', async () => {
+  const locks = new ScriptedLockService();
+  const held = await locks.acquire('/repo/state.json');
+  assert.ok(held.success);
+  const lost = new Promise<unknown>((resolve) => held.handle.signal.addEventListener('abort', () => resolve(held.handle.signal.reason)));
+  const waiter = locks.acquire('/repo/state.json', { timeout: 5_000 });
+  assert.equal(locks.loseLock('/repo/state.json', 'stalled past its TTL'), 1);
+  const reason = (await lost) as { code: string; message: string };
+  assert.equal(reason.code, 'LOCK_LOST');
+  assert.match(reason.message, /stalled past its TTL/);
+  assert.equal(held.handle.isHeld(), false);
+  const next = await waiter;
+  assert.ok(next.success, 'a waiter takes the lock once its holder lost it');
+  await held.handle.release(); // a no-op: it must not free the new holder's lock
+  assert.equal(await locks.isLocked('/repo/state.json'), true);
+  assert.equal(locks.loseLock('/repo/free.json'), 0);
+
+  const controller = new AbortController();
+  const aborted = locks.acquire('/repo/state.json', { timeout: 5_000, signal: controller.signal });
+  setTimeout(() => controller.abort(), 10);
+  const result = await aborted;
+  assert.equal(result.success, false);
+  if (!result.success) assert.equal(result.code, 'ABORTED');
+  await next.handle.release();
+  assert.equal(await locks.isLocked('/repo/state.json'), false);
+  assert.deepEqual(locks.calls.filter((c) => c.op === 'lose').map((c) => c.path), ['/repo/state.json', '/repo/free.json']);
+});
