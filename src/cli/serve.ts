@@ -4,10 +4,10 @@ import { startDaemonProcess } from '../client/open.ts';
 import { locateProject } from '../project/state-dir.ts';
 import { packageVersion } from '../project/version.ts';
 import { startDaemon } from '../server/daemon.ts';
-import { ExitCode, integer, parse, seconds, UsageError, type Command } from './command.ts';
+import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } from './command.ts';
 import { printJson } from './output.ts';
 
-const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--max-queue <n>] [--idle-exit <s>]';
+const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
 
 const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
 state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
@@ -23,6 +23,9 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
   --state-dir <dir>      the state directory (default: $BATON_HOME, else <git common dir>/baton, else ./.baton)
   --durability <d>       normal (default: survives any process crash) or full (also power loss)
   --max-queue <n>        writes queued at most before new ones get 429 (default 4096)
+  --max-body <bytes>     a request body larger than this gets 413 (default 1048576, at least 1024)
+  --max-connections <n>  connections open at once at most, per listener (default 1024)
+  --request-timeout <s>  a request must arrive whole within this, else 408 (default 30)
   --idle-exit <s>        stop after this many seconds with no client connected (default: never)
   --json                 print the daemon record as JSON
 `;
@@ -50,6 +53,9 @@ export const serveCommand: Command = {
         'state-dir': { type: 'string' },
         durability: { type: 'string' },
         'max-queue': { type: 'string' },
+        'max-body': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'request-timeout': { type: 'string' },
         'idle-exit': { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -66,10 +72,19 @@ export const serveCommand: Command = {
     if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new UsageError(`--durability must be normal or full, got ${JSON.stringify(durability)}`);
     const listen = values.listen === undefined ? undefined : parseListen(values.listen);
     const maxQueue = integer('--max-queue', values['max-queue'], { min: 1 });
+    const maxBodyBytes = integer('--max-body', values['max-body'], { min: 1024 });
+    const maxConnections = integer('--max-connections', values['max-connections'], { min: 1 });
+    const requestTimeoutMs = millis('--request-timeout', values['request-timeout'], true);
     const idleExitMs = seconds('--idle-exit', values['idle-exit'], true);
     if (values['no-socket'] && listen === undefined) throw new UsageError('--no-socket needs --listen: the daemon must listen somewhere');
     if (values.detach) {
-      const socket = await startDaemonProcess(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000 });
+      // --detach waits for the daemon on its unix socket, and its log has no terminal to print to.
+      if (values['no-socket']) throw new UsageError('--detach needs the unix socket (drop --no-socket): it waits for the daemon to answer there');
+      if (values.foreground) throw new UsageError('--detach and --foreground cannot be used together: a detached daemon has no terminal (its log is in <state dir>/logs)');
+      // The detached daemon gets every option given here (not --detach, --json or --idle-exit, passed on their own).
+      const forwarded = ['listen', 'durability', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
+      const serveArgs = forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]]));
+      const socket = await startDaemonProcess(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs });
       process.stdout.write(values.json ? `${JSON.stringify({ socket })}\n` : `baton daemon serving ${stateDir} on ${socket}\n`);
       return ExitCode.ok;
     }
@@ -82,6 +97,9 @@ export const serveCommand: Command = {
       ...(durability === undefined ? {} : { durability }),
       foreground: values.foreground === true,
       ...(maxQueue === undefined ? {} : { maxQueue }),
+      ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+      ...(maxConnections === undefined ? {} : { maxConnections }),
+      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
       ...(idleExitMs === undefined ? {} : { idleExitMs }),
     });
     const onSignal = (signal: string): void => void daemon.stop(signal);

@@ -16,7 +16,7 @@ function render(s: ProjectStatus): string {
     const d = s.daemon;
     out.push(
       `daemon: pid ${d.pid}, up ${duration(now - d.startedAt)}, ${[d.socket, d.listen === null ? null : `tcp ${d.listen}`].filter(Boolean).join(' and ')}`,
-      `        ${d.connections} connection${d.connections === 1 ? '' : 's'}, ${d.writer.operations} writes in ${d.writer.batches} commits, queue ${d.writer.queued}/${d.writer.maxQueue}, rss ${Math.round(d.rssBytes / 1048576)} MB`,
+      `        ${d.connections} connection${d.connections === 1 ? '' : 's'}, ${d.writer.operations} writes in ${d.writer.batches} commits, queue ${d.writer.queued}/${d.writer.maxQueue}, rss ${Math.round(d.rssBytes / 1048576)} MB, durability ${d.durability}`,
     );
   }
   out.push('');

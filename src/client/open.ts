@@ -70,10 +70,10 @@ async function daemonLockHeld(stateDir: string): Promise<boolean> {
 }
 
 /** Starts `baton serve` detached for the state dir and waits until it answers. */
-export async function startDaemonProcess(stateDir: string, options: { cwd?: string; idleExitSeconds?: number; waitMs?: number } = {}): Promise<string> {
+export async function startDaemonProcess(stateDir: string, options: { cwd?: string; idleExitSeconds?: number; waitMs?: number; serveArgs?: string[] } = {}): Promise<string> {
   makeDirectories(stateDir, 0o700);
   const idle = options.idleExitSeconds ?? 600;
-  const args = [cliEntry(), 'serve', '--state-dir', stateDir, ...(idle > 0 ? ['--idle-exit', String(idle)] : [])];
+  const args = [cliEntry(), 'serve', '--state-dir', stateDir, ...(idle > 0 ? ['--idle-exit', String(idle)] : []), ...(options.serveArgs ?? [])];
   const child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), detached: true, stdio: 'ignore', env: { ...process.env, BATON_HOME: stateDir } });
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal === null ? `exited with code ${code}` : `was killed by ${signal}`));

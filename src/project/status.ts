@@ -11,6 +11,9 @@ export interface DaemonInfo {
   connections: number;
   writer: { batches: number; operations: number; largestBatch: number; queued: number; maxQueue: number };
   rssBytes: number;
+  durability: 'normal' | 'full';
+  /** What `baton serve --max-body`, `--max-connections` and `--request-timeout` set. */
+  limits: { maxBodyBytes: number; maxConnections: number; requestTimeoutMs: number };
 }
 
 export interface ProjectStatus {

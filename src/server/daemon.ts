@@ -41,9 +41,14 @@ export interface DaemonOptions {
   durability?: Durability;
   /** Copy the log lines to stdout. */
   foreground?: boolean;
+  /** Writes queued at most before new ones get 429. Default 4096. */
   maxQueue?: number;
+  /** A request body larger than this gets 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Connections open at once at most (per listener); more are refused. Default 1024. */
   maxConnections?: number;
+  /** A request must arrive whole (headers and body) within this; slower ones get 408. Default 30 s. */
+  requestTimeoutMs?: number;
   /** Exit after this long with no connection (auto-started daemons). Default: never. */
   idleExitMs?: number;
   /** Watch the project tree for changes made outside baton (fs.changed events). Default true. */
@@ -81,7 +86,21 @@ function listen(server: Server, target: string | { host: string; port: number })
   });
 }
 
+/** Limits must be whole, positive numbers: a typo must not turn a limit off or make every request fail. */
+function checkLimits(options: DaemonOptions): void {
+  const whole = (name: string, value: number | undefined, min: number): void => {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
+      throw new BatonError('INVALID_ARGUMENT', `${name} must be a whole number >= ${min}, got ${JSON.stringify(value) ?? String(value)}`);
+    }
+  };
+  whole('maxQueue', options.maxQueue, 1);
+  whole('maxBodyBytes', options.maxBodyBytes, 1024);
+  whole('maxConnections', options.maxConnections, 1);
+  whole('requestTimeoutMs', options.requestTimeoutMs, 1);
+}
+
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  checkLimits(options);
   const paths = statePaths(options.stateDir);
   makeDirectories(options.stateDir, 0o700);
   makeDirectories(paths.logs, 0o700);
@@ -128,11 +147,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     listen: null,
   };
 
+  const limits = { maxBodyBytes: options.maxBodyBytes ?? 1 << 20, maxConnections: options.maxConnections ?? 1024, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 };
   const api = createApi({
     coordinator: engine,
     version: options.version,
     log,
-    maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
+    maxBodyBytes: limits.maxBodyBytes,
     overloaded: () => writer.full,
     stopping: () => stopping,
     lastEventSeq: () => writer.read(lastEventSeq),
@@ -146,11 +166,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       connections,
       writer: { ...writer.stats(), maxQueue: writer.maxQueue },
       rssBytes: process.memoryUsage.rss(),
+      durability: writes.durability,
+      limits,
     }),
   });
 
   function serverFor(transport: Transport): Server {
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
+    const requestTimeout = limits.requestTimeoutMs;
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a short limit needs a shorter interval to mean anything.
+    const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))), keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
       lastActivity = performance.now();
       collector.touch();
       if (stopping) {
@@ -160,7 +184,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       api(req, res, transport);
     });
-    server.maxConnections = options.maxConnections ?? 1024;
+    server.maxConnections = limits.maxConnections;
     server.on('connection', (socket) => {
       connections++;
       lastActivity = performance.now();
@@ -169,8 +193,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         lastActivity = performance.now();
       });
     });
-    server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (socket.writable) socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     });
     servers.push(server);
     return server;

@@ -197,3 +197,36 @@ test('TCP: every request is authenticated by a token or an HMAC signature; failu
   await es.line('event ' + (published.seq + 2));
   assert.deepEqual(es.lines().filter((l) => l.startsWith('event')), [`event ${published.seq} demo.hello`, `event ${published.seq + 2} demo.bye`]);
 });
+
+test('baton serve --max-body, --max-connections and --request-timeout set the limits; bad values are usage errors', async (t) => {
+  const dir = tempDir(t);
+  const daemon = await startDaemon(join(dir, 'state'), { cwd: dir, args: ['--max-body', '2048', '--max-connections', '8', '--request-timeout', '0.5'] });
+  t.after(() => daemon.stop());
+  const socket = daemon.record.socket!;
+  const big = await http({ socketPath: socket }, 'POST', '/v1/publish', JSON.stringify({ type: 'big', data: { blob: 'x'.repeat(3000) } }));
+  assert.equal(big.status, 413);
+  const small = await http({ socketPath: socket }, 'POST', '/v1/publish', JSON.stringify({ type: 'small', data: { blob: 'x'.repeat(1000) } }));
+  assert.equal(small.status, 200, small.body);
+  const status = await daemon.client().status();
+  assert.deepEqual(status.daemon!.limits, { maxBodyBytes: 2048, maxConnections: 8, requestTimeoutMs: 500 });
+  assert.equal(status.daemon!.durability, 'normal');
+  // A request that never arrives whole is cut off after the request timeout, not 30 s later.
+  const { createConnection } = await import('node:net');
+  const started = performance.now();
+  const answer = await new Promise<string>((resolve) => {
+    const s = createConnection(socket, () => s.write('POST /v1/publish HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{"type":'));
+    let got = '';
+    s.on('data', (d) => (got += String(d)));
+    s.on('close', () => resolve(got));
+  });
+  assert.match(answer, /^HTTP\/1\.1 408/);
+  assert.ok(performance.now() - started >= 400 && performance.now() - started < 5_000, `cut off after ${performance.now() - started} ms`);
+  for (const [flag, value] of [['--max-body', '10'], ['--max-connections', 'many'], ['--request-timeout', '0']]) {
+    const bad = await baton(['serve', flag!, value!, '--state-dir', join(dir, 'other')], { cwd: dir });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`${flag}.*${JSON.stringify(value)}`));
+  }
+  const contradictory = await baton(['serve', '--detach', '--foreground', '--state-dir', join(dir, 'other')], { cwd: dir });
+  assert.equal(contradictory.code, 2);
+  assert.match(contradictory.stderr, /--detach and --foreground/);
+});
