@@ -117,9 +117,10 @@ test('4 writers with synchronous=FULL: SQLITE_BUSY never reaches a caller, and n
   t.diagnostic(`commits per writer in 3 s: ${counts.join(' ')}`);
   const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
   // Starved is a writer that hardly commits at all (SQLite's own busy handler let one make 1 commit
-  // in 4 s). With FULL a commit holds the lock through its fsync, and the holder begins its next one
-  // at once, so turns come in long streaks: over 3 s the slowest of 4 got 15-35% of the mean here.
-  for (const n of counts) assert.ok(n >= mean * 0.05, `a writer made ${n} commits against a mean of ${mean.toFixed(0)}`);
+  // in 4 s). With FULL a commit holds the lock through its fsync and its writer begins the next at
+  // once, so without the store's writer turn (docs/engine.md) turns came in streaks: on a loaded
+  // 2-core machine the slowest of 4 got 14-53% of the mean here, and 4% once on CI; with it, 70-100%.
+  for (const n of counts) assert.ok(n >= mean * 0.15, `a writer made ${n} commits against a mean of ${mean.toFixed(0)}`);
   await c.close();
 });
 

@@ -253,3 +253,24 @@ test('a claim of many that hands out the first token past its epoch makes the ne
   assert.ok(again!.token >= (epoch + 2) * span, `a reopen starts above the bumped epoch (token ${again!.token})`);
   await c.close();
 });
+
+test("a writer's raised hand left behind by a dead process holds the others up briefly (100 ms), not until their deadline", async () => {
+  const { writeFileSync, utimesSync } = await import('node:fs');
+  const file = join(dir, 'turn.sqlite');
+  const c = await openCoordinator({ url: `sqlite:${file}` });
+  try {
+    // A hand raised just now by a writer that then died: writers step aside until it is stale.
+    writeFileSync(`${file}-turn`, 'dead writer', { mode: 0o600 });
+    const start = performance.now();
+    await c.release(await c.acquire('k', { owner: 'a' }));
+    const waited = performance.now() - start;
+    assert.ok(waited < 5000, `a fresh stale hand held a write up ${waited.toFixed(0)} ms`);
+    // An old one is ignored at once, and a later write leaves no hand of its own behind.
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${file}-turn`, old, old);
+    await c.release(await c.acquire('k', { owner: 'a' }));
+    assert.equal(existsSync(`${file}-turn`), true, 'an uncontended writer does not touch another\'s hand');
+  } finally {
+    await c.close();
+  }
+});
