@@ -57,6 +57,17 @@ export function fsyncDirectory(dir: string): void {
 }
 
 export function writeFileAtomicSync(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  const dir = replaceFileSync(path, content, options);
+  if (dir !== undefined) syncDirectoryOf(dir, path);
+}
+
+/**
+ * The atomic replace up to the rename; returns the directory still to be
+ * fsynced (undefined with fsync off). A caller under a lock syncs it after
+ * the release: the next holder may read the new content at once, and the
+ * caller's own write is acknowledged only after the sync (JsonFile).
+ */
+export function replaceFileSync(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): string | undefined {
   if (typeof path !== 'string' || path.length === 0) throw new BatonError('INVALID_ARGUMENT', `path must be a non-empty string, got ${JSON.stringify(path)}`);
   if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
     throw new BatonError('INVALID_ARGUMENT', `content for ${path} must be a string or bytes, got ${typeof content}`);
@@ -94,12 +105,14 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array, 
     }
     throw fsError(error, 'write', target);
   }
-  if (durable) {
-    try {
-      fsyncDirectory(dir);
-    } catch (error) {
-      throw fsError(error, 'sync directory of', target);
-    }
+  return durable ? dir : undefined;
+}
+
+export function syncDirectoryOf(dir: string, path: string): void {
+  try {
+    fsyncDirectory(dir);
+  } catch (error) {
+    throw fsError(error, 'sync directory of', path);
   }
 }
 

@@ -3,7 +3,7 @@
 import { readFileSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { closeReplaced, fsyncDirectory, openReplaced, removeStaleTemps, serializeJson, writeFileAtomicSync } from './atomic-write.ts';
+import { closeReplaced, openReplaced, removeStaleTemps, replaceFileSync, serializeJson, syncDirectoryOf } from './atomic-write.ts';
 import { withLock, type LockHandle, type LockOptions } from './lock.ts';
 
 export interface JsonFileOptions<T> {
@@ -36,7 +36,7 @@ export class JsonFile<T> {
 
   /** Replaces the document under an exclusive lock. */
   async write(value: T): Promise<void> {
-    await this.#replacing((lock) => this.#store(value, lock));
+    await this.#replacing((lock, _replaced, synced) => this.#store(value, lock, synced));
   }
 
   /**
@@ -45,25 +45,25 @@ export class JsonFile<T> {
    */
   update(fn: (current: T) => T | void | Promise<T | void>): Promise<T> {
     if (typeof fn !== 'function') throw new BatonError('INVALID_ARGUMENT', `update needs a function, got ${typeof fn}`);
-    return this.#replacing(async (lock, replaced) => {
+    return this.#replacing(async (lock, replaced, synced) => {
       const current = await this.#load(replaced);
       const returned = await fn(current);
       const next = returned === undefined ? current : returned;
-      await this.#store(next, lock);
+      await this.#store(next, lock, synced);
       return next;
     });
   }
 
   /** Deletes the document; false if it did not exist. */
   delete(): Promise<boolean> {
-    return this.#replacing(async () => {
+    return this.#replacing(async (_lock, _replaced, synced) => {
       try {
         unlinkSync(this.path);
       } catch (error) {
         if (errnoCode(error) === 'ENOENT') return false;
         throw fsError(error, 'delete', this.path);
       }
-      if (this.#options.fsync !== false) fsyncDirectory(dirname(this.path));
+      if (this.#options.fsync !== false) synced.dir = dirname(this.path);
       return true;
     });
   }
@@ -86,21 +86,30 @@ export class JsonFile<T> {
    * An exclusive section that holds the document's current inode open until
    * after the release (openReplaced), so the rename or unlink in it does not
    * free the inode under the lock. `replaced` reads the document as it is.
+   * The directory fsync that makes a rename or unlink durable runs after the
+   * release, before the caller is answered: the file's own data was fsynced
+   * before the rename, so the next holder already reads a durable file, and
+   * its disk wait overlaps ours instead of following it. A power loss before
+   * our sync can lose only writes not yet acknowledged (docs/guarantees.md).
    */
-  async #replacing<R>(fn: (lock: LockHandle, replaced: number | undefined) => Promise<R>): Promise<R> {
+  async #replacing<R>(fn: (lock: LockHandle, replaced: number | undefined, synced: { dir?: string }) => Promise<R>): Promise<R> {
     let replaced: number | undefined;
+    const synced: { dir?: string } = {};
+    let result: R;
     try {
-      return await withLock(
+      result = await withLock(
         this.path,
         (lock) => {
           replaced = openReplaced(this.path);
-          return fn(lock, replaced);
+          return fn(lock, replaced, synced);
         },
         { ...this.#options.lock, type: 'exclusive' },
       );
     } finally {
       closeReplaced(replaced);
     }
+    if (synced.dir !== undefined) syncDirectoryOf(synced.dir, this.path);
+    return result;
   }
 
   async #load(fd?: number): Promise<T> {
@@ -125,11 +134,11 @@ export class JsonFile<T> {
     return this.#validate(value, 'read');
   }
 
-  async #store(value: T, lock: LockHandle): Promise<void> {
+  async #store(value: T, lock: LockHandle, synced: { dir?: string }): Promise<void> {
     const checked = this.#validate(value, 'write');
     // The last holder died: it may have left a temp file mid-write.
     if (lock.reclaimed) removeStaleTemps(this.path);
-    writeFileAtomicSync(this.path, serializeJson(this.path, checked, this.#options.spaces), { fsync: this.#options.fsync });
+    synced.dir = replaceFileSync(this.path, serializeJson(this.path, checked, this.#options.spaces), { fsync: this.#options.fsync });
   }
 
   #validate(value: unknown, when: 'read' | 'write'): T {
