@@ -265,6 +265,10 @@ test("a writer's raised hand left behind by a dead process holds the others up b
     await c.release(await c.acquire('k', { owner: 'a' }));
     const waited = performance.now() - start;
     assert.ok(waited < 5000, `a fresh stale hand held a write up ${waited.toFixed(0)} ms`);
+    // One from the future (the clock stepped back since) is stale too, not a wait until the deadline.
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(`${file}-turn`, future, future);
+    await c.release(await c.acquire('k', { owner: 'a', timeoutMs: 5000 }));
     // An old one is ignored at once, and a later write leaves no hand of its own behind.
     const old = new Date(Date.now() - 60_000);
     utimesSync(`${file}-turn`, old, old);

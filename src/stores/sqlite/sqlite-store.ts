@@ -133,8 +133,18 @@ class WriterTurn {
   /** Whether another writer's fresh hand is up (one stat when there is none). */
   othersWaiting(): boolean {
     if (this.raised) return false;
+    return this.#freshHandUp();
+  }
+
+  /**
+   * A hand from the future is stale too: after the wall clock steps back, a
+   * hand left by a dead writer would otherwise hold everyone up for that step.
+   */
+  #freshHandUp(): boolean {
     const stat = statSync(this.#path, { throwIfNoEntry: false });
-    return stat !== undefined && Date.now() - stat.mtimeMs < HAND_MAX_AGE_MS;
+    if (stat === undefined) return false;
+    const age = Date.now() - stat.mtimeMs;
+    return age >= 0 && age < HAND_MAX_AGE_MS;
   }
 
   raise(): void {
@@ -150,8 +160,7 @@ class WriterTurn {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return;
         // Another's hand: wait for it, unless its writer left it behind.
-        const stat = statSync(this.#path, { throwIfNoEntry: false });
-        if (stat !== undefined && Date.now() - stat.mtimeMs < HAND_MAX_AGE_MS) return;
+        if (this.#freshHandUp()) return;
         this.#unlink();
       }
     }
