@@ -108,6 +108,12 @@ async function backoff(attempt: number): Promise<void> {
  */
 const RAISE_HAND_MS = 30;
 const HAND_MAX_AGE_MS = 100;
+/**
+ * After finding no hand, a writer looks again only this much later: a stat
+ * costs about 30 µs here, a sixth of a daemon's whole lease request, and a
+ * hand that has waited RAISE_HAND_MS can wait this much more.
+ */
+const HAND_LOOK_MS = 5;
 
 /**
  * Backoff alone is not fair under synchronous=FULL: a commit holds the lock
@@ -124,16 +130,21 @@ const HAND_MAX_AGE_MS = 100;
 class WriterTurn {
   readonly #path: string;
   readonly #id = randomBytes(8).toString('hex');
+  #noHandUntil = 0;
   raised = false;
 
   constructor(dbPath: string) {
     this.#path = `${dbPath}-turn`;
   }
 
-  /** Whether another writer's fresh hand is up (one stat when there is none). */
+  /** Whether another writer's fresh hand is up (at most one stat per HAND_LOOK_MS while there is none). */
   othersWaiting(): boolean {
     if (this.raised) return false;
-    return this.#freshHandUp();
+    const now = performance.now();
+    if (now < this.#noHandUntil) return false;
+    if (this.#freshHandUp()) return true;
+    this.#noHandUntil = now + HAND_LOOK_MS;
+    return false;
   }
 
   /**
