@@ -9,6 +9,9 @@ import { pathPatternFor, type ProjectFiles } from './project-files.ts';
 const MAX_READ_BYTES = 8 << 20;
 
 export function fileOperations(coordinator: Coordinator, files: ProjectFiles): Record<string, DaemonOperation> {
+  // Between `covered` and the change there must be no I/O wait: the change is
+  // synchronous, so no request arriving after the check is served before it,
+  // and a later holder's write cannot land before this one (docs/daemon.md).
   async function covered(rel: string, lease: LeaseRef | undefined, action: string): Promise<string> {
     if (lease === undefined) throw await files.explainMissing(coordinator, rel, { action });
     const held = await files.assertCovered(coordinator, rel, lease, { action });

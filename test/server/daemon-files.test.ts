@@ -145,3 +145,41 @@ test('file and git operations honour the Idempotency-Key: a retry gets the first
   assert.deepEqual(commits[1], commits[0]);
   assert.equal(execFileSync('git', ['-C', root, 'log', '--format=%s'], { encoding: 'utf8' }).trim(), 'once');
 });
+
+test("a write that passed its lease check never lands after a later holder's write to the same file", async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const root = tempDir(t);
+  execFileSync('git', ['init', '-q', root]);
+  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root, args: ['--max-body', String(64 << 20)] });
+  t.after(() => daemon.stop());
+  const alice = daemon.client();
+  const bob = daemon.client();
+  const outcomes: string[] = [];
+  // Bob takes the lease from alice at moments of her write: while her small request is
+  // on its way, checked or written, and once the temp file of a large one is on disk.
+  for (const takeover of [0, 1, 2, 5, 10, 20, 40, 'temp file'] as const) {
+    const content = takeover === 'temp file' ? 'a'.repeat(24 << 20) : 'alice';
+    const first = await alice.acquire('path:race.txt', { owner: 'alice' });
+    const slow = alice.writeFile('race.txt', content, first).then(
+      () => 'acknowledged',
+      (error: Error & { code?: string }) => `refused with ${error.code}`,
+    );
+    if (takeover === 'temp file') {
+      const deadline = performance.now() + 20_000;
+      while (!readdirSync(root).some((n) => n.startsWith('.race.txt.') && n.endsWith('.tmp'))) {
+        assert.ok(performance.now() < deadline, "alice's write never began");
+        await sleep(0.2);
+      }
+    } else {
+      await sleep(takeover);
+    }
+    await bob.forceRelease('path:race.txt', { reason: 'taken over' });
+    const second = await bob.acquire('path:race.txt', { owner: 'bob' });
+    await bob.writeFile('race.txt', `bob ${takeover}`, second);
+    const outcome = await slow;
+    outcomes.push(`${takeover}: ${outcome}`);
+    assert.equal(readFileSync(join(root, 'race.txt'), 'utf8').slice(0, 16), `bob ${takeover}`, `takeover at ${takeover}: alice's write (${outcome}) landed after bob's`);
+    await bob.release(second);
+  }
+  t.diagnostic(`alice's writes: ${outcomes.join('; ')}`);
+});
