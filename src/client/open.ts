@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Coordinator } from '../coordinator.ts';
+import type { Endpoint } from './endpoint.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
@@ -46,7 +47,11 @@ function parseUrl(url: string): RemoteOptions | { sqlite: string } {
 
 /** True when a daemon answers on the socket within a short time. */
 export async function daemonAlive(socketPath: string, timeoutMs = 1000): Promise<boolean> {
-  const transport = new HttpTransport({ socketPath });
+  return endpointAlive({ socketPath }, timeoutMs);
+}
+
+async function endpointAlive(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
+  const transport = new HttpTransport(endpoint);
   try {
     const health = (await transport.request('/v1/health', { method: 'GET', timeoutMs })) as { ok?: boolean };
     return health?.ok === true;
@@ -95,16 +100,47 @@ export async function startDaemonProcess(stateDir: string, options: { cwd?: stri
   throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it did not answer within ${waitMs} ms; see ${statePaths(stateDir).logs}`);
 }
 
-/** The socket of the daemon serving `stateDir`, if one answers now. */
+/** The socket of the daemon serving `stateDir`, if one answers there now. */
 async function liveDaemonSocket(stateDir: string, timeoutMs = 1000): Promise<string | undefined> {
   const record = readDaemonRecord(stateDir);
   return record?.socket && existsSync(record.socket) && (await daemonAlive(record.socket, timeoutMs)) ? record.socket : undefined;
 }
 
+/** Where `host:port` as the daemon records it (`[v6]:port` too) is reached from this host: a wildcard address means loopback. */
+function tcpTarget(listen: string): { host: string; port: number } | undefined {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
+  if (match === null) return undefined;
+  const host = match[1] === '0.0.0.0' ? '127.0.0.1' : match[1] === '::' ? '::1' : match[1]!;
+  return { host, port: Number(match[2]) };
+}
+
+/**
+ * How to reach the daemon serving `stateDir`, if one answers now: its unix
+ * socket, or, for a daemon that listens only on TCP (--no-socket), its address
+ * with requests signed by the project's HMAC key (readable by its user only).
+ */
+async function liveDaemon(stateDir: string, timeoutMs = 1000): Promise<Endpoint | undefined> {
+  const record = readDaemonRecord(stateDir);
+  if (record === undefined) return undefined;
+  if (record.socket) return (await liveDaemonSocket(stateDir, timeoutMs)) === undefined ? undefined : { socketPath: record.socket };
+  const tcp = record.listen === null ? undefined : tcpTarget(record.listen);
+  if (tcp === undefined) return undefined;
+  const { readHmacKey } = await import('../server/auth.ts');
+  let secret: Uint8Array | undefined;
+  try {
+    secret = readHmacKey(statePaths(stateDir).hmacKey);
+  } catch {
+    return undefined; // a damaged key: the daemon cannot be asked, so it is not ours to use
+  }
+  if (secret === undefined) return undefined;
+  const endpoint = { ...tcp, hmacSecret: secret };
+  return (await endpointAlive(endpoint, timeoutMs)) ? endpoint : undefined;
+}
+
 /** A client of this project's daemon if one runs now (never starts one). */
 export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } = {}): Promise<RemoteCoordinator | undefined> {
-  const socketPath = await liveDaemonSocket(options.stateDir ?? locateProject(options.cwd).stateDir);
-  return socketPath === undefined ? undefined : new RemoteCoordinator({ socketPath });
+  const endpoint = await liveDaemon(options.stateDir ?? locateProject(options.cwd).stateDir);
+  return endpoint === undefined ? undefined : new RemoteCoordinator(endpoint);
 }
 
 /** The embedded engine is loaded only when it is used: a client of a daemon never needs node:sqlite. */
@@ -131,8 +167,8 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     return openEmbedded({ ...options, url: `sqlite:${statePaths(stateDir).database}` });
   };
   if (options.noDaemon) return embedded();
-  const running = await liveDaemonSocket(stateDir);
-  if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, socketPath: running });
+  const running = await liveDaemon(stateDir);
+  if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, ...running });
   const allowed = options.autoStart ?? !process.env.BATON_NO_DAEMON;
   if (allowed) {
     try {

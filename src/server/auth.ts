@@ -192,7 +192,8 @@ function parseHmacKey(path: string, text: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
-function readHmacKey(path: string): Buffer | undefined {
+/** The HMAC secret at `path`, or undefined when there is none yet. */
+export function readHmacKey(path: string): Buffer | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

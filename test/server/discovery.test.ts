@@ -116,3 +116,20 @@ test('discovery: a daemon that exits because another holds the daemon lock waits
   await assert.rejects(startDaemonProcess(stateDir, { waitMs: 1_500 }), /did not answer within 1500 ms/);
   assert.ok(performance.now() - started >= 1_400, 'it waited for the lock holder to answer');
 });
+
+test('discovery: a daemon listening only on TCP (--no-socket) is found and reached with the project\'s HMAC key, without starting another', async (t) => {
+  const dir = tempDir(t);
+  const stateDir = join(dir, 'tcp-only');
+  const daemon = await startDaemon(stateDir, { cwd: dir, args: ['--listen', '127.0.0.1:0', '--no-socket'] });
+  t.after(() => daemon.stop());
+  assert.equal(daemon.record.socket, null);
+  const started = performance.now();
+  const c = await openCoordinator({ stateDir, autoStart: true });
+  t.after(() => c.close());
+  const took = performance.now() - started;
+  assert.ok(c instanceof RemoteCoordinator, 'the TCP daemon, not the embedded store');
+  assert.ok(took < 3000, `discovery took ${took.toFixed(0)} ms`);
+  await c.acquire('where:tcp', { owner: 'test' });
+  assert.equal((await c.status()).daemon?.pid, daemon.record.pid, 'answered by the running daemon');
+  assert.equal(readDaemonRecord(stateDir)?.pid, daemon.record.pid, 'no second daemon took over');
+});
