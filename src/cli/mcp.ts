@@ -70,8 +70,8 @@ export const mcpCommand: Command = {
         : `no daemon runs for ${stateDir} and $BATON_NO_DAEMON forbids starting one; unset it, or start one with 'baton serve --detach'`;
       throw new BatonError('UNAVAILABLE', `baton mcp needs the project's daemon (it enforces reservations and ends a gone agent's session), but ${why}`);
     }
-    // Absolute paths from the agent are accepted under the daemon's root (known for this project's own daemon).
-    const root = explicitUrl === undefined ? (readDaemonRecord(stateDir)?.root ?? location.root) : null;
+    // Absolute paths from the agent are accepted under the worktree its file operations act in (known for this project's own daemon).
+    const root = explicitUrl === undefined ? (c.worktree ?? readDaemonRecord(stateDir)?.root ?? location.root) : null;
     const agent = new AgentState(c, { kind: 'mcp', labels: { transport: 'stdio' } }, values.name);
     const server = createBatonServer({
       backend: remoteBackend(c, root),

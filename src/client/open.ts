@@ -5,13 +5,14 @@
 // Every path returns the same Coordinator interface.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Coordinator } from '../coordinator.ts';
 import type { Endpoint } from './endpoint.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
-import { locateProject, statePaths } from '../project/state-dir.ts';
+import { gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
 import { readDaemonRecord } from '../project/daemon-record.ts';
 import { RemoteCoordinator, type RemoteOptions } from './remote.ts';
 import { HttpTransport } from './transport.ts';
@@ -161,19 +162,24 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     if ('sqlite' in target) return openEmbedded({ ...options, url: target.sqlite });
     return new RemoteCoordinator({ ...remoteOptions, ...target });
   }
-  const stateDir = options.stateDir ?? locateProject(options.cwd).stateDir;
+  const location = locateProject(options.cwd);
+  const stateDir = options.stateDir ?? location.stateDir;
+  // The daemon may have been started in another worktree of the repository: file and git operations act in ours.
+  const inGit = location.source === 'git' || (location.source === 'BATON_HOME' && gitToplevel(location.root) === location.root);
+  const ours = options.stateDir === undefined || resolve(options.stateDir) === location.stateDir;
+  const here = inGit && ours ? { worktree: location.root } : {};
   const embedded = (): Promise<Coordinator> => {
     makeDirectories(stateDir, 0o700);
     return openEmbedded({ ...options, url: `sqlite:${statePaths(stateDir).database}` });
   };
   if (options.noDaemon) return embedded();
   const running = await liveDaemon(stateDir);
-  if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, ...running });
+  if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, ...running, ...here });
   const allowed = options.autoStart ?? !process.env.BATON_NO_DAEMON;
   if (allowed) {
     try {
       const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });
-      return new RemoteCoordinator({ ...remoteOptions, socketPath });
+      return new RemoteCoordinator({ ...remoteOptions, socketPath, ...here });
     } catch {
       // The daemon is a means, not a requirement: the embedded store serves the same interface. Silent, so
       // output is the same either way; if the store cannot open either, its error is the one thrown.

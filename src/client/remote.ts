@@ -24,6 +24,12 @@ export interface RemoteOptions extends Endpoint {
   requestTimeoutMs?: number;
   /** How long to keep retrying a request the daemon could not take (down, restarting, 429). Default 10 s. */
   retryForMs?: number;
+  /**
+   * The worktree file and git operations act in (the absolute path of its top
+   * level; a worktree of the daemon's repository). Default: the daemon's own.
+   * openCoordinator's discovery sets it to the caller's worktree.
+   */
+  worktree?: string;
 }
 
 export interface FileResult {
@@ -46,6 +52,7 @@ export class RemoteCoordinator implements Coordinator {
   #transport: HttpTransport;
   #requestTimeoutMs: number;
   #retryForMs: number;
+  #worktree: { worktree?: string };
   #sessions = new Map<string, Bound>();
   #streams = new Set<StreamHandle>();
   #closed = false;
@@ -56,6 +63,12 @@ export class RemoteCoordinator implements Coordinator {
     this.#transport = new HttpTransport(options);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#retryForMs = options.retryForMs ?? 10_000;
+    this.#worktree = options.worktree === undefined ? {} : { worktree: options.worktree };
+  }
+
+  /** The worktree file and git operations act in; undefined: the daemon's own. */
+  get worktree(): string | undefined {
+    return this.#worktree.worktree;
   }
 
   get url(): string {
@@ -293,23 +306,23 @@ export class RemoteCoordinator implements Coordinator {
   /** Writes a file under the project root; needs a live exclusive path lease covering it. */
   writeFile(path: string, content: string | Uint8Array, lease: LeaseRef | undefined, options: { actor?: string } = {}): Promise<FileResult> {
     const data = typeof content === 'string' ? { content } : { base64: Buffer.from(content).toString('base64') };
-    return this.#call('writeFile', [{ path, ...data, ...leaseField(lease), ...options }]);
+    return this.#call('writeFile', [{ path, ...data, ...leaseField(lease), ...options, ...this.#worktree }]);
   }
   deleteFile(path: string, lease: LeaseRef | undefined, options: { actor?: string } = {}): Promise<FileResult> {
-    return this.#call('deleteFile', [{ path, ...leaseField(lease), ...options }]);
+    return this.#call('deleteFile', [{ path, ...leaseField(lease), ...options, ...this.#worktree }]);
   }
   renameFile(from: string, to: string, lease: LeaseRef | undefined, options: { actor?: string } = {}): Promise<FileResult> {
-    return this.#call('renameFile', [{ from, to, ...leaseField(lease), ...options }]);
+    return this.#call('renameFile', [{ from, to, ...leaseField(lease), ...options, ...this.#worktree }]);
   }
   async readFile(path: string): Promise<Uint8Array> {
-    const result = await this.#call<{ base64: string }>('readFile', [{ path, encoding: 'base64' }]);
+    const result = await this.#call<{ base64: string }>('readFile', [{ path, encoding: 'base64', ...this.#worktree }]);
     return Buffer.from(result.base64, 'base64');
   }
   gitStatus(): Promise<{ output: string }> {
-    return this.#call('gitStatus', []);
+    return this.#call('gitStatus', [{ ...this.#worktree }]);
   }
   gitCommit(message: string, options: { paths?: string[]; owner?: string } = {}): Promise<{ output: string; commit: string | null }> {
-    return this.#call('gitCommit', [{ message, ...options }]);
+    return this.#call('gitCommit', [{ message, ...options, ...this.#worktree }]);
   }
   async status(): Promise<ProjectStatus> {
     return (await this.#transport.request('/v1/status', { method: 'GET', timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as ProjectStatus;

@@ -25,6 +25,7 @@ const key = str({ minLength: 1, maxLength: 1024, description: 'A resource key: r
 const ms = (description: string): Schema => int({ minimum: 0, description });
 const idem = str({ minLength: 1, maxLength: 256, description: 'Also accepted as the Idempotency-Key header.' });
 const leaseRef = obj({ key, token: int({ minimum: 1 }) });
+const worktree = str({ minLength: 1, maxLength: 4096, description: "The worktree to act in: the absolute path of its top level, a worktree of the daemon's repository. Default: the daemon's own." });
 const claimRef = obj({ taskId: int({ minimum: 1 }), token: int({ minimum: 1 }) });
 const taskStatus = str({ enum: ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'] });
 const scope = obj({ 'agent?': str({ minLength: 1, maxLength: 256 }), 'model?': str({ minLength: 1, maxLength: 256 }) });
@@ -172,18 +173,18 @@ export const operations: Operation[] = [
   }), ref('BatonEvent')),
   op('sweep', 'Expire lapsed leases, claims and sessions now.', M, [], obj({}), ref('SweepResult')),
 
-  // the daemon's own: files under the project root, enforced at write time
+  // the daemon's own: files under the project root, enforced at write time; in the worktree named, if any
   op('writeFile', 'Write a file atomically; needs a live exclusive path lease covering it.', M, ['...'], obj({
-    path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'content?': str({ description: 'UTF-8 text.' }), 'base64?': str({ description: 'Binary content, base64.' }), 'actor?': str({ maxLength: 256 }), 'idempotencyKey?': idem,
+    path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'content?': str({ description: 'UTF-8 text.' }), 'base64?': str({ description: 'Binary content, base64.' }), 'actor?': str({ maxLength: 256 }), 'worktree?': worktree, 'idempotencyKey?': idem,
   }), ref('FileResult')),
-  op('deleteFile', 'Delete a file; needs a covering exclusive path lease.', M, ['...'], obj({ path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }), 'idempotencyKey?': idem }), ref('FileResult')),
+  op('deleteFile', 'Delete a file; needs a covering exclusive path lease.', M, ['...'], obj({ path: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }), 'worktree?': worktree, 'idempotencyKey?': idem }), ref('FileResult')),
   op('renameFile', 'Rename a file; the lease must cover both paths.', M, ['...'], obj({
-    from: str({ minLength: 1, maxLength: 4096 }), to: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }), 'idempotencyKey?': idem,
+    from: str({ minLength: 1, maxLength: 4096 }), to: str({ minLength: 1, maxLength: 4096 }), 'lease?': leaseRef, 'actor?': str({ maxLength: 256 }), 'worktree?': worktree, 'idempotencyKey?': idem,
   }), ref('FileResult')),
-  op('readFile', 'Read a file under the project root (at most 8 MiB).', R, ['...'], obj({ path: str({ minLength: 1, maxLength: 4096 }), 'encoding?': str({ enum: ['utf8', 'base64'] }) }), obj({ path: str(), 'content?': str(), 'base64?': str(), size: int() })),
-  op('gitStatus', 'git status --porcelain=v1 while holding the git lease.', R, [], obj({}), obj({ output: str() })),
+  op('readFile', 'Read a file under the project root (at most 8 MiB).', R, ['...'], obj({ path: str({ minLength: 1, maxLength: 4096 }), 'encoding?': str({ enum: ['utf8', 'base64'] }), 'worktree?': worktree }), obj({ path: str(), 'content?': str(), 'base64?': str(), size: int() })),
+  op('gitStatus', 'git status --porcelain=v1 while holding the git lease.', R, ['...'], obj({ 'worktree?': worktree }), obj({ output: str() })),
   op('gitCommit', 'Stage the given paths and commit while holding the git lease.', M, ['...'], obj({
-    message: str({ minLength: 1, maxLength: 65_536 }), 'paths?': arr(str({ minLength: 1, maxLength: 4096 })), 'owner?': str({ maxLength: 256 }), 'idempotencyKey?': idem,
+    message: str({ minLength: 1, maxLength: 65_536 }), 'paths?': arr(str({ minLength: 1, maxLength: 4096 })), 'owner?': str({ maxLength: 256 }), 'worktree?': worktree, 'idempotencyKey?': idem,
   }), obj({ output: str(), commit: nullable(str()) })),
 ];
 

@@ -25,7 +25,8 @@ import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
 import { idempotentOperations } from './idempotent-ops.ts';
 import { createLogger, type Logger } from './log.ts';
-import { pathPatternFor, ProjectFiles } from './project-files.ts';
+import { pathPatternFor } from './project-files.ts';
+import { Worktrees } from './worktrees.ts';
 import { collectWhenIdle } from './idle-gc.ts';
 import { GroupWriter } from './writer.ts';
 
@@ -128,7 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const engine = new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
   await engine.sweepIfDue();
 
-  const files = new ProjectFiles({ root: options.root, ignore: [options.stateDir] });
+  const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
   let stopping = false;
   const servers: Server[] = [];
   const startedAt = Date.now();
@@ -156,7 +157,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     overloaded: () => writer.full,
     stopping: () => stopping,
     lastEventSeq: () => writer.read(lastEventSeq),
-    daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, files), ...gitOperations(engine, options.root) }),
+    daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, worktrees), ...gitOperations(engine, worktrees) }),
     daemonInfo: (): DaemonInfo => ({
       pid: process.pid,
       version: options.version,
@@ -229,14 +230,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   await writeJsonAtomic(paths.daemon, record, { mode: 0o600 });
 
-  const watcher = options.watch === false
-    ? undefined
-    : files.watch(
+  if (options.watch !== false) {
+    worktrees.watchAll(({ root, files }) =>
+      files.watch(
         (change) => {
-          void engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(change.path)}`, actor: null, data: { path: change.path, kind: change.kind, source: 'watcher' } }).catch(() => undefined);
+          void engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(change.path)}`, actor: null, data: { path: change.path, kind: change.kind, source: 'watcher', worktree: root } }).catch(() => undefined);
         },
-        { onError: (error) => log.warn('file watcher', { error: error.message }) },
-      );
+        { onError: (error) => log.warn('file watcher', { worktree: root, error: error.message }) },
+      ),
+    );
+  }
 
   let idleTimer: NodeJS.Timeout | undefined;
   if (options.idleExitMs !== undefined && options.idleExitMs > 0) {
@@ -257,7 +260,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log.info('daemon stopping', { reason });
       clearInterval(idleTimer);
       collector.stop();
-      watcher?.close();
+      worktrees.close();
       for (const server of servers) server.close();
       // Let requests in flight finish (their writes are queued), then drop idle and streaming connections.
       await writer.drain();

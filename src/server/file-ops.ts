@@ -4,52 +4,57 @@
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import type { DaemonOperation } from './api.ts';
 import { pathPatternFor, type ProjectFiles } from './project-files.ts';
+import type { Worktrees } from './worktrees.ts';
 
 /** Larger files are read directly from disk, not through the daemon. */
 const MAX_READ_BYTES = 8 << 20;
 
-export function fileOperations(coordinator: Coordinator, files: ProjectFiles): Record<string, DaemonOperation> {
+export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): Record<string, DaemonOperation> {
   // Between `covered` and the change there must be no I/O wait: the change is
   // synchronous, so no request arriving after the check is served before it,
   // and a later holder's write cannot land before this one (docs/daemon.md).
-  async function covered(rel: string, lease: LeaseRef | undefined, action: string): Promise<string> {
+  async function covered(files: ProjectFiles, rel: string, lease: LeaseRef | undefined, action: string): Promise<string> {
     if (lease === undefined) throw await files.explainMissing(coordinator, rel, { action });
     const held = await files.assertCovered(coordinator, rel, lease, { action });
     return held.owner;
   }
-  async function changed(path: string, kind: string, actor: string | null, extra: Record<string, unknown> = {}): Promise<void> {
-    await coordinator.publish({ type: 'fs.changed', key: `path:${pathPatternFor(path)}`, actor, data: { path, kind, source: 'baton', ...extra } });
+  async function changed(worktree: string, path: string, kind: string, actor: string | null, extra: Record<string, unknown> = {}): Promise<void> {
+    await coordinator.publish({ type: 'fs.changed', key: `path:${pathPatternFor(path)}`, actor, data: { path, kind, source: 'baton', worktree, ...extra } });
   }
   return {
     async writeFile(body) {
+      const { root, files } = worktrees.get(body.worktree);
       const { rel } = files.resolve(body.path as string);
-      const owner = await covered(rel, body.lease as LeaseRef | undefined, 'writing');
+      const owner = await covered(files, rel, body.lease as LeaseRef | undefined, 'writing');
       const data = typeof body.base64 === 'string' ? Buffer.from(body.base64, 'base64') : String(body.content ?? '');
       await files.write(rel, data);
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-      await changed(rel, 'write', (body.actor as string | undefined) ?? owner, { size });
+      await changed(root, rel, 'write', (body.actor as string | undefined) ?? owner, { size });
       return { path: rel, size };
     },
     async deleteFile(body) {
+      const { root, files } = worktrees.get(body.worktree);
       const { rel } = files.resolve(body.path as string);
-      const owner = await covered(rel, body.lease as LeaseRef | undefined, 'deleting');
+      const owner = await covered(files, rel, body.lease as LeaseRef | undefined, 'deleting');
       await files.delete(rel);
-      await changed(rel, 'delete', (body.actor as string | undefined) ?? owner);
+      await changed(root, rel, 'delete', (body.actor as string | undefined) ?? owner);
       return { path: rel };
     },
     async renameFile(body) {
+      const { root, files } = worktrees.get(body.worktree);
       const from = files.resolve(body.from as string).rel;
       const to = files.resolve(body.to as string).rel;
       const lease = body.lease as LeaseRef | undefined;
-      const owner = await covered(from, lease, 'renaming');
-      await covered(to, lease, 'renaming');
+      const owner = await covered(files, from, lease, 'renaming');
+      await covered(files, to, lease, 'renaming');
       await files.rename(from, to);
       const actor = (body.actor as string | undefined) ?? owner;
-      await changed(from, 'rename', actor, { to });
-      await changed(to, 'rename', actor, { from });
+      await changed(root, from, 'rename', actor, { to });
+      await changed(root, to, 'rename', actor, { from });
       return { path: to, from };
     },
     async readFile(body) {
+      const { files } = worktrees.get(body.worktree);
       const { rel } = files.resolve(body.path as string);
       const data = await files.read(rel, { maxBytes: MAX_READ_BYTES });
       return body.encoding === 'base64' ? { path: rel, base64: data.toString('base64'), size: data.length } : { path: rel, content: data.toString('utf8'), size: data.length };

@@ -5,6 +5,7 @@ import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { withGitLock } from '../git-lock.ts';
 import type { DaemonOperation } from './api.ts';
+import type { Worktrees } from './worktrees.ts';
 
 function git(root: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -15,12 +16,14 @@ function git(root: string, args: string[]): Promise<string> {
   });
 }
 
-export function gitOperations(coordinator: Coordinator, root: string): Record<string, DaemonOperation> {
+export function gitOperations(coordinator: Coordinator, worktrees: Worktrees): Record<string, DaemonOperation> {
   return {
-    async gitStatus() {
+    async gitStatus(body) {
+      const { root } = worktrees.get(body.worktree);
       return withGitLock(coordinator, async () => ({ output: await git(root, ['status', '--porcelain=v1']) }), { owner: 'baton-daemon' });
     },
     async gitCommit(body) {
+      const { root } = worktrees.get(body.worktree);
       const message = body.message as string;
       const paths = (body.paths as string[] | undefined) ?? [];
       for (const p of paths) if (p.startsWith('-')) throw new BatonError('INVALID_ARGUMENT', `a path may not start with "-": ${JSON.stringify(p)}`);
@@ -29,7 +32,7 @@ export function gitOperations(coordinator: Coordinator, root: string): Record<st
         if (paths.length > 0) await git(root, ['add', '--', ...paths]);
         const output = await git(root, ['commit', '-m', message]);
         const commit = (await git(root, ['rev-parse', 'HEAD'])).trim();
-        await coordinator.publish({ type: 'git.committed', key: 'git', actor: owner, data: { commit, paths } });
+        await coordinator.publish({ type: 'git.committed', key: 'git', actor: owner, data: { commit, paths, worktree: root } });
         return { output, commit };
       }, { owner });
     },

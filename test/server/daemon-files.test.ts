@@ -183,3 +183,56 @@ test("a write that passed its lease check never lands after a later holder's wri
   }
   t.diagnostic(`alice's writes: ${outcomes.join('; ')}`);
 });
+
+test("a client in another worktree of the repository writes, watches and commits in its own worktree, not the daemon's", async (t) => {
+  const { openCoordinator, RemoteCoordinator } = await import('../../src/client/index.ts');
+  const { existsSync } = await import('node:fs');
+  const dir = tempDir(t);
+  const repo = join(dir, 'repo');
+  const wt = join(dir, 'wt');
+  execFileSync('git', ['init', '-q', repo]);
+  for (const [k, v] of [['user.email', 't@example.com'], ['user.name', 'Tester']]) execFileSync('git', ['-C', repo, 'config', k!, v!]);
+  execFileSync('git', ['-C', repo, 'commit', '-q', '--allow-empty', '-m', 'init']);
+  execFileSync('git', ['-C', repo, 'worktree', 'add', '-q', '-b', 'side', wt]);
+  const daemon = await startDaemon(join(repo, '.git', 'baton'), { cwd: repo });
+  t.after(() => daemon.stop());
+
+  // Discovery from the second worktree finds the one daemon and names that worktree.
+  const c = await openCoordinator({ cwd: wt, autoStart: false });
+  t.after(() => c.close());
+  assert.ok(c instanceof RemoteCoordinator);
+  assert.equal(c.worktree, wt);
+  const events: BatonEvent[] = [];
+  const sub = c.subscribe((e) => events.push(e), { types: ['fs.'] });
+  t.after(() => sub.close());
+
+  const lease = await c.acquire('path:notes.md', { owner: 'side-agent' });
+  await c.writeFile('notes.md', 'side\n', lease);
+  assert.equal(readFileSync(join(wt, 'notes.md'), 'utf8'), 'side\n');
+  assert.equal(existsSync(join(repo, 'notes.md')), false, "nothing written in the daemon's worktree");
+  assert.equal(Buffer.from(await c.readFile('notes.md')).toString(), 'side\n');
+  assert.match((await c.gitStatus()).output, /\?\? notes\.md/);
+  assert.doesNotMatch((await daemon.client().gitStatus()).output, /notes\.md/, "the daemon's own worktree is clean");
+  const commit = await c.gitCommit('side notes', { paths: ['notes.md'], owner: 'side-agent' });
+  assert.equal(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%H', 'side'], { encoding: 'utf8' }).trim(), commit.commit);
+  assert.equal(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%s', 'HEAD'], { encoding: 'utf8' }).trim(), 'init', 'the main branch did not move');
+
+  // Its watcher runs from the first request that named the worktree.
+  writeFileSync(join(wt, 'edited-outside.txt'), 'x');
+  const deadline = performance.now() + 5000;
+  while (performance.now() < deadline && !events.some((e) => e.data.path === 'edited-outside.txt')) await sleep(20);
+  const outside = events.find((e) => e.data.path === 'edited-outside.txt');
+  assert.equal(outside?.data.worktree, wt, `the watcher of ${wt} saw the edit: ${JSON.stringify(events.map((e) => e.data))}`);
+  assert.equal(events.find((e) => e.data.path === 'notes.md' && e.data.source === 'baton')?.data.worktree, wt);
+
+  // A directory that is not a worktree of this repository is refused, naming it.
+  const stranger = join(dir, 'stranger');
+  execFileSync('git', ['init', '-q', stranger]);
+  for (const bad of [stranger, join(wt, 'sub'), 'relative/path']) {
+    mkdirSync(join(wt, 'sub'), { recursive: true });
+    const other = new RemoteCoordinator({ socketPath: daemon.record.socket!, worktree: bad });
+    t.after(() => other.close());
+    await rejectsWith(other.writeFile('x.txt', 'x', lease), bad === 'relative/path' ? 'INVALID_ARGUMENT' : 'OUTSIDE_ROOT', new RegExp(bad.replace(/[/.]/g, '\\$&')));
+  }
+  assert.equal(existsSync(join(stranger, 'x.txt')), false);
+});
