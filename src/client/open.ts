@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Coordinator } from '../coordinator.ts';
-import type { Endpoint } from './endpoint.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
 import { readDaemonRecord } from '../project/daemon-record.ts';
+import type { Endpoint } from './endpoint.ts';
 import { RemoteCoordinator, type RemoteOptions } from './remote.ts';
 import { HttpTransport } from './transport.ts';
 
@@ -123,7 +123,7 @@ function tcpTarget(listen: string): { host: string; port: number } | undefined {
 async function liveDaemon(stateDir: string, timeoutMs = 1000): Promise<Endpoint | undefined> {
   const record = readDaemonRecord(stateDir);
   if (record === undefined) return undefined;
-  if (record.socket) return (await liveDaemonSocket(stateDir, timeoutMs)) === undefined ? undefined : { socketPath: record.socket };
+  if (record.socket) return existsSync(record.socket) && (await daemonAlive(record.socket, timeoutMs)) ? { socketPath: record.socket } : undefined;
   const tcp = record.listen === null ? undefined : tcpTarget(record.listen);
   if (tcp === undefined) return undefined;
   const { readHmacKey } = await import('../server/auth.ts');
