@@ -1,14 +1,14 @@
 // Handoff of a contended lease through the daemon: processes take turns on one
 // key with the SDK (RemoteCoordinator). Each logs when it asked, when its acquire
 // resolved and when it began to release, on the clock every process on the machine shares
-// (performance.timeOrigin + performance.now()). Usage: daemon-handoff.ts <socket> <key> <rounds> <budget ms>
+// (CLOCK_MONOTONIC). Usage: daemon-handoff.ts <socket> <key> <rounds> <budget ms>
 // It stops after <rounds> turns or once <budget ms> have passed since 'go', whichever comes first.
 import { RemoteCoordinator } from '../../src/client/index.ts';
 import { isBatonError } from '../../src/errors.ts';
-import { readyThenGo } from './go.ts';
+import { readyThenGo, sharedClockMs } from './go.ts';
 
 const [socketPath, key, roundsArg, budgetArg] = process.argv.slice(2) as [string, string, string, string];
-const now = (): number => performance.timeOrigin + performance.now();
+const now = sharedClockMs;
 const c = new RemoteCoordinator({ socketPath });
 const owner = `handoff-${process.pid}`;
 // Warm the connection and the code paths on a key of our own.

@@ -13,3 +13,14 @@ export async function readyThenGo(): Promise<void> {
     process.stdin.once('end', () => started || process.exit(1));
   });
 }
+
+/**
+ * Milliseconds on CLOCK_MONOTONIC, one clock for every process on the host:
+ * times taken in different workers are compared. (performance.timeOrigin is each
+ * process's own reading of the wall clock at start; under load it was off by up
+ * to a millisecond between workers, which showed as handoffs that ended before
+ * they began.)
+ */
+export function sharedClockMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

@@ -1,11 +1,11 @@
 // Handoff benchmark: processes take turns on one lock; each logs when it asked
-// for the lock, when it got it and when it began to release it (performance.timeOrigin clock).
+// for the lock, when it got it and when it began to release it (CLOCK_MONOTONIC, shared by every process).
 import lockfile from 'proper-lockfile';
 import { acquireLock } from '../../src/index.ts';
-import { readyThenGo } from './go.ts';
+import { readyThenGo, sharedClockMs } from './go.ts';
 
 const [impl, file, roundsArg] = process.argv.slice(2) as [string, string, string];
-const now = (): number => performance.timeOrigin + performance.now();
+const now = sharedClockMs;
 const events: Array<[number, number, number]> = [];
 await readyThenGo();
 for (let i = 0; i < Number(roundsArg); i++) {
