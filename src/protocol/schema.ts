@@ -77,10 +77,18 @@ function typeName(type: NonNullable<Schema['type']>): string {
   return type === 'integer' ? 'a whole number' : type === 'array' || type === 'object' ? `an ${type}` : type === 'null' ? 'null' : `a ${type}`;
 }
 
+/** Schemas that `$ref`s name, by their name under #/components/schemas/. */
+export type SchemaRefs = Readonly<Record<string, Schema>>;
+
 /** The first violation, as a message naming the field and the value, or null when `value` fits. */
-export function validate(schema: Schema, value: unknown, at = 'body'): string | null {
+export function validate(schema: Schema, value: unknown, at = 'body', refs: SchemaRefs = {}): string | null {
+  if (schema.$ref !== undefined) {
+    const target = refs[schema.$ref.replace('#/components/schemas/', '')];
+    if (target === undefined) return `${at}: the schema names ${schema.$ref}, which is not defined`;
+    return validate(target, value, at, refs);
+  }
   if (schema.anyOf !== undefined) {
-    const errors = schema.anyOf.map((s) => validate(s, value, at));
+    const errors = schema.anyOf.map((s) => validate(s, value, at, refs));
     if (errors.some((e) => e === null)) return null;
     return errors.find((e) => e !== null && !e.startsWith(`${at} must be`)) ?? `${at} has the wrong shape: ${describe(value)}`;
   }
@@ -100,7 +108,7 @@ export function validate(schema: Schema, value: unknown, at = 'body'): string | 
     if (schema.maxItems !== undefined && value.length > schema.maxItems) return `${at} must have at most ${schema.maxItems} items`;
     if (schema.items !== undefined) {
       for (let i = 0; i < value.length; i++) {
-        const error = validate(schema.items, value[i], `${at}[${i}]`);
+        const error = validate(schema.items, value[i], `${at}[${i}]`, refs);
         if (error !== null) return error;
       }
     }
@@ -111,12 +119,12 @@ export function validate(schema: Schema, value: unknown, at = 'body'): string | 
     for (const [name, field] of Object.entries(record)) {
       const sub = schema.properties?.[name];
       if (sub !== undefined) {
-        const error = validate(sub, field, `${at}.${name}`);
+        const error = validate(sub, field, `${at}.${name}`, refs);
         if (error !== null) return error;
       } else if (schema.additionalProperties === false) {
         return `${at} has an unknown field ${JSON.stringify(name)}`;
       } else if (typeof schema.additionalProperties === 'object') {
-        const error = validate(schema.additionalProperties, field, `${at}.${name}`);
+        const error = validate(schema.additionalProperties, field, `${at}.${name}`, refs);
         if (error !== null) return error;
       }
     }

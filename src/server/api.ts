@@ -7,7 +7,7 @@ import { checkEventQuery } from '../engine/events.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
 import { mcpRoute } from '../mcp/route.ts';
-import { argsFromBody, openApiDocument, operationsByName } from '../protocol/operations.ts';
+import { argsFromBody, components, openApiDocument, operationsByName } from '../protocol/operations.ts';
 import { validate } from '../protocol/schema.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import type { Logger } from './log.ts';
@@ -25,6 +25,8 @@ export interface ApiContext {
   version: string;
   log: Logger;
   maxBodyBytes: number;
+  /** Check each operation's answer against its result schema (a mismatch is a bug: 500 INTERNAL). */
+  checkResponses?: boolean;
   /** True when a new mutation should be refused with 429 (the writer's queue is full). */
   overloaded(): boolean;
   daemonInfo(): DaemonInfo;
@@ -193,6 +195,11 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       }
       const method = (ctx.coordinator as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!;
       result = await method.apply(ctx.coordinator, args);
+    }
+    if (ctx.checkResponses) {
+      // What the client will parse: JSON drops undefined fields.
+      const problem = validate(operation.result, JSON.parse(JSON.stringify(result ?? null)), 'result', components);
+      if (problem !== null) throw new BatonError('INTERNAL', `the answer to ${name} does not fit its schema: ${problem}`);
     }
     sendJson(res, 200, result);
   }

@@ -55,6 +55,12 @@ export interface DaemonOptions {
   /** Watch the project tree for changes made outside baton (fs.changed events). Default true. */
   watch?: boolean;
   sweepIntervalMs?: number;
+  /**
+   * Check every answer against its operation's result schema, and answer 500
+   * INTERNAL when one does not fit (the test suite turns this on; it costs a
+   * parse per answer). Default: BATON_CHECK_RESPONSES=1 in the environment.
+   */
+  checkResponses?: boolean;
 }
 
 export interface Daemon {
@@ -154,6 +160,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     version: options.version,
     log,
     maxBodyBytes: limits.maxBodyBytes,
+    checkResponses: options.checkResponses ?? process.env.BATON_CHECK_RESPONSES === '1',
     overloaded: () => writer.full,
     stopping: () => stopping,
     lastEventSeq: () => writer.read(lastEventSeq),

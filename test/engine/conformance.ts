@@ -393,6 +393,36 @@ export function conformance(name: string, open: Opener): void {
     await rejectsWith(c.take('nope'), 'NOT_FOUND', 'nope');
   });
 
+  withCoordinator('heartbeat, taskCounts, removeBudget and rateLimitStatus answer as documented', async (c) => {
+    const s = await c.register({ name: 'beater', ttlMs: 60_000 });
+    await sleep(5);
+    const beat = await c.heartbeat(s.id);
+    assert.equal(beat.id, s.id);
+    assert.ok(beat.heartbeatAt > s.heartbeatAt, 'a heartbeat moves heartbeatAt');
+    await rejectsWith(c.heartbeat('no-such-session'), 'NOT_FOUND', 'no-such-session');
+
+    await c.addTasks([{ queue: 'q1', title: 'a' }, { queue: 'q1', title: 'b' }, { queue: 'q2', title: 'c' }]);
+    await c.claim(s.id, { queue: 'q1' });
+    const all = await c.taskCounts();
+    assert.equal(all.ready, 2);
+    assert.equal(all.claimed, 1);
+    assert.equal(all.done, 0);
+    assert.deepEqual(await c.taskCounts({ queue: 'q2' }), { ...all, ready: 1, claimed: 0 });
+
+    await c.setBudget({ agent: 'gone', limit: 10 });
+    assert.equal((await c.budgetStatus({ agent: 'gone' }))[0]!.limit, 10);
+    await c.removeBudget({ agent: 'gone' });
+    assert.deepEqual(await c.budgetStatus({ agent: 'gone' }), []);
+
+    await c.setRateLimit('status/a', { rate: 0.5, burst: 3 });
+    await c.setRateLimit('status/b', { rate: 1, burst: 1 });
+    await c.take('status/a');
+    const [a] = await c.rateLimitStatus('status/a');
+    assert.equal(a!.key, 'status/a');
+    assert.ok(a!.available >= 1.99 && a!.available < 2.1, `available ${a!.available} after one take from a burst of 3`);
+    assert.deepEqual((await c.rateLimitStatus()).map((r) => r.key).filter((k) => k.startsWith('status/')), ['status/a', 'status/b']);
+  });
+
   withCoordinator('idempotency: a retry returns the first result and acts once; another request under the key is refused', async (c) => {
     const first = await c.addTask({ title: 'once' }, { idempotencyKey: 'req-1' });
     const retry = await c.addTask({ title: 'once' }, { idempotencyKey: 'req-1' });

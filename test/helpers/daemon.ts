@@ -23,7 +23,7 @@ export async function startDaemon(stateDir: string, options: { cwd?: string; arg
   const child = spawn(process.execPath, [options.entry ?? cli, 'serve', '--json', '--state-dir', stateDir, ...(options.args ?? [])], {
     cwd: options.cwd ?? stateDir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, BATON_CHECK_RESPONSES: '1', ...options.env },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)));

@@ -44,7 +44,7 @@ export interface StartOptions {
 
 export function start(command: string, args: string[], options: StartOptions = {}): Running {
   // Hermetic by default: a CLI under test neither uses nor starts a daemon unless the test says so (BATON_NO_DAEMON: '').
-  const child = spawn(command, args, { env: { ...process.env, BATON_NO_DAEMON: '1', ...options.env }, cwd: options.cwd, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { ...process.env, BATON_NO_DAEMON: '1', BATON_CHECK_RESPONSES: '1', ...options.env }, cwd: options.cwd, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const seen: string[] = [];
