@@ -20,6 +20,11 @@ export interface Authenticate {
   (request: { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer }): Promise<unknown>;
 }
 
+/** What the headers alone settle: true when the request is authenticated already, false when the body must be checked too. */
+export interface AuthenticateHeaders {
+  (request: { method: string; path: string; headers: IncomingMessage['headers'] }): Promise<boolean>;
+}
+
 export interface ApiContext {
   coordinator: Coordinator;
   version: string;
@@ -41,6 +46,8 @@ export interface Transport {
   kind: 'unix' | 'tcp' | 'pipe';
   /** TCP: every request must pass it; it throws UNAUTHENTICATED. */
   authenticate?: Authenticate;
+  /** TCP: runs before the body is read, so no credentials cost no body; it throws UNAUTHENTICATED. */
+  authenticateHeaders?: AuthenticateHeaders;
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
@@ -213,8 +220,10 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const method = req.method ?? 'GET';
     void (async () => {
       try {
+        // Credentials first: a request without them is refused before its body is buffered (Node discards the unread rest).
+        const authenticated = transport.authenticateHeaders !== undefined && (await transport.authenticateHeaders({ method, path: req.url ?? '/', headers: req.headers }));
         const body = method === 'POST' ? await readBody(req, ctx.maxBodyBytes) : Buffer.alloc(0);
-        if (transport.authenticate !== undefined) await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
+        if (transport.authenticate !== undefined && !authenticated) await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
         if (route === '/v1/mcp') return await mcp(req, res, body);
         if (method === 'GET') {
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });

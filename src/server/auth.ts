@@ -328,19 +328,38 @@ export class Authenticator {
 
   /** Who sent the request, or an UNAUTHENTICATED error saying why not. */
   async authenticate(req: AuthRequest): Promise<AuthResult> {
+    const credentials = this.#credentials(req);
+    if (credentials.kind === 'bearer') return this.#bearer(credentials.token);
+    return this.#signed(req, credentials.signature, credentials.timestamp);
+  }
+
+  /**
+   * What the headers alone settle, so a request with no valid credentials is
+   * refused before its body is read: a bearer token all of it (returns the
+   * principal); a signature its form and timestamp (returns undefined:
+   * `authenticate` must still check it with the body).
+   */
+  async authenticateHeaders(req: Omit<AuthRequest, 'body'>): Promise<AuthResult | undefined> {
+    const credentials = this.#credentials(req);
+    if (credentials.kind === 'bearer') return this.#bearer(credentials.token);
+    this.#signedHeaders(credentials.signature, credentials.timestamp);
+    return undefined;
+  }
+
+  #credentials(req: Omit<AuthRequest, 'body'>): { kind: 'bearer'; token: string } | { kind: 'signed'; signature: string | undefined; timestamp: string | undefined } {
     const authorization = header(req.headers, 'authorization');
     if (authorization !== undefined) {
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
       if (match === null) throw refuse("unsupported Authorization header: use 'Authorization: Bearer <token>'");
-      return this.#bearer(match[1]!);
+      return { kind: 'bearer', token: match[1]! };
     }
     const signature = header(req.headers, SIGNATURE_HEADER);
     const timestamp = header(req.headers, TIMESTAMP_HEADER);
-    if (signature !== undefined || timestamp !== undefined) return this.#signed(req, signature, timestamp);
+    if (signature !== undefined || timestamp !== undefined) return { kind: 'signed', signature, timestamp };
     const queryToken = accessToken(req.path);
     if (queryToken !== undefined) {
       if (req.method.toUpperCase() !== 'GET') throw refuse('access_token in the query is accepted on GET requests only; send Authorization: Bearer <token>');
-      return this.#bearer(queryToken);
+      return { kind: 'bearer', token: queryToken };
     }
     throw refuse(`no credentials: send 'Authorization: Bearer <token>' or sign the request (${TIMESTAMP_HEADER}, ${SIGNATURE_HEADER})`);
   }
@@ -390,23 +409,8 @@ export class Authenticator {
   }
 
   async #signed(req: AuthRequest, signature: string | undefined, timestamp: string | undefined): Promise<AuthResult> {
-    if (timestamp === undefined) throw refuse(`${SIGNATURE_HEADER} without ${TIMESTAMP_HEADER}`);
-    if (signature === undefined) throw refuse(`${TIMESTAMP_HEADER} without ${SIGNATURE_HEADER}`);
-    if (!/^\d{1,16}$/.test(timestamp.trim())) throw refuse(`malformed ${TIMESTAMP_HEADER}: want milliseconds since the epoch, got ${JSON.stringify(timestamp.slice(0, 40))}`);
-    const sigMatch = new RegExp(`^${SIGNATURE_VERSION}=([0-9a-fA-F]{64})$`).exec(signature.trim());
-    if (sigMatch === null) throw refuse(`malformed ${SIGNATURE_HEADER}: want ${SIGNATURE_VERSION}=<64 hex characters>`);
-    const ts = timestamp.trim();
-    const sent = Number(ts);
-    const skew = Date.now() - sent;
-    if (Math.abs(skew) > this.replayWindowMs) {
-      const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
-      throw refuse(`${TIMESTAMP_HEADER} is ${secs(Math.abs(skew))} ${skew > 0 ? 'old' : 'in the future'}, outside the ${secs(this.replayWindowMs)} replay window (check the clocks)`);
-    }
-    if (sent < this.notBefore) {
-      throw refuse(`${TIMESTAMP_HEADER} ${ts} is from before this daemon started (${this.notBefore}): it may be a replay from before a restart; sign the request afresh (or check the clocks)`);
-    }
+    const { given, ts, sent } = this.#signedHeaders(signature, timestamp);
     const key = await this.#hmacKey();
-    const given = sigMatch[1]!.toLowerCase();
     const expected = computeSignature(key, req.method, req.path, ts, req.body);
     if (!timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(expected, 'hex'))) {
       throw refuse('signature does not match the request: wrong secret, or the method, path, timestamp or body differ from what was signed');
@@ -422,6 +426,26 @@ export class Authenticator {
     // The timestamp is refused after sent + window, so the signature need not be remembered longer.
     this.#seen.set(given, sent + this.replayWindowMs);
     return { principal: 'hmac' };
+  }
+
+  /** The signature headers' form and the timestamp's window: the signature (lower-case hex), the timestamp as sent and as a number. */
+  #signedHeaders(signature: string | undefined, timestamp: string | undefined): { given: string; ts: string; sent: number } {
+    if (timestamp === undefined) throw refuse(`${SIGNATURE_HEADER} without ${TIMESTAMP_HEADER}`);
+    if (signature === undefined) throw refuse(`${TIMESTAMP_HEADER} without ${SIGNATURE_HEADER}`);
+    if (!/^\d{1,16}$/.test(timestamp.trim())) throw refuse(`malformed ${TIMESTAMP_HEADER}: want milliseconds since the epoch, got ${JSON.stringify(timestamp.slice(0, 40))}`);
+    const sigMatch = new RegExp(`^${SIGNATURE_VERSION}=([0-9a-fA-F]{64})$`).exec(signature.trim());
+    if (sigMatch === null) throw refuse(`malformed ${SIGNATURE_HEADER}: want ${SIGNATURE_VERSION}=<64 hex characters>`);
+    const ts = timestamp.trim();
+    const sent = Number(ts);
+    const skew = Date.now() - sent;
+    if (Math.abs(skew) > this.replayWindowMs) {
+      const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
+      throw refuse(`${TIMESTAMP_HEADER} is ${secs(Math.abs(skew))} ${skew > 0 ? 'old' : 'in the future'}, outside the ${secs(this.replayWindowMs)} replay window (check the clocks)`);
+    }
+    if (sent < this.notBefore) {
+      throw refuse(`${TIMESTAMP_HEADER} ${ts} is from before this daemon started (${this.notBefore}): it may be a replay from before a restart; sign the request afresh (or check the clocks)`);
+    }
+    return { given: sigMatch[1]!.toLowerCase(), ts, sent };
   }
 
   /** Drops signatures whose timestamps have left the window: at most every tenth of a window (or second), or when full. */

@@ -223,7 +223,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (options.listen !== undefined) {
       const authenticator = new Authenticator({ stateDir: options.stateDir });
       await ensureHmacSecret(options.stateDir);
-      const server = serverFor({ kind: 'tcp', authenticate: (request) => authenticator.authenticate(request) });
+      const server = serverFor({
+        kind: 'tcp',
+        authenticateHeaders: async (request) => (await authenticator.authenticateHeaders(request)) !== undefined,
+        authenticate: (request) => authenticator.authenticate(request),
+      });
       await listen(server, options.listen);
       const address = server.address();
       record.listen = typeof address === 'object' && address !== null ? `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}` : null;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { request, Agent } from 'node:http';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -35,6 +36,28 @@ function http(target: { socketPath: string } | { host: string; port: number }, m
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** Writes `text` on a fresh TCP connection and returns the first answer's head and how long it took, without finishing the request. */
+function rawRequest(host: string, port: number, text: string): Promise<{ head: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect({ host, port }, () => socket.write(text));
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      got += chunk;
+      if (got.includes('\r\n\r\n')) {
+        resolve({ head: got.slice(0, got.indexOf('\r\n')), ms: Math.round(performance.now() - started) });
+        socket.destroy();
+      }
+    });
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      resolve({ head: `no answer in 10 s (got ${JSON.stringify(got)})`, ms: 10_000 });
+    });
   });
 }
 
@@ -163,7 +186,13 @@ test('TCP: every request is authenticated by a token or an HMAC signature; failu
   assert.equal(JSON.parse(none.body).error.code, 'UNAUTHENTICATED');
   const wrong = await http(target, 'POST', '/v1/acquire', body, { authorization: `Bearer ${token.slice(0, -2)}xx` });
   assert.equal(wrong.status, 401);
+  // Refused on its headers: the daemon answers 401 without waiting for (or buffering) the body it announced.
+  const early = await rawRequest(host, port, `POST /v1/acquire HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 900000\r\n\r\n{"key":`);
+  assert.match(early.head, /^HTTP\/1\.1 401 /, early.head);
+  assert.ok(early.ms < 2000, `401 after ${early.ms} ms: it waited for the body (request timeout 30 s)`);
   const secret = readFileSync(join(stateDir, 'hmac.key'), 'utf8');
+  const stale = await rawRequest(host, port, `POST /v1/acquire HTTP/1.1\r\nhost: x\r\nx-baton-timestamp: 1000\r\nx-baton-signature: v1=${'a'.repeat(64)}\r\ncontent-length: 900000\r\n\r\n`);
+  assert.match(stale.head, /^HTTP\/1\.1 401 /, 'a signature outside the replay window is refused before the body');
   const badSig = signRequest(secret, 'POST', '/v1/acquire', JSON.stringify({ key: 'k', owner: 'someone-else' }));
   assert.equal((await http(target, 'POST', '/v1/acquire', body, badSig)).status, 401, 'a signature over another body');
 
