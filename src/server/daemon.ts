@@ -28,6 +28,7 @@ import { createLogger, type Logger } from './log.ts';
 import { pathPatternFor } from './project-files.ts';
 import { Worktrees } from './worktrees.ts';
 import { collectWhenIdle } from './idle-gc.ts';
+import { WatcherLane } from './watcher-events.ts';
 import { GroupWriter } from './writer.ts';
 
 export interface DaemonOptions {
@@ -241,12 +242,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   await writeJsonAtomic(paths.daemon, record, { mode: 0o600 });
 
+  const watched = new WatcherLane(
+    (report) =>
+      report.kind === 'overflow'
+        ? engine.publish({ type: 'fs.changed', key: 'path:**', actor: null, data: { path: null, kind: 'overflow', dropped: report.dropped, source: 'watcher', worktree: report.worktree } })
+        : engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(report.path)}`, actor: null, data: { path: report.path, kind: report.kind, source: 'watcher', worktree: report.worktree } }),
+    { writerBusy: () => writer.queued * 2 >= writer.maxQueue },
+  );
   if (options.watch !== false) {
     worktrees.watchAll(({ root, files }) =>
       files.watch(
-        (change) => {
-          void engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(change.path)}`, actor: null, data: { path: change.path, kind: change.kind, source: 'watcher', worktree: root } }).catch(() => undefined);
-        },
+        (change) => watched.push({ ...change, worktree: root }),
         { onError: (error) => log.warn('file watcher', { worktree: root, error: error.message }) },
       ),
     );
@@ -272,6 +278,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clearInterval(idleTimer);
       collector.stop();
       worktrees.close();
+      watched.close();
       for (const server of servers) server.close();
       // Let requests in flight finish (their writes are queued), then drop idle and streaming connections.
       await writer.drain();
