@@ -94,3 +94,36 @@ test('baton run --lock takes a daemon lease when a daemon runs: a waiter starts 
   const leases = (await daemon.client().events({ types: ['lease.acquired'] })).filter((e) => e.key === `file:${file}`);
   assert.equal(leases.length, 3, 'each run took the daemon lease');
 });
+
+test('baton git through a daemon: the git lease is bound to the baton process, released within a second of kill -9', async (t) => {
+  const dir = tempDir(t);
+  gitRepo(dir);
+  const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
+  t.after(() => daemon.stop());
+  const c = daemon.client();
+  const slow = startNode(cli, ['git', '--owner', 'doomed', '--', '-c', 'alias.slow=!echo started $$; exec sleep 30', 'slow'], { cwd: dir, env: withDaemon });
+  const gitPid = Number((await slow.line('started ')).split(' ')[1]);
+  t.after(() => {
+    try {
+      process.kill(gitPid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  });
+  const [held] = (await c.getLease('git')).holders;
+  assert.equal(held?.owner, 'doomed');
+  assert.equal(held?.expiresAt, null, 'no TTL: the session is its liveness');
+  assert.notEqual(held?.sessionId, null);
+  slow.child.kill('SIGKILL');
+  const killedAt = Date.now();
+  const next = await c.acquire('git', { owner: 'next', timeoutMs: 5_000 });
+  const waited = Date.now() - killedAt;
+  assert.ok(waited < 1_000, `the next holder waited ${waited} ms after the kill`);
+  await c.release(next);
+
+  // It ends normally too: the lease and the session go with the command.
+  const ok = await baton(['git', '--', 'status', '--short'], { cwd: dir, env: withDaemon });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual((await c.getLease('git')).holders, []);
+  assert.equal((await c.listSessions()).filter((s) => s.name === 'baton git').length, 0, 'no baton git session outlives its command');
+});
