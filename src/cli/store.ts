@@ -4,6 +4,8 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openCoordinator } from '../client/open.ts';
+import { RemoteCoordinator } from '../client/remote.ts';
+import { checkedAsTheDaemonChecks } from '../protocol/checked-coordinator.ts';
 import type { Coordinator } from '../coordinator.ts';
 import { openCoordinator as openEmbedded } from '../engine/open.ts';
 import { makeDirectories } from '../files/directories.ts';
@@ -37,6 +39,12 @@ export interface StoreChoice {
  * --no-daemon), else the embedded store in the state directory.
  */
 export async function openForCommand(choice: StoreChoice): Promise<Coordinator> {
+  const coordinator = await openStore(choice);
+  // The same refusals with and without a daemon: the embedded store checks what the daemon would.
+  return coordinator instanceof RemoteCoordinator ? coordinator : checkedAsTheDaemonChecks(coordinator);
+}
+
+async function openStore(choice: StoreChoice): Promise<Coordinator> {
   const db = choice.db ?? (process.env.BATON_DB || undefined);
   if (choice.db === '') throw new UsageError('--db must name a file, got ""');
   if (choice['state-dir'] === '') throw new UsageError('--state-dir must name a directory, got ""');

@@ -12,7 +12,7 @@ import type {
 import { BatonError, isBatonError } from '../errors.ts';
 import { checkEventQuery } from '../engine/events.ts';
 import { runWithLease } from '../lease-scope.ts';
-import { bodyFromArgs, operationsByName } from '../protocol/operations.ts';
+import { bodyFromArgs, operationsByName, wireArgs } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -78,7 +78,7 @@ export class RemoteCoordinator implements Coordinator {
   async #call<T>(name: string, args: unknown[], extra: { signal?: AbortSignal | undefined; waitMs?: number } = {}): Promise<T> {
     if (this.#closed) throw new BatonError('UNAVAILABLE', 'this client is closed');
     const operation = operationsByName.get(name)!;
-    const body = bodyFromArgs(operation, args);
+    const body = bodyFromArgs(operation, wireArgs(name, args));
     const headers: Record<string, string> = {};
     if (operation.mutation) {
       const key = typeof body.idempotencyKey === 'string' ? body.idempotencyKey : newIdempotencyKey();
@@ -101,16 +101,16 @@ export class RemoteCoordinator implements Coordinator {
     return this.#call('acquire', [key, options], { signal: options?.signal, waitMs: options?.timeoutMs ?? 30_000 });
   }
   renew(lease: LeaseRef, options?: Mutation & { ttlMs?: number }): Promise<Lease> {
-    return this.#call('renew', [{ key: lease.key, token: lease.token }, options]);
+    return this.#call('renew', [lease, options]);
   }
   async release(lease: LeaseRef, options?: Mutation): Promise<void> {
-    await this.#call('release', [{ key: lease.key, token: lease.token }, options]);
+    await this.#call('release', [lease, options]);
   }
   forceRelease(key: string, options?: Mutation & { token?: number; reason?: string }): Promise<number> {
     return this.#call('forceRelease', [key, options]);
   }
   checkLease(lease: LeaseRef): Promise<Lease> {
-    return this.#call('checkLease', [{ key: lease.key, token: lease.token }]);
+    return this.#call('checkLease', [lease]);
   }
   getLease(key: string): Promise<LeaseInfo> {
     return this.#call('getLease', [key]);
@@ -216,19 +216,19 @@ export class RemoteCoordinator implements Coordinator {
     return this.#call('claimByIds', [sessionId, ids, options]);
   }
   renewClaim(claim: ClaimRef, options?: Mutation & { leaseMs?: number }): Promise<Claim> {
-    return this.#call('renewClaim', [{ taskId: claim.taskId, token: claim.token }, options]);
+    return this.#call('renewClaim', [claim, options]);
   }
   releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
-    return this.#call('releaseClaim', [{ taskId: claim.taskId, token: claim.token }, options]);
+    return this.#call('releaseClaim', [claim, options]);
   }
   complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
-    return this.#call('complete', [{ taskId: claim.taskId, token: claim.token }, result, options]);
+    return this.#call('complete', [claim, result, options]);
   }
   completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
-    return this.#call('completeMany', [items.map((i) => ({ taskId: i.taskId, token: i.token, ...(i.result === undefined ? {} : { result: i.result }) })), options]);
+    return this.#call('completeMany', [items, options]);
   }
   fail(claim: ClaimRef, error: string, options?: Mutation & { retryInMs?: number }): Promise<Task> {
-    return this.#call('fail', [{ taskId: claim.taskId, token: claim.token }, error, options]);
+    return this.#call('fail', [claim, error, options]);
   }
   cancel(id: number, options?: Mutation & { version?: number; reason?: string }): Promise<Task> {
     return this.#call('cancel', [id, options]);

@@ -201,6 +201,32 @@ export function argsFromBody(operation: Operation, body: Record<string, unknown>
   return operation.params.map((p) => (p === '...' ? rest : body[p]));
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Of a lease (or a claim) the caller passes whole, what identifies it. */
+const leaseRefOf = (l: unknown): unknown => (isRecord(l) ? { key: l.key, token: l.token } : l);
+const claimRefOf = (c: unknown): unknown => (isRecord(c) ? { taskId: c.taskId, token: c.token } : c);
+const callShapes: Record<string, (args: unknown[]) => unknown[]> = {
+  renew: ([lease, options]) => [leaseRefOf(lease), options],
+  release: ([lease, options]) => [leaseRefOf(lease), options],
+  checkLease: ([lease]) => [leaseRefOf(lease)],
+  renewClaim: ([claim, options]) => [claimRefOf(claim), options],
+  releaseClaim: ([claim, options]) => [claimRefOf(claim), options],
+  complete: ([claim, result, options]) => [claimRefOf(claim), result, options],
+  fail: ([claim, error, options]) => [claimRefOf(claim), error, options],
+  completeMany: ([items, options]) => [
+    Array.isArray(items) ? items.map((i) => (isRecord(i) ? { taskId: i.taskId, token: i.token, ...(i.result === undefined ? {} : { result: i.result }) } : i)) : items,
+    options,
+  ],
+};
+
+/**
+ * A Coordinator call's arguments as they travel: a lease or claim passed whole
+ * (as returned by acquire or claim) goes as its reference only.
+ */
+export function wireArgs(name: string, args: unknown[]): unknown[] {
+  return callShapes[name]?.(args) ?? args;
+}
+
 /** Positional arguments onto a body (the client's side). `signal` never travels. */
 export function bodyFromArgs(operation: Operation, args: unknown[]): Record<string, unknown> {
   const body: Record<string, unknown> = {};

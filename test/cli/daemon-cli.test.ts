@@ -52,6 +52,15 @@ test('commands go through the running daemon from any worktree, with the same ou
   const refused = await baton(['lease', 'acquire', 'repo', '--owner', 'other', '--timeout', '0'], { cwd: repo, env: withDaemon });
   assert.equal(refused.code, 75);
   assert.match(refused.stderr, /^baton: "repo" is held by "cli" .*\[LOCKED\]\n$/);
+
+  // Bad input is refused in the same words either way (the embedded store checks the daemon's request schemas first).
+  for (const args of [['lease', 'acquire', '', '--owner', 'x'], ['lease', 'release', 'repo', '--token', String(2 ** 60)], ['task', 'add', 'x'.repeat(5000)]]) {
+    const viaDaemonBad = await baton(args, { cwd: repo, env: withDaemon });
+    const embeddedBad = await baton([...args, '--no-daemon'], { cwd: repo, env: withDaemon });
+    assert.equal(viaDaemonBad.code, 2, viaDaemonBad.stderr);
+    assert.match(viaDaemonBad.stderr, /^baton: .*\[INVALID_ARGUMENT\]\n$/);
+    assert.equal(embeddedBad.stderr, viaDaemonBad.stderr, `baton ${args.join(' ').slice(0, 60)}`);
+  }
 });
 
 test('with no daemon running, a command starts one (unless --no-daemon)', async (t) => {
