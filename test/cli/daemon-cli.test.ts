@@ -136,3 +136,51 @@ test('baton git through a daemon: the git lease is bound to the baton process, r
   assert.deepEqual((await c.getLease('git')).holders, []);
   assert.equal((await c.listSessions()).filter((s) => s.name === 'baton git').length, 0, 'no baton git session outlives its command');
 });
+
+test('baton serve --foreground prints the structured log lines its log file gets', async (t) => {
+  const dir = tempDir(t);
+  gitRepo(dir);
+  const stateDir = join(dir, '.git', 'baton');
+  const serve = startNode(cli, ['serve', '--foreground'], { cwd: dir, env: withDaemon });
+  t.after(() => serve.child.kill('SIGKILL'));
+  const started = JSON.parse(await serve.line('{')) as Record<string, unknown>;
+  assert.equal(started.message, 'daemon started');
+  assert.equal(started.level, 'info');
+  assert.equal(started.pid, serve.child.pid);
+  assert.equal(started.stateDir, stateDir);
+  serve.child.kill('SIGTERM');
+  const done = await serve.done;
+  assert.equal(done.code, 0, done.stderr);
+  const printed = done.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: string });
+  assert.deepEqual(printed.map((l) => l.message).filter((m) => m.startsWith('daemon')), ['daemon started', 'daemon stopping', 'daemon stopped']);
+  const file = readFileSync(join(stateDir, 'logs', `daemon-${serve.child.pid}.log`), 'utf8');
+  assert.equal(file, done.stdout, 'the log file has the same lines');
+});
+
+test('baton status: the plain-text screen shows the daemon, sessions, leases, tasks by state, budgets and rate limits', async (t) => {
+  const dir = tempDir(t);
+  gitRepo(dir);
+  const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
+  t.after(() => daemon.stop());
+  const c = daemon.client();
+  const s = await c.register({ name: 'screen-agent', kind: 'agent' });
+  await c.acquire('path:src/**', { owner: 'screen-agent', sessionId: s.id, ttlMs: 0 });
+  await c.acquire('repo', { owner: 'other', ttlMs: 120_000 });
+  await c.addTasks([{ title: 'one' }, { title: 'two' }, { title: 'three' }]);
+  await c.claim(s.id);
+  await c.setBudget({ agent: 'screen-agent', limit: 1000 });
+  await c.report({ agent: 'screen-agent', model: 'm', promptTokens: 600, completionTokens: 300 });
+  await c.setRateLimit('api', { rate: 5, burst: 10 });
+  const out = await baton(['status'], { cwd: dir, env: withDaemon });
+  assert.equal(out.code, 0, out.stderr);
+  const text = out.stdout;
+  assert.match(text, new RegExp(`^daemon: pid ${daemon.record.pid}, up \\S+, ${daemon.record.socket!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+  assert.match(text, /\n {8}\d+ connections?, \d+ writes in \d+ commits, queue \d+\/4096, rss \d+ MB, durability normal\n/);
+  assert.match(text, /\nsessions \(1\)\nID +NAME +KIND +HOST +PID +AGE +HEARTBEAT\n\S+ +screen-agent +agent /);
+  assert.match(text, /\nleases \(2\)\nKEY +MODE +OWNER +TOKEN +AGE +TTL\n/);
+  assert.match(text, /\npath:src\/\*\* +exclusive +screen-agent +\d+ +\S+ +session\n/);
+  assert.match(text, /\nrepo +exclusive +other +\d+ +\S+ +(1m\d+s|2m0s|\d+s) left\n/);
+  assert.match(text, /\ntasks: 2 ready, 1 claimed, 0 blocked, 0 done, 0 dead, 0 cancelled\n/);
+  assert.match(text, /\nbudgets \(1\)\nSCOPE +PERIOD +USED +RESERVED +LIMIT +STATE\nagent:screen-agent +\S+ +900 +0 +1000 +warning\n/);
+  assert.match(text, /\nrate limits \(1\)\nKEY +RATE\/S +BURST +AVAILABLE\napi +5 +10 +10\n$/);
+});

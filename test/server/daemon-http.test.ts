@@ -259,3 +259,66 @@ test('baton serve --max-body, --max-connections and --request-timeout set the li
   assert.equal(contradictory.code, 2);
   assert.match(contradictory.stderr, /--detach and --foreground/);
 });
+
+test('--max-connections: connections past the limit are closed unanswered; once one closes, a new one is served', async (t) => {
+  const dir = tempDir(t);
+  const daemon = await startDaemon(join(dir, 'state'), { cwd: dir, args: ['--max-connections', '4'] });
+  t.after(() => daemon.stop());
+  const socket = daemon.record.socket!;
+  const { createConnection } = await import('node:net');
+  /** A keep-alive connection that asks for /v1/health: its answer's status line, or 'closed' if the daemon hung up first. */
+  const open = () => {
+    const s = createConnection(socket);
+    const answer = new Promise<string>((resolve) => {
+      let got = '';
+      s.on('data', (d) => {
+        got += String(d);
+        if (got.includes('\r\n')) resolve(got.slice(0, got.indexOf('\r\n')));
+      });
+      s.on('close', () => resolve(got === '' ? 'closed' : got));
+      s.on('error', () => undefined);
+    });
+    s.write('GET /v1/health HTTP/1.1\r\nhost: x\r\n\r\n');
+    return { s, answer };
+  };
+  const held = [open(), open(), open(), open()];
+  for (const h of held) assert.equal(await h.answer, 'HTTP/1.1 200 OK');
+  const extra = open();
+  assert.equal(await extra.answer, 'closed', 'a fifth connection is refused');
+  held[0]!.s.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const again = open();
+  assert.equal(await again.answer, 'HTTP/1.1 200 OK', 'a freed place is taken');
+  for (const h of [...held, again]) h.s.destroy();
+});
+
+test('client: a daemon that stops answering (SIGSTOP) fails a request after requestTimeoutMs with UNAVAILABLE; an acquire gets its wait on top', async (t) => {
+  const dir = tempDir(t);
+  const daemon = await startDaemon(join(dir, 'state'), { cwd: dir });
+  t.after(async () => {
+    daemon.child.kill('SIGCONT');
+    await daemon.stop();
+  });
+  const c = daemon.client({ requestTimeoutMs: 300, retryForMs: 0 });
+  await c.getLease('warm');
+  daemon.child.kill('SIGSTOP');
+  let started = performance.now();
+  await assert.rejects(c.getLease('k'), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'UNAVAILABLE');
+    assert.match(error.message, /no answer from the daemon within 300 ms/);
+    return true;
+  });
+  const plain = performance.now() - started;
+  assert.ok(plain >= 290 && plain < 2_000, `gave up after ${plain} ms`);
+  started = performance.now();
+  const ask = { owner: 'me', timeoutMs: 500, idempotencyKey: 'acquire-k-1' };
+  await assert.rejects(c.acquire('k', ask), /no answer from the daemon within 800 ms/);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 790 && waited < 3_000, `an acquire with timeoutMs 500 gave up after ${waited} ms`);
+  daemon.child.kill('SIGCONT');
+  // The outcome of a timed-out call is unknown (here the request sat in the stopped daemon's socket
+  // and was carried out on SIGCONT): the same idempotency key tells, and acts once.
+  const lease = await c.acquire('k', ask);
+  assert.deepEqual((await c.getLease('k')).holders.map((h) => h.token), [lease.token], 'one hold, whichever attempt made it');
+  assert.deepEqual((await c.acquire('k', ask)).token, lease.token);
+});
