@@ -3,6 +3,7 @@
 // The syscalls are synchronous: for small files on a local disk they cost a
 // third of the thread-pool round trips of fs/promises (see docs/guarantees.md).
 import { close, closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { isProcessAlive } from './process-info.ts';
@@ -75,9 +76,7 @@ export function replaceFileSync(path: string, content: string | Uint8Array, opti
   const durable = options.fsync !== false;
   const { target, mode } = resolveTarget(resolve(path));
   const dir = dirname(target);
-  // Unique and opened exclusively: concurrent writers never share a temp file.
-  // Our PID in the name lets a later writer clear what a killed one left (removeStaleTemps).
-  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomPart(6, 'hex')}.tmp`);
+  const temp = tempPathFor(target);
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', mode ?? options.mode ?? 0o666);
@@ -106,6 +105,82 @@ export function replaceFileSync(path: string, content: string | Uint8Array, opti
     throw fsError(error, 'write', target);
   }
   return durable ? dir : undefined;
+}
+
+/**
+ * Unique and opened exclusively: concurrent writers never share a temp file.
+ * Our PID in the name lets a later writer clear what a killed one left (removeStaleTemps).
+ */
+function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomPart(6, 'hex')}.tmp`);
+}
+
+/** An atomic replace staged up to its rename: the new content is in a synced temp file beside the target. */
+export interface StagedReplace {
+  readonly target: string;
+  readonly temp: string;
+  /** Renames the temp file into place (one synchronous syscall), then syncs the directory on the thread pool. */
+  commit(): Promise<void>;
+  /** Removes the temp file instead. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of an atomic replace, on the thread pool: for a process that
+ * must keep answering while a large file is written (the daemon). What it
+ * decides between staging and commit (a lease check) runs with the new
+ * content already durable, and the rename is the moment it takes effect.
+ */
+export async function stageReplace(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<StagedReplace> {
+  if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+    throw new BatonError('INVALID_ARGUMENT', `content for ${path} must be a string or bytes, got ${typeof content}`);
+  }
+  const durable = options.fsync !== false;
+  const { target, mode } = resolveTarget(resolve(path));
+  const temp = tempPathFor(target);
+  let handle;
+  try {
+    handle = await open(temp, 'wx', mode ?? options.mode ?? 0o666);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') {
+      throw new BatonError('NOT_FOUND', `cannot write ${target}: directory ${dirname(target)} does not exist`, { cause: error, details: { path: target } });
+    }
+    throw fsError(error, 'write', target);
+  }
+  try {
+    if (mode !== undefined && (mode & ~UMASK) !== mode) await handle.chmod(mode);
+    await handle.writeFile(content);
+    if (durable) await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw fsError(error, 'write', target);
+  }
+  await handle.close();
+  const discard = (): Promise<void> => rm(temp, { force: true });
+  return {
+    target,
+    temp,
+    async commit() {
+      try {
+        renameSync(temp, target);
+      } catch (error) {
+        await discard();
+        throw fsError(error, 'write', target);
+      }
+      if (!durable) return;
+      const dir = await open(dirname(target), 'r');
+      try {
+        await dir.sync();
+      } catch (error) {
+        // Some filesystems refuse fsync on directories; the rename is still atomic.
+        if (!['EINVAL', 'EISDIR', 'EPERM', 'ENOTSUP'].includes(errnoCode(error) ?? '')) throw fsError(error, 'sync directory of', target);
+      } finally {
+        await dir.close();
+      }
+    },
+    discard,
+  };
 }
 
 export function syncDirectoryOf(dir: string, path: string): void {

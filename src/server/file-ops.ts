@@ -1,6 +1,7 @@
 // Files through the daemon, enforced at write time: a write, delete or rename
 // is accepted only from the holder of a live exclusive path lease covering
-// every path it touches, presenting that lease's current fencing token.
+// every path it touches, presenting that lease's current fencing token. The
+// changes to one path are made one at a time, in the order they arrived.
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import type { DaemonOperation } from './api.ts';
 import { pathPatternFor, type ProjectFiles } from './project-files.ts';
@@ -10,9 +11,25 @@ import type { Worktrees } from './worktrees.ts';
 const MAX_READ_BYTES = 8 << 20;
 
 export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): Record<string, DaemonOperation> {
-  // Between `covered` and the change there must be no I/O wait: the change is
-  // synchronous, so no request arriving after the check is served before it,
-  // and a later holder's write cannot land before this one (docs/daemon.md).
+  // Between the last `covered` and the change there must be no I/O wait: the
+  // rename (or unlink) follows the check in the same turn, so no request
+  // arriving after the check is served before it, and a later holder's write
+  // cannot land before this one (docs/daemon.md). A write's bytes are staged
+  // before that check, on the thread pool, so a large one blocks nobody.
+  const tails = new Map<string, Promise<unknown>>();
+  /** Runs `fn` once every change already queued for any of `paths` is done. */
+  async function inOrder<T>(root: string, paths: string[], fn: () => Promise<T>): Promise<T> {
+    const keys = [...new Set(paths)].map((p) => `${root}\0${p}`);
+    const before = keys.map((k) => tails.get(k)).filter((p) => p !== undefined);
+    const run = Promise.allSettled(before).then(fn);
+    const tail = run.catch(() => undefined);
+    for (const k of keys) tails.set(k, tail);
+    try {
+      return await run;
+    } finally {
+      for (const k of keys) if (tails.get(k) === tail) tails.delete(k);
+    }
+  }
   async function covered(files: ProjectFiles, rel: string, lease: LeaseRef | undefined, action: string): Promise<string> {
     if (lease === undefined) throw await files.explainMissing(coordinator, rel, { action });
     const held = await files.assertCovered(coordinator, rel, lease, { action });
@@ -25,9 +42,14 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
     async writeFile(body) {
       const { root, files } = worktrees.get(body.worktree);
       const { rel } = files.resolve(body.path as string);
-      const owner = await covered(files, rel, body.lease as LeaseRef | undefined, 'writing');
+      const lease = body.lease as LeaseRef | undefined;
       const data = typeof body.base64 === 'string' ? Buffer.from(body.base64, 'base64') : String(body.content ?? '');
-      await files.write(rel, data);
+      // Checked before any byte is written (a clear refusal), and again right before the rename.
+      const owner = await inOrder(root, [rel], async () => {
+        const holder = await covered(files, rel, lease, 'writing');
+        await files.write(rel, data, { beforeCommit: () => covered(files, rel, lease, 'writing') });
+        return holder;
+      });
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
       await changed(root, rel, 'write', (body.actor as string | undefined) ?? owner, { size });
       return { path: rel, size };
@@ -35,8 +57,11 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
     async deleteFile(body) {
       const { root, files } = worktrees.get(body.worktree);
       const { rel } = files.resolve(body.path as string);
-      const owner = await covered(files, rel, body.lease as LeaseRef | undefined, 'deleting');
-      await files.delete(rel);
+      const owner = await inOrder(root, [rel], async () => {
+        const holder = await covered(files, rel, body.lease as LeaseRef | undefined, 'deleting');
+        await files.delete(rel);
+        return holder;
+      });
       await changed(root, rel, 'delete', (body.actor as string | undefined) ?? owner);
       return { path: rel };
     },
@@ -45,9 +70,12 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
       const from = files.resolve(body.from as string).rel;
       const to = files.resolve(body.to as string).rel;
       const lease = body.lease as LeaseRef | undefined;
-      const owner = await covered(files, from, lease, 'renaming');
-      await covered(files, to, lease, 'renaming');
-      await files.rename(from, to);
+      const owner = await inOrder(root, [from, to], async () => {
+        const holder = await covered(files, from, lease, 'renaming');
+        await covered(files, to, lease, 'renaming');
+        await files.rename(from, to);
+        return holder;
+      });
       const actor = (body.actor as string | undefined) ?? owner;
       await changed(root, from, 'rename', actor, { to });
       await changed(root, to, 'rename', actor, { from });

@@ -35,7 +35,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import type { Coordinator, Lease, LeaseRef } from '../coordinator.ts';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { pathCovers, pathsOverlap } from '../engine/paths.ts';
-import { fsyncDirectory, writeFileAtomic } from '../files/atomic-write.ts';
+import { fsyncDirectory, stageReplace } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { watchTree } from './tree-watcher.ts';
 
@@ -328,9 +328,12 @@ export class ProjectFiles {
   /**
    * Writes the whole file atomically and durably, creating missing parent
    * directories. `mode` applies to a new file; an existing one keeps its mode.
-   * A symlink at the path is refused (PERMISSION_DENIED).
+   * A symlink at the path is refused (PERMISSION_DENIED). The bytes go to a
+   * temp file on the thread pool (the process keeps serving meanwhile); then
+   * `beforeCommit` runs (the lease check), and if it passes, the rename follows
+   * with no I/O wait in between, else the temp file is removed.
    */
-  async write(relPath: string, data: Uint8Array | string, options: { mode?: number } = {}): Promise<WriteResult> {
+  async write(relPath: string, data: Uint8Array | string, options: { mode?: number; beforeCommit?: () => Promise<unknown> } = {}): Promise<WriteResult> {
     const loc = this.#locate(relPath);
     if (loc.link !== undefined) {
       throw new BatonError('PERMISSION_DENIED', `${loc.rel} is a symbolic link to ${loc.link.target}; baton does not write through links: write ${loc.link.target}, or delete the link first`, {
@@ -345,7 +348,14 @@ export class ProjectFiles {
     this.#ensureParent(loc);
     this.#echo(loc.rel);
     try {
-      await writeFileAtomic(loc.abs, data, mode === undefined ? {} : { mode });
+      const staged = await stageReplace(loc.abs, data, mode === undefined ? {} : { mode });
+      try {
+        await options.beforeCommit?.();
+      } catch (error) {
+        await staged.discard();
+        throw error;
+      }
+      await staged.commit();
     } finally {
       this.#echo(loc.rel);
     }

@@ -3,7 +3,7 @@
 // and changes are announced as fs.changed events.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -182,6 +182,47 @@ test("a write that passed its lease check never lands after a later holder's wri
     await bob.release(second);
   }
   t.diagnostic(`alice's writes: ${outcomes.join('; ')}`);
+});
+
+test('the daemon keeps answering while a large file is written, and a later write to the path waits for it', async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const root = tempDir(t);
+  execFileSync('git', ['init', '-q', root]);
+  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root, args: ['--max-body', String(40 << 20)] });
+  t.after(() => daemon.stop());
+  const writer = daemon.client();
+  const other = daemon.client();
+  const lease = await writer.acquire('path:big.bin', { owner: 'writer' });
+  const big = writer.writeFile('big.bin', 'b'.repeat(32 << 20), lease);
+  const deadline = performance.now() + 30_000;
+  const staging = () => readdirSync(root).some((n) => n.startsWith('.big.bin.') && n.endsWith('.tmp'));
+  while (!staging()) {
+    assert.ok(performance.now() < deadline, 'the large write never began');
+    await sleep(0.2);
+  }
+  // Answered while the temp file is still being written: the write does not hold the daemon.
+  let answered = 0;
+  while (staging() && answered < 5) {
+    await other.getLease('path:big.bin');
+    if (staging()) answered++;
+  }
+  assert.equal(answered, 5, 'requests were answered while the large file was being written');
+  await big;
+  assert.equal(statSync(join(root, 'big.bin')).size, 32 << 20);
+
+  // A write that arrives while an earlier one to the same path is still being staged waits for it.
+  const first = writer.writeFile('big.bin', 'first'.repeat(4 << 20), lease);
+  while (!staging()) {
+    assert.ok(performance.now() < deadline, 'the second large write never began');
+    await sleep(0.2);
+  }
+  const second = await writer.writeFile('big.bin', 'second', lease);
+  assert.equal((await first).size, 20 << 20, 'the first was done before the second was answered');
+  assert.equal(second.size, 6);
+  assert.equal(readFileSync(join(root, 'big.bin'), 'utf8'), 'second', 'the later write is what stays');
+  const writes = (await other.events({ types: ['fs.changed'] })).filter((e) => e.data.source === 'baton').map((e) => e.data.size);
+  assert.deepEqual(writes.slice(-2), [20 << 20, 6], 'announced in that order too');
+  assert.deepEqual(readdirSync(root).filter((n) => n.endsWith('.tmp')), [], 'no temp file left');
 });
 
 test("a client in another worktree of the repository writes, watches and commits in its own worktree, not the daemon's", async (t) => {
