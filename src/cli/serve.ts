@@ -88,23 +88,39 @@ export const serveCommand: Command = {
       process.stdout.write(values.json ? `${JSON.stringify({ socket })}\n` : `baton daemon serving ${stateDir} on ${socket}\n`);
       return ExitCode.ok;
     }
-    const daemon = await startDaemon({
-      stateDir,
-      root: location.root,
-      version: packageVersion(),
-      ...(listen === undefined ? {} : { listen }),
-      socket: values['no-socket'] !== true,
-      ...(durability === undefined ? {} : { durability }),
-      foreground: values.foreground === true,
-      ...(maxQueue === undefined ? {} : { maxQueue }),
-      ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
-      ...(maxConnections === undefined ? {} : { maxConnections }),
-      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
-      ...(idleExitMs === undefined ? {} : { idleExitMs }),
-    });
-    const onSignal = (signal: string): void => void daemon.stop(signal);
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
+    // Listening before the daemon starts: a SIGTERM during start-up (or right after its first log
+    // line) must stop it cleanly, not kill it with the signal's default action.
+    let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+    let stopWith: string | undefined;
+    const onSignal = (signal: string): void => {
+      if (daemon === undefined) stopWith ??= signal;
+      else void daemon.stop(signal);
+    };
+    const onTerm = (): void => onSignal('SIGTERM');
+    const onInt = (): void => onSignal('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    try {
+      daemon = await startDaemon({
+        stateDir,
+        root: location.root,
+        version: packageVersion(),
+        ...(listen === undefined ? {} : { listen }),
+        socket: values['no-socket'] !== true,
+        ...(durability === undefined ? {} : { durability }),
+        foreground: values.foreground === true,
+        ...(maxQueue === undefined ? {} : { maxQueue }),
+        ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+        ...(maxConnections === undefined ? {} : { maxConnections }),
+        ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+        ...(idleExitMs === undefined ? {} : { idleExitMs }),
+      });
+    } catch (error) {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      throw error;
+    }
+    if (stopWith !== undefined) void daemon.stop(stopWith);
     if (values.json) printJson(daemon.record);
     else if (!values.foreground) {
       const where = [daemon.record.socket, daemon.record.listen === null ? null : `tcp ${daemon.record.listen}`].filter((w) => w !== null).join(' and ');
