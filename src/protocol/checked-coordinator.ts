@@ -14,10 +14,16 @@ export function checkedAsTheDaemonChecks(coordinator: Coordinator): Coordinator 
       if (typeof value !== 'function') return value;
       const operation = typeof name === 'string' ? operationsByName.get(name) : undefined;
       if (operation === undefined) return value.bind(target);
-      return (...args: unknown[]) => {
+      return async (...args: unknown[]) => {
         // What the SDK would send: JSON drops undefined, a signal never travels.
-        const problem = validate(operation.body, JSON.parse(JSON.stringify(bodyFromArgs(operation, wireArgs(operation.name, args)))));
-        if (problem !== null) return Promise.reject(new BatonError('INVALID_ARGUMENT', problem));
+        let sent: unknown;
+        try {
+          sent = JSON.parse(JSON.stringify(bodyFromArgs(operation, wireArgs(operation.name, args))));
+        } catch (error) {
+          throw new BatonError('INVALID_ARGUMENT', `the arguments of ${operation.name} are not JSON: ${(error as Error).message}`);
+        }
+        const problem = validate(operation.body, sent);
+        if (problem !== null) throw new BatonError('INVALID_ARGUMENT', problem);
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

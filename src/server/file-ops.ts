@@ -17,10 +17,13 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
   // cannot land before this one (docs/daemon.md). A write's bytes are staged
   // before that check, on the thread pool, so a large one blocks nobody.
   const tails = new Map<string, Promise<unknown>>();
-  /** Runs `fn` once every change already queued for any of `paths` is done. */
+  /** `a` is `b`, or one is inside the other (a directory rename moves what is staged below it). */
+  const overlaps = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  /** Runs `fn` once every change already queued for any of `paths`, or a path above or below one, is done. */
   async function inOrder<T>(root: string, paths: string[], fn: () => Promise<T>): Promise<T> {
     const keys = [...new Set(paths)].map((p) => `${root}\0${p}`);
-    const before = keys.map((k) => tails.get(k)).filter((p) => p !== undefined);
+    // Only changes in flight are in the map, so the scan is short.
+    const before = [...tails].filter(([k]) => keys.some((mine) => overlaps(mine, k))).map(([, tail]) => tail);
     const run = Promise.allSettled(before).then(fn);
     const tail = run.catch(() => undefined);
     for (const k of keys) tails.set(k, tail);

@@ -68,7 +68,7 @@ export class WatcherLane {
     this.#pump();
   }
 
-  /** Resolves once nothing waits and nothing is in flight. */
+  /** Resolves once nothing waits and nothing is in flight, or once the lane is closed. */
   idle(): Promise<void> {
     if (this.#settled()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));

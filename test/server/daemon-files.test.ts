@@ -223,6 +223,22 @@ test('the daemon keeps answering while a large file is written, and a later writ
   const writes = (await other.events({ types: ['fs.changed'] })).filter((e) => e.data.source === 'baton').map((e) => e.data.size);
   assert.deepEqual(writes.slice(-2), [20 << 20, 6], 'announced in that order too');
   assert.deepEqual(readdirSync(root).filter((n) => n.endsWith('.tmp')), [], 'no temp file left');
+
+  // A rename of the directory above a write being staged waits for it too (else it would carry the temp file away).
+  await writer.release(lease);
+  const tree = await writer.acquire('path:**', { owner: 'writer' });
+  mkdirSync(join(root, 'dir'));
+  const inDir = writer.writeFile('dir/a.bin', 'd'.repeat(24 << 20), tree);
+  const stagingInDir = () => readdirSync(join(root, 'dir')).some((n) => n.endsWith('.tmp'));
+  while (!stagingInDir()) {
+    assert.ok(performance.now() < deadline + 30_000, 'the write in dir/ never began');
+    await sleep(0.2);
+  }
+  const renamed = await writer.renameFile('dir', 'moved', tree).catch((error: Error) => error);
+  assert.ok(!(renamed instanceof Error), `the directory rename failed: ${String(renamed)}`);
+  assert.equal((await inDir).size, 24 << 20, 'the write that arrived first succeeded');
+  assert.equal(statSync(join(root, 'moved', 'a.bin')).size, 24 << 20, 'and moved with its directory');
+  assert.deepEqual(readdirSync(join(root, 'moved')), ['a.bin'], 'no temp file carried along');
 });
 
 test("a client in another worktree of the repository writes, watches and commits in its own worktree, not the daemon's", async (t) => {
