@@ -44,14 +44,16 @@ function resolveTarget(path: string): { target: string; mode: number | undefined
   }
 }
 
+/** Some filesystems refuse fsync on directories; a rename in them is still atomic. */
+const refusesDirectoryFsync = (error: unknown): boolean => ['EINVAL', 'EISDIR', 'EPERM', 'ENOTSUP'].includes(errnoCode(error) ?? '');
+
 /** fsync a directory so a rename in it survives power loss. */
 export function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);
   } catch (error) {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
-    if (!['EINVAL', 'EISDIR', 'EPERM', 'ENOTSUP'].includes(errnoCode(error) ?? '')) throw error;
+    if (!refusesDirectoryFsync(error)) throw error;
   } finally {
     closeSync(fd);
   }
@@ -173,8 +175,7 @@ export async function stageReplace(path: string, content: string | Uint8Array, o
       try {
         await dir.sync();
       } catch (error) {
-        // Some filesystems refuse fsync on directories; the rename is still atomic.
-        if (!['EINVAL', 'EISDIR', 'EPERM', 'ENOTSUP'].includes(errnoCode(error) ?? '')) throw fsError(error, 'sync directory of', target);
+        if (!refusesDirectoryFsync(error)) throw fsError(error, 'sync directory of', target);
       } finally {
         await dir.close();
       }

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { locateProject } from '../../src/project/state-dir.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.ts';
 import { baton, startNode, cli, tempDir } from '../helpers/procs.ts';
 
 const withDaemon = { BATON_NO_DAEMON: '', BATON_DB: '', BATON_HOME: '', BATON_URL: '' };
@@ -14,6 +14,15 @@ const withDaemon = { BATON_NO_DAEMON: '', BATON_DB: '', BATON_HOME: '', BATON_UR
 function gitRepo(dir: string): void {
   execFileSync('git', ['init', '-q', dir]);
   execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=T', 'commit', '-q', '--allow-empty', '-m', 'init']);
+}
+
+/** A git repository and its running daemon (state under .git/baton), stopped when the test ends. */
+async function repoWithDaemon(t: TestContext): Promise<{ dir: string; daemon: RunningDaemon }> {
+  const dir = tempDir(t);
+  gitRepo(dir);
+  const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
+  t.after(() => daemon.stop());
+  return { dir, daemon };
 }
 
 test('all worktrees share one state directory (git common dir); BATON_HOME overrides it', (t) => {
@@ -89,10 +98,7 @@ test('with no daemon running, a command starts one (unless --no-daemon)', async 
 });
 
 test('baton run --lock takes a daemon lease when a daemon runs: a waiter starts as soon as the holder ends', async (t) => {
-  const dir = tempDir(t);
-  gitRepo(dir);
-  const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
-  t.after(() => daemon.stop());
+  const { dir, daemon } = await repoWithDaemon(t);
   const file = join(dir, 'state.json');
   const script = 'const t=Date.now();setTimeout(()=>console.log(t+" "+Date.now()),300)';
   const runs = [0, 1, 2].map(() => startNode(cli, ['run', '--lock', file, '--', process.execPath, '-e', script], { cwd: dir, env: withDaemon }));
@@ -105,10 +111,7 @@ test('baton run --lock takes a daemon lease when a daemon runs: a waiter starts 
 });
 
 test('baton git through a daemon: the git lease is bound to the baton process, released within a second of kill -9', async (t) => {
-  const dir = tempDir(t);
-  gitRepo(dir);
-  const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
-  t.after(() => daemon.stop());
+  const { dir, daemon } = await repoWithDaemon(t);
   const c = daemon.client();
   const slow = startNode(cli, ['git', '--owner', 'doomed', '--', '-c', 'alias.slow=!echo started $$; exec sleep 30', 'slow'], { cwd: dir, env: withDaemon });
   const gitPid = Number((await slow.line('started ')).split(' ')[1]);
@@ -158,10 +161,7 @@ test('baton serve --foreground prints the structured log lines its log file gets
 });
 
 test('baton status: the plain-text screen shows the daemon, sessions, leases, tasks by state, budgets and rate limits', async (t) => {
-  const dir = tempDir(t);
-  gitRepo(dir);
-  const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
-  t.after(() => daemon.stop());
+  const { dir, daemon } = await repoWithDaemon(t);
   const c = daemon.client();
   const s = await c.register({ name: 'screen-agent', kind: 'agent' });
   await c.acquire('path:src/**', { owner: 'screen-agent', sessionId: s.id, ttlMs: 0 });

@@ -3,7 +3,7 @@
 // and changes are announced as fs.changed events.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -19,11 +19,19 @@ async function rejectsWith(promise: Promise<unknown>, code: string, mention?: Re
   });
 }
 
-test('writes, deletes and renames need a covering exclusive lease and its current token; paths stay in the project', async (t) => {
+/** A git repository with a committer set, and a daemon serving it (state under .git/baton; `baton serve` with `args`). */
+async function gitProjectDaemon(t: TestContext, args: string[] = []): Promise<{ root: string; daemon: RunningDaemon }> {
   const root = tempDir(t);
   execFileSync('git', ['init', '-q', root]);
-  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root });
+  execFileSync('git', ['-C', root, 'config', 'user.email', 't@example.com']);
+  execFileSync('git', ['-C', root, 'config', 'user.name', 'Tester']);
+  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root, args });
   t.after(() => daemon.stop());
+  return { root, daemon };
+}
+
+test('writes, deletes and renames need a covering exclusive lease and its current token; paths stay in the project', async (t) => {
+  const { root, daemon } = await gitProjectDaemon(t);
   const alice = daemon.client();
   const bob = daemon.client();
   const events: BatonEvent[] = [];
@@ -70,17 +78,6 @@ test('writes, deletes and renames need a covering exclusive lease and its curren
   assert.ok(!bySource('watcher').some((line) => line.includes('.git/')), 'nothing under .git is reported');
   assert.equal(events.find((e) => e.data.path === 'src/deep/a.ts')!.actor, 'alice');
 });
-
-/** A git repository with a committer set, and a daemon serving it (state under .git/baton). */
-async function gitProjectDaemon(t: TestContext): Promise<{ root: string; daemon: RunningDaemon }> {
-  const root = tempDir(t);
-  execFileSync('git', ['init', '-q', root]);
-  execFileSync('git', ['-C', root, 'config', 'user.email', 't@example.com']);
-  execFileSync('git', ['-C', root, 'config', 'user.name', 'Tester']);
-  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root });
-  t.after(() => daemon.stop());
-  return { root, daemon };
-}
 
 test('git status and commit run under the git lease', async (t) => {
   const { root, daemon } = await gitProjectDaemon(t);
@@ -147,11 +144,7 @@ test('file and git operations honour the Idempotency-Key: a retry gets the first
 });
 
 test("a write that passed its lease check never lands after a later holder's write to the same file", async (t) => {
-  const { readdirSync } = await import('node:fs');
-  const root = tempDir(t);
-  execFileSync('git', ['init', '-q', root]);
-  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root, args: ['--max-body', String(64 << 20)] });
-  t.after(() => daemon.stop());
+  const { root, daemon } = await gitProjectDaemon(t, ['--max-body', String(64 << 20)]);
   const alice = daemon.client();
   const bob = daemon.client();
   const outcomes: string[] = [];
@@ -185,11 +178,7 @@ test("a write that passed its lease check never lands after a later holder's wri
 });
 
 test('the daemon keeps answering while a large file is written, and a later write to the path waits for it', async (t) => {
-  const { readdirSync } = await import('node:fs');
-  const root = tempDir(t);
-  execFileSync('git', ['init', '-q', root]);
-  const daemon = await startDaemon(join(root, '.git', 'baton'), { cwd: root, args: ['--max-body', String(40 << 20)] });
-  t.after(() => daemon.stop());
+  const { root, daemon } = await gitProjectDaemon(t, ['--max-body', String(40 << 20)]);
   const writer = daemon.client();
   const other = daemon.client();
   const lease = await writer.acquire('path:big.bin', { owner: 'writer' });
