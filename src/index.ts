@@ -17,7 +17,7 @@ export {
   type LockRecord,
   type LockType,
   type RemoveResult,
-} from './files/lock.ts';
+} from './files/lock/lock.ts';
 export { AtomicWriter, writeFileAtomic, writeJsonAtomic, type AtomicWriteOptions, type WriteJsonOptions } from './files/atomic-write.ts';
 export { JsonFile, type JsonFileOptions } from './files/json-file.ts';
 export { appendJsonLines, readJsonLines, type AppendOptions, type ReadLinesOptions } from './files/jsonl.ts';

@@ -27,7 +27,7 @@ await runConcurrent(Array.from({ length: 10 }, () => () => doc.update((s) => ({ 
 const held = await acquireLock('./state.json');
 const locked = await isLocked('./state.json');
 await held.handle.release();
-// Retained releases work from the package: their backstop thread is a file of it (dist/files/lock-backstop.js).
+// Retained releases work from the package: their backstop thread is a file of it (dist/files/lock/backstop.js).
 let retained = false;
 for (let k = 0; k < 60 && !retained; k++) {
   const owners = [];

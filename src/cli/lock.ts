@@ -1,5 +1,5 @@
 // baton lock status|remove
-import { readLock, removeLock, type LockHolder } from '../files/lock.ts';
+import { readLock, removeLock, type LockHolder } from '../files/lock/lock.ts';
 import { ExitCode, UsageError, parse, type Command } from './command.ts';
 
 const usage = 'baton lock status <path> [--json] | baton lock remove <path> [--force] [--json]';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { connectToRunningDaemon } from '../client/open.ts';
 import type { RemoteCoordinator } from '../client/remote.ts';
 import type { Lease } from '../coordinator.ts';
-import { acquireLock } from '../files/lock.ts';
+import { acquireLock } from '../files/lock/lock.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { defaultOwner } from '../git-lock.ts';
 import { runChild } from './child.ts';

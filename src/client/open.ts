@@ -71,7 +71,7 @@ function cliEntry(): string {
 
 /** True while some daemon holds this state directory's daemon lock (it runs or is starting). */
 async function daemonLockHeld(stateDir: string): Promise<boolean> {
-  const { isLocked } = await import('../files/lock.ts');
+  const { isLocked } = await import('../files/lock/lock.ts');
   return isLocked(statePaths(stateDir).daemonLock).catch(() => false);
 }
 

@@ -4,7 +4,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { closeReplaced, openReplaced, removeStaleTemps, replaceFileSync, serializeJson, syncDirectoryOf } from './atomic-write.ts';
-import { withLock, type LockHandle, type LockOptions } from './lock.ts';
+import { withLock, type LockHandle, type LockOptions } from './lock/lock.ts';
 
 export interface JsonFileOptions<T> {
   /** Value read when the file does not exist; without it a missing file is a NOT_FOUND error. */

@@ -4,7 +4,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { withLock, type LockOptions } from './lock.ts';
+import { withLock, type LockOptions } from './lock/lock.ts';
 
 export interface AppendOptions {
   /** fsync after the append (default false: appends survive process crashes, not power loss). */

@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { writeFileAtomicSync } from './atomic-write.ts';
-import { withLock, type LockOptions } from './lock.ts';
+import { withLock, type LockOptions } from './lock/lock.ts';
 import { pause } from './pause.ts';
 
 export interface RateLimiterOptions {

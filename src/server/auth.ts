@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 import { fsyncDirectory, serializeJson, writeFileAtomicSync } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
-import { withLock } from '../files/lock.ts';
+import { withLock } from '../files/lock/lock.ts';
 import { statePaths } from '../project/state-dir.ts';
 import { SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, computeSignature } from '../client/signing.ts';
 

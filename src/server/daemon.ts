@@ -13,7 +13,7 @@ import { lastEventSeq } from '../engine/events.ts';
 import { BatonError } from '../errors.ts';
 import { writeJsonAtomic } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
-import { acquireLock, type LockHandle } from '../files/lock.ts';
+import { acquireLock, type LockHandle } from '../files/lock/lock.ts';
 import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
 import { statePaths } from '../project/state-dir.ts';
 import type { DaemonInfo } from '../project/status.ts';

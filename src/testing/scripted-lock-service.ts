@@ -3,9 +3,9 @@
 // test can script what the next acquisitions return.
 import { resolve } from 'node:path';
 import { BatonError } from '../errors.ts';
-import type { FileLockService, LockHandle, LockOptions, LockResult } from '../files/lock.ts';
-import { createRecord, type LockRecord, type LockType } from '../files/lock-record.ts';
-import { validateLockOptions } from '../files/lock-options.ts';
+import type { FileLockService, LockHandle, LockOptions, LockResult } from '../files/lock/lock.ts';
+import { createRecord, type LockRecord, type LockType } from '../files/lock/record.ts';
+import { validateLockOptions } from '../files/lock/options.ts';
 
 export type ScriptedOutcome = 'success' | 'timeout' | 'locked' | 'error';
 

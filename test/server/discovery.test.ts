@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { openCoordinator, RemoteCoordinator, startDaemonProcess } from '../../src/client/index.ts';
 import { openCoordinator as openEmbedded } from '../../src/engine/open.ts';
-import { acquireLock } from '../../src/files/lock.ts';
+import { acquireLock } from '../../src/files/lock/lock.ts';
 import { readDaemonRecord } from '../../src/project/daemon-record.ts';
 import { statePaths } from '../../src/project/state-dir.ts';
 import { startDaemon } from '../helpers/daemon.ts';

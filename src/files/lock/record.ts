@@ -1,7 +1,7 @@
 // The JSON record a lock holder leaves on disk, and the rule that decides
 // whether its holder is provably gone. See docs/file-locks.md.
-import { hostIdentity, isProcessAlive, selfProcess, bootTimeMs, type ProcessRef } from './process-info.ts';
-import { randomPart } from './unique-name.ts';
+import { hostIdentity, isProcessAlive, selfProcess, bootTimeMs, type ProcessRef } from '../process-info.ts';
+import { randomPart } from '../unique-name.ts';
 
 export type LockType = 'exclusive' | 'shared';
 

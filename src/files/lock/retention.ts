@@ -22,9 +22,9 @@ import { statSync, utimesSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
-import { lockPaths, privateName, type LockPaths } from './lock-disk.ts';
-import { endGeneration } from './lock-generation.ts';
-import type { LockRecord, LockType } from './lock-record.ts';
+import { lockPaths, privateName, type LockPaths } from './disk.ts';
+import { endGeneration } from './generation.ts';
+import type { LockRecord, LockType } from './record.ts';
 import { dropStreak, wakeNext } from './waker.ts';
 
 /** How long a retention may outlive a turn that does not end. */
@@ -42,7 +42,7 @@ export const BACKSTOP_MS = 5;
 export const BACKSTOP_AFTER = 64;
 let takenBack = 0;
 
-// The state shared with the backstop thread (lock-backstop.ts): Int32 words.
+// The state shared with the backstop thread (backstop.ts): Int32 words.
 export const STATE = 0; // IDLE, RETAINED, ENDING (the backstop ends it)
 export const SEQ = 1; // bumped at every retention
 export const LENGTH = 2; // bytes of "<resourcePath>\0<ownerId>" in the names buffer
@@ -74,7 +74,7 @@ function startBackstop(): void {
     const state = new Int32Array(new SharedArrayBuffer(8 * Int32Array.BYTES_PER_ELEMENT));
     const names = new Uint8Array(new SharedArrayBuffer(NAMES_BYTES));
     // The thread's code is a file of its own: .ts from the sources, .js from dist/.
-    const entry = new URL(`./lock-backstop${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+    const entry = new URL(`./backstop${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
     // No cap on its old generation: a thread that ran out of heap in the middle
     // of an end (a huge directory to list) would leave the end to the main thread.
     const worker = new Worker(entry, {

@@ -1,7 +1,7 @@
 // Validation of LockOptions: bad values fail fast with a message naming them.
-import { BatonError } from '../errors.ts';
-import type { LockOptions } from './lock-types.ts';
-import type { LockType } from './lock-record.ts';
+import { BatonError } from '../../errors.ts';
+import type { LockOptions } from './types.ts';
+import type { LockType } from './record.ts';
 
 export interface NormalizedLockOptions {
   timeout: number;

@@ -17,8 +17,8 @@
 // Metadata steps are synchronous on purpose: each is one local syscall, and
 // no other code of ours can run between winning a rename and the unlink.
 import { unlinkSync } from 'node:fs';
-import { BatonError, fsError } from '../errors.ts';
-import { acquireHandle } from './lock-contender.ts';
+import { BatonError, fsError } from '../../errors.ts';
+import { acquireHandle } from './contender.ts';
 import {
   corruptError,
   describeHolder,
@@ -30,16 +30,16 @@ import {
   privateName,
   readRecordFile,
   writePrivate,
-} from './lock-disk.ts';
-import { endGeneration, sweepLitter } from './lock-generation.ts';
-import { validateLockOptions } from './lock-options.ts';
-import { finishRetained } from './lock-retention.ts';
-import { corruptRecordIsStale, createRecord, OWNER_ID } from './lock-record.ts';
-import type { FileLockService, LockHandle, LockHolder, LockInfo, LockOptions, LockResult, RemoveResult } from './lock-types.ts';
+} from './disk.ts';
+import { endGeneration, sweepLitter } from './generation.ts';
+import { validateLockOptions } from './options.ts';
+import { finishRetained } from './retention.ts';
+import { corruptRecordIsStale, createRecord, OWNER_ID } from './record.ts';
+import type { FileLockService, LockHandle, LockHolder, LockInfo, LockOptions, LockResult, RemoveResult } from './types.ts';
 import { leaveReaders } from './waker.ts';
 
-export type { LockRecord, LockType } from './lock-record.ts';
-export type { FileLockService, LockHandle, LockHolder, LockInfo, LockOptions, LockResult, RemoveResult } from './lock-types.ts';
+export type { LockRecord, LockType } from './record.ts';
+export type { FileLockService, LockHandle, LockHolder, LockInfo, LockOptions, LockResult, RemoveResult } from './types.ts';
 
 function failure(error: unknown): LockResult & { success: false } {
   const e = error instanceof BatonError ? error : fsError(error, 'lock', '?');

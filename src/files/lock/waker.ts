@@ -7,9 +7,9 @@
 // not report changes (NFS), and when watches run out.
 import { existsSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './lock-disk.ts';
-import { OWNER_ID, ownerIdTime } from './lock-record.ts';
-import { pause } from './pause.ts';
+import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './disk.ts';
+import { OWNER_ID, ownerIdTime } from './record.ts';
+import { pause } from '../pause.ts';
 
 export interface Waker {
   /** A counter of wakes; take it before trying, pass it to wait(). */

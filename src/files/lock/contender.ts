@@ -2,7 +2,7 @@
 // the loop that waits between attempts.
 import { closeSync, linkSync, lstatSync, openSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatonError, errnoCode, fsError } from '../errors.ts';
+import { BatonError, errnoCode, fsError } from '../../errors.ts';
 import {
   addToTransientDir,
   corruptError,
@@ -19,13 +19,13 @@ import {
   writePrivate,
   type LockPaths,
   type RecordFile,
-} from './lock-disk.ts';
-import { endGeneration, sweepLitter } from './lock-generation.ts';
-import { HeldLock } from './lock-handle.ts';
-import { validateLockOptions, type NormalizedLockOptions } from './lock-options.ts';
-import { corruptRecordIsStale, createRecord, OWNER_ID, type LockRecord } from './lock-record.ts';
-import type { LockHolder, LockOptions } from './lock-types.ts';
-import { takeBack } from './lock-retention.ts';
+} from './disk.ts';
+import { endGeneration, sweepLitter } from './generation.ts';
+import { HeldLock } from './handle.ts';
+import { validateLockOptions, type NormalizedLockOptions } from './options.ts';
+import { corruptRecordIsStale, createRecord, OWNER_ID, type LockRecord } from './record.ts';
+import type { LockHolder, LockOptions } from './types.ts';
+import { takeBack } from './retention.ts';
 import { backoffDelay, holdBackAfterHandover, dropIfGone, leaveReaders, wakeNext, watchWakeFile, type Waker } from './waker.ts';
 
 /** How often a waiter re-checks a live holder on this host: a killed holder wakes nobody. */

@@ -2,14 +2,14 @@
 // signal when it is lost, and release. Nothing here ever throws from a timer.
 import { closeSync, ftruncateSync, openSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatonError, errnoCode } from '../errors.ts';
-import { ignore, privateName, type LockPaths } from './lock-disk.ts';
-import { endGeneration } from './lock-generation.ts';
-import type { NormalizedLockOptions } from './lock-options.ts';
-import { processRef } from './process-info.ts';
-import { serializeRecord, type LockRecord, type LockType } from './lock-record.ts';
-import type { LockHandle } from './lock-types.ts';
-import { retainRelease } from './lock-retention.ts';
+import { BatonError, errnoCode } from '../../errors.ts';
+import { ignore, privateName, type LockPaths } from './disk.ts';
+import { endGeneration } from './generation.ts';
+import type { NormalizedLockOptions } from './options.ts';
+import { processRef } from '../process-info.ts';
+import { serializeRecord, type LockRecord, type LockType } from './record.ts';
+import type { LockHandle } from './types.ts';
+import { retainRelease } from './retention.ts';
 import { continueStreak, deferWake, endStreak, handOver, leaveReaders, wakeAfterRelease, wakeNext } from './waker.ts';
 
 const NO_TTL_CHECK_MS = 2000;

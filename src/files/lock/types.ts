@@ -1,6 +1,6 @@
 // The public types of the file-lock API.
-import type { ErrorCode } from '../errors.ts';
-import type { LockRecord, LockType, Verdict } from './lock-record.ts';
+import type { ErrorCode } from '../../errors.ts';
+import type { LockRecord, LockType, Verdict } from './record.ts';
 
 export interface LockOptions {
   /** Milliseconds to wait for the lock (default 30000). 0 tries once; Infinity waits for ever. */

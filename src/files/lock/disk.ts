@@ -2,9 +2,9 @@
 // verdicts on them. Metadata steps are synchronous (see lock.ts).
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { judgeRecord, ownerIdTime, parseRecord, serializeRecord, type LockRecord } from './lock-record.ts';
-import type { LockHolder } from './lock-types.ts';
+import { BatonError, errnoCode, fsError } from '../../errors.ts';
+import { judgeRecord, ownerIdTime, parseRecord, serializeRecord, type LockRecord } from './record.ts';
+import type { LockHolder } from './types.ts';
 
 export interface LockPaths {
   resourcePath: string;

@@ -3,9 +3,9 @@
 // and clearing what dead processes left behind.
 import { linkSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { errnoCode, fsError } from '../errors.ts';
-import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './lock-disk.ts';
-import { judgeRecord, OWNER_ID } from './lock-record.ts';
+import { errnoCode, fsError } from '../../errors.ts';
+import { contenderGone, ignore, listDir, privateName, readRecordFile, removeIfEmpty, type LockPaths } from './disk.ts';
+import { judgeRecord, OWNER_ID } from './record.ts';
 import { dropIfGone } from './waker.ts';
 
 /**

@@ -4,7 +4,7 @@
 // (endNamed: endGeneration, then the wake of the first live waiter). Which of the two
 // threads acts is settled by one compare-and-swap on the shared state.
 import { workerData } from 'node:worker_threads';
-import { BACKSTOP_MS, ENDING, IDLE, LENGTH, READY, RETAINED, SEQ, SINCE, SLEEPING, STATE, endNamed, monotonicMs } from './lock-retention.ts';
+import { BACKSTOP_MS, ENDING, IDLE, LENGTH, READY, RETAINED, SEQ, SINCE, SLEEPING, STATE, endNamed, monotonicMs } from './retention.ts';
 
 const state = new Int32Array(workerData.state as SharedArrayBuffer);
 const names = new Uint8Array(workerData.names as SharedArrayBuffer);
