@@ -4,11 +4,9 @@
 import { hostname, userInfo } from 'node:os';
 import type { AcquireOptions, Coordinator, Lease } from './coordinator.ts';
 import { releaseUnlessGone } from './lease-scope.ts';
+import { DEFAULT_LEASE_TTL_MS, GIT_LEASE_KEY } from './limits.ts';
 
-/** The lease key every git user shares. */
-export const GIT_LEASE_KEY = 'git';
-
-const DEFAULT_TTL_MS = 60_000;
+export { GIT_LEASE_KEY };
 
 /** `<user>@<host>:<pid>`: who holds a lease taken by this process, when the caller names no owner. */
 export function defaultOwner(): string {
@@ -29,7 +27,7 @@ export function defaultOwner(): string {
  * force-released), `fn`'s result still stands; the release is then a no-op.
  */
 export async function withGitLock<T>(coordinator: Coordinator, fn: (lease: Lease) => Promise<T>, options: Partial<AcquireOptions> = {}): Promise<T> {
-  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const lease = await coordinator.acquire(GIT_LEASE_KEY, { ...options, owner: options.owner ?? defaultOwner(), mode: 'exclusive', ttlMs });
   let renewing: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;

@@ -15,6 +15,7 @@ import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { rememberHashed } from './idempotency.ts';
 import { normalizePathPattern, pathsOverlap } from './paths.ts';
+import { PATH_PREFIX } from '../limits.ts';
 import { requireInt, requireString } from './validate.ts';
 
 export interface LeaseRow {
@@ -61,7 +62,6 @@ export const WAITER_STALE_MS = 5_000;
 /** Waiters refresh their entry this often. */
 export const WAITER_TOUCH_MS = 1_000;
 
-const PATH_PREFIX = 'path:';
 
 /** Validates a key; `path:` keys are normalized so equal path sets have equal keys. */
 export function normalizeKey(key: unknown): string {

@@ -513,3 +513,11 @@ export function pathCovers(pattern: string, path: string): boolean {
   const names = pathSegments(path);
   return c.alts.some((segs) => alternativeCovers(segs, names));
 }
+
+/**
+ * A concrete path as a lease pattern that covers exactly it: glob
+ * metacharacters are escaped, so `src/[id].ts` becomes `src/\\[id\\].ts`.
+ */
+export function pathPatternFor(rel: string): string {
+  return rel.replace(/[\\*?[\]{}]/g, (c) => '\\' + c);
+}

@@ -15,11 +15,10 @@ import type { BudgetStatus, Claim, Coordinator, Lease, LeaseRef, RegisterOptions
 import { BatonError, isBatonError, type ErrorCode } from '../errors.ts';
 import { normalizePathPattern, pathCovers, pathsOverlap } from '../engine/paths.ts';
 import type { ProjectStatus } from '../project/status.ts';
-import { pathPatternFor } from '../server/project-files.ts';
+import { pathPatternFor } from '../engine/paths.ts';
+import { GIT_LEASE_KEY, PATH_PREFIX } from '../limits.ts';
 import { releaseUnlessGone } from '../lease-scope.ts';
 
-const PATH = 'path:';
-const GIT = 'git';
 /** Claims last this long unless the agent says otherwise: agents are slow, and a dead agent's claims come back at once anyway. */
 const DEFAULT_CLAIM_SECONDS = 30 * 60;
 
@@ -264,10 +263,10 @@ async function sessionsById(c: Coordinator): Promise<Map<string, Session>> {
 /** Who holds path leases overlapping `patterns` now. */
 async function pathHolders(ctx: ToolContext, patterns: string[]): Promise<HolderView[]> {
   const c = ctx.backend.coordinator;
-  const [leases, sessions, me] = await Promise.all([c.listLeases({ prefix: PATH }), sessionsById(c), ctx.agent.current()]);
+  const [leases, sessions, me] = await Promise.all([c.listLeases({ prefix: PATH_PREFIX }), sessionsById(c), ctx.agent.current()]);
   const now = Date.now();
   return leases
-    .filter((l) => l.key.startsWith(PATH) && patterns.some((p) => pathsOverlap(l.key.slice(PATH.length), p)))
+    .filter((l) => l.key.startsWith(PATH_PREFIX) && patterns.some((p) => pathsOverlap(l.key.slice(PATH_PREFIX.length), p)))
     .map((l) => holderView(l, sessions, me?.id, now));
 }
 
@@ -297,12 +296,12 @@ function budgetView(b: BudgetStatus): Record<string, unknown> {
 // Leases held by this agent
 
 function exclusivePathLeases(agent: AgentState): Lease[] {
-  return [...agent.leases.values()].filter((l) => l.key.startsWith(PATH) && l.mode === 'exclusive');
+  return [...agent.leases.values()].filter((l) => l.key.startsWith(PATH_PREFIX) && l.mode === 'exclusive');
 }
 
 /** The agent's exclusive reservation covering every one of `paths`, if it holds one. */
 function coveringLease(agent: AgentState, paths: string[]): Lease | undefined {
-  return exclusivePathLeases(agent).find((l) => paths.every((p) => pathCovers(l.key.slice(PATH.length), p)));
+  return exclusivePathLeases(agent).find((l) => paths.every((p) => pathCovers(l.key.slice(PATH_PREFIX.length), p)));
 }
 
 /** What to tell an agent whose write was refused. */
@@ -314,7 +313,7 @@ function writeHint(error: BatonError, agent: AgentState, paths: string[], lease:
   }
   if (error.code === 'LEASE_REQUIRED') {
     const holders = (error.details.holders as Array<{ owner: string }> | undefined) ?? [];
-    const shared = [...agent.leases.values()].some((l) => l.key.startsWith(PATH) && l.mode === 'shared' && paths.every((p) => pathCovers(l.key.slice(PATH.length), p)));
+    const shared = [...agent.leases.values()].some((l) => l.key.startsWith(PATH_PREFIX) && l.mode === 'shared' && paths.every((p) => pathCovers(l.key.slice(PATH_PREFIX.length), p)));
     if (holders.length > 0 && !shared) return `another agent has reserved it: do not write around the reservation; work on something else, or call reserve_paths with wait_seconds to queue for it (list_reservations shows who and why)`;
     if (shared) return `your reservation is shared (read-only); release it and call reserve_paths with ${list} and mode "exclusive"`;
     return `call reserve_paths with ${list} first, then retry`;
@@ -372,7 +371,7 @@ const reservePaths = tool({
   annotations: { idempotentHint: true },
   async run(args, ctx) {
     const c = ctx.backend.coordinator;
-    const keys = [...new Set(args.paths.map((p) => PATH + pattern(p, ctx.backend.root)))];
+    const keys = [...new Set(args.paths.map((p) => PATH_PREFIX + pattern(p, ctx.backend.root)))];
     const wanted = args.mode ?? 'exclusive';
     const session = await ctx.agent.session();
     const taken: Lease[] = [];
@@ -401,13 +400,13 @@ const reservePaths = tool({
       } catch (error) {
         await releaseQuietly(ctx, taken);
         if (isBatonError(error, 'LOCKED') || isBatonError(error, 'LOCK_TIMEOUT')) {
-          const holders = (await pathHolders(ctx, [key.slice(PATH.length)])).filter((h) => !(h.mine && h.key === key && h.mode === wanted));
+          const holders = (await pathHolders(ctx, [key.slice(PATH_PREFIX.length)])).filter((h) => !(h.mine && h.key === key && h.mode === wanted));
           const mine = holders.filter((h) => h.mine);
           const others = holders.filter((h) => !h.mine);
           if (others.length === 0 && mine.length > 0) {
             throw refusal('LOCKED', `${key} overlaps your own reservation ${mine.map(describeHolder).join(', ')}`, 'you already hold an overlapping reservation: write under it, or release_paths it first and reserve again', { key, holders: mine });
           }
-          const what = others.length > 0 ? `${key.slice(PATH.length)} is reserved by ${others.map(describeHolder).join(', ')}` : `${key.slice(PATH.length)} is not available: ${error.message}`;
+          const what = others.length > 0 ? `${key.slice(PATH_PREFIX.length)} is reserved by ${others.map(describeHolder).join(', ')}` : `${key.slice(PATH_PREFIX.length)} is not available: ${error.message}`;
           throw refusal(error.code, what, conflictHint((args.wait_seconds ?? 0) > 0), { key, holders: others });
         }
         throw error;
@@ -415,7 +414,7 @@ const reservePaths = tool({
     }
     const all = [...kept, ...taken];
     return {
-      reserved: all.map((l) => ({ path: l.key.slice(PATH.length), mode: l.mode, token: l.token, expires: l.expiresAt === null ? 'when you release it or disconnect' : iso(l.expiresAt) })),
+      reserved: all.map((l) => ({ path: l.key.slice(PATH_PREFIX.length), mode: l.mode, token: l.token, expires: l.expiresAt === null ? 'when you release it or disconnect' : iso(l.expiresAt) })),
       next: wanted === 'exclusive' ? 'edit with write_file / delete_file / rename_file, commit with git_commit, then release_paths' : 'read the files; release_paths when done',
     };
   },
@@ -436,20 +435,20 @@ const releasePaths = tool({
       throw refusal('INVALID_ARGUMENT', 'invalid arguments for release_paths: give paths, or all: true', 'pass the paths you reserved, or all: true; nothing was changed');
     }
     const keys = args.all === true
-      ? [...ctx.agent.leases.keys()].filter((k) => k.startsWith(PATH))
-      : [...new Set(args.paths!.map((p) => PATH + pattern(p, ctx.backend.root)))];
+      ? [...ctx.agent.leases.keys()].filter((k) => k.startsWith(PATH_PREFIX))
+      : [...new Set(args.paths!.map((p) => PATH_PREFIX + pattern(p, ctx.backend.root)))];
     const released: string[] = [];
     const notHeld: string[] = [];
     for (const key of keys) {
       const lease = ctx.agent.leases.get(key);
       if (lease === undefined) {
-        notHeld.push(key.slice(PATH.length));
+        notHeld.push(key.slice(PATH_PREFIX.length));
         continue;
       }
       ctx.agent.leases.delete(key);
       // Gone already (lapsed, or ended with a session): released all the same.
       await releaseUnlessGone(ctx.backend.coordinator, lease);
-      released.push(key.slice(PATH.length));
+      released.push(key.slice(PATH_PREFIX.length));
     }
     return { released, ...(notHeld.length > 0 ? { not_held: notHeld } : {}) };
   },
@@ -472,9 +471,9 @@ const listReservations = tool({
     const now = Date.now();
     const views = leases.map((l) => holderView(l, sessions, me?.id, now)).filter((v) => args.mine !== true || v.mine);
     const reservations = views
-      .filter((v) => v.key.startsWith(PATH) && (filter === undefined || pathsOverlap(v.key.slice(PATH.length), filter)))
-      .map(({ key, ...rest }) => ({ path: key.slice(PATH.length), ...rest }));
-    const locks = filter === undefined ? views.filter((v) => !v.key.startsWith(PATH)).map(({ key, ...rest }) => ({ name: key, ...rest })) : [];
+      .filter((v) => v.key.startsWith(PATH_PREFIX) && (filter === undefined || pathsOverlap(v.key.slice(PATH_PREFIX.length), filter)))
+      .map(({ key, ...rest }) => ({ path: key.slice(PATH_PREFIX.length), ...rest }));
+    const locks = filter === undefined ? views.filter((v) => !v.key.startsWith(PATH_PREFIX)).map(({ key, ...rest }) => ({ name: key, ...rest })) : [];
     return { you: ctx.agent.name, reservations, locks };
   },
 });
@@ -531,7 +530,7 @@ const renameFile = tool({
     const to = relativePath(args.to, ctx.backend.root);
     await ctx.agent.session();
     const lease = coveringLease(ctx.agent, [from, to]);
-    if (lease === undefined && exclusivePathLeases(ctx.agent).some((l) => pathCovers(l.key.slice(PATH.length), from) || pathCovers(l.key.slice(PATH.length), to))) {
+    if (lease === undefined && exclusivePathLeases(ctx.agent).some((l) => pathCovers(l.key.slice(PATH_PREFIX.length), from) || pathCovers(l.key.slice(PATH_PREFIX.length), to))) {
       throw refusal('LEASE_REQUIRED', `renaming ${JSON.stringify(from)} to ${JSON.stringify(to)} needs one exclusive reservation covering both paths; yours cover only one`, `call reserve_paths with a directory or glob covering both (e.g. their common directory), then retry`, { from, to });
     }
     const result = await callFile(ctx.agent, [from, to], lease, () => ctx.backend.renameFile(from, to, lease, ctx.agent.name));
@@ -540,8 +539,8 @@ const renameFile = tool({
 });
 
 function lockKey(name: string): string {
-  if (name.startsWith(PATH)) throw refusal('INVALID_ARGUMENT', `lock name ${JSON.stringify(name)} is a path reservation`, 'use reserve_paths for files; acquire_lock is for named resources like "deploy" or "db-migrations"; nothing was changed');
-  if (name === GIT) throw refusal('INVALID_ARGUMENT', 'the "git" lock is taken by git_commit itself', 'call git_commit (or run `baton git -- <args>` in a shell); nothing was changed');
+  if (name.startsWith(PATH_PREFIX)) throw refusal('INVALID_ARGUMENT', `lock name ${JSON.stringify(name)} is a path reservation`, 'use reserve_paths for files; acquire_lock is for named resources like "deploy" or "db-migrations"; nothing was changed');
+  if (name === GIT_LEASE_KEY) throw refusal('INVALID_ARGUMENT', 'the "git" lock is taken by git_commit itself', 'call git_commit (or run `baton git -- <args>` in a shell); nothing was changed');
   return name;
 }
 

@@ -25,7 +25,7 @@ import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
 import { idempotentOperations } from './idempotent-ops.ts';
 import { createLogger, type Logger } from './log.ts';
-import { pathPatternFor } from './project-files.ts';
+import { pathPatternFor } from '../engine/paths.ts';
 import { Worktrees } from './worktrees.ts';
 import { collectWhenIdle } from './idle-gc.ts';
 import { WatcherLane } from './watcher-events.ts';

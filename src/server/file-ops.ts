@@ -4,7 +4,8 @@
 // changes to one path are made one at a time, in the order they arrived.
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import type { DaemonOperation } from './api.ts';
-import { pathPatternFor, type ProjectFiles } from './project-files.ts';
+import { pathPatternFor } from '../engine/paths.ts';
+import type { ProjectFiles } from './project-files.ts';
 import type { Worktrees } from './worktrees.ts';
 
 /** Larger files are read directly from disk, not through the daemon. */

@@ -34,12 +34,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Coordinator, Lease, LeaseRef } from '../coordinator.ts';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { pathCovers, pathsOverlap } from '../engine/paths.ts';
+import { pathCovers, pathPatternFor, pathsOverlap } from '../engine/paths.ts';
+import { PATH_PREFIX } from '../limits.ts';
 import { fsyncDirectory, stageReplace } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { watchTree } from './tree-watcher.ts';
 
-const PATH_PREFIX = 'path:';
 /** Symlinks followed while resolving one path before giving up (Linux's own limit). */
 const MAX_LINK_HOPS = 40;
 /** The temp files writeFileAtomic makes beside its target: `.<name>.<pid>.<12 hex>.tmp`. */
@@ -125,14 +125,6 @@ function isAtOrBelow(root: string, p: string): boolean {
 /** `rel` is `dir` or below it ('/'-separated relative paths). */
 function under(rel: string, dir: string): boolean {
   return rel === dir || rel.startsWith(dir + '/');
-}
-
-/**
- * A concrete path as a lease pattern that covers exactly it: glob
- * metacharacters are escaped, so `src/[id].ts` becomes `src/\[id\].ts`.
- */
-export function pathPatternFor(rel: string): string {
-  return rel.replace(/[\\*?[\]{}]/g, (c) => '\\' + c);
 }
 
 /**

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Coordinator } from '../../src/coordinator.ts';
 import { openCoordinator } from '../../src/engine/open.ts';
 import { BatonError, type ErrorCode } from '../../src/errors.ts';
-import { pathPatternFor, ProjectFiles, type FileChange } from '../../src/server/project-files.ts';
+import { pathPatternFor } from '../../src/engine/paths.ts';
+import { ProjectFiles, type FileChange } from '../../src/server/project-files.ts';
 import { tempDir } from '../helpers/procs.ts';
 
 /** A project root with src/a.ts, and a directory outside it with a secret. */
