@@ -6,8 +6,6 @@ import type { AcquireOptions, Coordinator, Lease } from './coordinator.ts';
 import { releaseUnlessGone } from './lease-scope.ts';
 import { DEFAULT_LEASE_TTL_MS, GIT_LEASE_KEY } from './limits.ts';
 
-export { GIT_LEASE_KEY };
-
 /** `<user>@<host>:<pid>`: who holds a lease taken by this process, when the caller names no owner. */
 export function defaultOwner(): string {
   let user: string;
