@@ -1,306 +1,106 @@
 // The Coordinator interface: the one vocabulary of every tier. The embedded
-// engine implements it over a store; the daemon's client (a later issue)
+// engine implements it over a store; the daemon's client (src/client/remote.ts)
 // implements the same interface over HTTP. Times are milliseconds since the
-// epoch, taken from the store's one clock.
+// epoch, taken from the store's one clock. The shapes of what goes in and
+// comes out are zod schemas (src/schema/), and the types here are theirs, so
+// the daemon's checks, its OpenAPI document and this file cannot disagree.
+import type { z } from 'zod';
+import type * as budgets from './schema/budgets.ts';
+import type * as events from './schema/events.ts';
+import type * as fields from './schema/fields.ts';
+import type * as leases from './schema/leases.ts';
+import type * as limits from './schema/rate-limits.ts';
+import type * as sessions from './schema/sessions.ts';
+import type * as tasks from './schema/tasks.ts';
 
-export type LeaseMode = 'exclusive' | 'shared';
-
-/** A held lease. `token` is its fencing token: it strictly increases per key for the life of the store. */
-export interface Lease {
-  key: string;
-  owner: string;
-  mode: LeaseMode;
-  token: number;
-  acquiredAt: number;
-  /** When the lease lapses unless renewed; null when bound to a session only. */
-  expiresAt: number | null;
-  /** A lease bound to a session ends with it. */
-  sessionId: string | null;
-}
-
-/** What a caller presents to prove it holds a lease. */
-export interface LeaseRef {
-  key: string;
-  token: number;
-}
-
-export interface LeaseWaiter {
-  key: string;
-  owner: string;
-  mode: LeaseMode;
-  since: number;
-}
-
-export interface LeaseInfo {
-  key: string;
-  holders: Lease[];
-  waiters: LeaseWaiter[];
-}
-
-export interface Mutation {
-  /** The same key with the same request within 10 minutes returns the first result without acting twice. */
-  idempotencyKey?: string;
-}
-
-export interface AcquireOptions extends Mutation {
-  owner: string;
-  mode?: LeaseMode;
-  /** Lease lifetime; it lapses unless renewed. Default 60 s; 0 means no expiry (only with a session). */
-  ttlMs?: number;
-  /** How long to wait for a conflicting holder. 0: fail at once with LOCKED. Default 30 s. */
-  timeoutMs?: number;
+/** A wait that can be given up: an aborted signal ends it with ABORTED. Never sent over the wire. */
+interface Abortable {
   signal?: AbortSignal;
-  /** Bind the lease to a session: it is released when the session ends. */
-  sessionId?: string;
 }
 
-export interface Session {
-  id: string;
-  name: string;
-  kind: string;
-  host: string;
-  pid: number | null;
-  labels: Record<string, string>;
-  startedAt: number;
-  heartbeatAt: number;
-  /** The session ends if no heartbeat comes for this long. */
-  ttlMs: number;
-  endedAt: number | null;
-  endReason: string | null;
-}
+export type Mutation = z.infer<typeof fields.mutation>;
 
-export interface RegisterOptions extends Mutation {
-  name: string;
-  kind?: string;
-  /** Defaults to this machine's hostname. */
-  host?: string;
-  /** Defaults to this process. On the same host a dead process ends the session at once. */
-  pid?: number | null;
-  labels?: Record<string, string>;
-  /** Heartbeat deadline. Default 30 s. */
-  ttlMs?: number;
-  /** Heartbeat from this process every ttlMs / 3 until the session ends. Default true. */
-  autoHeartbeat?: boolean;
-}
+// leases
+export type LeaseMode = z.infer<typeof fields.leaseMode>;
+export type Lease = z.infer<typeof leases.lease>;
+export type LeaseRef = z.infer<typeof leases.leaseRef>;
+export type LeaseWaiter = z.infer<typeof leases.leaseWaiter>;
+export type LeaseInfo = z.infer<typeof leases.leaseInfo>;
+export type AcquireOptions = z.infer<typeof leases.acquireOptions> & Abortable;
+export type RenewOptions = z.infer<typeof leases.renewOptions>;
+export type ForceReleaseOptions = z.infer<typeof leases.forceReleaseOptions>;
+export type ListLeasesOptions = z.infer<typeof leases.listLeasesOptions>;
 
-export type TaskStatus = 'ready' | 'claimed' | 'done' | 'dead' | 'cancelled' | 'blocked';
+// sessions
+export type Session = z.infer<typeof sessions.session>;
+export type RegisterOptions = z.infer<typeof sessions.registerOptions>;
+export type EndSessionOptions = z.infer<typeof sessions.endSessionOptions>;
+export type ListSessionsOptions = z.infer<typeof sessions.listSessionsOptions>;
 
-export interface Task {
-  id: number;
-  queue: string;
-  title: string;
-  payload: unknown;
-  priority: number;
-  position: number;
-  status: TaskStatus;
-  /** Not claimable before this time. */
-  runAt: number;
-  attempts: number;
-  maxAttempts: number;
-  dependsOn: number[];
-  /** Why a task is blocked, or the last failure. */
-  reason: string | null;
-  result: unknown;
-  lastError: string | null;
-  claimedBy: string | null;
-  claimExpiresAt: number | null;
-  version: number;
-  createdAt: number;
-  updatedAt: number;
-}
+// tasks
+export type TaskStatus = z.infer<typeof tasks.taskStatus>;
+export type Task = z.infer<typeof tasks.task>;
+export type TaskSpec = z.infer<typeof tasks.taskSpec>;
+export type TaskPatch = z.infer<typeof tasks.taskPatch>;
+export type ReorderTarget = z.infer<typeof tasks.reorderTarget>;
+export type Claim = z.infer<typeof tasks.claim>;
+export type ClaimRef = z.infer<typeof tasks.claimRef>;
+export type ClaimOptions = z.infer<typeof tasks.claimOptions>;
+export type ClaimLeaseOptions = z.infer<typeof tasks.claimLeaseOptions>;
+export type TaskFilter = z.infer<typeof tasks.taskFilter>;
+export type CompleteItem = z.infer<typeof tasks.completeItem>;
+export type FailOptions = z.infer<typeof tasks.failOptions>;
+export type CancelOptions = z.infer<typeof tasks.cancelOptions>;
+export type QueueOption = z.infer<typeof tasks.queueOption>;
 
-export interface TaskSpec {
-  queue?: string;
-  title: string;
-  payload?: unknown;
-  priority?: number;
-  dependsOn?: number[];
-  maxAttempts?: number;
-  runAt?: number;
-}
+// token budgets
+export type BudgetPeriod = z.infer<typeof budgets.budgetPeriod>;
+export type BudgetScope = z.infer<typeof budgets.budgetScope>;
+export type BudgetSpec = z.infer<typeof budgets.budgetSpec>;
+export type BudgetStatus = z.infer<typeof budgets.budgetStatus>;
+export type UsageReport = z.infer<typeof budgets.usageReport>;
+export type UsageResult = z.infer<typeof budgets.usageResult>;
+export type Reservation = z.infer<typeof budgets.reservation>;
+export type ReserveOptions = z.infer<typeof budgets.reserveOptions>;
+export type ActualUsage = z.infer<typeof budgets.actualUsage>;
+export type UsageTotals = z.infer<typeof budgets.usageTotals>;
+export type UsageOptions = z.infer<typeof budgets.usageOptions>;
 
-export interface TaskPatch {
-  title?: string;
-  payload?: unknown;
-  priority?: number;
-  maxAttempts?: number;
-  runAt?: number;
-}
+// rate limits
+export type RateLimitSpec = z.infer<typeof limits.rateLimitSpec>;
+export type RateTakeOptions = z.infer<typeof limits.rateTakeOptions> & Abortable;
+export type RateTakeResult = z.infer<typeof limits.rateTakeResult>;
+export type RateLimitStatus = z.infer<typeof limits.rateLimitStatus>;
 
-/** A claimed task and the token every later call about it presents. */
-export interface Claim {
-  taskId: number;
-  task: Task;
-  token: number;
-  expiresAt: number;
-}
-
-export interface ClaimRef {
-  taskId: number;
-  token: number;
-}
-
-export interface ClaimOptions extends Mutation {
-  queue?: string;
-  n?: number;
-  /** Claim lifetime; renew before it lapses. Default 60 s. */
-  leaseMs?: number;
-}
-
-export interface TaskFilter {
-  queue?: string;
-  status?: TaskStatus | TaskStatus[];
-  limit?: number;
-}
-
-export type BudgetPeriod = 'none' | 'daily' | 'monthly';
-
-/** A budget applies to all usage (no agent, no model), one agent, one model, or one agent's use of one model. */
-export interface BudgetScope {
-  agent?: string;
-  model?: string;
-}
-
-export interface BudgetSpec extends BudgetScope, Mutation {
-  limit: number;
-  period?: BudgetPeriod;
-  /** Percent of the limit at which one warning event is emitted per period. Default 80. */
-  warnPercent?: number;
-}
-
-export interface BudgetStatus {
-  scope: string;
-  agent: string | null;
-  model: string | null;
-  period: BudgetPeriod;
-  periodStart: number;
-  limit: number;
-  used: number;
-  reserved: number;
-  remaining: number;
-  warning: boolean;
-  exceeded: boolean;
-}
-
-export interface UsageReport extends Mutation {
-  agent: string;
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-}
-
-/** The result of a report: the tightest budget that applies, and all of them. */
-export interface UsageResult {
-  /** null when no budget applies. */
-  status: BudgetStatus | null;
-  budgets: BudgetStatus[];
-}
-
-export interface Reservation {
-  id: string;
-  agent: string;
-  model: string | null;
-  estimate: number;
-  expiresAt: number;
-}
-
-export interface ReserveOptions extends Mutation {
-  agent: string;
-  model?: string;
-  estimate: number;
-  /** A reservation not committed or cancelled in time stops counting. Default 10 min. */
-  ttlMs?: number;
-}
-
-export interface UsageTotals {
-  byAgent: Array<{ agent: string; promptTokens: number; completionTokens: number; total: number }>;
-  byModel: Array<{ model: string; promptTokens: number; completionTokens: number; total: number }>;
-}
-
-export interface RateLimitSpec extends Mutation {
-  /** Tokens per second. */
-  rate: number;
-  /** Bucket size: the most that can be taken at once after a quiet spell. */
-  burst: number;
-}
-
-export interface RateTakeOptions extends Mutation {
-  cost?: number;
-  /** Wait in line until granted (served in arrival order). Default false. */
-  wait?: boolean;
-  /** The longest wait accepted; a longer one is refused with retryAfterMs. Default: unbounded. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Create or change the limit as part of this call. */
-  rate?: number;
-  burst?: number;
-}
-
-export type RateTakeResult = { granted: true; waitedMs: number } | { granted: false; retryAfterMs: number };
-
-export interface RateLimitStatus {
-  key: string;
-  rate: number;
-  burst: number;
-  /** Tokens in the bucket now; negative while callers wait in line. */
-  available: number;
-}
-
-export interface BatonEvent {
-  seq: number;
-  at: number;
-  type: string;
-  key: string | null;
-  actor: string | null;
-  data: Record<string, unknown>;
-}
-
-export interface EventQuery {
-  /** Events with seq greater than this. Default 0. */
-  after?: number;
-  limit?: number;
-  /** Type prefixes, e.g. ['task.', 'lease.acquired']. */
-  types?: string[];
-}
-
-export interface PublishOptions extends Mutation {
-  /** A dotted type, e.g. 'build.finished'; subscribers filter by prefix. */
-  type: string;
-  key?: string | null;
-  actor?: string | null;
-  data?: Record<string, unknown>;
-}
+// events and maintenance
+export type BatonEvent = z.infer<typeof events.batonEvent>;
+export type EventQuery = z.infer<typeof events.eventQuery>;
+export type PublishOptions = z.infer<typeof events.publishOptions>;
+export type SweepResult = z.infer<typeof events.sweepResult>;
 
 export interface Subscription {
   close(): void;
 }
 
-export interface SweepResult {
-  leasesExpired: number;
-  claimsExpired: number;
-  sessionsEnded: number;
-  eventsPruned: number;
-}
-
 export interface Coordinator {
   // leases
   acquire(key: string, options: AcquireOptions): Promise<Lease>;
-  renew(lease: LeaseRef, options?: Mutation & { ttlMs?: number }): Promise<Lease>;
+  renew(lease: LeaseRef, options?: RenewOptions): Promise<Lease>;
   release(lease: LeaseRef, options?: Mutation): Promise<void>;
   /** Administrative: ends every hold on the key (or only the one with `token`). Returns how many. */
-  forceRelease(key: string, options?: Mutation & { token?: number; reason?: string }): Promise<number>;
+  forceRelease(key: string, options?: ForceReleaseOptions): Promise<number>;
   /** Refuses with STALE_TOKEN or LEASE_EXPIRED unless the lease is held now. */
   checkLease(lease: LeaseRef): Promise<Lease>;
   getLease(key: string): Promise<LeaseInfo>;
-  listLeases(options?: { prefix?: string }): Promise<Lease[]>;
+  listLeases(options?: ListLeasesOptions): Promise<Lease[]>;
   withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T>;
 
   // agents and sessions
   register(options: RegisterOptions): Promise<Session>;
   heartbeat(sessionId: string): Promise<Session>;
-  endSession(sessionId: string, options?: Mutation & { reason?: string }): Promise<void>;
+  endSession(sessionId: string, options?: EndSessionOptions): Promise<void>;
   getSession(sessionId: string): Promise<Session>;
-  listSessions(options?: { includeEnded?: boolean }): Promise<Session[]>;
+  listSessions(options?: ListSessionsOptions): Promise<Session[]>;
 
   // tasks
   addTask(spec: TaskSpec, options?: Mutation): Promise<Task>;
@@ -308,19 +108,19 @@ export interface Coordinator {
   getTask(id: number): Promise<Task>;
   listTasks(filter?: TaskFilter): Promise<Task[]>;
   /** How many tasks are in each state (of one queue, or all). */
-  taskCounts(options?: { queue?: string }): Promise<Record<TaskStatus, number>>;
+  taskCounts(options?: QueueOption): Promise<Record<TaskStatus, number>>;
   updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task>;
   removeTask(id: number, version: number, options?: Mutation): Promise<void>;
   /** Move a task: a new priority, and/or a place before or after another task of the same priority. */
-  reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task>;
+  reorderTask(id: number, version: number, to: ReorderTarget, options?: Mutation): Promise<Task>;
   /**
    * Up to n ready tasks, in claim order. A task taken from the session before
    * the call returns (the session ended, the task was cancelled) is left out.
    */
   claim(sessionId: string, options?: ClaimOptions): Promise<Claim[]>;
   /** All or nothing: every task is claimed, or none and a CONFLICT names the first that is not claimable. */
-  claimByIds(sessionId: string, ids: number[], options?: Mutation & { leaseMs?: number }): Promise<Claim[]>;
-  renewClaim(claim: ClaimRef, options?: Mutation & { leaseMs?: number }): Promise<Claim>;
+  claimByIds(sessionId: string, ids: number[], options?: ClaimLeaseOptions): Promise<Claim[]>;
+  renewClaim(claim: ClaimRef, options?: ClaimLeaseOptions): Promise<Claim>;
   releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task>;
   complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task>;
   /**
@@ -328,19 +128,19 @@ export interface Coordinator {
    * refuses the batch). Returns the tasks in the order given, as read right
    * after the commit (one removed in between is left out).
    */
-  completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]>;
+  completeMany(items: CompleteItem[], options?: Mutation): Promise<Task[]>;
   /** Retried with exponential backoff and jitter until maxAttempts, then dead. */
-  fail(claim: ClaimRef, error: string, options?: Mutation & { retryInMs?: number }): Promise<Task>;
-  cancel(id: number, options?: Mutation & { version?: number; reason?: string }): Promise<Task>;
+  fail(claim: ClaimRef, error: string, options?: FailOptions): Promise<Task>;
+  cancel(id: number, options?: CancelOptions): Promise<Task>;
 
   // token budgets
   setBudget(spec: BudgetSpec): Promise<BudgetStatus>;
   removeBudget(scope: BudgetScope, options?: Mutation): Promise<void>;
   report(usage: UsageReport): Promise<UsageResult>;
   budgetStatus(scope?: BudgetScope): Promise<BudgetStatus[]>;
-  usage(options?: { since?: number }): Promise<UsageTotals>;
+  usage(options?: UsageOptions): Promise<UsageTotals>;
   reserve(options: ReserveOptions): Promise<Reservation>;
-  commitReservation(reservationId: string, actual: { promptTokens: number; completionTokens: number }, options?: Mutation): Promise<UsageResult>;
+  commitReservation(reservationId: string, actual: ActualUsage, options?: Mutation): Promise<UsageResult>;
   cancelReservation(reservationId: string, options?: Mutation): Promise<void>;
   /** Starts the current period of a budget (or of all budgets) from zero. */
   resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void>;

@@ -1,7 +1,8 @@
 // baton/client: the Coordinator through the project's daemon (or, by
 // discovery, the embedded store), with the daemon's own file and git calls.
 export { openCoordinator, daemonAlive, startDaemonProcess, type ClientOpenOptions } from './open.ts';
-export { RemoteCoordinator, type RemoteOptions, type FileResult } from './remote.ts';
+export { RemoteCoordinator, type RemoteOptions } from './remote.ts';
+export type { FileResult } from '../protocol/daemon-operations.ts';
 export { signRequest, TIMESTAMP_HEADER, SIGNATURE_HEADER } from './signing.ts';
 export type { Endpoint } from './endpoint.ts';
 export type * from '../coordinator.ts';

@@ -12,7 +12,8 @@ import type {
 import { BatonError, isBatonError } from '../errors.ts';
 import { checkEventQuery } from '../engine/events.ts';
 import { runWithLease } from '../lease-scope.ts';
-import { bodyFromArgs, operationsByName, wireArgs } from '../protocol/operations.ts';
+import type { FileResult } from '../protocol/daemon-operations.ts';
+import { operations, type Args, type OperationName, type Result } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -30,12 +31,6 @@ export interface RemoteOptions extends Endpoint {
    * openCoordinator's discovery sets it to the caller's worktree.
    */
   worktree?: string;
-}
-
-export interface FileResult {
-  path: string;
-  size?: number;
-  from?: string;
 }
 
 /** Only the reference travels; without one the daemon says who holds the path. */
@@ -75,30 +70,27 @@ export class RemoteCoordinator implements Coordinator {
     return this.#transport.describe();
   }
 
-  async #call<T>(name: string, args: unknown[], extra: { signal?: AbortSignal | undefined; waitMs?: number } = {}): Promise<T> {
+  async #call<K extends OperationName>(name: K, args: Args<K>, signal?: AbortSignal): Promise<Result<K>> {
     if (this.#closed) throw new BatonError('UNAVAILABLE', 'this client is closed');
-    const operation = operationsByName.get(name)!;
-    const body = bodyFromArgs(operation, wireArgs(name, args));
+    const operation = operations[name];
+    const { idempotencyKey, ...body }: Record<string, unknown> = operation.toBody(...args);
     const headers: Record<string, string> = {};
-    if (operation.mutation) {
-      const key = typeof body.idempotencyKey === 'string' ? body.idempotencyKey : newIdempotencyKey();
-      delete body.idempotencyKey;
-      headers['idempotency-key'] = key;
-    }
-    const wait = extra.waitMs ?? 0;
+    if (operation.mutation) headers['idempotency-key'] = typeof idempotencyKey === 'string' ? idempotencyKey : newIdempotencyKey();
+    else if (idempotencyKey !== undefined) Object.assign(body, { idempotencyKey });
+    const wait = operation.waitMs?.(...args) ?? 0;
     return (await this.#transport.request(`/v1/${name}`, {
       body,
       headers,
       // A wait longer than a timer can count (about 24 days) has no deadline of our own.
       ...(this.#requestTimeoutMs + wait < 2 ** 31 - 1 ? { timeoutMs: this.#requestTimeoutMs + wait } : {}),
-      signal: extra.signal === undefined ? this.#closing.signal : AbortSignal.any([extra.signal, this.#closing.signal]),
+      signal: signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal]),
       retryForMs: this.#retryForMs,
-    })) as T;
+    })) as Result<K>;
   }
 
   // --- leases ---
   acquire(key: string, options: AcquireOptions): Promise<Lease> {
-    return this.#call('acquire', [key, options], { signal: options?.signal, waitMs: options?.timeoutMs ?? 30_000 });
+    return this.#call('acquire', [key, options], options?.signal);
   }
   renew(lease: LeaseRef, options?: Mutation & { ttlMs?: number }): Promise<Lease> {
     return this.#call('renew', [lease, options]);
@@ -124,7 +116,7 @@ export class RemoteCoordinator implements Coordinator {
 
   // --- sessions ---
   async register(options: RegisterOptions): Promise<Session> {
-    const session = await this.#call<Session>('register', [{ host: hostname(), pid: process.pid, ...options, autoHeartbeat: undefined }]);
+    const session = await this.#call('register', [{ host: hostname(), pid: process.pid, ...options, autoHeartbeat: undefined }]);
     if (options?.autoHeartbeat !== false) await this.#bind(session);
     return session;
   }
@@ -268,7 +260,7 @@ export class RemoteCoordinator implements Coordinator {
     return this.#call('setRateLimit', [key, spec]);
   }
   take(key: string, options?: RateTakeOptions): Promise<RateTakeResult> {
-    return this.#call('take', [key, options], { signal: options?.signal, waitMs: options?.wait ? (options.timeoutMs ?? Infinity) : 0 });
+    return this.#call('take', [key, options], options?.signal);
   }
   rateLimitStatus(key?: string): Promise<RateLimitStatus[]> {
     return this.#call('rateLimitStatus', [key]);
@@ -315,8 +307,8 @@ export class RemoteCoordinator implements Coordinator {
     return this.#call('renameFile', [{ from, to, ...leaseField(lease), ...options, ...this.#worktree }]);
   }
   async readFile(path: string): Promise<Uint8Array> {
-    const result = await this.#call<{ base64: string }>('readFile', [{ path, encoding: 'base64', ...this.#worktree }]);
-    return Buffer.from(result.base64, 'base64');
+    const result = await this.#call('readFile', [{ path, encoding: 'base64', ...this.#worktree }]);
+    return Buffer.from(result.base64 ?? '', 'base64');
   }
   gitStatus(): Promise<{ output: string }> {
     return this.#call('gitStatus', [{ ...this.#worktree }]);

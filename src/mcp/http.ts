@@ -14,6 +14,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
+import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { createBatonServer } from './server.ts';
 import { AgentState, type Backend } from './tools.ts';
 
@@ -22,7 +23,7 @@ export interface McpHttpContext {
   coordinator: Coordinator;
   version: string;
   daemonInfo(): DaemonInfo;
-  daemonOperations: Record<string, (body: Record<string, unknown>) => Promise<unknown>>;
+  daemonOperations: DaemonOperations;
   log: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void };
   /** An agent silent this long has its session ended. Default 10 minutes. */
   mcpIdleMs?: number;
@@ -60,11 +61,10 @@ function daemonBackend(ctx: McpHttpContext): Backend {
     coordinator: ctx.coordinator,
     // A remote agent's absolute paths mean nothing here: relative paths only.
     root: null,
-    writeFile: async (path, content, ref, actor) =>
-      (await ops.writeFile!({ path, ...(typeof content === 'string' ? { content } : { base64: Buffer.from(content).toString('base64') }), ...lease(ref), actor })) as { path: string; size: number },
-    deleteFile: async (path, ref, actor) => (await ops.deleteFile!({ path, ...lease(ref), actor })) as { path: string },
-    renameFile: async (from, to, ref, actor) => (await ops.renameFile!({ from, to, ...lease(ref), actor })) as { path: string; from: string },
-    gitCommit: async (message, paths, owner) => (await ops.gitCommit!({ message, paths, owner })) as { output: string; commit: string | null },
+    writeFile: (path, content, ref, actor) => ops.writeFile({ path, ...(typeof content === 'string' ? { content } : { base64: Buffer.from(content).toString('base64') }), ...lease(ref), actor }),
+    deleteFile: (path, ref, actor) => ops.deleteFile({ path, ...lease(ref), actor }),
+    renameFile: (from, to, ref, actor) => ops.renameFile({ from, to, ...lease(ref), actor }),
+    gitCommit: (message, paths, owner) => ops.gitCommit({ message, paths, owner }),
     status: () => collectStatus(ctx.coordinator, ctx.daemonInfo()),
   };
 }

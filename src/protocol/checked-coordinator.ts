@@ -4,26 +4,27 @@
 // directly. The engine still checks its input; this only decides who speaks first.
 import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
-import { bodyFromArgs, operationsByName, wireArgs } from './operations.ts';
-import { validate } from './schema.ts';
+import { isOperationName, operations, type Args, type OperationName } from './operations.ts';
+import { checkRequest } from './validation.ts';
+
+/** What the SDK would send for this call: JSON drops undefined, a signal never travels. */
+function sentBody<K extends OperationName>(name: K, args: Args<K>): unknown {
+  try {
+    return JSON.parse(JSON.stringify(operations[name].toBody(...args)));
+  } catch (error) {
+    throw new BatonError('INVALID_ARGUMENT', `the arguments of ${name} are not JSON: ${(error as Error).message}`);
+  }
+}
 
 export function checkedAsTheDaemonChecks(coordinator: Coordinator): Coordinator {
   return new Proxy(coordinator, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      const operation = typeof name === 'string' ? operationsByName.get(name) : undefined;
-      if (operation === undefined) return value.bind(target);
+      if (typeof name !== 'string' || !isOperationName(name)) return value.bind(target);
       return async (...args: unknown[]) => {
-        // What the SDK would send: JSON drops undefined, a signal never travels.
-        let sent: unknown;
-        try {
-          sent = JSON.parse(JSON.stringify(bodyFromArgs(operation, wireArgs(operation.name, args))));
-        } catch (error) {
-          throw new BatonError('INVALID_ARGUMENT', `the arguments of ${operation.name} are not JSON: ${(error as Error).message}`);
-        }
-        const problem = validate(operation.body, sent);
-        if (problem !== null) throw new BatonError('INVALID_ARGUMENT', problem);
+        // A Proxy sees untyped arguments: they are the method's own, as the caller typed them.
+        checkRequest(name, sentBody(name, args as Args<typeof name>));
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

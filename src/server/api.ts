@@ -4,17 +4,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Coordinator } from '../coordinator.ts';
 import { checkEventQuery } from '../engine/events.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
 import { mcpRoute } from '../mcp/route.ts';
-import { argsFromBody, components, openApiDocument, operationsByName } from '../protocol/operations.ts';
-import { validate } from '../protocol/schema.ts';
+import type { DaemonOperations } from '../protocol/daemon-operations.ts';
+import { openApiDocument } from '../protocol/openapi.ts';
+import { isOperationName, operations, type OperationName } from '../protocol/operations.ts';
+import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import type { Logger } from './log.ts';
 import { openEventStream, type EventStream } from './sse.ts';
-
-/** The daemon's own operations (files, git): body in, JSON out. */
-export type DaemonOperation = (body: Record<string, unknown>) => Promise<unknown>;
 
 export interface Authenticate {
   (request: { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer }): Promise<unknown>;
@@ -35,7 +35,7 @@ export interface ApiContext {
   /** True when a new mutation should be refused with 429 (the writer's queue is full). */
   overloaded(): boolean;
   daemonInfo(): DaemonInfo;
-  daemonOperations: Record<string, DaemonOperation>;
+  daemonOperations: DaemonOperations;
   /** The seq of the last committed event (0 when none): where a stream "from now" starts. */
   lastEventSeq(): Promise<number>;
   /** While the daemon stops, dropped session streams do not end their sessions. */
@@ -107,6 +107,9 @@ function parseJson(body: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** The signal of a call that never waits. */
+const never = new AbortController().signal;
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -162,50 +165,36 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     res.on('close', () => subscription.close());
   }
 
-  async function callOperation(name: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const operation = operationsByName.get(name);
-    if (operation === undefined) throw new BatonError('NOT_FOUND', `no operation ${JSON.stringify(name)}; see /v1/openapi.json`);
-    const input = parseJson(body);
-    const problem = validate(operation.body, input);
-    if (problem !== null) throw new BatonError('INVALID_ARGUMENT', problem);
+  /** POST /v1/<name>: the body checked against the operation's schema, then the call the table names. */
+  async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const operation = operations[name];
+    const input = parseJson(raw);
+    const body = checkRequest(name, input);
     const idem = header(req, 'idempotency-key');
     if (idem !== undefined) {
       if (!operation.mutation) throw new BatonError('INVALID_ARGUMENT', `${name} is a read; it takes no Idempotency-Key`);
       if (input.idempotencyKey !== undefined && input.idempotencyKey !== idem) {
         throw new BatonError('INVALID_ARGUMENT', `the Idempotency-Key header ${JSON.stringify(idem)} differs from the body's idempotencyKey ${JSON.stringify(input.idempotencyKey)}`);
       }
-      if (idem.length === 0 || idem.length > 256) throw new BatonError('INVALID_ARGUMENT', 'the Idempotency-Key header must be 1 to 256 characters');
-      input.idempotencyKey = idem;
+      if (idem.length === 0 || idem.length > MAX_IDEMPOTENCY_KEY_LENGTH) throw new BatonError('INVALID_ARGUMENT', `the Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+      // Every mutation may carry one (the SDK always sends it); those idempotent by nature (heartbeat, sweep) have no use for it.
+      Object.assign(body, { idempotencyKey: idem });
     }
     if (operation.mutation && ctx.overloaded()) {
       throw new BatonError('OVERLOADED', 'the daemon is overloaded: its write queue is full; retry after the Retry-After interval', { details: { retryAfterMs: 1000 } });
     }
-    let result: unknown;
-    const own = ctx.daemonOperations[name];
-    if (own !== undefined) {
-      result = await own(input);
-    } else {
-      if (name === 'register') {
-        // The daemon's process is not the client's: the client heartbeats and attaches itself.
-        input.autoHeartbeat = false;
-        if (input.pid === undefined) input.pid = null;
-      }
-      const args = argsFromBody(operation, input);
-      if (operation.waits) {
-        // A client that hangs up stops its wait (acquire, take) at once.
-        const controller = new AbortController();
-        res.on('close', () => {
-          if (!res.writableFinished) controller.abort(new BatonError('ABORTED', 'the client closed the connection'));
-        });
-        const i = operation.params.indexOf('...');
-        args[i] = { ...(args[i] as object), signal: controller.signal };
-      }
-      const method = (ctx.coordinator as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!;
-      result = await method.apply(ctx.coordinator, args);
+    let signal = never;
+    if (operation.waitMs !== undefined) {
+      // A client that hangs up stops its wait (acquire, take) at once.
+      const controller = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) controller.abort(new BatonError('ABORTED', 'the client closed the connection'));
+      });
+      signal = controller.signal;
     }
+    const result = await operation.call(ctx.coordinator, body, { signal, daemon: ctx.daemonOperations });
     if (ctx.checkResponses) {
-      // What the client will parse: JSON drops undefined fields.
-      const problem = validate(operation.result, JSON.parse(JSON.stringify(result ?? null)), 'result', components);
+      const problem = resultProblem(name, result);
       if (problem !== null) throw new BatonError('INTERNAL', `the answer to ${name} does not fit its schema: ${problem}`);
     }
     sendJson(res, 200, result);
@@ -217,6 +206,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const query = raw.indexOf('?');
     // Parsed as a URL only where the query matters (the event stream): a request's path is ours to match as sent.
     const route = query === -1 ? raw : raw.slice(0, query);
+    const operation = route.startsWith('/v1/') ? route.slice(4) : '';
     const method = req.method ?? 'GET';
     void (async () => {
       try {
@@ -236,12 +226,13 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           if (route === '/v1/events') return await events(new URL(raw, 'http://baton'), req, res);
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) return await attach(decodeURIComponent(match[1]!), req, res);
-        } else if (method === 'POST' && route.startsWith('/v1/') && !route.slice(4).includes('/')) {
-          return await callOperation(route.slice(4), req, res, body);
+        } else if (method === 'POST' && isOperationName(operation)) {
+          return await callOperation(operation, req, res, body);
         }
-        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || operationsByName.has(route.slice(4));
+        const isOperation = isOperationName(operation);
+        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || isOperation;
         if (known) {
-          res.setHeader('allow', operationsByName.has(route.slice(4)) ? 'POST' : 'GET');
+          res.setHeader('allow', isOperation ? 'POST' : 'GET');
           return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `${method} is not allowed on ${route}` } });
         }
         throw new BatonError('NOT_FOUND', `no route ${method} ${route}; see GET /v1/openapi.json`);

@@ -3,7 +3,7 @@
 // every path it touches, presenting that lease's current fencing token. The
 // changes to one path are made one at a time, in the order they arrived.
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
-import type { DaemonOperation } from './api.ts';
+import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { pathPatternFor } from '../engine/paths.ts';
 import type { ProjectFiles } from './project-files.ts';
 import type { Worktrees } from './worktrees.ts';
@@ -11,7 +11,7 @@ import type { Worktrees } from './worktrees.ts';
 /** Larger files are read directly from disk, not through the daemon. */
 const MAX_READ_BYTES = 8 << 20;
 
-export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): Record<string, DaemonOperation> {
+export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): Pick<DaemonOperations, 'writeFile' | 'deleteFile' | 'renameFile' | 'readFile'> {
   // Between the last `covered` and the change there must be no I/O wait: the
   // rename (or unlink) follows the check in the same turn, so no request
   // arriving after the check is served before it, and a later holder's write
@@ -45,9 +45,9 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
   return {
     async writeFile(body) {
       const { root, files } = worktrees.get(body.worktree);
-      const { rel } = files.resolve(body.path as string);
-      const lease = body.lease as LeaseRef | undefined;
-      const data = typeof body.base64 === 'string' ? Buffer.from(body.base64, 'base64') : String(body.content ?? '');
+      const { rel } = files.resolve(body.path);
+      const lease = body.lease;
+      const data = body.base64 !== undefined ? Buffer.from(body.base64, 'base64') : (body.content ?? '');
       // Checked before any byte is written (a clear refusal), and again right before the rename.
       const owner = await inOrder(root, [rel], async () => {
         const holder = await covered(files, rel, lease, 'writing');
@@ -55,39 +55,39 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
         return holder;
       });
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-      await changed(root, rel, 'write', (body.actor as string | undefined) ?? owner, { size });
+      await changed(root, rel, 'write', body.actor ?? owner, { size });
       return { path: rel, size };
     },
     async deleteFile(body) {
       const { root, files } = worktrees.get(body.worktree);
-      const { rel } = files.resolve(body.path as string);
+      const { rel } = files.resolve(body.path);
       const owner = await inOrder(root, [rel], async () => {
-        const holder = await covered(files, rel, body.lease as LeaseRef | undefined, 'deleting');
+        const holder = await covered(files, rel, body.lease, 'deleting');
         await files.delete(rel);
         return holder;
       });
-      await changed(root, rel, 'delete', (body.actor as string | undefined) ?? owner);
+      await changed(root, rel, 'delete', body.actor ?? owner);
       return { path: rel };
     },
     async renameFile(body) {
       const { root, files } = worktrees.get(body.worktree);
-      const from = files.resolve(body.from as string).rel;
-      const to = files.resolve(body.to as string).rel;
-      const lease = body.lease as LeaseRef | undefined;
+      const from = files.resolve(body.from).rel;
+      const to = files.resolve(body.to).rel;
+      const lease = body.lease;
       const owner = await inOrder(root, [from, to], async () => {
         const holder = await covered(files, from, lease, 'renaming');
         await covered(files, to, lease, 'renaming');
         await files.rename(from, to);
         return holder;
       });
-      const actor = (body.actor as string | undefined) ?? owner;
+      const actor = body.actor ?? owner;
       await changed(root, from, 'rename', actor, { to });
       await changed(root, to, 'rename', actor, { from });
       return { path: to, from };
     },
     async readFile(body) {
       const { files } = worktrees.get(body.worktree);
-      const { rel } = files.resolve(body.path as string);
+      const { rel } = files.resolve(body.path);
       const data = await files.read(rel, { maxBytes: MAX_READ_BYTES });
       return body.encoding === 'base64' ? { path: rel, base64: data.toString('base64'), size: data.length } : { path: rel, content: data.toString('utf8'), size: data.length };
     },

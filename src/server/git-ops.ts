@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { withGitLock } from '../git-lock.ts';
-import type { DaemonOperation } from './api.ts';
+import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import type { Worktrees } from './worktrees.ts';
 
 function git(root: string, args: string[]): Promise<string> {
@@ -16,7 +16,7 @@ function git(root: string, args: string[]): Promise<string> {
   });
 }
 
-export function gitOperations(coordinator: Coordinator, worktrees: Worktrees): Record<string, DaemonOperation> {
+export function gitOperations(coordinator: Coordinator, worktrees: Worktrees): Pick<DaemonOperations, 'gitStatus' | 'gitCommit'> {
   return {
     async gitStatus(body) {
       const { root } = worktrees.get(body.worktree);
@@ -24,10 +24,10 @@ export function gitOperations(coordinator: Coordinator, worktrees: Worktrees): R
     },
     async gitCommit(body) {
       const { root } = worktrees.get(body.worktree);
-      const message = body.message as string;
-      const paths = (body.paths as string[] | undefined) ?? [];
+      const message = body.message;
+      const paths = body.paths ?? [];
       for (const p of paths) if (p.startsWith('-')) throw new BatonError('INVALID_ARGUMENT', `a path may not start with "-": ${JSON.stringify(p)}`);
-      const owner = (body.owner as string | undefined) ?? 'baton-daemon';
+      const owner = body.owner ?? 'baton-daemon';
       return withGitLock(coordinator, async () => {
         if (paths.length > 0) await git(root, ['add', '--', ...paths]);
         const output = await git(root, ['commit', '-m', message]);

@@ -8,12 +8,16 @@
 // record lets a retry act again.
 import { recall, remember } from '../engine/idempotency.ts';
 import type { Store } from '../stores/store.ts';
-import type { DaemonOperation } from './api.ts';
 
-export function idempotentOperations(store: Store, operations: Record<string, DaemonOperation>): Record<string, DaemonOperation> {
+/** A daemon operation: one body in (with its idempotency key, if any), one result out. */
+type Operation = (body: { idempotencyKey?: string | undefined }) => Promise<unknown>;
+
+export function idempotentOperations<T extends Record<keyof T, (body: never) => Promise<unknown>>>(store: Store, operations: T): T {
   const running = new Map<string, Promise<unknown>>();
-  const wrapped: Record<string, DaemonOperation> = {};
-  for (const [name, operation] of Object.entries(operations)) {
+  const wrapped: Partial<Record<keyof T, Operation>> = {};
+  for (const name of Object.keys(operations) as Array<keyof T & string>) {
+    // Each takes its own body; all that is read here is the idempotency key every body may carry.
+    const operation = operations[name] as unknown as Operation;
     wrapped[name] = async (body) => {
       const key = body.idempotencyKey;
       if (typeof key !== 'string') return operation(body);
@@ -37,5 +41,6 @@ export function idempotentOperations(store: Store, operations: Record<string, Da
       }
     };
   }
-  return wrapped;
+  // Each wrapper answers what its operation answers (or the first answer to its key).
+  return wrapped as unknown as T;
 }

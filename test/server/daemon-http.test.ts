@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { RemoteCoordinator, signRequest } from '../../src/client/index.ts';
-import { operations } from '../../src/protocol/operations.ts';
+import { operationNames } from '../../src/protocol/operations.ts';
 import { startDaemon } from '../helpers/daemon.ts';
 import { baton, start, tempDir } from '../helpers/procs.ts';
 
@@ -121,7 +121,7 @@ test('curl drives the daemon over its unix socket; errors are 4xx with the engin
 
   const doc = JSON.parse((await curl(socket, '/v1/openapi.json')).body);
   assert.equal(doc.openapi, '3.1.0');
-  for (const o of operations) assert.ok(doc.paths[`/v1/${o.name}`]?.post, `openapi lists ${o.name}`);
+  for (const name of operationNames) assert.ok(doc.paths[`/v1/${name}`]?.post, `openapi lists ${name}`);
   assert.ok(doc.paths['/v1/events'].get);
 });
 

@@ -1,0 +1,114 @@
+// The OpenAPI 3.1 document of the daemon's routes, made from the operations
+// table and the same zod schemas the daemon checks with (OpenAPI 3.1 schemas
+// are JSON Schema 2020-12, which z.toJSONSchema emits).
+import { z } from 'zod';
+import * as budgets from '../schema/budgets.ts';
+import * as events from '../schema/events.ts';
+import * as leases from '../schema/leases.ts';
+import * as limits from '../schema/rate-limits.ts';
+import * as sessions from '../schema/sessions.ts';
+import * as tasks from '../schema/tasks.ts';
+import { requestBodies, results } from './bodies.ts';
+import { fileResult } from './daemon-operations.ts';
+import { operationNames, operations } from './operations.ts';
+
+const errorBody = z.strictObject({ error: z.strictObject({ code: z.string().describe('A stable code, e.g. LOCKED, STALE_TOKEN.'), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
+
+/** The shapes that get a name of their own under #/components/schemas. */
+const named: Record<string, z.ZodType> = {
+  Lease: leases.lease,
+  LeaseRef: leases.leaseRef,
+  LeaseInfo: leases.leaseInfo,
+  Session: sessions.session,
+  Task: tasks.task,
+  TaskSpec: tasks.taskSpec,
+  Claim: tasks.claim,
+  ClaimRef: tasks.claimRef,
+  BudgetScope: budgets.budgetScope,
+  BudgetStatus: budgets.budgetStatus,
+  UsageResult: budgets.usageResult,
+  Reservation: budgets.reservation,
+  UsageTotals: budgets.usageTotals,
+  RateLimitStatus: limits.rateLimitStatus,
+  RateTakeResult: limits.rateTakeResult,
+  BatonEvent: events.batonEvent,
+  SweepResult: events.sweepResult,
+  FileResult: fileResult,
+  Error: errorBody,
+};
+
+const capitalized = (name: string): string => name[0]!.toUpperCase() + name.slice(1);
+
+/** Every schema as a component, each shape written once and $ref'd elsewhere. */
+function componentSchemas(): { schemas: Record<string, unknown>; idOf: Map<z.ZodType, string> } {
+  const registry = z.registry<{ id: string }>();
+  const idOf = new Map<z.ZodType, string>();
+  const add = (schema: z.ZodType, id: string): void => {
+    if (idOf.has(schema)) return;
+    idOf.set(schema, id);
+    registry.add(schema, { id });
+  };
+  for (const [id, schema] of Object.entries(named)) add(schema, id);
+  for (const name of operationNames) {
+    add(requestBodies[name], `${capitalized(name)}Request`);
+    add(results[name], `${capitalized(name)}Result`);
+  }
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
+  // Each component is a Schema Object inside the document, not a document of its own.
+  for (const schema of Object.values(schemas)) {
+    delete (schema as Record<string, unknown>).$schema;
+    delete (schema as Record<string, unknown>).$id;
+  }
+  return { schemas, idOf };
+}
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  const { schemas, idOf } = componentSchemas();
+  const ref = (schema: z.ZodType): { $ref: string } => ({ $ref: `#/components/schemas/${idOf.get(schema)!}` });
+  const errorResponse = { description: 'An error with a stable code.', content: { 'application/json': { schema: ref(errorBody) } } };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const name of operationNames) {
+    const o = operations[name];
+    paths[`/v1/${name}`] = {
+      post: {
+        operationId: name,
+        summary: o.summary,
+        ...(o.mutation ? { parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }] } : {}),
+        requestBody: { required: true, content: { 'application/json': { schema: ref(requestBodies[name]) } } },
+        responses: {
+          '200': { description: 'The result.', content: { 'application/json': { schema: ref(results[name]) } } },
+          '400': errorResponse, '401': errorResponse, '404': errorResponse, '409': errorResponse, '413': errorResponse, '423': errorResponse, '429': errorResponse,
+        },
+      },
+    };
+  }
+  paths['/v1/events'] = {
+    ...paths['/v1/events'],
+    get: {
+      operationId: 'eventStream',
+      summary: 'Server-sent events: `id:` is the event seq; resume with Last-Event-ID (or ?after=).',
+      parameters: [
+        { name: 'topics', in: 'query', required: false, schema: { type: 'string', description: 'Comma-separated type prefixes, e.g. lease.,task.' } },
+        { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+      ],
+      responses: { '200': { description: 'text/event-stream of BatonEvent JSON objects.' } },
+    },
+  };
+  paths['/v1/sessions/{id}/attach'] = {
+    get: {
+      operationId: 'attachSession',
+      summary: 'Hold this stream open to bind the session to the connection: when it drops, the session ends at once.',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'text/event-stream of heartbeats.' } },
+    },
+  };
+  paths['/v1/status'] = { get: { operationId: 'status', summary: 'The daemon, sessions, leases, tasks by state, budgets, rate limits.', responses: { '200': { description: 'Status.' } } } };
+  paths['/v1/health'] = { get: { operationId: 'health', summary: 'Liveness.', responses: { '200': { description: 'ok' } } } };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'baton daemon', version, description: "Every route maps one to one onto the Coordinator interface; errors carry the engine's codes." },
+    paths,
+    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+  };
+}

@@ -1,0 +1,59 @@
+// Token budgets: limits on LLM token usage, with reservations taken before a call.
+import { z } from 'zod';
+import { BUDGET_PERIODS } from '../limits.ts';
+import { id, mutation, name, time } from './fields.ts';
+
+export const budgetPeriod = z.enum(BUDGET_PERIODS);
+const tokens = z.int().min(0);
+
+export const budgetScope = z
+  .strictObject({ agent: name.optional(), model: name.optional() })
+  .describe('A budget applies to all usage (no agent, no model), one agent, one model, or one agent\'s use of one model.');
+
+export const budgetSpec = budgetScope.extend({
+  ...mutation.shape,
+  limit: tokens,
+  period: budgetPeriod.optional(),
+  warnPercent: z.number().min(0).max(100).optional().describe('Percent of the limit at which one warning event is emitted per period. Default 80.'),
+});
+
+export const budgetStatus = z.strictObject({
+  scope: z.string(),
+  agent: z.string().nullable(),
+  model: z.string().nullable(),
+  period: budgetPeriod,
+  periodStart: time,
+  limit: z.int(),
+  used: z.int(),
+  reserved: z.int(),
+  remaining: z.int(),
+  warning: z.boolean(),
+  exceeded: z.boolean(),
+});
+
+export const usageReport = mutation.extend({ agent: name, model: name, promptTokens: tokens, completionTokens: tokens });
+
+export const usageResult = z
+  .strictObject({ status: budgetStatus.nullable().describe('The tightest budget that applies; null when none does.'), budgets: z.array(budgetStatus) })
+  .describe('The result of a report: the tightest budget that applies, and all of them.');
+
+export const reservation = z.strictObject({ id: z.string(), agent: z.string(), model: z.string().nullable(), estimate: z.int(), expiresAt: time });
+
+export const reserveOptions = mutation.extend({
+  agent: name,
+  model: name.optional(),
+  estimate: z.int().min(1),
+  ttlMs: z.int().min(1).optional().describe('A reservation not committed or cancelled in time stops counting. Default 10 min.'),
+});
+
+export const reservationId = id;
+
+export const actualUsage = z.strictObject({ promptTokens: tokens, completionTokens: tokens });
+
+const totals = { promptTokens: z.int(), completionTokens: z.int(), total: z.int() };
+export const usageTotals = z.strictObject({
+  byAgent: z.array(z.strictObject({ agent: z.string(), ...totals })),
+  byModel: z.array(z.strictObject({ model: z.string(), ...totals })),
+});
+
+export const usageOptions = z.strictObject({ since: z.int().min(0).optional() });

@@ -1,0 +1,35 @@
+// The field shapes the concept schemas are made of, each bounded by the one
+// limit in src/limits.ts. zod 4 (the MCP SDK's schema library too) checks
+// them on the wire, emits the JSON Schema the OpenAPI document publishes, and
+// gives the types in src/coordinator.ts.
+import { z } from 'zod';
+import { LEASE_MODES, MAX_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PATH_LENGTH, MAX_REASON_LENGTH } from '../limits.ts';
+
+/** A resource key: `repo`, `git`, `path:<glob>`, any name. */
+export const key = z.string().min(1).max(MAX_KEY_LENGTH).describe('A resource key: repo, git, path:<glob>, any name.');
+/** An owner, agent, model, queue, kind, host or actor. */
+export const name = z.string().min(1).max(MAX_NAME_LENGTH);
+/** An id the store made (a session, a reservation). */
+export const id = z.string().min(1).max(MAX_ID_LENGTH);
+export const reason = z.string().max(MAX_REASON_LENGTH);
+/** A path relative to the project root, or an absolute worktree directory. */
+export const path = z.string().min(1).max(MAX_PATH_LENGTH);
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(MAX_IDEMPOTENCY_KEY_LENGTH)
+  .describe('The same key with the same request within 10 minutes returns the first result without acting twice. Also accepted as the Idempotency-Key header.');
+export const leaseMode = z.enum(LEASE_MODES);
+/** Milliseconds since the epoch, from the store's one clock. */
+export const time = z.int();
+/** A duration in milliseconds. */
+export const ms = z.int().min(0);
+/** A fencing token: strictly increasing per key (leases) or per task (claims). */
+export const token = z.int().min(1);
+export const taskId = z.int().min(1);
+export const anyJson = z.unknown().describe('Any JSON value.');
+export const labels = z.record(z.string(), z.string());
+export const dataObject = z.record(z.string(), z.unknown());
+
+/** What every mutation takes: the same key and request within 10 minutes acts once. */
+export const mutation = z.strictObject({ idempotencyKey: idempotencyKey.optional() });

@@ -1,0 +1,87 @@
+// Tasks: a queue with priorities, dependencies, claims with tokens, retries.
+import { z } from 'zod';
+import { MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, TASK_STATES } from '../limits.ts';
+import { anyJson, mutation, name, reason, taskId, time, token } from './fields.ts';
+
+export const taskStatus = z.enum(TASK_STATES);
+const title = z.string().min(1).max(MAX_TITLE_LENGTH);
+const priority = z.int().min(-MAX_PRIORITY).max(MAX_PRIORITY).describe('Higher is claimed first.');
+const maxAttempts = z.int().min(1).max(MAX_TASK_ATTEMPTS);
+const runAt = z.int().min(0).describe('Not claimable before this time (ms since the epoch).');
+const leaseMs = z.int().min(1).describe('Claim lifetime; renew before it lapses. Default 60 s.');
+
+export const task = z.strictObject({
+  id: z.int(),
+  queue: z.string(),
+  title: z.string(),
+  payload: anyJson,
+  priority: z.int(),
+  position: z.number(),
+  status: taskStatus,
+  runAt: time,
+  attempts: z.int(),
+  maxAttempts: z.int(),
+  dependsOn: z.array(z.int()),
+  reason: z.string().nullable().describe('Why a task is blocked, or the last failure.'),
+  result: anyJson,
+  lastError: z.string().nullable(),
+  claimedBy: z.string().nullable(),
+  claimExpiresAt: time.nullable(),
+  version: z.int(),
+  createdAt: time,
+  updatedAt: time,
+});
+
+export const taskSpec = z.strictObject({
+  queue: name.optional(),
+  title,
+  payload: anyJson.optional(),
+  priority: priority.optional(),
+  dependsOn: z.array(taskId).optional(),
+  maxAttempts: maxAttempts.optional(),
+  runAt: runAt.optional(),
+});
+
+export const taskPatch = z.strictObject({
+  title: title.optional(),
+  payload: anyJson.optional(),
+  priority: priority.optional(),
+  maxAttempts: maxAttempts.optional(),
+  runAt: runAt.optional(),
+});
+
+export const reorderTarget = z.strictObject({
+  priority: priority.optional(),
+  before: taskId.optional().describe('Place it just before this task (of the same priority).'),
+  after: taskId.optional().describe('Place it just after this task (of the same priority).'),
+});
+
+export const claim = z.strictObject({ taskId: z.int(), task, token: z.int(), expiresAt: time }).describe('A claimed task and the token every later call about it presents.');
+
+export const claimRef = z.strictObject({ taskId, token });
+
+export const claimOptions = mutation.extend({
+  queue: name.optional(),
+  n: z.int().min(1).max(MAX_BATCH).optional(),
+  leaseMs: leaseMs.optional(),
+});
+
+export const claimLeaseOptions = mutation.extend({ leaseMs: leaseMs.optional() });
+
+export const taskFilter = z.strictObject({
+  queue: name.optional(),
+  status: z.union([taskStatus, z.array(taskStatus)]).optional(),
+  limit: z.int().min(1).max(MAX_LIST_LIMIT).optional(),
+});
+
+export const taskCounts = z.record(taskStatus, z.int());
+
+export const completeItem = claimRef.extend({ result: anyJson.optional() });
+
+export const failure = z.string().max(MAX_TEXT_LENGTH);
+
+export const failOptions = mutation.extend({ retryInMs: z.int().min(0).optional().describe('Retry after this long instead of the backoff.') });
+
+export const cancelOptions = mutation.extend({ version: z.int().min(1).optional(), reason: reason.optional() });
+
+export const queueOption = z.strictObject({ queue: name.optional() });
