@@ -15,7 +15,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import { createBatonServer } from './server.ts';
-import { AgentState, type Backend } from './tools.ts';
+import { AgentState, type Backend } from './tools/index.ts';
 
 /** What the handler needs from the daemon (a subset of the API's context). */
 export interface McpHttpContext {

@@ -11,13 +11,13 @@
 // and task ids, never fencing tokens.
 import { realpathSync } from 'node:fs';
 import { z } from 'zod';
-import type { BudgetStatus, Claim, Coordinator, Lease, LeaseRef, RegisterOptions, Session, Task } from '../coordinator.ts';
-import { BatonError, isBatonError, type ErrorCode } from '../errors.ts';
-import { normalizePathPattern, pathCovers, pathsOverlap } from '../engine/paths.ts';
-import type { ProjectStatus } from '../project/status.ts';
-import { pathPatternFor } from '../engine/paths.ts';
-import { GIT_LEASE_KEY, PATH_PREFIX } from '../limits.ts';
-import { releaseUnlessGone } from '../lease-scope.ts';
+import type { BudgetStatus, Claim, Coordinator, Lease, LeaseRef, RegisterOptions, Session, Task } from '../../coordinator.ts';
+import { BatonError, isBatonError, type ErrorCode } from '../../errors.ts';
+import { normalizePathPattern, pathCovers, pathsOverlap } from '../../engine/paths.ts';
+import type { ProjectStatus } from '../../project/status.ts';
+import { pathPatternFor } from '../../engine/paths.ts';
+import { GIT_LEASE_KEY, PATH_PREFIX } from '../../limits.ts';
+import { releaseUnlessGone } from '../../lease-scope.ts';
 
 /** Claims last this long unless the agent says otherwise: agents are slow, and a dead agent's claims come back at once anyway. */
 const DEFAULT_CLAIM_SECONDS = 30 * 60;
