@@ -15,7 +15,8 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import { createBatonServer } from './server.ts';
-import { AgentState, type Backend } from './tools/index.ts';
+import { AgentState } from './tools/agent.ts';
+import type { Backend } from './tools/index.ts';
 
 /** What the handler needs from the daemon (a subset of the API's context). */
 export interface McpHttpContext {

@@ -17,7 +17,8 @@ import {
 import { z } from 'zod';
 import type { RemoteCoordinator } from '../client/remote.ts';
 import { BatonError, isBatonError } from '../errors.ts';
-import { AgentState, tools, toolsByName, type Backend, type ToolContext } from './tools/index.ts';
+import type { AgentState } from './tools/agent.ts';
+import { tools, toolsByName, type Backend, type ToolContext } from './tools/index.ts';
 import { errorText, invalidArguments } from './tools/refusals.ts';
 
 /** Sent to the agent when it connects (clients show it to the model). */
