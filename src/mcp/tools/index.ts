@@ -7,63 +7,20 @@
 // them into MCP tool errors whose text starts with the code and ends with a hint.
 import { realpathSync } from 'node:fs';
 import { z } from 'zod';
-import type { BudgetStatus, Claim, Coordinator, Lease, LeaseRef, Session, Task } from '../../coordinator.ts';
+import type { BudgetStatus, Claim, Coordinator, Lease, Session, Task } from '../../coordinator.ts';
 import { BatonError, isBatonError } from '../../errors.ts';
 import { normalizePathPattern, pathCovers, pathsOverlap } from '../../engine/paths.ts';
-import type { ProjectStatus } from '../../project/status.ts';
 import { pathPatternFor } from '../../engine/paths.ts';
 import { GIT_LEASE_KEY, PATH_PREFIX } from '../../limits.ts';
 import { releaseUnlessGone } from '../../lease-scope.ts';
 import type { AgentState } from './agent.ts';
 import { refusal } from './refusals.ts';
+import { tool, type Tool, type ToolContext } from './tool.ts';
+
+export type { Backend, Tool, ToolAnnotations, ToolContext } from './tool.ts';
 
 /** Claims last this long unless the agent says otherwise: agents are slow, and a dead agent's claims come back at once anyway. */
 const DEFAULT_CLAIM_SECONDS = 30 * 60;
-
-/** What the tools need from the daemon: the Coordinator plus its own file, git and status operations. */
-export interface Backend {
-  readonly coordinator: Coordinator;
-  /** The project root the daemon confines files to (absolute paths under it are accepted); null when unknown. */
-  readonly root: string | null;
-  writeFile(path: string, content: string | Uint8Array, lease: LeaseRef | undefined, actor: string): Promise<{ path: string; size?: number }>;
-  deleteFile(path: string, lease: LeaseRef | undefined, actor: string): Promise<{ path: string }>;
-  renameFile(from: string, to: string, lease: LeaseRef | undefined, actor: string): Promise<{ path: string; from?: string }>;
-  gitCommit(message: string, paths: string[], owner: string): Promise<{ output: string; commit: string | null }>;
-  status(): Promise<ProjectStatus>;
-}
-
-export interface ToolContext {
-  backend: Backend;
-  agent: AgentState;
-}
-
-export interface ToolAnnotations {
-  title?: string;
-  readOnlyHint?: boolean;
-  destructiveHint?: boolean;
-  idempotentHint?: boolean;
-  openWorldHint?: boolean;
-}
-
-export interface Tool {
-  name: string;
-  title: string;
-  description: string;
-  input: z.ZodObject;
-  annotations: ToolAnnotations;
-  run(args: unknown, ctx: ToolContext): Promise<Record<string, unknown>>;
-}
-
-function tool<S extends z.ZodObject>(def: {
-  name: string;
-  title: string;
-  description: string;
-  input: S;
-  annotations?: ToolAnnotations;
-  run(args: z.output<S>, ctx: ToolContext): Promise<Record<string, unknown>>;
-}): Tool {
-  return { annotations: {}, ...def, run: (args, ctx) => def.run(args as z.output<S>, ctx) };
-}
 
 // ---------------------------------------------------------------------------
 // Inputs
