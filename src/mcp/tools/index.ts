@@ -5,15 +5,15 @@
 // happens) and a description written for the agent: when to use it, what a
 // refusal means, what to do next. Failures are BatonErrors; server.ts turns
 // them into MCP tool errors whose text starts with the code and ends with a hint.
-import { realpathSync } from 'node:fs';
 import { z } from 'zod';
 import type { BudgetStatus, Claim, Coordinator, Lease, Session, Task } from '../../coordinator.ts';
 import { BatonError, isBatonError } from '../../errors.ts';
-import { normalizePathPattern, pathCovers, pathsOverlap } from '../../engine/paths.ts';
+import { pathCovers, pathsOverlap } from '../../engine/paths.ts';
 import { pathPatternFor } from '../../engine/paths.ts';
 import { GIT_LEASE_KEY, PATH_PREFIX } from '../../limits.ts';
 import { releaseUnlessGone } from '../../lease-scope.ts';
 import type { AgentState } from './agent.ts';
+import { pattern, relativePath } from './project-path.ts';
 import { refusal } from './refusals.ts';
 import { tool, type Tool, type ToolContext } from './tool.ts';
 
@@ -32,59 +32,6 @@ const reason = z.string().min(1).max(200).optional().describe('Why you need it, 
 const mode = z.enum(['exclusive', 'shared']).optional();
 const taskId = z.number().int().positive().describe('The task id (from task_claim or task_list).');
 const tokens = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-
-const rootForms = new Map<string, string[]>();
-
-/** Roots an absolute path may start with: the root as named and as resolved. */
-function roots(root: string | null): string[] {
-  if (root === null) return [];
-  let out = rootForms.get(root);
-  if (out !== undefined) return out;
-  out = [root.replace(/\/+$/, '')];
-  try {
-    const real = realpathSync.native(root);
-    if (!out.includes(real)) out.push(real);
-  } catch {
-    // the root as named is all we have
-  }
-  rootForms.set(root, out);
-  return out;
-}
-
-/**
- * An agent's path or glob made relative to the project root: absolute paths
- * under the root are accepted, `.` and `..` are resolved lexically, and
- * anything that leaves the project is OUTSIDE_ROOT.
- */
-export function relativePath(input: string, root: string | null, what = 'path'): string {
-  const outside = (why: string) =>
-    refusal('OUTSIDE_ROOT', `${what} ${JSON.stringify(input)} ${why}`, `use a path relative to the project root${root === null ? '' : ` (${root})`}; nothing was changed`, { path: input });
-  if (input.includes('\0')) throw outside('contains a NUL byte');
-  let p = input;
-  if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('~')) {
-    const base = roots(root).find((r) => p === r || p.startsWith(r + '/'));
-    if (base === undefined) throw outside('is outside the project');
-    p = p.slice(base.length + 1);
-  }
-  const segments: string[] = [];
-  for (const segment of p.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      if (segments.length === 0) throw outside('leaves the project');
-      segments.pop();
-    } else {
-      segments.push(segment);
-    }
-  }
-  if (segments.length === 0) {
-    throw refusal('INVALID_ARGUMENT', `${what} ${JSON.stringify(input)} names the project root itself`, 'name a file or directory, or the glob "**" for the whole project; nothing was changed', { path: input });
-  }
-  return segments.join('/');
-}
-
-function pattern(input: string, root: string | null): string {
-  return normalizePathPattern(relativePath(input, root, 'path pattern'));
-}
 
 // ---------------------------------------------------------------------------
 // Views: what the agent reads back
