@@ -6,7 +6,7 @@
 // refusal means, what to do next. Failures are BatonErrors; server.ts turns
 // them into MCP tool errors whose text starts with the code and ends with a hint.
 import { z } from 'zod';
-import type { BudgetStatus, Claim, Coordinator, Lease, Session, Task } from '../../coordinator.ts';
+import type { Claim, Coordinator, Lease } from '../../coordinator.ts';
 import { BatonError, isBatonError } from '../../errors.ts';
 import { pathCovers, pathsOverlap } from '../../engine/paths.ts';
 import { pathPatternFor } from '../../engine/paths.ts';
@@ -16,99 +16,16 @@ import type { AgentState } from './agent.ts';
 import { pattern, relativePath } from './project-path.ts';
 import { refusal } from './refusals.ts';
 import { tool, type Tool, type ToolContext } from './tool.ts';
+import { budgetView, describeHolder, holderView, iso, ownerFor, pathHolders, sessionsById, taskView } from './views.ts';
+import { mode, projectPath, reason, seconds, waitSeconds } from './inputs.ts';
 
 export type { Backend, Tool, ToolAnnotations, ToolContext } from './tool.ts';
 
 /** Claims last this long unless the agent says otherwise: agents are slow, and a dead agent's claims come back at once anyway. */
 const DEFAULT_CLAIM_SECONDS = 30 * 60;
 
-// ---------------------------------------------------------------------------
-// Inputs
-
-const projectPath = z.string().min(1).max(4096);
-const seconds = (max: number) => z.number().positive().max(max);
-const waitSeconds = z.number().min(0).max(3600).optional().describe('How long to wait for a holder to let go. Default 0: answer at once.');
-const reason = z.string().min(1).max(200).optional().describe('Why you need it, shown to other agents in list_reservations and in refusals (e.g. "fixing the login bug").');
-const mode = z.enum(['exclusive', 'shared']).optional();
 const taskId = z.number().int().positive().describe('The task id (from task_claim or task_list).');
 const tokens = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-
-// ---------------------------------------------------------------------------
-// Views: what the agent reads back
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-function ownerFor(agent: string, why: string | undefined): string {
-  return (why === undefined ? agent : `${agent}: ${why}`).slice(0, 256);
-}
-
-interface HolderView {
-  key: string;
-  mode: string;
-  agent: string;
-  reason: string | null;
-  since: string | null;
-  held_seconds: number;
-  expires: string | null;
-  session_id: string | null;
-  mine: boolean;
-}
-
-function holderView(lease: Lease, sessions: Map<string, Session>, mine: string | undefined, now: number): HolderView {
-  const name = lease.sessionId === null ? undefined : sessions.get(lease.sessionId)?.name;
-  const split = name !== undefined && lease.owner.startsWith(`${name}: `);
-  return {
-    key: lease.key,
-    mode: lease.mode,
-    agent: split ? name : lease.owner,
-    reason: split ? lease.owner.slice(name.length + 2) : null,
-    since: iso(lease.acquiredAt),
-    held_seconds: Math.max(0, Math.round((now - lease.acquiredAt) / 1000)),
-    expires: lease.expiresAt === null ? 'when its agent disconnects' : iso(lease.expiresAt),
-    session_id: lease.sessionId,
-    mine: mine !== undefined && lease.sessionId === mine,
-  };
-}
-
-function describeHolder(h: HolderView): string {
-  return `${h.mine ? 'you' : h.agent} (${h.mode} ${h.key}, for ${h.held_seconds} s${h.reason === null ? '' : `, reason: ${h.reason}`})`;
-}
-
-async function sessionsById(c: Coordinator): Promise<Map<string, Session>> {
-  return new Map((await c.listSessions()).map((s) => [s.id, s]));
-}
-
-/** Who holds path leases overlapping `patterns` now. */
-async function pathHolders(ctx: ToolContext, patterns: string[]): Promise<HolderView[]> {
-  const c = ctx.backend.coordinator;
-  const [leases, sessions, me] = await Promise.all([c.listLeases({ prefix: PATH_PREFIX }), sessionsById(c), ctx.agent.current()]);
-  const now = Date.now();
-  return leases
-    .filter((l) => l.key.startsWith(PATH_PREFIX) && patterns.some((p) => pathsOverlap(l.key.slice(PATH_PREFIX.length), p)))
-    .map((l) => holderView(l, sessions, me?.id, now));
-}
-
-function taskView(t: Task): Record<string, unknown> {
-  return {
-    id: t.id,
-    queue: t.queue,
-    title: t.title,
-    status: t.status,
-    priority: t.priority,
-    payload: t.payload ?? null,
-    attempts: t.attempts,
-    max_attempts: t.maxAttempts,
-    depends_on: t.dependsOn,
-    ...(t.reason === null ? {} : { reason: t.reason }),
-    ...(t.lastError === null ? {} : { last_error: t.lastError }),
-    ...(t.result === null || t.result === undefined ? {} : { result: t.result }),
-    ...(t.claimedBy === null ? {} : { claimed_by: t.claimedBy, claim_expires: iso(t.claimExpiresAt) }),
-  };
-}
-
-function budgetView(b: BudgetStatus): Record<string, unknown> {
-  return { scope: b.scope, period: b.period, limit: b.limit, used: b.used, reserved: b.reserved, remaining: b.remaining, warning: b.warning, exceeded: b.exceeded };
-}
 
 // ---------------------------------------------------------------------------
 // Leases held by this agent
