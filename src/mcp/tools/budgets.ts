@@ -1,6 +1,7 @@
 // Token budgets (status; reserve, then commit the actual use; or report after
 // the fact) and the rate limits every agent shares (token buckets by key).
 import { z } from 'zod';
+import { MAX_NAME_LENGTH } from '../../limits.ts';
 import { seconds } from './inputs.ts';
 import { tool } from './tool.ts';
 import { budgetView, iso } from './views.ts';
@@ -12,8 +13,8 @@ export const budgetStatus = tool({
   title: 'Token budgets',
   description: 'How much of the shared token budgets is used, reserved and left (overall, per agent, per model). Check it before starting expensive work.',
   input: z.strictObject({
-    agent: z.string().min(1).max(256).optional().describe('Only budgets that apply to this agent.'),
-    model: z.string().min(1).max(256).optional().describe('Only budgets that apply to this model.'),
+    agent: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('Only budgets that apply to this agent.'),
+    model: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('Only budgets that apply to this model.'),
   }),
   annotations: { readOnlyHint: true },
   async run(args, ctx) {
@@ -29,8 +30,8 @@ export const budgetReserve = tool({
     'Reserve an estimate of tokens before an expensive step (a sub-agent, a large generation), so concurrent agents cannot overshoot the budget together. Refused with BUDGET_EXCEEDED when it would pass a limit: stop, or ask your user. Afterwards call budget_commit with the actual use.',
   input: z.strictObject({
     estimate: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Tokens you expect to use.'),
-    model: z.string().min(1).max(256).optional(),
-    agent: z.string().min(1).max(256).optional().describe('Budget agent name. Default: your agent name.'),
+    model: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
+    agent: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('Budget agent name. Default: your agent name.'),
     ttl_seconds: seconds(24 * 3600).optional().describe('An uncommitted reservation stops counting after this. Default 600.'),
   }),
   async run(args, ctx) {
@@ -64,10 +65,10 @@ export const budgetReport = tool({
   title: 'Report token use',
   description: 'Record tokens you used without a reservation (e.g. after each step). The answer tells you if a budget is near its limit (warning) or over it (exceeded): then stop spending and tell your user.',
   input: z.strictObject({
-    model: z.string().min(1).max(256),
+    model: z.string().min(1).max(MAX_NAME_LENGTH),
     prompt_tokens: tokens,
     completion_tokens: tokens,
-    agent: z.string().min(1).max(256).optional().describe('Default: your agent name.'),
+    agent: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('Default: your agent name.'),
   }),
   async run(args, ctx) {
     const result = await ctx.backend.coordinator.report({ agent: args.agent ?? ctx.agent.name, model: args.model, promptTokens: args.prompt_tokens, completionTokens: args.completion_tokens });

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BatonError, isBatonError } from '../../errors.ts';
 import { pathPatternFor } from '../../engine/paths.ts';
+import { MAX_TEXT_LENGTH } from '../../limits.ts';
 import { projectPath } from './inputs.ts';
 import { relativePath } from './project-path.ts';
 import { refusal } from './refusals.ts';
@@ -15,7 +16,7 @@ export const gitCommit = tool({
   description:
     'Stage the given paths and commit them, holding the project-wide git lock so no other agent runs git at the same moment (no index.lock errors, no mixed commits). Commit only the files you changed; a path another agent has reserved is refused with LOCKED (committing it would take their unfinished work). Use this instead of running git add/commit yourself.',
   input: z.strictObject({
-    message: z.string().min(1).max(65_536).describe('The commit message.'),
+    message: z.string().min(1).max(MAX_TEXT_LENGTH).describe('The commit message.'),
     paths: z.array(projectPath).min(1).max(1000).describe('Files or directories to stage and commit, relative to the project root.'),
   }),
   async run(args, ctx) {

@@ -2,6 +2,7 @@
 // event log read from its newest end (recent_events).
 import { z } from 'zod';
 import type { Coordinator } from '../../coordinator.ts';
+import { MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../../limits.ts';
 import { tool } from './tool.ts';
 import { iso } from './views.ts';
 
@@ -42,7 +43,7 @@ export const recentEvents = tool({
   description:
     'The newest events: reservations taken and released, files changed (fs.changed, with who changed them), tasks added, claimed, done, agents joining and leaving, commits. Filter by type prefix (e.g. ["fs.", "task."]). Pass after (the last_seq from a previous call) to get only what is new since.',
   input: z.strictObject({
-    types: z.array(z.string().min(1).max(256)).max(32).optional().describe('Type prefixes such as "lease.", "task.", "fs.changed", "agent.".'),
+    types: z.array(z.string().min(1).max(MAX_NAME_LENGTH)).max(32).optional().describe('Type prefixes such as "lease.", "task.", "fs.changed", "agent.".'),
     after: z.number().int().min(0).optional().describe('Only events after this seq (the last_seq of an earlier answer).'),
     limit: z.number().int().min(1).max(500).optional().describe('At most this many. Default 50.'),
   }),
@@ -60,7 +61,7 @@ export const recentEvents = tool({
       let window = limit;
       for (;;) {
         const from = Math.max(0, last - window);
-        events = await c.events({ after: from, limit: 100_000, types });
+        events = await c.events({ after: from, limit: MAX_LIST_LIMIT, types });
         if (events.length >= limit || from === 0) break;
         window *= 4;
       }

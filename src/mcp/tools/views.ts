@@ -2,14 +2,14 @@
 // by agent and reason, and fields are snake_case like the tools' inputs.
 import type { BudgetStatus, Coordinator, Lease, Session, Task } from '../../coordinator.ts';
 import { pathsOverlap } from '../../engine/paths.ts';
-import { PATH_PREFIX } from '../../limits.ts';
+import { MAX_NAME_LENGTH, PATH_PREFIX } from '../../limits.ts';
 import type { ToolContext } from './tool.ts';
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** A lease's owner: the agent's name and why it holds it; holderView splits the two apart again. */
 export function ownerFor(agent: string, why: string | undefined): string {
-  return (why === undefined ? agent : `${agent}: ${why}`).slice(0, 256);
+  return (why === undefined ? agent : `${agent}: ${why}`).slice(0, MAX_NAME_LENGTH);
 }
 
 export interface HolderView {
