@@ -15,7 +15,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolRequestSchema, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createBatonServer, remoteBackend } from '../src/mcp/server.ts';
-import { AgentState, toolsByName } from '../src/mcp/tools.ts';
+import { AgentState } from '../src/mcp/tools/agent.ts';
+import { toolsByName } from '../src/mcp/tools/index.ts';
 import { startDaemon } from '../test/helpers/daemon.ts';
 import { cli } from '../test/helpers/procs.ts';
 

@@ -59,7 +59,7 @@ export const mcpCommand: Command = {
     }
 
     // Loaded here, not at the top: every other baton command would pay for the MCP SDK's import.
-    const [{ createBatonServer, remoteBackend, serveStdio }, { AgentState }] = await Promise.all([import('../mcp/server.ts'), import('../mcp/tools.ts')]);
+    const [{ createBatonServer, remoteBackend, serveStdio }, { AgentState }] = await Promise.all([import('../mcp/server.ts'), import('../mcp/tools/agent.ts')]);
     const explicitUrl = process.env.BATON_URL || undefined;
     // The project's daemon, started when none runs ($BATON_NO_DAEMON forbids that: then one must be running).
     const c = await openCoordinator({ stateDir, cwd, autoStart: !process.env.BATON_NO_DAEMON });

@@ -16,7 +16,8 @@ import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { createBatonServer } from './server.ts';
-import { AgentState, type Backend } from './tools.ts';
+import { AgentState } from './tools/agent.ts';
+import type { Backend } from './tools/index.ts';
 
 /** What the handler needs from the daemon (a subset of the API's context). */
 export interface McpHttpContext {

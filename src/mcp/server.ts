@@ -1,4 +1,4 @@
-// The MCP server: baton's tools (tools.ts) and the status resource on the
+// The MCP server: baton's tools (tools/) and the status resource on the
 // SDK's low-level Server, over stdio for `baton mcp` (http.ts serves the same
 // server over streamable HTTP inside the daemon).
 //
@@ -17,7 +17,9 @@ import {
 import { z } from 'zod';
 import type { RemoteCoordinator } from '../client/remote.ts';
 import { BatonError, isBatonError } from '../errors.ts';
-import { AgentState, errorText, invalidArguments, tools, toolsByName, type Backend, type ToolContext } from './tools.ts';
+import type { AgentState } from './tools/agent.ts';
+import { tools, toolsByName, type Backend, type ToolContext } from './tools/index.ts';
+import { errorText, invalidArguments } from './tools/refusals.ts';
 
 /** Sent to the agent when it connects (clients show it to the model). */
 export const INSTRUCTIONS = `baton coordinates you with the other agents working in this project.

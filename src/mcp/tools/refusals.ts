@@ -1,0 +1,45 @@
+// What an agent reads when a tool refuses: `CODE: message — hint`. A tool
+// that knows what to do next puts its own hint in the error (refusal);
+// otherwise the code's default hint here is used.
+import type { z } from 'zod';
+import { BatonError, type ErrorCode } from '../../errors.ts';
+
+/** A BatonError with the one-line hint an agent should act on. */
+export function refusal(code: ErrorCode, message: string, hint: string, details: Record<string, unknown> = {}): BatonError {
+  return new BatonError(code, message, { details: { ...details, hint } });
+}
+
+/** Default hints by code, for errors no tool explained. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  INVALID_ARGUMENT: 'fix the arguments to match the tool\'s input schema and call again; nothing was changed',
+  OUTSIDE_ROOT: 'use a path relative to the project root; nothing was changed',
+  PERMISSION_DENIED: '.git and baton\'s state directory cannot be changed through baton; nothing was changed',
+  IS_A_DIRECTORY: 'name a file, not a directory',
+  NOT_FOUND: 'check the name or id (list_reservations, task_list)',
+  LOCKED: 'someone else holds it: do other work and try later, or pass wait_seconds',
+  LOCK_TIMEOUT: 'the holder kept it for the whole wait: do other work and try later',
+  LEASE_REQUIRED: 'call reserve_paths for the path first',
+  STALE_TOKEN: 'your reservation or claim is no longer current: take it again and re-read before writing',
+  LEASE_EXPIRED: 'your reservation or claim lapsed: take it again and re-read before writing',
+  CONFLICT: 'the state changed under you: re-read (task_list, list_reservations) and retry',
+  BUDGET_EXCEEDED: 'the token budget is spent: stop expensive work and tell your user (budget_status shows the numbers)',
+  RATE_LIMITED: 'slow down: wait and retry',
+  SESSION_ENDED: 'your baton session ended and with it your reservations and claims; call the tool again (a new session is registered), then re-reserve',
+  UNAVAILABLE: 'the baton daemon is not reachable; retry in a moment (it is restarted on demand)',
+  OVERLOADED: 'the baton daemon is busy; retry in a moment',
+  PAYLOAD_TOO_LARGE: 'the content is over the daemon\'s 1 MiB limit; split the file or write it another way',
+  IDEMPOTENCY_MISMATCH: 'retry the call',
+};
+
+/** `CODE: message — hint`: the one line an agent reads. */
+export function errorText(error: BatonError): string {
+  const hint = typeof error.details.hint === 'string' ? error.details.hint : HINTS[error.code];
+  const message = error.message.split('\n')[0]!;
+  return hint === undefined ? `${error.code}: ${message}` : `${error.code}: ${message} — ${hint}`;
+}
+
+/** zod issues as one INVALID_ARGUMENT line naming each field. */
+export function invalidArguments(toolName: string, issues: z.core.$ZodIssue[]): BatonError {
+  const parts = issues.map((i) => `${i.path.length === 0 ? 'arguments' : i.path.join('.')}: ${i.message.replace(/^Invalid input: /, '')}`);
+  return refusal('INVALID_ARGUMENT', `invalid arguments for ${toolName}: ${parts.join('; ')}`, HINTS.INVALID_ARGUMENT!, { issues: parts });
+}
