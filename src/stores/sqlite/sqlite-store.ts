@@ -1,16 +1,17 @@
 // The embedded store: one SQLite file (node:sqlite, WAL) that many processes
-// open at once. Every write is BEGIN IMMEDIATE; SQLITE_BUSY is retried here
-// with short jittered backoff, never surfaced (SQLite's own busy handler
-// sleeps ever longer and lets a lucky writer starve the others).
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// open at once. Every write is BEGIN IMMEDIATE; SQLITE_BUSY is retried with
+// short jittered backoff, never surfaced (busy.ts), and a writer kept out too
+// long raises its hand for a turn (writer-turn.ts).
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
 import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
+import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly, retryBusy } from './busy.ts';
 import { sqliteQueries } from './queries.ts';
 import { migrations } from './schema.ts';
+import { WriterTurn } from './writer-turn.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -30,7 +31,6 @@ export interface SqliteStoreOptions {
 
 /** Fencing tokens are epoch * 2^20 + a counter: a durable epoch bumped by every opener. */
 const EPOCH_SPAN = 2 ** 20;
-const DEFAULT_DEADLINE_MS = 30_000;
 /** The WAL is checkpointed (and cut back) at this size. */
 const WAL_CHECKPOINT_BYTES = 32 * 2 ** 20;
 /**
@@ -71,130 +71,6 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   return store;
 }
 
-function isBusy(error: unknown): boolean {
-  const errcode = (error as { errcode?: number }).errcode;
-  return typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => (ms <= 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
-}
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Jittered backoff. A write transaction holds the lock for tens of
- * microseconds (one lease) to a few milliseconds (a claim of hundreds of
- * tasks), so the first three retries wait up to half a millisecond each,
- * synchronously (as SQLite's own busy handler would; a timer cannot wait less
- * than 1 ms); later ones wait up to 1, 2, 4, 8 ms on a timer, so a long wait
- * does not hold up the event loop. Short waits at random keep a writer from
- * starving behind luckier ones. Twelve synchronous retries before the first
- * timer cost 8 processes claiming and completing 500 tasks at a time a tenth
- * of their throughput: each sub-millisecond wait is a context switch, and
- * on 2 cores those came out of the lock holder's CPU.
- */
-async function backoff(attempt: number): Promise<void> {
-  if (attempt < 3) {
-    Atomics.wait(pause, 0, 0, Math.random() * 0.5);
-    return;
-  }
-  await sleep(Math.random() * Math.min(8, 2 ** (attempt - 3)));
-}
-
-/**
- * A writer kept out this long raises its hand (see WriterTurn); a raised hand
- * is honoured this long, so one whose writer died holds nobody up for more.
- */
-const RAISE_HAND_MS = 30;
-const HAND_MAX_AGE_MS = 100;
-/**
- * After finding no hand, a writer looks again only this much later: a stat
- * costs about 30 µs here, a sixth of a daemon's whole lease request, and a
- * hand that has waited RAISE_HAND_MS can wait this much more.
- */
-const HAND_LOOK_MS = 5;
-
-/**
- * Backoff alone is not fair under synchronous=FULL: a commit holds the lock
- * through its fsync and the writer that made it begins its next at once, so a
- * writer whose retries keep missing the gap can go 50 ms between commits on a
- * loaded machine (the test of 4 writers once saw one make 4% of the mean). So a
- * writer kept out for RAISE_HAND_MS creates `<db>-turn`; the others, which
- * look for it before each write, step aside until it has begun its
- * transaction or the file is HAND_MAX_AGE_MS old. Only fairness rests on it,
- * never correctness: SQLite's lock still decides who writes, so a lost race
- * around the file (two hands, a hand removed by the wrong writer) costs a
- * turn, nothing more.
- */
-class WriterTurn {
-  readonly #path: string;
-  readonly #id = randomBytes(8).toString('hex');
-  #noHandUntil = 0;
-  raised = false;
-
-  constructor(dbPath: string) {
-    this.#path = `${dbPath}-turn`;
-  }
-
-  /** Whether another writer's fresh hand is up (at most one stat per HAND_LOOK_MS while there is none). */
-  othersWaiting(): boolean {
-    if (this.raised) return false;
-    const now = performance.now();
-    if (now < this.#noHandUntil) return false;
-    if (this.#freshHandUp()) return true;
-    this.#noHandUntil = now + HAND_LOOK_MS;
-    return false;
-  }
-
-  /**
-   * A hand from the future is stale too: after the wall clock steps back, a
-   * hand left by a dead writer would otherwise hold everyone up for that step.
-   */
-  #freshHandUp(): boolean {
-    const stat = statSync(this.#path, { throwIfNoEntry: false });
-    if (stat === undefined) return false;
-    const age = Date.now() - stat.mtimeMs;
-    return age >= 0 && age < HAND_MAX_AGE_MS;
-  }
-
-  raise(): void {
-    for (let tries = 0; tries < 2 && !this.raised; tries++) {
-      try {
-        const fd = openSync(this.#path, 'wx', 0o600);
-        try {
-          writeSync(fd, this.#id);
-        } finally {
-          closeSync(fd);
-        }
-        this.raised = true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return;
-        // Another's hand: wait for it, unless its writer left it behind.
-        if (this.#freshHandUp()) return;
-        this.#unlink();
-      }
-    }
-  }
-
-  lower(): void {
-    if (!this.raised) return;
-    this.raised = false;
-    try {
-      if (readFileSync(this.#path, 'utf8') === this.#id) this.#unlink();
-    } catch {
-      // gone already: taken down as stale by another writer
-    }
-  }
-
-  #unlink(): void {
-    try {
-      unlinkSync(this.#path);
-    } catch {
-      // removed by another writer first
-    }
-  }
-}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -209,7 +85,7 @@ export class SqliteStore implements Store {
   #durableEpoch = 1;
   #localCommits = 0;
   #closed = false;
-  #turn: WriterTurn | undefined;
+  readonly #turn: WriterTurn | undefined;
 
   constructor(db: DatabaseSync, path: string, durability: Durability) {
     this.#db = db;
@@ -220,7 +96,7 @@ export class SqliteStore implements Store {
 
   async init(newPageBytes: number): Promise<void> {
     const memory = this.path === ':memory:';
-    await this.#retryBusy(() => {
+    await retryBusy(() => {
       this.#db.exec('PRAGMA busy_timeout = 0');
       // Takes effect only while the file is still empty.
       this.#db.exec(`PRAGMA page_size = ${newPageBytes}`);
@@ -231,11 +107,11 @@ export class SqliteStore implements Store {
       // Even a read can be SQLITE_BUSY here: another opener may be recovering the WAL (BUSY_RECOVERY)
       // or the last connection closing it; the bench met this with 8 processes opening at once.
       let applied = 0;
-      await this.#retryBusy(() => {
+      await retryBusy(() => {
         applied = this.#userVersion();
       });
       if (applied >= migrations.length) break;
-      await this.#retryBusy(() => {
+      await retryBusy(() => {
         this.#db.exec('BEGIN IMMEDIATE');
         try {
           const version = this.#userVersion();
@@ -252,7 +128,7 @@ export class SqliteStore implements Store {
     }
     // A new epoch for this opener, durably, before it hands out any token.
     this.#db.exec('PRAGMA synchronous = FULL');
-    await this.#retryBusy(() => {
+    await retryBusy(() => {
       this.#db.exec('BEGIN IMMEDIATE');
       try {
         const row = this.#db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as { value: string } | undefined;
@@ -273,7 +149,7 @@ export class SqliteStore implements Store {
       // hundred jobs. Every 32 MB of WAL was 9% more claim + complete throughput
       // over 100,000 jobs; the WAL file is cut back to that size after a
       // checkpoint that let it grow past it.
-      await this.#retryBusy(() => {
+      await retryBusy(() => {
         const pageBytes = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
         this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageBytes)}`);
         this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
@@ -291,19 +167,6 @@ export class SqliteStore implements Store {
 
   #userVersion(): number {
     return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  }
-
-  async #retryBusy(fn: () => void): Promise<void> {
-    const deadline = performance.now() + DEFAULT_DEADLINE_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        fn();
-        return;
-      } catch (error) {
-        if (!isBusy(error) || performance.now() > deadline) throw error;
-        await backoff(attempt);
-      }
-    }
   }
 
   #statement(query: QueryName): Prepared {
@@ -372,11 +235,10 @@ export class SqliteStore implements Store {
           throw new BatonError('LOCK_TIMEOUT', `the database ${this.path} stayed busy with other writers past the deadline`);
         }
         if (firstBusy === 0) firstBusy = now;
-        if (turn !== undefined && !turn.raised && now - firstBusy >= RAISE_HAND_MS) turn.raise();
+        turn?.keptOut(now - firstBusy);
         if (turn?.raised) {
           // The others are stepping aside: try again as soon as the holder's transaction may be over.
-          Atomics.wait(pause, 0, 0, Math.random() * 0.5);
-          await sleep(0);
+          await pauseBriefly();
         } else {
           await backoff(attempt);
         }
