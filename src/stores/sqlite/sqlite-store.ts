@@ -9,8 +9,8 @@ import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
 import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
 import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly, retryBusy } from './busy.ts';
-import { sqliteQueries } from './queries.ts';
 import { migrations } from './schema.ts';
+import { Statements } from './statements.ts';
 import { WriterTurn } from './writer-turn.ts';
 
 export interface SqliteStoreOptions {
@@ -40,8 +40,6 @@ const WAL_CHECKPOINT_BYTES = 32 * 2 ** 20;
  * commit cost 22 µs instead of 50.
  */
 const DEFAULT_PAGE_BYTES = 1024;
-/** Up to this n, a statement's `LIMIT $n` is written into its SQL (see #forCall). */
-const INLINE_LIMIT_MAX = 64;
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const durability = options.durability ?? 'normal';
@@ -77,8 +75,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly durability: Durability;
   #db: DatabaseSync;
-  #statements = new Map<QueryName, Prepared>();
-  #limited = new Map<string, Prepared>();
+  readonly #statements: Statements;
   #dataVersion: StatementSync | undefined;
   #queue: Promise<void> = Promise.resolve();
   #epoch = 1;
@@ -89,6 +86,7 @@ export class SqliteStore implements Store {
 
   constructor(db: DatabaseSync, path: string, durability: Durability) {
     this.#db = db;
+    this.#statements = new Statements(db);
     this.path = path;
     this.durability = durability;
     if (path !== ':memory:') this.#turn = new WriterTurn(path);
@@ -167,36 +165,6 @@ export class SqliteStore implements Store {
 
   #userVersion(): number {
     return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  }
-
-  #statement(query: QueryName): Prepared {
-    let prepared = this.#statements.get(query);
-    if (prepared === undefined) {
-      prepared = prepare(this.#db, sqliteQueries[query]);
-      this.#statements.set(query, prepared);
-    }
-    return prepared;
-  }
-
-  /**
-   * The statement for a call, and its parameters. SQLite plans `LIMIT $n`
-   * worse than a constant limit: a claim of one task took 79 µs with the
-   * parameter and 21 µs with `LIMIT 1` (no slower at any n we tried), so a
-   * small n is written into the SQL, one statement per n.
-   */
-  #forCall(query: QueryName, params: Params | undefined): [Prepared, Params] {
-    const n = params?.n;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > INLINE_LIMIT_MAX || !sqliteQueries[query].includes('LIMIT $n')) {
-      return [this.#statement(query), params ?? {}];
-    }
-    const name = `${query}#${n}`;
-    let prepared = this.#limited.get(name);
-    if (prepared === undefined) {
-      prepared = prepare(this.#db, sqliteQueries[query].replaceAll('LIMIT $n', `LIMIT ${n}`));
-      this.#limited.set(name, prepared);
-    }
-    const { n: _inlined, ...rest } = params!;
-    return [prepared, rest];
   }
 
   /** One operation at a time on this connection: a transaction may await between its statements. */
@@ -352,20 +320,15 @@ export class SqliteStore implements Store {
   }
 
   run(sqlName: QueryName, params: Params | undefined): RunResult {
-    const [{ statement }, values] = this.#forCall(sqlName, params);
-    const result = statement.run(values);
-    return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
+    return this.#statements.run(sqlName, params);
   }
 
   get<T extends Row>(sqlName: QueryName, params: Params | undefined): T | undefined {
-    const [{ statement, toRow }, values] = this.#forCall(sqlName, params);
-    const row = statement.get(values) as unknown as unknown[] | undefined;
-    return row === undefined ? undefined : (toRow(row) as T);
+    return this.#statements.get<T>(sqlName, params);
   }
 
   all<T extends Row>(sqlName: QueryName, params: Params | undefined): T[] {
-    const [{ statement, toRow }, values] = this.#forCall(sqlName, params);
-    return (statement.all(values) as unknown as unknown[][]).map(toRow) as T[];
+    return this.#statements.all<T>(sqlName, params);
   }
 
   /** Called inside a write transaction. */
@@ -439,23 +402,4 @@ class SqliteTx implements StoreTx {
   async nextToken(last: number): Promise<number> {
     return this.#store.nextToken(last, this);
   }
-}
-
-interface Prepared {
-  statement: StatementSync;
-  toRow: (values: unknown[]) => Row;
-}
-
-/**
- * Rows come back as arrays and are made into objects by a function compiled
- * for the statement's columns: node:sqlite's own row objects are built
- * property by property into slow (dictionary) objects, which cost several
- * times more to make, read and copy. The column names are our own SQL's.
- */
-function prepare(db: DatabaseSync, sql: string): Prepared {
-  const statement = db.prepare(sql);
-  statement.setReturnArrays(true);
-  const fields = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: v[${i}]`);
-  const toRow = new Function('v', `return { ${fields.join(', ')} };`) as (values: unknown[]) => Row;
-  return { statement, toRow };
 }
