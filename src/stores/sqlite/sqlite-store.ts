@@ -8,9 +8,10 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
 import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
-import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly, retryBusy } from './busy.ts';
-import { migrations } from './schema.ts';
+import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly } from './busy.ts';
+import { setUpConnection } from './setup.ts';
 import { Statements } from './statements.ts';
+import { TokenEpochs } from './token-epochs.ts';
 import { WriterTurn } from './writer-turn.ts';
 
 export interface SqliteStoreOptions {
@@ -29,10 +30,6 @@ export interface SqliteStoreOptions {
   pageSize?: number;
 }
 
-/** Fencing tokens are epoch * 2^20 + a counter: a durable epoch bumped by every opener. */
-const EPOCH_SPAN = 2 ** 20;
-/** The WAL is checkpointed (and cut back) at this size. */
-const WAL_CHECKPOINT_BYTES = 32 * 2 ** 20;
 /**
  * The default page size of a new database (SQLite's is 4096). A commit writes
  * every page it changed to the WAL: one lease acquire or one task claim
@@ -64,96 +61,31 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   } catch (error) {
     throw new BatonError('STORE_ERROR', `cannot open the SQLite database ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const store = new SqliteStore(db, path, durability);
-  await store.init(pageSize);
-  return store;
+  const epoch = await setUpConnection(db, memory, durability, pageSize);
+  return new SqliteStore(db, path, durability, epoch);
 }
-
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly path: string;
   readonly durability: Durability;
-  #db: DatabaseSync;
+  readonly #db: DatabaseSync;
   readonly #statements: Statements;
+  readonly #epochs: TokenEpochs;
   #dataVersion: StatementSync | undefined;
   #queue: Promise<void> = Promise.resolve();
-  #epoch = 1;
-  #durableEpoch = 1;
   #localCommits = 0;
   #closed = false;
   readonly #turn: WriterTurn | undefined;
 
-  constructor(db: DatabaseSync, path: string, durability: Durability) {
+  /** A connection openSqliteStore has set up, and the epoch it bumped. */
+  constructor(db: DatabaseSync, path: string, durability: Durability, openerEpoch: number) {
     this.#db = db;
-    this.#statements = new Statements(db);
     this.path = path;
     this.durability = durability;
+    this.#statements = new Statements(db);
+    this.#epochs = new TokenEpochs(openerEpoch);
     if (path !== ':memory:') this.#turn = new WriterTurn(path);
-  }
-
-  async init(newPageBytes: number): Promise<void> {
-    const memory = this.path === ':memory:';
-    await retryBusy(() => {
-      this.#db.exec('PRAGMA busy_timeout = 0');
-      // Takes effect only while the file is still empty.
-      this.#db.exec(`PRAGMA page_size = ${newPageBytes}`);
-      if (!memory) this.#db.exec('PRAGMA journal_mode = WAL');
-    });
-    // Migrations: each in its own write transaction, re-checked inside it (another process may have run it).
-    for (;;) {
-      // Even a read can be SQLITE_BUSY here: another opener may be recovering the WAL (BUSY_RECOVERY)
-      // or the last connection closing it; the bench met this with 8 processes opening at once.
-      let applied = 0;
-      await retryBusy(() => {
-        applied = this.#userVersion();
-      });
-      if (applied >= migrations.length) break;
-      await retryBusy(() => {
-        this.#db.exec('BEGIN IMMEDIATE');
-        try {
-          const version = this.#userVersion();
-          if (version < migrations.length) {
-            this.#db.exec(migrations[version]!);
-            this.#db.exec(`PRAGMA user_version = ${version + 1}`);
-          }
-          this.#db.exec('COMMIT');
-        } catch (error) {
-          this.#db.exec('ROLLBACK');
-          throw error;
-        }
-      });
-    }
-    // A new epoch for this opener, durably, before it hands out any token.
-    this.#db.exec('PRAGMA synchronous = FULL');
-    await retryBusy(() => {
-      this.#db.exec('BEGIN IMMEDIATE');
-      try {
-        const row = this.#db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as { value: string } | undefined;
-        const epoch = (row ? Number(row.value) : 0) + 1;
-        this.#db.prepare(`INSERT INTO meta (key, value) VALUES ('epoch', $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run({ value: String(epoch) });
-        this.#db.exec('COMMIT');
-        this.#epoch = epoch;
-        this.#durableEpoch = epoch;
-      } catch (error) {
-        this.#db.exec('ROLLBACK');
-        throw error;
-      }
-    });
-    if (!memory) {
-      // A checkpoint copies each page changed since the last one once, and costs
-      // two fsyncs whatever its size: SQLite's default (every 1000 pages, 4 MB
-      // of 4 KiB pages) recopied the same hot task and index pages every few
-      // hundred jobs. Every 32 MB of WAL was 9% more claim + complete throughput
-      // over 100,000 jobs; the WAL file is cut back to that size after a
-      // checkpoint that let it grow past it.
-      await retryBusy(() => {
-        const pageBytes = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
-        this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageBytes)}`);
-        this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
-      });
-    }
-    this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   }
 
   /** What this connection runs with, as SQLite reports it (for checks and diagnostics): synchronous 1 is NORMAL, 2 FULL. */
@@ -161,10 +93,6 @@ export class SqliteStore implements Store {
     const { synchronous } = this.#db.prepare('PRAGMA synchronous').get() as { synchronous: number };
     const { journal_mode: journalMode } = this.#db.prepare('PRAGMA journal_mode').get() as { journal_mode: string };
     return { synchronous, journalMode };
-  }
-
-  #userVersion(): number {
-    return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   }
 
   /** One operation at a time on this connection: a transaction may await between its statements. */
@@ -178,6 +106,10 @@ export class SqliteStore implements Store {
     } finally {
       done();
     }
+  }
+
+  #tx(): SqliteTx {
+    return new SqliteTx(this, Date.now());
   }
 
   write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
@@ -226,7 +158,7 @@ export class SqliteStore implements Store {
         throw error;
       }
       turn?.lower();
-      const tx = new SqliteTx(this, Date.now());
+      const tx = this.#tx();
       try {
         const value = await fn(tx);
         this.#db.exec('COMMIT');
@@ -235,7 +167,7 @@ export class SqliteStore implements Store {
         return { busy: false as const, value };
       } catch (error) {
         if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-        if (tx.durable) this.#forgetEpochBump();
+        if (tx.durable) this.#epochs.forgetBump(this.#statements);
         if (isBusy(error)) return { busy: true as const };
         throw error;
       }
@@ -251,7 +183,7 @@ export class SqliteStore implements Store {
       return await this.write(async (outer) => {
         const results: Array<Settled<unknown>> = [];
         for (const fn of fns) {
-          const tx = new SqliteTx(this, Date.now());
+          const tx = this.#tx();
           try {
             results.push({ ok: true, value: await fn(tx) });
           } catch (error) {
@@ -269,7 +201,7 @@ export class SqliteStore implements Store {
       const results: Array<Settled<unknown>> = [];
       let durable = false;
       for (const fn of fns) {
-        const tx = new SqliteTx(this, Date.now());
+        const tx = this.#tx();
         this.#db.exec('SAVEPOINT op');
         try {
           const value = await fn(tx);
@@ -279,19 +211,13 @@ export class SqliteStore implements Store {
         } catch (error) {
           this.#db.exec('ROLLBACK TO op');
           this.#db.exec('RELEASE op');
-          if (tx.durable) this.#forgetEpochBump();
+          if (tx.durable) this.#epochs.forgetBump(this.#statements);
           results.push({ ok: false, error });
         }
       }
       (outer as SqliteTx).durable ||= durable;
       return results;
     }, options);
-  }
-
-  /** An epoch bump was rolled back: believe the database again (the next token bumps it anew). */
-  #forgetEpochBump(): void {
-    const row = this.get<{ value: string }>('metaGet', { key: 'epoch' });
-    this.#durableEpoch = Number(row?.value ?? 1);
   }
 
   /**
@@ -333,21 +259,7 @@ export class SqliteStore implements Store {
 
   /** Called inside a write transaction. */
   nextToken(last: number, tx: SqliteTx): number {
-    let token = Math.max(last + 1, this.#epoch * EPOCH_SPAN);
-    if (token >= (this.#durableEpoch + 1) * EPOCH_SPAN) {
-      // Past the newest durable epoch's range: read it again, bump it if still needed.
-      const row = this.get<{ value: string }>('metaGet', { key: 'epoch' });
-      this.#durableEpoch = Math.max(this.#durableEpoch, Number(row?.value ?? 1));
-      if (token >= (this.#durableEpoch + 1) * EPOCH_SPAN) {
-        this.#durableEpoch = Math.floor(token / EPOCH_SPAN);
-        this.run('metaSet', { key: 'epoch', value: String(this.#durableEpoch) });
-        tx.durable = true;
-      }
-      this.#epoch = Math.max(this.#epoch, this.#durableEpoch);
-      token = Math.max(last + 1, this.#epoch * EPOCH_SPAN);
-    }
-    if (!Number.isSafeInteger(token)) throw new BatonError('STORE_ERROR', `fencing token space exhausted (${token})`);
-    return token;
+    return this.#epochs.next(last, this.#statements, tx);
   }
 
   async changeCounter(): Promise<number> {
