@@ -1,15 +1,17 @@
 // The embedded store: one SQLite file (node:sqlite, WAL) that many processes
 // open at once. Every write is BEGIN IMMEDIATE; SQLITE_BUSY is retried with
 // short jittered backoff, never surfaced (busy.ts), and a writer kept out too
-// long raises its hand for a turn (writer-turn.ts).
+// long raises its hand for a turn (writer-turn.ts). The engine's statements
+// run only through a transaction's SqliteTx (sqlite-tx.ts).
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
-import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
+import type { Durability, Settled, Store, StoreTx, TxOptions } from '../store.ts';
 import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly } from './busy.ts';
 import { setUpConnection } from './setup.ts';
+import { SqliteTx } from './sqlite-tx.ts';
 import { Statements } from './statements.ts';
 import { TokenEpochs } from './token-epochs.ts';
 import { WriterTurn } from './writer-turn.ts';
@@ -109,7 +111,7 @@ export class SqliteStore implements Store {
   }
 
   #tx(): SqliteTx {
-    return new SqliteTx(this, Date.now());
+    return new SqliteTx(this.#statements, this.#epochs, Date.now());
   }
 
   write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
@@ -245,23 +247,6 @@ export class SqliteStore implements Store {
     }
   }
 
-  run(sqlName: QueryName, params: Params | undefined): RunResult {
-    return this.#statements.run(sqlName, params);
-  }
-
-  get<T extends Row>(sqlName: QueryName, params: Params | undefined): T | undefined {
-    return this.#statements.get<T>(sqlName, params);
-  }
-
-  all<T extends Row>(sqlName: QueryName, params: Params | undefined): T[] {
-    return this.#statements.all<T>(sqlName, params);
-  }
-
-  /** Called inside a write transaction. */
-  nextToken(last: number, tx: SqliteTx): number {
-    return this.#epochs.next(last, this.#statements, tx);
-  }
-
   async changeCounter(): Promise<number> {
     if (this.#closed) return this.#localCommits;
     this.#dataVersion ??= this.#db.prepare('PRAGMA data_version');
@@ -286,32 +271,5 @@ export class SqliteStore implements Store {
 class OperationFailed extends Error {
   constructor(cause: unknown) {
     super('an operation of the batch failed', { cause });
-  }
-}
-
-class SqliteTx implements StoreTx {
-  readonly now: number;
-  durable = false;
-  #store: SqliteStore;
-
-  constructor(store: SqliteStore, now: number) {
-    this.#store = store;
-    this.now = now;
-  }
-
-  async get<T extends Row>(query: QueryName, params?: Params): Promise<T | undefined> {
-    return this.#store.get<T>(query, params);
-  }
-
-  async all<T extends Row>(query: QueryName, params?: Params): Promise<T[]> {
-    return this.#store.all<T>(query, params);
-  }
-
-  async run(query: QueryName, params?: Params): Promise<RunResult> {
-    return this.#store.run(query, params);
-  }
-
-  async nextToken(last: number): Promise<number> {
-    return this.#store.nextToken(last, this);
   }
 }

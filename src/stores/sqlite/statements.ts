@@ -1,5 +1,7 @@
 // The prepared statements of one connection, by query name, and the objects
-// their rows are made into.
+// their rows are made into. Only a transaction (SqliteTx) runs them, and the
+// store itself to read the epoch again after a rollback: nothing outside the
+// store can run a statement outside its read/write transactions.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Params, QueryName, Row, RunResult } from '../store.ts';
 import { sqliteQueries } from './queries.ts';
