@@ -16,8 +16,8 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolRequestSchema, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createBatonServer, remoteBackend } from '../src/mcp/server.ts';
 import { AgentState, toolsByName } from '../src/mcp/tools.ts';
-import { startDaemon } from '../test/helpers/daemon.ts';
-import { cli } from '../test/helpers/procs.ts';
+import { startDaemon } from '../support/daemon.ts';
+import { cli } from '../support/paths.ts';
 
 const rounds = Number(process.argv[2] ?? 200);
 /** Rounds first run unmeasured, so both processes' code is compiled (baton mcp runs from source, type-stripped). */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { components, operationsByName } from '../../src/protocol/operations.ts';
 import { validate } from '../../src/protocol/schema.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon } from '../../support/daemon.ts';
 import { tempDir } from '../helpers/procs.ts';
 
 test('result schemas resolve their $refs and name the field that does not fit', async (t) => {
