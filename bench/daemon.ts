@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RemoteCoordinator } from '../src/client/index.ts';
-import { startDaemon, type RunningDaemon } from '../test/helpers/daemon.ts';
+import { startDaemon, type RunningDaemon } from '../support/daemon.ts';
 import { handoffGaps, together, worker } from './procs.ts';
 
 const here = new URL('.', import.meta.url).pathname;

@@ -165,7 +165,7 @@ console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 10
   const rate = 1000;
   const burst = 100;
   const seconds = 5;
-  const limiterWorker = new URL('../test/workers/limiter.ts', import.meta.url).pathname; // shared with the tests
+  const limiterWorker = new URL('../support/workers/limiter.ts', import.meta.url).pathname; // shared with the tests
   const procs = Array.from({ length: 8 }, () => {
     const child = spawn(process.execPath, [limiterWorker, file, String(rate), String(burst), String(seconds * 1000)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';

@@ -17,8 +17,8 @@ import { CallToolRequestSchema, CallToolResultSchema } from '@modelcontextprotoc
 import { createBatonServer, remoteBackend } from '../src/mcp/server.ts';
 import { AgentState } from '../src/mcp/tools/agent.ts';
 import { toolsByName } from '../src/mcp/tools/index.ts';
-import { startDaemon } from '../test/helpers/daemon.ts';
-import { cli } from '../test/helpers/procs.ts';
+import { startDaemon } from '../support/daemon.ts';
+import { cli } from '../support/paths.ts';
 
 const rounds = Number(process.argv[2] ?? 200);
 /** Rounds first run unmeasured, so both processes' code is compiled (baton mcp runs from source, type-stripped). */

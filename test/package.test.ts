@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, tempDir } from './helpers/procs.ts';
+import { tempDir } from './helpers/procs.ts';
+import { root } from '../support/paths.ts';
 
 test('npm pack, install into an empty project, import the API, run the CLI', { timeout: 180_000 }, async (t) => {
   const out = tempDir(t, 'baton-pack-');

@@ -1,8 +1,10 @@
 // The boundary between the engine (rules) and a store (persistence). A store
 // runs named queries: each backend supplies its own SQL for every name in
 // QueryName, in one file, so the engine holds no SQL and no backend-only
-// semantics. A PostgreSQL store implements the same catalog (its claim query
-// can use SKIP LOCKED) and passes the same conformance suite.
+// semantics. The SQLite store (stores/sqlite/) is the only one today. The
+// boundary is drawn for a PostgreSQL store too, which is planned: it would
+// implement the same catalog (its claim query could use SKIP LOCKED) and have
+// to pass the same conformance suite (test/engine/conformance.ts).
 
 /** 'normal': survives any process crash; 'full': also power loss (see docs/engine.md). */
 export type Durability = 'normal' | 'full';
@@ -53,7 +55,7 @@ export interface TxOptions {
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export interface Store {
-  /** 'sqlite', 'postgres', ... for messages and docs. */
+  /** Which backend, for messages and docs: 'sqlite' (the only one today). */
   readonly kind: string;
   /** Runs fn in one write transaction; contention is retried, never surfaced. */
   write<T>(fn: (tx: StoreTx) => Promise<T>, options?: TxOptions): Promise<T>;

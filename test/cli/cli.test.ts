@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, readLock } from '../../src/index.ts';
-import { baton, cli, sleep, start, startNode, tempDir, worker } from '../helpers/procs.ts';
+import { baton, sleep, start, startNode, tempDir, worker } from '../helpers/procs.ts';
+import { cli } from '../../support/paths.ts';
 
 test('--help on every command; usage errors are one line and exit 2', async () => {
   for (const args of [['--help'], ['help'], ['lock', '--help'], ['run', '--help'], ['help', 'run']]) {

@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { locateProject } from '../../src/project/state-dir.ts';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.ts';
-import { baton, startNode, cli, tempDir } from '../helpers/procs.ts';
+import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
+import { baton, startNode, tempDir } from '../helpers/procs.ts';
+import { cli } from '../../support/paths.ts';
 
 const withDaemon = { BATON_NO_DAEMON: '', BATON_DB: '', BATON_HOME: '', BATON_URL: '' };
 

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCoordinator, withGitLock } from '../../src/index.ts';
-import { baton as runBaton, cli, sleep, start as startProcess, tempDir, type Finished } from '../helpers/procs.ts';
+import { baton as runBaton, sleep, start as startProcess, tempDir, type Finished } from '../helpers/procs.ts';
+import { cli } from '../../support/paths.ts';
 
 // Many short CLI processes: share a V8 compile cache between them (it roughly halves each one's start-up).
 const compileCache = mkdtempSync(join(tmpdir(), 'baton-compile-cache-'));

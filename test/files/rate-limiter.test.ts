@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileRateLimiter, type BatonError, type TakeResult } from '../../src/index.ts';
-import { startTogether, tempDir, worker } from '../helpers/procs.ts';
+import { startTogether, tempDir } from '../helpers/procs.ts';
+import { root } from '../../support/paths.ts';
 
 test('take: granted, or not granted with retryAfterMs; wait waits', async (t) => {
   const dir = tempDir(t);
@@ -43,7 +44,7 @@ test('8 processes sharing one limiter never get more than rate x elapsed + burst
   const rate = 200;
   const burst = 10;
   const ms = 2000;
-  const procs = await startTogether(8, worker('limiter'), [file, String(rate), String(burst), String(ms)]);
+  const procs = await startTogether(8, join(root, 'support/workers/limiter.ts'), [file, String(rate), String(burst), String(ms)]);
   const grants: number[] = [];
   let firstStart = Infinity;
   for (const p of procs) {

@@ -4,9 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-
-export const root = new URL('../../', import.meta.url).pathname;
-export const cli = join(root, 'src/cli/main.ts');
+import { cli, root } from '../../support/paths.ts';
 
 export function worker(name: string): string {
   return join(root, 'test/workers', `${name}.ts`);

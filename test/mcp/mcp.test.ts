@@ -11,8 +11,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RemoteCoordinator } from '../../src/client/index.ts';
 import { createToken } from '../../src/server/auth.ts';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.ts';
-import { cli, sleep, tempDir } from '../helpers/procs.ts';
+import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
+import { sleep, tempDir } from '../helpers/procs.ts';
+import { cli } from '../../support/paths.ts';
 
 interface Answer {
   ok: boolean;

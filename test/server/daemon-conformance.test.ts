@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { RemoteCoordinator } from '../../src/client/index.ts';
 import { conformance } from '../engine/conformance.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon } from '../../support/daemon.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-daemon-conformance-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

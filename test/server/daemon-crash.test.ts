@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RemoteCoordinator } from '../../src/client/index.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon } from '../../support/daemon.ts';
 import { baton, sleep, startNode, tempDir, worker } from '../helpers/procs.ts';
 
 test('kill -9 of a client: its session ends, its leases are free and its claims requeued within 1 s', async (t) => {

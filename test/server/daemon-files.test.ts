@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { BatonEvent } from '../../src/client/index.ts';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.ts';
+import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
 import { sleep, tempDir } from '../helpers/procs.ts';
 
 async function rejectsWith(promise: Promise<unknown>, code: string, mention?: RegExp): Promise<void> {

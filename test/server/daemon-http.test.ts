@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { RemoteCoordinator, signRequest } from '../../src/client/index.ts';
 import { operationNames } from '../../src/protocol/operations.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon } from '../../support/daemon.ts';
 import { baton, start, tempDir } from '../helpers/procs.ts';
 
 const run = promisify(execFile);

@@ -11,8 +11,9 @@ import { openCoordinator as openEmbedded } from '../../src/engine/open.ts';
 import { acquireLock } from '../../src/files/lock/lock.ts';
 import { readDaemonRecord } from '../../src/project/daemon-record.ts';
 import { statePaths } from '../../src/project/state-dir.ts';
-import { startDaemon } from '../helpers/daemon.ts';
-import { root, start, tempDir } from '../helpers/procs.ts';
+import { startDaemon } from '../../support/daemon.ts';
+import { start, tempDir } from '../helpers/procs.ts';
+import { root } from '../../support/paths.ts';
 
 /** Sets $BATON_URL for one test (discovery reads it), restoring it after. */
 function withBatonUrl(t: { after(fn: () => void): void }, value: string | undefined): void {

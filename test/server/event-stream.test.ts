@@ -10,7 +10,7 @@ import { RemoteCoordinator } from '../../src/client/index.ts';
 import type { BatonEvent } from '../../src/coordinator.ts';
 import { openCoordinator as openEmbedded } from '../../src/engine/open.ts';
 import { statePaths } from '../../src/project/state-dir.ts';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.ts';
+import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
 import { baton, sleep, start, tempDir } from '../helpers/procs.ts';
 
 type Block = Record<string, string[]>;

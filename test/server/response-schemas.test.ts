@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openApiDocument } from '../../src/protocol/openapi.ts';
 import { resultProblem } from '../../src/protocol/validation.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon } from '../../support/daemon.ts';
 import { tempDir } from '../helpers/procs.ts';
 
 test('result schemas resolve their $refs and name the field that does not fit', async (t) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openCoordinator } from '../../src/index.ts';
 import { WatcherLane, type WatcherReport } from '../../src/server/watcher-events.ts';
-import { startDaemon } from '../helpers/daemon.ts';
+import { startDaemon } from '../../support/daemon.ts';
 import { tempDir } from '../helpers/procs.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,16 +1,20 @@
 // The embedded store: one SQLite file (node:sqlite, WAL) that many processes
-// open at once. Every write is BEGIN IMMEDIATE; SQLITE_BUSY is retried here
-// with short jittered backoff, never surfaced (SQLite's own busy handler
-// sleeps ever longer and lets a lucky writer starve the others).
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// open at once. Every write is BEGIN IMMEDIATE; SQLITE_BUSY is retried with
+// short jittered backoff, never surfaced (busy.ts), and a writer kept out too
+// long raises its hand for a turn (writer-turn.ts). The engine's statements
+// run only through a transaction's SqliteTx (sqlite-tx.ts).
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
 import { makeDirectories } from '../../files/directories.ts';
-import type { Durability, Params, QueryName, Row, RunResult, Settled, Store, StoreTx, TxOptions } from '../store.ts';
-import { sqliteQueries } from './queries.ts';
-import { migrations } from './schema.ts';
+import type { Durability, Settled, Store, StoreTx, TxOptions } from '../store.ts';
+import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly } from './busy.ts';
+import { setUpConnection } from './setup.ts';
+import { SqliteTx } from './sqlite-tx.ts';
+import { Statements } from './statements.ts';
+import { TokenEpochs } from './token-epochs.ts';
+import { WriterTurn } from './writer-turn.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -28,11 +32,6 @@ export interface SqliteStoreOptions {
   pageSize?: number;
 }
 
-/** Fencing tokens are epoch * 2^20 + a counter: a durable epoch bumped by every opener. */
-const EPOCH_SPAN = 2 ** 20;
-const DEFAULT_DEADLINE_MS = 30_000;
-/** The WAL is checkpointed (and cut back) at this size. */
-const WAL_CHECKPOINT_BYTES = 32 * 2 ** 20;
 /**
  * The default page size of a new database (SQLite's is 4096). A commit writes
  * every page it changed to the WAL: one lease acquire or one task claim
@@ -40,8 +39,6 @@ const WAL_CHECKPOINT_BYTES = 32 * 2 ** 20;
  * commit cost 22 µs instead of 50.
  */
 const DEFAULT_PAGE_BYTES = 1024;
-/** Up to this n, a statement's `LIMIT $n` is written into its SQL (see #forCall). */
-const INLINE_LIMIT_MAX = 64;
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const durability = options.durability ?? 'normal';
@@ -66,220 +63,31 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   } catch (error) {
     throw new BatonError('STORE_ERROR', `cannot open the SQLite database ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const store = new SqliteStore(db, path, durability);
-  await store.init(pageSize);
-  return store;
-}
-
-function isBusy(error: unknown): boolean {
-  const errcode = (error as { errcode?: number }).errcode;
-  return typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => (ms <= 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
-}
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Jittered backoff. A write transaction holds the lock for tens of
- * microseconds (one lease) to a few milliseconds (a claim of hundreds of
- * tasks), so the first three retries wait up to half a millisecond each,
- * synchronously (as SQLite's own busy handler would; a timer cannot wait less
- * than 1 ms); later ones wait up to 1, 2, 4, 8 ms on a timer, so a long wait
- * does not hold up the event loop. Short waits at random keep a writer from
- * starving behind luckier ones. Twelve synchronous retries before the first
- * timer cost 8 processes claiming and completing 500 tasks at a time a tenth
- * of their throughput: each sub-millisecond wait is a context switch, and
- * on 2 cores those came out of the lock holder's CPU.
- */
-async function backoff(attempt: number): Promise<void> {
-  if (attempt < 3) {
-    Atomics.wait(pause, 0, 0, Math.random() * 0.5);
-    return;
-  }
-  await sleep(Math.random() * Math.min(8, 2 ** (attempt - 3)));
-}
-
-/**
- * A writer kept out this long raises its hand (see WriterTurn); a raised hand
- * is honoured this long, so one whose writer died holds nobody up for more.
- */
-const RAISE_HAND_MS = 30;
-const HAND_MAX_AGE_MS = 100;
-/**
- * After finding no hand, a writer looks again only this much later: a stat
- * costs about 30 µs here, a sixth of a daemon's whole lease request, and a
- * hand that has waited RAISE_HAND_MS can wait this much more.
- */
-const HAND_LOOK_MS = 5;
-
-/**
- * Backoff alone is not fair under synchronous=FULL: a commit holds the lock
- * through its fsync and the writer that made it begins its next at once, so a
- * writer whose retries keep missing the gap can go 50 ms between commits on a
- * loaded machine (the test of 4 writers once saw one make 4% of the mean). So a
- * writer kept out for RAISE_HAND_MS creates `<db>-turn`; the others, which
- * look for it before each write, step aside until it has begun its
- * transaction or the file is HAND_MAX_AGE_MS old. Only fairness rests on it,
- * never correctness: SQLite's lock still decides who writes, so a lost race
- * around the file (two hands, a hand removed by the wrong writer) costs a
- * turn, nothing more.
- */
-class WriterTurn {
-  readonly #path: string;
-  readonly #id = randomBytes(8).toString('hex');
-  #noHandUntil = 0;
-  raised = false;
-
-  constructor(dbPath: string) {
-    this.#path = `${dbPath}-turn`;
-  }
-
-  /** Whether another writer's fresh hand is up (at most one stat per HAND_LOOK_MS while there is none). */
-  othersWaiting(): boolean {
-    if (this.raised) return false;
-    const now = performance.now();
-    if (now < this.#noHandUntil) return false;
-    if (this.#freshHandUp()) return true;
-    this.#noHandUntil = now + HAND_LOOK_MS;
-    return false;
-  }
-
-  /**
-   * A hand from the future is stale too: after the wall clock steps back, a
-   * hand left by a dead writer would otherwise hold everyone up for that step.
-   */
-  #freshHandUp(): boolean {
-    const stat = statSync(this.#path, { throwIfNoEntry: false });
-    if (stat === undefined) return false;
-    const age = Date.now() - stat.mtimeMs;
-    return age >= 0 && age < HAND_MAX_AGE_MS;
-  }
-
-  raise(): void {
-    for (let tries = 0; tries < 2 && !this.raised; tries++) {
-      try {
-        const fd = openSync(this.#path, 'wx', 0o600);
-        try {
-          writeSync(fd, this.#id);
-        } finally {
-          closeSync(fd);
-        }
-        this.raised = true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return;
-        // Another's hand: wait for it, unless its writer left it behind.
-        if (this.#freshHandUp()) return;
-        this.#unlink();
-      }
-    }
-  }
-
-  lower(): void {
-    if (!this.raised) return;
-    this.raised = false;
-    try {
-      if (readFileSync(this.#path, 'utf8') === this.#id) this.#unlink();
-    } catch {
-      // gone already: taken down as stale by another writer
-    }
-  }
-
-  #unlink(): void {
-    try {
-      unlinkSync(this.#path);
-    } catch {
-      // removed by another writer first
-    }
-  }
+  const epoch = await setUpConnection(db, memory, durability, pageSize);
+  return new SqliteStore(db, path, durability, epoch);
 }
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly path: string;
   readonly durability: Durability;
-  #db: DatabaseSync;
-  #statements = new Map<QueryName, Prepared>();
-  #limited = new Map<string, Prepared>();
+  readonly #db: DatabaseSync;
+  readonly #statements: Statements;
+  readonly #epochs: TokenEpochs;
   #dataVersion: StatementSync | undefined;
   #queue: Promise<void> = Promise.resolve();
-  #epoch = 1;
-  #durableEpoch = 1;
   #localCommits = 0;
   #closed = false;
-  #turn: WriterTurn | undefined;
+  readonly #turn: WriterTurn | undefined;
 
-  constructor(db: DatabaseSync, path: string, durability: Durability) {
+  /** A connection openSqliteStore has set up, and the epoch it bumped. */
+  constructor(db: DatabaseSync, path: string, durability: Durability, openerEpoch: number) {
     this.#db = db;
     this.path = path;
     this.durability = durability;
+    this.#statements = new Statements(db);
+    this.#epochs = new TokenEpochs(openerEpoch);
     if (path !== ':memory:') this.#turn = new WriterTurn(path);
-  }
-
-  async init(newPageBytes: number): Promise<void> {
-    const memory = this.path === ':memory:';
-    await this.#retryBusy(() => {
-      this.#db.exec('PRAGMA busy_timeout = 0');
-      // Takes effect only while the file is still empty.
-      this.#db.exec(`PRAGMA page_size = ${newPageBytes}`);
-      if (!memory) this.#db.exec('PRAGMA journal_mode = WAL');
-    });
-    // Migrations: each in its own write transaction, re-checked inside it (another process may have run it).
-    for (;;) {
-      // Even a read can be SQLITE_BUSY here: another opener may be recovering the WAL (BUSY_RECOVERY)
-      // or the last connection closing it; the bench met this with 8 processes opening at once.
-      let applied = 0;
-      await this.#retryBusy(() => {
-        applied = this.#userVersion();
-      });
-      if (applied >= migrations.length) break;
-      await this.#retryBusy(() => {
-        this.#db.exec('BEGIN IMMEDIATE');
-        try {
-          const version = this.#userVersion();
-          if (version < migrations.length) {
-            this.#db.exec(migrations[version]!);
-            this.#db.exec(`PRAGMA user_version = ${version + 1}`);
-          }
-          this.#db.exec('COMMIT');
-        } catch (error) {
-          this.#db.exec('ROLLBACK');
-          throw error;
-        }
-      });
-    }
-    // A new epoch for this opener, durably, before it hands out any token.
-    this.#db.exec('PRAGMA synchronous = FULL');
-    await this.#retryBusy(() => {
-      this.#db.exec('BEGIN IMMEDIATE');
-      try {
-        const row = this.#db.prepare(`SELECT value FROM meta WHERE key = 'epoch'`).get() as { value: string } | undefined;
-        const epoch = (row ? Number(row.value) : 0) + 1;
-        this.#db.prepare(`INSERT INTO meta (key, value) VALUES ('epoch', $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run({ value: String(epoch) });
-        this.#db.exec('COMMIT');
-        this.#epoch = epoch;
-        this.#durableEpoch = epoch;
-      } catch (error) {
-        this.#db.exec('ROLLBACK');
-        throw error;
-      }
-    });
-    if (!memory) {
-      // A checkpoint copies each page changed since the last one once, and costs
-      // two fsyncs whatever its size: SQLite's default (every 1000 pages, 4 MB
-      // of 4 KiB pages) recopied the same hot task and index pages every few
-      // hundred jobs. Every 32 MB of WAL was 9% more claim + complete throughput
-      // over 100,000 jobs; the WAL file is cut back to that size after a
-      // checkpoint that let it grow past it.
-      await this.#retryBusy(() => {
-        const pageBytes = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
-        this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageBytes)}`);
-        this.#db.exec(`PRAGMA journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
-      });
-    }
-    this.#db.exec(`PRAGMA synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   }
 
   /** What this connection runs with, as SQLite reports it (for checks and diagnostics): synchronous 1 is NORMAL, 2 FULL. */
@@ -287,53 +95,6 @@ export class SqliteStore implements Store {
     const { synchronous } = this.#db.prepare('PRAGMA synchronous').get() as { synchronous: number };
     const { journal_mode: journalMode } = this.#db.prepare('PRAGMA journal_mode').get() as { journal_mode: string };
     return { synchronous, journalMode };
-  }
-
-  #userVersion(): number {
-    return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  }
-
-  async #retryBusy(fn: () => void): Promise<void> {
-    const deadline = performance.now() + DEFAULT_DEADLINE_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        fn();
-        return;
-      } catch (error) {
-        if (!isBusy(error) || performance.now() > deadline) throw error;
-        await backoff(attempt);
-      }
-    }
-  }
-
-  #statement(query: QueryName): Prepared {
-    let prepared = this.#statements.get(query);
-    if (prepared === undefined) {
-      prepared = prepare(this.#db, sqliteQueries[query]);
-      this.#statements.set(query, prepared);
-    }
-    return prepared;
-  }
-
-  /**
-   * The statement for a call, and its parameters. SQLite plans `LIMIT $n`
-   * worse than a constant limit: a claim of one task took 79 µs with the
-   * parameter and 21 µs with `LIMIT 1` (no slower at any n we tried), so a
-   * small n is written into the SQL, one statement per n.
-   */
-  #forCall(query: QueryName, params: Params | undefined): [Prepared, Params] {
-    const n = params?.n;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > INLINE_LIMIT_MAX || !sqliteQueries[query].includes('LIMIT $n')) {
-      return [this.#statement(query), params ?? {}];
-    }
-    const name = `${query}#${n}`;
-    let prepared = this.#limited.get(name);
-    if (prepared === undefined) {
-      prepared = prepare(this.#db, sqliteQueries[query].replaceAll('LIMIT $n', `LIMIT ${n}`));
-      this.#limited.set(name, prepared);
-    }
-    const { n: _inlined, ...rest } = params!;
-    return [prepared, rest];
   }
 
   /** One operation at a time on this connection: a transaction may await between its statements. */
@@ -347,6 +108,10 @@ export class SqliteStore implements Store {
     } finally {
       done();
     }
+  }
+
+  #tx(): SqliteTx {
+    return new SqliteTx(this.#statements, this.#epochs, Date.now());
   }
 
   write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
@@ -372,11 +137,10 @@ export class SqliteStore implements Store {
           throw new BatonError('LOCK_TIMEOUT', `the database ${this.path} stayed busy with other writers past the deadline`);
         }
         if (firstBusy === 0) firstBusy = now;
-        if (turn !== undefined && !turn.raised && now - firstBusy >= RAISE_HAND_MS) turn.raise();
+        turn?.keptOut(now - firstBusy);
         if (turn?.raised) {
           // The others are stepping aside: try again as soon as the holder's transaction may be over.
-          Atomics.wait(pause, 0, 0, Math.random() * 0.5);
-          await sleep(0);
+          await pauseBriefly();
         } else {
           await backoff(attempt);
         }
@@ -396,7 +160,7 @@ export class SqliteStore implements Store {
         throw error;
       }
       turn?.lower();
-      const tx = new SqliteTx(this, Date.now());
+      const tx = this.#tx();
       try {
         const value = await fn(tx);
         this.#db.exec('COMMIT');
@@ -405,7 +169,7 @@ export class SqliteStore implements Store {
         return { busy: false as const, value };
       } catch (error) {
         if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-        if (tx.durable) this.#forgetEpochBump();
+        if (tx.durable) this.#epochs.forgetBump(this.#statements);
         if (isBusy(error)) return { busy: true as const };
         throw error;
       }
@@ -421,7 +185,7 @@ export class SqliteStore implements Store {
       return await this.write(async (outer) => {
         const results: Array<Settled<unknown>> = [];
         for (const fn of fns) {
-          const tx = new SqliteTx(this, Date.now());
+          const tx = this.#tx();
           try {
             results.push({ ok: true, value: await fn(tx) });
           } catch (error) {
@@ -439,7 +203,7 @@ export class SqliteStore implements Store {
       const results: Array<Settled<unknown>> = [];
       let durable = false;
       for (const fn of fns) {
-        const tx = new SqliteTx(this, Date.now());
+        const tx = this.#tx();
         this.#db.exec('SAVEPOINT op');
         try {
           const value = await fn(tx);
@@ -449,19 +213,13 @@ export class SqliteStore implements Store {
         } catch (error) {
           this.#db.exec('ROLLBACK TO op');
           this.#db.exec('RELEASE op');
-          if (tx.durable) this.#forgetEpochBump();
+          if (tx.durable) this.#epochs.forgetBump(this.#statements);
           results.push({ ok: false, error });
         }
       }
       (outer as SqliteTx).durable ||= durable;
       return results;
     }, options);
-  }
-
-  /** An epoch bump was rolled back: believe the database again (the next token bumps it anew). */
-  #forgetEpochBump(): void {
-    const row = this.get<{ value: string }>('metaGet', { key: 'epoch' });
-    this.#durableEpoch = Number(row?.value ?? 1);
   }
 
   /**
@@ -489,42 +247,6 @@ export class SqliteStore implements Store {
     }
   }
 
-  run(sqlName: QueryName, params: Params | undefined): RunResult {
-    const [{ statement }, values] = this.#forCall(sqlName, params);
-    const result = statement.run(values);
-    return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
-  }
-
-  get<T extends Row>(sqlName: QueryName, params: Params | undefined): T | undefined {
-    const [{ statement, toRow }, values] = this.#forCall(sqlName, params);
-    const row = statement.get(values) as unknown as unknown[] | undefined;
-    return row === undefined ? undefined : (toRow(row) as T);
-  }
-
-  all<T extends Row>(sqlName: QueryName, params: Params | undefined): T[] {
-    const [{ statement, toRow }, values] = this.#forCall(sqlName, params);
-    return (statement.all(values) as unknown as unknown[][]).map(toRow) as T[];
-  }
-
-  /** Called inside a write transaction. */
-  nextToken(last: number, tx: SqliteTx): number {
-    let token = Math.max(last + 1, this.#epoch * EPOCH_SPAN);
-    if (token >= (this.#durableEpoch + 1) * EPOCH_SPAN) {
-      // Past the newest durable epoch's range: read it again, bump it if still needed.
-      const row = this.get<{ value: string }>('metaGet', { key: 'epoch' });
-      this.#durableEpoch = Math.max(this.#durableEpoch, Number(row?.value ?? 1));
-      if (token >= (this.#durableEpoch + 1) * EPOCH_SPAN) {
-        this.#durableEpoch = Math.floor(token / EPOCH_SPAN);
-        this.run('metaSet', { key: 'epoch', value: String(this.#durableEpoch) });
-        tx.durable = true;
-      }
-      this.#epoch = Math.max(this.#epoch, this.#durableEpoch);
-      token = Math.max(last + 1, this.#epoch * EPOCH_SPAN);
-    }
-    if (!Number.isSafeInteger(token)) throw new BatonError('STORE_ERROR', `fencing token space exhausted (${token})`);
-    return token;
-  }
-
   async changeCounter(): Promise<number> {
     if (this.#closed) return this.#localCommits;
     this.#dataVersion ??= this.#db.prepare('PRAGMA data_version');
@@ -550,50 +272,4 @@ class OperationFailed extends Error {
   constructor(cause: unknown) {
     super('an operation of the batch failed', { cause });
   }
-}
-
-class SqliteTx implements StoreTx {
-  readonly now: number;
-  durable = false;
-  #store: SqliteStore;
-
-  constructor(store: SqliteStore, now: number) {
-    this.#store = store;
-    this.now = now;
-  }
-
-  async get<T extends Row>(query: QueryName, params?: Params): Promise<T | undefined> {
-    return this.#store.get<T>(query, params);
-  }
-
-  async all<T extends Row>(query: QueryName, params?: Params): Promise<T[]> {
-    return this.#store.all<T>(query, params);
-  }
-
-  async run(query: QueryName, params?: Params): Promise<RunResult> {
-    return this.#store.run(query, params);
-  }
-
-  async nextToken(last: number): Promise<number> {
-    return this.#store.nextToken(last, this);
-  }
-}
-
-interface Prepared {
-  statement: StatementSync;
-  toRow: (values: unknown[]) => Row;
-}
-
-/**
- * Rows come back as arrays and are made into objects by a function compiled
- * for the statement's columns: node:sqlite's own row objects are built
- * property by property into slow (dictionary) objects, which cost several
- * times more to make, read and copy. The column names are our own SQL's.
- */
-function prepare(db: DatabaseSync, sql: string): Prepared {
-  const statement = db.prepare(sql);
-  statement.setReturnArrays(true);
-  const fields = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: v[${i}]`);
-  const toRow = new Function('v', `return { ${fields.join(', ')} };`) as (values: unknown[]) => Row;
-  return { statement, toRow };
 }

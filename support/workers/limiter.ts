@@ -1,4 +1,5 @@
 // Takes tokens (waiting) for `ms` milliseconds; prints the time of each grant (the limiter's own clock).
+// Spawned by test/files/rate-limiter.test.ts and by the bench (bench/run.ts).
 import { FileRateLimiter } from '../../src/index.ts';
 
 const [file, rate, burst, ms] = process.argv.slice(2);

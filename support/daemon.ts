@@ -1,9 +1,11 @@
-// A real daemon process (`baton serve`) for tests, and clients of it.
+// A real daemon process (`baton serve`) and clients of it, for tests, benchmarks
+// and scripts. It checks its answers against the response schemas
+// (BATON_CHECK_RESPONSES), as the test suite wants, unless `env` says otherwise.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { RemoteCoordinator, type RemoteOptions } from '../../src/client/index.ts';
-import type { DaemonRecord } from '../../src/project/daemon-record.ts';
-import { cli } from './procs.ts';
+import { RemoteCoordinator, type RemoteOptions } from '../src/client/index.ts';
+import type { DaemonRecord } from '../src/project/daemon-record.ts';
+import { cli } from './paths.ts';
 
 export interface RunningDaemon {
   child: ChildProcess;
