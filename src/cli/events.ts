@@ -1,7 +1,7 @@
 // baton events: the durable event log, listed or followed.
 import type { BatonEvent, EventQuery } from '../coordinator.ts';
-import { ExitCode, integer, parse, type Command } from './command.ts';
-import { common, positionalArgs, printHelp, withCoordinator } from './store.ts';
+import { ExitCode, integer, parse, positionalArgs, type Command } from './command.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 
 const usage = 'baton events [--from <seq>] [--type <prefix>]... [--follow] [--db <path>] [--json]';
 
@@ -21,7 +21,7 @@ export const eventsCommand: Command = {
   summary: 'list or follow the event log',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, from: { type: 'string' }, type: { type: 'string', multiple: true }, follow: { type: 'boolean', short: 'f' } }, usage);
+    const { values, positionals } = parse(argv, { ...connectOptions, from: { type: 'string' }, type: { type: 'string', multiple: true }, follow: { type: 'boolean', short: 'f' } }, usage);
     if (values.help) {
       return printHelp(
         usage,

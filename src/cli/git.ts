@@ -5,7 +5,7 @@ import type { AcquireOptions, Coordinator } from '../coordinator.ts';
 import { withGitLock } from '../git-lock.ts';
 import { runChild } from './child.ts';
 import { UsageError, millis, parse, reportError, type Command } from './command.ts';
-import { common, printHelp, withCoordinator } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 
 const usage = 'baton git [--timeout <s>] [--owner <name>] [--db <path>] [--json] -- <git args...>';
 
@@ -30,7 +30,7 @@ export const gitCommand: Command = {
     const split = argv.indexOf('--');
     const own = split === -1 ? argv : argv.slice(0, split);
     const gitArgs = split === -1 ? [] : argv.slice(split + 1);
-    const { values, positionals } = parse(own, { ...common, timeout: { type: 'string' }, owner: { type: 'string' } }, usage);
+    const { values, positionals } = parse(own, { ...connectOptions, timeout: { type: 'string' }, owner: { type: 'string' } }, usage);
     if (values.help) {
       return printHelp(
         usage,

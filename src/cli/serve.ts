@@ -1,11 +1,11 @@
 // baton serve: run the project's daemon in this process (or --detach it).
-import { resolve } from 'node:path';
 import { startDaemonProcess } from '../client/open.ts';
 import { locateProject } from '../project/state-dir.ts';
 import { packageVersion } from '../project/version.ts';
 import { startDaemon } from '../server/daemon.ts';
 import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } from './command.ts';
 import { printJson } from './output.ts';
+import { stateDirOption } from './state-dir.ts';
 
 const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
 
@@ -67,7 +67,7 @@ export const serveCommand: Command = {
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\nusage: ${usage}`);
     const location = locateProject();
-    const stateDir = values['state-dir'] === undefined ? location.stateDir : resolve(values['state-dir']);
+    const stateDir = stateDirOption(values['state-dir']).path;
     const durability = values.durability;
     if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new UsageError(`--durability must be normal or full, got ${JSON.stringify(durability)}`);
     const listen = values.listen === undefined ? undefined : parseListen(values.listen);

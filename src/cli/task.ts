@@ -2,9 +2,10 @@
 import type { Claim, Coordinator, Task, TaskSpec, TaskStatus } from '../coordinator.ts';
 import { defaultOwner } from '../git-lock.ts';
 import { isBatonError } from '../errors.ts';
-import { ExitCode, UsageError, integer, jsonOption, millis, parse } from './command.ts';
+import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
-import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { group, type Action } from './group.ts';
 
 const STATUSES: TaskStatus[] = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'];
 /** The session `task claim` registers when given no --session. */
@@ -78,7 +79,7 @@ const add: Action = {
     const { values, positionals } = parse(
       argv,
       {
-        ...common,
+        ...connectOptions,
         queue: { type: 'string' },
         payload: { type: 'string' },
         priority: { type: 'string' },
@@ -129,7 +130,7 @@ const list: Action = {
   summary: 'list tasks in claim order',
   usage: listUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
     if (values.help) {
       return printHelp(listUsage, `Lists tasks (at most 1000), highest priority first.\n\n  --queue <q>    only this queue (default: all)\n  --status <s>   only these statuses, comma-separated: ${STATUSES.join(', ')}\n`);
     }
@@ -156,7 +157,7 @@ const show: Action = {
   summary: 'show one task',
   usage: showUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, showUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, showUsage);
     if (values.help) return printHelp(showUsage, 'Shows every field of task <id>.\n');
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
@@ -175,7 +176,7 @@ const claim: Action = {
   summary: 'claim the next ready tasks',
   usage: claimUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' } }, claimUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' } }, claimUsage);
     if (values.help) {
       return printHelp(
         claimUsage,
@@ -236,7 +237,7 @@ const renew: Action = {
   summary: 'extend a claim',
   usage: renewUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, lease: { type: 'string' } }, renewUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' }, lease: { type: 'string' } }, renewUsage);
     if (values.help) {
       return printHelp(
         renewUsage,
@@ -285,7 +286,7 @@ function claimAction<A>(
     summary,
     usage,
     async run(argv) {
-      const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, ...extra }, usage);
+      const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' }, ...extra }, usage);
       if (values.help) return printHelp(usage, help);
       const strings = values as Record<string, string | undefined>;
       const [id] = positionalArgs(positionals, ['id'], usage);
@@ -343,7 +344,7 @@ const cancel: Action = {
   summary: 'cancel a task (its dependents become blocked)',
   usage: cancelUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, reason: { type: 'string' } }, cancelUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, reason: { type: 'string' } }, cancelUsage);
     if (values.help) return printHelp(cancelUsage, `Cancels task <id>, claimed or not; tasks that depend on it become blocked. A done task cannot be cancelled.\n\n  --reason <r>   why (default "cancelled")\n`);
     const [id] = positionalArgs(positionals, ['id'], cancelUsage);
     const taskIdValue = taskId(id, cancelUsage);

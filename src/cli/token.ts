@@ -1,13 +1,10 @@
 // baton token create|revoke|list: API tokens for the daemon's TCP listener.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { BatonError, fsError } from '../errors.ts';
-import { makeDirectories } from '../files/directories.ts';
-import { locateProject } from '../project/state-dir.ts';
+import { BatonError } from '../errors.ts';
 import { createToken, listTokens, revokeToken } from '../server/auth.ts';
-import { ExitCode, UsageError, parse } from './command.ts';
+import { ExitCode, parse, positionalArgs } from './command.ts';
 import { ago, printJson, table } from './output.ts';
-import { group, positionalArgs, type Action } from './store.ts';
+import { group, type Action } from './group.ts';
+import { ensureStateDir, stateDirOption } from './state-dir.ts';
 
 const options = {
   'state-dir': { type: 'string' },
@@ -21,35 +18,6 @@ const optionsHelp = `  --state-dir <dir>  the state directory (default: $BATON_H
 function printHelp(usage: string, body: string): number {
   process.stdout.write(`usage: ${usage}\n\n${body}${body.endsWith('\n') ? '' : '\n'}${optionsHelp}`);
   return ExitCode.ok;
-}
-
-interface Location {
-  stateDir: string;
-  /** The default <cwd>/.baton: it sits in a working tree. */
-  inWorkTree: boolean;
-}
-
-/** --state-dir, else where the project keeps its state. */
-function locate(stateDir: string | undefined): Location {
-  if (stateDir === '') throw new UsageError('--state-dir must name a directory, got ""');
-  if (stateDir !== undefined) return { stateDir: resolve(stateDir), inWorkTree: false };
-  const found = locateProject();
-  return { stateDir: found.stateDir, inWorkTree: found.source === 'cwd' };
-}
-
-/** Creates the state directory (mode 0700) if missing; one made in a working tree is kept out of git. */
-function ensureStateDir(location: Location): void {
-  const dir = location.stateDir;
-  try {
-    if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-      return;
-    }
-    makeDirectories(dir, 0o700);
-    if (location.inWorkTree) writeFileSync(join(dir, '.gitignore'), '*\n', { mode: 0o600 });
-  } catch (error) {
-    throw fsError(error, 'create the state directory', dir);
-  }
 }
 
 const createUsage = 'baton token create <name> [--state-dir <dir>] [--json]';
@@ -74,16 +42,16 @@ works; the note that it will not be shown again goes to stderr. Clients send it 
       );
     }
     const [name] = positionalArgs(positionals, ['name'], createUsage);
-    const location = locate(values['state-dir']);
-    ensureStateDir(location);
-    const created = await createToken(location.stateDir, name!);
+    const stateDir = stateDirOption(values['state-dir']);
+    ensureStateDir(stateDir.path, stateDir.inWorkTree);
+    const created = await createToken(stateDir.path, name!);
     if (values.json) {
       printJson({ id: created.id, name: created.name, token: created.token, createdAt: created.createdAt });
       return ExitCode.ok;
     }
     process.stdout.write(`${created.token}\n`);
     process.stderr.write(
-      `created token ${created.id} (${created.name}) in ${location.stateDir}\n` +
+      `created token ${created.id} (${created.name}) in ${stateDir.path}\n` +
         `This token will not be shown again: store it now. Revoke it with: baton token revoke ${created.id}\n`,
     );
     return ExitCode.ok;
@@ -108,9 +76,9 @@ request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":tr
       );
     }
     const [id] = positionalArgs(positionals, ['id'], revokeUsage);
-    const location = locate(values['state-dir']);
-    if (!(await revokeToken(location.stateDir, id!))) {
-      throw new BatonError('NOT_FOUND', `no token with id ${JSON.stringify(id)} in ${location.stateDir} (see baton token list)`, { details: { id } });
+    const stateDir = stateDirOption(values['state-dir']).path;
+    if (!(await revokeToken(stateDir, id!))) {
+      throw new BatonError('NOT_FOUND', `no token with id ${JSON.stringify(id)} in ${stateDir} (see baton token list)`, { details: { id } });
     }
     if (values.json) printJson({ id, revoked: true });
     else process.stdout.write(`revoked token ${id}\n`);
@@ -129,8 +97,7 @@ const list: Action = {
       return printHelp(listUsage, `Lists the API tokens, oldest first: id, name, when created. The tokens themselves are not stored.\n--json prints [{"id","name","createdAt"}].\n`);
     }
     positionalArgs(positionals, [], listUsage);
-    const location = locate(values['state-dir']);
-    const tokens = await listTokens(location.stateDir);
+    const tokens = await listTokens(stateDirOption(values['state-dir']).path);
     if (values.json) {
       printJson(tokens);
       return ExitCode.ok;

@@ -1,8 +1,9 @@
 // baton tokens report|status|reserve|commit|cancel|budget|usage|reset: token budgets for LLM calls.
 import type { BudgetPeriod, BudgetScope, BudgetStatus, UsageResult } from '../coordinator.ts';
-import { ExitCode, UsageError, decimal, integer, millis, parse } from './command.ts';
+import { ExitCode, UsageError, decimal, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, printJson, table, when } from './output.ts';
-import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { group, type Action } from './group.ts';
 
 const PERIODS: BudgetPeriod[] = ['none', 'daily', 'monthly'];
 
@@ -34,7 +35,7 @@ const report: Action = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { ...common, agent: { type: 'string' }, model: { type: 'string' }, prompt: { type: 'string' }, completion: { type: 'string' } },
+      { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' }, prompt: { type: 'string' }, completion: { type: 'string' } },
       reportUsage,
     );
     if (values.help) {
@@ -72,7 +73,7 @@ const status: Action = {
   summary: 'budgets: limit, used, reserved, remaining',
   usage: statusUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' } }, statusUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' } }, statusUsage);
     if (values.help) {
       return printHelp(statusUsage, `Shows every budget, or only the one of the scope given by --agent and/or --model.\n\n  --agent <a>   the budget of this agent\n  --model <m>   the budget of this model (with --agent: that agent's use of it)\n`);
     }
@@ -93,7 +94,7 @@ const reserve: Action = {
   summary: 'reserve tokens before a call (refused over budget)',
   usage: reserveUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' }, estimate: { type: 'string' }, ttl: { type: 'string' } }, reserveUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' }, estimate: { type: 'string' }, ttl: { type: 'string' } }, reserveUsage);
     if (values.help) {
       return printHelp(
         reserveUsage,
@@ -137,7 +138,7 @@ const commit: Action = {
   summary: 'replace a reservation by the actual usage',
   usage: commitUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, prompt: { type: 'string' }, completion: { type: 'string' } }, commitUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, prompt: { type: 'string' }, completion: { type: 'string' } }, commitUsage);
     if (values.help) return printHelp(commitUsage, `Records the actual usage of a reserved call and frees the reservation.\n\n  --prompt <n>       prompt (input) tokens\n  --completion <n>   completion (output) tokens\n`);
     const [id] = positionalArgs(positionals, ['reservationId'], commitUsage);
     const actual = { promptTokens: tokenCount('--prompt', values.prompt, commitUsage), completionTokens: tokenCount('--completion', values.completion, commitUsage) };
@@ -156,7 +157,7 @@ const cancel: Action = {
   summary: 'drop a reservation (the call was not made)',
   usage: cancelUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, cancelUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, cancelUsage);
     if (values.help) return printHelp(cancelUsage, 'Drops a reservation without recording usage. --json prints null.\n');
     const [id] = positionalArgs(positionals, ['reservationId'], cancelUsage);
     return withCoordinator(values, async (c) => {
@@ -176,7 +177,7 @@ const budget: Action = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { ...common, limit: { type: 'string' }, agent: { type: 'string' }, model: { type: 'string' }, period: { type: 'string' }, warn: { type: 'string' } },
+      { ...connectOptions, limit: { type: 'string' }, agent: { type: 'string' }, model: { type: 'string' }, period: { type: 'string' }, warn: { type: 'string' } },
       budgetUsage,
     );
     if (values.help) {
@@ -218,7 +219,7 @@ const usage: Action = {
   summary: 'total tokens spent, by agent and by model',
   usage: usageUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, usageUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, usageUsage);
     if (values.help) return printHelp(usageUsage, 'Totals of all reported usage, by agent and by model.\n');
     positionalArgs(positionals, [], usageUsage);
     return withCoordinator(values, async (c) => {
@@ -247,7 +248,7 @@ const reset: Action = {
   summary: "start a budget's current period from zero",
   usage: resetUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' } }, resetUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' } }, resetUsage);
     if (values.help) {
       return printHelp(resetUsage, `Starts the current period of every budget, or of the one scope given by --agent and/or --model, from zero.\nRecorded usage (tokens usage) is kept. --json prints null.\n`);
     }
