@@ -1,4 +1,5 @@
-// baton tokens report|status|reserve|commit|cancel|budget|usage|reset: token budgets for LLM calls.
+// baton budget set|remove|status|reserve|commit|cancel|report|usage|reset: budgets of
+// LLM tokens that concurrent agents share (not the daemon's API tokens: baton auth token).
 import type { BudgetPeriod, BudgetScope, BudgetStatus, UsageResult } from '../coordinator.ts';
 import { ExitCode, UsageError, decimal, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, printJson, table, when } from './output.ts';
@@ -25,9 +26,15 @@ function scopeOf(values: { agent?: string | undefined; model?: string | undefine
   return scope;
 }
 
+/** A scope in words: `agent a, model m`, or `all usage`. */
+function describeScope(scope: BudgetScope): string {
+  const parts = [scope.agent === undefined ? '' : `agent ${scope.agent}`, scope.model === undefined ? '' : `model ${scope.model}`].filter(Boolean);
+  return parts.length === 0 ? 'all usage' : parts.join(', ');
+}
+
 const tokenCount = (name: string, value: string | undefined, usage: string): number => required(name, integer(name, value, { min: 0 }), usage);
 
-const reportUsage = 'baton tokens report --agent <a> --model <m> --prompt <n> --completion <n> [--db <path>] [--json]';
+const reportUsage = 'baton budget report --agent <a> --model <m> --prompt <n> --completion <n> [--db <path>] [--json]';
 const report: Action = {
   name: 'report',
   summary: 'record tokens spent by an agent on a model',
@@ -42,7 +49,7 @@ const report: Action = {
       return printHelp(
         reportUsage,
         `Records usage after a call and prints the budgets it counts against. Reporting is never refused;
-to keep concurrent agents under a limit, 'tokens reserve' before the call instead.
+to keep concurrent agents under a limit, 'budget reserve' before the call instead.
 
   --agent <a>        who spent them
   --model <m>        on which model
@@ -67,7 +74,7 @@ to keep concurrent agents under a limit, 'tokens reserve' before the call instea
   },
 };
 
-const statusUsage = 'baton tokens status [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const statusUsage = 'baton budget status [--agent <a>] [--model <m>] [--db <path>] [--json]';
 const status: Action = {
   name: 'status',
   summary: 'budgets: limit, used, reserved, remaining',
@@ -88,7 +95,7 @@ const status: Action = {
   },
 };
 
-const reserveUsage = 'baton tokens reserve --agent <a> [--model <m>] --estimate <n> [--ttl <s>] [--db <path>] [--json]';
+const reserveUsage = 'baton budget reserve --agent <a> [--model <m>] --estimate <n> [--ttl <s>] [--db <path>] [--json]';
 const reserve: Action = {
   name: 'reserve',
   summary: 'reserve tokens before a call (refused over budget)',
@@ -99,8 +106,8 @@ const reserve: Action = {
       return printHelp(
         reserveUsage,
         `Reserves an estimate against every budget that applies, and prints the reservation's id. Refused with
-BUDGET_EXCEEDED (exit 75) if it would take a budget over its limit. Then 'tokens commit <id>' the actual
-usage, or 'tokens cancel <id>'.
+BUDGET_EXCEEDED (exit 75) if it would take a budget over its limit. Then 'budget commit <id>' the actual
+usage, or 'budget cancel <id>'.
 
   --agent <a>      who will spend them
   --model <m>      on which model
@@ -132,7 +139,7 @@ usage, or 'tokens cancel <id>'.
   },
 };
 
-const commitUsage = 'baton tokens commit <reservationId> --prompt <n> --completion <n> [--db <path>] [--json]';
+const commitUsage = 'baton budget commit <reservationId> --prompt <n> --completion <n> [--db <path>] [--json]';
 const commit: Action = {
   name: 'commit',
   summary: 'replace a reservation by the actual usage',
@@ -151,7 +158,7 @@ const commit: Action = {
   },
 };
 
-const cancelUsage = 'baton tokens cancel <reservationId> [--db <path>] [--json]';
+const cancelUsage = 'baton budget cancel <reservationId> [--db <path>] [--json]';
 const cancel: Action = {
   name: 'cancel',
   summary: 'drop a reservation (the call was not made)',
@@ -169,20 +176,20 @@ const cancel: Action = {
   },
 };
 
-const budgetUsage = 'baton tokens budget --limit <n> [--agent <a>] [--model <m>] [--period none|daily|monthly] [--warn <percent>] [--db <path>] [--json]';
-const budget: Action = {
-  name: 'budget',
-  summary: 'set a token budget',
-  usage: budgetUsage,
+const setUsage = 'baton budget set --limit <n> [--agent <a>] [--model <m>] [--period none|daily|monthly] [--warn <percent>] [--db <path>] [--json]';
+const set: Action = {
+  name: 'set',
+  summary: 'create or change a budget',
+  usage: setUsage,
   async run(argv) {
     const { values, positionals } = parse(
       argv,
       { ...connectOptions, limit: { type: 'string' }, agent: { type: 'string' }, model: { type: 'string' }, period: { type: 'string' }, warn: { type: 'string' } },
-      budgetUsage,
+      setUsage,
     );
     if (values.help) {
       return printHelp(
-        budgetUsage,
+        setUsage,
         `Sets (or changes) the budget of a scope: all usage, one agent (--agent), one model (--model), or one
 agent's use of one model (both). Prints its status.
 
@@ -192,8 +199,8 @@ agent's use of one model (both). Prints its status.
 `,
       );
     }
-    positionalArgs(positionals, [], budgetUsage);
-    const limit = required('--limit', integer('--limit', values.limit, { min: 0 }), budgetUsage);
+    positionalArgs(positionals, [], setUsage);
+    const limit = required('--limit', integer('--limit', values.limit, { min: 0 }), setUsage);
     if (values.period !== undefined && !PERIODS.includes(values.period as BudgetPeriod)) {
       throw new UsageError(`--period must be one of ${PERIODS.join(', ')}, got ${JSON.stringify(values.period)}`);
     }
@@ -213,7 +220,36 @@ agent's use of one model (both). Prints its status.
   },
 };
 
-const usageUsage = 'baton tokens usage [--db <path>] [--json]';
+const removeUsage = 'baton budget remove [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const remove: Action = {
+  name: 'remove',
+  summary: 'remove a budget (its scope is then unlimited)',
+  usage: removeUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' } }, removeUsage);
+    if (values.help) {
+      return printHelp(
+        removeUsage,
+        `Removes the budget of one scope, named as in 'budget set': no --agent or --model is the budget on all
+usage. A scope with no budget is a NOT_FOUND error. Recorded usage (budget usage) is kept. --json prints null.
+
+  --agent <a>   the budget of this agent
+  --model <m>   the budget of this model (with --agent: that agent's use of it)
+`,
+      );
+    }
+    positionalArgs(positionals, [], removeUsage);
+    const scope = scopeOf(values);
+    return withCoordinator(values, async (c) => {
+      await c.removeBudget(scope);
+      if (values.json) printJson(null);
+      else process.stdout.write(`removed the budget of ${describeScope(scope)}\n`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+const usageUsage = 'baton budget usage [--db <path>] [--json]';
 const usage: Action = {
   name: 'usage',
   summary: 'total tokens spent, by agent and by model',
@@ -242,7 +278,7 @@ const usage: Action = {
   },
 };
 
-const resetUsage = 'baton tokens reset [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const resetUsage = 'baton budget reset [--agent <a>] [--model <m>] [--db <path>] [--json]';
 const reset: Action = {
   name: 'reset',
   summary: "start a budget's current period from zero",
@@ -250,17 +286,17 @@ const reset: Action = {
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' } }, resetUsage);
     if (values.help) {
-      return printHelp(resetUsage, `Starts the current period of every budget, or of the one scope given by --agent and/or --model, from zero.\nRecorded usage (tokens usage) is kept. --json prints null.\n`);
+      return printHelp(resetUsage, `Starts the current period of every budget, or of the one scope given by --agent and/or --model, from zero.\nRecorded usage (budget usage) is kept. --json prints null.\n`);
     }
     positionalArgs(positionals, [], resetUsage);
     const filtered = values.agent !== undefined || values.model !== undefined;
     return withCoordinator(values, async (c) => {
       await c.resetBudget(filtered ? scopeOf(values) : undefined);
       if (values.json) printJson(null);
-      else process.stdout.write(filtered ? `reset the budget of ${[values.agent && `agent ${values.agent}`, values.model && `model ${values.model}`].filter(Boolean).join(', ')}\n` : 'reset every budget\n');
+      else process.stdout.write(filtered ? `reset the budget of ${describeScope(scopeOf(values))}\n` : 'reset every budget\n');
       return ExitCode.ok;
     });
   },
 };
 
-export const tokensCommand = group('tokens', 'token budgets: report, reserve, commit, status', [report, status, reserve, commit, cancel, budget, usage, reset]);
+export const budgetCommand = group('budget', 'LLM token budgets agents share: set, reserve, commit, report, status', [set, remove, status, reserve, commit, cancel, report, usage, reset]);
