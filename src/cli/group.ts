@@ -28,13 +28,14 @@ export function group(path: string, summary: string, actions: Action[]): Group {
   const name = path.split(' ').at(-1)!;
   // A group of groups names its groups, then their actions: `baton auth <token> <action> [options]`.
   const nested = actions.every(isGroup);
+  const noun = nested ? 'command' : 'action';
   const usage = `baton ${path} <${actions.map((a) => a.name).join('|')}>${nested ? ' <action>' : ''} [options]`;
   const help = (): string => {
     const width = Math.max(...actions.map((a) => a.name.length));
     return (
       `usage: ${usage}\n\n` +
       actions.map((a) => `  ${a.name.padEnd(width)}  ${a.summary}\n  ${' '.repeat(width)}  ${a.usage}\n`).join('') +
-      `\nRun 'baton ${path} <${nested ? 'group' : 'action'}> --help' for ${nested ? "a group's actions" : "an action's options"}.\n`
+      `\nRun 'baton ${path} <${noun}> --help' for ${nested ? 'its actions' : "an action's options"}.\n`
     );
   };
   return {
@@ -51,7 +52,7 @@ export function group(path: string, summary: string, actions: Action[]): Group {
         return first === undefined ? ExitCode.usage : ExitCode.ok;
       }
       const action = actions.find((a) => a.name === first);
-      if (action === undefined) throw new UsageError(`unknown ${path} ${nested ? 'group' : 'action'} ${JSON.stringify(first)}\nusage: ${usage}`);
+      if (action === undefined) throw new UsageError(`unknown ${path} ${noun} ${JSON.stringify(first)}\nusage: ${usage}`);
       return action.run(rest);
     },
   };

@@ -3,6 +3,7 @@
 import { packageVersion } from '../project/version.ts';
 import { ExitCode, reportError, type Command } from './command.ts';
 import { agentsCommand } from './agents.ts';
+import { authCommand } from './auth/auth.ts';
 import { budgetCommand } from './budget.ts';
 import { eventsCommand } from './events.ts';
 import { gitCommand } from './git.ts';
@@ -14,10 +15,9 @@ import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
 import { taskCommand } from './task.ts';
-import { tokenCommand } from './token.ts';
 
 const commands: Command[] = [
-  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, tokenCommand, mcpCommand,
+  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, authCommand, mcpCommand,
 ];
 
 

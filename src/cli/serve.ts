@@ -11,7 +11,7 @@ const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [
 
 const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
 state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
-authenticated: 'baton token create', or an HMAC signature with the state directory's hmac.key).
+authenticated: 'baton auth token create', or an HMAC signature with the state directory's hmac.key).
 Every baton command and client of this project then goes through it: waiters are woken on
 release, a dropped client's session ends at once, events are pushed. SIGTERM or Ctrl-C drains
 the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.

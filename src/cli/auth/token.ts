@@ -1,10 +1,11 @@
-// baton token create|revoke|list: API tokens for the daemon's TCP listener.
-import { BatonError } from '../errors.ts';
-import { createToken, listTokens, revokeToken } from '../server/auth.ts';
-import { ExitCode, parse, positionalArgs } from './command.ts';
-import { ago, printJson, table } from './output.ts';
-import { group, type Action } from './group.ts';
-import { ensureStateDir, stateDirOption } from './state-dir.ts';
+// baton auth token create|list|revoke: API tokens for the daemon's TCP listener
+// (not LLM tokens: those are baton budget).
+import { BatonError } from '../../errors.ts';
+import { createToken, listTokens, revokeToken } from '../../server/auth.ts';
+import { ExitCode, parse, positionalArgs } from '../command.ts';
+import { ago, printJson, table } from '../output.ts';
+import { group, type Action } from '../group.ts';
+import { ensureStateDir, stateDirOption } from '../state-dir.ts';
 
 const options = {
   'state-dir': { type: 'string' },
@@ -20,7 +21,7 @@ function printHelp(usage: string, body: string): number {
   return ExitCode.ok;
 }
 
-const createUsage = 'baton token create <name> [--state-dir <dir>] [--json]';
+const createUsage = 'baton auth token create <name> [--state-dir <dir>] [--json]';
 const create: Action = {
   name: 'create',
   summary: 'make an API token for the daemon (shown once)',
@@ -32,12 +33,12 @@ const create: Action = {
         createUsage,
         `Makes an API token for clients of the daemon's TCP listener and prints it, once: only its hash is
 kept (in <state dir>/tokens.json, mode 0600). The token alone goes to stdout, so
-  TOKEN=$(baton token create ci)
+  TOKEN=$(baton auth token create ci)
 works; the note that it will not be shown again goes to stderr. Clients send it as
 'Authorization: Bearer <token>' (or ?access_token=<token> on GET requests, for EventSource).
 --json prints {"id","name","token","createdAt"}.
 
-  <name>             what the token is for (shown by 'baton token list')
+  <name>             what the token is for (shown by 'baton auth token list')
 `,
       );
     }
@@ -52,13 +53,13 @@ works; the note that it will not be shown again goes to stderr. Clients send it 
     process.stdout.write(`${created.token}\n`);
     process.stderr.write(
       `created token ${created.id} (${created.name}) in ${stateDir.path}\n` +
-        `This token will not be shown again: store it now. Revoke it with: baton token revoke ${created.id}\n`,
+        `This token will not be shown again: store it now. Revoke it with: baton auth token revoke ${created.id}\n`,
     );
     return ExitCode.ok;
   },
 };
 
-const revokeUsage = 'baton token revoke <id> [--state-dir <dir>] [--json]';
+const revokeUsage = 'baton auth token revoke <id> [--state-dir <dir>] [--json]';
 const revoke: Action = {
   name: 'revoke',
   summary: 'revoke an API token by its id',
@@ -68,7 +69,7 @@ const revoke: Action = {
     if (values.help) {
       return printHelp(
         revokeUsage,
-        `Deletes the token with this id (see 'baton token list'). A running daemon refuses it from its next
+        `Deletes the token with this id (see 'baton auth token list'). A running daemon refuses it from its next
 request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":true}.
 
   <id>               the token's id: 8 hex characters, the part after baton_ in the token
@@ -78,7 +79,7 @@ request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":tr
     const [id] = positionalArgs(positionals, ['id'], revokeUsage);
     const stateDir = stateDirOption(values['state-dir']).path;
     if (!(await revokeToken(stateDir, id!))) {
-      throw new BatonError('NOT_FOUND', `no token with id ${JSON.stringify(id)} in ${stateDir} (see baton token list)`, { details: { id } });
+      throw new BatonError('NOT_FOUND', `no token with id ${JSON.stringify(id)} in ${stateDir} (see baton auth token list)`, { details: { id } });
     }
     if (values.json) printJson({ id, revoked: true });
     else process.stdout.write(`revoked token ${id}\n`);
@@ -86,7 +87,7 @@ request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":tr
   },
 };
 
-const listUsage = 'baton token list [--state-dir <dir>] [--json]';
+const listUsage = 'baton auth token list [--state-dir <dir>] [--json]';
 const list: Action = {
   name: 'list',
   summary: 'list the API tokens (ids and names, never the tokens)',
@@ -112,4 +113,4 @@ const list: Action = {
   },
 };
 
-export const tokenCommand = group('token', 'API tokens for the daemon: create, revoke, list', [create, revoke, list]);
+export const tokenGroup = group('auth token', "API tokens for the daemon's TCP listener: create, list, revoke", [create, list, revoke]);
