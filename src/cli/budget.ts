@@ -1,12 +1,13 @@
 // baton budget set|remove|status|reserve|commit|cancel|report|usage|reset: budgets of
 // LLM tokens that concurrent agents share (not the daemon's API tokens: baton auth token).
 import type { BudgetPeriod, BudgetScope, BudgetStatus, UsageResult } from '../coordinator.ts';
+import { BUDGET_PERIODS, DEFAULT_RESERVATION_MS, DEFAULT_WARN_PERCENT } from '../limits.ts';
 import { ExitCode, UsageError, decimal, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 import { group, type Action } from './group.ts';
 
-const PERIODS: BudgetPeriod[] = ['none', 'daily', 'monthly'];
+const isPeriod = (value: string): value is BudgetPeriod => (BUDGET_PERIODS as readonly string[]).includes(value);
 
 function budgetTable(statuses: BudgetStatus[]): string {
   return table(
@@ -112,7 +113,7 @@ usage, or 'budget cancel <id>'.
   --agent <a>      who will spend them
   --model <m>      on which model
   --estimate <n>   how many tokens at most
-  --ttl <s>        an uncommitted reservation stops counting after this (default 600)
+  --ttl <s>        an uncommitted reservation stops counting after this (default ${DEFAULT_RESERVATION_MS / 1000})
 `,
       );
     }
@@ -176,7 +177,7 @@ const cancel: Action = {
   },
 };
 
-const setUsage = 'baton budget set --limit <n> [--agent <a>] [--model <m>] [--period none|daily|monthly] [--warn <percent>] [--db <path>] [--json]';
+const setUsage = `baton budget set --limit <n> [--agent <a>] [--model <m>] [--period ${BUDGET_PERIODS.join('|')}] [--warn <percent>] [--db <path>] [--json]`;
 const set: Action = {
   name: 'set',
   summary: 'create or change a budget',
@@ -194,15 +195,16 @@ const set: Action = {
 agent's use of one model (both). Prints its status.
 
   --limit <n>        tokens per period
-  --period <p>       none (default), daily or monthly (UTC)
-  --warn <percent>   emit one tokens.warning event per period at this share of the limit (default 80)
+  --period <p>       ${BUDGET_PERIODS.join(', ')} (UTC; default none)
+  --warn <percent>   emit one tokens.warning event per period at this share of the limit (default ${DEFAULT_WARN_PERCENT})
 `,
       );
     }
     positionalArgs(positionals, [], setUsage);
     const limit = required('--limit', integer('--limit', values.limit, { min: 0 }), setUsage);
-    if (values.period !== undefined && !PERIODS.includes(values.period as BudgetPeriod)) {
-      throw new UsageError(`--period must be one of ${PERIODS.join(', ')}, got ${JSON.stringify(values.period)}`);
+    const period = values.period;
+    if (period !== undefined && !isPeriod(period)) {
+      throw new UsageError(`--period must be one of ${BUDGET_PERIODS.join(', ')}, got ${JSON.stringify(period)}`);
     }
     const warnPercent = decimal('--warn', values.warn);
     if (warnPercent !== undefined && warnPercent > 100) throw new UsageError(`--warn must be a percent from 0 to 100, got ${JSON.stringify(values.warn)}`);
@@ -210,7 +212,7 @@ agent's use of one model (both). Prints its status.
       const status = await c.setBudget({
         ...scopeOf(values),
         limit,
-        ...(values.period === undefined ? {} : { period: values.period as BudgetPeriod }),
+        ...(period === undefined ? {} : { period }),
         ...(warnPercent === undefined ? {} : { warnPercent }),
       });
       if (values.json) printJson(status);

@@ -1,5 +1,6 @@
 // baton events: the durable event log, listed or followed.
 import type { BatonEvent, EventQuery } from '../coordinator.ts';
+import { DEFAULT_LIST_LIMIT } from '../limits.ts';
 import { ExitCode, integer, parse, positionalArgs, type Command } from './command.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 
@@ -50,11 +51,11 @@ export const eventsCommand: Command = {
     process.stdout.on('error', onOutputError);
     return withCoordinator(values, async (c) => {
       if (!values.follow) {
-        const query: EventQuery = { after: after ?? 0, limit: 1000, ...(types === undefined ? {} : { types }) };
+        const query: EventQuery = { after: after ?? 0, limit: DEFAULT_LIST_LIMIT, ...(types === undefined ? {} : { types }) };
         while (!readerGone) {
           const batch = await c.events(query);
           for (const e of batch) print(e);
-          if (batch.length < 1000) break;
+          if (batch.length < DEFAULT_LIST_LIMIT) break;
           query.after = batch.at(-1)!.seq;
         }
         return ExitCode.ok;

@@ -1,6 +1,7 @@
 // baton lease acquire|release|renew|list|show|force-release: named leases with fencing tokens.
 import type { Lease } from '../coordinator.ts';
 import { defaultOwner } from '../git-lock.ts';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS } from '../limits.ts';
 import { ExitCode, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, indent, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
@@ -44,8 +45,8 @@ The lease outlives this command: release it with 'baton lease release <key> --to
 
   --owner <name>      who holds it (default: <user>@<host>:<pid>)
   --shared            a shared lease (many holders, no exclusive one)
-  --ttl <s>           lease time in seconds (default 60)
-  --timeout <s>       how long to wait for a conflicting holder (default 30; 0: fail at once)
+  --ttl <s>           lease time in seconds (default ${DEFAULT_LEASE_TTL_MS / 1000})
+  --timeout <s>       how long to wait for a conflicting holder (default ${DEFAULT_ACQUIRE_TIMEOUT_MS / 1000}; 0: fail at once)
 
 Exit 75 if the lease was not had in time (the message names the holder).
 `,
@@ -97,7 +98,10 @@ const renew: Action = {
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' }, ttl: { type: 'string' } }, renewUsage);
     if (values.help) {
-      return printHelp(renewUsage, `Extends the lease on <key> to --ttl from now. Refused if the token no longer holds it (STALE_TOKEN) or it lapsed (LEASE_EXPIRED).\n\n  --token <n>   the lease's fencing token\n  --ttl <s>     new lease time in seconds from now (default 60)\n`);
+      return printHelp(
+        renewUsage,
+        `Extends the lease on <key> to --ttl from now. Refused if the token no longer holds it (STALE_TOKEN) or it lapsed (LEASE_EXPIRED).\n\n  --token <n>   the lease's fencing token\n  --ttl <s>     new lease time in seconds from now (default ${DEFAULT_LEASE_TTL_MS / 1000})\n`,
+      );
     }
     const [key] = positionalArgs(positionals, ['key'], renewUsage);
     const token = required('--token', integer('--token', values.token, { min: 1 }), renewUsage);
