@@ -1,7 +1,7 @@
 // baton agents: the sessions of the agents and processes using the coordinator.
-import { ExitCode, parse, type Command } from './command.ts';
+import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
-import { common, positionalArgs, printHelp, withCoordinator } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 
 const usage = 'baton agents [--all] [--db <path>] [--json]';
 
@@ -10,7 +10,7 @@ export const agentsCommand: Command = {
   summary: 'list the live sessions of agents and processes',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, all: { type: 'boolean' } }, usage);
+    const { values, positionals } = parse(argv, { ...connectOptions, all: { type: 'boolean' } }, usage);
     if (values.help) {
       return printHelp(
         usage,

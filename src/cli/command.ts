@@ -40,6 +40,19 @@ export function parse<O extends Options>(argv: string[], options: O, usage: stri
   }
 }
 
+/** Exactly `names.length` positionals, or a usage error naming what is missing or extra. */
+export function positionalArgs(positionals: string[], names: string[], usage: string): string[] {
+  if (positionals.length < names.length) throw new UsageError(`missing <${names[positionals.length]}>\nusage: ${usage}`);
+  if (positionals.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}\nusage: ${usage}`);
+  return positionals;
+}
+
+/** A required option, or a usage error naming it. */
+export function required<T>(name: string, value: T | undefined, usage: string): T {
+  if (value === undefined) throw new UsageError(`${name} is required\nusage: ${usage}`);
+  return value;
+}
+
 /**
  * parseArgs reads `--ttl -5` as two options; join a negative number to the
  * string option before it (`--ttl=-5`) so our own check can name the value.

@@ -1,7 +1,8 @@
 // baton events: the durable event log, listed or followed.
 import type { BatonEvent, EventQuery } from '../coordinator.ts';
-import { ExitCode, integer, parse, type Command } from './command.ts';
-import { common, positionalArgs, printHelp, withCoordinator } from './store.ts';
+import { DEFAULT_LIST_LIMIT } from '../limits.ts';
+import { ExitCode, integer, parse, positionalArgs, type Command } from './command.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 
 const usage = 'baton events [--from <seq>] [--type <prefix>]... [--follow] [--db <path>] [--json]';
 
@@ -21,7 +22,7 @@ export const eventsCommand: Command = {
   summary: 'list or follow the event log',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, from: { type: 'string' }, type: { type: 'string', multiple: true }, follow: { type: 'boolean', short: 'f' } }, usage);
+    const { values, positionals } = parse(argv, { ...connectOptions, from: { type: 'string' }, type: { type: 'string', multiple: true }, follow: { type: 'boolean', short: 'f' } }, usage);
     if (values.help) {
       return printHelp(
         usage,
@@ -50,11 +51,11 @@ export const eventsCommand: Command = {
     process.stdout.on('error', onOutputError);
     return withCoordinator(values, async (c) => {
       if (!values.follow) {
-        const query: EventQuery = { after: after ?? 0, limit: 1000, ...(types === undefined ? {} : { types }) };
+        const query: EventQuery = { after: after ?? 0, limit: DEFAULT_LIST_LIMIT, ...(types === undefined ? {} : { types }) };
         while (!readerGone) {
           const batch = await c.events(query);
           for (const e of batch) print(e);
-          if (batch.length < 1000) break;
+          if (batch.length < DEFAULT_LIST_LIMIT) break;
           query.after = batch.at(-1)!.seq;
         }
         return ExitCode.ok;

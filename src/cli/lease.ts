@@ -1,9 +1,11 @@
 // baton lease acquire|release|renew|list|show|force-release: named leases with fencing tokens.
 import type { Lease } from '../coordinator.ts';
 import { defaultOwner } from '../git-lock.ts';
-import { ExitCode, integer, millis, parse } from './command.ts';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS } from '../limits.ts';
+import { ExitCode, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, indent, printJson, table, when } from './output.ts';
-import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { group, type Action } from './group.ts';
 
 function showLease(lease: Lease): string {
   return fields([
@@ -32,7 +34,7 @@ const acquire: Action = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { ...common, owner: { type: 'string' }, shared: { type: 'boolean' }, ttl: { type: 'string' }, timeout: { type: 'string' } },
+      { ...connectOptions, owner: { type: 'string' }, shared: { type: 'boolean' }, ttl: { type: 'string' }, timeout: { type: 'string' } },
       acquireUsage,
     );
     if (values.help) {
@@ -43,8 +45,8 @@ The lease outlives this command: release it with 'baton lease release <key> --to
 
   --owner <name>      who holds it (default: <user>@<host>:<pid>)
   --shared            a shared lease (many holders, no exclusive one)
-  --ttl <s>           lease time in seconds (default 60)
-  --timeout <s>       how long to wait for a conflicting holder (default 30; 0: fail at once)
+  --ttl <s>           lease time in seconds (default ${DEFAULT_LEASE_TTL_MS / 1000})
+  --timeout <s>       how long to wait for a conflicting holder (default ${DEFAULT_ACQUIRE_TIMEOUT_MS / 1000}; 0: fail at once)
 
 Exit 75 if the lease was not had in time (the message names the holder).
 `,
@@ -73,7 +75,7 @@ const release: Action = {
   summary: 'release a lease you hold',
   usage: releaseUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' } }, releaseUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' } }, releaseUsage);
     if (values.help) {
       return printHelp(releaseUsage, `Releases the hold on <key> with fencing token --token. A token that no longer holds the key is refused (STALE_TOKEN, exit 1).\n\n  --token <n>   the lease's fencing token\n`);
     }
@@ -94,9 +96,12 @@ const renew: Action = {
   summary: 'extend a lease you hold',
   usage: renewUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, ttl: { type: 'string' } }, renewUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' }, ttl: { type: 'string' } }, renewUsage);
     if (values.help) {
-      return printHelp(renewUsage, `Extends the lease on <key> to --ttl from now. Refused if the token no longer holds it (STALE_TOKEN) or it lapsed (LEASE_EXPIRED).\n\n  --token <n>   the lease's fencing token\n  --ttl <s>     new lease time in seconds from now (default 60)\n`);
+      return printHelp(
+        renewUsage,
+        `Extends the lease on <key> to --ttl from now. Refused if the token no longer holds it (STALE_TOKEN) or it lapsed (LEASE_EXPIRED).\n\n  --token <n>   the lease's fencing token\n  --ttl <s>     new lease time in seconds from now (default ${DEFAULT_LEASE_TTL_MS / 1000})\n`,
+      );
     }
     const [key] = positionalArgs(positionals, ['key'], renewUsage);
     const token = required('--token', integer('--token', values.token, { min: 1 }), renewUsage);
@@ -116,7 +121,7 @@ const list: Action = {
   summary: 'list the leases held now',
   usage: listUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, prefix: { type: 'string' } }, listUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, prefix: { type: 'string' } }, listUsage);
     if (values.help) return printHelp(listUsage, `Lists the live leases: key, mode, token, owner, expiry.\n\n  --prefix <p>   only keys that start with <p>\n`);
     positionalArgs(positionals, [], listUsage);
     return withCoordinator(values, async (c) => {
@@ -134,7 +139,7 @@ const show: Action = {
   summary: 'who holds a key and who waits for it',
   usage: showUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, showUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, showUsage);
     if (values.help) return printHelp(showUsage, `Shows the holders of <key> and the callers waiting for it.\n`);
     const [key] = positionalArgs(positionals, ['key'], showUsage);
     return withCoordinator(values, async (c) => {
@@ -160,7 +165,7 @@ const forceRelease: Action = {
   summary: 'end every hold on a key (administrative)',
   usage: forceUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, reason: { type: 'string' } }, forceUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' }, reason: { type: 'string' } }, forceUsage);
     if (values.help) {
       return printHelp(
         forceUsage,

@@ -1,8 +1,9 @@
 // baton limit take|set|status: token-bucket rate limits shared by every process.
 import type { RateLimitStatus } from '../coordinator.ts';
-import { ExitCode, UsageError, decimal, millis, parse } from './command.ts';
+import { ExitCode, UsageError, decimal, millis, parse, positionalArgs, required } from './command.ts';
 import { duration, printJson, table } from './output.ts';
-import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { group, type Action } from './group.ts';
 
 function limitTable(statuses: RateLimitStatus[]): string {
   return table(
@@ -28,7 +29,7 @@ const take: Action = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { ...common, cost: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' } },
+      { ...connectOptions, cost: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' } },
       takeUsage,
     );
     if (values.help) {
@@ -87,7 +88,7 @@ const set: Action = {
   summary: 'create or change a rate limit',
   usage: setUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, rate: { type: 'string' }, burst: { type: 'string' } }, setUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, rate: { type: 'string' }, burst: { type: 'string' } }, setUsage);
     if (values.help) {
       return printHelp(setUsage, `Creates or changes the limit <key>: --rate tokens per second, at most --burst at once after a quiet spell.\nA new bucket starts full.\n\n  --rate <r>    tokens per second (may be a fraction, e.g. 0.5)\n  --burst <b>   bucket size\n`);
     }
@@ -108,7 +109,7 @@ const status: Action = {
   summary: 'rate limits and the tokens available now',
   usage: statusUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, statusUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, statusUsage);
     if (values.help) return printHelp(statusUsage, 'Shows every rate limit (or only <key>): rate, burst, and the tokens in the bucket now (negative while callers wait in line).\n');
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}\nusage: ${statusUsage}`);
     const key = positionals[0];

@@ -3,6 +3,8 @@
 import { packageVersion } from '../project/version.ts';
 import { ExitCode, reportError, type Command } from './command.ts';
 import { agentsCommand } from './agents.ts';
+import { authCommand } from './auth/auth.ts';
+import { budgetCommand } from './budget.ts';
 import { eventsCommand } from './events.ts';
 import { gitCommand } from './git.ts';
 import { leaseCommand } from './lease.ts';
@@ -13,11 +15,9 @@ import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
 import { taskCommand } from './task.ts';
-import { tokenCommand } from './token.ts';
-import { tokensCommand } from './tokens.ts';
 
 const commands: Command[] = [
-  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, tokensCommand, limitCommand, eventsCommand, gitCommand, tokenCommand, mcpCommand,
+  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, authCommand, mcpCommand,
 ];
 
 

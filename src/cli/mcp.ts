@@ -3,17 +3,15 @@
 // this process's connection to the daemon: when the agent exits, stdin ends,
 // this process exits, and the daemon releases the agent's reservations and
 // requeues its claims at once (also after a kill -9 of this process).
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { openCoordinator } from '../client/open.ts';
 import { RemoteCoordinator } from '../client/remote.ts';
 import { BatonError } from '../errors.ts';
-import { makeDirectories } from '../files/directories.ts';
 import { readDaemonRecord } from '../project/daemon-record.ts';
 import { locateProject } from '../project/state-dir.ts';
 import { packageVersion } from '../project/version.ts';
-import { ExitCode, parse, UsageError, type Command } from './command.ts';
-import { positionalArgs } from './store.ts';
+import { ExitCode, parse, positionalArgs, UsageError, type Command } from './command.ts';
+import { ensureStateDir, stateDirOption } from './state-dir.ts';
 
 const usage = 'baton mcp [--name <agent>] [--project <dir>] [--state-dir <dir>]';
 
@@ -47,16 +45,11 @@ export const mcpCommand: Command = {
     }
     positionalArgs(positionals, [], usage);
     if (values.name !== undefined && (values.name.trim() === '' || values.name.length > 200)) throw new UsageError(`--name must be 1 to 200 characters, got ${JSON.stringify(values.name)}`);
-    if (values['state-dir'] === '') throw new UsageError('--state-dir must name a directory, got ""');
     if (values.project === '') throw new UsageError('--project must name a directory, got ""');
     const cwd = resolve(values.project ?? process.cwd());
     const location = locateProject(cwd);
-    const stateDir = values['state-dir'] === undefined ? location.stateDir : resolve(values['state-dir']);
-    if (!existsSync(stateDir)) {
-      makeDirectories(stateDir, 0o700);
-      // ./.baton outside git sits in a working directory: keep it out of any later repository.
-      if (location.source === 'cwd' && values['state-dir'] === undefined) writeFileSync(join(stateDir, '.gitignore'), '*\n', { mode: 0o600 });
-    }
+    const { path: stateDir, inWorkTree } = stateDirOption(values['state-dir'], cwd);
+    ensureStateDir(stateDir, inWorkTree);
 
     // Loaded here, not at the top: every other baton command would pay for the MCP SDK's import.
     const [{ createBatonServer, remoteBackend, serveStdio }, { AgentState }] = await Promise.all([import('../mcp/server.ts'), import('../mcp/tools/agent.ts')]);

@@ -1,17 +1,17 @@
 // baton serve: run the project's daemon in this process (or --detach it).
-import { resolve } from 'node:path';
 import { startDaemonProcess } from '../client/open.ts';
 import { locateProject } from '../project/state-dir.ts';
 import { packageVersion } from '../project/version.ts';
 import { startDaemon } from '../server/daemon.ts';
 import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } from './command.ts';
 import { printJson } from './output.ts';
+import { stateDirOption } from './state-dir.ts';
 
 const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
 
 const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
 state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
-authenticated: 'baton token create', or an HMAC signature with the state directory's hmac.key).
+authenticated: 'baton auth token create', or an HMAC signature with the state directory's hmac.key).
 Every baton command and client of this project then goes through it: waiters are woken on
 release, a dropped client's session ends at once, events are pushed. SIGTERM or Ctrl-C drains
 the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
@@ -67,7 +67,7 @@ export const serveCommand: Command = {
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\nusage: ${usage}`);
     const location = locateProject();
-    const stateDir = values['state-dir'] === undefined ? location.stateDir : resolve(values['state-dir']);
+    const stateDir = stateDirOption(values['state-dir']).path;
     const durability = values.durability;
     if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new UsageError(`--durability must be normal or full, got ${JSON.stringify(durability)}`);
     const listen = values.listen === undefined ? undefined : parseListen(values.listen);

@@ -1,10 +1,11 @@
 // baton status: one screen with the daemon, sessions, leases, tasks by state,
 // budgets and rate limits, through the daemon or from the embedded store.
 import { RemoteCoordinator } from '../client/remote.ts';
+import { TASK_STATES } from '../limits.ts';
 import { collectStatus, type ProjectStatus } from '../project/status.ts';
-import { ExitCode, parse, type Command } from './command.ts';
+import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
-import { common, positionalArgs, printHelp, withCoordinator } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 
 const usage = 'baton status [--no-daemon] [--state-dir <dir>] [--db <path>] [--json]';
 
@@ -28,8 +29,7 @@ function render(s: ProjectStatus): string {
     out.push(table(['KEY', 'MODE', 'OWNER', 'TOKEN', 'AGE', 'TTL'], s.leases.map((l) => [l.key, l.mode, l.owner, l.token, duration(now - l.acquiredAt), l.expiresAt === null ? 'session' : `${duration(l.expiresAt - now)} left`])).trimEnd());
   }
   out.push('');
-  const t = s.tasks;
-  out.push(`tasks: ${t.ready} ready, ${t.claimed} claimed, ${t.blocked} blocked, ${t.done} done, ${t.dead} dead, ${t.cancelled} cancelled`);
+  out.push(`tasks: ${TASK_STATES.map((state) => `${s.tasks[state]} ${state}`).join(', ')}`);
   out.push('');
   out.push(`budgets (${s.budgets.length})`);
   if (s.budgets.length > 0) {
@@ -46,7 +46,7 @@ export const statusCommand: Command = {
   summary: 'one screen: daemon, sessions, leases, tasks by state, budgets, rate limits',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, common, usage);
+    const { values, positionals } = parse(argv, connectOptions, usage);
     if (values.help) return printHelp(usage, 'Shows the state of the project\'s coordination: through its daemon when one runs (starting one unless\n--no-daemon), else from the embedded store.\n');
     positionalArgs(positionals, [], usage);
     return withCoordinator(values, async (c) => {

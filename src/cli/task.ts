@@ -2,14 +2,14 @@
 import type { Claim, Coordinator, Task, TaskSpec, TaskStatus } from '../coordinator.ts';
 import { defaultOwner } from '../git-lock.ts';
 import { isBatonError } from '../errors.ts';
-import { ExitCode, UsageError, integer, jsonOption, millis, parse } from './command.ts';
+import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MIN_SESSION_TTL_MS, TASK_STATES } from '../limits.ts';
+import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
-import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { group, type Action } from './group.ts';
 
-const STATUSES: TaskStatus[] = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'];
 /** The session `task claim` registers when given no --session. */
 const CLI_SESSION = { name: 'cli', kind: 'cli' } as const;
-const DEFAULT_CLAIM_MS = 60_000;
 
 function showTask(t: Task): string {
   return fields([
@@ -78,7 +78,7 @@ const add: Action = {
     const { values, positionals } = parse(
       argv,
       {
-        ...common,
+        ...connectOptions,
         queue: { type: 'string' },
         payload: { type: 'string' },
         priority: { type: 'string' },
@@ -93,11 +93,11 @@ const add: Action = {
         addUsage,
         `Adds a task and prints it (--json: the task).
 
-  --queue <q>          the queue (default "default")
+  --queue <q>          the queue (default "${DEFAULT_QUEUE}")
   --payload <json>     any JSON value the worker needs
-  --priority <n>       higher is claimed first (default 0; -1000000 to 1000000)
+  --priority <n>       higher is claimed first (default 0; ${-MAX_PRIORITY} to ${MAX_PRIORITY})
   --depends-on <ids>   comma-separated task ids that must be done first
-  --max-attempts <n>   claims before a failing task is dead (default 3)
+  --max-attempts <n>   claims before a failing task is dead (default ${DEFAULT_MAX_ATTEMPTS}, at most ${MAX_TASK_ATTEMPTS})
   --run-at <when>      not claimable before this ISO time, or +<seconds> from now
 `,
       );
@@ -106,11 +106,11 @@ const add: Action = {
     const spec: TaskSpec = { title: title! };
     if (values.queue !== undefined) spec.queue = values.queue;
     if (values.payload !== undefined) spec.payload = jsonOption('--payload', values.payload);
-    const priority = integer('--priority', values.priority, { min: -1_000_000, max: 1_000_000 });
+    const priority = integer('--priority', values.priority, { min: -MAX_PRIORITY, max: MAX_PRIORITY });
     if (priority !== undefined) spec.priority = priority;
     const dependsOn = taskIds('--depends-on', values['depends-on']);
     if (dependsOn !== undefined) spec.dependsOn = dependsOn;
-    const maxAttempts = integer('--max-attempts', values['max-attempts'], { min: 1, max: 1000 });
+    const maxAttempts = integer('--max-attempts', values['max-attempts'], { min: 1, max: MAX_TASK_ATTEMPTS });
     if (maxAttempts !== undefined) spec.maxAttempts = maxAttempts;
     const at = runAt(values['run-at']);
     if (at !== undefined) spec.runAt = at;
@@ -129,16 +129,16 @@ const list: Action = {
   summary: 'list tasks in claim order',
   usage: listUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
     if (values.help) {
-      return printHelp(listUsage, `Lists tasks (at most 1000), highest priority first.\n\n  --queue <q>    only this queue (default: all)\n  --status <s>   only these statuses, comma-separated: ${STATUSES.join(', ')}\n`);
+      return printHelp(listUsage, `Lists tasks (at most ${DEFAULT_LIST_LIMIT}), highest priority first.\n\n  --queue <q>    only this queue (default: all)\n  --status <s>   only these statuses, comma-separated: ${TASK_STATES.join(', ')}\n`);
     }
     positionalArgs(positionals, [], listUsage);
     let status: TaskStatus[] | undefined;
     if (values.status !== undefined) {
       status = values.status.split(',').map((s) => s.trim()) as TaskStatus[];
-      const bad = status.find((s) => !STATUSES.includes(s));
-      if (bad !== undefined) throw new UsageError(`--status must be one or more of ${STATUSES.join(', ')}, got ${JSON.stringify(bad)}`);
+      const bad = status.find((s) => !TASK_STATES.includes(s));
+      if (bad !== undefined) throw new UsageError(`--status must be one or more of ${TASK_STATES.join(', ')}, got ${JSON.stringify(bad)}`);
     }
     return withCoordinator(values, async (c) => {
       const tasks = await c.listTasks({ ...(values.queue === undefined ? {} : { queue: values.queue }), ...(status === undefined ? {} : { status }) });
@@ -156,7 +156,7 @@ const show: Action = {
   summary: 'show one task',
   usage: showUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, showUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, showUsage);
     if (values.help) return printHelp(showUsage, 'Shows every field of task <id>.\n');
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
@@ -175,16 +175,16 @@ const claim: Action = {
   summary: 'claim the next ready tasks',
   usage: claimUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' } }, claimUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' } }, claimUsage);
     if (values.help) {
       return printHelp(
         claimUsage,
         `Claims up to --n ready tasks (highest priority first) and prints each with its claim token, which
 'task renew|complete|fail|release' need. Prints nothing claimed (--json: []) if none is ready; exit 0 either way.
 
-  --queue <q>      the queue (default "default")
-  --n <k>          how many tasks at most (default 1)
-  --lease <s>      claim time in seconds; renew before it lapses (default 60)
+  --queue <q>      the queue (default "${DEFAULT_QUEUE}")
+  --n <k>          how many tasks at most (default 1, at most ${MAX_BATCH})
+  --lease <s>      claim time in seconds; renew before it lapses (default ${DEFAULT_CLAIM_MS / 1000})
   --session <id>   claim for this session (see 'baton agents'). Without it, a session named "cli" is
                    registered that lives as long as the claim (its id is printed, and is the tasks'
                    claimedBy); 'task renew' keeps it alive.
@@ -192,7 +192,7 @@ const claim: Action = {
       );
     }
     positionalArgs(positionals, [], claimUsage);
-    const n = integer('--n', values.n, { min: 1, max: 10_000 });
+    const n = integer('--n', values.n, { min: 1, max: MAX_BATCH });
     const leaseMs = millis('--lease', values.lease, true);
     if (values.session === '') throw new UsageError('--session must name a session id, got ""');
     return withCoordinator(values, async (c) => {
@@ -202,7 +202,7 @@ const claim: Action = {
         const session = await c.register({
           ...CLI_SESSION,
           pid: null, // this process ends at once; the claim's time bounds the session instead
-          ttlMs: Math.max(100, leaseMs ?? DEFAULT_CLAIM_MS),
+          ttlMs: Math.max(MIN_SESSION_TTL_MS, leaseMs ?? DEFAULT_CLAIM_MS),
           autoHeartbeat: false,
           labels: { owner: defaultOwner() },
         });
@@ -219,7 +219,7 @@ const claim: Action = {
       if (values.json) {
         printJson(claims);
       } else if (claims.length === 0) {
-        process.stdout.write(`nothing to claim in queue ${JSON.stringify(values.queue ?? 'default')}\n`);
+        process.stdout.write(`nothing to claim in queue ${JSON.stringify(values.queue ?? DEFAULT_QUEUE)}\n`);
       } else {
         process.stdout.write(
           `session: ${sessionId}\n` + table(['TASK', 'TOKEN', 'EXPIRES', 'TITLE'], claims.map((cl) => [cl.task.id, cl.token, when(cl.expiresAt), cl.task.title])),
@@ -236,7 +236,7 @@ const renew: Action = {
   summary: 'extend a claim',
   usage: renewUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, lease: { type: 'string' } }, renewUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' }, lease: { type: 'string' } }, renewUsage);
     if (values.help) {
       return printHelp(
         renewUsage,
@@ -245,7 +245,7 @@ registered, it is heartbeated too; it lives for the original claim time from now
 than that does not help (use a session of your own for long work).
 
   --token <n>   the claim token
-  --lease <s>   claim time in seconds from now (default 60)
+  --lease <s>   claim time in seconds from now (default ${DEFAULT_CLAIM_MS / 1000})
 `,
       );
     }
@@ -285,7 +285,7 @@ function claimAction<A>(
     summary,
     usage,
     async run(argv) {
-      const { values, positionals } = parse(argv, { ...common, token: { type: 'string' }, ...extra }, usage);
+      const { values, positionals } = parse(argv, { ...connectOptions, token: { type: 'string' }, ...extra }, usage);
       if (values.help) return printHelp(usage, help);
       const strings = values as Record<string, string | undefined>;
       const [id] = positionalArgs(positionals, ['id'], usage);
@@ -343,7 +343,7 @@ const cancel: Action = {
   summary: 'cancel a task (its dependents become blocked)',
   usage: cancelUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, reason: { type: 'string' } }, cancelUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, reason: { type: 'string' } }, cancelUsage);
     if (values.help) return printHelp(cancelUsage, `Cancels task <id>, claimed or not; tasks that depend on it become blocked. A done task cannot be cancelled.\n\n  --reason <r>   why (default "cancelled")\n`);
     const [id] = positionalArgs(positionals, ['id'], cancelUsage);
     const taskIdValue = taskId(id, cancelUsage);

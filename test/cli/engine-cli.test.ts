@@ -56,7 +56,7 @@ describe('baton engine commands', { concurrency: true }, () => {
     const groups: Record<string, string[]> = {
       lease: ['acquire', 'release', 'renew', 'list', 'show', 'force-release'],
       task: ['add', 'list', 'show', 'claim', 'renew', 'complete', 'fail', 'release', 'cancel'],
-      tokens: ['report', 'status', 'reserve', 'commit', 'cancel', 'budget', 'usage', 'reset'],
+      budget: ['set', 'remove', 'status', 'reserve', 'commit', 'cancel', 'report', 'usage', 'reset'],
       limit: ['take', 'set', 'status'],
     };
     const cases = [
@@ -88,8 +88,8 @@ describe('baton engine commands', { concurrency: true }, () => {
       [['task', 'add', 'x', '--run-at', 'someday'], /--run-at .*"someday"/],
       [['task', 'claim', '--n', '0'], /--n .*"0"/],
       [['task', 'list', '--status', 'sleeping'], /--status .*"sleeping"/],
-      [['tokens', 'budget', '--limit', '-5'], /--limit .*"-5"/],
-      [['tokens', 'budget', '--limit', '5', '--period', 'weekly'], /--period .*"weekly"/],
+      [['budget', 'set', '--limit', '-5'], /--limit .*"-5"/],
+      [['budget', 'set', '--limit', '5', '--period', 'weekly'], /--period .*"weekly"/],
       [['limit', 'take', 'k', '--cost', '0'], /--cost .*"0"/],
       [['events', '--from', 'x'], /--from .*"x"/],
     ];
@@ -100,6 +100,10 @@ describe('baton engine commands', { concurrency: true }, () => {
       refused(r, 2, pattern);
       assert.equal(r.stdout, '', args.join(' '));
     });
+    // `tokens` (now `budget`) is gone, not an alias.
+    const gone = await baton(['tokens', 'status']);
+    assert.equal(gone.code, 2);
+    assert.match(gone.stderr, /^baton: unknown command "tokens"/);
     // Usage errors: one line naming the problem and the help to read.
     const usage = await Promise.all([baton(['lease', 'release', 'k']), baton(['lease', 'frob']), baton(['task', 'show']), baton(['git', 'status'])]);
     usage.forEach((r, i) => {
@@ -179,17 +183,17 @@ describe('baton engine commands', { concurrency: true }, () => {
     assert.deepEqual(json(await run(['task', 'claim', '--queue', 'q', '--json'])), []);
   });
 
-  test('tokens: a reservation over the budget exits 75 with BUDGET_EXCEEDED', async (t) => {
+  test('budget: a reservation over the budget exits 75 with BUDGET_EXCEEDED', async (t) => {
     const { run } = database(t);
-    const budget = json(await run(['tokens', 'budget', '--limit', '100', '--agent', 'a', '--period', 'daily', '--warn', '50', '--json']));
+    const budget = json(await run(['budget', 'set', '--limit', '100', '--agent', 'a', '--period', 'daily', '--warn', '50', '--json']));
     assert.equal(budget.limit, 100);
     assert.equal(budget.remaining, 100);
-    json(await run(['tokens', 'report', '--agent', 'a', '--model', 'm', '--prompt', '20', '--completion', '10', '--json']));
-    const reservation = json(await run(['tokens', 'reserve', '--agent', 'a', '--model', 'm', '--estimate', '60', '--json']));
+    json(await run(['budget', 'report', '--agent', 'a', '--model', 'm', '--prompt', '20', '--completion', '10', '--json']));
+    const reservation = json(await run(['budget', 'reserve', '--agent', 'a', '--model', 'm', '--estimate', '60', '--json']));
     const [over, overJson, status] = await Promise.all([
-      run(['tokens', 'reserve', '--agent', 'a', '--estimate', '20']),
-      run(['tokens', 'reserve', '--agent', 'a', '--estimate', '20', '--json']),
-      run(['tokens', 'status', '--json']),
+      run(['budget', 'reserve', '--agent', 'a', '--estimate', '20']),
+      run(['budget', 'reserve', '--agent', 'a', '--estimate', '20', '--json']),
+      run(['budget', 'status', '--json']),
     ]);
     refused(over, 75, /^baton: reserving 20 tokens for "a" would exceed budget "agent:a": used 30 \+ reserved 60 of 100 \[BUDGET_EXCEEDED\]\n$/);
     assert.equal(overJson.code, 75);
@@ -198,15 +202,20 @@ describe('baton engine commands', { concurrency: true }, () => {
       json(status).map((s: { used: number; reserved: number; remaining: number; warning: boolean }) => [s.used, s.reserved, s.remaining, s.warning]),
       [[30, 60, 10, true]],
     );
-    const committed = json(await run(['tokens', 'commit', reservation.id, '--prompt', '5', '--completion', '5', '--json']));
+    const committed = json(await run(['budget', 'commit', reservation.id, '--prompt', '5', '--completion', '5', '--json']));
     assert.equal(committed.status.used, 40);
-    assert.equal(json(await run(['tokens', 'usage', '--json'])).byAgent[0].total, 40);
-    refused(await run(['tokens', 'cancel', reservation.id]), 1, /\[NOT_FOUND\]/);
+    assert.equal(json(await run(['budget', 'usage', '--json'])).byAgent[0].total, 40);
+    refused(await run(['budget', 'cancel', reservation.id]), 1, /\[NOT_FOUND\]/);
     // A reset names a budget that exists; a misspelt one is refused, not reported done.
-    const [missing, done] = await Promise.all([run(['tokens', 'reset', '--agent', 'nope']), run(['tokens', 'reset', '--agent', 'a', '--json'])]);
+    const [missing, done] = await Promise.all([run(['budget', 'reset', '--agent', 'nope']), run(['budget', 'reset', '--agent', 'a', '--json'])]);
     refused(missing, 1, /^baton: no budget for scope "agent:nope" \[NOT_FOUND\]\n$/);
     assert.equal(json(done), null);
-    assert.equal(json(await run(['tokens', 'status', '--json']))[0].used, 0);
+    assert.equal(json(await run(['budget', 'status', '--json']))[0].used, 0);
+    // remove names a budget as set does; then nothing limits the agent.
+    refused(await run(['budget', 'remove', '--agent', 'nope']), 1, /^baton: no budget for scope "agent:nope" \[NOT_FOUND\]\n$/);
+    assert.equal((await run(['budget', 'remove', '--agent', 'a'])).stdout, 'removed the budget of agent a\n');
+    assert.deepEqual(json(await run(['budget', 'status', '--json'])), []);
+    assert.equal(json(await run(['budget', 'reserve', '--agent', 'a', '--estimate', '1000', '--json'])).estimate, 1000);
   });
 
   test('limit take exhausting a burst exits 75 with the retry-after', async (t) => {

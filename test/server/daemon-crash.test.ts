@@ -46,7 +46,7 @@ test('TCP clients: kill -9 frees their leases within 1 s; one that stops heartbe
   const daemon = await startDaemon(stateDir, { cwd: dir, args: ['--listen', '127.0.0.1:0', '--no-socket'] });
   t.after(() => daemon.stop());
   const [host, port] = daemon.record.listen!.split(':') as [string, string];
-  const created = await baton(['token', 'create', 'holders', '--json', '--state-dir', stateDir]);
+  const created = await baton(['auth', 'token', 'create', 'holders', '--json', '--state-dir', stateDir]);
   const endpoint = { host, port: Number(port), token: (JSON.parse(created.stdout) as { token: string }).token };
   const c = new RemoteCoordinator(endpoint);
   t.after(() => c.close());

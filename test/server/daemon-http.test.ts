@@ -176,7 +176,7 @@ test('TCP: every request is authenticated by a token or an HMAC signature; failu
   t.after(() => daemon.stop());
   const [host, port] = [daemon.record.listen!.split(':')[0]!, Number(daemon.record.listen!.split(':')[1])];
   const target = { host, port };
-  const created = await baton(['token', 'create', 'tester', '--json', '--state-dir', stateDir]);
+  const created = await baton(['auth', 'token', 'create', 'tester', '--json', '--state-dir', stateDir]);
   assert.equal(created.code, 0, created.stderr);
   const { token } = JSON.parse(created.stdout) as { token: string };
 

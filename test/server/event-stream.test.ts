@@ -177,7 +177,7 @@ test('a stock EventSource from now resumes after a daemon kill -9 and restart wi
   const args = ['--listen', `127.0.0.1:${port}`];
   let daemon: RunningDaemon = await startDaemon(stateDir, { cwd: dir, args });
   t.after(() => daemon.stop());
-  const created = await baton(['token', 'create', 'watcher', '--json', '--state-dir', stateDir]);
+  const created = await baton(['auth', 'token', 'create', 'watcher', '--json', '--state-dir', stateDir]);
   assert.equal(created.code, 0, created.stderr);
   const { token } = JSON.parse(created.stdout) as { token: string };
   const c = new RemoteCoordinator({ socketPath: daemon.record.socket!, retryForMs: 15_000 });

@@ -1,10 +1,13 @@
-// baton tokens report|status|reserve|commit|cancel|budget|usage|reset: token budgets for LLM calls.
+// baton budget set|remove|status|reserve|commit|cancel|report|usage|reset: budgets of
+// LLM tokens that concurrent agents share (not the daemon's API tokens: baton auth token).
 import type { BudgetPeriod, BudgetScope, BudgetStatus, UsageResult } from '../coordinator.ts';
-import { ExitCode, UsageError, decimal, integer, millis, parse } from './command.ts';
+import { BUDGET_PERIODS, DEFAULT_RESERVATION_MS, DEFAULT_WARN_PERCENT } from '../limits.ts';
+import { ExitCode, UsageError, decimal, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, printJson, table, when } from './output.ts';
-import { common, group, positionalArgs, printHelp, required, withCoordinator, type Action } from './store.ts';
+import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { group, type Action } from './group.ts';
 
-const PERIODS: BudgetPeriod[] = ['none', 'daily', 'monthly'];
+const isPeriod = (value: string): value is BudgetPeriod => (BUDGET_PERIODS as readonly string[]).includes(value);
 
 function budgetTable(statuses: BudgetStatus[]): string {
   return table(
@@ -24,9 +27,15 @@ function scopeOf(values: { agent?: string | undefined; model?: string | undefine
   return scope;
 }
 
+/** A scope in words: `agent a, model m`, or `all usage`. */
+function describeScope(scope: BudgetScope): string {
+  const parts = [scope.agent === undefined ? '' : `agent ${scope.agent}`, scope.model === undefined ? '' : `model ${scope.model}`].filter(Boolean);
+  return parts.length === 0 ? 'all usage' : parts.join(', ');
+}
+
 const tokenCount = (name: string, value: string | undefined, usage: string): number => required(name, integer(name, value, { min: 0 }), usage);
 
-const reportUsage = 'baton tokens report --agent <a> --model <m> --prompt <n> --completion <n> [--db <path>] [--json]';
+const reportUsage = 'baton budget report --agent <a> --model <m> --prompt <n> --completion <n> [--db <path>] [--json]';
 const report: Action = {
   name: 'report',
   summary: 'record tokens spent by an agent on a model',
@@ -34,14 +43,14 @@ const report: Action = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { ...common, agent: { type: 'string' }, model: { type: 'string' }, prompt: { type: 'string' }, completion: { type: 'string' } },
+      { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' }, prompt: { type: 'string' }, completion: { type: 'string' } },
       reportUsage,
     );
     if (values.help) {
       return printHelp(
         reportUsage,
         `Records usage after a call and prints the budgets it counts against. Reporting is never refused;
-to keep concurrent agents under a limit, 'tokens reserve' before the call instead.
+to keep concurrent agents under a limit, 'budget reserve' before the call instead.
 
   --agent <a>        who spent them
   --model <m>        on which model
@@ -66,13 +75,13 @@ to keep concurrent agents under a limit, 'tokens reserve' before the call instea
   },
 };
 
-const statusUsage = 'baton tokens status [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const statusUsage = 'baton budget status [--agent <a>] [--model <m>] [--db <path>] [--json]';
 const status: Action = {
   name: 'status',
   summary: 'budgets: limit, used, reserved, remaining',
   usage: statusUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' } }, statusUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' } }, statusUsage);
     if (values.help) {
       return printHelp(statusUsage, `Shows every budget, or only the one of the scope given by --agent and/or --model.\n\n  --agent <a>   the budget of this agent\n  --model <m>   the budget of this model (with --agent: that agent's use of it)\n`);
     }
@@ -87,24 +96,24 @@ const status: Action = {
   },
 };
 
-const reserveUsage = 'baton tokens reserve --agent <a> [--model <m>] --estimate <n> [--ttl <s>] [--db <path>] [--json]';
+const reserveUsage = 'baton budget reserve --agent <a> [--model <m>] --estimate <n> [--ttl <s>] [--db <path>] [--json]';
 const reserve: Action = {
   name: 'reserve',
   summary: 'reserve tokens before a call (refused over budget)',
   usage: reserveUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' }, estimate: { type: 'string' }, ttl: { type: 'string' } }, reserveUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' }, estimate: { type: 'string' }, ttl: { type: 'string' } }, reserveUsage);
     if (values.help) {
       return printHelp(
         reserveUsage,
         `Reserves an estimate against every budget that applies, and prints the reservation's id. Refused with
-BUDGET_EXCEEDED (exit 75) if it would take a budget over its limit. Then 'tokens commit <id>' the actual
-usage, or 'tokens cancel <id>'.
+BUDGET_EXCEEDED (exit 75) if it would take a budget over its limit. Then 'budget commit <id>' the actual
+usage, or 'budget cancel <id>'.
 
   --agent <a>      who will spend them
   --model <m>      on which model
   --estimate <n>   how many tokens at most
-  --ttl <s>        an uncommitted reservation stops counting after this (default 600)
+  --ttl <s>        an uncommitted reservation stops counting after this (default ${DEFAULT_RESERVATION_MS / 1000})
 `,
       );
     }
@@ -131,13 +140,13 @@ usage, or 'tokens cancel <id>'.
   },
 };
 
-const commitUsage = 'baton tokens commit <reservationId> --prompt <n> --completion <n> [--db <path>] [--json]';
+const commitUsage = 'baton budget commit <reservationId> --prompt <n> --completion <n> [--db <path>] [--json]';
 const commit: Action = {
   name: 'commit',
   summary: 'replace a reservation by the actual usage',
   usage: commitUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, prompt: { type: 'string' }, completion: { type: 'string' } }, commitUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, prompt: { type: 'string' }, completion: { type: 'string' } }, commitUsage);
     if (values.help) return printHelp(commitUsage, `Records the actual usage of a reserved call and frees the reservation.\n\n  --prompt <n>       prompt (input) tokens\n  --completion <n>   completion (output) tokens\n`);
     const [id] = positionalArgs(positionals, ['reservationId'], commitUsage);
     const actual = { promptTokens: tokenCount('--prompt', values.prompt, commitUsage), completionTokens: tokenCount('--completion', values.completion, commitUsage) };
@@ -150,13 +159,13 @@ const commit: Action = {
   },
 };
 
-const cancelUsage = 'baton tokens cancel <reservationId> [--db <path>] [--json]';
+const cancelUsage = 'baton budget cancel <reservationId> [--db <path>] [--json]';
 const cancel: Action = {
   name: 'cancel',
   summary: 'drop a reservation (the call was not made)',
   usage: cancelUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, cancelUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, cancelUsage);
     if (values.help) return printHelp(cancelUsage, 'Drops a reservation without recording usage. --json prints null.\n');
     const [id] = positionalArgs(positionals, ['reservationId'], cancelUsage);
     return withCoordinator(values, async (c) => {
@@ -168,33 +177,34 @@ const cancel: Action = {
   },
 };
 
-const budgetUsage = 'baton tokens budget --limit <n> [--agent <a>] [--model <m>] [--period none|daily|monthly] [--warn <percent>] [--db <path>] [--json]';
-const budget: Action = {
-  name: 'budget',
-  summary: 'set a token budget',
-  usage: budgetUsage,
+const setUsage = `baton budget set --limit <n> [--agent <a>] [--model <m>] [--period ${BUDGET_PERIODS.join('|')}] [--warn <percent>] [--db <path>] [--json]`;
+const set: Action = {
+  name: 'set',
+  summary: 'create or change a budget',
+  usage: setUsage,
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { ...common, limit: { type: 'string' }, agent: { type: 'string' }, model: { type: 'string' }, period: { type: 'string' }, warn: { type: 'string' } },
-      budgetUsage,
+      { ...connectOptions, limit: { type: 'string' }, agent: { type: 'string' }, model: { type: 'string' }, period: { type: 'string' }, warn: { type: 'string' } },
+      setUsage,
     );
     if (values.help) {
       return printHelp(
-        budgetUsage,
+        setUsage,
         `Sets (or changes) the budget of a scope: all usage, one agent (--agent), one model (--model), or one
 agent's use of one model (both). Prints its status.
 
   --limit <n>        tokens per period
-  --period <p>       none (default), daily or monthly (UTC)
-  --warn <percent>   emit one tokens.warning event per period at this share of the limit (default 80)
+  --period <p>       ${BUDGET_PERIODS.join(', ')} (UTC; default none)
+  --warn <percent>   emit one tokens.warning event per period at this share of the limit (default ${DEFAULT_WARN_PERCENT})
 `,
       );
     }
-    positionalArgs(positionals, [], budgetUsage);
-    const limit = required('--limit', integer('--limit', values.limit, { min: 0 }), budgetUsage);
-    if (values.period !== undefined && !PERIODS.includes(values.period as BudgetPeriod)) {
-      throw new UsageError(`--period must be one of ${PERIODS.join(', ')}, got ${JSON.stringify(values.period)}`);
+    positionalArgs(positionals, [], setUsage);
+    const limit = required('--limit', integer('--limit', values.limit, { min: 0 }), setUsage);
+    const period = values.period;
+    if (period !== undefined && !isPeriod(period)) {
+      throw new UsageError(`--period must be one of ${BUDGET_PERIODS.join(', ')}, got ${JSON.stringify(period)}`);
     }
     const warnPercent = decimal('--warn', values.warn);
     if (warnPercent !== undefined && warnPercent > 100) throw new UsageError(`--warn must be a percent from 0 to 100, got ${JSON.stringify(values.warn)}`);
@@ -202,7 +212,7 @@ agent's use of one model (both). Prints its status.
       const status = await c.setBudget({
         ...scopeOf(values),
         limit,
-        ...(values.period === undefined ? {} : { period: values.period as BudgetPeriod }),
+        ...(period === undefined ? {} : { period }),
         ...(warnPercent === undefined ? {} : { warnPercent }),
       });
       if (values.json) printJson(status);
@@ -212,13 +222,42 @@ agent's use of one model (both). Prints its status.
   },
 };
 
-const usageUsage = 'baton tokens usage [--db <path>] [--json]';
+const removeUsage = 'baton budget remove [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const remove: Action = {
+  name: 'remove',
+  summary: 'remove a budget (its scope is then unlimited)',
+  usage: removeUsage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' } }, removeUsage);
+    if (values.help) {
+      return printHelp(
+        removeUsage,
+        `Removes the budget of one scope, named as in 'budget set': no --agent or --model is the budget on all
+usage. A scope with no budget is a NOT_FOUND error. Recorded usage (budget usage) is kept. --json prints null.
+
+  --agent <a>   the budget of this agent
+  --model <m>   the budget of this model (with --agent: that agent's use of it)
+`,
+      );
+    }
+    positionalArgs(positionals, [], removeUsage);
+    const scope = scopeOf(values);
+    return withCoordinator(values, async (c) => {
+      await c.removeBudget(scope);
+      if (values.json) printJson(null);
+      else process.stdout.write(`removed the budget of ${describeScope(scope)}\n`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+const usageUsage = 'baton budget usage [--db <path>] [--json]';
 const usage: Action = {
   name: 'usage',
   summary: 'total tokens spent, by agent and by model',
   usage: usageUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common }, usageUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions }, usageUsage);
     if (values.help) return printHelp(usageUsage, 'Totals of all reported usage, by agent and by model.\n');
     positionalArgs(positionals, [], usageUsage);
     return withCoordinator(values, async (c) => {
@@ -241,25 +280,25 @@ const usage: Action = {
   },
 };
 
-const resetUsage = 'baton tokens reset [--agent <a>] [--model <m>] [--db <path>] [--json]';
+const resetUsage = 'baton budget reset [--agent <a>] [--model <m>] [--db <path>] [--json]';
 const reset: Action = {
   name: 'reset',
   summary: "start a budget's current period from zero",
   usage: resetUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...common, agent: { type: 'string' }, model: { type: 'string' } }, resetUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, agent: { type: 'string' }, model: { type: 'string' } }, resetUsage);
     if (values.help) {
-      return printHelp(resetUsage, `Starts the current period of every budget, or of the one scope given by --agent and/or --model, from zero.\nRecorded usage (tokens usage) is kept. --json prints null.\n`);
+      return printHelp(resetUsage, `Starts the current period of every budget, or of the one scope given by --agent and/or --model, from zero.\nRecorded usage (budget usage) is kept. --json prints null.\n`);
     }
     positionalArgs(positionals, [], resetUsage);
     const filtered = values.agent !== undefined || values.model !== undefined;
     return withCoordinator(values, async (c) => {
       await c.resetBudget(filtered ? scopeOf(values) : undefined);
       if (values.json) printJson(null);
-      else process.stdout.write(filtered ? `reset the budget of ${[values.agent && `agent ${values.agent}`, values.model && `model ${values.model}`].filter(Boolean).join(', ')}\n` : 'reset every budget\n');
+      else process.stdout.write(filtered ? `reset the budget of ${describeScope(scopeOf(values))}\n` : 'reset every budget\n');
       return ExitCode.ok;
     });
   },
 };
 
-export const tokensCommand = group('tokens', 'token budgets: report, reserve, commit, status', [report, status, reserve, commit, cancel, budget, usage, reset]);
+export const budgetCommand = group('budget', 'LLM token budgets agents share: set, reserve, commit, report, status', [set, remove, status, reserve, commit, cancel, report, usage, reset]);

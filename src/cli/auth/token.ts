@@ -1,13 +1,11 @@
-// baton token create|revoke|list: API tokens for the daemon's TCP listener.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { BatonError, fsError } from '../errors.ts';
-import { makeDirectories } from '../files/directories.ts';
-import { locateProject } from '../project/state-dir.ts';
-import { createToken, listTokens, revokeToken } from '../server/auth.ts';
-import { ExitCode, UsageError, parse } from './command.ts';
-import { ago, printJson, table } from './output.ts';
-import { group, positionalArgs, type Action } from './store.ts';
+// baton auth token create|list|revoke: API tokens for the daemon's TCP listener
+// (not LLM tokens: those are baton budget).
+import { BatonError } from '../../errors.ts';
+import { createToken, listTokens, revokeToken } from '../../server/auth.ts';
+import { ExitCode, parse, positionalArgs } from '../command.ts';
+import { ago, printJson, table } from '../output.ts';
+import { group, type Action } from '../group.ts';
+import { ensureStateDir, stateDirOption } from '../state-dir.ts';
 
 const options = {
   'state-dir': { type: 'string' },
@@ -23,36 +21,7 @@ function printHelp(usage: string, body: string): number {
   return ExitCode.ok;
 }
 
-interface Location {
-  stateDir: string;
-  /** The default <cwd>/.baton: it sits in a working tree. */
-  inWorkTree: boolean;
-}
-
-/** --state-dir, else where the project keeps its state. */
-function locate(stateDir: string | undefined): Location {
-  if (stateDir === '') throw new UsageError('--state-dir must name a directory, got ""');
-  if (stateDir !== undefined) return { stateDir: resolve(stateDir), inWorkTree: false };
-  const found = locateProject();
-  return { stateDir: found.stateDir, inWorkTree: found.source === 'cwd' };
-}
-
-/** Creates the state directory (mode 0700) if missing; one made in a working tree is kept out of git. */
-function ensureStateDir(location: Location): void {
-  const dir = location.stateDir;
-  try {
-    if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-      return;
-    }
-    makeDirectories(dir, 0o700);
-    if (location.inWorkTree) writeFileSync(join(dir, '.gitignore'), '*\n', { mode: 0o600 });
-  } catch (error) {
-    throw fsError(error, 'create the state directory', dir);
-  }
-}
-
-const createUsage = 'baton token create <name> [--state-dir <dir>] [--json]';
+const createUsage = 'baton auth token create <name> [--state-dir <dir>] [--json]';
 const create: Action = {
   name: 'create',
   summary: 'make an API token for the daemon (shown once)',
@@ -64,33 +33,33 @@ const create: Action = {
         createUsage,
         `Makes an API token for clients of the daemon's TCP listener and prints it, once: only its hash is
 kept (in <state dir>/tokens.json, mode 0600). The token alone goes to stdout, so
-  TOKEN=$(baton token create ci)
+  TOKEN=$(baton auth token create ci)
 works; the note that it will not be shown again goes to stderr. Clients send it as
 'Authorization: Bearer <token>' (or ?access_token=<token> on GET requests, for EventSource).
 --json prints {"id","name","token","createdAt"}.
 
-  <name>             what the token is for (shown by 'baton token list')
+  <name>             what the token is for (shown by 'baton auth token list')
 `,
       );
     }
     const [name] = positionalArgs(positionals, ['name'], createUsage);
-    const location = locate(values['state-dir']);
-    ensureStateDir(location);
-    const created = await createToken(location.stateDir, name!);
+    const stateDir = stateDirOption(values['state-dir']);
+    ensureStateDir(stateDir.path, stateDir.inWorkTree);
+    const created = await createToken(stateDir.path, name!);
     if (values.json) {
       printJson({ id: created.id, name: created.name, token: created.token, createdAt: created.createdAt });
       return ExitCode.ok;
     }
     process.stdout.write(`${created.token}\n`);
     process.stderr.write(
-      `created token ${created.id} (${created.name}) in ${location.stateDir}\n` +
-        `This token will not be shown again: store it now. Revoke it with: baton token revoke ${created.id}\n`,
+      `created token ${created.id} (${created.name}) in ${stateDir.path}\n` +
+        `This token will not be shown again: store it now. Revoke it with: baton auth token revoke ${created.id}\n`,
     );
     return ExitCode.ok;
   },
 };
 
-const revokeUsage = 'baton token revoke <id> [--state-dir <dir>] [--json]';
+const revokeUsage = 'baton auth token revoke <id> [--state-dir <dir>] [--json]';
 const revoke: Action = {
   name: 'revoke',
   summary: 'revoke an API token by its id',
@@ -100,7 +69,7 @@ const revoke: Action = {
     if (values.help) {
       return printHelp(
         revokeUsage,
-        `Deletes the token with this id (see 'baton token list'). A running daemon refuses it from its next
+        `Deletes the token with this id (see 'baton auth token list'). A running daemon refuses it from its next
 request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":true}.
 
   <id>               the token's id: 8 hex characters, the part after baton_ in the token
@@ -108,9 +77,9 @@ request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":tr
       );
     }
     const [id] = positionalArgs(positionals, ['id'], revokeUsage);
-    const location = locate(values['state-dir']);
-    if (!(await revokeToken(location.stateDir, id!))) {
-      throw new BatonError('NOT_FOUND', `no token with id ${JSON.stringify(id)} in ${location.stateDir} (see baton token list)`, { details: { id } });
+    const stateDir = stateDirOption(values['state-dir']).path;
+    if (!(await revokeToken(stateDir, id!))) {
+      throw new BatonError('NOT_FOUND', `no token with id ${JSON.stringify(id)} in ${stateDir} (see baton auth token list)`, { details: { id } });
     }
     if (values.json) printJson({ id, revoked: true });
     else process.stdout.write(`revoked token ${id}\n`);
@@ -118,7 +87,7 @@ request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":tr
   },
 };
 
-const listUsage = 'baton token list [--state-dir <dir>] [--json]';
+const listUsage = 'baton auth token list [--state-dir <dir>] [--json]';
 const list: Action = {
   name: 'list',
   summary: 'list the API tokens (ids and names, never the tokens)',
@@ -129,8 +98,7 @@ const list: Action = {
       return printHelp(listUsage, `Lists the API tokens, oldest first: id, name, when created. The tokens themselves are not stored.\n--json prints [{"id","name","createdAt"}].\n`);
     }
     positionalArgs(positionals, [], listUsage);
-    const location = locate(values['state-dir']);
-    const tokens = await listTokens(location.stateDir);
+    const tokens = await listTokens(stateDirOption(values['state-dir']).path);
     if (values.json) {
       printJson(tokens);
       return ExitCode.ok;
@@ -145,4 +113,4 @@ const list: Action = {
   },
 };
 
-export const tokenCommand = group('token', 'API tokens for the daemon: create, revoke, list', [create, revoke, list]);
+export const tokenGroup = group('auth token', "API tokens for the daemon's TCP listener: create, list, revoke", [create, list, revoke]);
