@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { BatonError, fsError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { locateProject } from '../project/state-dir.ts';
-import { createToken, listTokens, revokeToken } from '../server/auth.ts';
+import { createToken, listTokens, revokeToken } from '../project/tokens.ts';
 import { ExitCode, UsageError, parse } from './command.ts';
 import { ago, printJson, table } from './output.ts';
 import { group, positionalArgs, type Action } from './store.ts';

@@ -2,7 +2,7 @@
 // discovery, the embedded store), with the daemon's own file and git calls.
 export { openCoordinator, daemonAlive, startDaemonProcess, type ClientOpenOptions } from './open.ts';
 export { RemoteCoordinator, type RemoteOptions, type FileResult } from './remote.ts';
-export { signRequest, TIMESTAMP_HEADER, SIGNATURE_HEADER } from './signing.ts';
+export { signRequest, TIMESTAMP_HEADER, SIGNATURE_HEADER } from '../protocol/signing.ts';
 export type { Endpoint } from './endpoint.ts';
 export type * from '../coordinator.ts';
 export { BatonError, isBatonError, ErrorCodes, type ErrorCode } from '../errors.ts';

@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RemoteCoordinator } from '../../src/client/index.ts';
-import { createToken } from '../../src/server/auth.ts';
+import { createToken } from '../../src/project/tokens.ts';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.ts';
 import { cli, sleep, tempDir } from '../helpers/procs.ts';
 
