@@ -1,5 +1,6 @@
 // baton serve: run the project's daemon in this process (or --detach it).
 import { startDaemonProcess } from '../client/open.ts';
+import { mcpRoute } from '../mcp/route.ts';
 import { locateProject } from '../project/state-dir.ts';
 import { packageVersion } from '../project/version.ts';
 import { startDaemon } from '../server/daemon.ts';
@@ -114,6 +115,8 @@ export const serveCommand: Command = {
         ...(maxConnections === undefined ? {} : { maxConnections }),
         ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
         ...(idleExitMs === undefined ? {} : { idleExitMs }),
+        // The MCP tools over streamable HTTP for remote agents (the SDK loads on the first request).
+        routes: { '/v1/mcp': mcpRoute },
       });
     } catch (error) {
       process.off('SIGTERM', onTerm);

@@ -3,7 +3,7 @@
 export { openCoordinator, daemonAlive, startDaemonProcess, type ClientOpenOptions } from './open.ts';
 export { RemoteCoordinator, type RemoteOptions } from './remote.ts';
 export type { FileResult } from '../protocol/daemon-operations.ts';
-export { signRequest, TIMESTAMP_HEADER, SIGNATURE_HEADER } from './signing.ts';
+export { signRequest, TIMESTAMP_HEADER, SIGNATURE_HEADER } from '../protocol/signing.ts';
 export type { Endpoint } from './endpoint.ts';
 export type * from '../coordinator.ts';
 export { BatonError, isBatonError, ErrorCodes, type ErrorCode } from '../errors.ts';

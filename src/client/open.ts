@@ -13,6 +13,7 @@ import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
 import { readDaemonRecord } from '../project/daemon-record.ts';
+import { readHmacKey } from '../project/hmac-key.ts';
 import type { Endpoint } from './endpoint.ts';
 import { RemoteCoordinator, type RemoteOptions } from './remote.ts';
 import { HttpTransport } from './transport.ts';
@@ -126,7 +127,6 @@ async function liveDaemon(stateDir: string, timeoutMs = 1000): Promise<Endpoint 
   if (record.socket) return existsSync(record.socket) && (await daemonAlive(record.socket, timeoutMs)) ? { socketPath: record.socket } : undefined;
   const tcp = record.listen === null ? undefined : tcpTarget(record.listen);
   if (tcp === undefined) return undefined;
-  const { readHmacKey } = await import('../server/auth.ts');
   let secret: Uint8Array | undefined;
   try {
     secret = readHmacKey(statePaths(stateDir).hmacKey);

@@ -5,7 +5,7 @@ import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { BatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
 import { retryableStatus } from '../protocol/http-status.ts';
 import type { Endpoint } from './endpoint.ts';
-import { signRequest } from './signing.ts';
+import { signRequest } from '../protocol/signing.ts';
 
 export interface RequestOptions {
   method?: 'GET' | 'POST';

@@ -1,15 +1,18 @@
-// The daemon's /v1/mcp route, loaded on first use: the MCP SDK is imported
-// only when an agent connects over HTTP, so daemons that never serve MCP
-// start and run without it.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// The daemon's /v1/mcp route, which `baton serve` mounts: the MCP SDK is
+// loaded on first use, so daemons that never serve MCP start and run
+// without it. Closing the route closes the MCP sessions open on it.
 import type { McpHttpContext, McpHttpHandler } from './http.ts';
 
-export type McpRoute = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
-
-export function mcpRoute(ctx: McpHttpContext): McpRoute {
+export function mcpRoute(ctx: McpHttpContext): McpHttpHandler {
   let handler: Promise<McpHttpHandler> | undefined;
-  return async (req, res, body) => {
-    handler ??= import('./http.ts').then((m) => m.createMcpHttpHandler(ctx));
-    await (await handler).handle(req, res, body);
+  return {
+    async handle(req, res, body) {
+      handler ??= import('./http.ts').then((m) => m.createMcpHttpHandler(ctx));
+      await (await handler).handle(req, res, body);
+    },
+    async close() {
+      // Never used: nothing was loaded, nothing is open. A load that failed left nothing open either.
+      await handler?.then((h) => h.close(), () => undefined);
+    },
   };
 }

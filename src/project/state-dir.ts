@@ -3,6 +3,8 @@
 // of one git repository share it, because it sits in git's common directory.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fsError } from '../errors.ts';
+import { makeDirectories } from '../files/directories.ts';
 
 export interface ProjectLocation {
   /** The state directory (mode 0700). */
@@ -64,4 +66,13 @@ export function statePaths(stateDir: string) {
     tokens: join(stateDir, 'tokens.json'),
     hmacKey: join(stateDir, 'hmac.key'),
   };
+}
+
+/** Makes the state directory (mode 0700) if it is missing; the error names it. */
+export function ensureStateDir(stateDir: string): void {
+  try {
+    makeDirectories(stateDir, 0o700);
+  } catch (error) {
+    throw fsError(error, 'create the state directory', stateDir);
+  }
 }

@@ -7,13 +7,13 @@ import { checkEventQuery } from '../engine/events.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
-import { mcpRoute } from '../mcp/route.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { openApiDocument } from '../protocol/openapi.ts';
 import { isOperationName, operations, type OperationName } from '../protocol/operations.ts';
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import type { Logger } from './log.ts';
+import type { DaemonRoute } from './routes.ts';
 import { openEventStream, type EventStream } from './sse.ts';
 
 export interface Authenticate {
@@ -40,6 +40,8 @@ export interface ApiContext {
   lastEventSeq(): Promise<number>;
   /** While the daemon stops, dropped session streams do not end their sessions. */
   stopping(): boolean;
+  /** Routes mounted for the daemon's caller (e.g. /v1/mcp), by path; matched after authentication, before the API's own. */
+  routes: ReadonlyMap<string, Pick<DaemonRoute, 'handle'>>;
 }
 
 export interface Transport {
@@ -118,7 +120,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse, transport: Transport) => void {
   const attached = new Map<string, Set<EventStream>>();
   const openapi = JSON.stringify(openApiDocument(ctx.version));
-  const mcp = mcpRoute(ctx);
 
   async function attach(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const session = await ctx.coordinator.getSession(sessionId);
@@ -214,7 +215,8 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         const authenticated = transport.authenticateHeaders !== undefined && (await transport.authenticateHeaders({ method, path: req.url ?? '/', headers: req.headers }));
         const body = method === 'POST' ? await readBody(req, ctx.maxBodyBytes) : Buffer.alloc(0);
         if (transport.authenticate !== undefined && !authenticated) await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
-        if (route === '/v1/mcp') return await mcp(req, res, body);
+        const mounted = ctx.routes.get(route);
+        if (mounted !== undefined) return await mounted.handle(req, res, body);
         if (method === 'GET') {
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
           if (route === '/v1/openapi.json') {

@@ -1,263 +1,30 @@
 // Authentication of the daemon's TCP requests. (The unix socket needs none:
 // its directory's mode 0700 is the check.) Two kinds of credentials:
 //
-// API tokens, `baton_<id>_<secret>`: <id> is 8 hex characters, <secret> 43
-// base64url characters (32 random bytes). Sent as `Authorization: Bearer
-// <token>`, or on GET requests only as the query parameter
-// `access_token=<token>` (a browser's EventSource cannot set headers). Only
-// the hex sha256 of each token is kept, in <stateDir>/tokens.json (mode 0600):
-//   { "version": 1, "tokens": [ { "id", "name", "hash", "createdAt" } ] }
-// The principal is `token:<id>`.
+// API tokens, `baton_<id>_<secret>` (made by `baton token`; only their hashes
+// are kept, in <stateDir>/tokens.json: project/tokens.ts). Sent as
+// `Authorization: Bearer <token>`, or on GET requests only as the query
+// parameter `access_token=<token>` (a browser's EventSource cannot set
+// headers). The principal is `token:<id>`.
 //
-// Signed requests, with the shared secret in <stateDir>/hmac.key (mode 0600,
-// 64 hex characters = 32 bytes, used as raw bytes): headers
+// Signed requests, with the shared secret in <stateDir>/hmac.key
+// (project/hmac-key.ts): headers
 //   X-Baton-Timestamp: <ms since the epoch>
 //   X-Baton-Signature: v1=<hex HMAC-SHA256(key, METHOD "\n" path?query "\n" timestamp "\n" hex sha256(body))>
-// (built by src/client/signing.ts). A timestamp further than the replay
+// (built by src/protocol/signing.ts). A timestamp further than the replay
 // window from our clock is refused, and so is a signature seen within the
 // window or timestamped before the daemon started. The principal is `hmac`.
-import { closeSync, chmodSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
-import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { fsyncDirectory, serializeJson, writeFileAtomicSync } from '../files/atomic-write.ts';
-import { makeDirectories } from '../files/directories.ts';
-import { withLock } from '../files/lock/lock.ts';
+import { statSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
+import { BatonError, fsError } from '../errors.ts';
+import { ensureHmacSecret, readHmacKey } from '../project/hmac-key.ts';
 import { statePaths } from '../project/state-dir.ts';
-import { SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, computeSignature } from '../client/signing.ts';
+import { hashToken, readTokenHashes, tokenId } from '../project/tokens.ts';
+import { SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, computeSignature } from '../protocol/signing.ts';
 
 export const DEFAULT_REPLAY_WINDOW_MS = 300_000;
 /** Signatures remembered at most; more signed requests within one window are refused (OVERLOADED). */
 export const DEFAULT_MAX_SEEN_SIGNATURES = 500_000;
-
-const TOKEN_PATTERN = /^baton_([0-9a-f]{8})_([A-Za-z0-9_-]{32,})$/;
-const ID_PATTERN = /^[0-9a-f]{8}$/;
-const MAX_NAME_LENGTH = 100;
-
-export interface TokenInfo {
-  id: string;
-  name: string;
-  /** When it was created, ms since the epoch. */
-  createdAt: number;
-}
-
-export interface CreatedToken extends TokenInfo {
-  /** The full token. Shown once: only its hash is stored. */
-  token: string;
-}
-
-/** One entry of tokens.json. */
-interface TokenRecord extends TokenInfo {
-  /** Hex sha256 of the full token. */
-  hash: string;
-}
-
-interface TokenDocument {
-  version: 1;
-  tokens: TokenRecord[];
-}
-
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
-
-// ---------------------------------------------------------------------------
-// tokens.json
-
-function corruptTokens(path: string, why: string, cause?: unknown): BatonError {
-  return new BatonError('CORRUPT_FILE', `token file ${path} ${why}; it was left untouched`, { cause, details: { path } });
-}
-
-function parseTokenDocument(path: string, text: string): TokenRecord[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw corruptTokens(path, text.length === 0 ? 'is empty' : `is not valid JSON (${(error as Error).message})`, error);
-  }
-  const doc = value as Partial<TokenDocument> | null;
-  if (typeof doc !== 'object' || doc === null || doc.version !== 1 || !Array.isArray(doc.tokens)) {
-    throw corruptTokens(path, 'is not a version 1 token document ({"version":1,"tokens":[...]})');
-  }
-  for (const [i, t] of doc.tokens.entries()) {
-    const r = t as Partial<TokenRecord> | null;
-    const ok =
-      typeof r === 'object' &&
-      r !== null &&
-      typeof r.id === 'string' &&
-      ID_PATTERN.test(r.id) &&
-      typeof r.name === 'string' &&
-      typeof r.hash === 'string' &&
-      /^[0-9a-f]{64}$/.test(r.hash) &&
-      typeof r.createdAt === 'number';
-    if (!ok) throw corruptTokens(path, `has a malformed entry at tokens[${i}]`);
-  }
-  return doc.tokens;
-}
-
-/** The stored tokens; none if the file does not exist. Written atomically, so read without a lock. */
-function readTokenRecords(path: string): TokenRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw fsError(error, 'read', path);
-  }
-  return parseTokenDocument(path, text);
-}
-
-/** Replaces tokens.json (hold its lock). The file is kept at mode 0600. */
-function writeTokenRecords(path: string, tokens: TokenRecord[]): void {
-  const doc: TokenDocument = { version: 1, tokens };
-  try {
-    // An existing file keeps its mode across an atomic write: make sure it is ours alone.
-    const info = statSync(path, { throwIfNoEntry: false });
-    if (info !== undefined && (info.mode & 0o777) !== 0o600) chmodSync(path, 0o600);
-  } catch (error) {
-    throw fsError(error, 'set the mode of', path);
-  }
-  writeFileAtomicSync(path, serializeJson(path, doc), { mode: 0o600 });
-}
-
-function ensureStateDir(stateDir: string): void {
-  try {
-    makeDirectories(stateDir, 0o700);
-  } catch (error) {
-    throw fsError(error, 'create the state directory', stateDir);
-  }
-}
-
-function checkName(name: unknown): string {
-  if (typeof name !== 'string' || name.trim().length === 0) throw new BatonError('INVALID_ARGUMENT', `a token needs a name, got ${JSON.stringify(name)}`);
-  if (name.length > MAX_NAME_LENGTH) throw new BatonError('INVALID_ARGUMENT', `a token name has at most ${MAX_NAME_LENGTH} characters, got ${name.length}`);
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BatonError('INVALID_ARGUMENT', `a token name cannot hold control characters, got ${JSON.stringify(name)}`);
-  return name;
-}
-
-/** Creates an API token. The returned `token` is the only copy: tokens.json keeps its hash. */
-export async function createToken(stateDir: string, name: string): Promise<CreatedToken> {
-  const checked = checkName(name);
-  ensureStateDir(stateDir);
-  const path = statePaths(stateDir).tokens;
-  return withLock(path, () => {
-    const tokens = readTokenRecords(path);
-    let id: string;
-    do id = randomBytes(4).toString('hex');
-    while (tokens.some((t) => t.id === id));
-    const token = `baton_${id}_${randomBytes(32).toString('base64url')}`;
-    const createdAt = Date.now();
-    writeTokenRecords(path, [...tokens, { id, name: checked, hash: sha256(token).toString('hex'), createdAt }]);
-    return { id, name: checked, token, createdAt };
-  });
-}
-
-/** Revokes a token by id; false if there is none with that id. Takes effect on the daemon's next request. */
-export async function revokeToken(stateDir: string, id: string): Promise<boolean> {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) return false;
-  const path = statePaths(stateDir).tokens;
-  // Nothing stored, nothing to revoke (and no lock file to make in a directory that may not exist).
-  let exists: boolean;
-  try {
-    exists = statSync(path, { throwIfNoEntry: false }) !== undefined;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOTDIR') return false;
-    throw fsError(error, 'read', path);
-  }
-  if (!exists) return false;
-  return withLock(path, () => {
-    const tokens = readTokenRecords(path);
-    const kept = tokens.filter((t) => t.id !== id);
-    if (kept.length === tokens.length) return false;
-    writeTokenRecords(path, kept);
-    return true;
-  });
-}
-
-/** The tokens, oldest first, without their hashes. */
-export async function listTokens(stateDir: string): Promise<TokenInfo[]> {
-  return readTokenRecords(statePaths(stateDir).tokens)
-    .map(({ id, name, createdAt }) => ({ id, name, createdAt }))
-    .sort((a, b) => a.createdAt - b.createdAt);
-}
-
-// ---------------------------------------------------------------------------
-// hmac.key
-
-function parseHmacKey(path: string, text: string): Buffer {
-  const hex = text.trim();
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-    throw new BatonError('CORRUPT_FILE', `HMAC key ${path} must hold 64 hex characters (32 bytes); remove it to have a new one made (signing clients then need the new one)`, {
-      details: { path },
-    });
-  }
-  return Buffer.from(hex, 'hex');
-}
-
-/** The HMAC secret at `path`, or undefined when there is none yet. */
-export function readHmacKey(path: string): Buffer | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw fsError(error, 'read', path);
-  }
-  return parseHmacKey(path, text);
-}
-
-/**
- * The HMAC secret (32 raw bytes), made on first use. Concurrent callers agree
- * on one: the key is written whole to a private temp file, then hard-linked
- * into place, which fails if another process got there first.
- */
-export async function ensureHmacSecret(stateDir: string): Promise<Buffer> {
-  const path = statePaths(stateDir).hmacKey;
-  const existing = readHmacKey(path);
-  if (existing !== undefined) return existing;
-  ensureStateDir(stateDir);
-  const hex = randomBytes(32).toString('hex');
-  const temp = join(stateDir, `.hmac.key.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fd = openSync(temp, 'wx', 0o600);
-    try {
-      writeSync(fd, hex);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(temp, path);
-    } catch (error) {
-      const code = errnoCode(error);
-      if (code === 'EEXIST') {
-        // another process made it first: use theirs
-      } else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
-        // No hard links on this filesystem: exclusive create instead.
-        try {
-          writeFileSync(path, hex, { flag: 'wx', mode: 0o600 });
-        } catch (again) {
-          if (errnoCode(again) !== 'EEXIST') throw again;
-        }
-      } else {
-        throw error;
-      }
-    }
-    fsyncDirectory(stateDir);
-  } catch (error) {
-    throw fsError(error, 'create the HMAC key', path);
-  } finally {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // not made, or gone
-    }
-  }
-  const key = readHmacKey(path);
-  if (key === undefined) throw new BatonError('NOT_FOUND', `HMAC key ${path} vanished while it was being made`, { details: { path } });
-  return key;
-}
-
-// ---------------------------------------------------------------------------
-// Authenticator
 
 export interface AuthenticatorOptions {
   stateDir: string;
@@ -371,11 +138,10 @@ export class Authenticator {
   }
 
   #bearer(token: string): AuthResult {
-    const match = TOKEN_PATTERN.exec(token);
-    if (match === null) throw refuse('malformed bearer token: want baton_<id>_<secret> (from baton token create)');
-    const id = match[1]!;
+    const id = tokenId(token);
+    if (id === undefined) throw refuse('malformed bearer token: want baton_<id>_<secret> (from baton token create)');
     const stored = this.#tokenHashes().get(id);
-    const presented = sha256(token);
+    const presented = hashToken(token);
     // Compare even for an unknown id, so the time taken does not tell ids apart.
     const same = timingSafeEqual(presented, stored ?? Buffer.alloc(presented.length));
     if (stored === undefined || !same) throw refuse(`bearer token ${id} is unknown or revoked`);
@@ -386,9 +152,7 @@ export class Authenticator {
     const path = this.#paths.tokens;
     const version = fileVersion(path);
     if (this.#tokens === undefined || this.#tokens.version !== version) {
-      const hashes = new Map<string, Buffer>();
-      for (const t of version === undefined ? [] : readTokenRecords(path)) hashes.set(t.id, Buffer.from(t.hash, 'hex'));
-      this.#tokens = { version, hashes };
+      this.#tokens = { version, hashes: version === undefined ? new Map() : readTokenHashes(path) };
     }
     return this.#tokens.hashes;
   }

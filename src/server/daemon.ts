@@ -3,13 +3,17 @@
 // 0700 state directory), a Windows named pipe, or TCP with authentication,
 // and stops cleanly on SIGTERM: the queue is drained, nothing acknowledged is
 // lost, and sessions survive a restart (their clients re-attach).
-import { createHash } from 'node:crypto';
-import { existsSync, rmSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+//
+// Starting is a few steps, each pushing what it makes onto one stack with its
+// cleanup; a start that fails and a stop both unwind that stack, last made
+// first: timers, watchers, listeners, the caller's routes, the engine, the
+// socket and record, the lock, the log.
+import { rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.ts';
 import { lastEventSeq } from '../engine/events.ts';
+import { pathPatternFor } from '../engine/paths.ts';
 import { BatonError } from '../errors.ts';
 import { writeJsonAtomic } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
@@ -17,18 +21,18 @@ import { acquireLock, type LockHandle } from '../files/lock/lock.ts';
 import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
 import { statePaths } from '../project/state-dir.ts';
 import type { DaemonInfo } from '../project/status.ts';
-import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability } from '../stores/store.ts';
 import { createApi, type Transport } from './api.ts';
-import { Authenticator, ensureHmacSecret } from './auth.ts';
 import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
 import { idempotentOperations } from './idempotent-ops.ts';
-import { createLogger, type Logger } from './log.ts';
-import { pathPatternFor } from '../engine/paths.ts';
-import { Worktrees } from './worktrees.ts';
 import { collectWhenIdle } from './idle-gc.ts';
+import { openListeners, socketPathFor, type Activity } from './listeners.ts';
+import { createLogger, type Logger } from './log.ts';
+import type { DaemonRoute, OpenRoute, RouteContext } from './routes.ts';
 import { WatcherLane } from './watcher-events.ts';
+import { Worktrees } from './worktrees.ts';
 import { GroupWriter } from './writer.ts';
 
 export interface DaemonOptions {
@@ -62,6 +66,8 @@ export interface DaemonOptions {
    * parse per answer). Default: BATON_CHECK_RESPONSES=1 in the environment.
    */
   checkResponses?: boolean;
+  /** Routes mounted beside the API, by path (`baton serve` gives /v1/mcp); each is closed when the daemon stops. */
+  routes?: Record<string, OpenRoute>;
 }
 
 export interface Daemon {
@@ -70,28 +76,6 @@ export interface Daemon {
   /** Resolves when the daemon has stopped. */
   readonly stopped: Promise<void>;
   stop(reason?: string): Promise<void>;
-}
-
-/** A unix socket path must fit in sun_path (about 104 bytes): long state paths use a short one in the temp dir. */
-export function socketPathFor(stateDir: string): string {
-  if (process.platform === 'win32') return `\\\\.\\pipe\\baton-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}`;
-  const preferred = statePaths(stateDir).socket;
-  if (Buffer.byteLength(preferred) <= 100) return preferred;
-  const dir = join(tmpdir(), `baton-${process.getuid?.() ?? 'user'}`);
-  makeDirectories(dir, 0o700);
-  return join(dir, `${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}.sock`);
-}
-
-function listen(server: Server, target: string | { host: string; port: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const done = (): void => {
-      server.off('error', reject);
-      resolve();
-    };
-    if (typeof target === 'string') server.listen(target, done);
-    else server.listen(target.port, target.host, done);
-  });
 }
 
 /** Limits must be whole, positive numbers: a typo must not turn a limit off or make every request fail. */
@@ -107,141 +91,52 @@ function checkLimits(options: DaemonOptions): void {
   whole('requestTimeoutMs', options.requestTimeoutMs, 1);
 }
 
-export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  checkLimits(options);
-  const paths = statePaths(options.stateDir);
-  makeDirectories(options.stateDir, 0o700);
-  makeDirectories(paths.logs, 0o700);
-  const log: Logger = createLogger({ file: join(paths.logs, `daemon-${process.pid}.log`), stdout: options.foreground === true });
+/** Everything a running daemon holds, each pushed as it is made: a failed start and a stop both unwind it, last made first. */
+type Held = AsyncDisposableStack;
 
-  // One daemon per state directory: the file lock dies with its holder, so a kill -9 leaves nothing to clean by hand.
-  const locked = await acquireLock(statePaths(options.stateDir).daemonLock, { timeout: 0 });
+/** One daemon per state directory: the file lock dies with its holder, so a kill -9 leaves nothing to clean by hand. */
+async function lockStateDir(held: Held, stateDir: string): Promise<void> {
+  const locked = await acquireLock(statePaths(stateDir).daemonLock, { timeout: 0 });
   if (!locked.success) {
-    await log.close();
-    const other = readDaemonRecord(options.stateDir);
-    throw new BatonError('LOCKED', `a daemon already serves ${options.stateDir}${other ? ` (pid ${other.pid}, ${other.socket ?? other.listen})` : ''}`);
+    const other = readDaemonRecord(stateDir);
+    throw new BatonError('LOCKED', `a daemon already serves ${stateDir}${other ? ` (pid ${other.pid}, ${other.socket ?? other.listen})` : ''}`);
   }
   const lock: LockHandle = locked.handle;
+  held.defer(() => lock.release());
+}
 
-  let writes, reads;
-  try {
-    writes = await openSqliteStore(paths.database, options.durability === undefined ? {} : { durability: options.durability });
-    reads = await openSqliteStore(paths.database);
-  } catch (error) {
-    await lock.release();
-    await log.close();
-    throw error;
-  }
+/**
+ * The database: a store for writes behind the group-committing writer, one
+ * for reads, and the engine over them. The engine owns both stores once it is
+ * made (its close closes the writer, which drains its queue and closes them).
+ */
+async function openEngine(held: Held, options: DaemonOptions): Promise<{ writes: SqliteStore; writer: GroupWriter; engine: Engine }> {
+  const database = statePaths(options.stateDir).database;
+  await using opening = new AsyncDisposableStack();
+  const writes = opening.adopt(await openSqliteStore(database, options.durability === undefined ? {} : { durability: options.durability }), (store) => store.close());
+  const reads = opening.adopt(await openSqliteStore(database), (store) => store.close());
   const writer = new GroupWriter(writes, reads, { ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }) });
   const engine = new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
+  // The engine owns the stores now: only its close goes on the stack.
+  held.defer(() => engine.close());
+  opening.move();
   await engine.sweepIfDue();
+  return { writes, writer, engine };
+}
 
-  const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
-  let stopping = false;
-  const servers: Server[] = [];
-  const startedAt = Date.now();
-  let lastActivity = performance.now();
-  let connections = 0;
-  // When requests stop: sync the database (commits so far survive a power loss too) and collect the heap.
-  const collector = collectWhenIdle(() => lastActivity, { onIdle: () => writes.syncToDisk() });
-
-  const record: DaemonRecord = {
-    pid: process.pid,
-    version: options.version,
-    startedAt,
-    stateDir: options.stateDir,
-    root: options.root,
-    socket: options.socket === false ? null : socketPathFor(options.stateDir),
-    listen: null,
-  };
-
-  const limits = { maxBodyBytes: options.maxBodyBytes ?? 1 << 20, maxConnections: options.maxConnections ?? 1024, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 };
-  const api = createApi({
-    coordinator: engine,
-    version: options.version,
-    log,
-    maxBodyBytes: limits.maxBodyBytes,
-    checkResponses: options.checkResponses ?? process.env.BATON_CHECK_RESPONSES === '1',
-    overloaded: () => writer.full,
-    stopping: () => stopping,
-    lastEventSeq: () => writer.read(lastEventSeq),
-    daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, worktrees), ...gitOperations(engine, worktrees) }),
-    daemonInfo: (): DaemonInfo => ({
-      pid: process.pid,
-      version: options.version,
-      startedAt,
-      socket: record.socket,
-      listen: record.listen,
-      connections,
-      writer: { ...writer.stats(), maxQueue: writer.maxQueue },
-      rssBytes: process.memoryUsage.rss(),
-      durability: writes.durability,
-      limits,
-    }),
-  });
-
-  function serverFor(transport: Transport): Server {
-    const requestTimeout = limits.requestTimeoutMs;
-    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a short limit needs a shorter interval to mean anything.
-    const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))), keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
-      lastActivity = performance.now();
-      collector.touch();
-      if (stopping) {
-        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
-        res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the daemon is stopping; retry shortly' } }));
-        return;
-      }
-      api(req, res, transport);
-    });
-    server.maxConnections = limits.maxConnections;
-    server.on('connection', (socket) => {
-      connections++;
-      lastActivity = performance.now();
-      socket.on('close', () => {
-        connections--;
-        lastActivity = performance.now();
-      });
-    });
-    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      if (socket.writable) socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    });
-    servers.push(server);
-    return server;
+/** The routes the caller gave, each made with the daemon's context and closed when it stops. */
+function openRoutes(held: Held, routes: Record<string, OpenRoute>, ctx: RouteContext): Map<string, DaemonRoute> {
+  const mounted = new Map<string, DaemonRoute>();
+  for (const [path, open] of Object.entries(routes)) {
+    const route = open(ctx);
+    held.defer(() => route.close());
+    mounted.set(path, route);
   }
+  return mounted;
+}
 
-  try {
-    if (record.socket !== null) {
-      // We hold the daemon lock, so a socket file left here is a dead daemon's.
-      if (process.platform !== 'win32' && existsSync(record.socket)) unlinkSync(record.socket);
-      const previous = process.umask(0o177);
-      try {
-        await listen(serverFor({ kind: process.platform === 'win32' ? 'pipe' : 'unix' }), record.socket);
-      } finally {
-        process.umask(previous);
-      }
-    }
-    if (options.listen !== undefined) {
-      const authenticator = new Authenticator({ stateDir: options.stateDir });
-      await ensureHmacSecret(options.stateDir);
-      const server = serverFor({
-        kind: 'tcp',
-        authenticateHeaders: async (request) => (await authenticator.authenticateHeaders(request)) !== undefined,
-        authenticate: (request) => authenticator.authenticate(request),
-      });
-      await listen(server, options.listen);
-      const address = server.address();
-      record.listen = typeof address === 'object' && address !== null ? `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}` : null;
-    }
-  } catch (error) {
-    for (const server of servers) server.close();
-    await engine.close();
-    await lock.release();
-    await log.close();
-    throw new BatonError('IO_ERROR', `cannot listen on ${record.socket ?? ''}${options.listen ? ` ${options.listen.host}:${options.listen.port}` : ''}: ${(error as Error).message}`, { cause: error });
-  }
-  await writeJsonAtomic(paths.daemon, record, { mode: 0o600 });
-
+/** fs.changed events for changes made outside baton, in every worktree the daemon serves. */
+function watchWorktrees(held: Held, worktrees: Worktrees, engine: Engine, writer: GroupWriter, log: Logger): void {
   const watched = new WatcherLane(
     (report) =>
       report.kind === 'overflow'
@@ -249,52 +144,112 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         : engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(report.path)}`, actor: null, data: { path: report.path, kind: report.kind, source: 'watcher', worktree: report.worktree } }),
     { writerBusy: () => writer.queued * 2 >= writer.maxQueue },
   );
-  if (options.watch !== false) {
-    worktrees.watchAll(({ root, files }) =>
-      files.watch(
-        (change) => watched.push({ ...change, worktree: root }),
-        { onError: (error) => log.warn('file watcher', { worktree: root, error: error.message }) },
-      ),
-    );
-  }
+  held.defer(() => watched.close());
+  held.defer(() => worktrees.close());
+  worktrees.watchAll(({ root, files }) =>
+    files.watch(
+      (change) => watched.push({ ...change, worktree: root }),
+      { onError: (error) => log.warn('file watcher', { worktree: root, error: error.message }) },
+    ),
+  );
+}
 
-  let idleTimer: NodeJS.Timeout | undefined;
-  if (options.idleExitMs !== undefined && options.idleExitMs > 0) {
-    const idleMs = options.idleExitMs;
-    idleTimer = setInterval(() => {
-      if (connections === 0 && performance.now() - lastActivity > idleMs) void stop('idle');
-    }, Math.min(idleMs, 5_000));
-    idleTimer.unref();
-  }
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  checkLimits(options);
+  const paths = statePaths(options.stateDir);
+  makeDirectories(options.stateDir, 0o700);
+  makeDirectories(paths.logs, 0o700);
+  const held: Held = new AsyncDisposableStack();
+  const log: Logger = createLogger({ file: join(paths.logs, `daemon-${process.pid}.log`), stdout: options.foreground === true });
+  let stopReason: string | undefined;
+  held.defer(async () => {
+    if (stopReason !== undefined) log.info('daemon stopped', { reason: stopReason });
+    await log.close();
+  });
 
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
-  let stopping_: Promise<void> | undefined;
-
-  function stop(reason = 'stopped'): Promise<void> {
-    stopping_ ??= (async () => {
-      stopping = true;
-      log.info('daemon stopping', { reason });
-      clearInterval(idleTimer);
-      collector.stop();
-      worktrees.close();
-      watched.close();
-      for (const server of servers) server.close();
-      // Let requests in flight finish (their writes are queued), then drop idle and streaming connections.
-      await writer.drain();
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      for (const server of servers) server.closeAllConnections();
-      await engine.close();
-      if (record.socket !== null && process.platform !== 'win32') rmSync(record.socket, { force: true });
+  try {
+    await lockStateDir(held, options.stateDir);
+    const socket = options.socket === false ? null : socketPathFor(options.stateDir);
+    // Pushed before the engine, so the socket and the record go after it closes, as the last thing before the lock.
+    held.defer(() => {
+      if (socket !== null && process.platform !== 'win32') rmSync(socket, { force: true });
       if (readDaemonRecord(options.stateDir)?.pid === process.pid) rmSync(paths.daemon, { force: true });
-      await lock.release();
-      log.info('daemon stopped', { reason });
-      await log.close();
-      resolveStopped();
-    })();
-    return stopping_;
-  }
+    });
+    const { writes, writer, engine } = await openEngine(held, options);
 
-  log.info('daemon started', { ...record });
-  return { record, engine, stopped, stop };
+    const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
+    const record: DaemonRecord = { pid: process.pid, version: options.version, startedAt: Date.now(), stateDir: options.stateDir, root: options.root, socket, listen: null };
+    const activity: Activity = { stopping: false, lastActivity: performance.now(), connections: 0 };
+    // When requests stop: sync the database (commits so far survive a power loss too) and collect the heap.
+    const collector = collectWhenIdle(() => activity.lastActivity, { onIdle: () => writes.syncToDisk() });
+    held.defer(() => collector.stop());
+
+    const limits = { maxBodyBytes: options.maxBodyBytes ?? 1 << 20, maxConnections: options.maxConnections ?? 1024, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 };
+    const context: RouteContext = {
+      coordinator: engine,
+      version: options.version,
+      log,
+      daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, worktrees), ...gitOperations(engine, worktrees) }),
+      daemonInfo: (): DaemonInfo => ({
+        pid: process.pid,
+        version: options.version,
+        startedAt: record.startedAt,
+        socket: record.socket,
+        listen: record.listen,
+        connections: activity.connections,
+        writer: { ...writer.stats(), maxQueue: writer.maxQueue },
+        rssBytes: process.memoryUsage.rss(),
+        durability: writes.durability,
+        limits,
+      }),
+    };
+    const api = createApi({
+      ...context,
+      maxBodyBytes: limits.maxBodyBytes,
+      checkResponses: options.checkResponses ?? process.env.BATON_CHECK_RESPONSES === '1',
+      overloaded: () => writer.full,
+      stopping: () => activity.stopping,
+      lastEventSeq: () => writer.read(lastEventSeq),
+      routes: openRoutes(held, options.routes ?? {}, context),
+    });
+    const serve = (req: IncomingMessage, res: ServerResponse, transport: Transport): void => {
+      activity.lastActivity = performance.now();
+      collector.touch();
+      if (activity.stopping) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+        res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the daemon is stopping; retry shortly' } }));
+        return;
+      }
+      api(req, res, transport);
+    };
+    await openListeners(held, { stateDir: options.stateDir, listen: options.listen, ...limits }, record, serve, activity, writer);
+    await writeJsonAtomic(paths.daemon, record, { mode: 0o600 });
+    if (options.watch !== false) watchWorktrees(held, worktrees, engine, writer, log);
+
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+    let stopping: Promise<void> | undefined;
+    const stop = (reason = 'stopped'): Promise<void> =>
+      (stopping ??= (async () => {
+        activity.stopping = true;
+        stopReason = reason;
+        log.info('daemon stopping', { reason });
+        await held.disposeAsync();
+        resolveStopped();
+      })());
+
+    if (options.idleExitMs !== undefined && options.idleExitMs > 0) {
+      const idleMs = options.idleExitMs;
+      const idleTimer = setInterval(() => {
+        if (activity.connections === 0 && performance.now() - activity.lastActivity > idleMs) void stop('idle');
+      }, Math.min(idleMs, 5_000));
+      idleTimer.unref();
+      held.defer(() => clearInterval(idleTimer));
+    }
+    log.info('daemon started', { ...record });
+    return { record, engine, stopped, stop };
+  } catch (error) {
+    await held.disposeAsync();
+    throw error;
+  }
 }

@@ -5,7 +5,7 @@
 import type { Coordinator, LeaseRef } from '../coordinator.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { pathPatternFor } from '../engine/paths.ts';
-import type { ProjectFiles } from './project-files.ts';
+import { assertCovered, explainMissing } from './path-leases.ts';
 import type { Worktrees } from './worktrees.ts';
 
 /** Larger files are read directly from disk, not through the daemon. */
@@ -34,9 +34,9 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
       for (const k of keys) if (tails.get(k) === tail) tails.delete(k);
     }
   }
-  async function covered(files: ProjectFiles, rel: string, lease: LeaseRef | undefined, action: string): Promise<string> {
-    if (lease === undefined) throw await files.explainMissing(coordinator, rel, { action });
-    const held = await files.assertCovered(coordinator, rel, lease, { action });
+  async function covered(rel: string, lease: LeaseRef | undefined, action: string): Promise<string> {
+    if (lease === undefined) throw await explainMissing(coordinator, rel, { action });
+    const held = await assertCovered(coordinator, rel, lease, { action });
     return held.owner;
   }
   async function changed(worktree: string, path: string, kind: string, actor: string | null, extra: Record<string, unknown> = {}): Promise<void> {
@@ -50,8 +50,8 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
       const data = body.base64 !== undefined ? Buffer.from(body.base64, 'base64') : (body.content ?? '');
       // Checked before any byte is written (a clear refusal), and again right before the rename.
       const owner = await inOrder(root, [rel], async () => {
-        const holder = await covered(files, rel, lease, 'writing');
-        await files.write(rel, data, { beforeCommit: () => covered(files, rel, lease, 'writing') });
+        const holder = await covered(rel, lease, 'writing');
+        await files.write(rel, data, { beforeCommit: () => covered(rel, lease, 'writing') });
         return holder;
       });
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
@@ -62,7 +62,7 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
       const { root, files } = worktrees.get(body.worktree);
       const { rel } = files.resolve(body.path);
       const owner = await inOrder(root, [rel], async () => {
-        const holder = await covered(files, rel, body.lease, 'deleting');
+        const holder = await covered(rel, body.lease, 'deleting');
         await files.delete(rel);
         return holder;
       });
@@ -75,8 +75,8 @@ export function fileOperations(coordinator: Coordinator, worktrees: Worktrees): 
       const to = files.resolve(body.to).rel;
       const lease = body.lease;
       const owner = await inOrder(root, [from, to], async () => {
-        const holder = await covered(files, from, lease, 'renaming');
-        await covered(files, to, lease, 'renaming');
+        const holder = await covered(from, lease, 'renaming');
+        await covered(to, lease, 'renaming');
         await files.rename(from, to);
         return holder;
       });

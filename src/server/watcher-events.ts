@@ -7,7 +7,7 @@
 // the backlog bound, changes are counted instead, and once the lane is empty
 // one `fs.changed` with kind 'overflow' says how many were not reported (as
 // inotify's queue overflow does): whoever needs exactness rescans.
-import type { FileChange } from './project-files.ts';
+import type { FileChange } from './project-watch.ts';
 
 export interface WatcherChange extends FileChange {
   /** The top level of the worktree it happened in. */

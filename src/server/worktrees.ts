@@ -6,7 +6,8 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { BatonError } from '../errors.ts';
 import { gitCommonDir, gitToplevel } from '../project/state-dir.ts';
-import { ProjectFiles, type FileWatch } from './project-files.ts';
+import { ProjectFiles } from './project-files.ts';
+import type { FileWatch } from './project-watch.ts';
 
 export interface Worktree {
   /** The worktree's top level, canonical. */

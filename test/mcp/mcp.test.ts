@@ -1,16 +1,21 @@
 // baton mcp: real MCP clients (the SDK's Client over stdio) drive `baton mcp`
 // processes against one daemon; and the same tools over the daemon's
-// streamable HTTP route with its token auth.
+// streamable HTTP route with its token auth, closed when the daemon stops.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RemoteCoordinator } from '../../src/client/index.ts';
-import { createToken } from '../../src/server/auth.ts';
+import { mcpRoute } from '../../src/mcp/route.ts';
+import { createToken } from '../../src/project/tokens.ts';
+import { startDaemon as startDaemonHere } from '../../src/server/daemon.ts';
+import type { DaemonRoute } from '../../src/server/routes.ts';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
 import { sleep, tempDir } from '../helpers/procs.ts';
 import { cli } from '../../support/paths.ts';
@@ -331,4 +336,49 @@ test('the same tools over the daemon\'s streamable HTTP route, with its token au
   // Closing the MCP session (DELETE) ends the agent: its reservations are released.
   await transport.terminateSession();
   await until('the reservation released', async () => ((await admin.listLeases({ prefix: 'path:' })).length === 0 ? true : undefined));
+});
+
+test('stopping the daemon closes its MCP route: a session open on it is gone', { timeout: 30_000 }, async (t) => {
+  const root = tempDir(t, 'baton-mcp-stop-');
+  execFileSync('git', ['init', '-q', root]);
+  const stateDir = join(root, '.git', 'baton');
+  const { token } = await createToken(stateDir, 'remote-agent');
+  let route: DaemonRoute | undefined;
+  // In this process, so the stopped daemon's route can still be asked about the session.
+  const daemon = await startDaemonHere({
+    stateDir,
+    root,
+    version: '1',
+    socket: false,
+    watch: false,
+    listen: { host: '127.0.0.1', port: 0 },
+    routes: { '/v1/mcp': (ctx) => (route = mcpRoute(ctx)) },
+  });
+  t.after(() => daemon.stop());
+  const transport = new StreamableHTTPClientTransport(new URL(`http://${daemon.record.listen}/v1/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+  const client = new Client({ name: 'remote', version: '1' });
+  await client.connect(transport);
+  t.after(() => client.close());
+  const sessionId = transport.sessionId!;
+
+  // The route itself, behind a server of the test's own: it answers for the session while it is open.
+  const direct = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => void route!.handle(req, res, Buffer.concat(chunks)));
+  });
+  await new Promise<void>((resolve) => direct.listen(0, '127.0.0.1', resolve));
+  t.after(() => direct.close());
+  const listTools = () =>
+    fetch(`http://127.0.0.1:${(direct.address() as AddressInfo).port}/v1/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 100, method: 'tools/list' }),
+    });
+  assert.equal((await listTools()).status, 200, 'the session is open');
+
+  await daemon.stop();
+  const after = await listTools();
+  assert.equal(after.status, 404, 'the daemon closed its MCP sessions when it stopped');
+  assert.match(await after.text(), /Session not found/);
 });

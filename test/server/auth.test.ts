@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { isBatonError } from '../../src/errors.ts';
-import { Authenticator, createToken, ensureHmacSecret, listTokens, revokeToken, type AuthRequest } from '../../src/server/auth.ts';
-import { signRequest } from '../../src/client/signing.ts';
+import { ensureHmacSecret } from '../../src/project/hmac-key.ts';
+import { createToken, listTokens, revokeToken } from '../../src/project/tokens.ts';
+import { signRequest } from '../../src/protocol/signing.ts';
+import { Authenticator, type AuthRequest } from '../../src/server/auth.ts';
 
 function stateDir(t: TestContext): string {
   const base = mkdtempSync(join(tmpdir(), 'baton-auth-'));
@@ -126,7 +128,7 @@ test('hmac: the secret is made once, 0600, and shared by concurrent callers', as
 
 test('hmac: processes racing to make the secret all get the same one', async (t) => {
   const dir = stateDir(t);
-  const module = new URL('../../src/server/auth.ts', import.meta.url).href;
+  const module = new URL('../../src/project/hmac-key.ts', import.meta.url).href;
   const script = `const { ensureHmacSecret } = await import(${JSON.stringify(module)}); process.stdout.write((await ensureHmacSecret(process.argv[1])).toString('hex'));`;
   const run = (): Promise<string> =>
     new Promise((resolve, reject) => {

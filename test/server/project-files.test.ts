@@ -6,7 +6,9 @@ import type { Coordinator } from '../../src/coordinator.ts';
 import { openCoordinator } from '../../src/engine/open.ts';
 import { BatonError, type ErrorCode } from '../../src/errors.ts';
 import { pathPatternFor } from '../../src/engine/paths.ts';
-import { ProjectFiles, type FileChange } from '../../src/server/project-files.ts';
+import { assertCovered, explainMissing } from '../../src/server/path-leases.ts';
+import { ProjectFiles } from '../../src/server/project-files.ts';
+import type { FileChange } from '../../src/server/project-watch.ts';
 import { tempDir } from '../helpers/procs.ts';
 
 /** A project root with src/a.ts, and a directory outside it with a secret. */
@@ -144,16 +146,16 @@ test('.git and the protected (ignored) directories are refused with PERMISSION_D
 });
 
 test('assertCovered: an exclusive path lease covering the path passes; others are LEASE_REQUIRED', async (t) => {
-  const { root, files } = setup(t);
+  const { root } = setup(t);
   const c = await coordinator(t, join(root, '..'));
   const src = await c.acquire('path:src/**', { owner: 'a' });
-  const held = await files.assertCovered(c, 'src/a.ts', src);
+  const held = await assertCovered(c, 'src/a.ts', src);
   assert.equal(held.token, src.token);
   assert.equal(held.owner, 'a');
-  await files.assertCovered(c, 'src/deep/new.ts', { key: 'path:./src/**', token: src.token });
+  await assertCovered(c, 'src/deep/new.ts', { key: 'path:./src/**', token: src.token });
 
   const docs = await c.acquire('path:docs/**', { owner: 'b' });
-  await assert.rejects(files.assertCovered(c, 'src/a.ts', docs), (error: unknown) => {
+  await assert.rejects(assertCovered(c, 'src/a.ts', docs), (error: unknown) => {
     code('LEASE_REQUIRED')(error);
     const e = error as BatonError;
     assert.match(e.message, /"src\/a\.ts" needs an exclusive lease on path:src\/a\.ts/);
@@ -163,32 +165,32 @@ test('assertCovered: an exclusive path lease covering the path passes; others ar
   });
 
   const shared = await c.acquire('path:lib/**', { owner: 'c', mode: 'shared' });
-  await assert.rejects(files.assertCovered(c, 'lib/x.ts', shared), code('LEASE_REQUIRED', /shared/));
+  await assert.rejects(assertCovered(c, 'lib/x.ts', shared), code('LEASE_REQUIRED', /shared/));
   const other = await c.acquire('deploy', { owner: 'd' });
-  await assert.rejects(files.assertCovered(c, 'src/a.ts', other), code('LEASE_REQUIRED', /not a path lease/));
+  await assert.rejects(assertCovered(c, 'src/a.ts', other), code('LEASE_REQUIRED', /not a path lease/));
 
   // A file whose name has glob characters: the suggested key escapes them and covers exactly it.
   assert.equal(pathPatternFor('app/[id]/page.tsx'), 'app/\\[id\\]/page.tsx');
-  await assert.rejects(files.assertCovered(c, 'app/[id]/page.tsx', docs), code('LEASE_REQUIRED', /path:app\/\\\[id\\\]\/page\.tsx/));
+  await assert.rejects(assertCovered(c, 'app/[id]/page.tsx', docs), code('LEASE_REQUIRED', /path:app\/\\\[id\\\]\/page\.tsx/));
   const page = await c.acquire('path:' + pathPatternFor('app/[id]/page.tsx'), { owner: 'e' });
-  await files.assertCovered(c, 'app/[id]/page.tsx', page);
+  await assertCovered(c, 'app/[id]/page.tsx', page);
 });
 
 test('assertCovered: a released or expired lease is refused by the coordinator', async (t) => {
-  const { root, files } = setup(t);
+  const { root } = setup(t);
   const c = await coordinator(t, join(root, '..'));
   const lease = await c.acquire('path:src/**', { owner: 'a' });
   await c.release(lease);
-  await assert.rejects(files.assertCovered(c, 'src/a.ts', lease), code('STALE_TOKEN'));
+  await assert.rejects(assertCovered(c, 'src/a.ts', lease), code('STALE_TOKEN'));
   const short = await c.acquire('path:src/**', { owner: 'a', ttlMs: 50 });
   await sleep(120);
-  await assert.rejects(files.assertCovered(c, 'src/a.ts', short), code('LEASE_EXPIRED'));
+  await assert.rejects(assertCovered(c, 'src/a.ts', short), code('LEASE_EXPIRED'));
 });
 
 test('explainMissing names the holders of overlapping path leases', async (t) => {
-  const { root, files } = setup(t);
+  const { root } = setup(t);
   const c = await coordinator(t, join(root, '..'));
-  const none = await files.explainMissing(c, 'src/a.ts');
+  const none = await explainMissing(c, 'src/a.ts');
   assert.equal(none.code, 'LEASE_REQUIRED');
   assert.match(none.message, /needs an exclusive lease on path:src\/a\.ts/);
   assert.match(none.message, /no one holds/);
@@ -197,7 +199,7 @@ test('explainMissing names the holders of overlapping path leases', async (t) =>
   const held = await c.acquire('path:src/**', { owner: 'agent-1' });
   await c.acquire('path:docs/**', { owner: 'agent-2' });
   await c.acquire('git', { owner: 'agent-3' });
-  const e = await files.explainMissing(c, 'src/a.ts', { action: 'deleting' });
+  const e = await explainMissing(c, 'src/a.ts', { action: 'deleting' });
   assert.equal(e.code, 'LEASE_REQUIRED');
   assert.match(e.message, /^deleting "src\/a\.ts" needs/);
   assert.match(e.message, /"src\/a\.ts" is reserved by agent-1 \(path:src\/\*\*, exclusive, token \d+\)/);
@@ -206,7 +208,7 @@ test('explainMissing names the holders of overlapping path leases', async (t) =>
 
   // A directory (e.g. the source of a rename) is blocked by a lease on something below it.
   await c.acquire('path:lib/util/x.ts', { owner: 'agent-4', mode: 'shared' });
-  const dir = await files.explainMissing(c, 'lib');
+  const dir = await explainMissing(c, 'lib');
   assert.match(dir.message, /agent-4 \(path:lib\/util\/x\.ts, shared/);
 });
 

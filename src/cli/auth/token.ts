@@ -1,7 +1,7 @@
 // baton auth token create|list|revoke: API tokens for the daemon's TCP listener
 // (not LLM tokens: those are baton budget).
 import { BatonError } from '../../errors.ts';
-import { createToken, listTokens, revokeToken } from '../../server/auth.ts';
+import { createToken, listTokens, revokeToken } from '../../project/tokens.ts';
 import { ExitCode, parse, positionalArgs } from '../command.ts';
 import { ago, printJson, table } from '../output.ts';
 import { group, type Action } from '../group.ts';

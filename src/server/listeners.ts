@@ -1,0 +1,127 @@
+// Where the daemon listens: its unix socket (0600, in the 0700 state
+// directory), a Windows named pipe, and TCP with every request authenticated.
+// On the way down the listeners stop accepting, requests in flight finish
+// (their writes are queued), then idle and streaming connections are dropped.
+import { createHash } from 'node:crypto';
+import { existsSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatonError } from '../errors.ts';
+import { makeDirectories } from '../files/directories.ts';
+import type { DaemonRecord } from '../project/daemon-record.ts';
+import { ensureHmacSecret } from '../project/hmac-key.ts';
+import { statePaths } from '../project/state-dir.ts';
+import type { Transport } from './api.ts';
+import { Authenticator } from './auth.ts';
+import type { GroupWriter } from './writer.ts';
+
+/** What the listeners count and the daemon's idle checks read. */
+export interface Activity {
+  stopping: boolean;
+  /** performance.now() of the last request or connection change. */
+  lastActivity: number;
+  connections: number;
+}
+
+export interface ListenOptions {
+  stateDir: string;
+  /** Also listen on TCP (every request authenticated). */
+  listen: { host: string; port: number } | undefined;
+  maxConnections: number;
+  requestTimeoutMs: number;
+}
+
+/** A unix socket path must fit in sun_path (about 104 bytes): long state paths use a short one in the temp dir. */
+export function socketPathFor(stateDir: string): string {
+  if (process.platform === 'win32') return `\\\\.\\pipe\\baton-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}`;
+  const preferred = statePaths(stateDir).socket;
+  if (Buffer.byteLength(preferred) <= 100) return preferred;
+  const dir = join(tmpdir(), `baton-${process.getuid?.() ?? 'user'}`);
+  makeDirectories(dir, 0o700);
+  return join(dir, `${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}.sock`);
+}
+
+function listen(server: Server, target: string | { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (typeof target === 'string') server.listen(target, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+/**
+ * Listens on `record.socket` (unless null) and on TCP (when asked; the address
+ * it got goes into `record.listen`), serving `serve`. The listeners' closing
+ * goes on `held` before the first one listens.
+ */
+export async function openListeners(
+  held: AsyncDisposableStack,
+  options: ListenOptions,
+  record: DaemonRecord,
+  serve: (req: IncomingMessage, res: ServerResponse, transport: Transport) => void,
+  activity: Activity,
+  writer: GroupWriter,
+): Promise<void> {
+  const servers: Server[] = [];
+  held.defer(async () => {
+    for (const server of servers) server.close();
+    await writer.drain();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const server of servers) server.closeAllConnections();
+  });
+
+  function serverFor(transport: Transport): Server {
+    const requestTimeout = options.requestTimeoutMs;
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a short limit needs a shorter interval to mean anything.
+    const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))), keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
+      serve(req, res, transport);
+    });
+    server.maxConnections = options.maxConnections;
+    server.on('connection', (socket) => {
+      activity.connections++;
+      activity.lastActivity = performance.now();
+      socket.on('close', () => {
+        activity.connections--;
+        activity.lastActivity = performance.now();
+      });
+    });
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (socket.writable) socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    });
+    servers.push(server);
+    return server;
+  }
+
+  try {
+    if (record.socket !== null) {
+      // We hold the daemon lock, so a socket file left here is a dead daemon's.
+      if (process.platform !== 'win32' && existsSync(record.socket)) unlinkSync(record.socket);
+      const previous = process.umask(0o177);
+      try {
+        await listen(serverFor({ kind: process.platform === 'win32' ? 'pipe' : 'unix' }), record.socket);
+      } finally {
+        process.umask(previous);
+      }
+    }
+    if (options.listen !== undefined) {
+      const authenticator = new Authenticator({ stateDir: options.stateDir });
+      await ensureHmacSecret(options.stateDir);
+      const server = serverFor({
+        kind: 'tcp',
+        authenticateHeaders: async (request) => (await authenticator.authenticateHeaders(request)) !== undefined,
+        authenticate: (request) => authenticator.authenticate(request),
+      });
+      await listen(server, options.listen);
+      const address = server.address();
+      record.listen = typeof address === 'object' && address !== null ? `${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}` : null;
+    }
+  } catch (error) {
+    throw new BatonError('IO_ERROR', `cannot listen on ${record.socket ?? ''}${options.listen ? ` ${options.listen.host}:${options.listen.port}` : ''}: ${(error as Error).message}`, { cause: error });
+  }
+}
