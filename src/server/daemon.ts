@@ -112,14 +112,20 @@ async function lockStateDir(held: Held, stateDir: string): Promise<void> {
  */
 async function openEngine(held: Held, options: DaemonOptions): Promise<{ writes: SqliteStore; writer: GroupWriter; engine: Engine }> {
   const database = statePaths(options.stateDir).database;
-  await using opening = new AsyncDisposableStack();
-  const writes = opening.adopt(await openSqliteStore(database, options.durability === undefined ? {} : { durability: options.durability }), (store) => store.close());
-  const reads = opening.adopt(await openSqliteStore(database), (store) => store.close());
-  const writer = new GroupWriter(writes, reads, { ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }) });
-  const engine = new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs });
+  const opening = new AsyncDisposableStack();
+  let made: { writes: SqliteStore; writer: GroupWriter; engine: Engine };
+  try {
+    const writes = opening.adopt(await openSqliteStore(database, options.durability === undefined ? {} : { durability: options.durability }), (store) => store.close());
+    const reads = opening.adopt(await openSqliteStore(database), (store) => store.close());
+    const writer = new GroupWriter(writes, reads, { ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }) });
+    made = { writes, writer, engine: new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }) };
+  } catch (error) {
+    await opening.disposeAsync();
+    throw error;
+  }
   // The engine owns the stores now: only its close goes on the stack.
+  const { writes, writer, engine } = made;
   held.defer(() => engine.close());
-  opening.move();
   await engine.sweepIfDue();
   return { writes, writer, engine };
 }
