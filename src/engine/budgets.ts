@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BudgetPeriod, BudgetScope, BudgetSpec, BudgetStatus, Reservation, UsageResult, UsageTotals } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
+import { BUDGET_PERIODS, DEFAULT_WARN_PERCENT, MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { invalid, optionalString, requireInt, requireNumber, requireOneOf, requireString } from './validate.ts';
@@ -34,9 +35,6 @@ interface ReservationRow {
   expires_at: number;
 }
 
-export const DEFAULT_RESERVATION_MS = 10 * 60_000;
-const PERIODS = ['none', 'daily', 'monthly'] as const;
-
 export function scopeKey(scope: BudgetScope): string {
   const parts: string[] = [];
   if (scope.agent !== undefined) parts.push(`agent:${scope.agent}`);
@@ -48,8 +46,8 @@ export function checkScope(scope: BudgetScope | undefined): BudgetScope {
   if (scope === undefined) return {};
   if (typeof scope !== 'object' || scope === null) throw invalid('a budget scope { agent?, model? } is required');
   const out: BudgetScope = {};
-  const agent = optionalString('agent', scope.agent, { max: 256 });
-  const model = optionalString('model', scope.model, { max: 256 });
+  const agent = optionalString('agent', scope.agent, { max: MAX_NAME_LENGTH });
+  const model = optionalString('model', scope.model, { max: MAX_NAME_LENGTH });
   if (agent !== undefined) out.agent = agent;
   if (model !== undefined) out.model = model;
   return out;
@@ -105,8 +103,8 @@ async function applicable(tx: StoreTx, agent: string, model: string | null): Pro
 export async function setBudget(tx: StoreTx, spec: BudgetSpec): Promise<BudgetStatus> {
   const scope = checkScope(spec);
   const limit = requireInt('limit', spec.limit, { min: 0 });
-  const period = requireOneOf('period', spec.period, PERIODS, 'none');
-  const warnPercent = spec.warnPercent === undefined ? 80 : requireNumber('warnPercent', spec.warnPercent);
+  const period = requireOneOf('period', spec.period, BUDGET_PERIODS, 'none');
+  const warnPercent = spec.warnPercent === undefined ? DEFAULT_WARN_PERCENT : requireNumber('warnPercent', spec.warnPercent);
   if (warnPercent > 100) throw invalid(`warnPercent must be at most 100, not ${warnPercent}`);
   const key = scopeKey(scope);
   await tx.run('budgetUpsert', { scope: key, agent: scope.agent ?? null, model: scope.model ?? null, limit, period, warnPercent, now: tx.now });
@@ -168,8 +166,8 @@ export function checkUsage(usage: { agent: unknown; model: unknown; promptTokens
 } {
   if (typeof usage !== 'object' || usage === null) throw invalid('a usage report { agent, model, promptTokens, completionTokens } is required');
   return {
-    agent: requireString('agent', usage.agent, { max: 256 }),
-    model: requireString('model', usage.model, { max: 256 }),
+    agent: requireString('agent', usage.agent, { max: MAX_NAME_LENGTH }),
+    model: requireString('model', usage.model, { max: MAX_NAME_LENGTH }),
     prompt: requireInt('promptTokens', usage.promptTokens),
     completion: requireInt('completionTokens', usage.completionTokens),
   };
@@ -191,7 +189,7 @@ export async function reserve(tx: StoreTx, agent: string, model: string | null, 
 }
 
 async function takeReservation(tx: StoreTx, id: string): Promise<ReservationRow> {
-  const row = await tx.get<ReservationRow>('reservationGet', { id: requireString('reservationId', id, { max: 64 }) });
+  const row = await tx.get<ReservationRow>('reservationGet', { id: requireString('reservationId', id, { max: MAX_ID_LENGTH }) });
   if (row === undefined || row.expires_at <= tx.now) {
     throw new BatonError('NOT_FOUND', `no reservation ${JSON.stringify(id)} (committed, cancelled or expired); report the usage instead`, { details: { reservationId: id } });
   }

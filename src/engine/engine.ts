@@ -38,6 +38,22 @@ import type {
 } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { runWithLease } from '../lease-scope.ts';
+import {
+  DEFAULT_ACQUIRE_TIMEOUT_MS,
+  DEFAULT_CLAIM_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_LIST_LIMIT,
+  DEFAULT_RESERVATION_MS,
+  EVENT_TYPE_PATTERN,
+  LEASE_MODES,
+  MAX_BATCH,
+  MAX_ID_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_LIST_LIMIT,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  TASK_STATES,
+} from '../limits.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
 import { checkEventQuery, emit, lastEventSeq, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
@@ -77,8 +93,6 @@ export function engineSettings(options: EngineOptions = {}): { sweepIntervalMs: 
   };
 }
 
-const DEFAULT_LEASE_TTL_MS = 60_000;
-const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
 /** A waiter re-checks at least this often even if nothing changed (a holder's TTL may lapse). */
 const MAX_QUIET_WAIT_MS = 250;
 
@@ -189,10 +203,10 @@ export class Engine implements Coordinator {
     if (typeof options !== 'object' || options === null) throw invalid('acquire needs options { owner, ... }');
     const request: leases.LeaseRequest = {
       key: leases.normalizeKey(key),
-      owner: requireString('owner', options.owner, { max: 256 }),
-      mode: requireOneOf('mode', options.mode, ['exclusive', 'shared'] as const, 'exclusive'),
+      owner: requireString('owner', options.owner, { max: MAX_NAME_LENGTH }),
+      mode: requireOneOf('mode', options.mode, LEASE_MODES, 'exclusive'),
       ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS),
-      sessionId: options.sessionId === undefined ? null : requireString('sessionId', options.sessionId, { max: 64 }),
+      sessionId: options.sessionId === undefined ? null : requireString('sessionId', options.sessionId, { max: MAX_ID_LENGTH }),
     };
     if (request.ttlMs === 0 && request.sessionId === null) throw invalid('ttlMs 0 (no expiry) needs a sessionId: a lease must end somehow');
     const timeoutMs = requireTimeout('timeoutMs', options.timeoutMs, DEFAULT_ACQUIRE_TIMEOUT_MS);
@@ -302,6 +316,7 @@ export class Engine implements Coordinator {
   async listLeases(options: { prefix?: string } = {}): Promise<Lease[]> {
     const prefix = options.prefix ?? '';
     if (typeof prefix !== 'string') throw invalid('prefix must be a string');
+    if (prefix.length > MAX_KEY_LENGTH) throw invalid(`prefix must be at most ${MAX_KEY_LENGTH} characters, not ${prefix.length}`);
     return this.#read((tx) => leases.listLeases(tx, prefix));
   }
 
@@ -377,10 +392,9 @@ export class Engine implements Coordinator {
 
   async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
     const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
-    const all = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'] as const;
-    for (const s of statuses ?? []) requireOneOf('status', s, all);
+    for (const s of statuses ?? []) requireOneOf('status', s, TASK_STATES);
     const queue = filter.queue === undefined ? null : tasks.checkQueue(filter.queue);
-    const limit = optionalInt('limit', filter.limit, 1000, { min: 1, max: 100_000 });
+    const limit = optionalInt('limit', filter.limit, DEFAULT_LIST_LIMIT, { min: 1, max: MAX_LIST_LIMIT });
     return this.#read(async (tx) => {
       const rows = await tx.all<tasks.TaskRow>('taskList', { queue, status: statuses?.length === 1 ? statuses[0]! : null, limit: statuses && statuses.length > 1 ? 1_000_000 : limit });
       const out: Task[] = [];
@@ -396,7 +410,7 @@ export class Engine implements Coordinator {
   async taskCounts(options: { queue?: string } = {}): Promise<Record<TaskStatus, number>> {
     const queue = options.queue === undefined ? null : tasks.checkQueue(options.queue);
     const rows = await this.#read((tx) => tx.all<{ status: TaskStatus; n: number }>('taskCounts', { queue }));
-    const counts: Record<TaskStatus, number> = { ready: 0, claimed: 0, blocked: 0, done: 0, dead: 0, cancelled: 0 };
+    const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskStatus, number>;
     for (const row of rows) counts[row.status] = row.n;
     return counts;
   }
@@ -415,8 +429,8 @@ export class Engine implements Coordinator {
 
   async claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
     const queue = tasks.checkQueue(options.queue);
-    const n = optionalInt('n', options.n, 1, { min: 1, max: 10_000 });
-    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    const n = optionalInt('n', options.n, 1, { min: 1, max: MAX_BATCH });
+    const leaseMs = optionalInt('leaseMs', options.leaseMs, DEFAULT_CLAIM_MS, { min: 1 });
     await this.#maybeSweep();
     const made = await this.#mutate('claim', { sessionId, queue, n, leaseMs }, options, async (tx) => {
       await sessions.liveSession(tx, sessionId);
@@ -429,7 +443,7 @@ export class Engine implements Coordinator {
   async claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
     if (!Array.isArray(ids) || ids.length === 0) throw invalid('claimByIds needs a non-empty array of task ids');
     const checked = [...new Set(ids.map(tasks.checkId))];
-    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    const leaseMs = optionalInt('leaseMs', options.leaseMs, DEFAULT_CLAIM_MS, { min: 1 });
     await this.#maybeSweep();
     return this.#mutate('claimByIds', { sessionId, checked, leaseMs }, options, async (tx) => {
       await sessions.liveSession(tx, sessionId);
@@ -439,7 +453,7 @@ export class Engine implements Coordinator {
 
   async renewClaim(claim: ClaimRef, options: Mutation & { leaseMs?: number } = {}): Promise<Claim> {
     const ref = tasks.checkClaimRef(claim);
-    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
+    const leaseMs = optionalInt('leaseMs', options.leaseMs, DEFAULT_CLAIM_MS, { min: 1 });
     return this.#mutate('renewClaim', { ref, leaseMs }, options, (tx) => tasks.renewClaim(tx, ref, leaseMs));
   }
 
@@ -466,7 +480,7 @@ export class Engine implements Coordinator {
 
   async fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
-    requireString('error', error, { max: 65_536 });
+    requireString('error', error, { max: MAX_TEXT_LENGTH });
     const explicit = options.retryInMs === undefined ? undefined : requireInt('retryInMs', options.retryInMs);
     return this.#mutate('fail', { ref, error, explicit }, options, async (tx) => {
       return tasks.taskFromRow(await tasks.failTask(tx, ref, error, (attempts) => explicit ?? tasks.retryDelay(attempts, this.#retry)));
@@ -504,10 +518,10 @@ export class Engine implements Coordinator {
 
   async reserve(options: ReserveOptions): Promise<Reservation> {
     if (typeof options !== 'object' || options === null) throw invalid('reserve needs { agent, estimate }');
-    const agent = requireString('agent', options.agent, { max: 256 });
-    const model = options.model === undefined ? null : requireString('model', options.model, { max: 256 });
+    const agent = requireString('agent', options.agent, { max: MAX_NAME_LENGTH });
+    const model = options.model === undefined ? null : requireString('model', options.model, { max: MAX_NAME_LENGTH });
     const estimate = requireInt('estimate', options.estimate, { min: 1 });
-    const ttlMs = optionalInt('ttlMs', options.ttlMs, budgets.DEFAULT_RESERVATION_MS, { min: 1 });
+    const ttlMs = optionalInt('ttlMs', options.ttlMs, DEFAULT_RESERVATION_MS, { min: 1 });
     return this.#mutate('reserve', { agent, model, estimate, ttlMs }, options, (tx) => budgets.reserve(tx, agent, model, estimate, ttlMs));
   }
 
@@ -529,13 +543,13 @@ export class Engine implements Coordinator {
   // --- rate limits --------------------------------------------------------
 
   async setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus> {
-    const k = requireString('key', key, { max: 1024 });
+    const k = requireString('key', key, { max: MAX_KEY_LENGTH });
     const { rate, burst } = limits.checkSpec(spec?.rate, spec?.burst);
     return this.#mutate('setRateLimit', { k, rate, burst }, spec, (tx) => limits.setRateLimit(tx, k, rate, burst));
   }
 
   async take(key: string, options: RateTakeOptions = {}): Promise<RateTakeResult> {
-    const k = requireString('key', key, { max: 1024 });
+    const k = requireString('key', key, { max: MAX_KEY_LENGTH });
     const cost = options.cost ?? 1;
     if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) throw invalid(`cost must be a number > 0, not ${String(cost)}`);
     const spec = options.rate !== undefined || options.burst !== undefined ? limits.checkSpec(options.rate, options.burst) : undefined;
@@ -569,10 +583,10 @@ export class Engine implements Coordinator {
 
   async publish(event: PublishOptions): Promise<BatonEvent> {
     if (typeof event !== 'object' || event === null) throw invalid('publish needs { type, data? }');
-    const type = requireString('type', event.type, { max: 256 });
-    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(type)) throw invalid(`type must be dotted words like "build.finished", got ${JSON.stringify(type)}`);
-    const key = event.key === undefined || event.key === null ? null : requireString('key', event.key, { max: 1024 });
-    const actor = event.actor === undefined || event.actor === null ? null : requireString('actor', event.actor, { max: 256 });
+    const type = requireString('type', event.type, { max: MAX_NAME_LENGTH });
+    if (!EVENT_TYPE_PATTERN.test(type)) throw invalid(`type must be dotted words like "build.finished", got ${JSON.stringify(type)}`);
+    const key = event.key === undefined || event.key === null ? null : requireString('key', event.key, { max: MAX_KEY_LENGTH });
+    const actor = event.actor === undefined || event.actor === null ? null : requireString('actor', event.actor, { max: MAX_NAME_LENGTH });
     const data = event.data ?? {};
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('data must be an object');
     return this.#mutate('publish', { type, key, actor, data }, event, async (tx) => {

@@ -1,6 +1,7 @@
 // The durable event log: every state change appends one event in the same
 // transaction, so the log and the state never disagree.
 import type { BatonEvent, EventQuery } from '../coordinator.ts';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { invalid, requireInt, requireString, show } from './validate.ts';
 
@@ -47,8 +48,8 @@ export function checkEventQuery(query: unknown, minAfter = 0): CheckedQuery {
   if (types !== undefined && !Array.isArray(types)) throw invalid(`types must be an array of type prefixes like ['task.'], not ${show(types)}`);
   return {
     after: requireInt('after', q.after ?? (minAfter < 0 ? -1 : 0), { min: minAfter }),
-    limit: requireInt('limit', q.limit ?? 1000, { min: 1, max: 100_000 }),
-    types: types?.map((t: unknown, i) => requireString(`types[${i}]`, t, { max: 256 })),
+    limit: requireInt('limit', q.limit ?? DEFAULT_LIST_LIMIT, { min: 1, max: MAX_LIST_LIMIT }),
+    types: types?.map((t: unknown, i) => requireString(`types[${i}]`, t, { max: MAX_NAME_LENGTH })),
   };
 }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { RegisterOptions, Session } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive, processStartTime } from '../files/process-info.ts';
+import { DEFAULT_SESSION_TTL_MS, MAX_ID_LENGTH, MAX_NAME_LENGTH, MIN_SESSION_TTL_MS } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { releaseSessionLeases } from './leases.ts';
@@ -27,8 +28,6 @@ export interface SessionRow {
   ended_at: number | null;
   end_reason: string | null;
 }
-
-export const DEFAULT_SESSION_TTL_MS = 30_000;
 
 export function sessionFromRow(row: SessionRow): Session {
   return {
@@ -63,12 +62,12 @@ export function checkRegister(options: RegisterOptions): SessionInput {
     if (typeof v !== 'string') throw new BatonError('INVALID_ARGUMENT', `label ${JSON.stringify(k)} must be a string, not ${typeof v}`);
   }
   return {
-    name: requireString('name', options.name, { max: 256 }),
-    kind: optionalString('kind', options.kind, { max: 256 }) ?? 'agent',
-    host: optionalString('host', options.host, { max: 256 }) ?? hostIdentity().hostname,
+    name: requireString('name', options.name, { max: MAX_NAME_LENGTH }),
+    kind: optionalString('kind', options.kind, { max: MAX_NAME_LENGTH }) ?? 'agent',
+    host: optionalString('host', options.host, { max: MAX_NAME_LENGTH }) ?? hostIdentity().hostname,
     pid: options.pid === null ? null : options.pid === undefined ? process.pid : requireInt('pid', options.pid, { min: 1 }),
     labels,
-    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_SESSION_TTL_MS, { min: 100 }),
+    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_SESSION_TTL_MS, { min: MIN_SESSION_TTL_MS }),
   };
 }
 
@@ -93,7 +92,7 @@ export async function registerSession(tx: StoreTx, input: SessionInput): Promise
 }
 
 export async function getSessionRow(tx: StoreTx, id: string): Promise<SessionRow> {
-  const row = await tx.get<SessionRow>('sessionGet', { id: requireString('sessionId', id, { max: 64 }) });
+  const row = await tx.get<SessionRow>('sessionGet', { id: requireString('sessionId', id, { max: MAX_ID_LENGTH }) });
   if (row === undefined) throw new BatonError('NOT_FOUND', `no session ${JSON.stringify(id)}`, { details: { sessionId: id } });
   return row;
 }

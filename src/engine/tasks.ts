@@ -4,6 +4,7 @@
 // changes each task once.
 import type { Claim, ClaimRef, Task, TaskPatch, TaskSpec, TaskStatus } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_NAME_LENGTH, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { invalid, optionalInt, requireInt, requireString, toJson } from './validate.ts';
@@ -32,11 +33,6 @@ export interface TaskRow {
   created_at: number;
   updated_at: number;
 }
-
-export const DEFAULT_QUEUE = 'default';
-export const DEFAULT_MAX_ATTEMPTS = 3;
-export const DEFAULT_CLAIM_MS = 60_000;
-const MAX_PRIORITY = 1_000_000;
 
 export interface RetryPolicy {
   /** First retry delay; doubles with each attempt. Default 1 s. */
@@ -74,7 +70,7 @@ export function taskFromRow(row: TaskRow): Task {
 }
 
 export function checkQueue(queue: unknown): string {
-  return queue === undefined ? DEFAULT_QUEUE : requireString('queue', queue, { max: 256 });
+  return queue === undefined ? DEFAULT_QUEUE : requireString('queue', queue, { max: MAX_NAME_LENGTH });
 }
 
 export function checkId(id: unknown): number {
@@ -139,11 +135,11 @@ export function checkSpec(spec: TaskSpec, index?: number): NewTask {
   if (!Array.isArray(dependsOn)) throw invalid(`dependsOn must be an array of task ids${where}`);
   return {
     queue: checkQueue(spec.queue),
-    title: requireString(`title${where}`, spec.title, { max: 4096 }),
+    title: requireString(`title${where}`, spec.title, { max: MAX_TITLE_LENGTH }),
     payload: toJson(`payload${where}`, spec.payload),
     priority: optionalInt(`priority${where}`, spec.priority, 0, { min: -MAX_PRIORITY, max: MAX_PRIORITY }),
     dependsOn: [...new Set(dependsOn.map((d) => checkId(d)))],
-    maxAttempts: optionalInt(`maxAttempts${where}`, spec.maxAttempts, DEFAULT_MAX_ATTEMPTS, { min: 1, max: 1000 }),
+    maxAttempts: optionalInt(`maxAttempts${where}`, spec.maxAttempts, DEFAULT_MAX_ATTEMPTS, { min: 1, max: MAX_TASK_ATTEMPTS }),
     runAt: spec.runAt === undefined ? undefined : requireInt(`runAt${where}`, spec.runAt),
   };
 }
@@ -192,10 +188,10 @@ export async function updateTask(tx: StoreTx, id: number, version: number, patch
     throw new BatonError('CONFLICT', `task ${id} is ${row.status}; it cannot be changed`, { details: { taskId: id, status: row.status } });
   }
   const next = { ...row };
-  if (patch.title !== undefined) next.title = requireString('title', patch.title, { max: 4096 });
+  if (patch.title !== undefined) next.title = requireString('title', patch.title, { max: MAX_TITLE_LENGTH });
   if (patch.payload !== undefined) next.payload = toJson('payload', patch.payload);
   if (patch.priority !== undefined) next.priority = requireInt('priority', patch.priority, { min: -MAX_PRIORITY, max: MAX_PRIORITY });
-  if (patch.maxAttempts !== undefined) next.max_attempts = requireInt('maxAttempts', patch.maxAttempts, { min: 1, max: 1000 });
+  if (patch.maxAttempts !== undefined) next.max_attempts = requireInt('maxAttempts', patch.maxAttempts, { min: 1, max: MAX_TASK_ATTEMPTS });
   if (patch.runAt !== undefined) next.run_at = requireInt('runAt', patch.runAt);
   const saved = await save(tx, next);
   await emit(tx, 'task.updated', String(id), null, { fields: Object.keys(patch) });
@@ -475,7 +471,7 @@ async function retryOrBury(tx: StoreTx, row: TaskRow, error: string, delayMs: nu
 /** `delayMs` is given the attempts made so far. */
 export async function failTask(tx: StoreTx, ref: ClaimRef, error: string, delayMs: (attempts: number) => number): Promise<TaskRow> {
   const row = await claimedRow(tx, ref);
-  return retryOrBury(tx, row, requireString('error', error, { max: 65_536 }), delayMs(row.attempts), 'task.failed', row.claimed_by);
+  return retryOrBury(tx, row, requireString('error', error, { max: MAX_TEXT_LENGTH }), delayMs(row.attempts), 'task.failed', row.claimed_by);
 }
 
 export async function cancelTask(tx: StoreTx, id: number, version: number | undefined, reason: string): Promise<TaskRow> {
