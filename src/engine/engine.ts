@@ -265,7 +265,7 @@ export class Engine implements Coordinator {
           const id = waiterId;
           const look = await this.#read(async (tx): Promise<{ handed: Lease } | { could: boolean }> => {
             const handed = id === null ? undefined : await leases.grantedTo(tx, id);
-            return handed !== undefined ? { handed } : { could: (await leases.attempt(tx, request, id, true)).granted };
+            return handed !== undefined ? { handed } : { could: await leases.couldTake(tx, request, id) };
           });
           if ('handed' in look) {
             waiterId = null;

@@ -11,11 +11,11 @@
 import type { Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
+import { MAX_KEY_LENGTH, PATH_PREFIX } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { rememberHashed } from './idempotency.ts';
 import { normalizePathPattern, pathsOverlap } from './paths.ts';
-import { PATH_PREFIX } from '../limits.ts';
 import { requireInt, requireString } from './validate.ts';
 
 export interface LeaseRow {
@@ -65,7 +65,7 @@ export const WAITER_TOUCH_MS = 1_000;
 
 /** Validates a key; `path:` keys are normalized so equal path sets have equal keys. */
 export function normalizeKey(key: unknown): string {
-  const text = requireString('key', key, { max: 4096 });
+  const text = requireString('key', key, { max: MAX_KEY_LENGTH });
   return text.startsWith(PATH_PREFIX) ? PATH_PREFIX + normalizePathPattern(text.slice(PATH_PREFIX.length)) : text;
 }
 
@@ -100,8 +100,9 @@ function expired(row: LeaseRow, now: number): boolean {
   return row.expires_at !== null && row.expires_at <= now;
 }
 
+/** Holders and waiters are whole rows: their key is always there (a NOT NULL column). */
 function describe(row: { key: string; owner: string; mode: LeaseMode }, what: string): string {
-  return `${what} ${JSON.stringify(row.owner)} (${row.mode}${row.key === undefined ? '' : ` on ${row.key}`})`;
+  return `${what} ${JSON.stringify(row.owner)} (${row.mode} on ${row.key})`;
 }
 
 export type Attempt = { granted: true; lease: Lease } | { granted: false; blockedBy: string };
@@ -114,31 +115,47 @@ function waiterGone(w: WaiterRow, now: number): boolean {
 }
 
 /**
- * One attempt to take a lease. With `dryRun` nothing is written: it only says
- * whether a real attempt could succeed (expired holders and gone waiters count
- * as out of the way).
+ * What stands in the way of a request: the first live holder that conflicts,
+ * else the first earlier waiter that does (a request not queued counts as the
+ * last), or null. Expired holders and gone waiters are out of the way; with
+ * `clear` those passed on the way are expired and dropped, else only read.
  */
-export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, dryRun = false, handedOff = false): Promise<Attempt> {
-  const isPath = isPathKey(request.key) ? 1 : 0;
+async function obstacle(tx: StoreTx, request: LeaseRequest, isPath: number, waiterId: number | null, clear: boolean): Promise<string | null> {
   const holders = await tx.all<LeaseRow>('leasesConflictCandidates', { key: request.key, isPath });
   for (const holder of holders) {
     if (!conflicts(request, holder)) continue;
     if (expired(holder, tx.now)) {
-      if (!dryRun) await expireLease(tx, holder);
+      if (clear) await expireLease(tx, holder);
       continue;
     }
-    return { granted: false, blockedBy: describe(holder, 'held by') };
+    return describe(holder, 'held by');
   }
   const ahead = await tx.all<WaiterRow>('waitersBefore', { id: waiterId ?? Number.MAX_SAFE_INTEGER, key: request.key, isPath });
   for (const waiter of ahead) {
     if (!conflicts(request, waiter)) continue;
     if (waiterGone(waiter, tx.now)) {
-      if (!dryRun) await tx.run('waiterDelete', { id: waiter.id });
+      if (clear) await tx.run('waiterDelete', { id: waiter.id });
       continue;
     }
-    return { granted: false, blockedBy: describe(waiter, 'queued behind') };
+    return describe(waiter, 'queued behind');
   }
-  if (dryRun) return { granted: true, lease: undefined as unknown as Lease };
+  return null;
+}
+
+/** Whether an attempt could take the lease now; reads only, so a waiter writes only when it could. */
+export async function couldTake(tx: StoreTx, request: LeaseRequest, waiterId: number | null): Promise<boolean> {
+  return (await obstacle(tx, request, isPathKey(request.key) ? 1 : 0, waiterId, false)) === null;
+}
+
+/**
+ * One attempt to take a lease, for the waiter `waiterId` (null: not queued),
+ * whose entry goes when it is granted. `handedOff`: the lease row names the
+ * waiter, which collects it with grantedTo.
+ */
+export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, handedOff = false): Promise<Attempt> {
+  const isPath = isPathKey(request.key) ? 1 : 0;
+  const blockedBy = await obstacle(tx, request, isPath, waiterId, true);
+  if (blockedBy !== null) return { granted: false, blockedBy };
   const fence = await tx.get<{ last_token: number }>('fenceGet', { key: request.key });
   const token = await tx.nextToken(fence?.last_token ?? 0);
   await tx.run('fenceSet', { key: request.key, token });
@@ -235,7 +252,7 @@ export async function handOff(tx: StoreTx, key: string): Promise<void> {
       if (session === undefined || session.ended_at !== null) return;
     }
     const request: LeaseRequest = { key: w.key, owner: w.owner, mode: w.mode, ttlMs: w.ttl_ms, sessionId: w.session_id };
-    const result = await attempt(tx, request, w.id, false, true);
+    const result = await attempt(tx, request, w.id, true);
     if (!result.granted) return;
     if (w.idem_key !== null && w.idem_hash !== null) await rememberHashed(tx, w.idem_key, w.idem_hash, result.lease);
   }
