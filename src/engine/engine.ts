@@ -57,13 +57,14 @@ import {
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
 import { checkEventQuery, emit, lastEventSeq, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
-import { idempotent, pruneIdempotency, recall, remember, requestHash } from './idempotency.ts';
+import { idempotent, pruneIdempotency } from './idempotency.ts';
+import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
 import * as limits from './rate-limits.ts';
 import * as sessions from './sessions.ts';
 import * as tasks from './tasks.ts';
 import { invalid, optionalInt, optionalReason, requireInt, requireNumber, requireOneOf, requireString, requireTimeout, show } from './validate.ts';
-import { sleep, waitForChange } from './waiting.ts';
+import { sleep, type Transactions } from './waiting.ts';
 
 export interface EngineOptions {
   /** How often this process sweeps lapsed leases, claims and sessions (shared with other processes). Default 500 ms. */
@@ -93,9 +94,6 @@ export function engineSettings(options: EngineOptions = {}): { sweepIntervalMs: 
   };
 }
 
-/** A waiter re-checks at least this often even if nothing changed (a holder's TTL may lapse). */
-const MAX_QUIET_WAIT_MS = 250;
-
 export class Engine implements Coordinator {
   readonly store: Store;
   #sweepIntervalMs: number;
@@ -106,9 +104,12 @@ export class Engine implements Coordinator {
   #subscriptions = new Set<{ close(): void }>();
   #closed = false;
   #lastDueCheck = -Infinity;
+  /** The store as the waits (lease-wait.ts) use it. */
+  readonly #db: Transactions;
 
   constructor(store: Store, options: EngineOptions = {}) {
     this.store = store;
+    this.#db = { store, write: (fn) => this.#write(fn), read: (fn) => this.#read(fn) };
     const settings = engineSettings(options);
     this.#sweepIntervalMs = settings.sweepIntervalMs;
     this.#retention = settings.retention;
@@ -210,76 +211,7 @@ export class Engine implements Coordinator {
     };
     if (request.ttlMs === 0 && request.sessionId === null) throw invalid('ttlMs 0 (no expiry) needs a sessionId: a lease must end somehow');
     const timeoutMs = requireTimeout('timeoutMs', options.timeoutMs, DEFAULT_ACQUIRE_TIMEOUT_MS);
-    const signal = options.signal;
-    const key_ = options.idempotencyKey;
-    const idemRequest = request;
-    const deadline = performance.now() + timeoutMs;
-    let waiterId: number | null = null;
-    let lastTouch = performance.now();
-    try {
-      for (;;) {
-        signal?.throwIfAborted();
-        let counter = await this.store.changeCounter();
-        const outcome = await this.#write(async (tx): Promise<leases.Attempt> => {
-          const seen = await recall<Lease>(tx, key_, 'acquire', idemRequest);
-          if (seen.hit) return { granted: true, lease: seen.value };
-          if (waiterId !== null) {
-            const handed = await leases.grantedTo(tx, waiterId);
-            if (handed !== undefined) return { granted: true, lease: handed };
-          }
-          if (request.sessionId !== null) await sessions.liveSession(tx, request.sessionId);
-          const result = await leases.attempt(tx, request, waiterId);
-          if (result.granted) {
-            await remember(tx, key_, 'acquire', idemRequest, result.lease);
-            return result;
-          }
-          if (timeoutMs === 0) return result;
-          // Not queued yet, or our entry is gone (handed a lease that ended before we saw it): get in line.
-          if (waiterId === null || !(await leases.touchWaiter(tx, waiterId))) {
-            const idempotency = key_ === undefined ? undefined : { key: key_, hash: requestHash('acquire', idemRequest) };
-            waiterId = await leases.enqueueWaiter(tx, request, idempotency);
-          }
-          lastTouch = performance.now();
-          return result;
-        });
-        if (outcome.granted) {
-          waiterId = null; // the granting transaction removed it
-          return outcome.lease;
-        }
-        if (timeoutMs === 0) {
-          throw new BatonError('LOCKED', `${JSON.stringify(request.key)} is ${outcome.blockedBy}`, { details: { key: request.key } });
-        }
-        // Wait for any commit elsewhere (or a lapse of time), then look again with a read:
-        // a release may have handed us the lease already; a write only if we could take it.
-        for (;;) {
-          const left = deadline - performance.now();
-          if (left <= 0) {
-            throw new BatonError('LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${JSON.stringify(request.key)}: ${outcome.blockedBy}`, {
-              details: { key: request.key, timeoutMs },
-            });
-          }
-          await waitForChange(this.store, counter, Math.min(left, MAX_QUIET_WAIT_MS), signal, true);
-          if (performance.now() - lastTouch > leases.WAITER_TOUCH_MS) break;
-          // Seen before the look, so a commit right after it still wakes the next wait.
-          counter = await this.store.changeCounter();
-          const id = waiterId;
-          const look = await this.#read(async (tx): Promise<{ handed: Lease } | { could: boolean }> => {
-            const handed = id === null ? undefined : await leases.grantedTo(tx, id);
-            return handed !== undefined ? { handed } : { could: await leases.couldTake(tx, request, id) };
-          });
-          if ('handed' in look) {
-            waiterId = null;
-            return look.handed;
-          }
-          if (look.could) break;
-        }
-      }
-    } finally {
-      if (waiterId !== null) {
-        const id = waiterId;
-        await this.store.write((tx) => leases.removeWaiter(tx, id)).catch(() => undefined);
-      }
-    }
+    return waitForLease(this.#db, request, timeoutMs, options);
   }
 
   async renew(lease: LeaseRef, options: Mutation & { ttlMs?: number } = {}): Promise<Lease> {

@@ -1,5 +1,5 @@
 // Leases on named keys, with fencing tokens. Each step runs inside one store
-// transaction; the waiting loop around it lives in the engine.
+// transaction; the waiting loop around it lives in lease-wait.ts.
 //
 // Fairness: a request may be granted only when no live holder conflicts AND
 // no earlier waiter that conflicts with it is still waiting. A request that
