@@ -56,12 +56,13 @@ import {
 } from '../limits.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
-import { checkEventQuery, emit, lastEventSeq, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
+import { checkEventQuery, emit, pruneEvents, readEvents, type Retention } from './events.ts';
 import { idempotent, pruneIdempotency } from './idempotency.ts';
 import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
 import * as limits from './rate-limits.ts';
 import * as sessions from './sessions.ts';
+import { checkSubscription, follow } from './subscription.ts';
 import * as tasks from './tasks.ts';
 import { invalid, optionalInt, optionalReason, requireInt, requireNumber, requireOneOf, requireString, requireTimeout, show } from './validate.ts';
 import { sleep, type Transactions } from './waiting.ts';
@@ -101,7 +102,7 @@ export class Engine implements Coordinator {
   #retry: tasks.RetryPolicy;
   #sweepTimer: NodeJS.Timeout | undefined;
   #heartbeats = new Map<string, NodeJS.Timeout>();
-  #subscriptions = new Set<{ close(): void }>();
+  #subscriptions = new Set<Subscription>();
   #closed = false;
   #lastDueCheck = -Infinity;
   /** The store as the waits (lease-wait.ts) use it. */
@@ -528,51 +529,6 @@ export class Engine implements Coordinator {
   }
 
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
-    if (typeof handler !== 'function') throw invalid('subscribe needs a handler function');
-    // Checked here, not in the poll: a mistake there would only be retried at every tick, never seen.
-    const checked = checkEventQuery(query, -1);
-    const types = checked.types;
-    let after = checked.after;
-    let closed = false;
-    let timer: NodeJS.Timeout | undefined;
-    let counter = -1;
-    const subscription = {
-      close: () => {
-        closed = true;
-        clearTimeout(timer);
-        this.#subscriptions.delete(subscription);
-      },
-    };
-    this.#subscriptions.add(subscription);
-    const poll = async (): Promise<void> => {
-      if (closed) return;
-      try {
-        if (after < 0) after = await this.#read(lastEventSeq);
-        const now = await this.store.changeCounter();
-        if (now !== counter) {
-          counter = now;
-          for (;;) {
-            const batch = await this.#read((tx) => readEvents(tx, { after, limit: 1000 }));
-            for (const event of batch) {
-              after = event.seq;
-              if (!closed && matchesTypes(event, types)) handler(event);
-            }
-            if (batch.length < 1000) break;
-          }
-        }
-      } catch {
-        // the store is closing or busy: try again at the next tick
-      }
-      if (closed) return;
-      if (this.store.waitForCommit !== undefined) {
-        // Told of every commit (the daemon's writer): no polling.
-        this.store.waitForCommit(counter, 1000).then(() => void poll(), () => void poll());
-        return;
-      }
-      timer = setTimeout(() => void poll(), 10 + Math.random() * 20);
-      timer.unref();
-    };
-    void poll();
-    return subscription;
+    return follow(this.#db, handler, checkSubscription(handler, query), this.#subscriptions);
   }
 }

@@ -1,6 +1,6 @@
 // The durable event log: every state change appends one event in the same
 // transaction, so the log and the state never disagree.
-import type { BatonEvent, EventQuery } from '../coordinator.ts';
+import type { BatonEvent } from '../coordinator.ts';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { invalid, requireInt, requireString, show } from './validate.ts';
@@ -53,8 +53,8 @@ export function checkEventQuery(query: unknown, minAfter = 0): CheckedQuery {
   };
 }
 
-export async function readEvents(tx: StoreTx, query: EventQuery = {}): Promise<BatonEvent[]> {
-  const { after, limit, types } = checkEventQuery(query);
+/** The events after `after`, of the types asked for, at most `limit`. */
+export async function readEvents(tx: StoreTx, { after, limit, types }: CheckedQuery): Promise<BatonEvent[]> {
   const out: BatonEvent[] = [];
   let from = after;
   // Filtering by type happens here, so keep reading until the page is full or the log ends.
