@@ -1,7 +1,7 @@
 // The durable event log: every state change appends one event in the same
 // transaction, so the log and the state never disagree.
-import type { BatonEvent } from '../coordinator.ts';
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
+import type { BatonEvent, PublishOptions } from '../coordinator.ts';
+import { DEFAULT_LIST_LIMIT, EVENT_TYPE_PATTERN, MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { invalid, requireInt, requireString, show } from './validate.ts';
 
@@ -51,6 +51,30 @@ export function checkEventQuery(query: unknown, minAfter = 0): CheckedQuery {
     limit: requireInt('limit', q.limit ?? DEFAULT_LIST_LIMIT, { min: 1, max: MAX_LIST_LIMIT }),
     types: types?.map((t: unknown, i) => requireString(`types[${i}]`, t, { max: MAX_NAME_LENGTH })),
   };
+}
+
+/** An event a caller publishes: `key` and `actor` null if none, `data` {} if none. */
+export interface NewEvent {
+  type: string;
+  key: string | null;
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+export function checkPublish(event: PublishOptions): NewEvent {
+  if (typeof event !== 'object' || event === null) throw invalid('publish needs { type, data? }');
+  const type = requireString('type', event.type, { max: MAX_NAME_LENGTH });
+  if (!EVENT_TYPE_PATTERN.test(type)) throw invalid(`type must be dotted words like "build.finished", got ${JSON.stringify(type)}`);
+  const key = event.key === undefined || event.key === null ? null : requireString('key', event.key, { max: MAX_KEY_LENGTH });
+  const actor = event.actor === undefined || event.actor === null ? null : requireString('actor', event.actor, { max: MAX_NAME_LENGTH });
+  const data = event.data ?? {};
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('data must be an object');
+  return { type, key, actor, data };
+}
+
+export async function publish(tx: StoreTx, { type, key, actor, data }: NewEvent): Promise<BatonEvent> {
+  const seq = await emit(tx, type, key, actor, data);
+  return { seq, at: tx.now, type, key, actor, data };
 }
 
 /** The events after `after`, of the types asked for, at most `limit`. */

@@ -8,15 +8,15 @@
 // Handoff: the transaction that ends a hold also grants the lease to the
 // first waiters in line (handOff), so the next holder needs no transaction of
 // its own: it finds the lease made out to its waiter id (grantedTo).
-import type { Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
+import type { AcquireOptions, Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
-import { MAX_KEY_LENGTH, PATH_PREFIX } from '../limits.ts';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS, LEASE_MODES, MAX_KEY_LENGTH, MAX_NAME_LENGTH, PATH_PREFIX } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { rememberHashed } from './idempotency.ts';
 import { normalizePathPattern, pathsOverlap } from './paths.ts';
-import { requireInt, requireString } from './validate.ts';
+import { invalid, optionalInt, optionalReason, requireInt, requireOneOf, requireSessionId, requireString, requireTimeout } from './validate.ts';
 
 export interface LeaseRow {
   [column: string]: unknown;
@@ -62,12 +62,59 @@ export const WAITER_STALE_MS = 5_000;
 /** Waiters refresh their entry this often. */
 export const WAITER_TOUCH_MS = 1_000;
 
+// --- argument checks, made before the transaction -----------------------
 
 /** Validates a key; `path:` keys are normalized so equal path sets have equal keys. */
 export function normalizeKey(key: unknown): string {
   const text = requireString('key', key, { max: MAX_KEY_LENGTH });
   return text.startsWith(PATH_PREFIX) ? PATH_PREFIX + normalizePathPattern(text.slice(PATH_PREFIX.length)) : text;
 }
+
+export function checkAcquire(key: unknown, options: AcquireOptions): LeaseRequest {
+  if (typeof options !== 'object' || options === null) throw invalid('acquire needs options { owner, ... }');
+  const request: LeaseRequest = {
+    key: normalizeKey(key),
+    owner: requireString('owner', options.owner, { max: MAX_NAME_LENGTH }),
+    mode: requireOneOf('mode', options.mode, LEASE_MODES, 'exclusive'),
+    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS),
+    sessionId: options.sessionId === undefined ? null : requireSessionId(options.sessionId),
+  };
+  if (request.ttlMs === 0 && request.sessionId === null) throw invalid('ttlMs 0 (no expiry) needs a sessionId: a lease must end somehow');
+  return request;
+}
+
+/** How long an acquire waits in line (checked after checkAcquire). */
+export function checkAcquireTimeout(options: AcquireOptions): number {
+  return requireTimeout('timeoutMs', options.timeoutMs, DEFAULT_ACQUIRE_TIMEOUT_MS);
+}
+
+export function checkRef(ref: unknown): LeaseRef {
+  if (typeof ref !== 'object' || ref === null) throw invalid('a lease reference { key, token } is required');
+  const { key, token } = ref as { key?: unknown; token?: unknown };
+  return { key: normalizeKey(key), token: requireInt('token', token, { min: 1 }) };
+}
+
+export function checkRenew(lease: unknown, options: { ttlMs?: number }): { ref: LeaseRef; ttlMs: number } {
+  const ref = checkRef(lease);
+  return { ref, ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS) };
+}
+
+/** `k`: the key (the name is part of the idempotency request's hash). */
+export function checkForceRelease(key: unknown, options: { token?: number; reason?: string }): { k: string; token: number | undefined; reason: string } {
+  const k = normalizeKey(key);
+  const token = options.token === undefined ? undefined : requireInt('token', options.token, { min: 1 });
+  return { k, token, reason: optionalReason(options.reason, 'forced') };
+}
+
+/** listLeases' key prefix ('' for all). */
+export function checkPrefix(options: { prefix?: string }): string {
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string') throw invalid('prefix must be a string');
+  if (prefix.length > MAX_KEY_LENGTH) throw invalid(`prefix must be at most ${MAX_KEY_LENGTH} characters, not ${prefix.length}`);
+  return prefix;
+}
+
+// --- the rules, inside one transaction ------------------------------------
 
 export function isPathKey(key: string): boolean {
   return key.startsWith(PATH_PREFIX);
@@ -263,12 +310,6 @@ export async function expireLease(tx: StoreTx, row: LeaseRow): Promise<void> {
   await emit(tx, 'lease.expired', row.key, row.owner, { token: row.token, expiresAt: row.expires_at });
 }
 
-export function checkRef(ref: unknown): LeaseRef {
-  if (typeof ref !== 'object' || ref === null) throw new BatonError('INVALID_ARGUMENT', 'a lease reference { key, token } is required');
-  const { key, token } = ref as { key?: unknown; token?: unknown };
-  return { key: normalizeKey(key), token: requireInt('token', token, { min: 1 }) };
-}
-
 /**
  * The lease a caller presents, if it is held now. A token that is not (or no
  * longer) the holder's is STALE_TOKEN; a held one past its expiry, LEASE_EXPIRED.
@@ -292,7 +333,7 @@ export async function heldLease(tx: StoreTx, ref: LeaseRef): Promise<LeaseRow> {
 
 export async function renewLease(tx: StoreTx, ref: LeaseRef, ttlMs: number): Promise<Lease> {
   const row = await heldLease(tx, ref);
-  if (ttlMs === 0 && row.session_id === null) throw new BatonError('INVALID_ARGUMENT', 'ttlMs 0 (no expiry) needs a lease bound to a session');
+  if (ttlMs === 0 && row.session_id === null) throw invalid('ttlMs 0 (no expiry) needs a lease bound to a session');
   const expiresAt = ttlMs === 0 ? null : tx.now + ttlMs;
   await tx.run('leaseRenew', { key: ref.key, token: ref.token, expiresAt });
   return leaseFromRow({ ...row, expires_at: expiresAt });

@@ -1,7 +1,7 @@
 // Argument checks shared by every operation: a bad value is an
 // INVALID_ARGUMENT error that names it, raised before anything changes.
 import { BatonError } from '../errors.ts';
-import { MAX_REASON_LENGTH } from '../limits.ts';
+import { MAX_ID_LENGTH, MAX_REASON_LENGTH } from '../limits.ts';
 
 export function invalid(message: string): BatonError {
   return new BatonError('INVALID_ARGUMENT', message);
@@ -21,6 +21,11 @@ export function optionalString(name: string, value: unknown, options: { max: num
 /** Why something was ended or cancelled: a string if given (it is stored and shown), else the default (also for '' and null). */
 export function optionalReason(value: unknown, fallback: string): string {
   return value === undefined || value === null || value === '' ? fallback : requireString('reason', value, { max: MAX_REASON_LENGTH });
+}
+
+/** A session id: leases, claims and sessions name one. */
+export function requireSessionId(value: unknown): string {
+  return requireString('sessionId', value, { max: MAX_ID_LENGTH });
 }
 
 export function requireInt(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
