@@ -11,17 +11,19 @@ import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
 import * as events from './events.ts';
-import { idempotent, pruneIdempotency } from './idempotency.ts';
+import { Heartbeats } from './heartbeats.ts';
+import { idempotent } from './idempotency.ts';
 import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
 import * as rates from './rate-limits.ts';
 import * as sessions from './sessions.ts';
+import { engineSettings } from './settings.ts';
 import { checkSubscription, follow } from './subscription.ts';
+import { Sweeper } from './sweeper.ts';
 import * as claims from './task-claims.ts';
 import * as edits from './task-edits.ts';
 import * as outcomes from './task-outcomes.ts';
 import * as tasks from './tasks.ts';
-import { invalid, optionalInt, requireNumber, show } from './validate.ts';
 import type { Transactions } from './waiting.ts';
 
 export interface EngineOptions {
@@ -31,48 +33,22 @@ export interface EngineOptions {
   retry?: Partial<outcomes.RetryPolicy>;
 }
 
-/** The engine's settings from its options, checked: a bad one is refused before any store is opened. */
-export function engineSettings(options: EngineOptions = {}): { sweepIntervalMs: number; retention: events.Retention; retry: outcomes.RetryPolicy } {
-  if (typeof options !== 'object' || options === null) throw invalid('engine options must be an object');
-  const { retention = {}, retry = {} } = options;
-  if (typeof retention !== 'object' || retention === null) throw invalid(`retention must be an object { maxAgeMs?, maxCount? }, not ${show(retention)}`);
-  if (typeof retry !== 'object' || retry === null) throw invalid(`retry must be an object { baseMs?, maxMs? }, not ${show(retry)}`);
-  return {
-    sweepIntervalMs: optionalInt('sweepIntervalMs', options.sweepIntervalMs, 500, { min: 10 }),
-    retention: {
-      // Infinity: never prune by age.
-      maxAgeMs: retention.maxAgeMs === undefined ? 7 * 24 * 3600_000 : retention.maxAgeMs === Infinity ? Infinity : requireNumber('retention.maxAgeMs', retention.maxAgeMs, { exclusiveMin: true }),
-      // At least 1: the newest event is what the next seq counts on.
-      maxCount: optionalInt('retention.maxCount', retention.maxCount, 100_000, { min: 1 }),
-    },
-    retry: {
-      baseMs: optionalInt('retry.baseMs', retry.baseMs, 1_000),
-      maxMs: optionalInt('retry.maxMs', retry.maxMs, 3600_000),
-    },
-  };
-}
-
 export class Engine implements Coordinator {
   readonly store: Store;
   readonly #retry: outcomes.RetryPolicy;
-  #sweepIntervalMs: number;
-  #retention: events.Retention;
-  #sweepTimer: NodeJS.Timeout | undefined;
+  readonly #sweeper: Sweeper;
   /** The store as the waits use it. */
   readonly #db: Transactions;
-  #heartbeats = new Map<string, NodeJS.Timeout>();
+  readonly #heartbeats = new Heartbeats();
   readonly #subscriptions = new Set<Subscription>();
   #closed = false;
-  #lastDueCheck = -Infinity;
 
   constructor(store: Store, options: EngineOptions = {}) {
     this.store = store;
     const settings = engineSettings(options);
     this.#retry = settings.retry;
     this.#db = { store, write: (fn) => this.#write(fn), read: (fn) => this.#read(fn) };
-    this.#sweepIntervalMs = settings.sweepIntervalMs;
-    this.#retention = settings.retention;
-    this.#scheduleSweep();
+    this.#sweeper = new Sweeper(store, settings.sweepIntervalMs, settings.retention);
   }
 
   // --- plumbing ---------------------------------------------------------
@@ -96,62 +72,20 @@ export class Engine implements Coordinator {
     if (this.#closed) throw new BatonError('STORE_ERROR', 'this coordinator is closed');
   }
 
-  #scheduleSweep(): void {
-    // Jittered so that many processes do not sweep in step; whoever is due first does it for all.
-    const delay = this.#sweepIntervalMs * (0.5 + Math.random());
-    this.#sweepTimer = setTimeout(() => {
-      this.#sweepIfDue()
-        .catch(() => {
-          // a failed background sweep is retried at the next tick
-        })
-        .finally(() => {
-          if (!this.#closed) this.#scheduleSweep();
-        });
-    }, delay);
-    this.#sweepTimer.unref();
-  }
-
   /** Sweeps now if no process has within the interval: on open, and before claims, so short-lived processes see lapsed claims too. */
   async sweepIfDue(): Promise<void> {
-    this.#lastDueCheck = performance.now();
-    const next = await this.store.read((tx) => tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' }));
-    if (next === undefined || Number(next.value) <= (await this.store.now())) await this.#sweepIfDue();
-  }
-
-  async #maybeSweep(): Promise<void> {
-    if (performance.now() - this.#lastDueCheck >= 50) await this.sweepIfDue();
-  }
-
-  async #sweepIfDue(): Promise<void> {
-    if (this.#closed) return;
-    await this.store.write(async (tx) => {
-      const next = await tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' });
-      if (next !== undefined && Number(next.value) > tx.now) return;
-      await tx.run('metaSet', { key: 'next_sweep_at', value: String(tx.now + this.#sweepIntervalMs) });
-      await this.#sweepIn(tx);
-    });
-  }
-
-  async #sweepIn(tx: StoreTx): Promise<SweepResult> {
-    const sessionsEnded = await sessions.sweepSessions(tx);
-    const leasesExpired = await leases.sweepLeases(tx);
-    const claimsExpired = await outcomes.sweepClaims(tx);
-    await budgets.sweepReservations(tx);
-    await pruneIdempotency(tx);
-    const eventsPruned = await events.pruneEvents(tx, this.#retention);
-    return { leasesExpired, claimsExpired, sessionsEnded, eventsPruned };
+    return this.#sweeper.ifDue();
   }
 
   async sweep(): Promise<SweepResult> {
-    return this.#write((tx) => this.#sweepIn(tx));
+    return this.#write((tx) => this.#sweeper.sweep(tx));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#sweepTimer);
-    for (const timer of this.#heartbeats.values()) clearInterval(timer);
-    this.#heartbeats.clear();
+    this.#sweeper.stop();
+    this.#heartbeats.stopAll();
     for (const s of [...this.#subscriptions]) s.close();
     await this.store.close();
   }
@@ -202,16 +136,7 @@ export class Engine implements Coordinator {
   async register(options: RegisterOptions): Promise<Session> {
     const input = sessions.checkRegister(options);
     const session = await this.#mutate('register', input, options, (tx) => sessions.registerSession(tx, input));
-    if (options.autoHeartbeat !== false && !this.#heartbeats.has(session.id)) {
-      const timer = setInterval(() => {
-        this.heartbeat(session.id).catch(() => {
-          clearInterval(timer);
-          this.#heartbeats.delete(session.id);
-        });
-      }, Math.max(50, Math.floor(session.ttlMs / 3)));
-      timer.unref();
-      this.#heartbeats.set(session.id, timer);
-    }
+    if (options.autoHeartbeat !== false) this.#heartbeats.start(session.id, session.ttlMs, () => this.heartbeat(session.id));
     return session;
   }
 
@@ -224,9 +149,7 @@ export class Engine implements Coordinator {
 
   async endSession(sessionId: string, options: Mutation & { reason?: string } = {}): Promise<void> {
     const checked = sessions.checkEnd(sessionId, options);
-    const timer = this.#heartbeats.get(sessionId);
-    if (timer !== undefined) clearInterval(timer);
-    this.#heartbeats.delete(sessionId);
+    this.#heartbeats.stop(sessionId);
     await this.#mutate('endSession', checked, options, (tx) => sessions.endSessionById(tx, checked.sessionId, checked.reason));
   }
 
@@ -286,7 +209,7 @@ export class Engine implements Coordinator {
 
   async claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
     const checked = tasks.checkClaim(sessionId, options);
-    await this.#maybeSweep();
+    await this.#sweeper.maybe();
     const made = await this.#mutate('claim', checked, options, async (tx) => {
       await sessions.liveSession(tx, checked.sessionId);
       return claims.claimTasks(tx, checked.sessionId, checked.queue, checked.n, checked.leaseMs);
@@ -297,7 +220,7 @@ export class Engine implements Coordinator {
 
   async claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
     const checked = tasks.checkClaimByIds(sessionId, ids, options);
-    await this.#maybeSweep();
+    await this.#sweeper.maybe();
     return this.#mutate('claimByIds', checked, options, async (tx) => {
       await sessions.liveSession(tx, checked.sessionId);
       return claims.claimByIds(tx, checked.sessionId, checked.checked, checked.leaseMs);

@@ -4,7 +4,8 @@ import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability } from '../stores/store.ts';
-import { Engine, engineSettings, type EngineOptions } from './engine.ts';
+import { Engine, type EngineOptions } from './engine.ts';
+import { engineSettings } from './settings.ts';
 
 export interface OpenOptions extends EngineOptions {
   /** `sqlite:<path>` (a file many processes may share) or `sqlite::memory:` (this process only). */
