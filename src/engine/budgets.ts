@@ -2,11 +2,12 @@
 // reservations count against the limit, so concurrent agents cannot
 // overshoot it (reporting spend only after the call lets them).
 import { randomUUID } from 'node:crypto';
-import type { BudgetPeriod, BudgetScope, BudgetSpec, BudgetStatus, Reservation, UsageResult, UsageTotals } from '../coordinator.ts';
+import type { BudgetPeriod, BudgetScope, BudgetSpec, BudgetStatus, Reservation, ReserveOptions, UsageResult, UsageTotals } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
+import { BUDGET_PERIODS, DEFAULT_RESERVATION_MS, DEFAULT_WARN_PERCENT, MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
-import { invalid, optionalString, requireInt, requireNumber, requireOneOf, requireString } from './validate.ts';
+import { invalid, optionalInt, optionalString, requireInt, requireNumber, requireOneOf, requireString } from './validate.ts';
 
 interface BudgetRow {
   [column: string]: unknown;
@@ -34,9 +35,6 @@ interface ReservationRow {
   expires_at: number;
 }
 
-export const DEFAULT_RESERVATION_MS = 10 * 60_000;
-const PERIODS = ['none', 'daily', 'monthly'] as const;
-
 export function scopeKey(scope: BudgetScope): string {
   const parts: string[] = [];
   if (scope.agent !== undefined) parts.push(`agent:${scope.agent}`);
@@ -48,11 +46,71 @@ export function checkScope(scope: BudgetScope | undefined): BudgetScope {
   if (scope === undefined) return {};
   if (typeof scope !== 'object' || scope === null) throw invalid('a budget scope { agent?, model? } is required');
   const out: BudgetScope = {};
-  const agent = optionalString('agent', scope.agent, { max: 256 });
-  const model = optionalString('model', scope.model, { max: 256 });
+  const agent = optionalString('agent', scope.agent, { max: MAX_NAME_LENGTH });
+  const model = optionalString('model', scope.model, { max: MAX_NAME_LENGTH });
   if (agent !== undefined) out.agent = agent;
   if (model !== undefined) out.model = model;
   return out;
+}
+
+export interface CheckedBudget {
+  scope: BudgetScope;
+  limit: number;
+  period: BudgetPeriod;
+  warnPercent: number;
+}
+
+export function checkBudget(spec: BudgetSpec): CheckedBudget {
+  const scope = checkScope(spec);
+  const limit = requireInt('limit', spec.limit, { min: 0 });
+  const period = requireOneOf('period', spec.period, BUDGET_PERIODS, 'none');
+  const warnPercent = spec.warnPercent === undefined ? DEFAULT_WARN_PERCENT : requireNumber('warnPercent', spec.warnPercent);
+  if (warnPercent > 100) throw invalid(`warnPercent must be at most 100, not ${warnPercent}`);
+  return { scope, limit, period, warnPercent };
+}
+
+/** A scope to look at or reset, if one is given (undefined: every budget). */
+export function checkOptionalScope(scope: BudgetScope | undefined): BudgetScope | undefined {
+  return scope === undefined ? undefined : checkScope(scope);
+}
+
+export function checkReserve(options: ReserveOptions): { agent: string; model: string | null; estimate: number; ttlMs: number } {
+  if (typeof options !== 'object' || options === null) throw invalid('reserve needs { agent, estimate }');
+  const agent = requireString('agent', options.agent, { max: MAX_NAME_LENGTH });
+  const model = options.model === undefined ? null : requireString('model', options.model, { max: MAX_NAME_LENGTH });
+  const estimate = requireInt('estimate', options.estimate, { min: 1 });
+  const ttlMs = optionalInt('ttlMs', options.ttlMs, DEFAULT_RESERVATION_MS, { min: 1 });
+  return { agent, model, estimate, ttlMs };
+}
+
+export function checkReservationId(id: unknown): string {
+  return requireString('reservationId', id, { max: MAX_ID_LENGTH });
+}
+
+export function checkCommit(reservationId: unknown, actual: { promptTokens: number; completionTokens: number }): { reservationId: string; prompt: number; completion: number } {
+  if (typeof actual !== 'object' || actual === null) throw invalid('commit needs the actual { promptTokens, completionTokens }');
+  const prompt = requireInt('promptTokens', actual.promptTokens);
+  const completion = requireInt('completionTokens', actual.completionTokens);
+  return { reservationId: checkReservationId(reservationId), prompt, completion };
+}
+
+export function checkUsage(usage: { agent: unknown; model: unknown; promptTokens: unknown; completionTokens: unknown }): {
+  agent: string;
+  model: string;
+  prompt: number;
+  completion: number;
+} {
+  if (typeof usage !== 'object' || usage === null) throw invalid('a usage report { agent, model, promptTokens, completionTokens } is required');
+  return {
+    agent: requireString('agent', usage.agent, { max: MAX_NAME_LENGTH }),
+    model: requireString('model', usage.model, { max: MAX_NAME_LENGTH }),
+    prompt: requireInt('promptTokens', usage.promptTokens),
+    completion: requireInt('completionTokens', usage.completionTokens),
+  };
+}
+
+export function checkSince(options: { since?: number }): number {
+  return optionalInt('since', options.since, 0);
 }
 
 /** Start of the current period, in UTC. */
@@ -102,12 +160,7 @@ async function applicable(tx: StoreTx, agent: string, model: string | null): Pro
   return rows;
 }
 
-export async function setBudget(tx: StoreTx, spec: BudgetSpec): Promise<BudgetStatus> {
-  const scope = checkScope(spec);
-  const limit = requireInt('limit', spec.limit, { min: 0 });
-  const period = requireOneOf('period', spec.period, PERIODS, 'none');
-  const warnPercent = spec.warnPercent === undefined ? 80 : requireNumber('warnPercent', spec.warnPercent);
-  if (warnPercent > 100) throw invalid(`warnPercent must be at most 100, not ${warnPercent}`);
+export async function setBudget(tx: StoreTx, { scope, limit, period, warnPercent }: CheckedBudget): Promise<BudgetStatus> {
   const key = scopeKey(scope);
   await tx.run('budgetUpsert', { scope: key, agent: scope.agent ?? null, model: scope.model ?? null, limit, period, warnPercent, now: tx.now });
   await emit(tx, 'budget.set', key, null, { limit, period, warnPercent });
@@ -115,7 +168,7 @@ export async function setBudget(tx: StoreTx, spec: BudgetSpec): Promise<BudgetSt
 }
 
 export async function removeBudget(tx: StoreTx, scope: BudgetScope): Promise<void> {
-  const key = scopeKey(checkScope(scope));
+  const key = scopeKey(scope);
   const { changes } = await tx.run('budgetDelete', { scope: key });
   if (changes === 0) throw new BatonError('NOT_FOUND', `no budget for scope ${JSON.stringify(key)}`);
   await tx.run('budgetUsageReset', { scope: key });
@@ -124,7 +177,7 @@ export async function removeBudget(tx: StoreTx, scope: BudgetScope): Promise<voi
 
 export async function budgetStatus(tx: StoreTx, scope: BudgetScope | undefined): Promise<BudgetStatus[]> {
   const rows = await tx.all<BudgetRow>('budgetList');
-  const want = scope === undefined ? undefined : scopeKey(checkScope(scope));
+  const want = scope === undefined ? undefined : scopeKey(scope);
   const out: BudgetStatus[] = [];
   for (const row of rows) if (want === undefined || row.scope === want) out.push(publicStatus(await statusOf(tx, row)));
   return out;
@@ -160,21 +213,6 @@ export async function recordUsage(tx: StoreTx, agent: string, model: string, pro
   return { status: tightest(statuses), budgets: statuses };
 }
 
-export function checkUsage(usage: { agent: unknown; model: unknown; promptTokens: unknown; completionTokens: unknown }): {
-  agent: string;
-  model: string;
-  prompt: number;
-  completion: number;
-} {
-  if (typeof usage !== 'object' || usage === null) throw invalid('a usage report { agent, model, promptTokens, completionTokens } is required');
-  return {
-    agent: requireString('agent', usage.agent, { max: 256 }),
-    model: requireString('model', usage.model, { max: 256 }),
-    prompt: requireInt('promptTokens', usage.promptTokens),
-    completion: requireInt('completionTokens', usage.completionTokens),
-  };
-}
-
 export async function reserve(tx: StoreTx, agent: string, model: string | null, estimate: number, ttlMs: number): Promise<Reservation> {
   for (const budget of await applicable(tx, agent, model)) {
     const s = await statusOf(tx, budget);
@@ -191,7 +229,7 @@ export async function reserve(tx: StoreTx, agent: string, model: string | null, 
 }
 
 async function takeReservation(tx: StoreTx, id: string): Promise<ReservationRow> {
-  const row = await tx.get<ReservationRow>('reservationGet', { id: requireString('reservationId', id, { max: 64 }) });
+  const row = await tx.get<ReservationRow>('reservationGet', { id });
   if (row === undefined || row.expires_at <= tx.now) {
     throw new BatonError('NOT_FOUND', `no reservation ${JSON.stringify(id)} (committed, cancelled or expired); report the usage instead`, { details: { reservationId: id } });
   }
@@ -215,7 +253,7 @@ export async function resetBudget(tx: StoreTx, scope: BudgetScope | undefined): 
     await emit(tx, 'tokens.reset', null, null);
     return;
   }
-  const key = scopeKey(checkScope(scope));
+  const key = scopeKey(scope);
   // As removeBudget: a scope with no budget is a mistake (a misspelt agent), not a reset.
   if ((await tx.get<BudgetRow>('budgetGet', { scope: key })) === undefined) throw new BatonError('NOT_FOUND', `no budget for scope ${JSON.stringify(key)}`, { details: { scope: key } });
   await tx.run('budgetUsageReset', { scope: key });

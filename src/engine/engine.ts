@@ -1,105 +1,54 @@
-// The engine: the Coordinator over a store. Each operation is one store
-// transaction (or, for waits, a loop of them); the rules live in the
-// per-concept modules next to this file.
-import type {
-  AcquireOptions,
-  BatonEvent,
-  BudgetScope,
-  BudgetSpec,
-  BudgetStatus,
-  Claim,
-  ClaimOptions,
-  ClaimRef,
-  Coordinator,
-  EventQuery,
-  Lease,
-  LeaseInfo,
-  LeaseRef,
-  Mutation,
-  PublishOptions,
-  RateLimitSpec,
-  RateLimitStatus,
-  RateTakeOptions,
-  RateTakeResult,
-  RegisterOptions,
-  Reservation,
-  ReserveOptions,
-  Session,
-  Subscription,
-  SweepResult,
-  Task,
-  TaskFilter,
-  TaskPatch,
-  TaskSpec,
-  TaskStatus,
-  UsageReport,
-  UsageResult,
-  UsageTotals,
-} from '../coordinator.ts';
+// The engine: the Coordinator over a store, as a table of short methods.
+// Each checks its arguments (with the check functions of its concept
+// module, next to this file), then runs one store transaction of that
+// module's rules, or a wait that lives with them (lease-wait.ts,
+// subscription.ts). Mutations are idempotent (#mutate).
+import type { AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo } from '../coordinator.ts';
+import type { LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions } from '../coordinator.ts';
+import type { Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
-import { checkEventQuery, emit, lastEventSeq, matchesTypes, pruneEvents, readEvents, type Retention } from './events.ts';
-import { idempotent, pruneIdempotency, recall, remember, requestHash } from './idempotency.ts';
+import * as events from './events.ts';
+import { Heartbeats } from './heartbeats.ts';
+import { idempotent } from './idempotency.ts';
+import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
-import * as limits from './rate-limits.ts';
+import * as rates from './rate-limits.ts';
 import * as sessions from './sessions.ts';
+import { engineSettings } from './settings.ts';
+import { checkSubscription, follow } from './subscription.ts';
+import { Sweeper } from './sweeper.ts';
+import * as claims from './task-claims.ts';
+import * as edits from './task-edits.ts';
+import * as outcomes from './task-outcomes.ts';
 import * as tasks from './tasks.ts';
-import { invalid, optionalInt, optionalReason, requireInt, requireNumber, requireOneOf, requireString, requireTimeout, show } from './validate.ts';
-import { sleep, waitForChange } from './waiting.ts';
+import type { Transactions } from './waiting.ts';
 
 export interface EngineOptions {
   /** How often this process sweeps lapsed leases, claims and sessions (shared with other processes). Default 500 ms. */
   sweepIntervalMs?: number;
-  retention?: Partial<Retention>;
-  retry?: Partial<tasks.RetryPolicy>;
+  retention?: Partial<events.Retention>;
+  retry?: Partial<outcomes.RetryPolicy>;
 }
-
-/** The engine's settings from its options, checked: a bad one is refused before any store is opened. */
-export function engineSettings(options: EngineOptions = {}): { sweepIntervalMs: number; retention: Retention; retry: tasks.RetryPolicy } {
-  if (typeof options !== 'object' || options === null) throw invalid('engine options must be an object');
-  const { retention = {}, retry = {} } = options;
-  if (typeof retention !== 'object' || retention === null) throw invalid(`retention must be an object { maxAgeMs?, maxCount? }, not ${show(retention)}`);
-  if (typeof retry !== 'object' || retry === null) throw invalid(`retry must be an object { baseMs?, maxMs? }, not ${show(retry)}`);
-  return {
-    sweepIntervalMs: optionalInt('sweepIntervalMs', options.sweepIntervalMs, 500, { min: 10 }),
-    retention: {
-      // Infinity: never prune by age.
-      maxAgeMs: retention.maxAgeMs === undefined ? 7 * 24 * 3600_000 : retention.maxAgeMs === Infinity ? Infinity : requireNumber('retention.maxAgeMs', retention.maxAgeMs, { exclusiveMin: true }),
-      // At least 1: the newest event is what the next seq counts on.
-      maxCount: optionalInt('retention.maxCount', retention.maxCount, 100_000, { min: 1 }),
-    },
-    retry: {
-      baseMs: optionalInt('retry.baseMs', retry.baseMs, 1_000),
-      maxMs: optionalInt('retry.maxMs', retry.maxMs, 3600_000),
-    },
-  };
-}
-
-const DEFAULT_LEASE_TTL_MS = 60_000;
-const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
-/** A waiter re-checks at least this often even if nothing changed (a holder's TTL may lapse). */
-const MAX_QUIET_WAIT_MS = 250;
 
 export class Engine implements Coordinator {
   readonly store: Store;
-  #sweepIntervalMs: number;
-  #retention: Retention;
-  #retry: tasks.RetryPolicy;
-  #sweepTimer: NodeJS.Timeout | undefined;
-  #heartbeats = new Map<string, NodeJS.Timeout>();
-  #subscriptions = new Set<{ close(): void }>();
+  readonly #retry: outcomes.RetryPolicy;
+  readonly #sweeper: Sweeper;
+  /** The store as the waits use it. */
+  readonly #db: Transactions;
+  readonly #heartbeats = new Heartbeats();
+  readonly #subscriptions = new Set<Subscription>();
   #closed = false;
-  #lastDueCheck = -Infinity;
 
   constructor(store: Store, options: EngineOptions = {}) {
     this.store = store;
     const settings = engineSettings(options);
-    this.#sweepIntervalMs = settings.sweepIntervalMs;
-    this.#retention = settings.retention;
     this.#retry = settings.retry;
-    this.#scheduleSweep();
+    this.#db = { store, write: (fn) => this.#write(fn), read: (fn) => this.#read(fn) };
+    this.#sweeper = new Sweeper(store, settings.sweepIntervalMs, settings.retention);
   }
 
   // --- plumbing ---------------------------------------------------------
@@ -123,62 +72,20 @@ export class Engine implements Coordinator {
     if (this.#closed) throw new BatonError('STORE_ERROR', 'this coordinator is closed');
   }
 
-  #scheduleSweep(): void {
-    // Jittered so that many processes do not sweep in step; whoever is due first does it for all.
-    const delay = this.#sweepIntervalMs * (0.5 + Math.random());
-    this.#sweepTimer = setTimeout(() => {
-      this.#sweepIfDue()
-        .catch(() => {
-          // a failed background sweep is retried at the next tick
-        })
-        .finally(() => {
-          if (!this.#closed) this.#scheduleSweep();
-        });
-    }, delay);
-    this.#sweepTimer.unref();
-  }
-
   /** Sweeps now if no process has within the interval: on open, and before claims, so short-lived processes see lapsed claims too. */
   async sweepIfDue(): Promise<void> {
-    this.#lastDueCheck = performance.now();
-    const next = await this.store.read((tx) => tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' }));
-    if (next === undefined || Number(next.value) <= (await this.store.now())) await this.#sweepIfDue();
-  }
-
-  async #maybeSweep(): Promise<void> {
-    if (performance.now() - this.#lastDueCheck >= 50) await this.sweepIfDue();
-  }
-
-  async #sweepIfDue(): Promise<void> {
-    if (this.#closed) return;
-    await this.store.write(async (tx) => {
-      const next = await tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' });
-      if (next !== undefined && Number(next.value) > tx.now) return;
-      await tx.run('metaSet', { key: 'next_sweep_at', value: String(tx.now + this.#sweepIntervalMs) });
-      await this.#sweepIn(tx);
-    });
-  }
-
-  async #sweepIn(tx: StoreTx): Promise<SweepResult> {
-    const sessionsEnded = await sessions.sweepSessions(tx);
-    const leasesExpired = await leases.sweepLeases(tx);
-    const claimsExpired = await tasks.sweepClaims(tx);
-    await budgets.sweepReservations(tx);
-    await pruneIdempotency(tx);
-    const eventsPruned = await pruneEvents(tx, this.#retention);
-    return { leasesExpired, claimsExpired, sessionsEnded, eventsPruned };
+    return this.#sweeper.ifDue();
   }
 
   async sweep(): Promise<SweepResult> {
-    return this.#write((tx) => this.#sweepIn(tx));
+    return this.#write((tx) => this.#sweeper.sweep(tx));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#sweepTimer);
-    for (const timer of this.#heartbeats.values()) clearInterval(timer);
-    this.#heartbeats.clear();
+    this.#sweeper.stop();
+    this.#heartbeats.stopAll();
     for (const s of [...this.#subscriptions]) s.close();
     await this.store.close();
   }
@@ -186,95 +93,13 @@ export class Engine implements Coordinator {
   // --- leases -----------------------------------------------------------
 
   async acquire(key: string, options: AcquireOptions): Promise<Lease> {
-    if (typeof options !== 'object' || options === null) throw invalid('acquire needs options { owner, ... }');
-    const request: leases.LeaseRequest = {
-      key: leases.normalizeKey(key),
-      owner: requireString('owner', options.owner, { max: 256 }),
-      mode: requireOneOf('mode', options.mode, ['exclusive', 'shared'] as const, 'exclusive'),
-      ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS),
-      sessionId: options.sessionId === undefined ? null : requireString('sessionId', options.sessionId, { max: 64 }),
-    };
-    if (request.ttlMs === 0 && request.sessionId === null) throw invalid('ttlMs 0 (no expiry) needs a sessionId: a lease must end somehow');
-    const timeoutMs = requireTimeout('timeoutMs', options.timeoutMs, DEFAULT_ACQUIRE_TIMEOUT_MS);
-    const signal = options.signal;
-    const key_ = options.idempotencyKey;
-    const idemRequest = request;
-    const deadline = performance.now() + timeoutMs;
-    let waiterId: number | null = null;
-    let lastTouch = performance.now();
-    try {
-      for (;;) {
-        signal?.throwIfAborted();
-        let counter = await this.store.changeCounter();
-        const outcome = await this.#write(async (tx): Promise<leases.Attempt> => {
-          const seen = await recall<Lease>(tx, key_, 'acquire', idemRequest);
-          if (seen.hit) return { granted: true, lease: seen.value };
-          if (waiterId !== null) {
-            const handed = await leases.grantedTo(tx, waiterId);
-            if (handed !== undefined) return { granted: true, lease: handed };
-          }
-          if (request.sessionId !== null) await sessions.liveSession(tx, request.sessionId);
-          const result = await leases.attempt(tx, request, waiterId);
-          if (result.granted) {
-            await remember(tx, key_, 'acquire', idemRequest, result.lease);
-            return result;
-          }
-          if (timeoutMs === 0) return result;
-          // Not queued yet, or our entry is gone (handed a lease that ended before we saw it): get in line.
-          if (waiterId === null || !(await leases.touchWaiter(tx, waiterId))) {
-            const idempotency = key_ === undefined ? undefined : { key: key_, hash: requestHash('acquire', idemRequest) };
-            waiterId = await leases.enqueueWaiter(tx, request, idempotency);
-          }
-          lastTouch = performance.now();
-          return result;
-        });
-        if (outcome.granted) {
-          waiterId = null; // the granting transaction removed it
-          return outcome.lease;
-        }
-        if (timeoutMs === 0) {
-          throw new BatonError('LOCKED', `${JSON.stringify(request.key)} is ${outcome.blockedBy}`, { details: { key: request.key } });
-        }
-        // Wait for any commit elsewhere (or a lapse of time), then look again with a read:
-        // a release may have handed us the lease already; a write only if we could take it.
-        for (;;) {
-          const left = deadline - performance.now();
-          if (left <= 0) {
-            throw new BatonError('LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${JSON.stringify(request.key)}: ${outcome.blockedBy}`, {
-              details: { key: request.key, timeoutMs },
-            });
-          }
-          await waitForChange(this.store, counter, Math.min(left, MAX_QUIET_WAIT_MS), signal, true);
-          if (performance.now() - lastTouch > leases.WAITER_TOUCH_MS) break;
-          // Seen before the look, so a commit right after it still wakes the next wait.
-          counter = await this.store.changeCounter();
-          const id = waiterId;
-          const look = await this.#read(async (tx): Promise<{ handed: Lease } | { could: boolean }> => {
-            const handed = id === null ? undefined : await leases.grantedTo(tx, id);
-            return handed !== undefined ? { handed } : { could: (await leases.attempt(tx, request, id, true)).granted };
-          });
-          if ('handed' in look) {
-            waiterId = null;
-            return look.handed;
-          }
-          if (look.could) break;
-        }
-      }
-    } finally {
-      if (waiterId !== null) {
-        const id = waiterId;
-        await this.store.write((tx) => leases.removeWaiter(tx, id)).catch(() => undefined);
-      }
-    }
+    const request = leases.checkAcquire(key, options);
+    return waitForLease(this.#db, request, leases.checkAcquireTimeout(options), options);
   }
 
   async renew(lease: LeaseRef, options: Mutation & { ttlMs?: number } = {}): Promise<Lease> {
-    const ref = leases.checkRef(lease);
-    const ttlMs = optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS);
-    return this.#mutate('renew', { ref, ttlMs }, options, async (tx) => {
-      const renewed = await leases.renewLease(tx, ref, ttlMs);
-      return renewed;
-    });
+    const checked = leases.checkRenew(lease, options);
+    return this.#mutate('renew', checked, options, (tx) => leases.renewLease(tx, checked.ref, checked.ttlMs));
   }
 
   async release(lease: LeaseRef, options?: Mutation): Promise<void> {
@@ -283,10 +108,8 @@ export class Engine implements Coordinator {
   }
 
   async forceRelease(key: string, options: Mutation & { token?: number; reason?: string } = {}): Promise<number> {
-    const k = leases.normalizeKey(key);
-    const token = options.token === undefined ? undefined : requireInt('token', options.token, { min: 1 });
-    const reason = optionalReason(options.reason, 'forced');
-    return this.#mutate('forceRelease', { k, token, reason }, options, (tx) => leases.forceRelease(tx, k, token, reason));
+    const checked = leases.checkForceRelease(key, options);
+    return this.#mutate('forceRelease', checked, options, (tx) => leases.forceRelease(tx, checked.k, checked.token, checked.reason));
   }
 
   async checkLease(lease: LeaseRef): Promise<Lease> {
@@ -300,8 +123,7 @@ export class Engine implements Coordinator {
   }
 
   async listLeases(options: { prefix?: string } = {}): Promise<Lease[]> {
-    const prefix = options.prefix ?? '';
-    if (typeof prefix !== 'string') throw invalid('prefix must be a string');
+    const prefix = leases.checkPrefix(options);
     return this.#read((tx) => leases.listLeases(tx, prefix));
   }
 
@@ -314,45 +136,30 @@ export class Engine implements Coordinator {
   async register(options: RegisterOptions): Promise<Session> {
     const input = sessions.checkRegister(options);
     const session = await this.#mutate('register', input, options, (tx) => sessions.registerSession(tx, input));
-    if (options.autoHeartbeat !== false && !this.#heartbeats.has(session.id)) {
-      const timer = setInterval(() => {
-        this.heartbeat(session.id).catch(() => {
-          clearInterval(timer);
-          this.#heartbeats.delete(session.id);
-        });
-      }, Math.max(50, Math.floor(session.ttlMs / 3)));
-      timer.unref();
-      this.#heartbeats.set(session.id, timer);
-    }
+    if (options.autoHeartbeat !== false) this.#heartbeats.start(session.id, session.ttlMs, () => this.heartbeat(session.id));
     return session;
   }
 
   async heartbeat(sessionId: string): Promise<Session> {
-    const outcome = await this.#write((tx) => sessions.heartbeat(tx, sessionId));
+    const id = sessions.checkSessionId(sessionId);
+    const outcome = await this.#write((tx) => sessions.heartbeat(tx, id));
     if ('session' in outcome) return outcome.session;
-    throw new BatonError('SESSION_ENDED', `session ${sessionId} (${outcome.row.name}) ended: ${outcome.endedBecause}`, { details: { sessionId } });
+    throw new BatonError('SESSION_ENDED', `session ${id} (${outcome.row.name}) ended: ${outcome.endedBecause}`, { details: { sessionId: id } });
   }
 
   async endSession(sessionId: string, options: Mutation & { reason?: string } = {}): Promise<void> {
-    const reason = optionalReason(options.reason, 'ended');
-    const timer = this.#heartbeats.get(sessionId);
-    if (timer !== undefined) clearInterval(timer);
-    this.#heartbeats.delete(sessionId);
-    await this.#mutate('endSession', { sessionId, reason }, options, async (tx) => {
-      const row = await sessions.getSessionRow(tx, sessionId);
-      await sessions.endSession(tx, row, reason);
-    });
+    const checked = sessions.checkEnd(sessionId, options);
+    this.#heartbeats.stop(sessionId);
+    await this.#mutate('endSession', checked, options, (tx) => sessions.endSessionById(tx, checked.sessionId, checked.reason));
   }
 
   async getSession(sessionId: string): Promise<Session> {
-    return this.#read(async (tx) => sessions.sessionFromRow(await sessions.getSessionRow(tx, sessionId)));
+    const id = sessions.checkSessionId(sessionId);
+    return this.#read((tx) => sessions.getSession(tx, id));
   }
 
   async listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
-    return this.#read(async (tx) => {
-      const rows = await tx.all<sessions.SessionRow>(options.includeEnded ? 'sessionListAll' : 'sessionList');
-      return rows.map(sessions.sessionFromRow);
-    });
+    return this.#read((tx) => sessions.listSessions(tx, options.includeEnded));
   }
 
   // --- tasks ------------------------------------------------------------
@@ -362,102 +169,83 @@ export class Engine implements Coordinator {
   }
 
   async addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]> {
-    if (!Array.isArray(specs) || specs.length === 0) throw invalid('addTasks needs a non-empty array of task specs');
-    const checked = specs.map((s, i) => tasks.checkSpec(s, specs.length > 1 ? i : undefined));
+    const checked = tasks.checkSpecs(specs);
     return this.#mutate('addTasks', checked, options, async (tx) => {
       const out: Task[] = [];
-      for (const spec of checked) out.push(tasks.taskFromRow(await tasks.addTask(tx, spec)));
+      for (const spec of checked) out.push(tasks.taskFromRow(await edits.addTask(tx, spec)));
       return out;
     });
   }
 
   async getTask(id: number): Promise<Task> {
-    return this.#read(async (tx) => tasks.taskFromRow(await tasks.getTaskRow(tx, id)));
+    const checked = tasks.checkId(id);
+    return this.#read((tx) => tasks.getTask(tx, checked));
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
-    const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
-    const all = ['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'] as const;
-    for (const s of statuses ?? []) requireOneOf('status', s, all);
-    const queue = filter.queue === undefined ? null : tasks.checkQueue(filter.queue);
-    const limit = optionalInt('limit', filter.limit, 1000, { min: 1, max: 100_000 });
-    return this.#read(async (tx) => {
-      const rows = await tx.all<tasks.TaskRow>('taskList', { queue, status: statuses?.length === 1 ? statuses[0]! : null, limit: statuses && statuses.length > 1 ? 1_000_000 : limit });
-      const out: Task[] = [];
-      for (const row of rows) {
-        if (statuses !== undefined && !statuses.includes(row.status)) continue;
-        out.push(tasks.taskFromRow(row));
-        if (out.length >= limit) break;
-      }
-      return out;
-    });
+    const checked = tasks.checkFilter(filter);
+    return this.#read((tx) => tasks.listTasks(tx, checked));
   }
 
   async taskCounts(options: { queue?: string } = {}): Promise<Record<TaskStatus, number>> {
-    const queue = options.queue === undefined ? null : tasks.checkQueue(options.queue);
-    const rows = await this.#read((tx) => tx.all<{ status: TaskStatus; n: number }>('taskCounts', { queue }));
-    const counts: Record<TaskStatus, number> = { ready: 0, claimed: 0, blocked: 0, done: 0, dead: 0, cancelled: 0 };
-    for (const row of rows) counts[row.status] = row.n;
-    return counts;
+    const queue = tasks.checkQueueFilter(options.queue);
+    return this.#read((tx) => tasks.taskCounts(tx, queue));
   }
 
   async updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
-    return this.#mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(await tasks.updateTask(tx, id, version, patch)));
+    const changes = tasks.checkUpdate(id, version, patch);
+    return this.#mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(await edits.updateTask(tx, id, version, patch, changes)));
   }
 
   async removeTask(id: number, version: number, options?: Mutation): Promise<void> {
-    return this.#mutate('removeTask', { id, version }, options, (tx) => tasks.removeTask(tx, id, version));
+    const checked = tasks.checkRemove(id, version);
+    return this.#mutate('removeTask', checked, options, (tx) => edits.removeTask(tx, checked.id, checked.version));
   }
 
   async reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task> {
-    return this.#mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(await tasks.reorderTask(tx, id, version, to)));
+    const placement = tasks.checkReorder(id, version, to);
+    return this.#mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(await edits.reorderTask(tx, id, version, placement)));
   }
 
   async claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
-    const queue = tasks.checkQueue(options.queue);
-    const n = optionalInt('n', options.n, 1, { min: 1, max: 10_000 });
-    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
-    await this.#maybeSweep();
-    const made = await this.#mutate('claim', { sessionId, queue, n, leaseMs }, options, async (tx) => {
-      await sessions.liveSession(tx, sessionId);
-      return tasks.claimTasks(tx, sessionId, queue, n, leaseMs);
+    const checked = tasks.checkClaim(sessionId, options);
+    await this.#sweeper.maybe();
+    const made = await this.#mutate('claim', checked, options, async (tx) => {
+      await sessions.liveSession(tx, checked.sessionId);
+      return claims.claimTasks(tx, checked.sessionId, checked.queue, checked.n, checked.leaseMs);
     });
     // Many tasks are read after the commit, outside the write lock (an idempotent replay reads them anew).
-    return Array.isArray(made) ? made : this.#read((tx) => tasks.claimsFromTickets(tx, sessionId, made.tickets));
+    return Array.isArray(made) ? made : this.#read((tx) => claims.claimsFromTickets(tx, checked.sessionId, made.tickets));
   }
 
   async claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
-    if (!Array.isArray(ids) || ids.length === 0) throw invalid('claimByIds needs a non-empty array of task ids');
-    const checked = [...new Set(ids.map(tasks.checkId))];
-    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
-    await this.#maybeSweep();
-    return this.#mutate('claimByIds', { sessionId, checked, leaseMs }, options, async (tx) => {
-      await sessions.liveSession(tx, sessionId);
-      return tasks.claimByIds(tx, sessionId, checked, leaseMs);
+    const checked = tasks.checkClaimByIds(sessionId, ids, options);
+    await this.#sweeper.maybe();
+    return this.#mutate('claimByIds', checked, options, async (tx) => {
+      await sessions.liveSession(tx, checked.sessionId);
+      return claims.claimByIds(tx, checked.sessionId, checked.checked, checked.leaseMs);
     });
   }
 
   async renewClaim(claim: ClaimRef, options: Mutation & { leaseMs?: number } = {}): Promise<Claim> {
-    const ref = tasks.checkClaimRef(claim);
-    const leaseMs = optionalInt('leaseMs', options.leaseMs, tasks.DEFAULT_CLAIM_MS, { min: 1 });
-    return this.#mutate('renewClaim', { ref, leaseMs }, options, (tx) => tasks.renewClaim(tx, ref, leaseMs));
+    const checked = tasks.checkRenewClaim(claim, options);
+    return this.#mutate('renewClaim', checked, options, (tx) => claims.renewClaim(tx, checked.ref, checked.leaseMs));
   }
 
   async releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
-    return this.#mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(await tasks.releaseClaim(tx, ref)));
+    return this.#mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(await claims.releaseClaim(tx, ref)));
   }
 
   async complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
-    const ref = tasks.checkClaimRef(claim);
-    return this.#mutate('complete', { ref, result }, options, async (tx) => tasks.taskFromRow(((await tasks.completeTasks(tx, [{ ref, result }])) as tasks.TaskRow[])[0]!));
+    const item = tasks.checkCompletion(claim, result);
+    return this.#mutate('complete', item, options, async (tx) => tasks.taskFromRow(await outcomes.completeTask(tx, item)));
   }
 
   async completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
-    if (!Array.isArray(items) || items.length === 0) throw invalid('completeMany needs a non-empty array of claims');
-    const checked = items.map((item) => ({ ref: tasks.checkClaimRef(item), result: item.result }));
+    const checked = tasks.checkCompletions(items);
     const made = await this.#mutate('completeMany', checked, options, async (tx) => {
-      const done = await tasks.completeTasks(tx, checked);
+      const done = await outcomes.completeTasks(tx, checked);
       return Array.isArray(done) ? done.map(tasks.taskFromRow) : done;
     });
     // Many tasks are read after the commit, outside the write lock.
@@ -465,27 +253,28 @@ export class Engine implements Coordinator {
   }
 
   async fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
-    const ref = tasks.checkClaimRef(claim);
-    requireString('error', error, { max: 65_536 });
-    const explicit = options.retryInMs === undefined ? undefined : requireInt('retryInMs', options.retryInMs);
-    return this.#mutate('fail', { ref, error, explicit }, options, async (tx) => {
-      return tasks.taskFromRow(await tasks.failTask(tx, ref, error, (attempts) => explicit ?? tasks.retryDelay(attempts, this.#retry)));
+    const checked = tasks.checkFail(claim, error, options);
+    const { ref, explicit } = checked;
+    return this.#mutate('fail', checked, options, async (tx) => {
+      return tasks.taskFromRow(await outcomes.failTask(tx, ref, checked.error, (attempts) => explicit ?? outcomes.retryDelay(attempts, this.#retry)));
     });
   }
 
   async cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
-    const reason = optionalReason(options.reason, 'cancelled');
-    return this.#mutate('cancel', { id, version: options.version, reason }, options, async (tx) => tasks.taskFromRow(await tasks.cancelTask(tx, id, options.version, reason)));
+    const checked = tasks.checkCancel(id, options);
+    return this.#mutate('cancel', checked, options, async (tx) => tasks.taskFromRow(await edits.cancelTask(tx, checked.id, checked.version, checked.reason)));
   }
 
   // --- budgets ----------------------------------------------------------
 
   async setBudget(spec: BudgetSpec): Promise<BudgetStatus> {
-    return this.#mutate('setBudget', spec, spec, (tx) => budgets.setBudget(tx, spec));
+    const checked = budgets.checkBudget(spec);
+    return this.#mutate('setBudget', spec, spec, (tx) => budgets.setBudget(tx, checked));
   }
 
   async removeBudget(scope: BudgetScope, options?: Mutation): Promise<void> {
-    return this.#mutate('removeBudget', scope, options, (tx) => budgets.removeBudget(tx, scope));
+    const checked = budgets.checkScope(scope);
+    return this.#mutate('removeBudget', scope, options, (tx) => budgets.removeBudget(tx, checked));
   }
 
   async report(usage: UsageReport): Promise<UsageResult> {
@@ -494,139 +283,70 @@ export class Engine implements Coordinator {
   }
 
   async budgetStatus(scope?: BudgetScope): Promise<BudgetStatus[]> {
-    return this.#read((tx) => budgets.budgetStatus(tx, scope));
+    const checked = budgets.checkOptionalScope(scope);
+    return this.#read((tx) => budgets.budgetStatus(tx, checked));
   }
 
   async usage(options: { since?: number } = {}): Promise<UsageTotals> {
-    const since = optionalInt('since', options.since, 0);
+    const since = budgets.checkSince(options);
     return this.#read((tx) => budgets.usageTotals(tx, since));
   }
 
   async reserve(options: ReserveOptions): Promise<Reservation> {
-    if (typeof options !== 'object' || options === null) throw invalid('reserve needs { agent, estimate }');
-    const agent = requireString('agent', options.agent, { max: 256 });
-    const model = options.model === undefined ? null : requireString('model', options.model, { max: 256 });
-    const estimate = requireInt('estimate', options.estimate, { min: 1 });
-    const ttlMs = optionalInt('ttlMs', options.ttlMs, budgets.DEFAULT_RESERVATION_MS, { min: 1 });
-    return this.#mutate('reserve', { agent, model, estimate, ttlMs }, options, (tx) => budgets.reserve(tx, agent, model, estimate, ttlMs));
+    const r = budgets.checkReserve(options);
+    return this.#mutate('reserve', r, options, (tx) => budgets.reserve(tx, r.agent, r.model, r.estimate, r.ttlMs));
   }
 
   async commitReservation(reservationId: string, actual: { promptTokens: number; completionTokens: number }, options?: Mutation): Promise<UsageResult> {
-    if (typeof actual !== 'object' || actual === null) throw invalid('commit needs the actual { promptTokens, completionTokens }');
-    const prompt = requireInt('promptTokens', actual.promptTokens);
-    const completion = requireInt('completionTokens', actual.completionTokens);
-    return this.#mutate('commitReservation', { reservationId, prompt, completion }, options, (tx) => budgets.commitReservation(tx, reservationId, prompt, completion));
+    const c = budgets.checkCommit(reservationId, actual);
+    return this.#mutate('commitReservation', c, options, (tx) => budgets.commitReservation(tx, c.reservationId, c.prompt, c.completion));
   }
 
   async cancelReservation(reservationId: string, options?: Mutation): Promise<void> {
-    return this.#mutate('cancelReservation', reservationId, options, (tx) => budgets.cancelReservation(tx, reservationId));
+    const id = budgets.checkReservationId(reservationId);
+    return this.#mutate('cancelReservation', id, options, (tx) => budgets.cancelReservation(tx, id));
   }
 
   async resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
-    return this.#mutate('resetBudget', scope ?? null, options, (tx) => budgets.resetBudget(tx, scope));
+    const checked = budgets.checkOptionalScope(scope);
+    return this.#mutate('resetBudget', scope ?? null, options, (tx) => budgets.resetBudget(tx, checked));
   }
 
   // --- rate limits --------------------------------------------------------
 
   async setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus> {
-    const k = requireString('key', key, { max: 1024 });
-    const { rate, burst } = limits.checkSpec(spec?.rate, spec?.burst);
-    return this.#mutate('setRateLimit', { k, rate, burst }, spec, (tx) => limits.setRateLimit(tx, k, rate, burst));
+    const s = rates.checkSetRateLimit(key, spec);
+    return this.#mutate('setRateLimit', s, spec, (tx) => rates.setRateLimit(tx, s.k, s.rate, s.burst));
   }
 
   async take(key: string, options: RateTakeOptions = {}): Promise<RateTakeResult> {
-    const k = requireString('key', key, { max: 1024 });
-    const cost = options.cost ?? 1;
-    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) throw invalid(`cost must be a number > 0, not ${String(cost)}`);
-    const spec = options.rate !== undefined || options.burst !== undefined ? limits.checkSpec(options.rate, options.burst) : undefined;
-    const maxWait = options.wait ? requireTimeout('timeoutMs', options.timeoutMs, Infinity) : null;
+    const t = rates.checkTake(key, options);
     options.signal?.throwIfAborted();
-    const result = await this.#mutate('take', { k, cost, spec, maxWait }, options, async (tx) => {
-      if (spec !== undefined) await limits.setRateLimit(tx, k, spec.rate, spec.burst);
-      return limits.take(tx, k, cost, maxWait, null);
+    const result = await this.#mutate('take', t, options, async (tx) => {
+      if (t.spec !== undefined) await rates.setRateLimit(tx, t.k, t.spec.rate, t.spec.burst);
+      return rates.take(tx, t.k, t.cost, t.maxWait, null);
     });
-    if (result.granted && result.waitedMs > 0) {
-      try {
-        await sleep(result.waitedMs, options.signal);
-      } catch (error) {
-        await this.store.write((tx) => limits.refund(tx, k, cost)).catch(() => undefined);
-        throw error;
-      }
-    }
+    if (result.granted && result.waitedMs > 0) await rates.waitForBooked(this.store, t.k, t.cost, result.waitedMs, options.signal);
     return result;
   }
 
   async rateLimitStatus(key?: string): Promise<RateLimitStatus[]> {
-    return this.#read((tx) => limits.rateStatus(tx, key));
+    return this.#read((tx) => rates.rateStatus(tx, key));
   }
 
   // --- events -------------------------------------------------------------
 
   async events(query: EventQuery = {}): Promise<BatonEvent[]> {
-    const checked = checkEventQuery(query);
-    return this.#read((tx) => readEvents(tx, checked));
+    const checked = events.checkEventQuery(query);
+    return this.#read((tx) => events.readEvents(tx, checked));
   }
 
   async publish(event: PublishOptions): Promise<BatonEvent> {
-    if (typeof event !== 'object' || event === null) throw invalid('publish needs { type, data? }');
-    const type = requireString('type', event.type, { max: 256 });
-    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(type)) throw invalid(`type must be dotted words like "build.finished", got ${JSON.stringify(type)}`);
-    const key = event.key === undefined || event.key === null ? null : requireString('key', event.key, { max: 1024 });
-    const actor = event.actor === undefined || event.actor === null ? null : requireString('actor', event.actor, { max: 256 });
-    const data = event.data ?? {};
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('data must be an object');
-    return this.#mutate('publish', { type, key, actor, data }, event, async (tx) => {
-      const seq = await emit(tx, type, key, actor, data);
-      return { seq, at: tx.now, type, key, actor, data };
-    });
+    const checked = events.checkPublish(event);
+    return this.#mutate('publish', checked, event, (tx) => events.publish(tx, checked));
   }
 
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
-    if (typeof handler !== 'function') throw invalid('subscribe needs a handler function');
-    // Checked here, not in the poll: a mistake there would only be retried at every tick, never seen.
-    const checked = checkEventQuery(query, -1);
-    const types = checked.types;
-    let after = checked.after;
-    let closed = false;
-    let timer: NodeJS.Timeout | undefined;
-    let counter = -1;
-    const subscription = {
-      close: () => {
-        closed = true;
-        clearTimeout(timer);
-        this.#subscriptions.delete(subscription);
-      },
-    };
-    this.#subscriptions.add(subscription);
-    const poll = async (): Promise<void> => {
-      if (closed) return;
-      try {
-        if (after < 0) after = await this.#read(lastEventSeq);
-        const now = await this.store.changeCounter();
-        if (now !== counter) {
-          counter = now;
-          for (;;) {
-            const batch = await this.#read((tx) => readEvents(tx, { after, limit: 1000 }));
-            for (const event of batch) {
-              after = event.seq;
-              if (!closed && matchesTypes(event, types)) handler(event);
-            }
-            if (batch.length < 1000) break;
-          }
-        }
-      } catch {
-        // the store is closing or busy: try again at the next tick
-      }
-      if (closed) return;
-      if (this.store.waitForCommit !== undefined) {
-        // Told of every commit (the daemon's writer): no polling.
-        this.store.waitForCommit(counter, 1000).then(() => void poll(), () => void poll());
-        return;
-      }
-      timer = setTimeout(() => void poll(), 10 + Math.random() * 20);
-      timer.unref();
-    };
-    void poll();
-    return subscription;
+    return follow(this.#db, handler, checkSubscription(handler, query), this.#subscriptions);
   }
 }

@@ -1,6 +1,7 @@
 // The durable event log: every state change appends one event in the same
 // transaction, so the log and the state never disagree.
-import type { BatonEvent, EventQuery } from '../coordinator.ts';
+import type { BatonEvent, PublishOptions } from '../coordinator.ts';
+import { DEFAULT_LIST_LIMIT, EVENT_TYPE_PATTERN, MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { invalid, requireInt, requireString, show } from './validate.ts';
 
@@ -47,13 +48,37 @@ export function checkEventQuery(query: unknown, minAfter = 0): CheckedQuery {
   if (types !== undefined && !Array.isArray(types)) throw invalid(`types must be an array of type prefixes like ['task.'], not ${show(types)}`);
   return {
     after: requireInt('after', q.after ?? (minAfter < 0 ? -1 : 0), { min: minAfter }),
-    limit: requireInt('limit', q.limit ?? 1000, { min: 1, max: 100_000 }),
-    types: types?.map((t: unknown, i) => requireString(`types[${i}]`, t, { max: 256 })),
+    limit: requireInt('limit', q.limit ?? DEFAULT_LIST_LIMIT, { min: 1, max: MAX_LIST_LIMIT }),
+    types: types?.map((t: unknown, i) => requireString(`types[${i}]`, t, { max: MAX_NAME_LENGTH })),
   };
 }
 
-export async function readEvents(tx: StoreTx, query: EventQuery = {}): Promise<BatonEvent[]> {
-  const { after, limit, types } = checkEventQuery(query);
+/** An event a caller publishes: `key` and `actor` null if none, `data` {} if none. */
+export interface NewEvent {
+  type: string;
+  key: string | null;
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+export function checkPublish(event: PublishOptions): NewEvent {
+  if (typeof event !== 'object' || event === null) throw invalid('publish needs { type, data? }');
+  const type = requireString('type', event.type, { max: MAX_NAME_LENGTH });
+  if (!EVENT_TYPE_PATTERN.test(type)) throw invalid(`type must be dotted words like "build.finished", got ${JSON.stringify(type)}`);
+  const key = event.key === undefined || event.key === null ? null : requireString('key', event.key, { max: MAX_KEY_LENGTH });
+  const actor = event.actor === undefined || event.actor === null ? null : requireString('actor', event.actor, { max: MAX_NAME_LENGTH });
+  const data = event.data ?? {};
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('data must be an object');
+  return { type, key, actor, data };
+}
+
+export async function publish(tx: StoreTx, { type, key, actor, data }: NewEvent): Promise<BatonEvent> {
+  const seq = await emit(tx, type, key, actor, data);
+  return { seq, at: tx.now, type, key, actor, data };
+}
+
+/** The events after `after`, of the types asked for, at most `limit`. */
+export async function readEvents(tx: StoreTx, { after, limit, types }: CheckedQuery): Promise<BatonEvent[]> {
   const out: BatonEvent[] = [];
   let from = after;
   // Filtering by type happens here, so keep reading until the page is full or the log ends.

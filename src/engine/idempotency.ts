@@ -3,9 +3,8 @@
 import { hash } from 'node:crypto';
 import { BatonError } from '../errors.ts';
 import type { StoreTx } from '../stores/store.ts';
+import { IDEMPOTENCY_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.ts';
 import { requireString } from './validate.ts';
-
-export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 
 export function requestHash(operation: string, request: unknown): string {
   const text = JSON.stringify([operation, request], (_key, value: unknown) => (value instanceof AbortSignal ? undefined : value));
@@ -28,7 +27,7 @@ export async function idempotent<T>(tx: StoreTx, key: string | undefined, operat
 /** The stored result of an earlier call with this key, if any. */
 export async function recall<T>(tx: StoreTx, key: string | undefined, operation: string, request: unknown): Promise<{ hit: true; value: T } | { hit: false }> {
   if (key === undefined) return { hit: false };
-  requireString('idempotencyKey', key, { max: 256 });
+  requireString('idempotencyKey', key, { max: MAX_IDEMPOTENCY_KEY_LENGTH });
   const seen = await tx.get<{ request_hash: string; result: string; created_at: number }>('idemGet', { key });
   if (seen === undefined || seen.created_at <= tx.now - IDEMPOTENCY_TTL_MS) return { hit: false };
   if (seen.request_hash !== requestHash(operation, request)) {

@@ -1,5 +1,5 @@
 // Leases on named keys, with fencing tokens. Each step runs inside one store
-// transaction; the waiting loop around it lives in the engine.
+// transaction; the waiting loop around it lives in lease-wait.ts.
 //
 // Fairness: a request may be granted only when no live holder conflicts AND
 // no earlier waiter that conflicts with it is still waiting. A request that
@@ -8,15 +8,15 @@
 // Handoff: the transaction that ends a hold also grants the lease to the
 // first waiters in line (handOff), so the next holder needs no transaction of
 // its own: it finds the lease made out to its waiter id (grantedTo).
-import type { Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
+import type { AcquireOptions, Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS, LEASE_MODES, MAX_KEY_LENGTH, MAX_NAME_LENGTH, PATH_PREFIX } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { rememberHashed } from './idempotency.ts';
 import { normalizePathPattern, pathsOverlap } from './paths.ts';
-import { PATH_PREFIX } from '../limits.ts';
-import { requireInt, requireString } from './validate.ts';
+import { invalid, optionalInt, optionalReason, requireInt, requireOneOf, requireSessionId, requireString, requireTimeout } from './validate.ts';
 
 export interface LeaseRow {
   [column: string]: unknown;
@@ -62,12 +62,59 @@ export const WAITER_STALE_MS = 5_000;
 /** Waiters refresh their entry this often. */
 export const WAITER_TOUCH_MS = 1_000;
 
+// --- argument checks, made before the transaction -----------------------
 
 /** Validates a key; `path:` keys are normalized so equal path sets have equal keys. */
 export function normalizeKey(key: unknown): string {
-  const text = requireString('key', key, { max: 4096 });
+  const text = requireString('key', key, { max: MAX_KEY_LENGTH });
   return text.startsWith(PATH_PREFIX) ? PATH_PREFIX + normalizePathPattern(text.slice(PATH_PREFIX.length)) : text;
 }
+
+export function checkAcquire(key: unknown, options: AcquireOptions): LeaseRequest {
+  if (typeof options !== 'object' || options === null) throw invalid('acquire needs options { owner, ... }');
+  const request: LeaseRequest = {
+    key: normalizeKey(key),
+    owner: requireString('owner', options.owner, { max: MAX_NAME_LENGTH }),
+    mode: requireOneOf('mode', options.mode, LEASE_MODES, 'exclusive'),
+    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS),
+    sessionId: options.sessionId === undefined ? null : requireSessionId(options.sessionId),
+  };
+  if (request.ttlMs === 0 && request.sessionId === null) throw invalid('ttlMs 0 (no expiry) needs a sessionId: a lease must end somehow');
+  return request;
+}
+
+/** How long an acquire waits in line (checked after checkAcquire). */
+export function checkAcquireTimeout(options: AcquireOptions): number {
+  return requireTimeout('timeoutMs', options.timeoutMs, DEFAULT_ACQUIRE_TIMEOUT_MS);
+}
+
+export function checkRef(ref: unknown): LeaseRef {
+  if (typeof ref !== 'object' || ref === null) throw invalid('a lease reference { key, token } is required');
+  const { key, token } = ref as { key?: unknown; token?: unknown };
+  return { key: normalizeKey(key), token: requireInt('token', token, { min: 1 }) };
+}
+
+export function checkRenew(lease: unknown, options: { ttlMs?: number }): { ref: LeaseRef; ttlMs: number } {
+  const ref = checkRef(lease);
+  return { ref, ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS) };
+}
+
+/** `k`: the key (the name is part of the idempotency request's hash). */
+export function checkForceRelease(key: unknown, options: { token?: number; reason?: string }): { k: string; token: number | undefined; reason: string } {
+  const k = normalizeKey(key);
+  const token = options.token === undefined ? undefined : requireInt('token', options.token, { min: 1 });
+  return { k, token, reason: optionalReason(options.reason, 'forced') };
+}
+
+/** listLeases' key prefix ('' for all). */
+export function checkPrefix(options: { prefix?: string }): string {
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string') throw invalid('prefix must be a string');
+  if (prefix.length > MAX_KEY_LENGTH) throw invalid(`prefix must be at most ${MAX_KEY_LENGTH} characters, not ${prefix.length}`);
+  return prefix;
+}
+
+// --- the rules, inside one transaction ------------------------------------
 
 export function isPathKey(key: string): boolean {
   return key.startsWith(PATH_PREFIX);
@@ -100,8 +147,9 @@ function expired(row: LeaseRow, now: number): boolean {
   return row.expires_at !== null && row.expires_at <= now;
 }
 
+/** Holders and waiters are whole rows: their key is always there (a NOT NULL column). */
 function describe(row: { key: string; owner: string; mode: LeaseMode }, what: string): string {
-  return `${what} ${JSON.stringify(row.owner)} (${row.mode}${row.key === undefined ? '' : ` on ${row.key}`})`;
+  return `${what} ${JSON.stringify(row.owner)} (${row.mode} on ${row.key})`;
 }
 
 export type Attempt = { granted: true; lease: Lease } | { granted: false; blockedBy: string };
@@ -114,31 +162,47 @@ function waiterGone(w: WaiterRow, now: number): boolean {
 }
 
 /**
- * One attempt to take a lease. With `dryRun` nothing is written: it only says
- * whether a real attempt could succeed (expired holders and gone waiters count
- * as out of the way).
+ * What stands in the way of a request: the first live holder that conflicts,
+ * else the first earlier waiter that does (a request not queued counts as the
+ * last), or null. Expired holders and gone waiters are out of the way; with
+ * `clear` those passed on the way are expired and dropped, else only read.
  */
-export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, dryRun = false, handedOff = false): Promise<Attempt> {
-  const isPath = isPathKey(request.key) ? 1 : 0;
+async function obstacle(tx: StoreTx, request: LeaseRequest, isPath: number, waiterId: number | null, clear: boolean): Promise<string | null> {
   const holders = await tx.all<LeaseRow>('leasesConflictCandidates', { key: request.key, isPath });
   for (const holder of holders) {
     if (!conflicts(request, holder)) continue;
     if (expired(holder, tx.now)) {
-      if (!dryRun) await expireLease(tx, holder);
+      if (clear) await expireLease(tx, holder);
       continue;
     }
-    return { granted: false, blockedBy: describe(holder, 'held by') };
+    return describe(holder, 'held by');
   }
   const ahead = await tx.all<WaiterRow>('waitersBefore', { id: waiterId ?? Number.MAX_SAFE_INTEGER, key: request.key, isPath });
   for (const waiter of ahead) {
     if (!conflicts(request, waiter)) continue;
     if (waiterGone(waiter, tx.now)) {
-      if (!dryRun) await tx.run('waiterDelete', { id: waiter.id });
+      if (clear) await tx.run('waiterDelete', { id: waiter.id });
       continue;
     }
-    return { granted: false, blockedBy: describe(waiter, 'queued behind') };
+    return describe(waiter, 'queued behind');
   }
-  if (dryRun) return { granted: true, lease: undefined as unknown as Lease };
+  return null;
+}
+
+/** Whether an attempt could take the lease now; reads only, so a waiter writes only when it could. */
+export async function couldTake(tx: StoreTx, request: LeaseRequest, waiterId: number | null): Promise<boolean> {
+  return (await obstacle(tx, request, isPathKey(request.key) ? 1 : 0, waiterId, false)) === null;
+}
+
+/**
+ * One attempt to take a lease, for the waiter `waiterId` (null: not queued),
+ * whose entry goes when it is granted. `handedOff`: the lease row names the
+ * waiter, which collects it with grantedTo.
+ */
+export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, handedOff = false): Promise<Attempt> {
+  const isPath = isPathKey(request.key) ? 1 : 0;
+  const blockedBy = await obstacle(tx, request, isPath, waiterId, true);
+  if (blockedBy !== null) return { granted: false, blockedBy };
   const fence = await tx.get<{ last_token: number }>('fenceGet', { key: request.key });
   const token = await tx.nextToken(fence?.last_token ?? 0);
   await tx.run('fenceSet', { key: request.key, token });
@@ -235,7 +299,7 @@ export async function handOff(tx: StoreTx, key: string): Promise<void> {
       if (session === undefined || session.ended_at !== null) return;
     }
     const request: LeaseRequest = { key: w.key, owner: w.owner, mode: w.mode, ttlMs: w.ttl_ms, sessionId: w.session_id };
-    const result = await attempt(tx, request, w.id, false, true);
+    const result = await attempt(tx, request, w.id, true);
     if (!result.granted) return;
     if (w.idem_key !== null && w.idem_hash !== null) await rememberHashed(tx, w.idem_key, w.idem_hash, result.lease);
   }
@@ -244,12 +308,6 @@ export async function handOff(tx: StoreTx, key: string): Promise<void> {
 export async function expireLease(tx: StoreTx, row: LeaseRow): Promise<void> {
   await tx.run('leaseDelete', { key: row.key, token: row.token });
   await emit(tx, 'lease.expired', row.key, row.owner, { token: row.token, expiresAt: row.expires_at });
-}
-
-export function checkRef(ref: unknown): LeaseRef {
-  if (typeof ref !== 'object' || ref === null) throw new BatonError('INVALID_ARGUMENT', 'a lease reference { key, token } is required');
-  const { key, token } = ref as { key?: unknown; token?: unknown };
-  return { key: normalizeKey(key), token: requireInt('token', token, { min: 1 }) };
 }
 
 /**
@@ -275,7 +333,7 @@ export async function heldLease(tx: StoreTx, ref: LeaseRef): Promise<LeaseRow> {
 
 export async function renewLease(tx: StoreTx, ref: LeaseRef, ttlMs: number): Promise<Lease> {
   const row = await heldLease(tx, ref);
-  if (ttlMs === 0 && row.session_id === null) throw new BatonError('INVALID_ARGUMENT', 'ttlMs 0 (no expiry) needs a lease bound to a session');
+  if (ttlMs === 0 && row.session_id === null) throw invalid('ttlMs 0 (no expiry) needs a lease bound to a session');
   const expiresAt = ttlMs === 0 ? null : tx.now + ttlMs;
   await tx.run('leaseRenew', { key: ref.key, token: ref.token, expiresAt });
   return leaseFromRow({ ...row, expires_at: expiresAt });

@@ -1,10 +1,12 @@
-// openCoordinator: the Coordinator over the embedded SQLite store. The
-// daemon's client (a later issue) adds its own URL schemes here.
+// openCoordinator: the Coordinator over the embedded SQLite store (sqlite:
+// urls). The daemon's schemes are the client's: its openCoordinator
+// (src/client/open.ts) opens those itself and dispatches sqlite: urls here.
 import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability } from '../stores/store.ts';
-import { Engine, engineSettings, type EngineOptions } from './engine.ts';
+import { Engine, type EngineOptions } from './engine.ts';
+import { engineSettings } from './settings.ts';
 
 export interface OpenOptions extends EngineOptions {
   /** `sqlite:<path>` (a file many processes may share) or `sqlite::memory:` (this process only). */

@@ -2,11 +2,13 @@
 // tokens at once, letting the bucket go negative, and sleeps until they
 // would have refilled: later callers see a deeper debt and wait longer, so
 // waiters are served in arrival order with no polling.
-import type { RateLimitStatus, RateTakeResult } from '../coordinator.ts';
+import type { RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
-import type { StoreTx } from '../stores/store.ts';
+import { MAX_KEY_LENGTH } from '../limits.ts';
+import type { Store, StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
-import { invalid, requireNumber } from './validate.ts';
+import { invalid, requireNumber, requireString, requireTimeout } from './validate.ts';
+import { sleep } from './waiting.ts';
 
 interface RateRow {
   [column: string]: unknown;
@@ -27,6 +29,27 @@ function statusOf(row: RateRow, now: number): RateLimitStatus {
 
 export function checkSpec(rate: unknown, burst: unknown): { rate: number; burst: number } {
   return { rate: requireNumber('rate', rate, { exclusiveMin: true }), burst: requireNumber('burst', burst, { exclusiveMin: true }) };
+}
+
+export function checkKey(key: unknown): string {
+  return requireString('key', key, { max: MAX_KEY_LENGTH });
+}
+
+/** `k`: the key (the names are part of the idempotency request's hash). */
+export function checkSetRateLimit(key: unknown, spec: RateLimitSpec): { k: string; rate: number; burst: number } {
+  const k = checkKey(key);
+  const { rate, burst } = checkSpec(spec?.rate, spec?.burst);
+  return { k, rate, burst };
+}
+
+/** `spec`: a limit to set first; `maxWait`: how long a waiting caller accepts to wait (null: it does not wait). */
+export function checkTake(key: unknown, options: RateTakeOptions): { k: string; cost: number; spec: { rate: number; burst: number } | undefined; maxWait: number | null } {
+  const k = checkKey(key);
+  const cost = options.cost ?? 1;
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) throw invalid(`cost must be a number > 0, not ${String(cost)}`);
+  const spec = options.rate !== undefined || options.burst !== undefined ? checkSpec(options.rate, options.burst) : undefined;
+  const maxWait = options.wait ? requireTimeout('timeoutMs', options.timeoutMs, Infinity) : null;
+  return { k, cost, spec, maxWait };
 }
 
 export async function setRateLimit(tx: StoreTx, key: string, rate: number, burst: number): Promise<RateLimitStatus> {
@@ -55,6 +78,16 @@ export async function take(tx: StoreTx, key: string, cost: number, maxWaitMs: nu
   await tx.run('rateSetTokens', { key, tokens: tokens - cost, now: tx.now });
   await emit(tx, 'ratelimit.queued', key, actor, { cost, waitMs });
   return { granted: true, waitedMs: waitMs };
+}
+
+/** A waiter sleeps until the tokens it booked would have refilled; one that gives up (an abort) gives them back. */
+export async function waitForBooked(store: Store, key: string, cost: number, waitMs: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(waitMs, signal);
+  } catch (error) {
+    await store.write((tx) => refund(tx, key, cost)).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Gives back tokens booked by a waiter that gave up. */

@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import type { RegisterOptions, Session } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive, processStartTime } from '../files/process-info.ts';
+import { DEFAULT_SESSION_TTL_MS, MAX_NAME_LENGTH, MIN_SESSION_TTL_MS } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { releaseSessionLeases } from './leases.ts';
-import { requeueSessionClaims } from './tasks.ts';
-import { optionalInt, optionalString, requireInt, requireString } from './validate.ts';
+import { requeueSessionClaims } from './task-outcomes.ts';
+import { invalid, optionalInt, optionalReason, optionalString, requireInt, requireSessionId, requireString } from './validate.ts';
 
 export interface SessionRow {
   [column: string]: unknown;
@@ -27,8 +28,6 @@ export interface SessionRow {
   ended_at: number | null;
   end_reason: string | null;
 }
-
-export const DEFAULT_SESSION_TTL_MS = 30_000;
 
 export function sessionFromRow(row: SessionRow): Session {
   return {
@@ -56,20 +55,29 @@ export interface SessionInput {
 }
 
 export function checkRegister(options: RegisterOptions): SessionInput {
-  if (typeof options !== 'object' || options === null) throw new BatonError('INVALID_ARGUMENT', 'register needs options { name, ... }');
+  if (typeof options !== 'object' || options === null) throw invalid('register needs options { name, ... }');
   const labels = options.labels ?? {};
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw new BatonError('INVALID_ARGUMENT', 'labels must be an object of strings');
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw invalid('labels must be an object of strings');
   for (const [k, v] of Object.entries(labels)) {
-    if (typeof v !== 'string') throw new BatonError('INVALID_ARGUMENT', `label ${JSON.stringify(k)} must be a string, not ${typeof v}`);
+    if (typeof v !== 'string') throw invalid(`label ${JSON.stringify(k)} must be a string, not ${typeof v}`);
   }
   return {
-    name: requireString('name', options.name, { max: 256 }),
-    kind: optionalString('kind', options.kind, { max: 256 }) ?? 'agent',
-    host: optionalString('host', options.host, { max: 256 }) ?? hostIdentity().hostname,
+    name: requireString('name', options.name, { max: MAX_NAME_LENGTH }),
+    kind: optionalString('kind', options.kind, { max: MAX_NAME_LENGTH }) ?? 'agent',
+    host: optionalString('host', options.host, { max: MAX_NAME_LENGTH }) ?? hostIdentity().hostname,
     pid: options.pid === null ? null : options.pid === undefined ? process.pid : requireInt('pid', options.pid, { min: 1 }),
     labels,
-    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_SESSION_TTL_MS, { min: 100 }),
+    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_SESSION_TTL_MS, { min: MIN_SESSION_TTL_MS }),
   };
+}
+
+export function checkSessionId(id: unknown): string {
+  return requireSessionId(id);
+}
+
+export function checkEnd(sessionId: unknown, options: { reason?: string }): { sessionId: string; reason: string } {
+  const reason = optionalReason(options.reason, 'ended');
+  return { sessionId: checkSessionId(sessionId), reason };
 }
 
 export async function registerSession(tx: StoreTx, input: SessionInput): Promise<Session> {
@@ -93,9 +101,13 @@ export async function registerSession(tx: StoreTx, input: SessionInput): Promise
 }
 
 export async function getSessionRow(tx: StoreTx, id: string): Promise<SessionRow> {
-  const row = await tx.get<SessionRow>('sessionGet', { id: requireString('sessionId', id, { max: 64 }) });
+  const row = await tx.get<SessionRow>('sessionGet', { id });
   if (row === undefined) throw new BatonError('NOT_FOUND', `no session ${JSON.stringify(id)}`, { details: { sessionId: id } });
   return row;
+}
+
+export async function getSession(tx: StoreTx, id: string): Promise<Session> {
+  return sessionFromRow(await getSessionRow(tx, id));
 }
 
 /** A session that is still live, or SESSION_ENDED naming why it ended. */
@@ -125,6 +137,10 @@ export async function endSession(tx: StoreTx, row: SessionRow, reason: string): 
   await emit(tx, 'agent.ended', row.id, row.name, { reason, leasesReleased: leases, tasksRequeued: tasks });
 }
 
+export async function endSessionById(tx: StoreTx, id: string, reason: string): Promise<void> {
+  await endSession(tx, await getSessionRow(tx, id), reason);
+}
+
 export async function heartbeat(tx: StoreTx, id: string): Promise<{ session: Session } | { endedBecause: string; row: SessionRow }> {
   const row = await liveSession(tx, id);
   const reason = endReasonFor(row, tx.now);
@@ -134,6 +150,11 @@ export async function heartbeat(tx: StoreTx, id: string): Promise<{ session: Ses
   }
   await tx.run('sessionHeartbeat', { id, now: tx.now });
   return { session: sessionFromRow({ ...row, heartbeat_at: tx.now }) };
+}
+
+export async function listSessions(tx: StoreTx, includeEnded: boolean | undefined): Promise<Session[]> {
+  const rows = await tx.all<SessionRow>(includeEnded ? 'sessionListAll' : 'sessionList');
+  return rows.map(sessionFromRow);
 }
 
 /** Ends every session whose heartbeat lapsed or whose process (on this host) is gone. */

@@ -1,25 +1,31 @@
 // Argument checks shared by every operation: a bad value is an
 // INVALID_ARGUMENT error that names it, raised before anything changes.
 import { BatonError } from '../errors.ts';
+import { MAX_ID_LENGTH, MAX_REASON_LENGTH } from '../limits.ts';
 
 export function invalid(message: string): BatonError {
   return new BatonError('INVALID_ARGUMENT', message);
 }
 
-export function requireString(name: string, value: unknown, { max = 1024 } = {}): string {
+export function requireString(name: string, value: unknown, { max }: { max: number }): string {
   if (typeof value !== 'string' || value.length === 0) throw invalid(`${name} must be a non-empty string, not ${show(value)}`);
   if (value.length > max) throw invalid(`${name} must be at most ${max} characters, not ${value.length}`);
   if (value.includes('\0')) throw invalid(`${name} must not contain a NUL character: ${show(value)}`);
   return value;
 }
 
-export function optionalString(name: string, value: unknown, options?: { max?: number }): string | undefined {
+export function optionalString(name: string, value: unknown, options: { max: number }): string | undefined {
   return value === undefined || value === null ? undefined : requireString(name, value, options);
 }
 
 /** Why something was ended or cancelled: a string if given (it is stored and shown), else the default (also for '' and null). */
 export function optionalReason(value: unknown, fallback: string): string {
-  return value === undefined || value === null || value === '' ? fallback : requireString('reason', value, { max: 1024 });
+  return value === undefined || value === null || value === '' ? fallback : requireString('reason', value, { max: MAX_REASON_LENGTH });
+}
+
+/** A session id: leases, claims and sessions name one. */
+export function requireSessionId(value: unknown): string {
+  return requireString('sessionId', value, { max: MAX_ID_LENGTH });
 }
 
 export function requireInt(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {

@@ -2,7 +2,14 @@
 // intervals (a cheap read), so waiters learn of a commit within milliseconds
 // and only then try a real transaction.
 import { BatonError } from '../errors.ts';
-import type { Store } from '../stores/store.ts';
+import type { Store, StoreTx } from '../stores/store.ts';
+
+/** The engine's store as its waits use it: write and read refuse once the engine is closed. */
+export interface Transactions {
+  readonly store: Store;
+  write<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+}
 
 function aborted(signal: AbortSignal): BatonError {
   return new BatonError('ABORTED', `aborted: ${String(signal.reason instanceof Error ? signal.reason.message : (signal.reason ?? 'aborted'))}`, { cause: signal.reason });
