@@ -127,6 +127,7 @@ try {
   await stdio.connect(transport);
 
   const [direct_, inProcess, overStdio] = await measure([direct, mcpSequence(memory, 'm'), mcpSequence(stdio, 'n')]);
+  if (direct_ === undefined || inProcess === undefined || overStdio === undefined) throw new Error('one sample set for each of the three sequences');
   const memoryPing = await repeat(rounds, () => memory.ping());
   const stdioPing = await repeat(rounds, () => stdio.ping());
   const memoryRefused = await repeat(rounds, refusedCall(memory));

@@ -53,16 +53,18 @@ function segmentsMeet(x: SegTok[], y: SegTok[]): boolean {
   // g[p*W+q]: x[p..] and y[q..] can match a common string.
   const g = new Uint8Array((X + 1) * W);
   for (let p = X; p >= 0; p--) {
+    const xp = x[p]; // undefined past the end
     for (let q = Y; q >= 0; q--) {
+      const yq = y[q];
       let r: boolean;
-      if (p === X && q === Y) r = true;
-      else if (p < X && x[p].k === 'star') {
+      if (xp === undefined && yq === undefined) r = true;
+      else if (xp?.k === 'star') {
         // x's star ends here, or it absorbs whatever y[q] produces (a character, or y's star ends).
-        r = g[(p + 1) * W + q] === 1 || (q < Y && g[p * W + q + 1] === 1);
-      } else if (q < Y && y[q].k === 'star') {
-        r = g[p * W + q + 1] === 1 || (p < X && g[(p + 1) * W + q] === 1);
-      } else if (p < X && q < Y) {
-        r = charsMeet(x[p] as CharTok, y[q] as CharTok) && g[(p + 1) * W + q + 1] === 1;
+        r = g[(p + 1) * W + q] === 1 || (yq !== undefined && g[p * W + q + 1] === 1);
+      } else if (yq?.k === 'star') {
+        r = g[p * W + q + 1] === 1 || (xp !== undefined && g[(p + 1) * W + q] === 1);
+      } else if (xp !== undefined && yq !== undefined) {
+        r = charsMeet(xp, yq) && g[(p + 1) * W + q + 1] === 1;
       } else r = false;
       g[p * W + q] = r ? 1 : 0;
     }
@@ -87,16 +89,18 @@ export function alternativesMeet(a: Segment[], b: Segment[], memo: Map<string, b
   // f[i*W+j]: a[i..] and b[j..] can match a common sequence of segments.
   const f = new Uint8Array((A + 1) * W);
   for (let i = A; i >= 0; i--) {
+    const ai = a[i]; // undefined past the end
     for (let j = B; j >= 0; j--) {
+      const bj = b[j];
       let r: boolean;
-      if (i === A && j === B) r = true;
-      else if (i < A && a[i].gs) {
+      if (ai === undefined && bj === undefined) r = true;
+      else if (ai?.gs) {
         // a's ** ends, or it absorbs one segment of b (every segment can match some name; or b's ** ends).
-        r = f[(i + 1) * W + j] === 1 || (j < B && f[i * W + j + 1] === 1);
-      } else if (j < B && b[j].gs) {
-        r = f[i * W + j + 1] === 1 || (i < A && f[(i + 1) * W + j] === 1);
-      } else if (i < A && j < B) {
-        r = f[(i + 1) * W + j + 1] === 1 && meet(a[i], b[j]);
+        r = f[(i + 1) * W + j] === 1 || (bj !== undefined && f[i * W + j + 1] === 1);
+      } else if (bj?.gs) {
+        r = f[i * W + j + 1] === 1 || (ai !== undefined && f[(i + 1) * W + j] === 1);
+      } else if (ai !== undefined && bj !== undefined) {
+        r = f[(i + 1) * W + j + 1] === 1 && meet(ai, bj);
       } else r = false;
       f[i * W + j] = r ? 1 : 0;
     }
@@ -116,16 +120,14 @@ function nameMatches(toks: SegTok[], name: string): boolean {
   for (let p = T; p >= 0; p--) {
     for (let q = C; q >= 0; q--) {
       let r: boolean;
-      if (p === T) r = q === C;
+      const t = toks[p];
+      const c = cs[q];
+      if (t === undefined) r = c === undefined;
+      else if (t.k === 'star') r = m[(p + 1) * W + q] === 1 || (c !== undefined && m[p * W + q + 1] === 1);
+      else if (c === undefined) r = false;
       else {
-        const t = toks[p];
-        if (t.k === 'star') r = m[(p + 1) * W + q] === 1 || (q < C && m[p * W + q + 1] === 1);
-        else if (q === C) r = false;
-        else {
-          const cp = cs[q].codePointAt(0)!;
-          const ok = t.k === 'any' ? true : t.k === 'lit' ? t.ch === cs[q] : inRanges(cp, t.ranges) !== t.neg;
-          r = ok && m[(p + 1) * W + q + 1] === 1;
-        }
+        const ok = t.k === 'any' ? true : t.k === 'lit' ? t.ch === c : inRanges(c.codePointAt(0)!, t.ranges) !== t.neg;
+        r = ok && m[(p + 1) * W + q + 1] === 1;
       }
       m[p * W + q] = r ? 1 : 0;
     }
@@ -141,12 +143,11 @@ export function alternativeCovers(segs: Segment[], names: string[]): boolean {
   for (let i = S; i >= 0; i--) {
     for (let j = N; j >= 0; j--) {
       let r: boolean;
-      if (i === S) r = j === N;
-      else {
-        const s = segs[i];
-        if (s.gs) r = m[(i + 1) * W + j] === 1 || (j < N && m[i * W + j + 1] === 1);
-        else r = j < N && nameMatches(s.toks, names[j]) && m[(i + 1) * W + j + 1] === 1;
-      }
+      const s = segs[i];
+      const name = names[j];
+      if (s === undefined) r = name === undefined;
+      else if (s.gs) r = m[(i + 1) * W + j] === 1 || (name !== undefined && m[i * W + j + 1] === 1);
+      else r = name !== undefined && nameMatches(s.toks, name) && m[(i + 1) * W + j + 1] === 1;
       m[i * W + j] = r ? 1 : 0;
     }
   }

@@ -59,11 +59,10 @@ function lex(pattern: string): Tok[] {
   const out: Tok[] = [];
   let depth = 0;
   let i = 0;
-  while (i < chars.length) {
-    const c = chars[i];
+  for (let c = chars[i]; c !== undefined; c = chars[i]) {
     if (c === '\\') {
-      if (i + 1 >= chars.length) throw invalid(pattern, "ends with a dangling '\\'");
       const e = chars[i + 1];
+      if (e === undefined) throw invalid(pattern, "ends with a dangling '\\'");
       out.push(e === '/' ? { k: 'sep' } : { k: 'lit', ch: e, raw: '\\' + e });
       i += 2;
     } else if (c === '/') {
@@ -111,11 +110,11 @@ function lexClass(pattern: string, chars: string[], start: number, out: Tok[]): 
   let first = true;
   const member = (): number | undefined => {
     // Reads one member character at i (handling escapes); undefined at the end.
-    if (i >= chars.length) return undefined;
     let c = chars[i];
+    if (c === undefined) return undefined;
     if (c === '\\') {
-      if (i + 1 >= chars.length) throw invalid(pattern, "ends with a dangling '\\'");
       c = chars[i + 1];
+      if (c === undefined) throw invalid(pattern, "ends with a dangling '\\'");
       i += 2;
     } else {
       i++;
@@ -163,18 +162,18 @@ const isDot = (t: Tok | undefined): boolean => t !== undefined && t.k === 'lit' 
 /** Drops '.' segments, collapses '//', drops leading and trailing '/'. Safe on unexpanded streams. */
 function tidy(toks: Tok[]): Tok[] {
   const noDots: Tok[] = [];
-  for (let i = 0; i < toks.length; i++) {
-    const prev = i === 0 ? undefined : toks[i - 1];
+  toks.forEach((t, i) => {
+    const prev = toks[i - 1];
     const next = toks[i + 1];
-    if (isDot(toks[i]) && (prev === undefined || prev.k === 'sep') && (next === undefined || next.k === 'sep')) continue;
-    noDots.push(toks[i]);
-  }
+    if (isDot(t) && (prev === undefined || prev.k === 'sep') && (next === undefined || next.k === 'sep')) return;
+    noDots.push(t);
+  });
   const out: Tok[] = [];
   for (const t of noDots) {
-    if (t.k === 'sep' && (out.length === 0 || out[out.length - 1].k === 'sep')) continue;
+    if (t.k === 'sep' && (out.length === 0 || out.at(-1)?.k === 'sep')) continue;
     out.push(t);
   }
-  while (out.length > 0 && out[out.length - 1].k === 'sep') out.pop();
+  while (out.at(-1)?.k === 'sep') out.pop();
   return out;
 }
 
@@ -187,13 +186,12 @@ function parseGroups(toks: Tok[]): Item[] {
   let i = 0;
   const seq = (inGroup: boolean): Item[] => {
     const items: Item[] = [];
-    while (i < toks.length) {
-      const t = toks[i];
+    for (let t = toks[i]; t !== undefined; t = toks[i]) {
       if (inGroup && (t.k === 'comma' || t.k === 'close')) return items;
       i++;
       if (t.k === 'open') {
         const alts: Item[][] = [seq(true)];
-        while (toks[i].k === 'comma') {
+        while (toks[i]?.k === 'comma') {
           i++;
           alts.push(seq(true));
         }
@@ -250,10 +248,10 @@ function segKey(toks: SegTok[]): string {
 }
 
 function toSegments(pattern: string, alt: Tok[]): Segment[] {
-  if (alt.length > 0 && alt[0].k === 'sep') throw invalid(pattern, 'has an absolute alternative; use paths relative to the project root');
+  if (alt[0]?.k === 'sep') throw invalid(pattern, 'has an absolute alternative; use paths relative to the project root');
   const a0 = alt[0];
   const a1 = alt[1];
-  if (a0 !== undefined && a0.k === 'lit' && /^[A-Za-z]$/.test(a0.ch) && a1 !== undefined && a1.k === 'lit' && a1.ch === ':' && (alt.length === 2 || alt[2].k === 'sep')) {
+  if (a0 !== undefined && a0.k === 'lit' && /^[A-Za-z]$/.test(a0.ch) && a1 !== undefined && a1.k === 'lit' && a1.ch === ':' && (alt.length === 2 || alt[2]?.k === 'sep')) {
     throw invalid(pattern, 'has an absolute Windows path alternative; use paths relative to the project root');
   }
   const segs: Segment[] = [];
@@ -268,12 +266,12 @@ function toSegments(pattern: string, alt: Tok[]): Segment[] {
       if (name === '..') throw invalid(pattern, "has a '..' segment");
     }
     if (toks.length >= 2 && toks.every((t) => t.k === 'star')) {
-      if (segs.length === 0 || !segs[segs.length - 1].gs) segs.push({ gs: true, key: '**' });
+      if (!segs.at(-1)?.gs) segs.push({ gs: true, key: '**' });
       return;
     }
     const merged: SegTok[] = [];
     for (const t of toks) {
-      if (t.k === 'star' && merged.length > 0 && merged[merged.length - 1].k === 'star') continue;
+      if (t.k === 'star' && merged.at(-1)?.k === 'star') continue;
       merged.push(t);
     }
     segs.push({ gs: false, toks: merged, key: segKey(merged) });
@@ -294,7 +292,7 @@ export function compile(pattern: string): Compiled {
   if (hit !== undefined) return hit;
   checkBasics(pattern, 'path pattern');
   const lexed = lex(pattern);
-  if (lexed.length > 0 && lexed[0].k === 'sep') throw invalid(pattern, 'is absolute; use a path relative to the project root');
+  if (lexed[0]?.k === 'sep') throw invalid(pattern, 'is absolute; use a path relative to the project root');
   const toks = tidy(lexed);
   if (toks.length === 0) throw invalid(pattern, 'is empty after normalization');
   const normalized = toks.map(rawOf).join('');
@@ -306,7 +304,7 @@ export function compile(pattern: string): Compiled {
     const segs = toSegments(pattern, alt);
     if (segs.length === 0) throw invalid(pattern, 'has an alternative that is empty (the whole project); use ** for that');
     // The "everything below" rule: an implicit trailing /**.
-    if (!segs[segs.length - 1].gs) segs.push({ gs: true, key: '**' });
+    if (!segs.at(-1)?.gs) segs.push({ gs: true, key: '**' });
     const key = segs.map((s) => s.key).join('\u0002');
     if (seen.has(key)) continue;
     seen.add(key);

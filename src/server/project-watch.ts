@@ -85,7 +85,7 @@ export interface WatchedProject {
 function ignored(rel: string, ignore: string[]): boolean {
   const segments = rel.split('/');
   if (segments.some((s) => IGNORED_SEGMENTS.has(s) || s.toLowerCase() === '.git')) return true;
-  if (TEMP_NAME.test(segments[segments.length - 1])) return true;
+  if (TEMP_NAME.test(segments.at(-1) ?? '')) return true;
   return ignore.some((d) => under(rel, d));
 }
 

@@ -313,19 +313,19 @@ test('randomized: whenever a concrete path is covered by both patterns, they ove
   const rand = rng(20240611);
   const paths = allPaths(['a', 'b', 'ab'], 3);
   const patterns = Array.from({ length: 160 }, () => randomPattern(rand, 3, 3, ['a', 'b', '*', '?']));
-  const covered = patterns.map((p) => new Set(paths.filter((path) => pathCovers(p, path))));
+  const each = patterns.map((pattern) => ({ pattern, covered: new Set(paths.filter((path) => pathCovers(pattern, path))) }));
   let witnessed = 0;
-  for (let i = 0; i < patterns.length; i++) {
-    for (let j = i; j < patterns.length; j++) {
-      const overlap = pathsOverlap(patterns[i], patterns[j]);
-      assert.equal(overlap, pathsOverlap(patterns[j], patterns[i]), `symmetry for ${patterns[i]} / ${patterns[j]}`);
-      const witness = [...covered[i]].find((path) => covered[j].has(path));
+  each.forEach((a, i) => {
+    for (const b of each.slice(i)) {
+      const overlap = pathsOverlap(a.pattern, b.pattern);
+      assert.equal(overlap, pathsOverlap(b.pattern, a.pattern), `symmetry for ${a.pattern} / ${b.pattern}`);
+      const witness = [...a.covered].find((path) => b.covered.has(path));
       if (witness !== undefined) {
         witnessed++;
-        assert.ok(overlap, `${patterns[i]} and ${patterns[j]} both cover ${witness} but pathsOverlap said no`);
+        assert.ok(overlap, `${a.pattern} and ${b.pattern} both cover ${witness} but pathsOverlap said no`);
       }
     }
-  }
+  });
   assert.ok(witnessed > 1000, `enough pairs had a witness (${witnessed})`);
 });
 
@@ -335,17 +335,17 @@ test('randomized, small patterns: pathsOverlap is exact (a witness exists iff th
   const rand = rng(7);
   const paths = allPaths(['a', 'b', 'aa', 'ab', 'ba', 'bb'], 3);
   const patterns = [...new Set(Array.from({ length: 150 }, () => randomPattern(rand, 2, 2, ['a', 'b', '*'])))];
-  const covered = patterns.map((p) => new Set(paths.filter((path) => pathCovers(p, path))));
+  const each = patterns.map((pattern) => ({ pattern, covered: new Set(paths.filter((path) => pathCovers(pattern, path))) }));
   let yes = 0;
   let no = 0;
-  for (let i = 0; i < patterns.length; i++) {
-    for (let j = i; j < patterns.length; j++) {
-      const hasWitness = [...covered[i]].some((path) => covered[j].has(path));
-      assert.equal(pathsOverlap(patterns[i], patterns[j]), hasWitness, `${patterns[i]} vs ${patterns[j]}`);
+  each.forEach((a, i) => {
+    for (const b of each.slice(i)) {
+      const hasWitness = [...a.covered].some((path) => b.covered.has(path));
+      assert.equal(pathsOverlap(a.pattern, b.pattern), hasWitness, `${a.pattern} vs ${b.pattern}`);
       if (hasWitness) yes++;
       else no++;
     }
-  }
+  });
   assert.ok(yes > 100 && no > 100, `both answers were exercised (${yes} yes, ${no} no)`);
 });
 
