@@ -2,7 +2,7 @@
 // hex characters, <secret> 43 base64url characters (32 random bytes). Only
 // the hex sha256 of each token is kept, in <stateDir>/tokens.json (mode 0600):
 //   { "version": 1, "tokens": [ { "id", "name", "hash", "createdAt" } ] }
-// `baton token` writes the file; the daemon's authenticator reads the hashes.
+// `baton auth token` writes the file; the daemon's authenticator reads the hashes.
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { BatonError, errnoCode, fsError } from '../errors.ts';

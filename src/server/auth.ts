@@ -1,7 +1,7 @@
 // Authentication of the daemon's TCP requests. (The unix socket needs none:
 // its directory's mode 0700 is the check.) Two kinds of credentials:
 //
-// API tokens, `baton_<id>_<secret>` (made by `baton token`; only their hashes
+// API tokens, `baton_<id>_<secret>` (made by `baton auth token`; only their hashes
 // are kept, in <stateDir>/tokens.json: project/tokens.ts). Sent as
 // `Authorization: Bearer <token>`, or on GET requests only as the query
 // parameter `access_token=<token>` (a browser's EventSource cannot set
@@ -139,7 +139,7 @@ export class Authenticator {
 
   #bearer(token: string): AuthResult {
     const id = tokenId(token);
-    if (id === undefined) throw refuse('malformed bearer token: want baton_<id>_<secret> (from baton token create)');
+    if (id === undefined) throw refuse('malformed bearer token: want baton_<id>_<secret> (from baton auth token create)');
     const stored = this.#tokenHashes().get(id);
     const presented = hashToken(token);
     // Compare even for an unknown id, so the time taken does not tell ids apart.
