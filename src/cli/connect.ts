@@ -4,7 +4,6 @@
 import { dirname, resolve } from 'node:path';
 import { openCoordinator } from '../client/open.ts';
 import { RemoteCoordinator } from '../client/remote.ts';
-import { checkedAsTheDaemonChecks } from '../protocol/checked-coordinator.ts';
 import type { Coordinator } from '../coordinator.ts';
 import { openCoordinator as openEmbedded } from '../engine/open.ts';
 import { ExitCode, UsageError } from './command.ts';
@@ -37,8 +36,11 @@ export interface ConnectChoice {
  */
 export async function connect(choice: ConnectChoice): Promise<Coordinator> {
   const coordinator = await open(choice);
-  // The same refusals with and without a daemon: the embedded store checks what the daemon would.
-  return coordinator instanceof RemoteCoordinator ? coordinator : checkedAsTheDaemonChecks(coordinator);
+  if (coordinator instanceof RemoteCoordinator) return coordinator;
+  // The same refusals with and without a daemon: the embedded store checks what the daemon would
+  // (loaded here: the schemas cost ~90 ms to import, which a command through the daemon never pays).
+  const { checkedAsTheDaemonChecks } = await import('../protocol/checked-coordinator.ts');
+  return checkedAsTheDaemonChecks(coordinator);
 }
 
 async function open(choice: ConnectChoice): Promise<Coordinator> {

@@ -3,7 +3,7 @@ import { startDaemonProcess } from '../client/open.ts';
 import { mcpRoute } from '../mcp/route.ts';
 import { locateProject } from '../project/state-dir.ts';
 import { packageVersion } from '../project/version.ts';
-import { startDaemon } from '../server/daemon.ts';
+import type { Daemon } from '../server/daemon.ts';
 import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } from './command.ts';
 import { printJson } from './output.ts';
 import { stateDirOption } from './state-dir.ts';
@@ -91,7 +91,7 @@ export const serveCommand: Command = {
     }
     // Listening before the daemon starts: a SIGTERM during start-up (or right after its first log
     // line) must stop it cleanly, not kill it with the signal's default action.
-    let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+    let daemon: Daemon | undefined;
     let stopWith: string | undefined;
     const onSignal = (signal: string): void => {
       if (daemon === undefined) stopWith ??= signal;
@@ -102,6 +102,8 @@ export const serveCommand: Command = {
     process.once('SIGTERM', onTerm);
     process.once('SIGINT', onInt);
     try {
+      // Loaded here: every other command starts without the daemon's code (and the schemas it checks with).
+      const { startDaemon } = await import('../server/daemon.ts');
       daemon = await startDaemon({
         stateDir,
         root: location.root,

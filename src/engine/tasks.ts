@@ -3,7 +3,7 @@
 // in task-edits.ts, claiming in task-claims.ts, completion, failure and
 // retries in task-outcomes.ts, dependencies in task-dependencies.ts. Every
 // transition checks the row's version, so a store whose claim is not
-// serialized (as a PostgreSQL store with SKIP LOCKED would not be) still changes each task once.
+// serialized (the planned PostgreSQL store, with SKIP LOCKED) still changes each task once.
 import type { ClaimOptions, ClaimRef, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import {
