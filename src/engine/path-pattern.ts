@@ -50,8 +50,16 @@ function checkBasics(value: unknown, what: string): asserts value is string {
   if (value.length === 0) throw invalid(value, 'is empty', what);
   if (value.length > MAX_PATH_LENGTH) throw invalid(value, `is longer than ${MAX_PATH_LENGTH} characters`, what);
   if (value.includes('\0')) throw invalid(value, 'contains a NUL byte', what);
-  if (value.startsWith('/')) throw invalid(value, 'is absolute; use a path relative to the project root', what);
-  if (/^[A-Za-z]:([\\/]|$)/.test(value)) throw invalid(value, 'is an absolute Windows path; use a path relative to the project root', what);
+  if (isAbsolutePath(value)) throw invalid(value, `${value.startsWith('/') ? 'is absolute' : 'is an absolute Windows path'}; use a path relative to the project root`, what);
+}
+
+/**
+ * The one rule for "absolute" that every surface applies to a path given as
+ * relative to the project root: a leading '/', or a Windows drive (`C:`,
+ * `C:/...`, `C:\\...`). (A leading '\\' is an escape in a pattern, not a root.)
+ */
+export function isAbsolutePath(value: string): boolean {
+  return value.startsWith('/') || /^[A-Za-z]:([\\/]|$)/.test(value);
 }
 
 function lex(pattern: string): Tok[] {

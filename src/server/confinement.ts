@@ -24,6 +24,7 @@
 //   a hostile process already writing inside the root.
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolutePath } from '../engine/path-pattern.ts';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
 
 /** Symlinks followed while resolving one path before giving up (Linux's own limit). */
@@ -152,6 +153,8 @@ export class Confinement {
     if (typeof input !== 'string') throw new BatonError('INVALID_ARGUMENT', `a path must be a string, got ${typeof input}`, { details: { path: input } });
     if (input === '') throw outside(input, 'is empty; name a file relative to the project root');
     if (input.includes('\0')) throw outside(input, 'contains a NUL byte');
+    // A Windows drive (C:/x) names no file in the project, on any system: the rule every surface applies.
+    if (!isAbsolute(input) && isAbsolutePath(input)) throw outside(input, `is outside the project root ${this.root}`, { root: this.root });
     let lexical: string;
     if (isAbsolute(input)) {
       lexical = resolve(input);

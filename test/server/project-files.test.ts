@@ -79,6 +79,9 @@ test('resolve refuses .., absolute paths outside, empty paths, NUL bytes and the
   throwsCode(() => files.resolve('..'), 'OUTSIDE_ROOT');
   throwsCode(() => files.resolve(join(outside, 'secret')), 'OUTSIDE_ROOT', /outside the project root/);
   throwsCode(() => files.resolve('/etc/passwd'), 'OUTSIDE_ROOT', /\/etc\/passwd/);
+  // One rule for "absolute" on every surface: a Windows drive names no project file on any system.
+  throwsCode(() => files.resolve('C:/Windows/win.ini'), 'OUTSIDE_ROOT', /C:\/Windows/);
+  throwsCode(() => files.resolve('c:'), 'OUTSIDE_ROOT');
   throwsCode(() => files.resolve(''), 'OUTSIDE_ROOT', /empty/);
   throwsCode(() => files.resolve('src/a\0.ts'), 'OUTSIDE_ROOT', /NUL/);
   throwsCode(() => files.resolve('.'), 'OUTSIDE_ROOT', /root itself/);

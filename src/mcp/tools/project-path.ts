@@ -3,6 +3,7 @@
 // Lexical only: the daemon confines again on the real filesystem (symlinks,
 // .git) when it touches the file (server/project-files.ts).
 import { realpathSync } from 'node:fs';
+import { isAbsolutePath } from '../../engine/path-pattern.ts';
 import { normalizePathPattern } from '../../engine/paths.ts';
 import { refusal } from './refusals.ts';
 
@@ -35,7 +36,8 @@ export function relativePath(input: string, root: string | null, what = 'path'):
     refusal('OUTSIDE_ROOT', `${what} ${JSON.stringify(input)} ${why}`, `use a path relative to the project root${root === null ? '' : ` (${root})`}; nothing was changed`, { path: input });
   if (input.includes('\0')) throw outside('contains a NUL byte');
   let p = input;
-  if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('~')) {
+  // Agents also write ~/x for their home directory: never a project path either.
+  if (isAbsolutePath(p) || p.startsWith('~')) {
     const base = roots(root).find((r) => p === r || p.startsWith(r + '/'));
     if (base === undefined) throw outside('is outside the project');
     p = p.slice(base.length + 1);
