@@ -2,7 +2,8 @@
 // event log read from its newest end (recent_events).
 import { z } from 'zod';
 import type { Coordinator } from '../../coordinator.ts';
-import { MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../../limits.ts';
+import { MAX_LIST_LIMIT } from '../../limits.ts';
+import { name } from '../../schema/fields.ts';
 import { tool } from './tool.ts';
 import { iso } from './views.ts';
 
@@ -43,7 +44,7 @@ export const recentEvents = tool({
   description:
     'The newest events: reservations taken and released, files changed (fs.changed, with who changed them), tasks added, claimed, done, agents joining and leaving, commits. Filter by type prefix (e.g. ["fs.", "task."]). Pass after (the last_seq from a previous call) to get only what is new since.',
   input: z.strictObject({
-    types: z.array(z.string().min(1).max(MAX_NAME_LENGTH)).max(32).optional().describe('Type prefixes such as "lease.", "task.", "fs.changed", "agent.".'),
+    types: z.array(name).max(32).optional().describe('Type prefixes such as "lease.", "task.", "fs.changed", "agent.".'),
     after: z.number().int().min(0).optional().describe('Only events after this seq (the last_seq of an earlier answer).'),
     limit: z.number().int().min(1).max(500).optional().describe('At most this many. Default 50.'),
   }),

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import type { Claim } from '../../coordinator.ts';
 import { BatonError, isBatonError } from '../../errors.ts';
-import { MAX_NAME_LENGTH, MAX_PRIORITY } from '../../limits.ts';
+import { MAX_PRIORITY } from '../../limits.ts';
+import { name } from '../../schema/fields.ts';
 import { seconds } from './inputs.ts';
 import { refusal } from './refusals.ts';
 import { tool, type ToolContext } from './tool.ts';
@@ -23,7 +24,7 @@ export const taskAdd = tool({
     title: z.string().min(1).max(1000).describe('What to do, in one line.'),
     payload: z.unknown().optional().describe('Any JSON with details (files, acceptance criteria).'),
     priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).optional().describe('Higher first. Default 0.'),
-    queue: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('Queue name. Default "default".'),
+    queue: name.optional().describe('Queue name. Default "default".'),
     depends_on: z.array(z.number().int().positive()).max(100).optional().describe('Task ids that must be done first.'),
     max_attempts: z.number().int().min(1).max(100).optional().describe('Attempts before the task is dead. Default 3.'),
   }),
@@ -46,7 +47,7 @@ export const taskClaim = tool({
   description:
     'Claim the highest-priority ready task (or the one with task_id). Exactly one agent gets each task. If you disconnect, your claimed tasks go back to the queue at once. Then: reserve_paths for the files it needs, do the work, git_commit, task_complete (or task_fail). Renew with task_renew for work longer than the claim (default 30 min). Returns task: null when nothing is ready.',
   input: z.strictObject({
-    queue: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('Queue name. Default "default".'),
+    queue: name.optional().describe('Queue name. Default "default".'),
     task_id: z.number().int().positive().optional().describe('Claim this task (refused with CONFLICT if it is not ready).'),
     lease_seconds: seconds(7 * 24 * 3600).optional().describe('How long the claim lasts before it must be renewed. Default 1800.'),
   }),
@@ -144,7 +145,7 @@ export const taskList = tool({
   description: 'List tasks in the shared queue, highest priority first: what is ready, who has claimed what, what failed and why.',
   input: z.strictObject({
     status: z.array(z.enum(['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'])).min(1).optional().describe('Only these states. Default: all.'),
-    queue: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
+    queue: name.optional(),
     limit: z.number().int().min(1).max(1000).optional().describe('At most this many. Default 50.'),
   }),
   annotations: { readOnlyHint: true },
