@@ -19,10 +19,10 @@ export const GIT_LEASE_KEY = 'git';
 
 // --- sizes of strings (characters) ---------------------------------------------
 
-/** A lease or rate-limit key: long enough for `path:` and any path the filesystem takes. */
-export const MAX_KEY_LENGTH = 4096;
 /** A path in the project (files, globs) and a worktree's directory. */
 export const MAX_PATH_LENGTH = 4096;
+/** A lease or rate-limit key: long enough for `path:` and any path a reservation may name. */
+export const MAX_KEY_LENGTH = PATH_PREFIX.length + MAX_PATH_LENGTH;
 /** Names: owners, agents, models, queues, session kinds, hosts, actors, event types. */
 export const MAX_NAME_LENGTH = 256;
 /** Ids the store makes (sessions, reservations). */
