@@ -1,4 +1,5 @@
-// Emits JavaScript and .d.ts into dist/: what package.json's bin and exports point at.
+// Emits JavaScript and .d.ts into dist/: what package.json's bin and exports point at. `npm install`
+// runs it in a checkout (the prepare script), and npm pack before packing.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
