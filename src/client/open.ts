@@ -122,11 +122,18 @@ function spawnServe(stateDir: string, options: StartDaemonOptions): Spawned {
   return spawned;
 }
 
-/** Why a started daemon that did not answer ended: its exit and the last line it printed (removing the file, now said). */
+/** The line that says why, in what a daemon printed on stderr: baton's error line, else an uncaught error's, else the last. */
+function reasonIn(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !/^Node\.js v\d/.test(line));
+  const line = lines.findLast((l) => l.startsWith('baton: ')) ?? lines.find((l) => /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? '';
+  return line.replace(/^baton: /, '');
+}
+
+/** Why a started daemon that did not answer ended: its exit and what it printed (removing the file, now said). */
 function whyNotStarted(stateDir: string, spawned: Spawned): string {
   let said = '';
   try {
-    said = (readFileSync(spawned.stderrFile, 'utf8').trim().split('\n').at(-1) ?? '').replace(/^baton: /, '');
+    said = reasonIn(readFileSync(spawned.stderrFile, 'utf8'));
     rmSync(spawned.stderrFile, { force: true });
   } catch {
     // nothing printed, or the file is gone: the exit alone is all there is to say

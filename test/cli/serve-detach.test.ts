@@ -9,6 +9,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { startDaemonProcess } from '../../src/client/open.ts';
 import type { DaemonRecord } from '../../src/project/daemon-record.ts';
 import { baton, sleep } from '../helpers/procs.ts';
 
@@ -121,4 +122,21 @@ test('serve --detach with a daemon that cannot start says why, and exits 1', asy
   assert.equal(failed.stdout, '');
   assert.match(failed.stderr, new RegExp(`^baton: started a daemon for ${stateDir} but it exited with code 1 before it answered: cannot listen on .*127\\.0\\.0\\.1:${address.port}.*EADDRINUSE.* \\[IO_ERROR\\] \\[UNAVAILABLE\\]\\n$`));
   assert.deepEqual(stderrFiles(stateDir), [], 'what it printed is in the message, not left in a file');
+});
+
+test('a daemon started in the background that crashes before it answers is reported with its error line', async (t) => {
+  const { stateDir } = repo(t);
+  // The daemon inherits this environment: its Node fails to preload a module that is not there, and exits 1.
+  const before = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = '--require=/nonexistent/baton-preload.cjs';
+  try {
+    await assert.rejects(startDaemonProcess(stateDir), (error: Error) => {
+      assert.match(error.message, new RegExp(`^started a daemon for ${stateDir} but it exited with code 1 before it answered: Error: Cannot find module '/nonexistent/baton-preload\\.cjs'$`));
+      return true;
+    });
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
+  }
+  assert.deepEqual(stderrFiles(stateDir), []);
 });
