@@ -3,7 +3,7 @@
 // never a sibling on its own level: client and server meet only in what lies
 // below them. Type-only imports count too: a type is a dependency.
 const layers = [
-  ['base', '^src/(errors|limits)\\.ts$'],
+  ['base', '^src/(errors|limits|node-version|require-node)\\.ts$'],
   ['files', '^src/files/'],
   ['schema', '^src/schema/'],
   ['vocabulary', '^src/(coordinator|lease-scope|git-lock)\\.ts$'],

@@ -1,4 +1,5 @@
 // The package root: baton's public API.
+import './require-node.ts'; // first: on an older Node, says which Node is needed before anything else loads
 export { BatonError, ErrorCodes, isBatonError, type ErrorCode } from './errors.ts';
 export {
   acquireLock,

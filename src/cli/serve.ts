@@ -1,7 +1,9 @@
 // baton serve: run the project's daemon in this process (or --detach it).
-import { startDaemonProcess } from '../client/open.ts';
+import { detachDaemon } from '../client/open.ts';
+import { BatonError } from '../errors.ts';
 import { mcpRoute } from '../mcp/route.ts';
 import { locateProject } from '../project/state-dir.ts';
+import { daemonAddress, type DaemonRecord } from '../project/daemon-record.ts';
 import { packageVersion } from '../project/version.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } from './command.ts';
@@ -20,7 +22,8 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
   --listen <host:port>   also serve TCP (port 0 picks one; it is printed)
   --no-socket            no unix socket (TCP only)
   --foreground           print the structured log lines on stdout too
-  --detach               start the daemon in the background and return once it answers
+  --detach               start the daemon in the background; once it answers, print its pid, socket and
+                         TCP address (with the port it chose) and return
   --state-dir <dir>      the state directory (default: $BATON_HOME, else <git common dir>/baton, else ./.baton)
   --durability <d>       normal (default: survives any process crash) or full (also power loss)
   --max-queue <n>        writes queued at most before new ones get 429 (default 4096)
@@ -29,6 +32,10 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
   --request-timeout <s>  a request must arrive whole within this, else 408 (default 30)
   --idle-exit <s>        stop after this many seconds with no client connected (default: never)
   --json                 print the daemon record as JSON
+
+Exit status: 0 stopped cleanly, or with --detach started; 75 a daemon already serves this state
+directory (the message names its pid and address; --detach starts none); 2 bad usage; 1 any other
+error (cannot listen; with --detach, the daemon exited, saying why, or did not answer within 10 s).
 `;
 
 function parseListen(value: string): { host: string; port: number } {
@@ -37,6 +44,11 @@ function parseListen(value: string): { host: string; port: number } {
   const port = Number(match[3]);
   if (port > 65535) throw new UsageError(`--listen port must be 0 to 65535, got ${port}`);
   return { host: match[1] ?? match[2]!, port };
+}
+
+/** The refusal when a daemon already serves the state directory: LOCKED, so exit 75 (its daemon lock is held). */
+function alreadyServing(stateDir: string, record: DaemonRecord): BatonError {
+  return new BatonError('LOCKED', `a daemon already serves ${stateDir} (pid ${record.pid}, ${daemonAddress(record)})`, { details: { ...record } });
 }
 
 export const serveCommand: Command = {
@@ -85,8 +97,11 @@ export const serveCommand: Command = {
       // The detached daemon gets every option given here (not --detach, --json or --idle-exit, passed on their own).
       const forwarded = ['listen', 'durability', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
       const serveArgs = forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]]));
-      const socket = await startDaemonProcess(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs });
-      process.stdout.write(values.json ? `${JSON.stringify({ socket })}\n` : `baton daemon serving ${stateDir} on ${socket}\n`);
+      const { record, started } = await detachDaemon(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs });
+      // Like a second foreground serve (the daemon lock is held): exit 75, never "serving" as if started.
+      if (!started) throw alreadyServing(stateDir, record);
+      if (values.json) printJson(record);
+      else process.stdout.write(`baton daemon ${record.pid} serving ${stateDir} on ${daemonAddress(record)}\n`);
       return ExitCode.ok;
     }
     // Listening before the daemon starts: a SIGTERM during start-up (or right after its first log
@@ -127,10 +142,7 @@ export const serveCommand: Command = {
     }
     if (stopWith !== undefined) void daemon.stop(stopWith);
     if (values.json) printJson(daemon.record);
-    else if (!values.foreground) {
-      const where = [daemon.record.socket, daemon.record.listen === null ? null : `tcp ${daemon.record.listen}`].filter((w) => w !== null).join(' and ');
-      process.stdout.write(`baton daemon ${process.pid} serving ${stateDir} on ${where}\n`);
-    }
+    else if (!values.foreground) process.stdout.write(`baton daemon ${process.pid} serving ${stateDir} on ${daemonAddress(daemon.record)}\n`);
     await daemon.stopped;
     return ExitCode.ok;
   },

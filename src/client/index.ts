@@ -1,5 +1,6 @@
 // baton/client: the Coordinator through the project's daemon (or, by
 // discovery, the embedded store), with the daemon's own file and git calls.
+import '../require-node.ts'; // first: on an older Node, says which Node is needed before anything else loads
 export { openCoordinator, daemonAlive, startDaemonProcess, type ClientOpenOptions } from './open.ts';
 export { RemoteCoordinator, type RemoteOptions } from './remote.ts';
 export type { FileResult } from '../protocol/daemon-operations.ts';

@@ -3,16 +3,17 @@
 // the state directory); starting one, detached, where allowed; and last the
 // embedded store in the state directory (also when starting a daemon fails).
 // Every path returns the same Coordinator interface.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Coordinator } from '../coordinator.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
+import { randomPart } from '../files/unique-name.ts';
 import { gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
-import { readDaemonRecord } from '../project/daemon-record.ts';
+import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
 import { readHmacKey } from '../project/hmac-key.ts';
 import type { Endpoint } from './endpoint.ts';
 import { RemoteCoordinator, type RemoteOptions } from './remote.ts';
@@ -76,36 +77,114 @@ async function daemonLockHeld(stateDir: string): Promise<boolean> {
   return isLocked(statePaths(stateDir).daemonLock).catch(() => false);
 }
 
-/** Starts `baton serve` detached for the state dir and waits until it answers. */
-export async function startDaemonProcess(stateDir: string, options: { cwd?: string; idleExitSeconds?: number; waitMs?: number; serveArgs?: string[] } = {}): Promise<string> {
-  makeDirectories(stateDir, 0o700);
+/** Options for starting `baton serve` in the background. */
+export interface StartDaemonOptions {
+  cwd?: string;
+  /** The daemon stops after this long with no client; 0: never. Default 600. */
+  idleExitSeconds?: number;
+  /** How long to wait for it to answer. Default 10 s. */
+  waitMs?: number;
+  /** More `baton serve` options (--listen, --durability, ...). */
+  serveArgs?: string[];
+}
+
+/** A `baton serve` started in the background: its pid, how it ended once it has, where its stderr goes. */
+interface Spawned {
+  pid: number | undefined;
+  exited: string | undefined;
+  stderrFile: string;
+}
+
+function spawnServe(stateDir: string, options: StartDaemonOptions): Spawned {
+  const logs = statePaths(stateDir).logs;
+  makeDirectories(logs, 0o700);
   const idle = options.idleExitSeconds ?? 600;
   const args = [cliEntry(), 'serve', '--state-dir', stateDir, ...(idle > 0 ? ['--idle-exit', String(idle)] : []), ...(options.serveArgs ?? [])];
-  const child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), detached: true, stdio: 'ignore', env: { ...process.env, BATON_HOME: stateDir } });
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
-  child.once('error', (error) => (exited = `could not run: ${error.message}`));
+  // Its stderr goes to a file, not a pipe (a pipe breaks once we exit): a daemon that cannot start says why there.
+  const starting = join(logs, `daemon-starting-${process.pid}-${randomPart(6, 'hex')}.stderr`);
+  const stderr = openSync(starting, 'a', 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), detached: true, stdio: ['ignore', 'ignore', stderr], env: { ...process.env, BATON_HOME: stateDir } });
+  } finally {
+    closeSync(stderr);
+  }
+  // Named after the daemon, beside its log (logs/daemon-<pid>.log), for whatever it prints later.
+  const stderrFile = child.pid === undefined ? starting : join(logs, `daemon-${child.pid}.stderr`);
+  if (stderrFile !== starting) renameSync(starting, stderrFile);
+  const spawned: Spawned = { pid: child.pid, exited: undefined, stderrFile };
+  child.once('exit', (code, signal) => {
+    spawned.exited = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
+    if (code === 75) rmSync(stderrFile, { force: true }); // LOCKED: it only said that another daemon serves
+  });
+  child.once('error', (error) => (spawned.exited = `could not run: ${error.message}`));
   child.unref();
-  const waitMs = options.waitMs ?? 10_000;
+  return spawned;
+}
+
+/** The line that says why, in what a daemon printed on stderr: baton's error line, else an uncaught error's, else the last. */
+function reasonIn(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !/^Node\.js v\d/.test(line));
+  const line = lines.findLast((l) => l.startsWith('baton: ')) ?? lines.find((l) => /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? '';
+  return line.replace(/^baton: /, '');
+}
+
+/** Why a started daemon that did not answer ended: its exit and what it printed (removing the file, now said). */
+function whyNotStarted(stateDir: string, spawned: Spawned): string {
+  let said = '';
+  try {
+    said = reasonIn(readFileSync(spawned.stderrFile, 'utf8'));
+    rmSync(spawned.stderrFile, { force: true });
+  } catch {
+    // nothing printed, or the file is gone: the exit alone is all there is to say
+  }
+  return `started a daemon for ${stateDir} but it ${spawned.exited} before it answered${said === '' ? `; see ${statePaths(stateDir).logs}` : `: ${said}`}`;
+}
+
+/**
+ * Waits for the daemon of `stateDir` to answer with a record `accept` takes,
+ * while the one started may still come; throws UNAVAILABLE when it will not.
+ */
+async function awaitDaemon(stateDir: string, spawned: Spawned, waitMs: number, accept: (record: DaemonRecord) => boolean): Promise<DaemonRecord> {
   const until = performance.now() + waitMs;
   let delay = 5;
   while (performance.now() < until) {
-    const socket = await liveDaemonSocket(stateDir, 500);
-    if (socket !== undefined) return socket;
+    const record = await liveRecord(stateDir, 500);
+    if (record !== undefined && accept(record)) return record;
     // Ours is gone: unless another daemon holds the lock (it won a race to start and will answer), none is coming.
-    if (exited !== undefined && !(await daemonLockHeld(stateDir))) {
-      throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it ${exited} before it answered; see ${statePaths(stateDir).logs}`);
-    }
+    if (spawned.exited !== undefined && !(await daemonLockHeld(stateDir))) throw new BatonError('UNAVAILABLE', whyNotStarted(stateDir, spawned));
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(100, delay * 2);
   }
   throw new BatonError('UNAVAILABLE', `started a daemon for ${stateDir} but it did not answer within ${waitMs} ms; see ${statePaths(stateDir).logs}`);
 }
 
-/** The socket of the daemon serving `stateDir`, if one answers there now. */
-async function liveDaemonSocket(stateDir: string, timeoutMs = 1000): Promise<string | undefined> {
+/** Starts `baton serve` detached for the state dir and waits until a daemon answers there (this one, or one that won a race to start). */
+export async function startDaemonProcess(stateDir: string, options: StartDaemonOptions = {}): Promise<string> {
+  const spawned = spawnServe(stateDir, options);
+  const record = await awaitDaemon(stateDir, spawned, options.waitMs ?? 10_000, (r) => r.socket !== null);
+  return record.socket!;
+}
+
+/**
+ * `baton serve --detach`: starts the daemon unless one already serves
+ * `stateDir`, and returns the record of the daemon serving it (its pid, its
+ * socket, the TCP port it chose) and whether it is the one started here. Not
+ * started here means one already ran, or another start won the race (ours
+ * then exits, finding the state directory's daemon lock held).
+ */
+export async function detachDaemon(stateDir: string, options: StartDaemonOptions = {}): Promise<{ record: DaemonRecord; started: boolean }> {
+  const running = await liveRecord(stateDir);
+  if (running !== undefined) return { record: running, started: false };
+  const spawned = spawnServe(stateDir, options);
+  const record = await awaitDaemon(stateDir, spawned, options.waitMs ?? 10_000, (r) => r.pid === spawned.pid || spawned.exited !== undefined);
+  return { record, started: record.pid === spawned.pid };
+}
+
+/** The record of the daemon serving `stateDir`, if it answers now (on its socket, or signed on TCP). */
+async function liveRecord(stateDir: string, timeoutMs = 1000): Promise<DaemonRecord | undefined> {
   const record = readDaemonRecord(stateDir);
-  return record?.socket && existsSync(record.socket) && (await daemonAlive(record.socket, timeoutMs)) ? record.socket : undefined;
+  return record !== undefined && (await liveDaemon(stateDir, timeoutMs)) !== undefined ? record : undefined;
 }
 
 /** Where `host:port` as the daemon records it (`[v6]:port` too) is reached from this host: a wildcard address means loopback. */

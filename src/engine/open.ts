@@ -3,7 +3,6 @@
 // (src/client/open.ts) opens those itself and dispatches sqlite: urls here.
 import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
-import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability } from '../stores/store.ts';
 import { Engine, type EngineOptions } from './engine.ts';
 import { engineSettings } from './settings.ts';
@@ -31,6 +30,9 @@ export async function openCoordinator(options: OpenOptions): Promise<Coordinator
     const path = url.slice('sqlite:'.length);
     if (path === '') throw new BatonError('INVALID_ARGUMENT', `the url ${JSON.stringify(url)} names no file; use sqlite:<path> or sqlite::memory:`);
     engineSettings(options); // bad options are refused before a file is made
+    // Loaded here, not imported: a static import of node:sqlite would fail the whole package's import
+    // on an older Node before its version check could say which Node is needed (src/require-node.ts).
+    const { openSqliteStore } = await import('../stores/sqlite/sqlite-store.ts');
     const store = await openSqliteStore(path, {
       ...(options.durability === undefined ? {} : { durability: options.durability }),
       ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),

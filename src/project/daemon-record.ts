@@ -20,3 +20,8 @@ export function readDaemonRecord(stateDir: string): DaemonRecord | undefined {
     return undefined;
   }
 }
+
+/** Where a daemon answers, for messages: `<socket>`, `tcp <host:port>`, or both joined by "and". */
+export function daemonAddress(record: Pick<DaemonRecord, 'socket' | 'listen'>): string {
+  return [record.socket, record.listen === null ? null : `tcp ${record.listen}`].filter((where) => where !== null).join(' and ');
+}
