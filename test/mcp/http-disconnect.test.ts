@@ -59,7 +59,7 @@ async function connectAgent(url: URL, token: string, name: string): Promise<{ cl
   };
 }
 
-test('an HTTP MCP agent that closes its SDK client (no DELETE) has its reservations released within 2.5 s', { timeout: 30_000 }, async (t) => {
+test('an HTTP MCP agent that closes its SDK client (no DELETE) has its reservations released about 2 s later', { timeout: 30_000 }, async (t) => {
   const { daemon, token } = await remoteProject(t);
   const admin = daemon.client();
   const agent = await connectAgent(new URL(`http://${daemon.record.listen}/v1/mcp`), token, 'closer');
@@ -79,7 +79,8 @@ test('an HTTP MCP agent that closes its SDK client (no DELETE) has its reservati
   }
   assert.ok(released !== undefined, 'the reservation was released');
   t.diagnostic(`released ${Math.round(released)} ms after client.close()`);
-  assert.ok(released < 2_500, `released ${Math.round(released)} ms after close; the grace is 2 s`);
+  // The grace is 2 s; the rest is slack for a loaded machine.
+  assert.ok(released < 3_500, `released ${Math.round(released)} ms after close; the grace is 2 s`);
   const ended = (await admin.listSessions({ includeEnded: true })).find((s) => s.kind === 'mcp');
   assert.match(ended?.endReason ?? '', /disconnected/);
 });
