@@ -9,15 +9,32 @@ import { group, type Action } from './group.ts';
 
 const isPeriod = (value: string): value is BudgetPeriod => (BUDGET_PERIODS as readonly string[]).includes(value);
 
+/**
+ * A budget's state in a word or three: `over by N` once usage passed the limit
+ * (a commit above its reservation, or reports), `full` when reservations hold
+ * the rest (a new one is refused), then `warning` and `ok`. Also `baton status`.
+ */
+export function budgetState(s: BudgetStatus): string {
+  if (s.used > s.limit) return `over by ${s.used - s.limit}`;
+  if (s.remaining <= 0) return 'full';
+  return s.warning ? 'warning' : 'ok';
+}
+
 function budgetTable(statuses: BudgetStatus[]): string {
   return table(
     ['SCOPE', 'PERIOD', 'LIMIT', 'USED', 'RESERVED', 'REMAINING', 'STATE'],
-    statuses.map((s) => [s.scope, s.period, s.limit, s.used, s.reserved, s.remaining, s.exceeded ? 'EXCEEDED' : s.warning ? 'warning' : 'ok']),
+    statuses.map((s) => [s.scope, s.period, s.limit, s.used, s.reserved, s.remaining, budgetState(s)]),
   );
 }
 
 function usageResult(result: UsageResult): string {
   return result.budgets.length === 0 ? 'no budget applies\n' : budgetTable(result.budgets);
+}
+
+/** What a commit recorded, and by how much it passed its reservation. */
+function committed(result: UsageResult, total: number): string {
+  const o = result.overshoot;
+  return o === null ? `committed ${total} tokens\n` : `committed ${total} tokens: ${o.by} more than the ${o.estimate} reserved (all recorded)\n`;
 }
 
 function scopeOf(values: { agent?: string | undefined; model?: string | undefined }): BudgetScope {
@@ -147,13 +164,24 @@ const commit: Action = {
   usage: commitUsage,
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions, prompt: { type: 'string' }, completion: { type: 'string' } }, commitUsage);
-    if (values.help) return printHelp(commitUsage, `Records the actual usage of a reserved call and frees the reservation.\n\n  --prompt <n>       prompt (input) tokens\n  --completion <n>   completion (output) tokens\n`);
+    if (values.help) {
+      return printHelp(
+        commitUsage,
+        `Records the actual usage of a reserved call and frees the reservation. Usage above the estimate is
+recorded all the same (it was spent): the output says by how much, a tokens.overshoot event is emitted,
+and a budget it takes past its limit shows as "over by <n>".
+
+  --prompt <n>       prompt (input) tokens
+  --completion <n>   completion (output) tokens
+`,
+      );
+    }
     const [id] = positionalArgs(positionals, ['reservationId'], commitUsage);
     const actual = { promptTokens: tokenCount('--prompt', values.prompt, commitUsage), completionTokens: tokenCount('--completion', values.completion, commitUsage) };
     return withCoordinator(values, async (c) => {
       const result = await c.commitReservation(id!, actual);
       if (values.json) printJson(result);
-      else process.stdout.write(`committed ${actual.promptTokens + actual.completionTokens} tokens\n${usageResult(result)}`);
+      else process.stdout.write(`${committed(result, actual.promptTokens + actual.completionTokens)}${usageResult(result)}`);
       return ExitCode.ok;
     });
   },

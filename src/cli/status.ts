@@ -3,6 +3,7 @@
 import { RemoteCoordinator } from '../client/remote.ts';
 import { TASK_STATES } from '../limits.ts';
 import { collectStatus, type ProjectStatus } from '../project/status.ts';
+import { budgetState } from './budget.ts';
 import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
@@ -33,7 +34,7 @@ function render(s: ProjectStatus): string {
   out.push('');
   out.push(`budgets (${s.budgets.length})`);
   if (s.budgets.length > 0) {
-    out.push(table(['SCOPE', 'PERIOD', 'USED', 'RESERVED', 'LIMIT', 'STATE'], s.budgets.map((b) => [b.scope, b.period, b.used, b.reserved, b.limit, b.exceeded ? 'EXCEEDED' : b.warning ? 'warning' : 'ok'])).trimEnd());
+    out.push(table(['SCOPE', 'PERIOD', 'USED', 'RESERVED', 'LIMIT', 'STATE'], s.budgets.map((b) => [b.scope, b.period, b.used, b.reserved, b.limit, budgetState(b)])).trimEnd());
   }
   out.push('');
   out.push(`rate limits (${s.rateLimits.length})`);

@@ -1,6 +1,9 @@
 // Token budgets. Spend is reserved before a call and committed after it, and
-// reservations count against the limit, so concurrent agents cannot
-// overshoot it (reporting spend only after the call lets them).
+// reservations count against the limit: no reservation is granted past it, so
+// agents that commit within their estimates cannot overshoot it together
+// (reporting spend only after the call lets them). A commit above its
+// estimate is recorded all the same (the tokens were spent) and said out loud:
+// a tokens.overshoot event and the result's `overshoot`.
 import { randomUUID } from 'node:crypto';
 import type { BudgetPeriod, BudgetScope, BudgetSpec, BudgetStatus, Reservation, ReserveOptions, UsageResult, UsageTotals } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
@@ -187,7 +190,8 @@ function tightest(statuses: BudgetStatus[]): BudgetStatus | null {
   return statuses.reduce<BudgetStatus | null>((best, s) => (best === null || s.remaining < best.remaining ? s : best), null);
 }
 
-export async function recordUsage(tx: StoreTx, agent: string, model: string, prompt: number, completion: number): Promise<UsageResult> {
+/** Records usage against every budget that applies; `reservationId` names the reservation a commit settles. */
+export async function recordUsage(tx: StoreTx, agent: string, model: string, prompt: number, completion: number, reservationId?: string): Promise<UsageResult> {
   await tx.run('usageInsert', { now: tx.now, agent, model, prompt, completion });
   const total = prompt + completion;
   const statuses: BudgetStatus[] = [];
@@ -209,8 +213,8 @@ export async function recordUsage(tx: StoreTx, agent: string, model: string, pro
     if (crossLimit) await emit(tx, 'tokens.exceeded', budget.scope, agent, { used, limit: budget.limit_tokens });
     statuses.push(after);
   }
-  await emit(tx, 'tokens.updated', agent, agent, { model, promptTokens: prompt, completionTokens: completion });
-  return { status: tightest(statuses), budgets: statuses };
+  await emit(tx, 'tokens.updated', agent, agent, { model, promptTokens: prompt, completionTokens: completion, ...(reservationId === undefined ? {} : { reservationId }) });
+  return { status: tightest(statuses), budgets: statuses, overshoot: null };
 }
 
 export async function reserve(tx: StoreTx, agent: string, model: string | null, estimate: number, ttlMs: number): Promise<Reservation> {
@@ -239,7 +243,12 @@ async function takeReservation(tx: StoreTx, id: string): Promise<ReservationRow>
 
 export async function commitReservation(tx: StoreTx, id: string, prompt: number, completion: number): Promise<UsageResult> {
   const row = await takeReservation(tx, id);
-  return recordUsage(tx, row.agent, row.model ?? 'unknown', prompt, completion);
+  const actual = prompt + completion;
+  const model = row.model ?? 'unknown';
+  // Before the usage's own events: the overshoot is why a tokens.exceeded may follow.
+  const overshoot = actual > row.estimate ? { reservationId: id, estimate: row.estimate, actual, by: actual - row.estimate } : null;
+  if (overshoot !== null) await emit(tx, 'tokens.overshoot', id, row.agent, { ...overshoot, agent: row.agent, model: row.model });
+  return { ...(await recordUsage(tx, row.agent, model, prompt, completion, id)), overshoot };
 }
 
 export async function cancelReservation(tx: StoreTx, id: string): Promise<void> {

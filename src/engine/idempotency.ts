@@ -31,7 +31,12 @@ export async function recall<T>(tx: StoreTx, key: string | undefined, operation:
   const seen = await tx.get<{ request_hash: string; result: string; created_at: number }>('idemGet', { key });
   if (seen === undefined || seen.created_at <= tx.now - IDEMPOTENCY_TTL_MS) return { hit: false };
   if (seen.request_hash !== requestHash(operation, request)) {
-    throw new BatonError('IDEMPOTENCY_MISMATCH', `idempotency key ${JSON.stringify(key)} was already used for a different request (${operation})`, { details: { idempotencyKey: key } });
+    // Named by what the caller sent (the key, when): the operation recorded is
+    // an engine method (addTask records as addTasks), not the caller's word.
+    const ago = Math.max(0, Math.round((tx.now - seen.created_at) / 1000));
+    throw new BatonError('IDEMPOTENCY_MISMATCH', `idempotency key ${JSON.stringify(key)} was used ${ago} s ago for a different request; a key names one request for ${IDEMPOTENCY_TTL_MS / 60_000} minutes: send a new key with a new request`, {
+      details: { idempotencyKey: key },
+    });
   }
   return { hit: true, value: (seen.result === 'undefined' ? undefined : JSON.parse(seen.result)) as T };
 }

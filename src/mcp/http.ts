@@ -3,11 +3,19 @@
 // request first (TCP: token or HMAC), exactly as for every other route.
 //
 // Each MCP session (the Mcp-Session-Id the transport hands out on initialize)
-// gets its own server and agent. There is no connection to bind the agent's
-// baton session to, so it lives by a TTL: every request heartbeats it, DELETE
-// (the client closing the MCP session) ends it at once, and one idle for
-// longer than the TTL ends — releasing its reservations and requeueing its
-// claims, as for a stdio agent that exits.
+// gets its own server and agent. Its baton session ends — releasing its
+// reservations and requeueing its claims, as for a stdio agent that exits —
+// on the first of:
+// - DELETE: the client ended the MCP session;
+// - its standalone event stream (the GET the SDK client holds open while
+//   connected) closed, and no request followed within STREAM_GRACE_MS. The
+//   SDK's Client.close() sends no DELETE: it aborts its requests and that
+//   stream, so this is how a clean close is seen. A cut the client notices is
+//   a stream it reopens (the SDK after 1 s), well within the grace; a network
+//   that merely stalls closes nothing on either side (TCP waits);
+// - no request for the idle TTL (a peer that vanished without closing
+//   anything, or a client that never opens the stream): every request
+//   heartbeats it.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -19,6 +27,14 @@ import { createBatonServer } from './server.ts';
 import { AgentState } from './tools/agent.ts';
 import type { Backend } from './tools/index.ts';
 
+/**
+ * How long an agent whose event stream closed has to come back (a request, or
+ * the stream reopened) before it is taken for gone. 2 s: the SDK reopens a
+ * dropped stream after 1 s (its first retry), and a clean close is settled
+ * within about 2 s.
+ */
+export const STREAM_GRACE_MS = 2_000;
+
 /** What the handler needs from the daemon (a subset of the API's context). */
 export interface McpHttpContext {
   coordinator: Coordinator;
@@ -28,6 +44,8 @@ export interface McpHttpContext {
   log: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void };
   /** An agent silent this long has its session ended. Default 10 minutes. */
   mcpIdleMs?: number;
+  /** See STREAM_GRACE_MS. */
+  mcpStreamGraceMs?: number;
 }
 
 export interface McpHttpHandler {
@@ -41,6 +59,13 @@ interface Entry {
   agent: AgentState;
   idle: NodeJS.Timeout | undefined;
   heartbeatAt: number;
+  /** Requests being answered now, event streams included. */
+  inFlight: number;
+  /** Event streams (GETs) open now; whether one ever was. */
+  streams: number;
+  hadStream: boolean;
+  /** Armed when the client hung up and has no stream: ends the agent unless it comes back. */
+  gone: NodeJS.Timeout | undefined;
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
@@ -72,6 +97,7 @@ function daemonBackend(ctx: McpHttpContext): Backend {
 
 export function createMcpHttpHandler(ctx: McpHttpContext): McpHttpHandler {
   const idleMs = ctx.mcpIdleMs ?? 10 * 60_000;
+  const graceMs = ctx.mcpStreamGraceMs ?? STREAM_GRACE_MS;
   const backend = daemonBackend(ctx);
   const sessions = new Map<string, Entry>();
 
@@ -80,24 +106,60 @@ export function createMcpHttpHandler(ctx: McpHttpContext): McpHttpHandler {
     if (entry === undefined) return;
     sessions.delete(id);
     clearTimeout(entry.idle);
+    clearTimeout(entry.gone);
     entry.agent.end(reason).then(
       () => ctx.log.info('mcp session ended', { mcpSession: id, agent: entry.agent.name, reason }),
       (error: unknown) => ctx.log.warn('ending an mcp session failed', { mcpSession: id, error: String(error) }),
     );
   }
 
+  /** Ends the MCP session and the agent's baton session: a later request gets 404 and starts anew. */
+  function end(id: string, entry: Entry, reason: string): void {
+    forget(id, reason);
+    void entry.transport.close().catch(() => undefined);
+  }
+
   /** A request from the agent: it is alive. Heartbeats at most every third of the TTL (a heartbeat is a write). */
   function touch(id: string, entry: Entry): void {
+    clearTimeout(entry.gone);
+    entry.gone = undefined;
     clearTimeout(entry.idle);
-    entry.idle = setTimeout(() => {
-      void entry.transport.close();
-      forget(id, 'idle');
-    }, idleMs);
+    entry.idle = setTimeout(() => end(id, entry, 'idle'), idleMs);
     entry.idle.unref();
     const now = Date.now();
     if (now - entry.heartbeatAt < idleMs / 3) return;
     entry.heartbeatAt = now;
     void entry.agent.current().then((session) => (session === undefined ? undefined : ctx.coordinator.heartbeat(session.id))).catch(() => undefined);
+  }
+
+  /**
+   * Follows one request to its end. The client hanging up — its event stream
+   * closing, or a call it abandoned — while it has no stream open arms the
+   * grace: a client that closed aborts everything at once, one that lost a
+   * connection comes back within it.
+   */
+  function follow(id: string, entry: Entry, req: IncomingMessage, res: ServerResponse): void {
+    // A GET is the event stream (or its refusal) from its first byte: counted open until it closes.
+    const stream = req.method === 'GET';
+    entry.inFlight++;
+    if (stream) entry.streams++;
+    res.once('close', () => {
+      entry.inFlight--;
+      if (stream) {
+        entry.streams--;
+        if (res.statusCode !== 200) return; // refused (a second stream, a bad header): nothing closed
+        entry.hadStream = true;
+      } else if (res.writableFinished) {
+        return; // answered: nothing about the client's going
+      }
+      if (!entry.hadStream || entry.streams > 0 || sessions.get(id) !== entry) return;
+      clearTimeout(entry.gone);
+      entry.gone = setTimeout(() => {
+        // A call still being answered (a long wait) is a client that is there.
+        if (entry.inFlight === 0) end(id, entry, `disconnected: its event stream closed and no request followed within ${graceMs / 1000} s`);
+      }, graceMs);
+      entry.gone.unref();
+    });
   }
 
   async function open(req: IncomingMessage, res: ServerResponse, message: unknown): Promise<void> {
@@ -108,7 +170,7 @@ export function createMcpHttpHandler(ctx: McpHttpContext): McpHttpHandler {
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true,
       onsessioninitialized: (id) => {
-        entry = { transport, agent, idle: undefined, heartbeatAt: Date.now() };
+        entry = { transport, agent, idle: undefined, heartbeatAt: Date.now(), inFlight: 0, streams: 0, hadStream: false, gone: undefined };
         sessions.set(id, entry);
         touch(id, entry);
         ctx.log.info('mcp session opened', { mcpSession: id, remote: req.socket.remoteAddress ?? null });
@@ -148,12 +210,14 @@ export function createMcpHttpHandler(ctx: McpHttpContext): McpHttpHandler {
       // 404 tells the client its session is gone (ended, idle, or the daemon restarted): it starts a new one.
       if (entry === undefined) return rpcError(res, 404, -32001, `Session not found: ${id}; initialize a new session`);
       touch(id, entry);
+      follow(id, entry, req, res);
       await entry.transport.handleRequest(req, res, message);
     },
     async close() {
       for (const [id, entry] of [...sessions]) {
         sessions.delete(id);
         clearTimeout(entry.idle);
+        clearTimeout(entry.gone);
         await entry.transport.close().catch(() => undefined);
       }
     },

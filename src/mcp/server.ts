@@ -44,9 +44,9 @@ function listed(): ListedTool[] {
 
 let listing: ListedTool[] | undefined;
 
-function failure(error: unknown): CallToolResult {
+function failure(error: unknown, tool: string): CallToolResult {
   const e = isBatonError(error) ? error : new BatonError('IO_ERROR', error instanceof Error ? error.message : String(error));
-  return { isError: true, content: [{ type: 'text', text: errorText(e) }] };
+  return { isError: true, content: [{ type: 'text', text: errorText(e, tool) }] };
 }
 
 /** Runs one tool call: validate, run, and answer with the result or a tool error. Nothing happens when validation fails. */
@@ -54,14 +54,14 @@ export async function callTool(name: string, args: unknown, ctx: ToolContext): P
   const tool = toolsByName.get(name);
   if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `baton has no tool ${JSON.stringify(name)}; tools/list shows its tools`);
   const parsed = tool.input.safeParse(args ?? {});
-  if (!parsed.success) return failure(invalidArguments(name, parsed.error.issues));
+  if (!parsed.success) return failure(invalidArguments(name, parsed.error.issues), name);
   try {
     const run = () => tool.run(parsed.data, ctx);
     const result = tool.annotations.readOnlyHint === true ? await run() : await ctx.agent.inOrder(run);
     return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
   } catch (error) {
     if (isBatonError(error, 'SESSION_ENDED')) ctx.agent.reset();
-    return failure(error);
+    return failure(error, name);
   }
 }
 

@@ -10,6 +10,7 @@ import * as sessions from '../schema/sessions.ts';
 import * as tasks from '../schema/tasks.ts';
 import { requestBodies, results } from './bodies.ts';
 import { fileResult } from './daemon-operations.ts';
+import { securityFor, securitySchemes, serversFor, type ServedOver } from './openapi-access.ts';
 import { operationNames, operations } from './operations.ts';
 
 const errorBody = z.strictObject({ error: z.strictObject({ code: z.string().describe('A stable code, e.g. LOCKED, STALE_TOKEN.'), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
@@ -62,10 +63,16 @@ function componentSchemas(): { schemas: Record<string, unknown>; idOf: Map<z.Zod
   return { schemas, idOf };
 }
 
-export function openApiDocument(version: string): Record<string, unknown> {
+export type { ServedOver } from './openapi-access.ts';
+
+/** The document as served on one listener (see openapi-access.ts); by default, the unix socket's. */
+export function openApiDocument(version: string, served: ServedOver = { transport: 'unix', listen: null, socket: null }): Record<string, unknown> {
   const { schemas, idOf } = componentSchemas();
   const ref = (schema: z.ZodType): { $ref: string } => ({ $ref: `#/components/schemas/${idOf.get(schema)!}` });
   const errorResponse = { description: 'An error with a stable code.', content: { 'application/json': { schema: ref(errorBody) } } };
+  // GETs take the token in the query too (event streams from a browser).
+  const getSecurity = securityFor(served, true);
+  const unauthenticated = { '401': errorResponse };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const name of operationNames) {
     const o = operations[name];
@@ -92,7 +99,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
         { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
       ],
-      responses: { '200': { description: 'text/event-stream of BatonEvent JSON objects.' } },
+      security: getSecurity,
+      responses: { '200': { description: 'text/event-stream of BatonEvent JSON objects.' }, '400': errorResponse, ...unauthenticated },
     },
   };
   paths['/v1/sessions/{id}/attach'] = {
@@ -100,15 +108,29 @@ export function openApiDocument(version: string): Record<string, unknown> {
       operationId: 'attachSession',
       summary: 'Hold this stream open to bind the session to the connection: when it drops, the session ends at once.',
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      responses: { '200': { description: 'text/event-stream of heartbeats.' } },
+      security: getSecurity,
+      responses: { '200': { description: 'text/event-stream of heartbeats.' }, '404': errorResponse, '409': errorResponse, ...unauthenticated },
     },
   };
-  paths['/v1/status'] = { get: { operationId: 'status', summary: 'The daemon, sessions, leases, tasks by state, budgets, rate limits.', responses: { '200': { description: 'Status.' } } } };
-  paths['/v1/health'] = { get: { operationId: 'health', summary: 'Liveness.', responses: { '200': { description: 'ok' } } } };
+  const get = (operationId: string, summary: string, description: string) => ({ get: { operationId, summary, security: getSecurity, responses: { '200': { description }, ...unauthenticated } } });
+  paths['/v1/status'] = get('status', 'The daemon, sessions, leases, tasks by state, budgets, rate limits.', 'Status.');
+  paths['/v1/health'] = get('health', 'Liveness.', '{ ok, pid, version }');
+  paths['/v1/openapi.json'] = get('openApiDocument', 'This document, as served on this listener.', 'The OpenAPI 3.1 document.');
   return {
     openapi: '3.1.0',
-    info: { title: 'baton daemon', version, description: "Every route maps one to one onto the Coordinator interface; errors carry the engine's codes." },
+    info: {
+      title: 'baton daemon',
+      version,
+      license: { name: 'MIT', identifier: 'MIT' },
+      description:
+        "Every route maps one to one onto the Coordinator interface; errors carry the engine's codes. " +
+        (served.transport === 'tcp'
+          ? 'Served on the TCP listener: every request needs a bearer token or an HMAC signature.'
+          : 'Served on the unix socket: no credentials are needed (the empty security requirement {}); on the TCP listener, if there is one, every request needs a bearer token or an HMAC signature.'),
+    },
+    servers: serversFor(served),
+    security: securityFor(served),
     paths,
-    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { schemas, securitySchemes },
   };
 }

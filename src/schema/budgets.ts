@@ -33,9 +33,22 @@ export const budgetStatus = z.strictObject({
 
 export const usageReport = mutation.extend({ agent: name, model: name, promptTokens: tokens, completionTokens: tokens });
 
+export const overshoot = z
+  .strictObject({
+    reservationId: z.string(),
+    estimate: z.int().describe('The tokens reserved.'),
+    actual: z.int().describe('The tokens used (prompt + completion), all recorded.'),
+    by: z.int().min(1).describe('actual - estimate.'),
+  })
+  .describe('A commit that used more than its reservation: the usage is recorded all the same (it happened), and a tokens.overshoot event says so.');
+
 export const usageResult = z
-  .strictObject({ status: budgetStatus.nullable().describe('The tightest budget that applies; null when none does.'), budgets: z.array(budgetStatus) })
-  .describe('The result of a report: the tightest budget that applies, and all of them.');
+  .strictObject({
+    status: budgetStatus.nullable().describe('The tightest budget that applies; null when none does.'),
+    budgets: z.array(budgetStatus),
+    overshoot: overshoot.nullable().describe('Set when a commit used more than its reservation; null for a commit within its estimate and for a report.'),
+  })
+  .describe('The result of a report or a commit: the tightest budget that applies, all of them, and any overshoot of the reservation.');
 
 export const reservation = z.strictObject({ id: z.string(), agent: z.string(), model: z.string().nullable(), estimate: z.int(), expiresAt: time });
 

@@ -119,7 +119,16 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse, transport: Transport) => void {
   const attached = new Map<string, Set<EventStream>>();
-  const openapi = JSON.stringify(openApiDocument(ctx.version));
+  // One per kind of listener (its servers and security differ), made on first request: the TCP address is known by then.
+  const openapi = new Map<Transport['kind'], string>();
+  const documentFor = (kind: Transport['kind']): string => {
+    let doc = openapi.get(kind);
+    if (doc === undefined) {
+      const { listen, socket } = ctx.daemonInfo();
+      openapi.set(kind, (doc = JSON.stringify(openApiDocument(ctx.version, { transport: kind, listen, socket }))));
+    }
+    return doc;
+  };
 
   async function attach(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const session = await ctx.coordinator.getSession(sessionId);
@@ -221,7 +230,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
           if (route === '/v1/openapi.json') {
             res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-            res.end(openapi);
+            res.end(documentFor(transport.kind));
             return;
           }
           if (route === '/v1/status') return sendJson(res, 200, await collectStatus(ctx.coordinator, ctx.daemonInfo()));

@@ -6,8 +6,17 @@
 // It never reports .git, node_modules, the ignore dirs, or the temp files of
 // atomic writers (`.<name>.<pid>.<hex>.tmp`). On Linux it watches directories
 // (tree-watcher.ts), since Node's recursive watch loses atomically saved files.
-import { watch as fsWatch } from 'node:fs';
+//
+// fs.watch names only 'rename' (created, deleted, moved, replaced) and
+// 'change'; the watcher says what happened, by looking when a burst on a path
+// has settled: there now and not known before is created, there and known is
+// changed (an atomic save included), gone and known is deleted. A move is two
+// changes, the old path deleted and the new one created (fs.watch does not
+// pair them). A path created and removed within one burst is not reported.
+import { lstatSync, watch as fsWatch } from 'node:fs';
+import { join } from 'node:path';
 import { toPosix, under } from './confinement.ts';
+import { KnownPaths } from './known-paths.ts';
 import { watchTree } from './tree-watcher.ts';
 
 /** The temp files writeFileAtomic makes beside its target: `.<name>.<pid>.<12 hex>.tmp`. */
@@ -23,8 +32,8 @@ const NATIVE_RECURSIVE = process.platform === 'darwin' || process.platform === '
 export interface FileChange {
   /** Relative to the root, '/'-separated. */
   path: string;
-  /** 'rename': created, removed or renamed; 'change': content changed. */
-  kind: 'change' | 'rename';
+  /** What the path went through: it appeared (moved here included), its content or metadata changed (replaced included), it went away (moved away included). */
+  kind: 'created' | 'changed' | 'deleted';
 }
 
 export interface WatchOptions {
@@ -91,9 +100,9 @@ function ignored(rel: string, ignore: string[]): boolean {
 
 /**
  * Reports changes under the root made by anyone but baton (its echoes are
- * dropped). Bursts on one path are coalesced over `coalesceMs` ('rename' wins
- * over 'change'). Watcher errors go to onError and the watcher restarts,
- * backing off up to 30 s.
+ * dropped, though what they did is learnt). Bursts on one path are coalesced
+ * over `coalesceMs` and reported as what they came to. Watcher errors go to
+ * onError and the watcher restarts, backing off up to 30 s.
  */
 export function watchProject(project: WatchedProject, onChange: (change: FileChange) => void, onError: ((error: Error) => void) | undefined): FileWatch {
   const { root, ignore, echoes, coalesceMs } = project;
@@ -105,7 +114,17 @@ export function watchProject(project: WatchedProject, onChange: (change: FileCha
       // an error handler that throws must not take the watcher down
     }
   };
-  const pending = new Map<string, { kind: FileChange['kind']; timer: NodeJS.Timeout }>();
+  // Per path while a burst settles; `report` is false while all of it was baton's own.
+  const pending = new Map<string, { report: boolean; timer: NodeJS.Timeout }>();
+  let known = new KnownPaths();
+  const present = (rel: string): boolean => {
+    try {
+      lstatSync(join(root, ...rel.split('/')));
+      return true;
+    } catch {
+      return false;
+    }
+  };
   let watcher: { close(): void } | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
   let backoffMs = 1000;
@@ -115,25 +134,32 @@ export function watchProject(project: WatchedProject, onChange: (change: FileCha
     const entry = pending.get(path);
     pending.delete(path);
     if (entry === undefined || closed) return;
+    const was = known.has(path);
+    const is = present(path);
+    if (is) known.add(path);
+    else known.remove(path);
+    const kind: FileChange['kind'] | undefined = is ? (was ? 'changed' : 'created') : was ? 'deleted' : undefined;
+    if (kind === undefined || !entry.report) return;
     try {
-      onChange({ path, kind: entry.kind });
+      onChange({ path, kind });
     } catch (error) {
       report(error);
     }
   };
 
-  const onEvent = (eventType: string, filename: string | null): void => {
+  const onEvent = (filename: string | null): void => {
     if (closed || filename === null) return;
     const rel = toPosix(filename);
-    if (rel === '' || ignored(rel, ignore) || echoes.has(rel)) return;
-    const kind: FileChange['kind'] = eventType === 'rename' ? 'rename' : 'change';
+    if (rel === '' || ignored(rel, ignore)) return;
+    // baton's own change is not reported, but what it did is learnt: a later outside save of the file is a change.
+    const own = echoes.has(rel);
     const entry = pending.get(rel);
     if (entry !== undefined) {
-      if (kind === 'rename') entry.kind = 'rename';
+      if (!own) entry.report = true;
       return;
     }
     const timer = setTimeout(() => deliver(rel), coalesceMs);
-    pending.set(rel, { kind, timer });
+    pending.set(rel, { report: !own, timer });
   };
 
   const start = (): void => {
@@ -150,7 +176,7 @@ export function watchProject(project: WatchedProject, onChange: (change: FileCha
       if (NATIVE_RECURSIVE) {
         // `ignore` (Node 24.x) keeps the watcher out of .git and node_modules;
         // on a Node without it, `ignored` filters the events instead.
-        const w = fsWatch(root, { recursive: true, ignore: (p: string) => ignored(toPosix(p), ignore) }, onEvent);
+        const w = fsWatch(root, { recursive: true, ignore: (p: string) => ignored(toPosix(p), ignore) }, (_type, filename) => onEvent(filename));
         w.on('error', (error) => {
           w.close();
           if (watcher === w) failed(error);
@@ -159,7 +185,7 @@ export function watchProject(project: WatchedProject, onChange: (change: FileCha
       } else {
         const w = watchTree(root, {
           ignored: (rel) => ignored(rel, ignore),
-          onEvent: (kind, rel) => onEvent(kind, rel),
+          onEvent: (_type, rel) => onEvent(rel),
           onError: (error, fatal) => {
             if (!fatal) report(error);
             else if (watcher === w) failed(error);
@@ -167,6 +193,9 @@ export function watchProject(project: WatchedProject, onChange: (change: FileCha
         });
         watcher = w;
       }
+      // What is there once the watch is in place: later changes are judged against it.
+      known = new KnownPaths();
+      known.scan(root, (rel) => ignored(rel, ignore));
     } catch (error) {
       failed(error);
     }

@@ -3,11 +3,24 @@
 // the writer they would fill its queue, and clients would get 429 for changes
 // nobody asked for. So they go through a lane of their own: a few publishes in
 // flight, none while the writer's queue is over half full, the rest waiting
-// with one entry per path (a later change of a waiting path joins it). Past
+// with one entry per path (a later change of a waiting path joins it: see
+// mergeKinds). Past
 // the backlog bound, changes are counted instead, and once the lane is empty
 // one `fs.changed` with kind 'overflow' says how many were not reported (as
 // inotify's queue overflow does): whoever needs exactness rescans.
 import type { FileChange } from './project-watch.ts';
+
+/**
+ * Two changes of one path as one: what it was before the first and is after
+ * the second. Created then deleted is nothing (undefined); deleted then
+ * created is changed.
+ */
+export function mergeKinds(first: FileChange['kind'], then: FileChange['kind']): FileChange['kind'] | undefined {
+  const before = first !== 'created';
+  const after = then !== 'deleted';
+  if (before) return after ? 'changed' : 'deleted';
+  return after ? 'created' : undefined;
+}
 
 export interface WatcherChange extends FileChange {
   /** The top level of the worktree it happened in. */
@@ -59,7 +72,9 @@ export class WatcherLane {
     const id = `${change.worktree}\0${change.path}`;
     const waiting = this.#waiting.get(id);
     if (waiting !== undefined) {
-      if (change.kind === 'rename') waiting.kind = 'rename';
+      const kind = mergeKinds(waiting.kind, change.kind);
+      if (kind === undefined) this.#waiting.delete(id);
+      else waiting.kind = kind;
     } else if (this.#waiting.size >= this.#maxBacklog) {
       this.#dropped.set(change.worktree, (this.#dropped.get(change.worktree) ?? 0) + 1);
     } else {

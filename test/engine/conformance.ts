@@ -575,6 +575,31 @@ export function conformance(name: string, open: Opener): void {
     assert.deepEqual((await c.events({ types: ['tokens.reset'] })).map((e) => e.key), ['agent:a1', null]);
   });
 
+  withCoordinator('budgets: a commit above its reservation is recorded and said: overshoot in the result, a tokens.overshoot event, tokens.exceeded past the limit', async (c) => {
+    await c.setBudget({ limit: 50_000 });
+    const within = await c.reserve({ agent: 'a1', model: 'opus', estimate: 20_000 });
+    const above = await c.reserve({ agent: 'a2', model: 'opus', estimate: 30_000 });
+    await rejectsWith(c.reserve({ agent: 'a3', estimate: 1 }), 'BUDGET_EXCEEDED', 'used 0 + reserved 50000 of 50000');
+    const fine = await c.commitReservation(within.id, { promptTokens: 15_000, completionTokens: 4_000 });
+    assert.equal(fine.overshoot, null, 'a commit within its estimate overshoots nothing');
+    const over = await c.commitReservation(above.id, { promptTokens: 30_000, completionTokens: 11_000 });
+    assert.deepEqual(over.overshoot, { reservationId: above.id, estimate: 30_000, actual: 41_000, by: 11_000 });
+    assert.equal(over.status!.used, 60_000, 'the usage happened: all of it is recorded');
+    assert.equal(over.status!.exceeded, true);
+    assert.equal(over.status!.remaining, -10_000);
+    const [overshootEvent] = await c.events({ types: ['tokens.overshoot'] });
+    assert.equal(overshootEvent?.key, above.id);
+    assert.equal(overshootEvent?.actor, 'a2');
+    assert.deepEqual(overshootEvent?.data, { reservationId: above.id, agent: 'a2', model: 'opus', estimate: 30_000, actual: 41_000, by: 11_000 });
+    const exceeded = await c.events({ types: ['tokens.exceeded'] });
+    assert.deepEqual(exceeded.map((e) => [e.key, e.data.used, e.data.limit]), [['*', 60_000, 50_000]]);
+    assert.ok(exceeded[0]!.seq > overshootEvent!.seq, 'the overshoot comes first: it is why the limit was passed');
+    const updates = await c.events({ types: ['tokens.updated'] });
+    assert.deepEqual(updates.map((e) => e.data.reservationId), [within.id, above.id], 'each commit names the reservation it settles');
+    assert.equal((await c.report({ agent: 'a1', model: 'opus', promptTokens: 1, completionTokens: 0 })).overshoot, null, 'a report has no reservation to overshoot');
+    await rejectsWith(c.reserve({ agent: 'a1', estimate: 1 }), 'BUDGET_EXCEEDED', 'used 60001');
+  });
+
   withCoordinator('reasons must be strings and event queries well formed: INVALID_ARGUMENT naming the value, nothing changed', async (c) => {
     const t = await c.addTask({ title: 't' });
     await rejectsWith(c.cancel(t.id, { reason: 5 as never }), 'INVALID_ARGUMENT', /reason.*5/);

@@ -31,10 +31,12 @@ test('watcher lane: bounded in flight, one entry per waiting path, held back whi
     { maxInFlight: 3, maxBacklog: 20, writerBusy: () => busy, busyRetryMs: 5 },
   );
   t.after(() => lane.close());
-  lane.push({ worktree: '/w', path: 'same.txt', kind: 'change' });
-  lane.push({ worktree: '/w', path: 'same.txt', kind: 'rename' });
-  lane.push({ worktree: '/w', path: 'same.txt', kind: 'change' });
-  for (let i = 0; i < 30; i++) lane.push({ worktree: '/w', path: `f${i}.txt`, kind: 'change' });
+  lane.push({ worktree: '/w', path: 'same.txt', kind: 'changed' });
+  lane.push({ worktree: '/w', path: 'same.txt', kind: 'deleted' });
+  lane.push({ worktree: '/w', path: 'same.txt', kind: 'created' });
+  lane.push({ worktree: '/w', path: 'blink.txt', kind: 'created' });
+  lane.push({ worktree: '/w', path: 'blink.txt', kind: 'deleted' });
+  for (let i = 0; i < 30; i++) lane.push({ worktree: '/w', path: `f${i}.txt`, kind: 'changed' });
   await sleep(30);
   assert.equal((await c.events({ types: ['fs.changed'] })).length, 0, 'nothing is published while the writer is busy');
   assert.equal(lane.backlog, 20, 'the backlog stops at its bound');
@@ -42,7 +44,8 @@ test('watcher lane: bounded in flight, one entry per waiting path, held back whi
   await lane.idle();
   const events = (await c.events({ types: ['fs.changed'] })).map((e) => e.data as Record<string, unknown>);
   assert.ok(most <= 3, `at most 3 publishes in flight, saw ${most}`);
-  assert.deepEqual(events[0], { worktree: '/w', path: 'same.txt', kind: 'rename' }, 'three changes of one waiting path: one event, a rename');
+  assert.deepEqual(events[0], { worktree: '/w', path: 'same.txt', kind: 'changed' }, 'three changes of one waiting path: one event, what they came to (deleted and created again: changed)');
+  assert.ok(!events.some((e) => e.path === 'blink.txt'), 'created and deleted while waiting: nothing to report');
   assert.deepEqual(events.slice(1, 20).map((e) => e.path), Array.from({ length: 19 }, (_, i) => `f${i}.txt`), 'oldest first');
   assert.deepEqual(events.slice(20), [{ worktree: '/w', kind: 'overflow', dropped: 11 }], 'the 11 past the bound, reported once the lane is empty');
 });

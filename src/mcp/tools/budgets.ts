@@ -27,7 +27,7 @@ export const budgetReserve = tool({
   name: 'budget_reserve',
   title: 'Reserve tokens before spending them',
   description:
-    'Reserve an estimate of tokens before an expensive step (a sub-agent, a large generation), so concurrent agents cannot overshoot the budget together. Refused with BUDGET_EXCEEDED when it would pass a limit: stop, or ask your user. Afterwards call budget_commit with the actual use.',
+    'Reserve an estimate of tokens before an expensive step (a sub-agent, a large generation). No reservation is granted past a limit, so agents that stay within their estimates cannot overshoot the budget together: estimate generously. Refused with BUDGET_EXCEEDED when it would pass a limit: stop, or ask your user. Afterwards call budget_commit with the actual use.',
   input: z.strictObject({
     estimate: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Tokens you expect to use.'),
     model: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
@@ -48,7 +48,8 @@ export const budgetReserve = tool({
 export const budgetCommit = tool({
   name: 'budget_commit',
   title: 'Record the tokens a reservation used',
-  description: 'Record the tokens actually used against a reservation from budget_reserve; the estimate is replaced by the actual use.',
+  description:
+    'Record the tokens actually used against a reservation from budget_reserve; the estimate is replaced by the actual use. Use more than you reserved and all of it is still recorded (it was spent), but the budget may go over its limit: the answer\'s overshoot says by how much, and other agents see it.',
   input: z.strictObject({
     reservation_id: z.string().min(1).max(256),
     prompt_tokens: tokens,
@@ -56,7 +57,15 @@ export const budgetCommit = tool({
   }),
   async run(args, ctx) {
     const result = await ctx.backend.coordinator.commitReservation(args.reservation_id, { promptTokens: args.prompt_tokens, completionTokens: args.completion_tokens });
-    return { status: result.status === null ? null : budgetView(result.status) };
+    const status = result.status === null ? null : budgetView(result.status);
+    const o = result.overshoot;
+    if (o === null) return { status, overshoot: null };
+    const over = result.budgets.some((b) => b.exceeded);
+    return {
+      status,
+      overshoot: { reservation_id: o.reservationId, estimate: o.estimate, actual: o.actual, by: o.by },
+      next: `you used ${o.by} tokens more than you reserved; all ${o.actual} are recorded. ${over ? 'A budget is now over its limit: stop spending and tell your user.' : 'Reserve a larger estimate next time.'}`,
+    };
   },
 });
 

@@ -45,7 +45,7 @@ export const taskClaim = tool({
   name: 'task_claim',
   title: 'Claim the next task',
   description:
-    'Claim the highest-priority ready task (or the one with task_id). Exactly one agent gets each task. If you disconnect, your claimed tasks go back to the queue at once. Then: reserve_paths for the files it needs, do the work, git_commit, task_complete (or task_fail). Renew with task_renew for work longer than the claim (default 30 min). Returns task: null when nothing is ready.',
+    'Claim the highest-priority ready task (or the one with task_id). Exactly one agent gets each task. If you disconnect, your claimed tasks go back to the queue. Then: reserve_paths for the files it needs, do the work, git_commit, task_complete (or task_fail). Renew with task_renew for work longer than the claim (default 30 min). Returns task: null when nothing is ready.',
   input: z.strictObject({
     queue: name.optional().describe('Queue name. Default "default".'),
     task_id: z.number().int().positive().optional().describe('Claim this task (refused with CONFLICT if it is not ready).'),
