@@ -3,7 +3,7 @@ import type { Claim, Coordinator, Task, TaskSpec, TaskStatus } from '../coordina
 import { defaultOwner } from '../git-lock.ts';
 import { isBatonError } from '../errors.ts';
 import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MIN_SESSION_TTL_MS, TASK_STATES } from '../limits.ts';
-import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required } from './command.ts';
+import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required, warningLine } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 import { group, type Action } from './group.ts';
@@ -259,7 +259,7 @@ than that does not help (use a session of your own for long work).
       if (session !== undefined) {
         await c.heartbeat(session.id);
         if ((leaseMs ?? DEFAULT_CLAIM_MS) > session.ttlMs) {
-          process.stderr.write(`baton: warning: the cli session ${session.id} lapses ${duration(session.ttlMs)} from now, and the claim with it\n`);
+          process.stderr.write(warningLine(`the cli session ${session.id} lapses ${duration(session.ttlMs)} from now, and the claim with it`));
         }
       }
       if (values.json) printJson(renewed);
