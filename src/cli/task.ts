@@ -1,22 +1,26 @@
 // baton task add|list|show|claim|renew|complete|fail|release|cancel: the task queue.
-import type { Claim, Coordinator, Task, TaskSpec, TaskStatus } from '../coordinator.ts';
+import type { Claim, Coordinator, Task, TaskSpec } from '../coordinator.ts';
 import { defaultOwner } from '../git-lock.ts';
 import { isBatonError } from '../errors.ts';
-import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MIN_SESSION_TTL_MS, TASK_STATES } from '../limits.ts';
+import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MIN_SESSION_TTL_MS } from '../limits.ts';
 import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required, warningLine } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 import { group, type Action } from './group.ts';
+import { state } from './style.ts';
+import { closest } from './suggest.ts';
+import { SHOWN_STATES, isWaiting, shownStatus, statusFilter, unfinishedDependencies, waitingFor, waitingNote, type ShownStatus, type Unfinished } from './task-waiting.ts';
 
 /** The session `task claim` registers when given no --session. */
 const CLI_SESSION = { name: 'cli', kind: 'cli' } as const;
 
-function showTask(t: Task): string {
+function showTask(t: Task, unfinished?: Unfinished[]): string {
   return fields([
     ['id', t.id],
     ['title', t.title],
     ['queue', t.queue],
-    ['status', t.status],
+    ['status', state(shownStatus(t))],
+    ['waitingFor', waitingFor(t, unfinished, Date.now(), true) ?? undefined],
     ['priority', t.priority],
     ['attempts', `${t.attempts} of ${t.maxAttempts}`],
     ['dependsOn', t.dependsOn.length === 0 ? undefined : t.dependsOn.join(', ')],
@@ -31,6 +35,12 @@ function showTask(t: Task): string {
     ['createdAt', when(t.createdAt)],
     ['updatedAt', when(t.updatedAt)],
   ]);
+}
+
+/** A task as `task add` and `task show` print it: which of its dependencies are not done comes from reading them. */
+async function printTask(c: Coordinator, t: Task): Promise<void> {
+  const unfinished = await unfinishedDependencies(c, [t], []);
+  process.stdout.write(showTask(t, unfinished.get(t.id)));
 }
 
 function taskId(value: string | undefined, usage: string): number {
@@ -117,7 +127,7 @@ const add: Action = {
     return withCoordinator(values, async (c) => {
       const task = await c.addTask(spec);
       if (values.json) printJson(task);
-      else process.stdout.write(showTask(task));
+      else await printTask(c, task);
       return ExitCode.ok;
     });
   },
@@ -131,24 +141,50 @@ const list: Action = {
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
     if (values.help) {
-      return printHelp(listUsage, `Lists tasks (at most ${DEFAULT_LIST_LIMIT}), highest priority first.\n\n  --queue <q>    only this queue (default: all)\n  --status <s>   only these statuses, comma-separated: ${TASK_STATES.join(', ')}\n`);
+      return printHelp(
+        listUsage,
+        `Lists tasks (at most ${DEFAULT_LIST_LIMIT}), highest priority first. A task is "waiting" while it is ready
+but not claimable yet: dependencies not done or a runAt to come (a WAITING FOR column says which). With
+--json, such a task has status "ready" and pendingDeps > 0 or a runAt in the future.
+
+  --queue <q>    only this queue (default: all)
+  --status <s>   only these statuses, comma-separated: ${SHOWN_STATES.join(', ')}
+`,
+      );
     }
     positionalArgs(positionals, [], listUsage);
-    let status: TaskStatus[] | undefined;
-    if (values.status !== undefined) {
-      status = values.status.split(',').map((s) => s.trim()) as TaskStatus[];
-      const bad = status.find((s) => !TASK_STATES.includes(s));
-      if (bad !== undefined) throw new UsageError(`--status must be one or more of ${TASK_STATES.join(', ')}, got ${JSON.stringify(bad)}`);
-    }
+    const filter = values.status === undefined ? undefined : statusFilter(shownStates(values.status));
     return withCoordinator(values, async (c) => {
-      const tasks = await c.listTasks({ ...(values.queue === undefined ? {} : { queue: values.queue }), ...(status === undefined ? {} : { status }) });
-      if (values.json) printJson(tasks);
-      else if (tasks.length === 0) process.stdout.write('no tasks\n');
-      else process.stdout.write(table(['ID', 'QUEUE', 'STATUS', 'PRI', 'TRIES', 'TITLE'], tasks.map((t) => [t.id, t.queue, t.status, t.priority, `${t.attempts}/${t.maxAttempts}`, t.title])));
+      const queue = values.queue === undefined ? {} : { queue: values.queue };
+      // ready and waiting are one state to the engine: when only one is wanted, read all ready tasks and keep those.
+      const read = await c.listTasks({ ...queue, ...(filter === undefined ? {} : { status: filter.ask }), ...(filter?.narrowed ? { limit: MAX_LIST_LIMIT } : {}) });
+      const tasks = filter === undefined ? read : read.filter(filter.keep).slice(0, DEFAULT_LIST_LIMIT);
+      if (values.json) {
+        printJson(tasks);
+      } else if (tasks.length === 0) {
+        process.stdout.write('no tasks\n');
+      } else {
+        const unfinished = await unfinishedDependencies(c, tasks);
+        const now = Date.now();
+        // The WAITING FOR column only when a task waits: a queue with none reads as it always did.
+        const waits = tasks.some((t) => isWaiting(t, now));
+        const rows = tasks.map((t) => [t.id, t.queue, state(shownStatus(t, now)), t.priority, `${t.attempts}/${t.maxAttempts}`, ...(waits ? [waitingFor(t, unfinished.get(t.id), now)] : []), t.title]);
+        process.stdout.write(table(['ID', 'QUEUE', 'STATUS', 'PRI', 'TRIES', ...(waits ? ['WAITING FOR'] : []), 'TITLE'], rows));
+      }
       return ExitCode.ok;
     });
   },
 };
+
+/** --status as given: states the CLI shows, or a usage error naming the one that is not (and the nearest that is). */
+function shownStates(value: string): ShownStatus[] {
+  const words = value.split(',').map((s) => s.trim());
+  const bad = words.find((s) => !(SHOWN_STATES as readonly string[]).includes(s));
+  if (bad !== undefined) {
+    throw new UsageError(`--status must be one or more of ${SHOWN_STATES.join(', ')}, got ${JSON.stringify(bad)}`, { didYouMean: closest(bad, SHOWN_STATES) });
+  }
+  return words as ShownStatus[];
+}
 
 const showUsage = 'baton task show <id> [--db <path>] [--json]';
 const show: Action = {
@@ -157,13 +193,13 @@ const show: Action = {
   usage: showUsage,
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions }, showUsage);
-    if (values.help) return printHelp(showUsage, 'Shows every field of task <id>.\n');
+    if (values.help) return printHelp(showUsage, 'Shows every field of task <id>; for a waiting task, which of its dependencies are not done yet and their states.\n');
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
     return withCoordinator(values, async (c) => {
       const task = await c.getTask(taskIdValue);
       if (values.json) printJson(task);
-      else process.stdout.write(showTask(task));
+      else await printTask(c, task);
       return ExitCode.ok;
     });
   },
@@ -219,7 +255,8 @@ const claim: Action = {
       if (values.json) {
         printJson(claims);
       } else if (claims.length === 0) {
-        process.stdout.write(`nothing to claim in queue ${JSON.stringify(values.queue ?? DEFAULT_QUEUE)}\n`);
+        const queue = values.queue ?? DEFAULT_QUEUE;
+        process.stdout.write(`nothing to claim in queue ${JSON.stringify(queue)}${await waitingNote(c, queue)}\n`);
       } else {
         process.stdout.write(
           `session: ${sessionId}\n` + table(['TASK', 'TOKEN', 'EXPIRES', 'TITLE'], claims.map((cl) => [cl.task.id, cl.token, when(cl.expiresAt), cl.task.title])),

@@ -75,6 +75,11 @@ describe('CLI messages', { concurrency: true }, () => {
     usage(ttl, 'baton: --ttl must be <= 9007199254740.99 seconds, got 100000000000000000000 [INVALID_ARGUMENT]');
     assert.deepEqual(JSON.parse(title.stderr), { error: { code: 'INVALID_ARGUMENT', message: 'title must not be empty' } });
   });
+
+  test('a --status value that is close to a state is suggested', async (t) => {
+    const run = withDb(t);
+    usage(await run(['task', 'list', '--status', 'redy']), 'baton: --status must be one or more of ready, waiting, claimed, blocked, done, dead, cancelled, got "redy"; did you mean "ready"? [INVALID_ARGUMENT]');
+  });
 });
 
 describe('colour', { concurrency: true }, () => {
@@ -100,6 +105,7 @@ describe('colour', { concurrency: true }, () => {
 
     const [list, listPiped] = await Promise.all([baton(['task', 'list', '--db', db], env({ FORCE_COLOR: '1' })), baton(['task', 'list', '--db', db], env({}))]);
     assert.ok(list.stdout.startsWith(`${ESC}1mID`), list.stdout);
+    assert.match(list.stdout, new RegExp(`${ESC.replace('[', '\\[')}32mready`), 'a ready task is green');
     assert.doesNotMatch(listPiped.stdout, /\x1b/);
   });
 
