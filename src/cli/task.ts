@@ -1,18 +1,14 @@
 // baton task add|list|show|claim|renew|complete|fail|release|cancel: the task queue.
 import type { Claim, Coordinator, Task, TaskSpec } from '../coordinator.ts';
-import { defaultOwner } from '../git-lock.ts';
-import { isBatonError } from '../errors.ts';
-import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MIN_SESSION_TTL_MS } from '../limits.ts';
+import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS } from '../limits.ts';
 import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required, warningLine } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 import { group, type Action } from './group.ts';
 import { state } from './style.ts';
 import { closest } from './suggest.ts';
+import { ANONYMOUS, claimSession, claimSessionOf, endIfSettled } from './task-session.ts';
 import { SHOWN_STATES, isWaiting, shownStatus, statusFilter, unfinishedDependencies, waitingFor, waitingNote, type ShownStatus, type Unfinished } from './task-waiting.ts';
-
-/** The session `task claim` registers when given no --session. */
-const CLI_SESSION = { name: 'cli', kind: 'cli' } as const;
 
 function showTask(t: Task, unfinished?: Unfinished[]): string {
   return fields([
@@ -64,18 +60,6 @@ function taskIds(name: string, value: string | undefined): number[] | undefined 
   const parts = value.split(',').map((p) => p.trim());
   if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) throw new UsageError(`${name} must be task ids separated by commas, got ${JSON.stringify(value)}`);
   return parts.map(Number);
-}
-
-/** The claim's session, if `task claim` made it for the CLI (it lives only as long as the claim unless heartbeated). */
-async function cliSession(c: Coordinator, sessionId: string | null): Promise<{ id: string; ttlMs: number } | undefined> {
-  if (sessionId === null) return undefined;
-  try {
-    const s = await c.getSession(sessionId);
-    return s.name === CLI_SESSION.name && s.kind === CLI_SESSION.kind && s.endedAt === null ? s : undefined;
-  } catch (error) {
-    if (isBatonError(error, 'NOT_FOUND')) return undefined;
-    throw error;
-  }
 }
 
 const addUsage =
@@ -205,25 +189,35 @@ const show: Action = {
   },
 };
 
-const claimUsage = 'baton task claim [--queue <q>] [--n <k>] [--lease <s>] [--session <id>] [--db <path>] [--json]';
+const claimUsage = 'baton task claim [--queue <q>] [--n <k>] [--lease <s>] [--session <id> | --name <agent>] [--db <path>] [--json]';
 const claim: Action = {
   name: 'claim',
   summary: 'claim the next ready tasks',
   usage: claimUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' } }, claimUsage);
+    const { values, positionals } = parse(
+      argv,
+      { ...connectOptions, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' }, name: { type: 'string' } },
+      claimUsage,
+    );
     if (values.help) {
       return printHelp(
         claimUsage,
         `Claims up to --n ready tasks (highest priority first) and prints each with its claim token, which
 'task renew|complete|fail|release' need. Prints nothing claimed (--json: []) if none is ready; exit 0 either way.
 
-  --queue <q>      the queue (default "${DEFAULT_QUEUE}")
-  --n <k>          how many tasks at most (default 1, at most ${MAX_BATCH})
-  --lease <s>      claim time in seconds; renew before it lapses (default ${DEFAULT_CLAIM_MS / 1000})
-  --session <id>   claim for this session (see 'baton agents'). Without it, a session named "cli" is
-                   registered that lives as long as the claim (its id is printed, and is the tasks'
-                   claimedBy); 'task renew' keeps it alive.
+  --queue <q>       the queue (default "${DEFAULT_QUEUE}")
+  --n <k>           how many tasks at most (default 1, at most ${MAX_BATCH})
+  --lease <s>       claim time in seconds; renew before it lapses (default ${DEFAULT_CLAIM_MS / 1000})
+  --session <id>    claim for this live session (see 'baton agents'); baton never ends it
+  --name <agent>    claim for the live session of this name, or register one (kind "cli") that later
+                    claims with the same --name reuse: one agent in 'baton agents'. It lapses once no
+                    claim or renew has heartbeated it for the first claim's --lease.
+
+A claim belongs to a session; ending the session puts its claimed tasks back. With neither option,
+a session named "${ANONYMOUS}" is registered for this claim (its id is printed, and is the tasks' claimedBy).
+It lives as long as the claim ('task renew' keeps it alive) and is ended when the last of its tasks is
+completed, failed or released with 'baton task'.
 `,
       );
     }
@@ -231,27 +225,18 @@ const claim: Action = {
     const n = integer('--n', values.n, { min: 1, max: MAX_BATCH });
     const leaseMs = millis('--lease', values.lease, true);
     if (values.session === '') throw new UsageError('--session must name a session id, got ""');
+    if (values.name === '') throw new UsageError('--name must name an agent, got ""');
     return withCoordinator(values, async (c) => {
-      let sessionId = values.session;
-      const registered = sessionId === undefined;
-      if (sessionId === undefined) {
-        const session = await c.register({
-          ...CLI_SESSION,
-          pid: null, // this process ends at once; the claim's time bounds the session instead
-          ttlMs: Math.max(MIN_SESSION_TTL_MS, leaseMs ?? DEFAULT_CLAIM_MS),
-          autoHeartbeat: false,
-          labels: { owner: defaultOwner() },
-        });
-        sessionId = session.id;
-      }
+      const session = await claimSession(c, { session: values.session, name: values.name, leaseMs });
       let claims: Claim[];
       try {
-        claims = await c.claim(sessionId, { ...(values.queue === undefined ? {} : { queue: values.queue }), ...(n === undefined ? {} : { n }), ...(leaseMs === undefined ? {} : { leaseMs }) });
+        claims = await c.claim(session.id, { ...(values.queue === undefined ? {} : { queue: values.queue }), ...(n === undefined ? {} : { n }), ...(leaseMs === undefined ? {} : { leaseMs }) });
       } catch (error) {
-        if (registered) await c.endSession(sessionId, { reason: 'claim failed' }).catch(() => undefined);
+        if (session.own) await c.endSession(session.id, { reason: 'claim failed' }).catch(() => undefined);
         throw error;
       }
-      if (claims.length === 0 && registered) await c.endSession(sessionId, { reason: 'nothing to claim' });
+      if (claims.length === 0 && session.own) await c.endSession(session.id, { reason: 'nothing to claim' });
+      if (claims.length > 0 && session.warning !== undefined) process.stderr.write(warningLine(session.warning));
       if (values.json) {
         printJson(claims);
       } else if (claims.length === 0) {
@@ -259,7 +244,8 @@ const claim: Action = {
         process.stdout.write(`nothing to claim in queue ${JSON.stringify(queue)}${await waitingNote(c, queue)}\n`);
       } else {
         process.stdout.write(
-          `session: ${sessionId}\n` + table(['TASK', 'TOKEN', 'EXPIRES', 'TITLE'], claims.map((cl) => [cl.task.id, cl.token, when(cl.expiresAt), cl.task.title])),
+          `session: ${session.id}${session.name === ANONYMOUS && session.own ? '' : ` (${session.name})`}\n` +
+            table(['TASK', 'TOKEN', 'EXPIRES', 'TITLE'], claims.map((cl) => [cl.task.id, cl.token, when(cl.expiresAt), cl.task.title])),
         );
       }
       return ExitCode.ok;
@@ -277,8 +263,8 @@ const renew: Action = {
     if (values.help) {
       return printHelp(
         renewUsage,
-        `Extends the claim on task <id> to --lease from now. If the claim's session is the "cli" one 'task claim'
-registered, it is heartbeated too; it lives for the original claim time from now, so a longer --lease
+        `Extends the claim on task <id> to --lease from now. If 'task claim' registered the claim's session
+(no --session), it is heartbeated too; it lives for the first claim's time from now, so a longer --lease
 than that does not help (use a session of your own for long work).
 
   --token <n>   the claim token
@@ -292,11 +278,11 @@ than that does not help (use a session of your own for long work).
     const leaseMs = millis('--lease', values.lease, true);
     return withCoordinator(values, async (c) => {
       const renewed = await c.renewClaim({ taskId: taskIdValue, token }, leaseMs === undefined ? {} : { leaseMs });
-      const session = await cliSession(c, renewed.task.claimedBy);
+      const session = await claimSessionOf(c, renewed.task.claimedBy);
       if (session !== undefined) {
         await c.heartbeat(session.id);
         if ((leaseMs ?? DEFAULT_CLAIM_MS) > session.ttlMs) {
-          process.stderr.write(warningLine(`the cli session ${session.id} lapses ${duration(session.ttlMs)} from now, and the claim with it`));
+          process.stderr.write(warningLine(`the ${session.name} session ${session.id} lapses ${duration(session.ttlMs)} from now, and the claim with it`));
         }
       }
       if (values.json) printJson(renewed);
@@ -306,7 +292,11 @@ than that does not help (use a session of your own for long work).
   },
 };
 
-/** complete, fail and release: an action on a claim, printing the task after. `check` reads its own options before the database is opened. */
+/**
+ * complete, fail and release: an action on a claim, printing the task after.
+ * `check` reads its own options before the database is opened. A session the
+ * claim made for itself ends with its last claim (task-session.ts).
+ */
 function claimAction<A>(
   name: string,
   summary: string,
@@ -329,7 +319,11 @@ function claimAction<A>(
       const ref = { taskId: taskId(id, usage), token: required('--token', integer('--token', strings.token, { min: 1 }), usage) };
       const args = check(strings);
       return withCoordinator(strings, async (c) => {
+        // The claim's session, read first: the task forgets it once the claim is settled.
+        const { claimedBy } = await c.getTask(ref.taskId);
         const task = await act(c, ref, args);
+        // The task is settled whatever happens to the session: a failure to end it is only a warning.
+        await endIfSettled(c, claimedBy).catch((error: unknown) => process.stderr.write(warningLine(`session ${claimedBy} was not ended: ${(error as Error).message}`)));
         if (values.json) printJson(task);
         else process.stdout.write(`task ${task.id}: ${describe(task)}\n`);
         return ExitCode.ok;
