@@ -25,6 +25,8 @@ const FOR_ONE_CLAIM = 'one claim';
 export interface ClaimSession {
   id: string;
   name: string;
+  /** Registered by this command: ended at once if it claims nothing. */
+  made: boolean;
   /** Made by this claim for itself: ended when its last claim is settled through the CLI. */
   own: boolean;
   /** A warning to print, if the session will lapse before the claim does. */
@@ -64,7 +66,7 @@ export async function claimSession(c: Coordinator, options: { session?: string |
     if (options.name !== undefined && s.name !== options.name) {
       throw new BatonError('INVALID_ARGUMENT', `session ${s.id} is named ${JSON.stringify(s.name)}, not ${JSON.stringify(options.name)}`, { details: { sessionId: s.id } });
     }
-    return { id: s.id, name: s.name, own: false, warning: lapseWarning(s, leaseMs) };
+    return { id: s.id, name: s.name, made: false, own: false, warning: lapseWarning(s, leaseMs) };
   }
   if (options.name !== undefined) {
     const live = (await c.listSessions()).filter((s) => s.name === options.name);
@@ -74,12 +76,12 @@ export async function claimSession(c: Coordinator, options: { session?: string |
       });
     }
     const found = live[0];
-    if (found !== undefined && (await stillLive(c, found))) return { id: found.id, name: found.name, own: false, warning: lapseWarning(found, leaseMs) };
+    if (found !== undefined && (await stillLive(c, found))) return { id: found.id, name: found.name, made: false, own: false, warning: lapseWarning(found, leaseMs) };
     const made = await register(c, options.name, leaseMs, 'named');
-    return { id: made.id, name: made.name, own: false, warning: undefined };
+    return { id: made.id, name: made.name, made: true, own: false, warning: undefined };
   }
   const made = await register(c, ANONYMOUS, leaseMs, FOR_ONE_CLAIM);
-  return { id: made.id, name: made.name, own: true, warning: undefined };
+  return { id: made.id, name: made.name, made: true, own: true, warning: undefined };
 }
 
 /** A session an earlier claim made gets its heartbeat from us (an agent's own session heartbeats itself); false if it lapsed meanwhile. */

@@ -232,10 +232,10 @@ completed, failed or released with 'baton task'.
       try {
         claims = await c.claim(session.id, { ...(values.queue === undefined ? {} : { queue: values.queue }), ...(n === undefined ? {} : { n }), ...(leaseMs === undefined ? {} : { leaseMs }) });
       } catch (error) {
-        if (session.own) await c.endSession(session.id, { reason: 'claim failed' }).catch(() => undefined);
+        if (session.made) await c.endSession(session.id, { reason: 'claim failed' }).catch(() => undefined);
         throw error;
       }
-      if (claims.length === 0 && session.own) await c.endSession(session.id, { reason: 'nothing to claim' });
+      if (claims.length === 0 && session.made) await c.endSession(session.id, { reason: 'nothing to claim' });
       if (claims.length > 0 && session.warning !== undefined) process.stderr.write(warningLine(session.warning));
       if (values.json) {
         printJson(claims);

@@ -72,6 +72,10 @@ test('task claim --name reuses the live session of that name; --session is never
   for (const c of [second!, third!]) ok(await run('task', 'complete', String(c.taskId), '--token', String(c.token)));
   assert.deepEqual((JSON.parse(ok(await run('agents', '--json'))) as SessionJson[]).map((s) => s.id), [session]);
 
+  // A name registered for a claim that found nothing is not left behind.
+  assert.match(ok(await run('task', 'claim', '--name', 'carol')), /^nothing to claim/);
+  assert.deepEqual((JSON.parse(ok(await run('agents', '--json'))) as SessionJson[]).map((s) => s.name), ['alice']);
+
   const wrongName = await run('task', 'claim', '--session', session!, '--name', 'bob');
   assert.equal(wrongName.code, 2);
   assert.equal(wrongName.stderr, `baton: session ${session} is named "alice", not "bob" [INVALID_ARGUMENT]\n`);
