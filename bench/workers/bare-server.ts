@@ -8,7 +8,7 @@ import { serveOnSocket } from './serve-socket.ts';
 const [socketPath] = process.argv.slice(2) as [string];
 const at = 1_700_000_000_000;
 const task = {
-  id: 1, queue: 'bench', title: 'job 1', payload: null, priority: 0, position: 1, status: 'done', runAt: at, attempts: 1, maxAttempts: 3, dependsOn: [],
+  id: 1, queue: 'bench', title: 'job 1', payload: null, priority: 0, position: 1, status: 'done', runAt: at, attempts: 1, maxAttempts: 3, dependsOn: [], pendingDeps: 0,
   reason: null, result: null, lastError: null, claimedBy: null, claimExpiresAt: null, version: 3, createdAt: at, updatedAt: at,
 };
 const bodies = new Map<string, string>([

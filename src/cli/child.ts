@@ -2,6 +2,7 @@
 // SIGTERM and SIGHUP passed on, SIGINT left to reach the child from the terminal.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { errorLine } from './command.ts';
 
 /** Resolves with the child's exit code: 128+N if killed by signal N, 127 if not found, 126 if it could not run. */
 export async function runChild(file: string, args: string[], label: string, onSpawn?: (pid: number) => void): Promise<number> {
@@ -19,7 +20,7 @@ export async function runChild(file: string, args: string[], label: string, onSp
     return await new Promise<number>((resolve) => {
       child.once('error', (error) => {
         const errno = (error as { code?: string }).code;
-        process.stderr.write(`baton: cannot run ${label}: ${errno === 'ENOENT' ? 'command not found' : error.message}\n`);
+        process.stderr.write(errorLine(`cannot run ${label}: ${errno === 'ENOENT' ? 'command not found' : error.message}`, errno === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR'));
         resolve(errno === 'ENOENT' ? 127 : 126);
       });
       child.once('exit', (exitCode, signal) => {

@@ -1,6 +1,9 @@
 // What every CLI command shares: argument parsing, output, exit codes.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BatonError, type ErrorCode } from '../errors.ts';
+import { paint } from './style.ts';
+import { alternatives, closest } from './suggest.ts';
+import { inUserWords } from './wire-words.ts';
 
 /** Documented exit codes (docs/cli.md). `baton run` otherwise exits with its command's code. */
 export const ExitCode = {
@@ -24,19 +27,54 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
+/** What a usage error may add: the names the user probably meant, and the help to read instead. */
+export interface UsageHints {
+  didYouMean?: string[];
+  /** The command whose --help to point at ('baton task list'); else read from a `usage:` second line. */
+  help?: string;
+}
+
 export class UsageError extends BatonError {
-  constructor(message: string) {
-    super('INVALID_ARGUMENT', message);
+  constructor(message: string, hints: UsageHints = {}) {
+    super('INVALID_ARGUMENT', message, { details: { ...hints } });
   }
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 
 export function parse<O extends Options>(argv: string[], options: O, usage: string) {
+  const all = { ...options, help: { type: 'boolean', short: 'h' } } as const;
+  const args = joinNegatives(argv, options);
+  const { tokens } = parseArgs({ args, options: all, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) checkOption(token, args, all, usage);
   try {
-    return parseArgs({ args: joinNegatives(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0]}\nusage: ${usage}`);
+    return parseArgs({ args, options: all, allowPositionals: true, strict: true });
+  } catch {
+    // checkOption refuses what parseArgs would, in our words; this is a net under it, never Node's text.
+    throw new UsageError(`cannot read the options ${JSON.stringify(argv.join(' '))}\nusage: ${usage}`);
+  }
+}
+
+/** An option parseArgs would refuse, refused in our words: unknown (with the nearest names), a value missing or not taken. */
+function checkOption(token: Token, args: string[], options: Options, usage: string): void {
+  if (token.kind !== 'option') return;
+  const spec = options[token.name];
+  const raw = args[token.index] ?? token.rawName;
+  if (spec === undefined) {
+    // `-json` is read as -j -s -o -n: the whole word is what was typed.
+    const typed = raw.startsWith('--') ? raw.slice(2).split('=')[0]! : raw.slice(1);
+    const shown = raw.startsWith('--') ? `--${typed}` : raw.length > 2 ? raw : token.rawName;
+    const near = Object.hasOwn(options, typed) ? [typed] : typed.length > 1 ? closest(typed, Object.keys(options)) : [];
+    throw new UsageError(`unknown option ${JSON.stringify(shown)}\nusage: ${usage}`, near.length === 0 ? {} : { didYouMean: near.map((n) => `--${n}`) });
+  }
+  const name = token.rawName;
+  if (spec.type === 'boolean' && token.inlineValue) throw new UsageError(`${name} takes no value, got ${JSON.stringify(token.value ?? '')}\nusage: ${usage}`);
+  if (spec.type === 'string') {
+    if (token.value === undefined) throw new UsageError(`${name} needs a value\nusage: ${usage}`);
+    if (!token.inlineValue && token.value.length > 1 && token.value.startsWith('-')) {
+      throw new UsageError(`${name} needs a value, got the option ${JSON.stringify(token.value)} (write ${name}=${token.value} if that is the value)\nusage: ${usage}`);
+    }
   }
 }
 
@@ -87,19 +125,37 @@ export function exitCodeFor(code: ErrorCode): number {
   }
 }
 
+/** One error line for stderr: `baton: <message> [<CODE>]`, the prefix red and the code dim on a terminal. */
+export function errorLine(message: string, code: ErrorCode): string {
+  return `${paint('stderr', 'baton:', 'bold', 'red')} ${message} ${paint('stderr', `[${code}]`, 'dim')}\n`;
+}
+
+/** One warning line for stderr: `baton: warning: <message>`. */
+export function warningLine(message: string): string {
+  return `${paint('stderr', 'baton: warning:', 'bold', 'yellow')} ${message}\n`;
+}
+
+/**
+ * An error as the user reads it, on one line: a usage error ends with its
+ * suggestion (`; did you mean "list"?`) or else the help to read, and a
+ * refusal of the request's check names the flag or argument, not the wire's field.
+ */
+export function userMessage(e: BatonError): string {
+  const [first = '', ...rest] = e.message.split('\n');
+  const hints: UsageHints = e instanceof UsageError ? e.details : {};
+  if (hints.didYouMean !== undefined && hints.didYouMean.length > 0) return `${first}; did you mean ${alternatives(hints.didYouMean)}?`;
+  const help = hints.help ?? /^usage: (baton(?: [a-z][a-z-]*)+)/.exec(rest[0] ?? '')?.[1];
+  if (help !== undefined) return `${first}; see '${help} --help'`;
+  const text = e.message.replaceAll('\n', ' ');
+  return e.code === 'INVALID_ARGUMENT' ? inUserWords(text) : text;
+}
+
 /** Prints one readable line (or one JSON object with --json) and returns the exit code. */
 export function reportError(error: unknown, json: boolean): number {
   const e =
     error instanceof BatonError ? error : new BatonError('IO_ERROR', error instanceof Error ? error.message : String(error), { cause: error });
-  // Usage errors carry the usage on a second line; one line is printed, pointing at the help.
-  const [first = '', ...rest] = e.message.split('\n');
-  const command = /^usage: (baton(?: [a-z][a-z-]*)+)/.exec(rest[0] ?? '')?.[1];
-  const message = command === undefined ? e.message : `${first}; see '${command} --help'`;
-  if (json) {
-    process.stderr.write(`${JSON.stringify({ error: { code: e.code, message } })}\n`);
-  } else {
-    process.stderr.write(`baton: ${message.replaceAll('\n', ' ')} [${e.code}]\n`);
-  }
+  const message = userMessage(e);
+  process.stderr.write(json ? `${JSON.stringify({ error: { code: e.code, message } })}\n` : errorLine(message, e.code));
   return exitCodeFor(e.code);
 }
 

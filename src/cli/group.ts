@@ -1,6 +1,7 @@
 // Command groups: `baton lease acquire ...` is the action `acquire` of the
 // group `lease`. A group can hold groups (`baton auth token create`).
 import { ExitCode, UsageError, type Command } from './command.ts';
+import { closest } from './suggest.ts';
 
 /** One action of a command group: `baton <group> <name> ...`. A group is an action too. */
 export interface Action {
@@ -38,6 +39,13 @@ export function group(path: string, summary: string, actions: Action[]): Group {
       `\nRun 'baton ${path} <${noun}> --help' for ${nested ? 'its actions' : "an action's options"}.\n`
     );
   };
+  const named = (word: string): Action => {
+    const action = actions.find((a) => a.name === word);
+    if (action !== undefined) return action;
+    // `baton task --json list`: options go after the action.
+    if (word.startsWith('-')) throw new UsageError(`expected ${nested ? 'a' : 'an'} ${noun} before ${JSON.stringify(word)}: baton ${path} <${noun}> ${word}`, { help: `baton ${path}` });
+    throw new UsageError(`unknown ${path} ${noun} ${JSON.stringify(word)}`, { didYouMean: closest(word, actions.map((a) => a.name)), help: `baton ${path}` });
+  };
   return {
     name,
     summary,
@@ -46,14 +54,11 @@ export function group(path: string, summary: string, actions: Action[]): Group {
     async run(argv) {
       const [first, ...rest] = argv;
       if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-        const topic = actions.find((a) => a.name === rest[0]);
-        if (topic) return topic.run(['--help']);
+        if (rest[0] !== undefined) return named(rest[0]).run(['--help']);
         process.stdout.write(help());
         return first === undefined ? ExitCode.usage : ExitCode.ok;
       }
-      const action = actions.find((a) => a.name === first);
-      if (action === undefined) throw new UsageError(`unknown ${path} ${noun} ${JSON.stringify(first)}\nusage: ${usage}`);
-      return action.run(rest);
+      return named(first).run(rest);
     },
   };
 }

@@ -1,6 +1,6 @@
 // baton limit take|set|status: token-bucket rate limits shared by every process.
 import type { RateLimitStatus } from '../coordinator.ts';
-import { ExitCode, UsageError, decimal, millis, parse, positionalArgs, required } from './command.ts';
+import { ExitCode, UsageError, decimal, errorLine, millis, parse, positionalArgs, required } from './command.ts';
 import { duration, printJson, table } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 import { group, type Action } from './group.ts';
@@ -68,7 +68,7 @@ books its turn (callers are served in arrival order), sleeps until then, and exi
         if (values.json) printJson(result);
         if (!result.granted) {
           if (!values.json) {
-            process.stderr.write(`baton: rate limit ${JSON.stringify(key)} not granted: retry after ${duration(result.retryAfterMs)} (${result.retryAfterMs} ms) [RATE_LIMITED]\n`);
+            process.stderr.write(errorLine(`rate limit ${JSON.stringify(key)} not granted: retry after ${duration(result.retryAfterMs)} (${result.retryAfterMs} ms)`, 'RATE_LIMITED'));
           }
           return ExitCode.notAcquired;
         }

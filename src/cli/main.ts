@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The baton command: dispatches to one command per file.
 import { packageVersion } from '../project/version.ts';
-import { ExitCode, reportError, type Command } from './command.ts';
+import { ExitCode, UsageError, reportError, type Command } from './command.ts';
+import { closest } from './suggest.ts';
 import { agentsCommand } from './agents.ts';
 import { authCommand } from './auth/auth.ts';
 import { budgetCommand } from './budget.ts';
@@ -40,28 +41,34 @@ function help(): string {
   ].join('\n');
 }
 
+/** `name` as one of our commands, or a usage error with the nearest names. */
+function commandNamed(name: string): Command {
+  const command = commands.find((c) => c.name === name);
+  if (command !== undefined) return command;
+  // `baton --json task list`: baton's own options are --help and --version; the others go after a command.
+  if (name.startsWith('-')) {
+    const near = closest(name, ['--help', '--version']);
+    throw new UsageError(near.length > 0 ? `unknown option ${JSON.stringify(name)}` : `expected a command before ${JSON.stringify(name)}: baton <command> ${name}`, { didYouMean: near, help: 'baton' });
+  }
+  throw new UsageError(`unknown command ${JSON.stringify(name)}`, { didYouMean: closest(name, commands.map((c) => c.name)), help: 'baton' });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   // Only baton's own flags: after `--` the words are the command's (baton run -- cmd --json).
   const end = argv.indexOf('--');
   const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = commands.find((c) => c.name === rest[0]);
-    if (topic) return topic.run(['--help']);
-    process.stdout.write(help());
-    return name === undefined ? ExitCode.usage : ExitCode.ok;
-  }
-  if (name === '--version' || name === '-v') {
-    process.stdout.write(`${packageVersion()}\n`);
-    return ExitCode.ok;
-  }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
-    process.stderr.write(`baton: unknown command ${JSON.stringify(name)}; run 'baton --help' for the list\n`);
-    return ExitCode.usage;
-  }
   try {
-    return await command.run(rest);
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      if (rest[0] !== undefined) return await commandNamed(rest[0]).run(['--help']);
+      process.stdout.write(help());
+      return name === undefined ? ExitCode.usage : ExitCode.ok;
+    }
+    if (name === '--version' || name === '-v') {
+      process.stdout.write(`${packageVersion()}\n`);
+      return ExitCode.ok;
+    }
+    return await commandNamed(name).run(rest);
   } catch (error) {
     return reportError(error, json);
   }

@@ -1,5 +1,6 @@
 // Output of the engine's commands: JSON (the Coordinator's return value) or
 // short human text: `key: value` lines and aligned tables.
+import { paint, visibleLength } from './style.ts';
 
 /** Prints `value` as JSON (`null` for calls that return nothing). */
 export function printJson(value: unknown): void {
@@ -13,11 +14,16 @@ export function fields(entries: Array<[string, string | number | null | undefine
   return shown.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v === null ? '-' : String(v)}\n`).join('');
 }
 
-/** An aligned table with a header row; the last column is not padded. */
+/**
+ * An aligned table with a header row (bold on a terminal); the last column is
+ * not padded. Cells may be coloured already (`state(...)`): widths count what shows.
+ */
 export function table(header: string[], rows: Array<Array<string | number | null>>): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join('');
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => visibleLength(r[i] ?? ''))));
+  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - visibleLength(c)))).join('  ').trimEnd() + '\n';
+  const [head, ...body] = cells.map(line);
+  return paint('stdout', head!.trimEnd(), 'bold') + '\n' + body.join('');
 }
 
 /** A duration as a short human string: 850ms, 12s, 4m10s, 3h5m, 2d4h. */

@@ -8,7 +8,7 @@ import { acquireLock } from '../files/lock/lock.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { defaultOwner } from '../git-lock.ts';
 import { runChild } from './child.ts';
-import { ExitCode, UsageError, parse, seconds, type Command } from './command.ts';
+import { ExitCode, UsageError, errorLine, parse, seconds, warningLine, type Command } from './command.ts';
 
 const usage = 'baton run --lock <path> [--shared] [--timeout <seconds>] [--ttl <seconds>] [--conflict-exit-code <n>] -- <command> [args...]';
 
@@ -72,7 +72,7 @@ export const runCommand: Command = {
       } catch (error) {
         await releaseDaemon();
         if (isBatonError(error, 'LOCKED') || isBatonError(error, 'LOCK_TIMEOUT')) {
-          process.stderr.write(`baton: ${error.message} [${error.code}]\n`);
+          process.stderr.write(errorLine(error.message, error.code));
           return conflictCode;
         }
         throw error;
@@ -87,12 +87,12 @@ export const runCommand: Command = {
     if (!result.success) {
       await releaseDaemon();
       if (result.reason === 'error') throw new BatonError(result.code, result.message);
-      process.stderr.write(`baton: ${result.message} [${result.code}]\n`);
+      process.stderr.write(errorLine(result.message, result.code));
       return conflictCode;
     }
     const handle = result.handle;
     handle.signal.addEventListener('abort', () => {
-      process.stderr.write(`baton: warning: ${(handle.signal.reason as Error).message}\n`);
+      process.stderr.write(warningLine((handle.signal.reason as Error).message));
     });
 
     const [file, ...args] = command as [string, ...string[]];

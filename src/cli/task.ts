@@ -1,22 +1,22 @@
 // baton task add|list|show|claim|renew|complete|fail|release|cancel: the task queue.
-import type { Claim, Coordinator, Task, TaskSpec, TaskStatus } from '../coordinator.ts';
-import { defaultOwner } from '../git-lock.ts';
-import { isBatonError } from '../errors.ts';
-import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MIN_SESSION_TTL_MS, TASK_STATES } from '../limits.ts';
-import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required } from './command.ts';
+import type { Claim, Coordinator, Task, TaskSpec } from '../coordinator.ts';
+import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS } from '../limits.ts';
+import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required, warningLine } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator } from './connect.ts';
 import { group, type Action } from './group.ts';
+import { state } from './style.ts';
+import { closest } from './suggest.ts';
+import { ANONYMOUS, claimSession, claimSessionOf, endIfSettled } from './task-session.ts';
+import { SHOWN_STATES, isWaiting, shownStatus, statusFilter, unfinishedDependencies, waitingFor, waitingNote, type ShownStatus, type Unfinished } from './task-waiting.ts';
 
-/** The session `task claim` registers when given no --session. */
-const CLI_SESSION = { name: 'cli', kind: 'cli' } as const;
-
-function showTask(t: Task): string {
+function showTask(t: Task, unfinished?: Unfinished[]): string {
   return fields([
     ['id', t.id],
     ['title', t.title],
     ['queue', t.queue],
-    ['status', t.status],
+    ['status', state(shownStatus(t))],
+    ['waitingFor', waitingFor(t, unfinished, Date.now(), true) ?? undefined],
     ['priority', t.priority],
     ['attempts', `${t.attempts} of ${t.maxAttempts}`],
     ['dependsOn', t.dependsOn.length === 0 ? undefined : t.dependsOn.join(', ')],
@@ -31,6 +31,12 @@ function showTask(t: Task): string {
     ['createdAt', when(t.createdAt)],
     ['updatedAt', when(t.updatedAt)],
   ]);
+}
+
+/** A task as `task add` and `task show` print it: which of its dependencies are not done comes from reading them. */
+async function printTask(c: Coordinator, t: Task): Promise<void> {
+  const unfinished = await unfinishedDependencies(c, [t], []);
+  process.stdout.write(showTask(t, unfinished.get(t.id)));
 }
 
 function taskId(value: string | undefined, usage: string): number {
@@ -54,18 +60,6 @@ function taskIds(name: string, value: string | undefined): number[] | undefined 
   const parts = value.split(',').map((p) => p.trim());
   if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) throw new UsageError(`${name} must be task ids separated by commas, got ${JSON.stringify(value)}`);
   return parts.map(Number);
-}
-
-/** The claim's session, if `task claim` made it for the CLI (it lives only as long as the claim unless heartbeated). */
-async function cliSession(c: Coordinator, sessionId: string | null): Promise<{ id: string; ttlMs: number } | undefined> {
-  if (sessionId === null) return undefined;
-  try {
-    const s = await c.getSession(sessionId);
-    return s.name === CLI_SESSION.name && s.kind === CLI_SESSION.kind && s.endedAt === null ? s : undefined;
-  } catch (error) {
-    if (isBatonError(error, 'NOT_FOUND')) return undefined;
-    throw error;
-  }
 }
 
 const addUsage =
@@ -117,7 +111,7 @@ const add: Action = {
     return withCoordinator(values, async (c) => {
       const task = await c.addTask(spec);
       if (values.json) printJson(task);
-      else process.stdout.write(showTask(task));
+      else await printTask(c, task);
       return ExitCode.ok;
     });
   },
@@ -131,24 +125,50 @@ const list: Action = {
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
     if (values.help) {
-      return printHelp(listUsage, `Lists tasks (at most ${DEFAULT_LIST_LIMIT}), highest priority first.\n\n  --queue <q>    only this queue (default: all)\n  --status <s>   only these statuses, comma-separated: ${TASK_STATES.join(', ')}\n`);
+      return printHelp(
+        listUsage,
+        `Lists tasks (at most ${DEFAULT_LIST_LIMIT}), highest priority first. A task is "waiting" while it is ready
+but not claimable yet: dependencies not done or a runAt to come (a WAITING FOR column says which). With
+--json, such a task has status "ready" and pendingDeps > 0 or a runAt in the future.
+
+  --queue <q>    only this queue (default: all)
+  --status <s>   only these statuses, comma-separated: ${SHOWN_STATES.join(', ')}
+`,
+      );
     }
     positionalArgs(positionals, [], listUsage);
-    let status: TaskStatus[] | undefined;
-    if (values.status !== undefined) {
-      status = values.status.split(',').map((s) => s.trim()) as TaskStatus[];
-      const bad = status.find((s) => !TASK_STATES.includes(s));
-      if (bad !== undefined) throw new UsageError(`--status must be one or more of ${TASK_STATES.join(', ')}, got ${JSON.stringify(bad)}`);
-    }
+    const filter = values.status === undefined ? undefined : statusFilter(shownStates(values.status));
     return withCoordinator(values, async (c) => {
-      const tasks = await c.listTasks({ ...(values.queue === undefined ? {} : { queue: values.queue }), ...(status === undefined ? {} : { status }) });
-      if (values.json) printJson(tasks);
-      else if (tasks.length === 0) process.stdout.write('no tasks\n');
-      else process.stdout.write(table(['ID', 'QUEUE', 'STATUS', 'PRI', 'TRIES', 'TITLE'], tasks.map((t) => [t.id, t.queue, t.status, t.priority, `${t.attempts}/${t.maxAttempts}`, t.title])));
+      const queue = values.queue === undefined ? {} : { queue: values.queue };
+      // ready and waiting are one state to the engine: when only one is wanted, read all ready tasks and keep those.
+      const read = await c.listTasks({ ...queue, ...(filter === undefined ? {} : { status: filter.ask }), ...(filter?.narrowed ? { limit: MAX_LIST_LIMIT } : {}) });
+      const tasks = filter === undefined ? read : read.filter(filter.keep).slice(0, DEFAULT_LIST_LIMIT);
+      if (values.json) {
+        printJson(tasks);
+      } else if (tasks.length === 0) {
+        process.stdout.write('no tasks\n');
+      } else {
+        const unfinished = await unfinishedDependencies(c, tasks);
+        const now = Date.now();
+        // The WAITING FOR column only when a task waits: a queue with none reads as it always did.
+        const waits = tasks.some((t) => isWaiting(t, now));
+        const rows = tasks.map((t) => [t.id, t.queue, state(shownStatus(t, now)), t.priority, `${t.attempts}/${t.maxAttempts}`, ...(waits ? [waitingFor(t, unfinished.get(t.id), now)] : []), t.title]);
+        process.stdout.write(table(['ID', 'QUEUE', 'STATUS', 'PRI', 'TRIES', ...(waits ? ['WAITING FOR'] : []), 'TITLE'], rows));
+      }
       return ExitCode.ok;
     });
   },
 };
+
+/** --status as given: states the CLI shows, or a usage error naming the one that is not (and the nearest that is). */
+function shownStates(value: string): ShownStatus[] {
+  const words = value.split(',').map((s) => s.trim());
+  const bad = words.find((s) => !(SHOWN_STATES as readonly string[]).includes(s));
+  if (bad !== undefined) {
+    throw new UsageError(`--status must be one or more of ${SHOWN_STATES.join(', ')}, got ${JSON.stringify(bad)}`, { didYouMean: closest(bad, SHOWN_STATES) });
+  }
+  return words as ShownStatus[];
+}
 
 const showUsage = 'baton task show <id> [--db <path>] [--json]';
 const show: Action = {
@@ -157,37 +177,47 @@ const show: Action = {
   usage: showUsage,
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions }, showUsage);
-    if (values.help) return printHelp(showUsage, 'Shows every field of task <id>.\n');
+    if (values.help) return printHelp(showUsage, 'Shows every field of task <id>; for a waiting task, which of its dependencies are not done yet and their states.\n');
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
     return withCoordinator(values, async (c) => {
       const task = await c.getTask(taskIdValue);
       if (values.json) printJson(task);
-      else process.stdout.write(showTask(task));
+      else await printTask(c, task);
       return ExitCode.ok;
     });
   },
 };
 
-const claimUsage = 'baton task claim [--queue <q>] [--n <k>] [--lease <s>] [--session <id>] [--db <path>] [--json]';
+const claimUsage = 'baton task claim [--queue <q>] [--n <k>] [--lease <s>] [--session <id> | --name <agent>] [--db <path>] [--json]';
 const claim: Action = {
   name: 'claim',
   summary: 'claim the next ready tasks',
   usage: claimUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' } }, claimUsage);
+    const { values, positionals } = parse(
+      argv,
+      { ...connectOptions, queue: { type: 'string' }, n: { type: 'string' }, lease: { type: 'string' }, session: { type: 'string' }, name: { type: 'string' } },
+      claimUsage,
+    );
     if (values.help) {
       return printHelp(
         claimUsage,
         `Claims up to --n ready tasks (highest priority first) and prints each with its claim token, which
 'task renew|complete|fail|release' need. Prints nothing claimed (--json: []) if none is ready; exit 0 either way.
 
-  --queue <q>      the queue (default "${DEFAULT_QUEUE}")
-  --n <k>          how many tasks at most (default 1, at most ${MAX_BATCH})
-  --lease <s>      claim time in seconds; renew before it lapses (default ${DEFAULT_CLAIM_MS / 1000})
-  --session <id>   claim for this session (see 'baton agents'). Without it, a session named "cli" is
-                   registered that lives as long as the claim (its id is printed, and is the tasks'
-                   claimedBy); 'task renew' keeps it alive.
+  --queue <q>       the queue (default "${DEFAULT_QUEUE}")
+  --n <k>           how many tasks at most (default 1, at most ${MAX_BATCH})
+  --lease <s>       claim time in seconds; renew before it lapses (default ${DEFAULT_CLAIM_MS / 1000})
+  --session <id>    claim for this live session (see 'baton agents'); baton never ends it
+  --name <agent>    claim for the live session of this name, or register one (kind "cli") that later
+                    claims with the same --name reuse: one agent in 'baton agents'. It lapses once no
+                    claim or renew has heartbeated it for the first claim's --lease.
+
+A claim belongs to a session; ending the session puts its claimed tasks back. With neither option,
+a session named "${ANONYMOUS}" is registered for this claim (its id is printed, and is the tasks' claimedBy).
+It lives as long as the claim ('task renew' keeps it alive) and is ended when the last of its tasks is
+completed, failed or released with 'baton task'.
 `,
       );
     }
@@ -195,34 +225,27 @@ const claim: Action = {
     const n = integer('--n', values.n, { min: 1, max: MAX_BATCH });
     const leaseMs = millis('--lease', values.lease, true);
     if (values.session === '') throw new UsageError('--session must name a session id, got ""');
+    if (values.name === '') throw new UsageError('--name must name an agent, got ""');
     return withCoordinator(values, async (c) => {
-      let sessionId = values.session;
-      const registered = sessionId === undefined;
-      if (sessionId === undefined) {
-        const session = await c.register({
-          ...CLI_SESSION,
-          pid: null, // this process ends at once; the claim's time bounds the session instead
-          ttlMs: Math.max(MIN_SESSION_TTL_MS, leaseMs ?? DEFAULT_CLAIM_MS),
-          autoHeartbeat: false,
-          labels: { owner: defaultOwner() },
-        });
-        sessionId = session.id;
-      }
+      const session = await claimSession(c, { session: values.session, name: values.name, leaseMs });
       let claims: Claim[];
       try {
-        claims = await c.claim(sessionId, { ...(values.queue === undefined ? {} : { queue: values.queue }), ...(n === undefined ? {} : { n }), ...(leaseMs === undefined ? {} : { leaseMs }) });
+        claims = await c.claim(session.id, { ...(values.queue === undefined ? {} : { queue: values.queue }), ...(n === undefined ? {} : { n }), ...(leaseMs === undefined ? {} : { leaseMs }) });
       } catch (error) {
-        if (registered) await c.endSession(sessionId, { reason: 'claim failed' }).catch(() => undefined);
+        if (session.made) await c.endSession(session.id, { reason: 'claim failed' }).catch(() => undefined);
         throw error;
       }
-      if (claims.length === 0 && registered) await c.endSession(sessionId, { reason: 'nothing to claim' });
+      if (claims.length === 0 && session.made) await c.endSession(session.id, { reason: 'nothing to claim' });
+      if (claims.length > 0 && session.warning !== undefined) process.stderr.write(warningLine(session.warning));
       if (values.json) {
         printJson(claims);
       } else if (claims.length === 0) {
-        process.stdout.write(`nothing to claim in queue ${JSON.stringify(values.queue ?? DEFAULT_QUEUE)}\n`);
+        const queue = values.queue ?? DEFAULT_QUEUE;
+        process.stdout.write(`nothing to claim in queue ${JSON.stringify(queue)}${await waitingNote(c, queue)}\n`);
       } else {
         process.stdout.write(
-          `session: ${sessionId}\n` + table(['TASK', 'TOKEN', 'EXPIRES', 'TITLE'], claims.map((cl) => [cl.task.id, cl.token, when(cl.expiresAt), cl.task.title])),
+          `session: ${session.id}${session.name === ANONYMOUS && session.own ? '' : ` (${session.name})`}\n` +
+            table(['TASK', 'TOKEN', 'EXPIRES', 'TITLE'], claims.map((cl) => [cl.task.id, cl.token, when(cl.expiresAt), cl.task.title])),
         );
       }
       return ExitCode.ok;
@@ -240,8 +263,8 @@ const renew: Action = {
     if (values.help) {
       return printHelp(
         renewUsage,
-        `Extends the claim on task <id> to --lease from now. If the claim's session is the "cli" one 'task claim'
-registered, it is heartbeated too; it lives for the original claim time from now, so a longer --lease
+        `Extends the claim on task <id> to --lease from now. If 'task claim' registered the claim's session
+(no --session), it is heartbeated too; it lives for the first claim's time from now, so a longer --lease
 than that does not help (use a session of your own for long work).
 
   --token <n>   the claim token
@@ -255,11 +278,11 @@ than that does not help (use a session of your own for long work).
     const leaseMs = millis('--lease', values.lease, true);
     return withCoordinator(values, async (c) => {
       const renewed = await c.renewClaim({ taskId: taskIdValue, token }, leaseMs === undefined ? {} : { leaseMs });
-      const session = await cliSession(c, renewed.task.claimedBy);
+      const session = await claimSessionOf(c, renewed.task.claimedBy);
       if (session !== undefined) {
         await c.heartbeat(session.id);
         if ((leaseMs ?? DEFAULT_CLAIM_MS) > session.ttlMs) {
-          process.stderr.write(`baton: warning: the cli session ${session.id} lapses ${duration(session.ttlMs)} from now, and the claim with it\n`);
+          process.stderr.write(warningLine(`the ${session.name} session ${session.id} lapses ${duration(session.ttlMs)} from now, and the claim with it`));
         }
       }
       if (values.json) printJson(renewed);
@@ -269,7 +292,11 @@ than that does not help (use a session of your own for long work).
   },
 };
 
-/** complete, fail and release: an action on a claim, printing the task after. `check` reads its own options before the database is opened. */
+/**
+ * complete, fail and release: an action on a claim, printing the task after.
+ * `check` reads its own options before the database is opened. A session the
+ * claim made for itself ends with its last claim (task-session.ts).
+ */
 function claimAction<A>(
   name: string,
   summary: string,
@@ -292,7 +319,11 @@ function claimAction<A>(
       const ref = { taskId: taskId(id, usage), token: required('--token', integer('--token', strings.token, { min: 1 }), usage) };
       const args = check(strings);
       return withCoordinator(strings, async (c) => {
+        // The claim's session, read first: the task forgets it once the claim is settled.
+        const { claimedBy } = await c.getTask(ref.taskId);
         const task = await act(c, ref, args);
+        // The task is settled whatever happens to the session: a failure to end it is only a warning.
+        await endIfSettled(c, claimedBy).catch((error: unknown) => process.stderr.write(warningLine(`session ${claimedBy} was not ended: ${(error as Error).message}`)));
         if (values.json) printJson(task);
         else process.stdout.write(`task ${task.id}: ${describe(task)}\n`);
         return ExitCode.ok;

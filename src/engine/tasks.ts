@@ -65,6 +65,7 @@ export function taskFromRow(row: TaskRow): Task {
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     dependsOn: JSON.parse(row.depends_on) as number[],
+    pendingDeps: row.pending_deps,
     reason: row.reason,
     result: parse(row.result),
     lastError: row.last_error,

@@ -22,6 +22,7 @@ export const task = z.strictObject({
   attempts: z.int(),
   maxAttempts: z.int(),
   dependsOn: z.array(z.int()),
+  pendingDeps: z.int().min(0).describe('How many of dependsOn are not done yet. A ready task is claimed only at 0; till then it waits.'),
   reason: z.string().nullable().describe('Why a task is blocked, or the last failure.'),
   result: anyJson,
   lastError: z.string().nullable(),

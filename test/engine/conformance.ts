@@ -464,6 +464,31 @@ export function conformance(name: string, open: Opener): void {
     assert.equal((await c.listLeases()).length, 0);
   });
 
+  withCoordinator('tasks: pendingDeps counts the dependencies not done yet, on every read; a ready task waits until it is 0', async (c) => {
+    const s = await c.register({ name: 'w' });
+    const [a, b, done] = (await c.addTasks([{ title: 'a' }, { title: 'b' }, { title: 'done first' }])) as [Task, Task, Task];
+    const [first] = await c.claimByIds(s.id, [done.id]);
+    await c.complete(first!);
+    const after = await c.addTask({ title: 'after all three', dependsOn: [a.id, b.id, done.id] });
+    assert.deepEqual([after.status, after.pendingDeps], ['ready', 2], 'a dependency already done does not count');
+    assert.equal(a.pendingDeps, 0);
+    const claims = await c.claim(s.id, { n: 10 });
+    assert.deepEqual(claims.map((x) => [x.task.title, x.task.pendingDeps]), [['a', 0], ['b', 0]], 'the waiting task is not claimed');
+    await c.complete(claims[0]!);
+    assert.equal((await c.getTask(after.id)).pendingDeps, 1);
+    assert.deepEqual((await c.listTasks({ status: 'ready' })).map((t) => [t.title, t.pendingDeps]), [['after all three', 1]]);
+    assert.deepEqual(await c.claim(s.id), [], 'still waiting for b');
+    await c.completeMany([claims[1]!]);
+    const [last] = await c.claim(s.id);
+    assert.deepEqual([last!.task.id, last!.task.pendingDeps], [after.id, 0]);
+    // A dependency that dies blocks the task; the count still says what was never done.
+    const never = await c.addTask({ title: 'never', maxAttempts: 1 });
+    const blocked = await c.addTask({ title: 'blocked', dependsOn: [never.id] });
+    const [dying] = await c.claimByIds(s.id, [never.id]);
+    await c.fail(dying!, 'broken');
+    assert.deepEqual([(await c.getTask(blocked.id)).status, (await c.getTask(blocked.id)).pendingDeps], ['blocked', 1]);
+  });
+
   withCoordinator('tasks: cancel and removal block dependents transitively; a task added on a blocked one is blocked, with the reason', async (c) => {
     const s = await c.register({ name: 'w' });
     const a = await c.addTask({ title: 'a' });

@@ -42,7 +42,8 @@ export interface StartOptions {
 
 export function start(command: string, args: string[], options: StartOptions = {}): Running {
   // Hermetic by default: a CLI under test neither uses nor starts a daemon unless the test says so (BATON_NO_DAEMON: '').
-  const child = spawn(command, args, { env: { ...process.env, BATON_NO_DAEMON: '1', BATON_CHECK_RESPONSES: '1', ...options.env }, cwd: options.cwd, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  // FORCE_COLOR off too: node --test sets it for its children on a terminal, and output under test is read as plain text.
+  const child = spawn(command, args, { env: { ...process.env, BATON_NO_DAEMON: '1', BATON_CHECK_RESPONSES: '1', FORCE_COLOR: undefined, ...options.env }, cwd: options.cwd, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const seen: string[] = [];

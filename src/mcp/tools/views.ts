@@ -69,6 +69,7 @@ export function taskView(t: Task): Record<string, unknown> {
     attempts: t.attempts,
     max_attempts: t.maxAttempts,
     depends_on: t.dependsOn,
+    ...(t.status === 'ready' && t.pendingDeps > 0 ? { waiting_for: `${t.pendingDeps} of depends_on not done yet; not claimable until then` } : {}),
     ...(t.reason === null ? {} : { reason: t.reason }),
     ...(t.lastError === null ? {} : { last_error: t.lastError }),
     ...(t.result === null || t.result === undefined ? {} : { result: t.result }),
