@@ -1,10 +1,7 @@
 // The state directory a command works in: --state-dir, else the project's
 // ($BATON_HOME, <git common dir>/baton, ./.baton), made on first use.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fsError } from '../errors.ts';
-import { makeDirectories } from '../files/directories.ts';
-import { locateProject } from '../project/state-dir.ts';
+import { resolve } from 'node:path';
+import { ensureStateDir as makeStateDir, locateProject } from '../project/state-dir.ts';
 import { UsageError } from './command.ts';
 
 export interface StateDir {
@@ -21,17 +18,11 @@ export function stateDirOption(option: string | undefined, cwd = process.cwd()):
   return { path: project.stateDir, inWorkTree: project.source === 'cwd' };
 }
 
-/** Creates a directory for baton's state (mode 0700: leases, tasks and tokens are nobody else's business). */
-export function ensureStateDir(dir: string, inWorkTree = false): void {
-  try {
-    if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-      return;
-    }
-    makeDirectories(dir, 0o700);
-    // ./.baton outside git sits in a working directory: keep it out of any later repository.
-    if (inWorkTree) writeFileSync(join(dir, '.gitignore'), '*\n', { mode: 0o600 });
-  } catch (error) {
-    throw fsError(error, 'create the state directory', dir);
-  }
+/**
+ * Creates a directory for baton's state: mode 0700, and a `.gitignore` of `*`
+ * in the top-most level it makes (so it never shows as untracked). Kept with
+ * its old signature for its callers; every directory made is marked now.
+ */
+export function ensureStateDir(dir: string, _inWorkTree = false): void {
+  makeStateDir(dir);
 }

@@ -11,7 +11,7 @@ import type { Coordinator } from '../coordinator.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
-import { gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
+import { ensureStateDir, gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
 import { readDaemonRecord } from '../project/daemon-record.ts';
 import { readHmacKey } from '../project/hmac-key.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -169,7 +169,7 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   const ours = options.stateDir === undefined || resolve(options.stateDir) === location.stateDir;
   const here = inGit && ours ? { worktree: location.root } : {};
   const embedded = (): Promise<Coordinator> => {
-    makeDirectories(stateDir, 0o700);
+    ensureStateDir(stateDir);
     return openEmbedded({ ...options, url: `sqlite:${statePaths(stateDir).database}` });
   };
   if (options.noDaemon) return embedded();
@@ -177,6 +177,8 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, ...running, ...here });
   const allowed = options.autoStart ?? !process.env.BATON_NO_DAEMON;
   if (allowed) {
+    // Made here, private and hidden from git, before the daemon's start would make it plainly.
+    ensureStateDir(stateDir);
     try {
       const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });
       return new RemoteCoordinator({ ...remoteOptions, socketPath, ...here });

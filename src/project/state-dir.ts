@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fsError } from '../errors.ts';
-import { makeDirectories } from '../files/directories.ts';
+import { makePrivateDirectory } from '../files/private-directory.ts';
 
 export interface ProjectLocation {
   /** The state directory (mode 0700). */
@@ -68,10 +68,14 @@ export function statePaths(stateDir: string) {
   };
 }
 
-/** Makes the state directory (mode 0700) if it is missing; the error names it. */
+/**
+ * Makes the state directory if it is missing: mode 0700 (leases, tasks and
+ * tokens are nobody else's business), with a `.gitignore` of `*` so that one
+ * made inside a working tree never shows as untracked. The error names it.
+ */
 export function ensureStateDir(stateDir: string): void {
   try {
-    makeDirectories(stateDir, 0o700);
+    makePrivateDirectory(stateDir);
   } catch (error) {
     throw fsError(error, 'create the state directory', stateDir);
   }
