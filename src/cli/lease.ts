@@ -4,7 +4,7 @@ import { defaultOwner } from '../git-lock.ts';
 import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS } from '../limits.ts';
 import { ExitCode, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, indent, printJson, table, when } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
 
 function showLease(lease: Lease): string {
@@ -124,7 +124,7 @@ const list: Action = {
     const { values, positionals } = parse(argv, { ...connectOptions, prefix: { type: 'string' } }, listUsage);
     if (values.help) return printHelp(listUsage, `Lists the live leases: key, mode, token, owner, expiry.\n\n  --prefix <p>   only keys that start with <p>\n`);
     positionalArgs(positionals, [], listUsage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const leases = await c.listLeases(values.prefix === undefined ? {} : { prefix: values.prefix });
       if (values.json) printJson(leases);
       else process.stdout.write(leases.length === 0 ? 'no leases held\n' : leaseRows(leases));
@@ -142,7 +142,7 @@ const show: Action = {
     const { values, positionals } = parse(argv, { ...connectOptions }, showUsage);
     if (values.help) return printHelp(showUsage, `Shows the holders of <key> and the callers waiting for it.\n`);
     const [key] = positionalArgs(positionals, ['key'], showUsage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const info = await c.getLease(key!);
       if (values.json) {
         printJson(info);

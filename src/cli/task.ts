@@ -5,7 +5,7 @@ import { isBatonError } from '../errors.ts';
 import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MIN_SESSION_TTL_MS, TASK_STATES } from '../limits.ts';
 import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
 
 /** The session `task claim` registers when given no --session. */
@@ -140,7 +140,7 @@ const list: Action = {
       const bad = status.find((s) => !TASK_STATES.includes(s));
       if (bad !== undefined) throw new UsageError(`--status must be one or more of ${TASK_STATES.join(', ')}, got ${JSON.stringify(bad)}`);
     }
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const tasks = await c.listTasks({ ...(values.queue === undefined ? {} : { queue: values.queue }), ...(status === undefined ? {} : { status }) });
       if (values.json) printJson(tasks);
       else if (tasks.length === 0) process.stdout.write('no tasks\n');
@@ -160,7 +160,7 @@ const show: Action = {
     if (values.help) return printHelp(showUsage, 'Shows every field of task <id>.\n');
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const task = await c.getTask(taskIdValue);
       if (values.json) printJson(task);
       else process.stdout.write(showTask(task));

@@ -2,7 +2,9 @@
 // tries, in order: $BATON_URL; a live daemon of this project (its record in
 // the state directory); starting one, detached, where allowed; and last the
 // embedded store in the state directory (also when starting a daemon fails).
-// Every path returns the same Coordinator interface.
+// Every path returns the same Coordinator interface. Outside any project
+// (no git repository, no $BATON_HOME, no .baton) and with no stateDir given,
+// discovery refuses (NO_PROJECT) instead of making state there.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,7 +13,7 @@ import type { Coordinator } from '../coordinator.ts';
 import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
-import { ensureStateDir, gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
+import { ensureStateDir, gitToplevel, locateProject, noProjectError, statePaths } from '../project/state-dir.ts';
 import { readDaemonRecord } from '../project/daemon-record.ts';
 import { readHmacKey } from '../project/hmac-key.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -21,7 +23,7 @@ import { HttpTransport } from './transport.ts';
 export interface ClientOpenOptions extends Omit<EmbeddedOptions, 'url'>, Omit<RemoteOptions, 'socketPath' | 'host' | 'port'> {
   /** `baton+unix://<socket>`, `http://host:port`, `sqlite:<path>`; default: $BATON_URL, then discovery. */
   url?: string;
-  /** The project's state directory; default: $BATON_HOME, else <git common dir>/baton, else ./.baton. */
+  /** The project's state directory; default: $BATON_HOME, else <git common dir>/baton, else a .baton at or above cwd. */
   stateDir?: string;
   /** Start a daemon when none runs. Default true unless $BATON_NO_DAEMON is set. */
   autoStart?: boolean;
@@ -138,7 +140,7 @@ async function liveDaemon(stateDir: string, timeoutMs = 1000): Promise<Endpoint 
   return (await endpointAlive(endpoint, timeoutMs)) ? endpoint : undefined;
 }
 
-/** A client of this project's daemon if one runs now (never starts one). */
+/** A client of this project's daemon if one runs now (never starts one, never creates anything). */
 export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } = {}): Promise<RemoteCoordinator | undefined> {
   const endpoint = await liveDaemon(options.stateDir ?? locateProject(options.cwd).stateDir);
   return endpoint === undefined ? undefined : new RemoteCoordinator(endpoint);
@@ -163,6 +165,9 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     return new RemoteCoordinator({ ...remoteOptions, ...target });
   }
   const location = locateProject(options.cwd);
+  if (options.stateDir === undefined && location.source === 'cwd') {
+    throw noProjectError(location.root, '{ stateDir } or { url }');
+  }
   const stateDir = options.stateDir ?? location.stateDir;
   // The daemon may have been started in another worktree of the repository: file and git operations act in ours.
   const inGit = location.source === 'git' || (location.source === 'BATON_HOME' && gitToplevel(location.root) === location.root);
