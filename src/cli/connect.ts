@@ -18,6 +18,7 @@ import { openCoordinator as openEmbedded } from '../engine/open.ts';
 import { statePaths } from '../project/state-dir.ts';
 import { ExitCode, UsageError } from './command.ts';
 import { ensureStateDir, projectLocation } from './state-dir.ts';
+import { daemonWaitNote } from './waiting.ts';
 
 /** The options that choose the coordinator, plus --json: every engine command takes them. */
 export const connectOptions = {
@@ -71,13 +72,14 @@ async function checked(coordinator: Coordinator): Promise<Coordinator> {
  */
 export async function connect(choice: ConnectChoice): Promise<Coordinator> {
   const where = target(choice);
+  const onDaemonWait = daemonWaitNote();
   if (where.kind === 'db') {
     ensureStateDir(dirname(where.path));
     return checked(await openEmbedded({ url: `sqlite:${where.path}` }));
   }
-  if (where.kind === 'url') return checked(await openCoordinator({ url: where.url }));
+  if (where.kind === 'url') return checked(await openCoordinator({ url: where.url, onDaemonWait }));
   ensureStateDir(where.stateDir);
-  return checked(await openCoordinator({ stateDir: where.stateDir, noDaemon: noDaemon(choice) }));
+  return checked(await openCoordinator({ stateDir: where.stateDir, noDaemon: noDaemon(choice), onDaemonWait }));
 }
 
 /** What a reading command read from: the daemon, the database, or nothing yet. */
@@ -113,10 +115,10 @@ export async function connectToRead(choice: ConnectChoice, options: { empty?: bo
   if (where.kind === 'db') return file(where.path);
   if (where.kind === 'url') {
     if (where.url.startsWith('sqlite:') && where.url !== 'sqlite::memory:') return file(resolve(where.url.slice('sqlite:'.length)));
-    return { coordinator: await checked(await openCoordinator({ url: where.url })), source: { kind: 'daemon', where: where.url } };
+    return { coordinator: await checked(await openCoordinator({ url: where.url, onDaemonWait: daemonWaitNote() })), source: { kind: 'daemon', where: where.url } };
   }
   if (!noDaemon(choice)) {
-    const daemon = await connectToRunningDaemon({ stateDir: where.stateDir });
+    const daemon = await connectToRunningDaemon({ stateDir: where.stateDir, onDaemonWait: daemonWaitNote() });
     if (daemon !== undefined) return { coordinator: daemon, source: { kind: 'daemon', where: daemon.url } };
   }
   const database = statePaths(where.stateDir).database;

@@ -3,6 +3,7 @@ import type { BatonEvent, Coordinator, EventQuery } from '../coordinator.ts';
 import { DEFAULT_LIST_LIMIT } from '../limits.ts';
 import { ExitCode, integer, parse, positionalArgs, type Command } from './command.ts';
 import { connectOptions, connectToRead, printHelp, withReader, type ConnectChoice } from './connect.ts';
+import { waitingNote } from './waiting.ts';
 
 const usage = 'baton events [--from <seq>] [--type <prefix>]... [--follow] [--db <path>] [--json]';
 
@@ -60,13 +61,19 @@ const LOOK_FOR_STATE_MS = 250;
 async function openToFollow(choice: ConnectChoice, stop: Stop): Promise<{ coordinator: Coordinator; appeared: boolean } | undefined> {
   const first = await connectToRead(choice, { empty: false });
   if (first !== undefined) return { coordinator: first.coordinator, appeared: false };
-  while (!stop.isStopped()) {
-    await Promise.race([stop.stopped, new Promise((resolve) => setTimeout(resolve, LOOK_FOR_STATE_MS))]);
-    if (stop.isStopped()) break;
-    const found = await connectToRead(choice, { empty: false });
-    if (found !== undefined) return { coordinator: found.coordinator, appeared: true };
+  const note = waitingNote();
+  note.update('the first event (no state in this project yet)');
+  try {
+    while (!stop.isStopped()) {
+      await Promise.race([stop.stopped, new Promise((resolve) => setTimeout(resolve, LOOK_FOR_STATE_MS))]);
+      if (stop.isStopped()) break;
+      const found = await connectToRead(choice, { empty: false });
+      if (found !== undefined) return { coordinator: found.coordinator, appeared: true };
+    }
+    return undefined;
+  } finally {
+    note.done();
   }
-  return undefined;
 }
 
 export const eventsCommand: Command = {

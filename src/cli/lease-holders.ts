@@ -5,6 +5,7 @@
 import type { Coordinator, Lease, LeaseMode, LeaseWaiter } from '../coordinator.ts';
 import { pathRelation, type PathRelation } from '../engine/path-relation.ts';
 import { PATH_PREFIX } from '../limits.ts';
+import { notesShown, waitingNote } from './waiting.ts';
 
 /** How a holder's key stands to the key asked about. */
 export type Relation = 'this key' | 'same paths' | 'covers it' | 'inside it' | 'overlaps it';
@@ -70,3 +71,36 @@ export function describeHolders(holders: Lease[]): string {
   return `${JSON.stringify(first.owner)} (${first.mode} on ${first.key})${more}`;
 }
 
+/** How often the note looks again at who holds the key. */
+const LOOK_EVERY_MS = 2000;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Waits for `acquiring` (an acquire of `key` in `mode`). On a terminal, while
+ * it waits, a note says who holds the key and for how long we have waited.
+ */
+export async function waitingForLease<T>(c: Coordinator, key: string, mode: LeaseMode, acquiring: Promise<T>): Promise<T> {
+  if (!notesShown()) return acquiring;
+  const note = waitingNote();
+  let over = false;
+  const look = async (): Promise<void> => {
+    await pause(200);
+    while (!over) {
+      try {
+        const holders = blocking(await viewKey(c, key), mode);
+        if (!over) note.update(`${JSON.stringify(key)}, ${holders.length === 0 ? 'queued behind earlier callers' : `held by ${describeHolders(holders)}`}`);
+      } catch {
+        // the note is a courtesy: the acquire says what went wrong
+      }
+      await pause(LOOK_EVERY_MS);
+    }
+  };
+  void look();
+  try {
+    return await acquiring;
+  } finally {
+    over = true;
+    note.done();
+  }
+}

@@ -6,7 +6,7 @@ import { ExitCode, integer, millis, parse, positionalArgs, required } from './co
 import { fields, indent, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
-import { viewKey, type KeyView } from './lease-holders.ts';
+import { viewKey, waitingForLease, type KeyView } from './lease-holders.ts';
 
 function showLease(lease: Lease): string {
   return fields([
@@ -49,20 +49,23 @@ The lease outlives this command: release it with 'baton lease release <key> --to
   --ttl <s>           lease time in seconds (default ${DEFAULT_LEASE_TTL_MS / 1000})
   --timeout <s>       how long to wait for a conflicting holder (default ${DEFAULT_ACQUIRE_TIMEOUT_MS / 1000}; 0: fail at once)
 
-Exit 75 if the lease was not had in time (the message names the holder).
+Exit 75 if the lease was not had in time (the message names the holder; for a path: key, the holder of
+any overlapping reservation). On a terminal, a note on stderr says whom it waits for meanwhile.
 `,
       );
     }
     const [key] = positionalArgs(positionals, ['key'], acquireUsage);
     const ttlMs = millis('--ttl', values.ttl, true);
     const timeoutMs = millis('--timeout', values.timeout);
+    const mode = values.shared ? 'shared' : 'exclusive';
     return withCoordinator(values, async (c) => {
-      const lease = await c.acquire(key!, {
+      const acquiring = c.acquire(key!, {
         owner: values.owner ?? defaultOwner(),
-        mode: values.shared ? 'shared' : 'exclusive',
+        mode,
         ...(ttlMs === undefined ? {} : { ttlMs }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       });
+      const lease = await waitingForLease(c, key!, mode, acquiring);
       if (values.json) printJson(lease);
       else process.stdout.write(showLease(lease));
       return ExitCode.ok;

@@ -4,11 +4,13 @@ import { resolve } from 'node:path';
 import { connectToRunningDaemon } from '../client/open.ts';
 import type { RemoteCoordinator } from '../client/remote.ts';
 import type { Lease } from '../coordinator.ts';
-import { acquireLock } from '../files/lock/lock.ts';
+import { acquireLock, readLock, type LockResult } from '../files/lock/lock.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { defaultOwner } from '../git-lock.ts';
 import { runChild } from './child.ts';
 import { ExitCode, UsageError, parse, seconds, type Command } from './command.ts';
+import { waitingForLease } from './lease-holders.ts';
+import { notesShown, waitingNote } from './waiting.ts';
 
 const usage = 'baton run --lock <path> [--shared] [--timeout <seconds>] [--ttl <seconds>] [--conflict-exit-code <n>] -- <command> [args...]';
 
@@ -29,6 +31,7 @@ the ttl has passed since baton's last renewal, if that comes first).
 When the project's daemon runs (and not --no-daemon), baton first takes the daemon lease
 file:<absolute path>, bound to its session, so a waiter is woken the moment the holder releases;
 the lock file is still taken too, so processes that do not use the daemon are excluded as well.
+On a terminal, a note on stderr says whom baton waits for, and for how long.
 SIGTERM and SIGHUP are passed on to the command; SIGINT from a terminal reaches it directly.
 `;
 
@@ -78,12 +81,15 @@ export const runCommand: Command = {
         throw error;
       }
     }
-    const result = await acquireLock(values.lock, {
-      type: values.shared ? 'shared' : 'exclusive',
-      // What is left of --timeout after waiting for the daemon lease (all of it without a daemon).
-      timeout: daemon === undefined ? timeoutMs : Math.max(0, Math.round(timeoutMs - (performance.now() - started))),
-      ttl,
-    });
+    const result = await waitingForLock(
+      values.lock,
+      acquireLock(values.lock, {
+        type: values.shared ? 'shared' : 'exclusive',
+        // What is left of --timeout after waiting for the daemon lease (all of it without a daemon).
+        timeout: daemon === undefined ? timeoutMs : Math.max(0, Math.round(timeoutMs - (performance.now() - started))),
+        ttl,
+      }),
+    );
     if (!result.success) {
       await releaseDaemon();
       if (result.reason === 'error') throw new BatonError(result.code, result.message);
@@ -115,11 +121,30 @@ export const runCommand: Command = {
 /** The daemon lease for a lock path, bound to a session of this process (it ends if baton dies). */
 async function takeDaemonLease(daemon: RemoteCoordinator, path: string, shared: boolean, timeoutMs: number): Promise<Lease> {
   const session = await daemon.register({ name: 'baton run', kind: 'cli' });
-  return daemon.acquire(`file:${resolve(path)}`, {
-    owner: defaultOwner(),
-    mode: shared ? 'shared' : 'exclusive',
-    sessionId: session.id,
-    ttlMs: 0,
-    timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 2 ** 31 - 1,
-  });
+  const key = `file:${resolve(path)}`;
+  const mode = shared ? 'shared' : 'exclusive';
+  return waitingForLease(daemon, key, mode, daemon.acquire(key, { owner: defaultOwner(), mode, sessionId: session.id, ttlMs: 0, timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 2 ** 31 - 1 }));
 }
+
+/** Waits for a lock file; on a terminal, a note names its holder (pid and host), looked up each second. */
+async function waitingForLock(path: string, acquiring: Promise<LockResult>): Promise<LockResult> {
+  if (!notesShown()) return acquiring;
+  const note = waitingNote();
+  let over = false;
+  void (async () => {
+    while (!over) {
+      await new Promise((resolve) => setTimeout(resolve, 250).unref());
+      const info = await readLock(path).catch(() => undefined);
+      const holder = info?.holders.find((h) => !h.verdict.stale)?.record;
+      if (!over && holder !== undefined) note.update(`the lock on ${path}, held by pid ${holder.pid} on ${holder.hostname} (${holder.type})`);
+      await new Promise((resolve) => setTimeout(resolve, 750).unref());
+    }
+  })();
+  try {
+    return await acquiring;
+  } finally {
+    over = true;
+    note.done();
+  }
+}
+

@@ -141,9 +141,10 @@ async function liveDaemon(stateDir: string, timeoutMs = 1000): Promise<Endpoint 
 }
 
 /** A client of this project's daemon if one runs now (never starts one, never creates anything). */
-export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } = {}): Promise<RemoteCoordinator | undefined> {
-  const endpoint = await liveDaemon(options.stateDir ?? locateProject(options.cwd).stateDir);
-  return endpoint === undefined ? undefined : new RemoteCoordinator(endpoint);
+export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } & Omit<RemoteOptions, 'socketPath' | 'host' | 'port'> = {}): Promise<RemoteCoordinator | undefined> {
+  const { stateDir, cwd, ...remote } = options;
+  const endpoint = await liveDaemon(stateDir ?? locateProject(cwd).stateDir);
+  return endpoint === undefined ? undefined : new RemoteCoordinator({ ...remote, ...endpoint });
 }
 
 /** The embedded engine is loaded only when it is used: a client of a daemon never needs node:sqlite. */
@@ -158,6 +159,7 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     ...(options.hmacSecret === undefined ? {} : { hmacSecret: options.hmacSecret }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.retryForMs === undefined ? {} : { retryForMs: options.retryForMs }),
+    ...(options.onDaemonWait === undefined ? {} : { onDaemonWait: options.onDaemonWait }),
   };
   if (url !== undefined) {
     const target = parseUrl(url);
@@ -184,12 +186,15 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   if (allowed) {
     // Made here, private and hidden from git, before the daemon's start would make it plainly.
     ensureStateDir(stateDir);
+    options.onDaemonWait?.({ target: stateDir, reason: 'starting it', since: Date.now() });
     try {
       const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });
       return new RemoteCoordinator({ ...remoteOptions, socketPath, ...here });
     } catch {
       // The daemon is a means, not a requirement: the embedded store serves the same interface. Silent, so
       // output is the same either way; if the store cannot open either, its error is the one thrown.
+    } finally {
+      options.onDaemonWait?.(undefined);
     }
   }
   return embedded();
