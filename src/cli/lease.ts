@@ -1,12 +1,12 @@
 // baton lease acquire|release|renew|list|show|force-release: named leases with fencing tokens.
 import type { Lease } from '../coordinator.ts';
-import { defaultOwner } from '../git-lock.ts';
 import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS, PATH_PREFIX } from '../limits.ts';
 import { ExitCode, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, indent, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
 import { viewKey, waitingForLease, type KeyView } from './lease-holders.ts';
+import { cliOwner } from './owner.ts';
 
 function showLease(lease: Lease): string {
   return fields([
@@ -44,7 +44,7 @@ const acquire: Action = {
         `Takes a lease on <key> and prints it: key, token (the fencing token to present later), expiresAt.
 The lease outlives this command: release it with 'baton lease release <key> --token <n>', or it lapses after --ttl.
 
-  --owner <name>      who holds it (default: <user>@<host>:<pid>)
+  --owner <name>      who holds it (default: "<user>@<host> (baton lease acquire)")
   --shared            a shared lease (many holders, no exclusive one)
   --ttl <s>           lease time in seconds (default ${DEFAULT_LEASE_TTL_MS / 1000})
   --timeout <s>       how long to wait for a conflicting holder (default ${DEFAULT_ACQUIRE_TIMEOUT_MS / 1000}; 0: fail at once)
@@ -60,7 +60,7 @@ any overlapping reservation). On a terminal, a note on stderr says whom it waits
     const mode = values.shared ? 'shared' : 'exclusive';
     return withCoordinator(values, async (c) => {
       const acquiring = c.acquire(key!, {
-        owner: values.owner ?? defaultOwner(),
+        owner: values.owner ?? cliOwner('baton lease acquire'),
         mode,
         ...(ttlMs === undefined ? {} : { ttlMs }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),

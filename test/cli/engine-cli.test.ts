@@ -137,9 +137,9 @@ describe('baton engine commands', { concurrency: true }, () => {
     assert.equal(json(released), null);
     assert.deepEqual(json(await run(['lease', 'show', 'deploy', '--json'])).holders, []);
 
-    // A default owner names this user, host and pid; force-release ends any hold.
+    // A default owner names this user, host and the command (its pid would name a process gone by now); force-release ends any hold.
     const mine = await run(['lease', 'acquire', 'deploy']);
-    assert.match(mine.stdout, /^key: +deploy\ntoken: +\d+\nowner: +\S+@\S+:\d+\n/m);
+    assert.match(mine.stdout, /^key: +deploy\ntoken: +\d+\nowner: +\S+@\S+ \(baton lease acquire\)\n/m);
     assert.match(mine.stdout, /expiresAt: .*\(in \d+s\)/);
     assert.equal(json(await run(['lease', 'force-release', 'deploy', '--reason', 'test', '--json'])), 1);
   });
