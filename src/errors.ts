@@ -30,6 +30,8 @@ export const ErrorCodes = [
   'OUTSIDE_ROOT',
   'LEASE_REQUIRED',
   'UNAVAILABLE',
+  // discovery: no project (git repository, $BATON_HOME, .baton) where a command was run
+  'NO_PROJECT',
   // a bug in baton (an answer that does not fit its published schema)
   'INTERNAL',
 ] as const;

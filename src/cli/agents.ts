@@ -1,7 +1,7 @@
 // baton agents: the sessions of the agents and processes using the coordinator.
 import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withReader } from './connect.ts';
 
 const usage = 'baton agents [--all] [--db <path>] [--json]';
 
@@ -22,7 +22,7 @@ Sessions whose heartbeat lapsed or whose process (on this host) is gone are ende
       );
     }
     positionalArgs(positionals, [], usage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const sessions = await c.listSessions({ includeEnded: values.all === true });
       if (values.json) {
         printJson(sessions);

@@ -4,7 +4,7 @@ import type { BudgetPeriod, BudgetScope, BudgetStatus, UsageResult } from '../co
 import { BUDGET_PERIODS, DEFAULT_RESERVATION_MS, DEFAULT_WARN_PERCENT } from '../limits.ts';
 import { ExitCode, UsageError, decimal, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, printJson, table, when } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
 
 const isPeriod = (value: string): value is BudgetPeriod => (BUDGET_PERIODS as readonly string[]).includes(value);
@@ -104,7 +104,7 @@ const status: Action = {
     }
     positionalArgs(positionals, [], statusUsage);
     const filtered = values.agent !== undefined || values.model !== undefined;
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const statuses = await c.budgetStatus(filtered ? scopeOf(values) : undefined);
       if (values.json) printJson(statuses);
       else process.stdout.write(statuses.length === 0 ? 'no budgets\n' : budgetTable(statuses));
@@ -288,7 +288,7 @@ const usage: Action = {
     const { values, positionals } = parse(argv, { ...connectOptions }, usageUsage);
     if (values.help) return printHelp(usageUsage, 'Totals of all reported usage, by agent and by model.\n');
     positionalArgs(positionals, [], usageUsage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const totals = await c.usage();
       if (values.json) {
         printJson(totals);

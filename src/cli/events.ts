@@ -1,8 +1,9 @@
 // baton events: the durable event log, listed or followed.
-import type { BatonEvent, EventQuery } from '../coordinator.ts';
+import type { BatonEvent, Coordinator, EventQuery } from '../coordinator.ts';
 import { DEFAULT_LIST_LIMIT } from '../limits.ts';
 import { ExitCode, integer, parse, positionalArgs, type Command } from './command.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, connectToRead, printHelp, withReader, type ConnectChoice } from './connect.ts';
+import { waitingNote } from './waiting.ts';
 
 const usage = 'baton events [--from <seq>] [--type <prefix>]... [--follow] [--db <path>] [--json]';
 
@@ -15,6 +16,64 @@ function line(e: BatonEvent): string {
 function typePatterns(types: string[] | undefined): string[] | undefined {
   if (types === undefined || types.length === 0) return undefined;
   return types.flatMap((t) => (t.endsWith('*') || t.endsWith('.') ? [t] : [t, `${t}.`]));
+}
+
+interface Stop {
+  /** Resolves on SIGINT, SIGTERM, or when our output's reader went away. */
+  stopped: Promise<void>;
+  isStopped(): boolean;
+  dispose(): void;
+}
+
+/** Following lasts until a signal; meanwhile this keeps the process alive (a subscription's timers do not). */
+function untilStopped(): Stop {
+  let stopped = false;
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const stop = (): void => {
+    stopped = true;
+    resolve();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.on('error', stop);
+  return {
+    stopped: promise,
+    isStopped: () => stopped,
+    dispose() {
+      clearInterval(keepAlive);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.stdout.off('error', stop);
+    },
+  };
+}
+
+/** How often --follow looks for the project's state when there is none yet. */
+const LOOK_FOR_STATE_MS = 250;
+
+/**
+ * The coordinator to follow. With no state yet (no daemon, no database), it
+ * waits for the first command that writes to make some, creating nothing
+ * itself; `appeared` says it came while we waited. Undefined: stopped first.
+ */
+async function openToFollow(choice: ConnectChoice, stop: Stop): Promise<{ coordinator: Coordinator; appeared: boolean } | undefined> {
+  const first = await connectToRead(choice, { empty: false });
+  if (first !== undefined) return { coordinator: first.coordinator, appeared: false };
+  const note = waitingNote();
+  note.update('the first event (no state in this project yet)');
+  try {
+    while (!stop.isStopped()) {
+      await Promise.race([stop.stopped, new Promise((resolve) => setTimeout(resolve, LOOK_FOR_STATE_MS))]);
+      if (stop.isStopped()) break;
+      const found = await connectToRead(choice, { empty: false });
+      if (found !== undefined) return { coordinator: found.coordinator, appeared: true };
+    }
+    return undefined;
+  } finally {
+    note.done();
+  }
 }
 
 export const eventsCommand: Command = {
@@ -32,7 +91,8 @@ export const eventsCommand: Command = {
   --type <prefix>   only these types; repeatable. 'task' matches task.*, 'lease.acquired' only that
                     type; a trailing * matches any prefix ('rate*')
   --follow, -f      after the past events (with --from; without it, only new ones), print events as they
-                    happen until SIGINT or SIGTERM
+                    happen until SIGINT or SIGTERM. With no state yet, wait for the first command that
+                    writes (creating nothing meanwhile) and print from its first event
 `,
       );
     }
@@ -49,8 +109,8 @@ export const eventsCommand: Command = {
       readerGone = true;
     };
     process.stdout.on('error', onOutputError);
-    return withCoordinator(values, async (c) => {
-      if (!values.follow) {
+    if (!values.follow) {
+      return withReader(values, async (c) => {
         const query: EventQuery = { after: after ?? 0, limit: DEFAULT_LIST_LIMIT, ...(types === undefined ? {} : { types }) };
         while (!readerGone) {
           const batch = await c.events(query);
@@ -59,23 +119,24 @@ export const eventsCommand: Command = {
           query.after = batch.at(-1)!.seq;
         }
         return ExitCode.ok;
-      }
-      await new Promise<void>((resolve) => {
-        const subscription = c.subscribe(print, { ...(after === undefined ? {} : { after }), ...(types === undefined ? {} : { types }) });
-        // The subscription's timers do not keep the process alive; this does, until a signal.
-        const keepAlive = setInterval(() => {}, 1 << 30);
-        const stop = (): void => {
-          clearInterval(keepAlive);
-          subscription.close();
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-        process.stdout.on('error', stop);
       });
+    }
+    const stop = untilStopped();
+    try {
+      const opened = await openToFollow(values, stop);
+      if (opened === undefined) return ExitCode.ok;
+      try {
+        // State that appeared while we waited is all new: follow it from its first event.
+        const start = after ?? (opened.appeared ? 0 : undefined);
+        const subscription = opened.coordinator.subscribe(print, { ...(start === undefined ? {} : { after: start }), ...(types === undefined ? {} : { types }) });
+        await stop.stopped;
+        subscription.close();
+      } finally {
+        await opened.coordinator.close();
+      }
       return ExitCode.ok;
-    });
+    } finally {
+      stop.dispose();
+    }
   },
 };

@@ -1,11 +1,12 @@
 // baton lease acquire|release|renew|list|show|force-release: named leases with fencing tokens.
 import type { Lease } from '../coordinator.ts';
-import { defaultOwner } from '../git-lock.ts';
-import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS } from '../limits.ts';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS, PATH_PREFIX } from '../limits.ts';
 import { ExitCode, integer, millis, parse, positionalArgs, required } from './command.ts';
 import { fields, indent, printJson, table, when } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
+import { viewKey, waitingForLease, type KeyView } from './lease-holders.ts';
+import { cliOwner } from './owner.ts';
 
 function showLease(lease: Lease): string {
   return fields([
@@ -43,25 +44,28 @@ const acquire: Action = {
         `Takes a lease on <key> and prints it: key, token (the fencing token to present later), expiresAt.
 The lease outlives this command: release it with 'baton lease release <key> --token <n>', or it lapses after --ttl.
 
-  --owner <name>      who holds it (default: <user>@<host>:<pid>)
+  --owner <name>      who holds it (default: "<user>@<host> (baton lease acquire)")
   --shared            a shared lease (many holders, no exclusive one)
   --ttl <s>           lease time in seconds (default ${DEFAULT_LEASE_TTL_MS / 1000})
   --timeout <s>       how long to wait for a conflicting holder (default ${DEFAULT_ACQUIRE_TIMEOUT_MS / 1000}; 0: fail at once)
 
-Exit 75 if the lease was not had in time (the message names the holder).
+Exit 75 if the lease was not had in time (the message names the holder; for a path: key, the holder of
+any overlapping reservation). On a terminal, a note on stderr says whom it waits for meanwhile.
 `,
       );
     }
     const [key] = positionalArgs(positionals, ['key'], acquireUsage);
     const ttlMs = millis('--ttl', values.ttl, true);
     const timeoutMs = millis('--timeout', values.timeout);
+    const mode = values.shared ? 'shared' : 'exclusive';
     return withCoordinator(values, async (c) => {
-      const lease = await c.acquire(key!, {
-        owner: values.owner ?? defaultOwner(),
-        mode: values.shared ? 'shared' : 'exclusive',
+      const acquiring = c.acquire(key!, {
+        owner: values.owner ?? cliOwner('baton lease acquire'),
+        mode,
         ...(ttlMs === undefined ? {} : { ttlMs }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       });
+      const lease = await waitingForLease(c, key!, mode, acquiring);
       if (values.json) printJson(lease);
       else process.stdout.write(showLease(lease));
       return ExitCode.ok;
@@ -124,7 +128,7 @@ const list: Action = {
     const { values, positionals } = parse(argv, { ...connectOptions, prefix: { type: 'string' } }, listUsage);
     if (values.help) return printHelp(listUsage, `Lists the live leases: key, mode, token, owner, expiry.\n\n  --prefix <p>   only keys that start with <p>\n`);
     positionalArgs(positionals, [], listUsage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const leases = await c.listLeases(values.prefix === undefined ? {} : { prefix: values.prefix });
       if (values.json) printJson(leases);
       else process.stdout.write(leases.length === 0 ? 'no leases held\n' : leaseRows(leases));
@@ -133,25 +137,47 @@ const list: Action = {
   },
 };
 
+/** `held (exclusive)`, and for a path held only through other reservations, which. */
+function headline(view: KeyView): string {
+  if (view.free) return 'free';
+  const mode = view.holders.some((h) => h.mode === 'exclusive') ? 'exclusive' : 'shared';
+  const through = view.holders.some((h) => h.relation === 'this key') ? '' : ` through ${view.holders.length === 1 ? 'an overlapping reservation' : 'overlapping reservations'}`;
+  return `held (${mode})${through}`;
+}
+
 const showUsage = 'baton lease show <key> [--db <path>] [--json]';
 const show: Action = {
   name: 'show',
-  summary: 'who holds a key and who waits for it',
+  summary: 'who holds a key (for a path, any overlapping reservation) and who waits',
   usage: showUsage,
   async run(argv) {
     const { values, positionals } = parse(argv, { ...connectOptions }, showUsage);
-    if (values.help) return printHelp(showUsage, `Shows the holders of <key> and the callers waiting for it.\n`);
+    if (values.help) {
+      return printHelp(
+        showUsage,
+        `Shows the holders of <key> and the callers waiting for it. For a path:<pattern> key, also every reservation
+whose paths overlap it, and how (covers it, inside it, overlaps it, same paths): "free" only when an
+exclusive acquire would not wait. --json: { key, holders, waiters, free }, each holder with its relation.
+`,
+      );
+    }
     const [key] = positionalArgs(positionals, ['key'], showUsage);
-    return withCoordinator(values, async (c) => {
-      const info = await c.getLease(key!);
+    return withReader(values, async (c) => {
+      const view = await viewKey(c, key!);
       if (values.json) {
-        printJson(info);
+        printJson(view);
         return ExitCode.ok;
       }
-      let out = `${JSON.stringify(info.key)}: ${info.holders.length === 0 ? 'free' : `held (${info.holders[0]!.mode})`}\n`;
-      if (info.holders.length > 0) out += `holders:\n${indent(leaseRows(info.holders))}`;
-      if (info.waiters.length > 0) {
-        out += `waiters:\n${indent(table(['OWNER', 'MODE', 'SINCE'], info.waiters.map((w) => [w.owner, w.mode, when(w.since)])))}`;
+      let out = `${JSON.stringify(view.key)}: ${headline(view)}\n`;
+      if (view.holders.length > 0) {
+        const rows = table(
+          ['KEY', 'MODE', 'TOKEN', 'OWNER', 'EXPIRES', ...(view.key.startsWith(PATH_PREFIX) ? ['RELATION'] : [])],
+          view.holders.map((h) => [h.key, h.mode, h.token, h.owner, h.expiresAt === null ? 'with session' : when(h.expiresAt), ...(view.key.startsWith(PATH_PREFIX) ? [h.relation] : [])]),
+        );
+        out += `holders:\n${indent(rows)}`;
+      }
+      if (view.waiters.length > 0) {
+        out += `waiters:\n${indent(table(['KEY', 'OWNER', 'MODE', 'SINCE'], view.waiters.map((w) => [w.key, w.owner, w.mode, when(w.since)])))}`;
       }
       process.stdout.write(out);
       return ExitCode.ok;

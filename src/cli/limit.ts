@@ -2,7 +2,7 @@
 import type { RateLimitStatus } from '../coordinator.ts';
 import { ExitCode, UsageError, decimal, errorLine, millis, parse, positionalArgs, required } from './command.ts';
 import { duration, printJson, table } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
 
 function limitTable(statuses: RateLimitStatus[]): string {
@@ -113,7 +113,7 @@ const status: Action = {
     if (values.help) return printHelp(statusUsage, 'Shows every rate limit (or only <key>): rate, burst, and the tokens in the bucket now (negative while callers wait in line).\n');
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}\nusage: ${statusUsage}`);
     const key = positionals[0];
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const statuses = await c.rateLimitStatus(key);
       if (values.json) printJson(statuses);
       else process.stdout.write(statuses.length === 0 ? (key === undefined ? 'no rate limits\n' : `no rate limit ${JSON.stringify(key)}\n`) : limitTable(statuses));

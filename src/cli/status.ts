@@ -6,14 +6,15 @@ import { collectStatus, type ProjectStatus } from '../project/status.ts';
 import { budgetState } from './budget.ts';
 import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withReader, type Source } from './connect.ts';
 
 const usage = 'baton status [--no-daemon] [--state-dir <dir>] [--db <path>] [--json]';
 
-function render(s: ProjectStatus): string {
+function render(s: ProjectStatus, source: Source): string {
   const now = s.at;
   const out: string[] = [];
-  if (s.daemon === null) out.push('daemon: none (embedded store)');
+  if (source.kind === 'none') out.push(`daemon: none; no state yet (nothing at ${source.where}: the first command that writes makes it)`);
+  else if (s.daemon === null) out.push('daemon: none (embedded store)');
   else {
     const d = s.daemon;
     out.push(
@@ -48,12 +49,14 @@ export const statusCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, connectOptions, usage);
-    if (values.help) return printHelp(usage, 'Shows the state of the project\'s coordination: through its daemon when one runs (starting one unless\n--no-daemon), else from the embedded store.\n');
+    if (values.help) {
+      return printHelp(usage, "Shows the state of the project's coordination: through its daemon when one runs, else from the embedded\nstore. It starts no daemon and creates nothing: with no state yet, it says so.\n");
+    }
     positionalArgs(positionals, [], usage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c, source) => {
       const status = c instanceof RemoteCoordinator ? await c.status() : await collectStatus(c);
       if (values.json) printJson(status);
-      else process.stdout.write(render(status));
+      else process.stdout.write(render(status, source));
       return ExitCode.ok;
     });
   },

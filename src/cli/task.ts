@@ -3,7 +3,7 @@ import type { Claim, Coordinator, Task, TaskSpec } from '../coordinator.ts';
 import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS } from '../limits.ts';
 import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required, warningLine } from './command.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
-import { connectOptions, printHelp, withCoordinator } from './connect.ts';
+import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
 import { state } from './style.ts';
 import { closest } from './suggest.ts';
@@ -138,7 +138,7 @@ but not claimable yet: dependencies not done or a runAt to come (a WAITING FOR c
     }
     positionalArgs(positionals, [], listUsage);
     const filter = values.status === undefined ? undefined : statusFilter(shownStates(values.status));
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const queue = values.queue === undefined ? {} : { queue: values.queue };
       // ready and waiting are one state to the engine: when only one is wanted, read all ready tasks and keep those.
       const read = await c.listTasks({ ...queue, ...(filter === undefined ? {} : { status: filter.ask }), ...(filter?.narrowed ? { limit: MAX_LIST_LIMIT } : {}) });
@@ -180,7 +180,7 @@ const show: Action = {
     if (values.help) return printHelp(showUsage, 'Shows every field of task <id>; for a waiting task, which of its dependencies are not done yet and their states.\n');
     const [id] = positionalArgs(positionals, ['id'], showUsage);
     const taskIdValue = taskId(id, showUsage);
-    return withCoordinator(values, async (c) => {
+    return withReader(values, async (c) => {
       const task = await c.getTask(taskIdValue);
       if (values.json) printJson(task);
       else await printTask(c, task);

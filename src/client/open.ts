@@ -2,7 +2,9 @@
 // tries, in order: $BATON_URL; a live daemon of this project (its record in
 // the state directory); starting one, detached, where allowed; and last the
 // embedded store in the state directory (also when starting a daemon fails).
-// Every path returns the same Coordinator interface.
+// Every path returns the same Coordinator interface. Outside any project
+// (no git repository, no $BATON_HOME, no .baton) and with no stateDir given,
+// discovery refuses (NO_PROJECT) instead of making state there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,7 +14,7 @@ import type { OpenOptions as EmbeddedOptions } from '../engine/open.ts';
 import { BatonError } from '../errors.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { randomPart } from '../files/unique-name.ts';
-import { gitToplevel, locateProject, statePaths } from '../project/state-dir.ts';
+import { ensureStateDir, gitToplevel, locateProject, noProjectError, statePaths } from '../project/state-dir.ts';
 import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
 import { readHmacKey } from '../project/hmac-key.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -22,7 +24,7 @@ import { HttpTransport } from './transport.ts';
 export interface ClientOpenOptions extends Omit<EmbeddedOptions, 'url'>, Omit<RemoteOptions, 'socketPath' | 'host' | 'port'> {
   /** `baton+unix://<socket>`, `http://host:port`, `sqlite:<path>`; default: $BATON_URL, then discovery. */
   url?: string;
-  /** The project's state directory; default: $BATON_HOME, else <git common dir>/baton, else ./.baton. */
+  /** The project's state directory; default: $BATON_HOME, else <git common dir>/baton, else a .baton at or above cwd. */
   stateDir?: string;
   /** Start a daemon when none runs. Default true unless $BATON_NO_DAEMON is set. */
   autoStart?: boolean;
@@ -97,6 +99,8 @@ interface Spawned {
 
 function spawnServe(stateDir: string, options: StartDaemonOptions): Spawned {
   const logs = statePaths(stateDir).logs;
+  // The state directory first, as every maker of it does: private, and hidden from git.
+  ensureStateDir(stateDir);
   makeDirectories(logs, 0o700);
   const idle = options.idleExitSeconds ?? 600;
   const args = [cliEntry(), 'serve', '--state-dir', stateDir, ...(idle > 0 ? ['--idle-exit', String(idle)] : []), ...(options.serveArgs ?? [])];
@@ -217,10 +221,11 @@ async function liveDaemon(stateDir: string, timeoutMs = 1000): Promise<Endpoint 
   return (await endpointAlive(endpoint, timeoutMs)) ? endpoint : undefined;
 }
 
-/** A client of this project's daemon if one runs now (never starts one). */
-export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } = {}): Promise<RemoteCoordinator | undefined> {
-  const endpoint = await liveDaemon(options.stateDir ?? locateProject(options.cwd).stateDir);
-  return endpoint === undefined ? undefined : new RemoteCoordinator(endpoint);
+/** A client of this project's daemon if one runs now (never starts one, never creates anything). */
+export async function connectToRunningDaemon(options: { stateDir?: string; cwd?: string } & Omit<RemoteOptions, 'socketPath' | 'host' | 'port'> = {}): Promise<RemoteCoordinator | undefined> {
+  const { stateDir, cwd, ...remote } = options;
+  const endpoint = await liveDaemon(stateDir ?? locateProject(cwd).stateDir);
+  return endpoint === undefined ? undefined : new RemoteCoordinator({ ...remote, ...endpoint });
 }
 
 /** The embedded engine is loaded only when it is used: a client of a daemon never needs node:sqlite. */
@@ -235,6 +240,7 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     ...(options.hmacSecret === undefined ? {} : { hmacSecret: options.hmacSecret }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.retryForMs === undefined ? {} : { retryForMs: options.retryForMs }),
+    ...(options.onDaemonWait === undefined ? {} : { onDaemonWait: options.onDaemonWait }),
   };
   if (url !== undefined) {
     const target = parseUrl(url);
@@ -242,13 +248,16 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     return new RemoteCoordinator({ ...remoteOptions, ...target });
   }
   const location = locateProject(options.cwd);
+  if (options.stateDir === undefined && location.source === 'cwd') {
+    throw noProjectError(location.root, '{ stateDir } or { url }');
+  }
   const stateDir = options.stateDir ?? location.stateDir;
   // The daemon may have been started in another worktree of the repository: file and git operations act in ours.
   const inGit = location.source === 'git' || (location.source === 'BATON_HOME' && gitToplevel(location.root) === location.root);
   const ours = options.stateDir === undefined || resolve(options.stateDir) === location.stateDir;
   const here = inGit && ours ? { worktree: location.root } : {};
   const embedded = (): Promise<Coordinator> => {
-    makeDirectories(stateDir, 0o700);
+    ensureStateDir(stateDir);
     return openEmbedded({ ...options, url: `sqlite:${statePaths(stateDir).database}` });
   };
   if (options.noDaemon) return embedded();
@@ -256,12 +265,17 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   if (running !== undefined) return new RemoteCoordinator({ ...remoteOptions, ...running, ...here });
   const allowed = options.autoStart ?? !process.env.BATON_NO_DAEMON;
   if (allowed) {
+    // Made here, private and hidden from git, before the daemon's start would make it plainly.
+    ensureStateDir(stateDir);
+    options.onDaemonWait?.({ target: stateDir, reason: 'starting it', since: Date.now() });
     try {
       const socketPath = await startDaemonProcess(stateDir, options.cwd === undefined ? {} : { cwd: options.cwd });
       return new RemoteCoordinator({ ...remoteOptions, socketPath, ...here });
     } catch {
       // The daemon is a means, not a requirement: the embedded store serves the same interface. Silent, so
       // output is the same either way; if the store cannot open either, its error is the one thrown.
+    } finally {
+      options.onDaemonWait?.(undefined);
     }
   }
   return embedded();

@@ -18,9 +18,9 @@ import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
 import { newIdempotencyKey } from './idempotency-key.ts';
-import { HttpTransport } from './transport.ts';
+import { HttpTransport, type TransportHooks } from './transport.ts';
 
-export interface RemoteOptions extends Endpoint {
+export interface RemoteOptions extends Endpoint, TransportHooks {
   /** Time for the daemon to answer one request (waits add their own timeout). Default 30 s. */
   requestTimeoutMs?: number;
   /** How long to keep retrying a request the daemon could not take (down, restarting, 429). Default 10 s. */

@@ -1,6 +1,8 @@
 // HTTP/1.1 to the daemon over a unix socket, a named pipe or TCP, with
 // keep-alive connections, per-request deadlines, AbortSignal, retries with
 // jittered backoff where a retry is safe, and the engine's typed errors.
+// While requests are being retried it tells a hook (the CLI shows a note on a
+// terminal); the library itself never prints.
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { BatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
 import { retryableStatus } from '../protocol/http-status.ts';
@@ -16,6 +18,34 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Retry connection failures, 429 and 503 until this much time has passed (0: no retry). */
   retryForMs?: number;
+}
+
+/** Why requests are waiting for the daemon, and since when (ms since the epoch). */
+export interface DaemonWait {
+  /** The daemon's address (baton+unix://..., http://...) or state directory. */
+  target: string;
+  /** e.g. "not answering (ECONNREFUSED)", "restarting (503)", "starting it". */
+  reason: string;
+  since: number;
+}
+
+/**
+ * Told when a request starts (or goes on) waiting for the daemon, and with
+ * undefined once no request waits any more (answered, or given up).
+ */
+export type DaemonWaitHook = (wait: DaemonWait | undefined) => void;
+
+export interface TransportHooks {
+  /** Requests retried while the daemon is down, restarting or full; the CLI's note on a terminal. */
+  onDaemonWait?: DaemonWaitHook | undefined;
+}
+
+/** Why a connection failed or an answer asks for a retry, in a few words. */
+function waitReason(errno: string, status: number): string {
+  if (status === 503) return 'it is restarting (503)';
+  if (status === 429) return 'it is busy (429)';
+  if (errno === 'ENOENT') return 'its socket is not there (ENOENT)';
+  return `it is not answering (${errno})`;
 }
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'EAI_AGAIN']);
@@ -63,10 +93,34 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export class HttpTransport {
   readonly endpoint: Endpoint;
   readonly agent: Agent;
+  readonly #onDaemonWait: DaemonWaitHook | undefined;
+  /** Requests retrying now, and since when the first of them has been. */
+  #waiting = 0;
+  #waitingSince = 0;
 
-  constructor(endpoint: Endpoint) {
+  constructor(endpoint: Endpoint & TransportHooks) {
     this.endpoint = endpoint;
     this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    this.#onDaemonWait = endpoint.onDaemonWait;
+  }
+
+  /** A request is about to retry: counts it once, and tells the hook why. */
+  #retrying(counted: boolean, reason: string): void {
+    if (!counted && this.#waiting++ === 0) this.#waitingSince = Date.now();
+    this.#notify({ target: this.describe(), reason, since: this.#waitingSince });
+  }
+
+  /** A request that was retrying is over; the hook hears "done" when it was the last. */
+  #doneRetrying(): void {
+    if (--this.#waiting === 0) this.#notify(undefined);
+  }
+
+  #notify(wait: DaemonWait | undefined): void {
+    try {
+      this.#onDaemonWait?.(wait);
+    } catch {
+      // a hook's failure is not the request's
+    }
   }
 
   describe(): string {
@@ -110,39 +164,48 @@ export class HttpTransport {
     const method = options.method ?? 'POST';
     const body = method === 'POST' ? JSON.stringify(options.body ?? {}) : '';
     const retryUntil = performance.now() + (options.retryForMs ?? 0);
-    for (let attempt = 0; ; attempt++) {
-      options.signal?.throwIfAborted();
-      const controller = new AbortController();
-      const onAbort = (): void => controller.abort(options.signal?.reason);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('UNAVAILABLE', `no answer from the daemon within ${options.timeoutMs} ms`)), options.timeoutMs);
-      let status: number;
-      let text: string;
-      let retryAfterMs = 0;
-      try {
-        const res = await this.open(path, { method, body, signal: controller.signal, ...(options.headers === undefined ? {} : { headers: options.headers }) });
-        text = await readText(res);
-        status = res.statusCode ?? 0;
-        retryAfterMs = Number(res.headers['retry-after'] ?? 0) * 1000;
-      } catch (error) {
-        if (options.signal?.aborted) throw new BatonError('ABORTED', `aborted: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}`, { cause: error });
-        if (controller.signal.aborted && controller.signal.reason instanceof BatonError) throw controller.signal.reason;
-        const code = (error as { code?: string }).code ?? '';
-        if (CONNECTION_ERRORS.has(code) && performance.now() < retryUntil) {
-          await sleep(Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random()), options.signal);
+    let retried = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        options.signal?.throwIfAborted();
+        const controller = new AbortController();
+        const onAbort = (): void => controller.abort(options.signal?.reason);
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('UNAVAILABLE', `no answer from the daemon within ${options.timeoutMs} ms`)), options.timeoutMs);
+        let status: number;
+        let text: string;
+        let retryAfterMs = 0;
+        try {
+          const res = await this.open(path, { method, body, signal: controller.signal, ...(options.headers === undefined ? {} : { headers: options.headers }) });
+          text = await readText(res);
+          status = res.statusCode ?? 0;
+          retryAfterMs = Number(res.headers['retry-after'] ?? 0) * 1000;
+        } catch (error) {
+          if (options.signal?.aborted) throw new BatonError('ABORTED', `aborted: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}`, { cause: error });
+          if (controller.signal.aborted && controller.signal.reason instanceof BatonError) throw controller.signal.reason;
+          const code = (error as { code?: string }).code ?? '';
+          if (CONNECTION_ERRORS.has(code) && performance.now() < retryUntil) {
+            this.#retrying(retried, waitReason(code, 0));
+            retried = true;
+            await sleep(Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random()), options.signal);
+            continue;
+          }
+          throw new BatonError('UNAVAILABLE', `cannot reach the baton daemon at ${this.describe()}: ${(error as Error).message}`, { cause: error });
+        } finally {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+        }
+        if (status >= 200 && status < 300) return text === '' ? undefined : JSON.parse(text);
+        if (retryableStatus(status) && performance.now() < retryUntil) {
+          this.#retrying(retried, waitReason('', status));
+          retried = true;
+          await sleep(Math.max(retryAfterMs * Math.random(), Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random())), options.signal);
           continue;
         }
-        throw new BatonError('UNAVAILABLE', `cannot reach the baton daemon at ${this.describe()}: ${(error as Error).message}`, { cause: error });
-      } finally {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
+        throw errorFromBody(status, text);
       }
-      if (status >= 200 && status < 300) return text === '' ? undefined : JSON.parse(text);
-      if (retryableStatus(status) && performance.now() < retryUntil) {
-        await sleep(Math.max(retryAfterMs * Math.random(), Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random())), options.signal);
-        continue;
-      }
-      throw errorFromBody(status, text);
+    } finally {
+      if (retried) this.#doneRetrying();
     }
   }
 

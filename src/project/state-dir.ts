@@ -3,16 +3,21 @@
 // of one git repository share it, because it sits in git's common directory.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fsError } from '../errors.ts';
-import { makeDirectories } from '../files/directories.ts';
+import { BatonError, fsError } from '../errors.ts';
+import { makePrivateDirectory } from '../files/private-directory.ts';
 
 export interface ProjectLocation {
   /** The state directory (mode 0700). */
   stateDir: string;
   /** The project root: the worktree top level, or the working directory outside git. */
   root: string;
-  /** How it was found, for messages: 'BATON_HOME', 'git', 'cwd'. */
-  source: 'BATON_HOME' | 'git' | 'cwd';
+  /**
+   * How it was found: $BATON_HOME; git's common directory; a `.baton`
+   * directory at or above the working directory, made on purpose (mkdir,
+   * --state-dir .baton, a sqlite:.baton/... url); or 'cwd', nothing found:
+   * `<cwd>/.baton` is where one would go, and no project is there yet.
+   */
+  source: 'BATON_HOME' | 'git' | '.baton' | 'cwd';
 }
 
 /** The nearest directory at or above `from` that holds `.git` (a directory, or a worktree's file). */
@@ -43,14 +48,44 @@ export function gitCommonDir(toplevel: string): string {
   return isAbsolute(common) ? common : resolve(gitDir, common);
 }
 
-/** $BATON_HOME, else `<git common dir>/baton`, else `<cwd>/.baton`. */
+/** The nearest directory at or above `from` that holds a `.baton` directory, as git finds `.git`. */
+function batonDirAbove(from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    try {
+      if (statSync(join(dir, '.baton')).isDirectory()) return dir;
+    } catch {
+      // none here (or unreadable): look further up
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * $BATON_HOME, else `<git common dir>/baton`, else an existing `.baton` at or
+ * above `cwd`, else `<cwd>/.baton` (source 'cwd': no project there yet).
+ */
 export function locateProject(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): ProjectLocation {
   const toplevel = gitToplevel(cwd);
-  const root = toplevel ?? resolve(cwd);
   const home = env.BATON_HOME;
-  if (home !== undefined && home !== '') return { stateDir: resolve(home), root, source: 'BATON_HOME' };
-  if (toplevel !== undefined) return { stateDir: join(gitCommonDir(toplevel), 'baton'), root, source: 'git' };
-  return { stateDir: join(root, '.baton'), root, source: 'cwd' };
+  if (home !== undefined && home !== '') return { stateDir: resolve(home), root: toplevel ?? resolve(cwd), source: 'BATON_HOME' };
+  if (toplevel !== undefined) return { stateDir: join(gitCommonDir(toplevel), 'baton'), root: toplevel, source: 'git' };
+  const marked = batonDirAbove(cwd);
+  if (marked !== undefined) return { stateDir: join(marked, '.baton'), root: marked, source: '.baton' };
+  return { stateDir: join(resolve(cwd), '.baton'), root: resolve(cwd), source: 'cwd' };
+}
+
+/**
+ * NO_PROJECT: said instead of making state where nothing asked for it, like
+ * git's "not a git repository". `explicit` names the caller's own way to
+ * give a state directory (`--state-dir <dir>`, `{ stateDir }`).
+ */
+export function noProjectError(cwd: string, explicit: string): BatonError {
+  const here = resolve(cwd);
+  return new BatonError(
+    'NO_PROJECT',
+    `no baton project here: ${here} is not in a git repository and has no .baton directory at or above it; run inside a git repository, set BATON_HOME, or pass ${explicit}`,
+    { details: { path: here } },
+  );
 }
 
 /** The files in a state directory. */
@@ -68,10 +103,14 @@ export function statePaths(stateDir: string) {
   };
 }
 
-/** Makes the state directory (mode 0700) if it is missing; the error names it. */
+/**
+ * Makes the state directory if it is missing: mode 0700 (leases, tasks and
+ * tokens are nobody else's business), with a `.gitignore` of `*` so that one
+ * made inside a working tree never shows as untracked. The error names it.
+ */
 export function ensureStateDir(stateDir: string): void {
   try {
-    makeDirectories(stateDir, 0o700);
+    makePrivateDirectory(stateDir);
   } catch (error) {
     throw fsError(error, 'create the state directory', stateDir);
   }

@@ -19,7 +19,7 @@ import { writeJsonAtomic } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { acquireLock, type LockHandle } from '../files/lock/lock.ts';
 import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
-import { statePaths } from '../project/state-dir.ts';
+import { ensureStateDir, statePaths } from '../project/state-dir.ts';
 import type { DaemonInfo } from '../project/status.ts';
 import { openSqliteStore, type SqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability } from '../stores/store.ts';
@@ -163,7 +163,7 @@ function watchWorktrees(held: Held, worktrees: Worktrees, engine: Engine, writer
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   checkLimits(options);
   const paths = statePaths(options.stateDir);
-  makeDirectories(options.stateDir, 0o700);
+  ensureStateDir(options.stateDir); // 0700, and hidden from git if it sits in a working tree
   makeDirectories(paths.logs, 0o700);
   const held: Held = new AsyncDisposableStack();
   const log: Logger = createLogger({ file: join(paths.logs, `daemon-${process.pid}.log`), stdout: options.foreground === true });

@@ -1,7 +1,7 @@
 // The engine's CLI commands, run as real processes against a temp database.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCoordinator, withGitLock } from '../../src/index.ts';
@@ -137,9 +137,9 @@ describe('baton engine commands', { concurrency: true }, () => {
     assert.equal(json(released), null);
     assert.deepEqual(json(await run(['lease', 'show', 'deploy', '--json'])).holders, []);
 
-    // A default owner names this user, host and pid; force-release ends any hold.
+    // A default owner names this user, host and the command (its pid would name a process gone by now); force-release ends any hold.
     const mine = await run(['lease', 'acquire', 'deploy']);
-    assert.match(mine.stdout, /^key: +deploy\ntoken: +\d+\nowner: +\S+@\S+:\d+\n/m);
+    assert.match(mine.stdout, /^key: +deploy\ntoken: +\d+\nowner: +\S+@\S+ \(baton lease acquire\)\n/m);
     assert.match(mine.stdout, /expiresAt: .*\(in \d+s\)/);
     assert.equal(json(await run(['lease', 'force-release', 'deploy', '--reason', 'test', '--json'])), 1);
   });
@@ -285,6 +285,10 @@ describe('baton engine commands', { concurrency: true }, () => {
     const r = await baton(['lease', 'list', '--no-daemon'], { cwd: join(dir, 'a', 'b'), env: { BATON_DB: '' } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'no leases held\n');
+    // Reading makes nothing (it used to make the database); the first write does.
+    assert.ok(!existsSync(join(dir, '.git', 'baton')), 'a read made no state directory');
+    const w = await baton(['lease', 'acquire', 'x', '--no-daemon'], { cwd: join(dir, 'a', 'b'), env: { BATON_DB: '' } });
+    assert.equal(w.code, 0, w.stderr);
     assert.equal(statSync(join(dir, '.git', 'baton')).mode & 0o777, 0o700);
     assert.ok(statSync(join(dir, '.git', 'baton', 'baton.db')).isFile());
     const viaEnv = await baton(['lease', 'acquire', 'x', '--json'], { cwd: dir, env: { BATON_DB: join(dir, 'env', 'e.db') } });

@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatonError, fsError } from '../../errors.ts';
-import { makeDirectories } from '../../files/directories.ts';
+import { makePrivateDirectory } from '../../files/private-directory.ts';
 import type { Durability, Settled, Store, StoreTx, TxOptions } from '../store.ts';
 import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly } from './busy.ts';
 import { setUpConnection } from './setup.ts';
@@ -51,8 +51,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   }
   const memory = path === ':memory:';
   if (!memory) {
+    // A directory made for the database is private (0700), and its .gitignore keeps it out of git.
     try {
-      makeDirectories(dirname(path));
+      makePrivateDirectory(dirname(path));
     } catch (error) {
       throw fsError(error, 'create the database directory', dirname(path));
     }
