@@ -33,10 +33,11 @@ function help(): string {
     '',
     "Run 'baton <command> --help' for a command's options. Every command that prints data takes --json.",
     "Engine commands go through the project's daemon (started when none runs; --no-daemon for the embedded",
-    'store). State lives in $BATON_HOME, else <git common dir>/baton (shared by all worktrees), else ./.baton;',
-    '--db <path> (or $BATON_DB) uses that database file directly.',
+    'store). State lives in $BATON_HOME, else <git common dir>/baton (shared by all worktrees), else in a',
+    '.baton directory made on purpose at or above here; elsewhere engine commands say so (NO_PROJECT) and',
+    'create nothing. --db <path> (or $BATON_DB) uses that database file directly.',
     'Exit codes: 0 ok, 1 error, 2 bad usage, 3 live lock kept, 75 try later (lock or lease not had, budget',
-    "exceeded, rate limited); run and git: the command's own.",
+    "exceeded, rate limited, a daemon already serving); run and git: the command's own.",
     '',
   ].join('\n');
 }

@@ -7,7 +7,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Coordinator, Lease, LeaseMode } from '../coordinator.ts';
 import { normalizePathPattern, pathPatternFor } from '../engine/paths.ts';
 import { PATH_PREFIX } from '../limits.ts';
-import { UsageError } from './command.ts';
+import { UsageError, warningLine } from './command.ts';
 import { describeHolders, viewKey, waitingForLease } from './lease-holders.ts';
 
 /** A path relative to the project root, '/'-separated, or undefined when it lies outside. */
@@ -89,9 +89,7 @@ export async function warnIfReserved(c: Coordinator, lockPath: string, root: str
     const view = await viewKey(c, PATH_PREFIX + pathPatternFor(rel));
     const others = view.holders.filter((h) => ownSession === undefined || h.sessionId !== ownSession);
     if (others.length === 0) return;
-    process.stderr.write(
-      `baton: warning: ${rel} is reserved by ${describeHolders(others)}; --lock does not wait for reservations: add --reserve ${lockPath} to wait for it\n`,
-    );
+    process.stderr.write(warningLine(`${rel} is reserved by ${describeHolders(others)}; --lock does not wait for reservations: add --reserve ${lockPath} to wait for it`));
   } catch {
     // a warning we could not work out is not an error of the command
   }
