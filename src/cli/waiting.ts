@@ -4,7 +4,7 @@
 // CI get nothing, so scripts read exactly what they read before. Plain text
 // (colour is output.ts's business); TERM=dumb gets nothing, as it cannot
 // clear a line.
-import type { DaemonWaitHook } from '../client/transport.ts';
+import type { DaemonWaitHook } from '../client/daemon-wait.ts';
 import { duration } from './output.ts';
 
 export interface WaitingNote {

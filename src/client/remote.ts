@@ -18,7 +18,8 @@ import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
 import { newIdempotencyKey } from './idempotency-key.ts';
-import { HttpTransport, type TransportHooks } from './transport.ts';
+import type { TransportHooks } from './daemon-wait.ts';
+import { HttpTransport } from './transport.ts';
 
 export interface RemoteOptions extends Endpoint, TransportHooks {
   /** Time for the daemon to answer one request (waits add their own timeout). Default 30 s. */

@@ -6,6 +6,7 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { BatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
 import { retryableStatus } from '../protocol/http-status.ts';
+import type { DaemonWait, DaemonWaitHook, TransportHooks } from './daemon-wait.ts';
 import type { Endpoint } from './endpoint.ts';
 import { signRequest } from '../protocol/signing.ts';
 
@@ -18,26 +19,6 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Retry connection failures, 429 and 503 until this much time has passed (0: no retry). */
   retryForMs?: number;
-}
-
-/** Why requests are waiting for the daemon, and since when (ms since the epoch). */
-export interface DaemonWait {
-  /** The daemon's address (baton+unix://..., http://...) or state directory. */
-  target: string;
-  /** e.g. "not answering (ECONNREFUSED)", "restarting (503)", "starting it". */
-  reason: string;
-  since: number;
-}
-
-/**
- * Told when a request starts (or goes on) waiting for the daemon, and with
- * undefined once no request waits any more (answered, or given up).
- */
-export type DaemonWaitHook = (wait: DaemonWait | undefined) => void;
-
-export interface TransportHooks {
-  /** Requests retried while the daemon is down, restarting or full; the CLI's note on a terminal. */
-  onDaemonWait?: DaemonWaitHook | undefined;
 }
 
 /** Why a connection failed or an answer asks for a retry, in a few words. */

@@ -45,7 +45,7 @@ test('commands exit as documented: 0, 1, 2 (also a bare group), 3, 75 (also a se
     [ExitCode.kept, ['lock', 'remove', lockPath], 'a live holder kept', /A live holder is kept \(exit (\d+)\)/],
     [ExitCode.notAcquired, ['lease', 'acquire', 'k', '--owner', 'b', '--timeout', '0', '--db', db], 'LOCKED', /Exit (\d+) if not had, with a line naming the holder/],
     [ExitCode.notAcquired, ['serve', '--state-dir', stateDir], 'a second serve', /A second `serve` for the same state directory[^.]*? exits (\d+)/],
-    [ExitCode.notAcquired, ['run', '--lock', lockPath, '--timeout', '0', '--', 'true'], 'run: not had', /`--conflict-exit-code <n>` \| exit code when the lock is not had \(default (\d+)\)/],
+    [ExitCode.notAcquired, ['run', '--lock', lockPath, '--timeout', '0', '--', 'true'], 'run: not had', /`--conflict-exit-code <n>` \| exit code when the lock (?:or a reservation )?is not had \(default (\d+)\)/],
     [9, ['run', '--lock', lockPath, '--timeout', '0', '--conflict-exit-code', '9', '--', 'true'], 'run --conflict-exit-code'],
     [7, ['run', '--lock', join(dir, 'other'), '--', process.execPath, '-e', 'process.exit(7)'], "run: the command's own"],
     [127, ['run', '--lock', join(dir, 'other'), '--', join(dir, 'no-such-command')], 'run: not found', /(\d+) if it was not found/],

@@ -26,10 +26,13 @@ const needsPty = { skip: hasScript ? false : 'script(1) from util-linux is not i
 
 const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** Runs baton with its stdio on a pseudo-terminal 200 columns wide; stdout holds everything the terminal got. */
+/**
+ * Runs baton with its stdio on a pseudo-terminal 200 columns wide; stdout holds everything the terminal got.
+ * NO_COLOR keeps the final error line plain to compare (the waiting note has no colour either way).
+ */
 function inTerminal(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
   const command = `stty cols 200; exec ${[process.execPath, cli, ...args].map(quote).join(' ')}`;
-  return start('script', ['-qfec', command, '/dev/null'], options).done;
+  return start('script', ['-qfec', command, '/dev/null'], { ...options, env: { NO_COLOR: '1', ...options.env } }).done;
 }
 
 /** The notes drawn, in order (each begins by clearing the line). */
