@@ -1,29 +1,14 @@
 // budget_commit tells the agent when it used more than it reserved: the real
 // MCP SDK client drives `baton mcp` against a daemon.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startDaemon } from '../../support/daemon.ts';
-import { cli } from '../../support/paths.ts';
-import { tempDir } from '../helpers/procs.ts';
+import { mcpAgent, mcpProject } from '../helpers/mcp.ts';
 
 test('budget_commit above the reservation: all of it recorded, the answer says the overshoot and what to do, other agents see the event', { timeout: 60_000 }, async (t) => {
-  const root = join(tempDir(t, 'baton-budget-commit-'), 'project');
-  execFileSync('git', ['init', '-q', root]);
-  const stateDir = join(root, '.git', 'baton');
-  const daemon = await startDaemon(stateDir, { cwd: root });
-  t.after(() => daemon.stop());
-  const admin = daemon.client();
+  const project = await mcpProject(t, 'baton-budget-commit-');
+  const admin = project.admin;
   await admin.setBudget({ limit: 50_000 });
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env.BATON_NO_DAEMON = '';
-  const client = new Client({ name: 'spender', version: '1' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--state-dir', stateDir, '--name', 'spender'], cwd: root, env, stderr: 'ignore' }));
-  t.after(() => client.close());
+  const { client } = await mcpAgent(t, project, 'spender');
   const call = async (name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const result = await client.callTool({ name, arguments: args });
     assert.notEqual(result.isError, true, JSON.stringify(result.content));

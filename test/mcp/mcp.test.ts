@@ -7,78 +7,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { RemoteCoordinator } from '../../src/client/index.ts';
 import { mcpRoute } from '../../src/mcp/route.ts';
 import { createToken } from '../../src/project/tokens.ts';
 import { startDaemon as startDaemonHere } from '../../src/server/daemon.ts';
 import type { DaemonRoute } from '../../src/server/routes.ts';
-import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
+import { startDaemon } from '../../support/daemon.ts';
+import { answer, mcpAgent, mcpProject, ok, type Answer } from '../helpers/mcp.ts';
 import { sleep, tempDir } from '../helpers/procs.ts';
-import { cli } from '../../support/paths.ts';
-
-interface Answer {
-  ok: boolean;
-  /** The error code, for a tool error. */
-  code: string | undefined;
-  text: string;
-  data: Record<string, unknown>;
-}
-
-interface Agent {
-  client: Client;
-  transport: StdioClientTransport;
-  stderr(): string;
-  call(name: string, args?: Record<string, unknown>): Promise<Answer>;
-}
-
-async function answer(client: Client, name: string, args: Record<string, unknown>): Promise<Answer> {
-  const result = await client.callTool({ name, arguments: args });
-  const content = result.content as Array<{ type: string; text?: string }>;
-  const text = content.map((c) => c.text ?? '').join('');
-  if (result.isError === true) return { ok: false, code: /^([A-Z_]+):/.exec(text)?.[1], text, data: {} };
-  return { ok: true, code: undefined, text, data: (result.structuredContent ?? JSON.parse(text)) as Record<string, unknown> };
-}
-
-function env(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out[k] = v;
-  // Discovery may use (and would start) the project's daemon.
-  out.BATON_NO_DAEMON = '';
-  return out;
-}
-
-/** A `baton mcp` process for `root`, with an MCP client connected to it. */
-async function agent(t: TestContext, root: string, stateDir: string, name?: string): Promise<Agent> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [cli, 'mcp', '--state-dir', stateDir, ...(name === undefined ? [] : ['--name', name])],
-    cwd: root,
-    env: env(),
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk) => (stderr += String(chunk)));
-  const client = new Client({ name: 'test-agent', version: '1.0.0' });
-  await client.connect(transport);
-  t.after(() => client.close());
-  return { client, transport, stderr: () => stderr, call: (tool, args = {}) => answer(client, tool, args) };
-}
-
-async function project(t: TestContext): Promise<{ root: string; stateDir: string; daemon: RunningDaemon; admin: RemoteCoordinator }> {
-  // The project sits one level down so a test can check that nothing escaped into its parent.
-  const root = join(tempDir(t, 'baton-mcp-'), 'project');
-  execFileSync('git', ['init', '-q', root]);
-  execFileSync('git', ['-C', root, 'config', 'user.email', 'test@example.com']);
-  execFileSync('git', ['-C', root, 'config', 'user.name', 'baton test']);
-  const stateDir = join(root, '.git', 'baton');
-  const daemon = await startDaemon(stateDir, { cwd: root });
-  t.after(() => daemon.stop());
-  return { root, stateDir, daemon, admin: daemon.client() };
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -90,11 +28,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-function ok(a: Answer): Record<string, unknown> {
-  assert.ok(a.ok, `expected success, got ${a.text}`);
-  return a.data;
-}
-
 function refused(a: Answer, code: string, mention?: RegExp): void {
   assert.equal(a.ok, false, `expected ${code}, got success ${a.text}`);
   assert.equal(a.code, code, a.text);
@@ -103,9 +36,9 @@ function refused(a: Answer, code: string, mention?: RegExp): void {
 }
 
 test('two agents on one daemon: conflicts name the holder, writes need a reservation, one claimer per task, a killed agent frees its paths within 1 s', { timeout: 60_000 }, async (t) => {
-  const { root, stateDir, admin } = await project(t);
-  const alice = await agent(t, root, stateDir, 'alice');
-  const bob = await agent(t, root, stateDir, 'bob');
+  const { root, stateDir, admin } = await mcpProject(t);
+  const alice = await mcpAgent(t, { root, stateDir }, 'alice');
+  const bob = await mcpAgent(t, { root, stateDir }, 'bob');
 
   const listed = await alice.client.listTools();
   assert.deepEqual(listed.tools.map((x) => x.name).sort(), [
@@ -189,8 +122,8 @@ test('two agents on one daemon: conflicts name the holder, writes need a reserva
 });
 
 test('every tool validates its input: a missing field, a wrong type, a path outside the project is a tool error with a code, and nothing changes', { timeout: 60_000 }, async (t) => {
-  const { root, stateDir, admin } = await project(t);
-  const a = await agent(t, root, stateDir, 'validator');
+  const { root, stateDir, admin } = await mcpProject(t);
+  const a = await mcpAgent(t, { root, stateDir }, 'validator');
   await until('the agent registered', async () => ((await admin.listSessions()).some((s) => s.name === 'validator') ? true : undefined));
   // Something to protect: a reservation, a file, a task.
   ok(await a.call('reserve_paths', { paths: ['src/**'] }));
@@ -248,8 +181,8 @@ test('every tool validates its input: a missing field, a wrong type, a path outs
 });
 
 test('baton mcp exits promptly when its client closes stdin, and the agent\'s session and reservations end with it', { timeout: 30_000 }, async (t) => {
-  const { root, stateDir, admin } = await project(t);
-  const a = await agent(t, root, stateDir, 'leaver');
+  const { root, stateDir, admin } = await mcpProject(t);
+  const a = await mcpAgent(t, { root, stateDir }, 'leaver');
   ok(await a.call('reserve_paths', { paths: ['lib/**'] }));
   ok(await a.call('acquire_lock', { name: 'deploy', reason: 'release 1.2' }));
   assert.equal((await admin.listLeases()).length, 2);
@@ -265,8 +198,8 @@ test('baton mcp exits promptly when its client closes stdin, and the agent\'s se
 });
 
 test('the status resource, recent events, locks, budgets and rate limits', { timeout: 30_000 }, async (t) => {
-  const { root, stateDir } = await project(t);
-  const a = await agent(t, root, stateDir);
+  const { root, stateDir } = await mcpProject(t);
+  const a = await mcpAgent(t, { root, stateDir });
   const resources = await a.client.listResources();
   assert.ok(resources.resources.some((r) => r.uri === 'baton://status'));
   ok(await a.call('reserve_paths', { paths: ['src/x.ts'], mode: 'shared', reason: 'reading' }));

@@ -2,14 +2,8 @@
 // clients (the SDK's Client over stdio) drive `baton mcp` against a daemon and
 // read NOT_FOUND and CONFLICT refusals from each tool that can give one.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startDaemon } from '../../support/daemon.ts';
-import { cli } from '../../support/paths.ts';
-import { tempDir } from '../helpers/procs.ts';
+import { mcpAgent, mcpProject } from '../helpers/mcp.ts';
 
 interface Refusal {
   code: string | undefined;
@@ -18,17 +12,8 @@ interface Refusal {
 }
 
 test('NOT_FOUND and CONFLICT hints name tools that do what they say (budget_commit names budget_report, not list_reservations or task_list)', { timeout: 60_000 }, async (t) => {
-  const root = join(tempDir(t, 'baton-hints-'), 'project');
-  execFileSync('git', ['init', '-q', root]);
-  const stateDir = join(root, '.git', 'baton');
-  const daemon = await startDaemon(stateDir, { cwd: root });
-  t.after(() => daemon.stop());
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env.BATON_NO_DAEMON = '';
-  const client = new Client({ name: 'hint-reader', version: '1' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--state-dir', stateDir], cwd: root, env, stderr: 'ignore' }));
-  t.after(() => client.close());
+  const project = await mcpProject(t, 'baton-hints-');
+  const { client } = await mcpAgent(t, project);
   const listed = (await client.listTools()).tools;
   const toolNames = new Set(listed.map((tool) => tool.name));
   const argumentNames = new Set(listed.flatMap((tool) => Object.keys(tool.inputSchema.properties ?? {})));

@@ -1,28 +1,12 @@
 // task_list through `baton mcp`: a ready task whose dependencies are not done
 // says it waits for them, so an agent does not try to claim it.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startDaemon } from '../../support/daemon.ts';
-import { cli } from '../../support/paths.ts';
-import { tempDir } from '../helpers/procs.ts';
+import { mcpAgent, mcpProject } from '../helpers/mcp.ts';
 
 test('task_list: a task waiting on dependencies says how many are not done', { timeout: 60_000 }, async (t) => {
-  const root = join(tempDir(t, 'baton-mcp-waiting-'), 'project');
-  execFileSync('git', ['init', '-q', root]);
-  const stateDir = join(root, '.git', 'baton');
-  const daemon = await startDaemon(stateDir, { cwd: root });
-  t.after(() => daemon.stop());
-
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env.BATON_NO_DAEMON = '';
-  const client = new Client({ name: 'test-agent', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp', '--state-dir', stateDir, '--name', 'alice'], cwd: root, env, stderr: 'pipe' }));
-  t.after(() => client.close());
+  const project = await mcpProject(t, 'baton-mcp-waiting-');
+  const { client } = await mcpAgent(t, project, 'alice');
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<any> => {
     const result = await client.callTool({ name, arguments: args });
     assert.notEqual(result.isError, true, JSON.stringify(result.content));
