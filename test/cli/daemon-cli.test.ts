@@ -147,7 +147,8 @@ test('baton serve --foreground prints the structured log lines its log file gets
   const stateDir = join(dir, '.git', 'baton');
   const serve = startNode(cli, ['serve', '--foreground'], { cwd: dir, env: withDaemon });
   t.after(() => serve.child.kill('SIGKILL'));
-  const started = JSON.parse(await serve.line('{')) as Record<string, unknown>;
+  // A daemon's start on a loaded machine (two test files at once on 2 cores) can take seconds.
+  const started = JSON.parse(await serve.line('{', 30_000)) as Record<string, unknown>;
   assert.equal(started.message, 'daemon started');
   assert.equal(started.level, 'info');
   assert.equal(started.pid, serve.child.pid);

@@ -12,7 +12,7 @@ function oneLine(r: Finished, code: number, pattern: RegExp): void {
   assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line: ${r.stderr}`);
 }
 
-test('lease show on a path: covering, covered and partly overlapping reservations, each named; free only when nothing overlaps', { timeout: 30_000 }, async (t) => {
+test('lease show on a path: covering, covered and partly overlapping reservations, each named; free only when nothing overlaps', { timeout: 120_000 }, async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'b.db');
   const run = (args: string[]): Promise<Finished> => baton([...args, '--db', db]);

@@ -130,7 +130,7 @@ test("the shell's --reserve blocks an agent's reserve_paths and lease acquire of
   t.diagnostic(`the shell's reservation was freed ${Math.round(ms)} ms after kill -9 of baton run`);
 });
 
-test('run --reserve outside a project is refused (NO_PROJECT) and makes nothing; run --lock works anywhere, like flock', { timeout: 30_000 }, async (t) => {
+test('run --reserve outside a project is refused (NO_PROJECT) and makes nothing; run --lock works anywhere, like flock', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const env = { ...withDaemon };
   oneLine(await baton(['run', '--reserve', 'src/**', '--', 'true'], { cwd: dir, env }), 1, /^baton: no baton project here: .* \[NO_PROJECT\]\n$/);
