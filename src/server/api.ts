@@ -91,7 +91,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', (error) => reject(new BatonError('ABORTED', `the request body did not arrive whole: ${error.message}`, { cause: error }))); // a client gone mid-body is no failure of ours
   });
 }
 

@@ -14,6 +14,7 @@ import { ensureHmacSecret } from '../project/hmac-key.ts';
 import { statePaths } from '../project/state-dir.ts';
 import type { Transport } from './api.ts';
 import { Authenticator } from './auth.ts';
+import { answerClientErrors, headProblem, refuse } from './client-errors.ts';
 import type { GroupWriter } from './writer.ts';
 
 /** What the listeners count and the daemon's idle checks read. */
@@ -77,9 +78,13 @@ export async function openListeners(
 
   function serverFor(transport: Transport): Server {
     const requestTimeout = options.requestTimeoutMs;
+    const headersTimeout = Math.min(10_000, requestTimeout);
     // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a short limit needs a shorter interval to mean anything.
-    const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))), keepAliveTimeout: 60_000 }, (req: IncomingMessage, res: ServerResponse) => {
-      serve(req, res, transport);
+    // Host is checked by headProblem, which answers in JSON as every refusal does (Node's own check answers a bare 400).
+    const server = createServer({ requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))), keepAliveTimeout: 60_000, requireHostHeader: false }, (req: IncomingMessage, res: ServerResponse) => {
+      const problem = headProblem(req);
+      if (problem !== undefined) refuse(res, problem);
+      else serve(req, res, transport);
     });
     server.maxConnections = options.maxConnections;
     server.on('connection', (socket) => {
@@ -90,10 +95,8 @@ export async function openListeners(
         activity.lastActivity = performance.now();
       });
     });
-    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      if (socket.writable) socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    });
+    // Before any request reaches serve (and so authentication): heads the parser refused, and those Node would answer bare.
+    answerClientErrors(server, { requestTimeoutMs: requestTimeout, headersTimeoutMs: headersTimeout });
     servers.push(server);
     return server;
   }
