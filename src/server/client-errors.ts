@@ -14,6 +14,8 @@ export interface Refusal {
   code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
+  /** Extra header lines (a 405's Allow). */
+  headers?: Record<string, string>;
 }
 
 export interface HeadLimits {
@@ -95,6 +97,7 @@ export function refusalBytes(refusal: Refusal): string {
   const body = errorBody(refusal);
   return (
     `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}\r\n` +
+    Object.entries(refusal.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
     `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
   );
 }
@@ -102,7 +105,7 @@ export function refusalBytes(refusal: Refusal): string {
 /** Sends a refusal from a request handler (the head parsed, but is not one the daemon serves), closing the connection. */
 export function refuse(res: ServerResponse, refusal: Refusal): void {
   const body = errorBody(refusal);
-  res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(refusal.status, { ...refusal.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
 
@@ -192,6 +195,6 @@ export function answerClientErrors(server: Server, limits: HeadLimits): void {
   // Without a listener Node drops a CONNECT unanswered. The socket is ours now, with no error listener of Node's.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
-    send(socket, { status: 405, code: 'INVALID_ARGUMENT', message: 'CONNECT is not served here: the daemon is not a proxy; send its requests (GET, POST) directly' });
+    send(socket, { status: 405, code: 'INVALID_ARGUMENT', message: 'CONNECT is not served here: the daemon is not a proxy; send its requests (GET, POST) directly', headers: { allow: 'GET, POST, DELETE' } });
   });
 }

@@ -104,6 +104,7 @@ test('malformed request heads get a JSON error with a code and the right status,
       assert.equal(body.error.code, c.code, what);
       assert.match(body.error.message, c.says, what);
       assert.ok(!/^Parse Error|^HPE_/.test(body.error.message), `the message is in words, not the parser's: ${what}`);
+      if (c.status === 405) assert.equal(answer.headers.allow, 'GET, POST, DELETE', what);
     }
   }
 
