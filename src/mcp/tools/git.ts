@@ -30,7 +30,8 @@ export const gitCommit = tool({
       const result = await ctx.backend.gitCommit(args.message, paths, ctx.agent.name);
       return { commit: result.commit, output: result.output.trim() };
     } catch (error) {
-      if (isBatonError(error, 'IO_ERROR')) throw new BatonError('IO_ERROR', error.message, { details: { ...error.details, hint: 'git refused; check the paths (nothing to commit? a path that does not exist?) and retry' } });
+      // The daemon answers a git refusal of the request with its own code (CONFLICT: nothing to commit; NOT_FOUND: no such path), hinted in refusals.ts; IO_ERROR is git failing on the daemon's side.
+      if (isBatonError(error, 'IO_ERROR')) throw new BatonError('IO_ERROR', error.message, { details: { ...error.details, hint: 'git failed on the daemon\'s side (a hook, the committer identity, the disk): tell your user; nothing was committed' } });
       if (isBatonError(error, 'LOCK_TIMEOUT') || isBatonError(error, 'LOCKED')) throw new BatonError(error.code, error.message, { details: { hint: 'another git operation held the git lock the whole time; retry shortly' } });
       throw error;
     }
