@@ -49,6 +49,34 @@ export const MIN_SESSION_TTL_MS = 100;
 /** An event type: dotted words, subscribers filter by prefix. */
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
+// --- numbers a caller sends ------------------------------------------------------
+// Every number is bounded so that what the store computes from it (an expiry
+// is now + a duration, usage is a sum) stays a safe integer (below 2^53): the
+// store must be able to read back every row it holds. The planned PostgreSQL
+// store keeps these columns as BIGINT, which holds them all.
+
+/** The longest wait: what a timer can count (2^31-1 ms, about 24.8 days). acquire's and take's timeoutMs. */
+export const MAX_WAIT_MS = 2_147_483_647;
+/** The longest lifetime or delay from now: a lease's TTL, a claim, a reservation, a session's heartbeat deadline, a retry. One year: a TTL of centuries is not a lease. */
+export const MAX_TTL_MS = 365 * 24 * 3600_000;
+/** The latest time a caller may name (runAt, since): the last millisecond of the year 9999, UTC. */
+export const MAX_TIME_MS = 253_402_300_799_999;
+/** A process id: pid_t is a 32-bit signed integer everywhere (Linux stops at 2^22). */
+export const MAX_PID = 2_147_483_647;
+/** Tokens in one count: a report's or a commit's prompt or completion tokens, a reservation's estimate. */
+export const MAX_TOKENS = 1_000_000_000_000;
+/**
+ * The most tokens the store adds up: all usage ever reported together, a
+ * budget's limit, all live reservations together. Twice it is still below
+ * 2^53, so used + reserved and limit - used - reserved are exact.
+ */
+export const MAX_TOKEN_TOTAL = 1_000_000_000_000_000;
+/** A rate limit's rate (tokens per second), from one token in about 11.6 days to a billion a second. */
+export const MIN_RATE = 0.000_001;
+export const MAX_RATE = 1_000_000_000;
+/** A rate limit's bucket size, and so the most one take may cost. */
+export const MAX_BURST = 1_000_000_000_000;
+
 // --- defaults ------------------------------------------------------------------
 
 export const DEFAULT_LEASE_TTL_MS = 60_000;

@@ -3,11 +3,13 @@
 // agents that commit within their estimates cannot overshoot it together
 // (reporting spend only after the call lets them). A commit above its
 // estimate is recorded all the same (the tokens were spent) and said out loud:
-// a tokens.overshoot event and the result's `overshoot`.
+// a tokens.overshoot event and the result's `overshoot`. Counts are bounded
+// and so are the sums the store keeps (all usage, all live reservations: at
+// most MAX_TOKEN_TOTAL each), so every total it reads back is a safe integer.
 import { randomUUID } from 'node:crypto';
 import type { BudgetPeriod, BudgetScope, BudgetSpec, BudgetStatus, Reservation, ReserveOptions, UsageResult, UsageTotals } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
-import { BUDGET_PERIODS, DEFAULT_RESERVATION_MS, DEFAULT_WARN_PERCENT, MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../limits.ts';
+import { BUDGET_PERIODS, DEFAULT_RESERVATION_MS, DEFAULT_WARN_PERCENT, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TIME_MS, MAX_TOKEN_TOTAL, MAX_TOKENS, MAX_TTL_MS } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { invalid, optionalInt, optionalString, requireInt, requireNumber, requireOneOf, requireString } from './validate.ts';
@@ -65,7 +67,7 @@ export interface CheckedBudget {
 
 export function checkBudget(spec: BudgetSpec): CheckedBudget {
   const scope = checkScope(spec);
-  const limit = requireInt('limit', spec.limit, { min: 0 });
+  const limit = requireInt('limit', spec.limit, { min: 0, max: MAX_TOKEN_TOTAL });
   const period = requireOneOf('period', spec.period, BUDGET_PERIODS, 'none');
   const warnPercent = spec.warnPercent === undefined ? DEFAULT_WARN_PERCENT : requireNumber('warnPercent', spec.warnPercent);
   if (warnPercent > 100) throw invalid(`warnPercent must be at most 100, not ${warnPercent}`);
@@ -81,8 +83,8 @@ export function checkReserve(options: ReserveOptions): { agent: string; model: s
   if (typeof options !== 'object' || options === null) throw invalid('reserve needs { agent, estimate }');
   const agent = requireString('agent', options.agent, { max: MAX_NAME_LENGTH });
   const model = options.model === undefined ? null : requireString('model', options.model, { max: MAX_NAME_LENGTH });
-  const estimate = requireInt('estimate', options.estimate, { min: 1 });
-  const ttlMs = optionalInt('ttlMs', options.ttlMs, DEFAULT_RESERVATION_MS, { min: 1 });
+  const estimate = requireInt('estimate', options.estimate, { min: 1, max: MAX_TOKENS });
+  const ttlMs = optionalInt('ttlMs', options.ttlMs, DEFAULT_RESERVATION_MS, { min: 1, max: MAX_TTL_MS });
   return { agent, model, estimate, ttlMs };
 }
 
@@ -92,8 +94,8 @@ export function checkReservationId(id: unknown): string {
 
 export function checkCommit(reservationId: unknown, actual: { promptTokens: number; completionTokens: number }): { reservationId: string; prompt: number; completion: number } {
   if (typeof actual !== 'object' || actual === null) throw invalid('commit needs the actual { promptTokens, completionTokens }');
-  const prompt = requireInt('promptTokens', actual.promptTokens);
-  const completion = requireInt('completionTokens', actual.completionTokens);
+  const prompt = requireInt('promptTokens', actual.promptTokens, { max: MAX_TOKENS });
+  const completion = requireInt('completionTokens', actual.completionTokens, { max: MAX_TOKENS });
   return { reservationId: checkReservationId(reservationId), prompt, completion };
 }
 
@@ -107,13 +109,13 @@ export function checkUsage(usage: { agent: unknown; model: unknown; promptTokens
   return {
     agent: requireString('agent', usage.agent, { max: MAX_NAME_LENGTH }),
     model: requireString('model', usage.model, { max: MAX_NAME_LENGTH }),
-    prompt: requireInt('promptTokens', usage.promptTokens),
-    completion: requireInt('completionTokens', usage.completionTokens),
+    prompt: requireInt('promptTokens', usage.promptTokens, { max: MAX_TOKENS }),
+    completion: requireInt('completionTokens', usage.completionTokens, { max: MAX_TOKENS }),
   };
 }
 
 export function checkSince(options: { since?: number }): number {
-  return optionalInt('since', options.since, 0);
+  return optionalInt('since', options.since, 0, { max: MAX_TIME_MS });
 }
 
 /** Start of the current period, in UTC. */
@@ -190,10 +192,33 @@ function tightest(statuses: BudgetStatus[]): BudgetStatus | null {
   return statuses.reduce<BudgetStatus | null>((best, s) => (best === null || s.remaining < best.remaining ? s : best), null);
 }
 
+/** Where the sum of all usage ever recorded is kept: usage is never pruned, so this bounds every sum read from it. */
+const USAGE_TOTAL_KEY = 'usage.total';
+
+/** All usage recorded (prompt and completion tokens); a store from before the running total is counted once. */
+async function usageTotal(tx: StoreTx): Promise<number> {
+  const kept = await tx.get<{ value: string }>('metaGet', { key: USAGE_TOTAL_KEY });
+  if (kept !== undefined) return Number(kept.value);
+  const byAgent = await tx.all<{ prompt: number; completion: number }>('usageByAgent', { since: 0 });
+  return byAgent.reduce((sum, r) => sum + r.prompt + r.completion, 0);
+}
+
+/** Adds `tokens` to the running total, refusing usage the store's sums could not hold. */
+async function countUsage(tx: StoreTx, tokens: number): Promise<void> {
+  const before = await usageTotal(tx);
+  if (before + tokens > MAX_TOKEN_TOTAL) {
+    throw new BatonError('INVALID_ARGUMENT', `promptTokens + completionTokens (${tokens}) would take the usage recorded in this store past ${MAX_TOKEN_TOTAL} tokens, the most its totals can hold (it has ${before})`, {
+      details: { tokens, recorded: before, max: MAX_TOKEN_TOTAL },
+    });
+  }
+  await tx.run('metaSet', { key: USAGE_TOTAL_KEY, value: String(before + tokens) });
+}
+
 /** Records usage against every budget that applies; `reservationId` names the reservation a commit settles. */
 export async function recordUsage(tx: StoreTx, agent: string, model: string, prompt: number, completion: number, reservationId?: string): Promise<UsageResult> {
-  await tx.run('usageInsert', { now: tx.now, agent, model, prompt, completion });
   const total = prompt + completion;
+  await countUsage(tx, total);
+  await tx.run('usageInsert', { now: tx.now, agent, model, prompt, completion });
   const statuses: BudgetStatus[] = [];
   for (const budget of await applicable(tx, agent, model)) {
     const before = await statusOf(tx, budget);
@@ -218,6 +243,13 @@ export async function recordUsage(tx: StoreTx, agent: string, model: string, pro
 }
 
 export async function reserve(tx: StoreTx, agent: string, model: string | null, estimate: number, ttlMs: number): Promise<Reservation> {
+  // Every budget's `reserved` is a sum of live reservations: all of them together stay within what a sum can hold.
+  const reserved = (await tx.get<{ total: number }>('reservationsSum', { now: tx.now, agent: null, model: null }))!.total;
+  if (reserved + estimate > MAX_TOKEN_TOTAL) {
+    throw new BatonError('INVALID_ARGUMENT', `estimate ${estimate} would take the tokens reserved at once past ${MAX_TOKEN_TOTAL} (reserved now: ${reserved}); commit or cancel reservations first`, {
+      details: { estimate, reserved, max: MAX_TOKEN_TOTAL },
+    });
+  }
   for (const budget of await applicable(tx, agent, model)) {
     const s = await statusOf(tx, budget);
     if (s.used + s.reserved + estimate > s.limit) {

@@ -1,6 +1,9 @@
 // This process's heartbeats for the sessions it registered: every ttlMs / 3
-// (at least 50 ms), until the session is ended here, a heartbeat is refused
-// (the session ended elsewhere, or the coordinator closed), or all stop.
+// (at least 50 ms, at most what a timer can count), until the session is ended
+// here, a heartbeat is refused (the session ended elsewhere, or the
+// coordinator closed), or all stop.
+import { MAX_WAIT_MS } from '../limits.ts';
+
 export class Heartbeats {
   #timers = new Map<string, NodeJS.Timeout>();
 
@@ -12,7 +15,8 @@ export class Heartbeats {
         clearInterval(timer);
         this.#timers.delete(sessionId);
       });
-    }, Math.max(50, Math.floor(ttlMs / 3)));
+      // A longer interval overflows the timer, which would then fire every millisecond.
+    }, Math.min(MAX_WAIT_MS, Math.max(50, Math.floor(ttlMs / 3))));
     timer.unref();
     this.#timers.set(sessionId, timer);
   }

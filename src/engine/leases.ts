@@ -11,7 +11,7 @@
 import type { AcquireOptions, Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
-import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS, LEASE_MODES, MAX_KEY_LENGTH, MAX_NAME_LENGTH, PATH_PREFIX } from '../limits.ts';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS, LEASE_MODES, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_TTL_MS, PATH_PREFIX } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { rememberHashed } from './idempotency.ts';
@@ -76,7 +76,7 @@ export function checkAcquire(key: unknown, options: AcquireOptions): LeaseReques
     key: normalizeKey(key),
     owner: requireString('owner', options.owner, { max: MAX_NAME_LENGTH }),
     mode: requireOneOf('mode', options.mode, LEASE_MODES, 'exclusive'),
-    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS),
+    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS, { max: MAX_TTL_MS }),
     sessionId: options.sessionId === undefined ? null : requireSessionId(options.sessionId),
   };
   if (request.ttlMs === 0 && request.sessionId === null) throw invalid('ttlMs 0 (no expiry) needs a sessionId: a lease must end somehow');
@@ -96,7 +96,7 @@ export function checkRef(ref: unknown): LeaseRef {
 
 export function checkRenew(lease: unknown, options: { ttlMs?: number }): { ref: LeaseRef; ttlMs: number } {
   const ref = checkRef(lease);
-  return { ref, ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS) };
+  return { ref, ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_LEASE_TTL_MS, { max: MAX_TTL_MS }) };
 }
 
 /** `k`: the key (the name is part of the idempotency request's hash). */

@@ -1,10 +1,12 @@
 // Token buckets shared by every process. A caller that will wait takes its
 // tokens at once, letting the bucket go negative, and sleeps until they
 // would have refilled: later callers see a deeper debt and wait longer, so
-// waiters are served in arrival order with no polling.
+// waiters are served in arrival order with no polling. The rate, the burst and
+// the longest wait are bounded (src/limits.ts), so the debt and every wait
+// computed from it stay finite.
 import type { RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
-import { MAX_KEY_LENGTH } from '../limits.ts';
+import { MAX_BURST, MAX_KEY_LENGTH, MAX_RATE, MAX_WAIT_MS, MIN_RATE } from '../limits.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { invalid, requireNumber, requireString, requireTimeout } from './validate.ts';
@@ -28,7 +30,10 @@ function statusOf(row: RateRow, now: number): RateLimitStatus {
 }
 
 export function checkSpec(rate: unknown, burst: unknown): { rate: number; burst: number } {
-  return { rate: requireNumber('rate', rate, { exclusiveMin: true }), burst: requireNumber('burst', burst, { exclusiveMin: true }) };
+  return {
+    rate: requireNumber('rate', rate, { min: MIN_RATE, max: MAX_RATE }),
+    burst: requireNumber('burst', burst, { exclusiveMin: true, max: MAX_BURST }),
+  };
 }
 
 export function checkKey(key: unknown): string {
@@ -45,10 +50,10 @@ export function checkSetRateLimit(key: unknown, spec: RateLimitSpec): { k: strin
 /** `spec`: a limit to set first; `maxWait`: how long a waiting caller accepts to wait (null: it does not wait). */
 export function checkTake(key: unknown, options: RateTakeOptions): { k: string; cost: number; spec: { rate: number; burst: number } | undefined; maxWait: number | null } {
   const k = checkKey(key);
-  const cost = options.cost ?? 1;
-  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) throw invalid(`cost must be a number > 0, not ${String(cost)}`);
+  const cost = requireNumber('cost', options.cost ?? 1, { exclusiveMin: true, max: MAX_BURST });
   const spec = options.rate !== undefined || options.burst !== undefined ? checkSpec(options.rate, options.burst) : undefined;
-  const maxWait = options.wait ? requireTimeout('timeoutMs', options.timeoutMs, Infinity) : null;
+  // A booked wait is one timer: no longer than a timer can count, whatever the caller accepts (Infinity included).
+  const maxWait = options.wait ? Math.min(MAX_WAIT_MS, requireTimeout('timeoutMs', options.timeoutMs, MAX_WAIT_MS)) : null;
   return { k, cost, spec, maxWait };
 }
 

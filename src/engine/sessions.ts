@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { RegisterOptions, Session } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive, processStartTime } from '../files/process-info.ts';
-import { DEFAULT_SESSION_TTL_MS, MAX_NAME_LENGTH, MIN_SESSION_TTL_MS } from '../limits.ts';
+import { DEFAULT_SESSION_TTL_MS, MAX_NAME_LENGTH, MAX_PID, MAX_TTL_MS, MIN_SESSION_TTL_MS } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { releaseSessionLeases } from './leases.ts';
@@ -65,9 +65,9 @@ export function checkRegister(options: RegisterOptions): SessionInput {
     name: requireString('name', options.name, { max: MAX_NAME_LENGTH }),
     kind: optionalString('kind', options.kind, { max: MAX_NAME_LENGTH }) ?? 'agent',
     host: optionalString('host', options.host, { max: MAX_NAME_LENGTH }) ?? hostIdentity().hostname,
-    pid: options.pid === null ? null : options.pid === undefined ? process.pid : requireInt('pid', options.pid, { min: 1 }),
+    pid: options.pid === null ? null : options.pid === undefined ? process.pid : requireInt('pid', options.pid, { min: 1, max: MAX_PID }),
     labels,
-    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_SESSION_TTL_MS, { min: MIN_SESSION_TTL_MS }),
+    ttlMs: optionalInt('ttlMs', options.ttlMs, DEFAULT_SESSION_TTL_MS, { min: MIN_SESSION_TTL_MS, max: MAX_TTL_MS }),
   };
 }
 

@@ -17,7 +17,9 @@ import {
   MAX_PRIORITY,
   MAX_TASK_ATTEMPTS,
   MAX_TEXT_LENGTH,
+  MAX_TIME_MS,
   MAX_TITLE_LENGTH,
+  MAX_TTL_MS,
   TASK_STATES,
 } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
@@ -118,7 +120,7 @@ export function checkSpec(spec: TaskSpec, index?: number): NewTask {
     priority: optionalInt(`priority${where}`, spec.priority, 0, { min: -MAX_PRIORITY, max: MAX_PRIORITY }),
     dependsOn: [...new Set(dependsOn.map((d) => checkId(d)))],
     maxAttempts: optionalInt(`maxAttempts${where}`, spec.maxAttempts, DEFAULT_MAX_ATTEMPTS, { min: 1, max: MAX_TASK_ATTEMPTS }),
-    runAt: spec.runAt === undefined ? undefined : requireInt(`runAt${where}`, spec.runAt),
+    runAt: spec.runAt === undefined ? undefined : requireInt(`runAt${where}`, spec.runAt, { max: MAX_TIME_MS }),
   };
 }
 
@@ -169,7 +171,7 @@ export function checkUpdate(id: unknown, version: unknown, patch: TaskPatch): Ro
   if (patch.payload !== undefined) changes.payload = toJson('payload', patch.payload);
   if (patch.priority !== undefined) changes.priority = checkPriority('priority', patch.priority);
   if (patch.maxAttempts !== undefined) changes.max_attempts = requireInt('maxAttempts', patch.maxAttempts, { min: 1, max: MAX_TASK_ATTEMPTS });
-  if (patch.runAt !== undefined) changes.run_at = requireInt('runAt', patch.runAt);
+  if (patch.runAt !== undefined) changes.run_at = requireInt('runAt', patch.runAt, { max: MAX_TIME_MS });
   return changes;
 }
 
@@ -215,7 +217,7 @@ export function checkClaimByIds(sessionId: unknown, ids: number[], options: { le
 }
 
 function checkLeaseMs(options: { leaseMs?: number }): number {
-  return optionalInt('leaseMs', options.leaseMs, DEFAULT_CLAIM_MS, { min: 1 });
+  return optionalInt('leaseMs', options.leaseMs, DEFAULT_CLAIM_MS, { min: 1, max: MAX_TTL_MS });
 }
 
 export function checkClaimRef(ref: unknown): ClaimRef {
@@ -248,7 +250,7 @@ export function checkCompletions(items: Array<ClaimRef & { result?: unknown }>):
 export function checkFail(claim: unknown, error: unknown, options: { retryInMs?: number }): { ref: ClaimRef; error: string; explicit: number | undefined } {
   const ref = checkClaimRef(claim);
   const text = requireString('error', error, { max: MAX_TEXT_LENGTH });
-  const explicit = options.retryInMs === undefined ? undefined : requireInt('retryInMs', options.retryInMs);
+  const explicit = options.retryInMs === undefined ? undefined : requireInt('retryInMs', options.retryInMs, { max: MAX_TTL_MS });
   return { ref, error: text, explicit };
 }
 

@@ -1,7 +1,7 @@
 // Argument checks shared by every operation: a bad value is an
 // INVALID_ARGUMENT error that names it, raised before anything changes.
 import { BatonError } from '../errors.ts';
-import { MAX_ID_LENGTH, MAX_REASON_LENGTH } from '../limits.ts';
+import { MAX_ID_LENGTH, MAX_REASON_LENGTH, MAX_WAIT_MS } from '../limits.ts';
 
 export function invalid(message: string): BatonError {
   return new BatonError('INVALID_ARGUMENT', message);
@@ -28,30 +28,34 @@ export function requireSessionId(value: unknown): string {
   return requireString('sessionId', value, { max: MAX_ID_LENGTH });
 }
 
+/** An integer in [min, max]; the message names the bound that was passed. Every number a caller sends has a max (src/limits.ts). */
 export function requireInt(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw invalid(`${name} must be an integer ${range}, not ${show(value)}`);
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    if (value < min) throw invalid(`${name} must be an integer of at least ${min}, not ${show(value)}`);
+    if (value > max) throw invalid(`${name} must be an integer of at most ${max}, not ${show(value)}`);
+    return value;
   }
-  return value;
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  throw invalid(`${name} must be an integer ${range}, not ${show(value)}`);
 }
 
 export function optionalInt(name: string, value: unknown, fallback: number, range?: { min?: number; max?: number }): number {
   return value === undefined ? fallback : requireInt(name, value, range);
 }
 
-export function requireNumber(name: string, value: unknown, { min = 0, exclusiveMin = false } = {}): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (exclusiveMin && value === min)) {
-    throw invalid(`${name} must be a finite number ${exclusiveMin ? '>' : '>='} ${min}, not ${show(value)}`);
+export function requireNumber(name: string, value: unknown, { min = 0, exclusiveMin = false, max = Infinity } = {}): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (exclusiveMin && value === min) || value > max) {
+    const upTo = max === Infinity ? '' : ` and <= ${max}`;
+    throw invalid(`${name} must be a finite number ${exclusiveMin ? '>' : '>='} ${min}${upTo}, not ${show(value)}`);
   }
   return value;
 }
 
-/** Milliseconds for a wait: Infinity allowed. */
+/** Milliseconds for a wait: Infinity allowed (waits count it in pieces a timer can hold), else at most MAX_WAIT_MS. */
 export function requireTimeout(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (value === Infinity) return Infinity;
-  return requireInt(name, value, { min: 0 });
+  return requireInt(name, value, { min: 0, max: MAX_WAIT_MS });
 }
 
 export function requireOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback?: T): T {

@@ -1,10 +1,11 @@
 // Token budgets: limits on LLM token usage, with reservations taken before a call.
 import { z } from 'zod';
-import { BUDGET_PERIODS } from '../limits.ts';
-import { id, mutation, name, time } from './fields.ts';
+import { BUDGET_PERIODS, MAX_TOKEN_TOTAL, MAX_TOKENS, MAX_TTL_MS } from '../limits.ts';
+import { id, instant, mutation, name, time } from './fields.ts';
 
 export const budgetPeriod = z.enum(BUDGET_PERIODS);
-const tokens = z.int().min(0);
+/** One count of tokens; the store refuses usage that would take its sum past MAX_TOKEN_TOTAL. */
+const tokens = z.int().min(0).max(MAX_TOKENS);
 
 export const budgetScope = z
   .strictObject({ agent: name.optional(), model: name.optional() })
@@ -12,7 +13,7 @@ export const budgetScope = z
 
 export const budgetSpec = budgetScope.extend({
   ...mutation.shape,
-  limit: tokens,
+  limit: z.int().min(0).max(MAX_TOKEN_TOTAL).describe('Tokens per period.'),
   period: budgetPeriod.optional(),
   warnPercent: z.number().min(0).max(100).optional().describe('Percent of the limit at which one warning event is emitted per period. Default 80.'),
 });
@@ -55,8 +56,8 @@ export const reservation = z.strictObject({ id: z.string(), agent: z.string(), m
 export const reserveOptions = mutation.extend({
   agent: name,
   model: name.optional(),
-  estimate: z.int().min(1),
-  ttlMs: z.int().min(1).optional().describe('A reservation not committed or cancelled in time stops counting. Default 10 min.'),
+  estimate: z.int().min(1).max(MAX_TOKENS),
+  ttlMs: z.int().min(1).max(MAX_TTL_MS).optional().describe('A reservation not committed or cancelled in time stops counting. Default 10 min, at most a year.'),
 });
 
 export const reservationId = id;
@@ -69,4 +70,4 @@ export const usageTotals = z.strictObject({
   byModel: z.array(z.strictObject({ model: z.string(), ...totals })),
 });
 
-export const usageOptions = z.strictObject({ since: z.int().min(0).optional() });
+export const usageOptions = z.strictObject({ since: instant.optional().describe('Only usage recorded at or after this time (ms since the epoch).') });

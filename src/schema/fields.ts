@@ -3,7 +3,7 @@
 // them on the wire, emits the JSON Schema the OpenAPI document publishes, and
 // gives the types in src/coordinator.ts.
 import { z } from 'zod';
-import { LEASE_MODES, MAX_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PATH_LENGTH, MAX_REASON_LENGTH } from '../limits.ts';
+import { LEASE_MODES, MAX_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PATH_LENGTH, MAX_REASON_LENGTH, MAX_TIME_MS, MAX_TTL_MS, MAX_WAIT_MS } from '../limits.ts';
 
 /** A resource key: `repo`, `git`, `path:<glob>`, any name. */
 export const key = z.string().min(1).max(MAX_KEY_LENGTH).describe('A resource key: repo, git, path:<glob>, any name.');
@@ -22,8 +22,12 @@ export const idempotencyKey = z
 export const leaseMode = z.enum(LEASE_MODES);
 /** Milliseconds since the epoch, from the store's one clock. */
 export const time = z.int();
-/** A duration in milliseconds. */
-export const ms = z.int().min(0);
+/** A time a caller names (ms since the epoch), before the year 10000. */
+export const instant = z.int().min(0).max(MAX_TIME_MS);
+/** A lifetime or delay from now, in milliseconds: at most a year, so now + it is a time the store can hold. */
+export const ttl = z.int().min(0).max(MAX_TTL_MS);
+/** How long to wait, in milliseconds: at most what a timer can count (about 24.8 days). */
+export const wait = z.int().min(0).max(MAX_WAIT_MS);
 /** A fencing token: strictly increasing per key (leases) or per task (claims). */
 export const token = z.int().min(1);
 export const taskId = z.int().min(1);

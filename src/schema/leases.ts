@@ -1,7 +1,7 @@
 // Leases: a key held exclusively or shared, with a fencing token.
 import { z } from 'zod';
 import { MAX_KEY_LENGTH } from '../limits.ts';
-import { id, key, leaseMode, ms, mutation, name, reason, time, token } from './fields.ts';
+import { id, key, leaseMode, mutation, name, reason, time, token, ttl, wait } from './fields.ts';
 
 export const lease = z
   .strictObject({
@@ -24,12 +24,12 @@ export const leaseInfo = z.strictObject({ key, holders: z.array(lease), waiters:
 export const acquireOptions = mutation.extend({
   owner: name,
   mode: leaseMode.optional(),
-  ttlMs: ms.optional().describe('Lease lifetime; it lapses unless renewed. Default 60 s; 0 means no expiry (only with a session).'),
-  timeoutMs: ms.optional().describe('How long to wait for a conflicting holder, in arrival order. 0: fail at once with LOCKED. Default 30 s.'),
+  ttlMs: ttl.optional().describe('Lease lifetime; it lapses unless renewed. Default 60 s, at most a year; 0 means no expiry (only with a session).'),
+  timeoutMs: wait.optional().describe('How long to wait for a conflicting holder, in arrival order. 0: fail at once with LOCKED. Default 30 s, at most 2^31-1 ms.'),
   sessionId: id.optional().describe('Bind the lease to a session: it is released when the session ends.'),
 });
 
-export const renewOptions = mutation.extend({ ttlMs: ms.optional().describe('The new lifetime, from now.') });
+export const renewOptions = mutation.extend({ ttlMs: ttl.optional().describe('The new lifetime, from now (at most a year).') });
 
 export const forceReleaseOptions = mutation.extend({
   token: token.optional().describe('End only the hold with this token.'),

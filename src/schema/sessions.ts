@@ -1,6 +1,6 @@
 // Sessions: an agent or process that heartbeats; its leases and claims end with it.
 import { z } from 'zod';
-import { MIN_SESSION_TTL_MS } from '../limits.ts';
+import { MAX_PID, MAX_TTL_MS, MIN_SESSION_TTL_MS } from '../limits.ts';
 import { id, labels, mutation, name, reason, time } from './fields.ts';
 
 export const session = z.strictObject({
@@ -21,9 +21,9 @@ export const registerOptions = mutation.extend({
   name,
   kind: name.optional(),
   host: name.optional().describe("Default: this machine's hostname."),
-  pid: z.int().min(1).nullable().optional().describe('Default: this process. On the same host a dead process ends the session at once.'),
+  pid: z.int().min(1).max(MAX_PID).nullable().optional().describe('Default: this process. On the same host a dead process ends the session at once.'),
   labels: labels.optional(),
-  ttlMs: z.int().min(MIN_SESSION_TTL_MS).optional().describe('Heartbeat deadline. Default 30 s.'),
+  ttlMs: z.int().min(MIN_SESSION_TTL_MS).max(MAX_TTL_MS).optional().describe('Heartbeat deadline. Default 30 s, at most a year.'),
   autoHeartbeat: z.boolean().optional().describe('Heartbeat from this process every ttlMs / 3 until the session ends. Default true; the daemon ignores it (clients heartbeat).'),
 });
 

@@ -1,14 +1,14 @@
 // Tasks: a queue with priorities, dependencies, claims with tokens, retries.
 import { z } from 'zod';
-import { MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, TASK_STATES } from '../limits.ts';
-import { anyJson, mutation, name, reason, taskId, time, token } from './fields.ts';
+import { MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_TTL_MS, TASK_STATES } from '../limits.ts';
+import { anyJson, instant, mutation, name, reason, taskId, time, token, ttl } from './fields.ts';
 
 export const taskStatus = z.enum(TASK_STATES);
 const title = z.string().min(1).max(MAX_TITLE_LENGTH);
 const priority = z.int().min(-MAX_PRIORITY).max(MAX_PRIORITY).describe('Higher is claimed first.');
 const maxAttempts = z.int().min(1).max(MAX_TASK_ATTEMPTS);
-const runAt = z.int().min(0).describe('Not claimable before this time (ms since the epoch).');
-const leaseMs = z.int().min(1).describe('Claim lifetime; renew before it lapses. Default 60 s.');
+const runAt = instant.describe('Not claimable before this time (ms since the epoch, before the year 10000).');
+const leaseMs = z.int().min(1).max(MAX_TTL_MS).describe('Claim lifetime; renew before it lapses. Default 60 s, at most a year.');
 
 export const task = z.strictObject({
   id: z.int(),
@@ -81,7 +81,7 @@ export const completeItem = claimRef.extend({ result: anyJson.optional() });
 
 export const failure = z.string().max(MAX_TEXT_LENGTH);
 
-export const failOptions = mutation.extend({ retryInMs: z.int().min(0).optional().describe('Retry after this long instead of the backoff.') });
+export const failOptions = mutation.extend({ retryInMs: ttl.optional().describe('Retry after this long instead of the backoff (at most a year).') });
 
 export const cancelOptions = mutation.extend({ version: z.int().min(1).optional(), reason: reason.optional() });
 

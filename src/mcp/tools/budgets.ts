@@ -1,12 +1,12 @@
 // Token budgets (status; reserve, then commit the actual use; or report after
 // the fact) and the rate limits every agent shares (token buckets by key).
 import { z } from 'zod';
-import { MAX_NAME_LENGTH } from '../../limits.ts';
+import { MAX_NAME_LENGTH, MAX_TOKENS } from '../../limits.ts';
 import { seconds } from './inputs.ts';
 import { tool } from './tool.ts';
 import { budgetView, iso } from './views.ts';
 
-const tokens = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const tokens = z.number().int().min(0).max(MAX_TOKENS);
 
 export const budgetStatus = tool({
   name: 'budget_status',
@@ -29,7 +29,7 @@ export const budgetReserve = tool({
   description:
     'Reserve an estimate of tokens before an expensive step (a sub-agent, a large generation). No reservation is granted past a limit, so agents that stay within their estimates cannot overshoot the budget together: estimate generously. Refused with BUDGET_EXCEEDED when it would pass a limit: stop, or ask your user. Afterwards call budget_commit with the actual use.',
   input: z.strictObject({
-    estimate: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('Tokens you expect to use.'),
+    estimate: z.number().int().positive().max(MAX_TOKENS).describe('Tokens you expect to use.'),
     model: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
     agent: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('Budget agent name. Default: your agent name.'),
     ttl_seconds: seconds(24 * 3600).optional().describe('An uncommitted reservation stops counting after this. Default 600.'),
