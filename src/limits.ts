@@ -76,6 +76,8 @@ export const MIN_RATE = 0.000_001;
 export const MAX_RATE = 1_000_000_000;
 /** A rate limit's bucket size, and so the most one take may cost. */
 export const MAX_BURST = 1_000_000_000_000;
+/** How deep a JSON value (a payload, a result, an event's data) may nest: `{}` is 1, `{"a":[]}` is 2. */
+export const MAX_JSON_DEPTH = 64;
 
 // --- defaults ------------------------------------------------------------------
 

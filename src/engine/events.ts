@@ -3,7 +3,7 @@
 import type { BatonEvent, PublishOptions } from '../coordinator.ts';
 import { DEFAULT_LIST_LIMIT, EVENT_TYPE_PATTERN, MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
-import { invalid, requireInt, requireString, show } from './validate.ts';
+import { checkJson, invalid, requireInt, requireString, show } from './validate.ts';
 
 export interface EventRow {
   [column: string]: unknown;
@@ -69,6 +69,7 @@ export function checkPublish(event: PublishOptions): NewEvent {
   const actor = event.actor === undefined || event.actor === null ? null : requireString('actor', event.actor, { max: MAX_NAME_LENGTH });
   const data = event.data ?? {};
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('data must be an object');
+  checkJson('data', data);
   return { type, key, actor, data };
 }
 

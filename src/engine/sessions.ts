@@ -10,7 +10,7 @@ import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { releaseSessionLeases } from './leases.ts';
 import { requeueSessionClaims } from './task-outcomes.ts';
-import { invalid, optionalInt, optionalReason, optionalString, requireInt, requireSessionId, requireString } from './validate.ts';
+import { checkJson, invalid, optionalInt, optionalReason, optionalString, requireInt, requireSessionId, requireString } from './validate.ts';
 
 export interface SessionRow {
   [column: string]: unknown;
@@ -56,10 +56,14 @@ export interface SessionInput {
 
 export function checkRegister(options: RegisterOptions): SessionInput {
   if (typeof options !== 'object' || options === null) throw invalid('register needs options { name, ... }');
-  const labels = options.labels ?? {};
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw invalid('labels must be an object of strings');
-  for (const [k, v] of Object.entries(labels)) {
+  const given = options.labels ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw invalid('labels must be an object of strings');
+  checkJson('labels', given);
+  // Own entries only, copied: nothing inherited is read, and the caller's object is not kept.
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(given)) {
     if (typeof v !== 'string') throw invalid(`label ${JSON.stringify(k)} must be a string, not ${typeof v}`);
+    labels[k] = v;
   }
   return {
     name: requireString('name', options.name, { max: MAX_NAME_LENGTH }),

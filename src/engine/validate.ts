@@ -1,7 +1,8 @@
 // Argument checks shared by every operation: a bad value is an
 // INVALID_ARGUMENT error that names it, raised before anything changes.
 import { BatonError } from '../errors.ts';
-import { MAX_ID_LENGTH, MAX_REASON_LENGTH, MAX_WAIT_MS } from '../limits.ts';
+import { MAX_ID_LENGTH, MAX_JSON_DEPTH, MAX_REASON_LENGTH, MAX_WAIT_MS } from '../limits.ts';
+import { jsonProblem, pathText } from '../schema/json-value.ts';
 
 export function invalid(message: string): BatonError {
   return new BatonError('INVALID_ARGUMENT', message);
@@ -11,6 +12,8 @@ export function requireString(name: string, value: unknown, { max }: { max: numb
   if (typeof value !== 'string' || value.length === 0) throw invalid(`${name} must be a non-empty string, not ${show(value)}`);
   if (value.length > max) throw invalid(`${name} must be at most ${max} characters, not ${value.length}`);
   if (value.includes('\0')) throw invalid(`${name} must not contain a NUL character: ${show(value)}`);
+  // The store writes UTF-8: a lone surrogate would become U+FFFD, and two different names one.
+  if (!value.isWellFormed()) throw invalid(`${name} must be well-formed Unicode (it has a lone surrogate): ${show(value)}`);
   return value;
 }
 
@@ -66,9 +69,16 @@ export function requireOneOf<T extends string>(name: string, value: unknown, all
   return value as T;
 }
 
+/** A caller's JSON value (a payload, a result, an event's data, labels): nested at most MAX_JSON_DEPTH deep, no "__proto__" key, well-formed strings. */
+export function checkJson(name: string, value: unknown): void {
+  const found = jsonProblem(value, MAX_JSON_DEPTH);
+  if (found !== null) throw invalid(`${pathText(name, found.path)} ${found.problem}`);
+}
+
 /** A JSON-serializable value; stored as its JSON text. */
 export function toJson(name: string, value: unknown): string | null {
   if (value === undefined) return null;
+  checkJson(name, value);
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

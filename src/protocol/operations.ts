@@ -44,7 +44,8 @@ export interface CallContext {
 
 /** An options object as it travels: `signal` and undefined fields never do. */
 function sent<T extends object>(options: T | undefined): Omit<T, 'signal'> {
-  const out: Record<string, unknown> = {};
+  // No prototype: an own "__proto__" key (from JSON.parse) is copied as a field, for the daemon to refuse, not made the prototype.
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (typeof options === 'object' && options !== null) {
     for (const [k, v] of Object.entries(options)) if (k !== 'signal' && v !== undefined) out[k] = v;
   }

@@ -4,6 +4,7 @@
 // one to fix, and nothing has happened.
 import type { z } from 'zod';
 import { BatonError } from '../errors.ts';
+import { jsonProblem, pathText } from '../schema/json-value.ts';
 import { requestBodies, results, type RequestBody } from './bodies.ts';
 import type { OperationName } from './operations.ts';
 
@@ -19,9 +20,7 @@ function shown(value: unknown): string {
 
 const typeNames: Record<string, string> = { int: 'a whole number', number: 'a number', string: 'a string', boolean: 'a boolean', object: 'an object', array: 'an array', null: 'null' };
 
-function place(root: string, path: PropertyKey[]): string {
-  return path.reduce<string>((at, p) => (typeof p === 'number' ? `${at}[${p}]` : `${at}.${String(p)}`), root);
-}
+const place = pathText;
 
 /** The schema at `path` under `schema`, wrappers (optional, nullable) taken off. */
 function schemaAt(schema: z.core.$ZodType, path: PropertyKey[]): z.core.$ZodType | undefined {
@@ -77,6 +76,9 @@ export function describeIssue(issue: Issue, root: string, schema?: z.core.$ZodTy
       const telling = branches.flat().find((i) => i.code !== 'invalid_type' || i.path.length > issue.path.length);
       return telling === undefined ? `${at} has the wrong shape: ${shown(input)}` : describeIssue(telling, root, schema);
     }
+    case 'custom':
+      // Our own checks (fields.ts) word their message to follow the field's name.
+      return `${at} ${issue.message}`;
     default:
       return `${at}: ${issue.message}`;
   }
@@ -88,8 +90,14 @@ export function problemWith(schema: z.ZodType, value: unknown, root: string): st
   return checked.success ? null : describeIssue(checked.error.issues[0]!, root, schema);
 }
 
-/** The request body of `name`, checked: INVALID_ARGUMENT naming the first problem. */
+/**
+ * The request body of `name`, checked: INVALID_ARGUMENT naming the first
+ * problem. First, anywhere in the body (free-form maps included, where zod
+ * would silently drop it): no "__proto__" key and no lone surrogate.
+ */
 export function checkRequest<K extends OperationName>(name: K, input: unknown): RequestBody<K> {
+  const found = jsonProblem(input);
+  if (found !== null) throw new BatonError('INVALID_ARGUMENT', `${pathText('body', found.path)} ${found.problem}`);
   const schemas: { [N in OperationName]: z.ZodType<RequestBody<N>> } = requestBodies;
   const schema = schemas[name];
   const checked = schema.safeParse(input, { reportInput: true });

@@ -3,7 +3,8 @@
 // them on the wire, emits the JSON Schema the OpenAPI document publishes, and
 // gives the types in src/coordinator.ts.
 import { z } from 'zod';
-import { LEASE_MODES, MAX_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PATH_LENGTH, MAX_REASON_LENGTH, MAX_TIME_MS, MAX_TTL_MS, MAX_WAIT_MS } from '../limits.ts';
+import { LEASE_MODES, MAX_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PATH_LENGTH, MAX_REASON_LENGTH, MAX_TIME_MS, MAX_TTL_MS, MAX_WAIT_MS } from '../limits.ts';
+import { jsonProblem } from './json-value.ts';
 
 /** A resource key: `repo`, `git`, `path:<glob>`, any name. */
 export const key = z.string().min(1).max(MAX_KEY_LENGTH).describe('A resource key: repo, git, path:<glob>, any name.');
@@ -31,9 +32,18 @@ export const wait = z.int().min(0).max(MAX_WAIT_MS);
 /** A fencing token: strictly increasing per key (leases) or per task (claims). */
 export const token = z.int().min(1);
 export const taskId = z.int().min(1);
-export const anyJson = z.unknown().describe('Any JSON value.');
+/** A caller's JSON nests at most MAX_JSON_DEPTH deep (JSON.stringify recurses), with no "__proto__" key and well-formed strings. */
+function boundedJson<T extends z.ZodType>(schema: T): T {
+  return schema.superRefine((value, ctx) => {
+    const found = jsonProblem(value, MAX_JSON_DEPTH);
+    if (found !== null) ctx.addIssue({ code: 'custom', message: found.problem, path: found.path, input: value });
+  });
+}
+
+export const anyJson = boundedJson(z.unknown()).describe(`Any JSON value, nested at most ${MAX_JSON_DEPTH} deep.`);
+/** Free-form maps take any own key but "__proto__" (the daemon refuses that key anywhere in a body). */
 export const labels = z.record(z.string(), z.string());
-export const dataObject = z.record(z.string(), z.unknown());
+export const dataObject = boundedJson(z.record(z.string(), z.unknown()));
 
 /** What every mutation takes: the same key and request within 10 minutes acts once. */
 export const mutation = z.strictObject({ idempotencyKey: idempotencyKey.optional() });
