@@ -10,6 +10,7 @@ import { httpStatusFor } from '../protocol/http-status.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { openApiDocument } from '../protocol/openapi.ts';
 import { isOperationName, operations, type OperationName } from '../protocol/operations.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../protocol/signing.ts';
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import type { Logger } from './log.ts';
@@ -95,11 +96,20 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** Refuses bytes that are not UTF-8 rather than replacing them with U+FFFD, which would make different keys one. A BOM is kept, and so refused by JSON.parse as before. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function parseJson(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new BatonError('INVALID_ARGUMENT', 'the request body is not valid UTF-8');
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw new BatonError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(error as Error).message}`);
   }
@@ -115,6 +125,29 @@ const never = new AbortController().signal;
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Headers that carry one value. Node joins a repeated unknown header with ", " and keeps the first of a known one: either way the request is not what its sender meant. */
+const SINGLE_VALUED = new Set(['host', 'content-length', 'content-type', 'authorization', 'idempotency-key', 'last-event-id', TIMESTAMP_HEADER.toLowerCase(), SIGNATURE_HEADER.toLowerCase()]);
+
+/** Refuses a request that repeats a single-valued header (rawHeaders is name, value, name, value...). */
+function refuseRepeatedHeaders(req: IncomingMessage): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    if (!SINGLE_VALUED.has(name)) continue;
+    if (seen.has(name)) throw new BatonError('INVALID_ARGUMENT', `the ${name} header appears more than once; it takes one value`);
+    seen.add(name);
+  }
+}
+
+/** A path parameter, percent-decoded: a malformed escape is the client's mistake. */
+function decodePathParameter(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BatonError('INVALID_ARGUMENT', `the ${name} in the path is not valid percent-encoded UTF-8: ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}...` : raw)}`);
+  }
 }
 
 export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse, transport: Transport) => void {
@@ -162,7 +195,8 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const resume = header(req, 'last-event-id') ?? url.searchParams.get('after') ?? undefined;
     let after = -1;
     if (resume !== undefined && resume !== '') {
-      after = Number(resume);
+      // Decimal digits only: Number() would also take "0x10", "1e3" and " 5 ".
+      after = /^[0-9]{1,16}$/.test(resume) ? Number(resume) : NaN;
       if (!Number.isSafeInteger(after) || after < 0) throw new BatonError('INVALID_ARGUMENT', `Last-Event-ID / after must be an event seq (a whole number >= 0), got ${JSON.stringify(resume)}`);
     }
     // Checked before the 200 goes out: once the stream is open an error could only hang up.
@@ -220,6 +254,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const method = req.method ?? 'GET';
     void (async () => {
       try {
+        refuseRepeatedHeaders(req);
         // Credentials first: a request without them is refused before its body is buffered (Node discards the unread rest).
         const authenticated = transport.authenticateHeaders !== undefined && (await transport.authenticateHeaders({ method, path: req.url ?? '/', headers: req.headers }));
         const body = method === 'POST' ? await readBody(req, ctx.maxBodyBytes) : Buffer.alloc(0);
@@ -236,7 +271,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           if (route === '/v1/status') return sendJson(res, 200, await collectStatus(ctx.coordinator, ctx.daemonInfo()));
           if (route === '/v1/events') return await events(new URL(raw, 'http://baton'), req, res);
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
-          if (match !== null) return await attach(decodeURIComponent(match[1]!), req, res);
+          if (match !== null) return await attach(decodePathParameter('session id', match[1]!), req, res);
         } else if (method === 'POST' && isOperationName(operation)) {
           return await callOperation(operation, req, res, body);
         }
