@@ -109,7 +109,7 @@ export function openApiDocument(version: string, served: ServedOver = { transpor
       summary: 'Hold this stream open to bind the session to the connection: when it drops, the session ends at once.',
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       security: getSecurity,
-      responses: { '200': { description: 'text/event-stream of heartbeats.' }, '404': errorResponse, '409': errorResponse, ...unauthenticated },
+      responses: { '200': { description: 'text/event-stream of heartbeats.' }, '400': errorResponse, '404': errorResponse, '409': errorResponse, ...unauthenticated },
     },
   };
   const get = (operationId: string, summary: string, description: string) => ({ get: { operationId, summary, security: getSecurity, responses: { '200': { description }, ...unauthenticated } } });
