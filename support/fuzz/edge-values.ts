@@ -91,11 +91,6 @@ export const freeJson: fc.Arbitrary<Wire> = fc.letrec<{ value: Wire; object: Wir
   object: fc.array(fc.tuple(freeKey, tie('value')), { maxLength: 4 }).map((entries) => new WireObject(entries)),
 })).value;
 
-/** A free-form map whose values come from `value` (labels: strings; data: any JSON). */
-export function freeMap(value: fc.Arbitrary<Wire>): fc.Arbitrary<WireObject> {
-  return fc.array(fc.tuple(freeKey, value), { maxLength: 5 }).map((entries) => new WireObject(entries));
-}
-
 /** Whether `value` holds the unholdable name as a key anywhere. */
 export function holdsUnholdable(value: Wire): boolean {
   if (value instanceof WireObject) return value.entries.some(([k, v]) => k === unholdableName || holdsUnholdable(v));

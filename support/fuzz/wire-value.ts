@@ -164,11 +164,15 @@ export function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-/** Whether the value holds something the round trip cannot compare (deep nesting, raw bytes). */
-export function opaque(value: Wire): boolean {
-  if (value instanceof Nested || value instanceof RawString) return true;
-  if (value instanceof Repeated) return opaque(value.item);
-  if (value instanceof WireObject) return value.entries.some(([, v]) => opaque(v));
-  if (Array.isArray(value)) return value.some(opaque);
-  return false;
+/** About how many bytes `value` encodes to (a reference counts as 40). */
+export function approximateBytes(value: Wire): number {
+  if (value instanceof Ref) return 40;
+  if (value instanceof LongString) return value.unit.length * value.count + 2;
+  if (value instanceof Nested) return value.depth * 6;
+  if (value instanceof Repeated) return value.count * (approximateBytes(value.item) + 1);
+  if (value instanceof RawString) return value.bytes.length + 2;
+  if (value instanceof NumberText) return value.text.length;
+  if (value instanceof WireObject) return value.entries.reduce((n, [k, v]) => n + k.length + 4 + approximateBytes(v), 2);
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + approximateBytes(v) + 1, 2);
+  return JSON.stringify(value).length;
 }
