@@ -48,7 +48,13 @@ export class Fixtures {
         return join(this.sentinel, 'planted');
       case 'session': {
         const s = (await this.post('register', { name: tag, ttlMs: 60_000 })) as { id: string } | undefined;
+        // A ready task in the default queue with every session, so a claim that names no queue has one to claim even on a fresh daemon.
+        await this.post('addTask', { spec: { title: `${tag}-ready` } });
         return s === undefined ? { id: missing.session } : { id: s.id };
+      }
+      case 'queue': {
+        const t = (await this.post('addTask', { spec: { title: `${tag}-ready`, queue: `${tag}-queue` } })) as { queue: string } | undefined;
+        return { name: t === undefined ? `${tag}-queue` : t.queue };
       }
       case 'task': {
         const t = (await this.post('addTask', { spec: { title: tag } })) as { id: number; version: number } | undefined;

@@ -50,17 +50,21 @@ export function send(endpoint: Endpoint, out: Outgoing, patienceMs: number): Pro
       req.destroy();
       resolve(outcome);
     };
+    // Once a head is in, the answer is what arrives before the connection ends: a daemon that answers 413 early may
+    // close while the rest of the body is still being written (EPIPE), and that answer still counts.
+    let answered: (() => Outcome) | undefined;
     const req = request({ ...target, method: out.method, path: out.path, headers, agent: false }, (res) => {
-      const answer = { status: res.statusCode ?? 0, headers: res.headers };
-      // An event stream never ends: its head is the answer.
-      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) return finish({ kind: 'answer', ...answer, text: '', ms: ms() });
       const chunks: Buffer[] = [];
+      answered = () => ({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), ms: ms() });
+      // An event stream never ends: its head is the answer.
+      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) return finish(answered());
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => finish({ kind: 'answer', ...answer, text: Buffer.concat(chunks).toString('utf8'), ms: ms() }));
-      res.on('error', (error) => finish({ kind: 'closed', ms: ms(), error: error.message }));
+      res.on('end', () => finish(answered!()));
+      res.on('error', () => finish(answered!()));
+      res.on('aborted', () => finish(answered!()));
     });
     const timer = setTimeout(() => finish({ kind: 'timeout', ms: ms() }), patienceMs);
-    req.on('error', (error) => finish({ kind: 'closed', ms: ms(), error: error.message }));
+    req.on('error', (error) => finish(answered?.() ?? { kind: 'closed', ms: ms(), error: error.message }));
     req.end(out.body);
   });
 }

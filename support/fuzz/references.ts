@@ -44,6 +44,8 @@ export function references(at: At, own: () => fc.Arbitrary<Gen>): fc.Arbitrary<G
   if (field === 'claim') return mostly(ref('claim'));
   if (parent === '[]' && path[0] === 'items' && (field === 'taskId' || field === 'token')) return mostly(ref('claim', field));
   if (field === 'reservationId') return mostly(ref('reservation', 'id'));
+  // A queue of the run's own with a ready task: a claim then has something to claim on a fresh daemon too.
+  if (top && field === 'queue' && (operation === 'claim' || operation === 'listTasks' || operation === 'taskCounts')) return mostly(ref('queue', 'name'));
   if (field === 'worktree') return fc.oneof({ weight: 3, arbitrary: ref('worktree') }, { weight: 1, arbitrary: hostileWorktrees }, { weight: 1, arbitrary: own() });
   if ((fileOperations.has(operation) && top && (field === 'path' || field === 'from' || field === 'to')) || (operation === 'gitCommit' && parent === 'paths')) {
     return fc.oneof({ weight: 3, arbitrary: hostilePaths }, { weight: 1, arbitrary: own() });

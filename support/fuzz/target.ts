@@ -148,6 +148,8 @@ export class FuzzTarget {
         this.dirty = true;
         const code = this.daemon.child.exitCode;
         if (code !== null) throw new Violation(`the daemon exited (${code}): ${this.daemon.stderr().slice(-1000)}\n${String(error)}`);
+        // A failure that needs what earlier runs left shrinks no further on a fresh daemon: this says how many came before.
+        if (error instanceof Violation) error.message += ` [run ${this.runs} of this daemon]`;
         throw error;
       }
     });
