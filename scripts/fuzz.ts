@@ -1,0 +1,45 @@
+// npm run fuzz: the protocol fuzzing properties of `npm test`
+// (test/server/fuzz.test.ts) for much longer, then one last check that the
+// daemon's status answers and its state reads. A fresh seed each time unless
+// BATON_FUZZ_SEED says one (it is printed first, so a failure can be
+// replayed); ten minutes unless BATON_FUZZ_SECONDS or BATON_FUZZ_RUNS says
+// otherwise; BATON_FUZZ_ONLY picks properties (support/fuzz/settings.ts).
+//
+//   npm run fuzz
+//   BATON_FUZZ_SECONDS=3600 npm run fuzz
+//   BATON_FUZZ_SEED=1234 BATON_FUZZ_ONLY=heads,leases npm run fuzz
+import { answerSummary, fuzzProperties } from '../support/fuzz/properties.ts';
+import { fuzzContext } from '../support/fuzz/runs.ts';
+import { checkParameters, checkProperty, fuzzSettings, planned } from '../support/fuzz/settings.ts';
+import { checkState } from '../support/fuzz/state-check.ts';
+import { FuzzTarget, sqliteStore } from '../support/fuzz/target.ts';
+
+const settings = fuzzSettings(process.env, { seconds: 600, seed: Math.floor(Math.random() * 2 ** 31) });
+console.log(`seed ${settings.seed}, ${settings.seconds === undefined ? `${settings.runs} runs per property` : `${settings.seconds} s`}`);
+
+const target = await FuzzTarget.open(sqliteStore, { recycleAfterRuns: 500 });
+const ctx = await fuzzContext(target, { deadlineMs: 10_000, waitCutMs: 1_000 });
+const failures: string[] = [];
+for (const { property, budgetMs } of planned(fuzzProperties(ctx.operations), settings)) {
+  const started = performance.now();
+  try {
+    const runs = await checkProperty(property.property(ctx), checkParameters(settings, budgetMs));
+    console.log(`ok    ${property.name}: ${runs} runs in ${Math.round((performance.now() - started) / 1000)} s`);
+  } catch (error) {
+    failures.push(property.name);
+    console.log(`FAIL  ${property.name}\n${(error as Error).message}\n`);
+  }
+}
+// The daemon the last runs left (fresh if the last one failed): it still answers, and its whole state reads.
+try {
+  await checkState(target, 10_000);
+  console.log('ok    the daemon is healthy at the end: status, leases, tasks, sessions, usage, budgets, rate limits and events read');
+} catch (error) {
+  failures.push('the final state check');
+  console.log(`FAIL  the final state check: ${(error as Error).message}`);
+}
+console.log(`\n${ctx.runs} runs, ${target.restarts} fresh daemons; answers by route:`);
+for (const line of answerSummary(ctx)) console.log(`  ${line}`);
+await target.close();
+console.log(failures.length === 0 ? '\nevery property held' : `\n${failures.length} failed: ${failures.join('; ')}`);
+process.exitCode = failures.length === 0 ? 0 : 1;
