@@ -8,19 +8,23 @@
 //   npm run fuzz
 //   BATON_FUZZ_SECONDS=3600 npm run fuzz
 //   BATON_FUZZ_SEED=1234 BATON_FUZZ_ONLY=heads,leases npm run fuzz
+//   BATON_FUZZ_ENTRY=../old/src/cli/main.ts npm run fuzz   (another checkout's daemon)
 import { answerSummary, fuzzProperties } from '../support/fuzz/properties.ts';
 import { fuzzContext } from '../support/fuzz/runs.ts';
 import { checkParameters, checkProperty, fuzzSettings, planned } from '../support/fuzz/settings.ts';
 import { checkState } from '../support/fuzz/state-check.ts';
-import { FuzzTarget, sqliteStore } from '../support/fuzz/target.ts';
+import { FuzzTarget, sqliteStoreAt } from '../support/fuzz/target.ts';
 
 const settings = fuzzSettings(process.env, { seconds: 600, seed: Math.floor(Math.random() * 2 ** 31) });
 console.log(`seed ${settings.seed}, ${settings.seconds === undefined ? `${settings.runs} runs per property` : `${settings.seconds} s`}`);
 
-const target = await FuzzTarget.open(sqliteStore, { recycleAfterRuns: 500 });
+const store = sqliteStoreAt(process.env.BATON_FUZZ_ENTRY || undefined);
+if (process.env.BATON_FUZZ_ENTRY) console.log(`the daemon: ${store.name}`);
+const target = await FuzzTarget.open(store, { recycleAfterRuns: 500 });
 const ctx = await fuzzContext(target, { deadlineMs: 10_000, waitCutMs: 1_000 });
 const failures: string[] = [];
 for (const { property, budgetMs } of planned(fuzzProperties(ctx.operations), settings)) {
+  await target.settle();
   const started = performance.now();
   try {
     const runs = await checkProperty(property.property(ctx), checkParameters(settings, budgetMs));
@@ -32,6 +36,8 @@ for (const { property, budgetMs } of planned(fuzzProperties(ctx.operations), set
 }
 // The daemon the last runs left (fresh if the last one failed): it still answers, and its whole state reads.
 try {
+  // After any run an interrupted property left going (it may be replacing the daemon).
+  await target.settle();
   await checkState(target, 10_000);
   console.log('ok    the daemon is healthy at the end: status, leases, tasks, sessions, usage, budgets, rate limits and events read');
 } catch (error) {

@@ -80,6 +80,11 @@ export function fsError(error: unknown, action: string, path: string): BatonErro
     case 'EPERM':
     case 'EROFS':
       return new BatonError('PERMISSION_DENIED', `cannot ${where}: permission denied (${errno})`, { cause: error, details: { path } });
+    // A name the file system cannot hold is the caller's to shorten, not the daemon's failure.
+    case 'ENAMETOOLONG':
+      return new BatonError('INVALID_ARGUMENT', `cannot ${where}: the path or one of its names is too long for the file system (ENAMETOOLONG)`, { cause: error, details: { path } });
+    case 'ELOOP':
+      return new BatonError('INVALID_ARGUMENT', `cannot ${where}: too many levels of symbolic links (ELOOP)`, { cause: error, details: { path } });
     case 'EISDIR':
       return new BatonError('IS_A_DIRECTORY', `cannot ${where}: it is a directory`, { cause: error, details: { path } });
     default:

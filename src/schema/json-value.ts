@@ -41,7 +41,8 @@ function pathOf(place: Place | null): JsonPath {
 /**
  * The first problem with `value`, or null: an own `__proto__` key, a string
  * or key that is not well-formed Unicode (a lone surrogate, which the store
- * would turn into U+FFFD, so two strings would become one), or containers
+ * would turn into U+FFFD, so two strings would become one), a number that
+ * is not finite (stored as null), or containers
  * nested deeper than `maxDepth` (`{}` is 1; omitted: any depth).
  */
 export function jsonProblem(value: unknown, maxDepth = Infinity): JsonProblem | null {
@@ -52,6 +53,8 @@ export function jsonProblem(value: unknown, maxDepth = Infinity): JsonProblem | 
       if (!v.isWellFormed()) return { path: pathOf(place), problem: 'is not well-formed Unicode (it has a lone surrogate)' };
       continue;
     }
+    // 1e400 parses to Infinity, which JSON.stringify stores as null: refused, not rewritten.
+    if (typeof v === 'number' && !Number.isFinite(v)) return { path: pathOf(place), problem: `is ${v}, not a finite number (JSON numbers reach about 1.8e308)` };
     if (typeof v !== 'object' || v === null) continue;
     // A container's depth is the number of keys above it, plus itself.
     const depth = (place?.depth ?? 0) + 1;

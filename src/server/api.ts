@@ -15,6 +15,7 @@ import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import type { Logger } from './log.ts';
 import type { DaemonRoute } from './routes.ts';
+import { drainBody, parseJson, readBody } from './request-body.ts';
 import { openEventStream, type EventStream } from './sse.ts';
 
 export interface Authenticate {
@@ -69,54 +70,6 @@ export function sendError(res: ServerResponse, error: unknown): void {
     return;
   }
   sendJson(res, status, { error: { code: e.code, message: e.message, ...(Object.keys(e.details).length > 0 ? { details: e.details } : {}) } }, headers);
-}
-
-/** Reads the body, refusing one past the limit with 413 before it is all in memory. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > limit) {
-      reject(new BatonError('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${limit}`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new BatonError('PAYLOAD_TOO_LARGE', `the request body passed the limit of ${limit} bytes`));
-        req.removeAllListeners('data');
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', (error) => reject(new BatonError('ABORTED', `the request body did not arrive whole: ${error.message}`, { cause: error }))); // a client gone mid-body is no failure of ours
-  });
-}
-
-/** Refuses bytes that are not UTF-8 rather than replacing them with U+FFFD, which would make different keys one. A BOM is kept, and so refused by JSON.parse as before. */
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function parseJson(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new BatonError('INVALID_ARGUMENT', 'the request body is not valid UTF-8');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new BatonError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BatonError('INVALID_ARGUMENT', `the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
-  }
-  return value as Record<string, unknown>;
 }
 
 /** The signal of a call that never waits. */
@@ -283,6 +236,9 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         }
         throw new BatonError('NOT_FOUND', `no route ${method} ${route}; see GET /v1/openapi.json`);
       } catch (error) {
+        // Refused before its body was read (a repeated header, no credentials): read the rest and drop it
+        // first, so a client still writing it reads this answer instead of a reset (up to the body limit).
+        if (!isBatonError(error, 'PAYLOAD_TOO_LARGE')) await drainBody(req, ctx.maxBodyBytes, 5_000);
         sendError(res, error);
         if (!isBatonError(error) || httpStatusFor(error.code) >= 500) ctx.log.error('request failed', { method, route, error: String((error as Error)?.stack ?? error) });
       } finally {

@@ -3,7 +3,7 @@
 // database, numbers at and past the edges of a double, and free-form JSON
 // built from them (with deep nesting).
 import * as fc from 'fast-check';
-import { Nested, NumberText, WireObject, type Wire } from './wire-value.ts';
+import { LongString, Nested, NumberText, Repeated, WireObject, type Wire } from './wire-value.ts';
 
 /** Names every plain object inherits, and the one that is its prototype. */
 export const dangerousNames = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'prototype', 'isPrototypeOf'] as const;
@@ -96,4 +96,31 @@ export function holdsUnholdable(value: Wire): boolean {
   if (value instanceof WireObject) return value.entries.some(([k, v]) => k === unholdableName || holdsUnholdable(v));
   if (Array.isArray(value)) return value.some(holdsUnholdable);
   return false;
+}
+
+/** What a Wire value holds, walked once: used by the rules the daemon applies to a whole body, beyond any schema. */
+function some(value: Wire, test: (leaf: Wire, key?: string) => boolean): boolean {
+  if (value instanceof WireObject) return value.entries.some(([k, v]) => test(v, k) || some(v, test));
+  if (Array.isArray(value)) return value.some((v) => some(v, test));
+  if (value instanceof Repeated) return some(value.item, test);
+  return test(value);
+}
+
+/** Whether a string or key in `value` is not well-formed Unicode (a lone surrogate): refused anywhere in a body. */
+export function holdsLoneSurrogate(value: Wire): boolean {
+  return some(value, (leaf, key) => (key !== undefined && !key.isWellFormed()) || (typeof leaf === 'string' && !leaf.isWellFormed()) || (leaf instanceof LongString && !leaf.unit.isWellFormed()));
+}
+
+/** Whether a number in `value` is written past a double (1e400 parses to Infinity): refused anywhere in a body. */
+export function holdsNonFinite(value: Wire): boolean {
+  return some(value, (leaf) => leaf instanceof NumberText && !Number.isFinite(Number(leaf.text)));
+}
+
+/** How deep `value` nests: a scalar is 0, `{}` and `[]` are 1, a Nested is its depth. */
+export function depthOf(value: Wire): number {
+  if (value instanceof Nested) return value.depth;
+  if (value instanceof WireObject) return 1 + Math.max(0, ...value.entries.map(([, v]) => depthOf(v)));
+  if (Array.isArray(value)) return 1 + Math.max(0, ...value.map(depthOf));
+  if (value instanceof Repeated) return 1 + depthOf(value.item);
+  return 0;
 }

@@ -4,6 +4,7 @@
 // an Idempotency-Key given twice, invalid UTF-8 inside a string, malformed
 // percent-encoding in a session's attach URL, odd event-stream queries.
 import * as fc from 'fast-check';
+import { holdsLoneSurrogate, holdsNonFinite } from './edge-values.ts';
 import { genFor, type At, type Build, type Gen, type JsonSchema } from './schema-arbitrary.ts';
 import { references } from './references.ts';
 import { RawString, Ref, Repeated, show, WireObject, type Wire } from './wire-value.ts';
@@ -65,10 +66,15 @@ export function publishedOperations(document: unknown): { operations: PublishedO
 const transport = fc.oneof({ weight: 3, arbitrary: fc.constant<'unix'>('unix') }, { weight: 1, arbitrary: fc.constant<'tcp'>('tcp') });
 
 /** POST /v1/<operation> with a body from its schema; `mutate` as in Build (0: fitting bodies only). */
+/** What the daemon refuses anywhere in a body, whatever the schema says there. */
+function bodyRules(body: Wire): string[] {
+  return [...(holdsLoneSurrogate(body) ? ['body holds a lone surrogate'] : []), ...(holdsNonFinite(body) ? ['body holds a number that is not finite'] : [])];
+}
+
 export function operationRequest(op: PublishedOperation, components: Record<string, JsonSchema>, mutate: number): fc.Arbitrary<FuzzRequest> {
   const build: Build = { components, mutate, hook: references };
   const at: At = { operation: op.name, path: [] };
-  return fc.tuple(transport, genFor(op.schema, build, at)).map(([via, g]) => new FuzzRequest({ via, method: 'POST', path: [`/v1/${op.name}`], body: g.value, refusals: g.refusals, operation: op.name }));
+  return fc.tuple(transport, genFor(op.schema, build, at)).map(([via, g]) => new FuzzRequest({ via, method: 'POST', path: [`/v1/${op.name}`], body: g.value, refusals: [...g.refusals, ...bodyRules(g.value)], operation: op.name }));
 }
 
 const keyText = fc.stringMatching(/^[A-Za-z0-9-]{1,16}$/);

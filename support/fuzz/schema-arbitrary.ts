@@ -7,7 +7,8 @@
 // dangerous field name, a missing required field), and a free-form map that
 // holds `__proto__` must be refused wherever it is.
 import * as fc from 'fast-check';
-import { dangerousNames, freeJson, freeKey, holdsUnholdable, integerWithin, MAX_SAFE, numberWithin, stringWithin, unholdableName } from './edge-values.ts';
+import { MAX_JSON_DEPTH } from '../../src/limits.ts';
+import { dangerousNames, depthOf, freeJson, freeKey, holdsUnholdable, integerWithin, MAX_SAFE, numberWithin, stringWithin, unholdableName } from './edge-values.ts';
 import { approximateBytes, LongString, NumberText, Repeated, WireObject, type Wire } from './wire-value.ts';
 
 export interface JsonSchema {
@@ -52,9 +53,9 @@ export interface Build {
 
 const ok = (value: Wire): Gen => ({ value, refusals: [] });
 const unholdable = (at: At): string => `${place(at)} holds the key "${unholdableName}"`;
+/** A free-form JSON field nests at most MAX_JSON_DEPTH deep (the field itself counts). */
+const tooDeep = (at: At, value: Wire): string[] => (depthOf(value) > MAX_JSON_DEPTH ? [`${place(at)} nests deeper than ${MAX_JSON_DEPTH} levels`] : []);
 
-/** Whether a refusal is the schema's (the daemon's body check refuses it) rather than a rule beyond the schema (`__proto__`). */
-export const isSchemaRefusal = (refusal: string): boolean => !refusal.endsWith(`holds the key "${unholdableName}"`);
 const place = (at: At): string => ['body', ...at.path].join('.').replace(/\.\[\]/g, '[]');
 const refused = (at: At, why: string) => (value: Wire): Gen => ({ value, refusals: [`${place(at)} ${why}`] });
 const child = (at: At, name: string): At => ({ operation: at.operation, path: [...at.path, name] });
@@ -115,6 +116,7 @@ function freeMapOf(valueSchema: JsonSchema | undefined, build: Build, at: At): f
     const value = new WireObject(entries.map(([k, g]) => [k, g.value]));
     const refusals = entries.flatMap(([, g]) => g.refusals);
     if (holdsUnholdable(value)) refusals.push(unholdable(at));
+    refusals.push(...tooDeep(at, value));
     return { value, refusals };
   });
 }
@@ -130,7 +132,7 @@ function fitting(schema: JsonSchema, build: Build, at: At): fc.Arbitrary<Gen> {
   switch (type) {
     case undefined:
       // Any JSON value: `__proto__` anywhere in it must be refused.
-      return freeJson.map((value) => ({ value, refusals: holdsUnholdable(value) ? [unholdable(at)] : [] }));
+      return freeJson.map((value) => ({ value, refusals: [...(holdsUnholdable(value) ? [unholdable(at)] : []), ...tooDeep(at, value)] }));
     case 'object':
       if (schema.properties !== undefined && Object.keys(schema.properties).length > 0) return objectOf(schema, build, at);
       if (schema.additionalProperties === false) return fc.constant(ok(new WireObject([])));

@@ -30,10 +30,19 @@ export interface FuzzStore {
   start(project: Project): Promise<RunningDaemon>;
 }
 
-export const sqliteStore: FuzzStore = {
-  name: 'sqlite',
-  start: (project) => startDaemon(project.stateDir, { cwd: project.root, args: ['--listen', '127.0.0.1:0'] }),
-};
+/**
+ * The embedded SQLite store, served by this checkout's CLI or by `entry`
+ * (another checkout's src/cli/main.ts: how the note on the hostile-input
+ * issue showed what the fuzzer finds on older code).
+ */
+export function sqliteStoreAt(entry?: string): FuzzStore {
+  return {
+    name: entry === undefined ? 'sqlite' : `sqlite, served by ${entry}`,
+    start: (project) => startDaemon(project.stateDir, { cwd: project.root, args: ['--listen', '127.0.0.1:0'], ...(entry === undefined ? {} : { entry }) }),
+  };
+}
+
+export const sqliteStore = sqliteStoreAt();
 
 /** A listing of a tree (paths, sizes, contents of small files): equal listings mean nothing there changed. */
 function snapshot(dir: string): string {
@@ -155,6 +164,19 @@ export class FuzzTarget {
     });
     this.turn = mine.catch(() => undefined);
     return mine;
+  }
+
+  /**
+   * Waits for any run still going and replaces a dirty daemon now, so the
+   * next property's time budget is spent on runs, not on a restart.
+   */
+  async settle(): Promise<void> {
+    await this.turn;
+    if (this.dirty || this.daemon.child.exitCode !== null) {
+      await this.stopDaemon();
+      await this.start();
+      this.restarts++;
+    }
   }
 
   endpoint(via: 'unix' | 'tcp'): Endpoint {

@@ -30,6 +30,7 @@ for (const store of [sqliteStore]) {
 
     for (const { property, budgetMs } of planned(fuzzProperties(ctx.operations), settings)) {
       await t.test(property.name, async (s) => {
+        await target.settle();
         const runs = await checkProperty(property.property(ctx), checkParameters(settings, budgetMs));
         s.diagnostic(`${runs} runs`);
       });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { MAX_JSON_DEPTH } from '../../src/limits.ts';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
+import { send as sendRequest } from '../../support/fuzz/http-client.ts';
 import { errorOf, post, send, type Answer } from '../helpers/socket-http.ts';
 import { tempDir } from '../helpers/procs.ts';
 
@@ -78,6 +79,19 @@ test('a lone surrogate (a \\u escape) is refused: the store would turn it into U
   assert.equal((await post(socket, 'acquire', '{"key":"k\\ud83d\\ude00","owner":"o"}')).status, 200);
 });
 
+test('a number past the largest double in free-form JSON is refused, not stored as null (the long fuzz run found 1e400)', async (t) => {
+  const daemon = await daemonIn(t);
+  const socket = daemon.record.socket!;
+  const seq = await lastSeq(socket);
+  refused(await post(socket, 'publish', '{"type":"x","data":{"n":1e400}}'), 'body.data.n', 'finite');
+  refused(await post(socket, 'addTask', '{"spec":{"title":"t","payload":[1,-1e999]}}'), 'body.spec.payload[1]', 'finite');
+  assert.equal(await lastSeq(socket), seq, 'nothing was published or added');
+  // The largest finite double is taken and given back as sent.
+  const big = await post(socket, 'publish', '{"type":"x","data":{"n":1.7976931348623157e308}}');
+  assert.equal(big.status, 200, big.body);
+  assert.equal((big.json as { data: { n: number } }).data.n, Number.MAX_VALUE);
+});
+
 test('a single-valued header sent twice is refused, not joined into one value', async (t) => {
   const daemon = await daemonIn(t);
   const socket = daemon.record.socket!;
@@ -90,6 +104,30 @@ test('a single-valued header sent twice is refused, not joined into one value', 
   assert.equal(once.status, 200, once.body);
   const stream = await send(socket, 'GET', '/v1/events', '', { 'last-event-id': ['1', '2'] });
   refused(stream, 'last-event-id');
+});
+
+test('a request refused before its body is read still gets its answer while the client writes the body (it got EPIPE)', async (t) => {
+  const daemon = await daemonIn(t);
+  const socket = daemon.record.socket!;
+  // Refused on its headers; the client (no agent: it asks to close after the answer) is still writing 900 KB when it comes.
+  const body = Buffer.from(JSON.stringify({ type: 'x', data: { s: 'a'.repeat(900_000) } }));
+  // Without the drain, two runs of this test in three saw EPIPE in place of an answer (a race, so many tries).
+  for (let i = 0; i < 60; i++) {
+    const outcomes = await Promise.all([1, 2, 3].map(() => sendRequest({ via: 'unix', socketPath: socket }, { method: 'POST', path: '/v1/publish', headers: [['idempotency-key', 'k1'], ['idempotency-key', 'k2']], body }, 10_000)));
+    for (const outcome of outcomes) {
+      assert.equal(outcome.kind, 'answer', `try ${i + 1}: ${JSON.stringify(outcome)}`);
+      if (outcome.kind === 'answer') refused({ status: outcome.status, body: outcome.text, json: JSON.parse(outcome.text) }, 'idempotency-key', 'more than once');
+    }
+  }
+  assert.equal(await lastSeq(socket), 0, 'nothing was published');
+});
+
+test('a path too long for the file system is a 400 naming it, not a 500 from the daemon', async (t) => {
+  const daemon = await daemonIn(t);
+  const socket = daemon.record.socket!;
+  const deep = 'a/'.repeat(2047) + 'a'; // 4095 characters, inside the protocol's bound, past the file system's
+  refused(await post(socket, 'deleteFile', { path: deep }), 'too long', 'ENAMETOOLONG');
+  refused(await post(socket, 'readFile', { path: 'b'.repeat(300) }), 'too long', 'ENAMETOOLONG');
 });
 
 test('a malformed percent-encoding in a path parameter is a 400, not "URI malformed" with a 500', async (t) => {

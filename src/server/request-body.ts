@@ -1,0 +1,84 @@
+// A request's body: read whole up to the daemon's limit, decoded as strict
+// UTF-8 JSON, or (for a request refused before its body was read) read and
+// dropped, so the client gets to the answer.
+import type { IncomingMessage } from 'node:http';
+import { BatonError } from '../errors.ts';
+
+/** Reads the body, refusing one past the limit with 413 before it is all in memory. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      reject(new BatonError('PAYLOAD_TOO_LARGE', `the request body is ${declared} bytes; the limit is ${limit}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BatonError('PAYLOAD_TOO_LARGE', `the request body passed the limit of ${limit} bytes`));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', (error) => reject(new BatonError('ABORTED', `the request body did not arrive whole: ${error.message}`, { cause: error }))); // a client gone mid-body is no failure of ours
+  });
+}
+
+/** Refuses bytes that are not UTF-8 rather than replacing them with U+FFFD, which would make different keys one. A BOM is kept, and so refused by JSON.parse as before. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function parseJson(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new BatonError('INVALID_ARGUMENT', 'the request body is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new BatonError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BatonError('INVALID_ARGUMENT', `the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Reads and drops what is left of a request's body, up to `limit` bytes or
+ * `ms`: Node closes the connection after an answer sent before the body
+ * was read, and a client still writing it then gets EPIPE or a reset in
+ * place of the answer. A body declared past the limit is not waited for:
+ * its 413 closes the connection as before.
+ */
+export function drainBody(req: IncomingMessage, limit: number, ms: number): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return Promise.resolve();
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.resolve();
+  return new Promise((resolve) => {
+    let size = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('data', count);
+      resolve();
+    };
+    const count = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) done();
+    };
+    const timer = setTimeout(done, ms);
+    req.on('data', count);
+    req.once('end', done);
+    req.once('close', done);
+    req.once('error', done);
+    req.resume();
+  });
+}
