@@ -144,6 +144,11 @@ export class ProjectFiles {
       fsyncDirectory(dirname(to.abs));
       if (dirname(from.abs) !== dirname(to.abs)) fsyncDirectory(dirname(from.abs));
     } catch (error) {
+      // A directory moves onto an empty directory only: the caller's to resolve, not the daemon's failure.
+      const code = errnoCode(error);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        throw new BatonError('CONFLICT', `cannot rename ${from.rel} to ${to.rel}: ${to.rel} is a directory that is not empty (${code})`, { cause: error, details: { from: from.rel, path: to.rel } });
+      }
       throw fsError(error, `rename ${from.rel} to`, to.rel);
     } finally {
       this.#echoes.mark(from.rel);

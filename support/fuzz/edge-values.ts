@@ -98,9 +98,14 @@ export function holdsUnholdable(value: Wire): boolean {
   return false;
 }
 
+/** The entries JSON.parse keeps: of a name given twice, the last. */
+function parsedEntries(value: WireObject): ReadonlyArray<readonly [string, Wire]> {
+  return [...new Map(value.entries).entries()];
+}
+
 /** What a Wire value holds, walked once: used by the rules the daemon applies to a whole body, beyond any schema. */
 function some(value: Wire, test: (leaf: Wire, key?: string) => boolean): boolean {
-  if (value instanceof WireObject) return value.entries.some(([k, v]) => test(v, k) || some(v, test));
+  if (value instanceof WireObject) return parsedEntries(value).some(([k, v]) => test(v, k) || some(v, test));
   if (Array.isArray(value)) return value.some((v) => some(v, test));
   if (value instanceof Repeated) return some(value.item, test);
   return test(value);
@@ -119,7 +124,7 @@ export function holdsNonFinite(value: Wire): boolean {
 /** How deep `value` nests: a scalar is 0, `{}` and `[]` are 1, a Nested is its depth. */
 export function depthOf(value: Wire): number {
   if (value instanceof Nested) return value.depth;
-  if (value instanceof WireObject) return 1 + Math.max(0, ...value.entries.map(([, v]) => depthOf(v)));
+  if (value instanceof WireObject) return 1 + Math.max(0, ...parsedEntries(value).map(([, v]) => depthOf(v)));
   if (Array.isArray(value)) return 1 + Math.max(0, ...value.map(depthOf));
   if (value instanceof Repeated) return 1 + depthOf(value.item);
   return 0;

@@ -245,6 +245,11 @@ test('delete, rename and read', async (t) => {
   assert.ok(lstatSync(join(root, 'lib2')).isDirectory());
   await assert.rejects(files.rename('lib2', 'lib2/inside'), code('INVALID_ARGUMENT'));
   await assert.rejects(files.rename('nope.ts', 'x.ts'), code('NOT_FOUND'));
+  // A directory moves onto an empty directory only; onto one holding files it is a CONFLICT (the daemon answered 500 IO_ERROR).
+  await files.write('full/x.ts', 'x');
+  await files.write('lib3/y.ts', 'y');
+  await assert.rejects(files.rename('lib3', 'full'), code('CONFLICT'));
+  assert.ok(existsSync(join(root, 'lib3', 'y.ts')) && existsSync(join(root, 'full', 'x.ts')), 'nothing moved');
 
   assert.deepEqual(await files.delete('lib2/a.ts'), { path: 'lib2/a.ts' });
   assert.ok(!existsSync(join(root, 'lib2', 'a.ts')));
