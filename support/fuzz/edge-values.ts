@@ -93,7 +93,8 @@ export const freeJson: fc.Arbitrary<Wire> = fc.letrec<{ value: Wire; object: Wir
 
 /** Whether `value` holds the unholdable name as a key anywhere. */
 export function holdsUnholdable(value: Wire): boolean {
-  if (value instanceof WireObject) return value.entries.some(([k, v]) => k === unholdableName || holdsUnholdable(v));
+  // The name itself stays however often it is given; of its values (and any name's), only the last is parsed.
+  if (value instanceof WireObject) return value.entries.some(([k]) => k === unholdableName) || parsedEntries(value).some(([, v]) => holdsUnholdable(v));
   if (Array.isArray(value)) return value.some(holdsUnholdable);
   return false;
 }
