@@ -36,13 +36,16 @@ function checkMessage(message: string): void {
  * operations confine theirs (`..`, absolute paths outside, symlinks leading
  * out, NUL: OUTSIDE_ROOT; `.git` and the state directory: PERMISSION_DENIED),
  * and named by its real path (git refuses a path beyond a symbolic link). The
- * worktree itself (`.`) is every change in it.
+ * worktree itself (`.`) is every change in it. Globs stay globs; pathspec
+ * magic is not offered: a path starting with ':' names a file.
  */
 function gitPaths(worktree: Worktree, paths: string[]): string[] {
   return paths.map((p) => {
     if (p.startsWith('-')) throw new BatonError('INVALID_ARGUMENT', `a path may not start with "-": ${JSON.stringify(p)}`, { details: { path: p } });
     if (!p.includes('\0') && resolve(worktree.root, p) === worktree.root) return '.';
-    return worktree.files.resolve(p).rel;
+    const rel = worktree.files.resolve(p).rel;
+    // A leading ':' is pathspec magic to git (":(exclude)", ":/"); "./" makes it the file of that name.
+    return rel.startsWith(':') ? `./${rel}` : rel;
   });
 }
 

@@ -92,6 +92,14 @@ test("git's refusals under the lease are 4xx with the code they mean; a long mes
   assert.equal(missing.body.error?.code, 'NOT_FOUND');
   assert.match(missing.body.error!.message, /no-such-file\.txt/);
 
+  // A leading ':' is pathspec magic to git (a fuzzer's ":; " answered 500 "Unimplemented pathspec magic"): here it names a file.
+  const magic = await post(socket, '/v1/gitCommit', { message: 'm', paths: [':; '] });
+  assert.equal(magic.status, 404, JSON.stringify(magic.body));
+  writeFileSync(join(root, ':odd name'), 'odd\n');
+  const odd = await post(socket, '/v1/gitCommit', { message: 'a file named with a colon', paths: [':odd name'] });
+  assert.equal(odd.status, 200, JSON.stringify(odd.body));
+  assert.equal(git(root, 'show', '--name-only', '--format=', 'HEAD').trim(), ':odd name');
+
   // A file .gitignore excludes: named on its own, git refuses to stage it.
   writeFileSync(join(root, '.gitignore'), '*.log\n');
   writeFileSync(join(root, 'debug.log'), 'x\n');
