@@ -236,9 +236,10 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         }
         throw new BatonError('NOT_FOUND', `no route ${method} ${route}; see GET /v1/openapi.json`);
       } catch (error) {
-        // Refused before its body was all read (a repeated header, no credentials, too large): read the rest
-        // and drop it first, so a client still writing it reads this answer instead of a reset.
-        await drainBody(req, ctx.maxBodyBytes);
+        // Refused before its body was all read (a repeated header, too large): read the rest and drop it first,
+        // so a client still writing it reads this answer instead of a reset. Not for a peer without credentials:
+        // it is answered at once and nothing of its body is waited for.
+        if (!isBatonError(error, 'UNAUTHENTICATED')) await drainBody(req, ctx.maxBodyBytes);
         sendError(res, error);
         if (!isBatonError(error) || httpStatusFor(error.code) >= 500) ctx.log.error('request failed', { method, route, error: String((error as Error)?.stack ?? error) });
       } finally {
