@@ -1,5 +1,5 @@
 // npm run fuzz: the protocol fuzzing properties of `npm test`
-// (test/server/fuzz.test.ts) for much longer, then one last check that the
+// (test/fuzz/protocol.test.ts) for much longer, then one last check that the
 // daemon's status answers and its state reads. A fresh seed each time unless
 // BATON_FUZZ_SEED says one (it is printed first, so a failure can be
 // replayed); ten minutes unless BATON_FUZZ_SECONDS or BATON_FUZZ_RUNS says

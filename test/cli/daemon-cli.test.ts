@@ -115,7 +115,8 @@ test('baton git through a daemon: the git lease is bound to the baton process, r
   const { dir, daemon } = await repoWithDaemon(t);
   const c = daemon.client();
   const slow = startNode(cli, ['git', '--owner', 'doomed', '--', '-c', 'alias.slow=!echo started $$; exec sleep 30', 'slow'], { cwd: dir, env: withDaemon });
-  const gitPid = Number((await slow.line('started ')).split(' ')[1]);
+  // A loaded machine (the full suite, two files at once on 2 cores) has taken more than 10 s to get here.
+  const gitPid = Number((await slow.line('started ', 30_000)).split(' ')[1]);
   t.after(() => {
     try {
       process.kill(gitPid, 'SIGKILL');
