@@ -1,6 +1,7 @@
 // A request's body: read whole up to the daemon's limit, decoded as strict
 // UTF-8 JSON, or (for a request refused before its body was read) read and
 // dropped, so the client gets to the answer.
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { BatonError } from '../errors.ts';
 
@@ -29,17 +30,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Refuses bytes that are not UTF-8 rather than replacing them with U+FFFD, which would make different keys one. A BOM is kept, and so refused by JSON.parse as before. */
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 export function parseJson(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new BatonError('INVALID_ARGUMENT', 'the request body is not valid UTF-8');
-  }
+  // Bytes that are not UTF-8 are refused, not replaced with U+FFFD (which would make different keys one):
+  // isUtf8 checks them without a decoding copy. A BOM is kept, and so refused by JSON.parse.
+  if (!isUtf8(body)) throw new BatonError('INVALID_ARGUMENT', 'the request body is not valid UTF-8');
+  const text = body.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
