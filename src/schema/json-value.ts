@@ -46,31 +46,48 @@ function pathOf(place: Place | null): JsonPath {
  * nested deeper than `maxDepth` (`{}` is 1; omitted: any depth).
  */
 export function jsonProblem(value: unknown, maxDepth = Infinity): JsonProblem | null {
-  const stack: Array<{ value: unknown; place: Place | null }> = [{ value, place: null }];
+  const rootProblem = scalarProblem(value);
+  if (rootProblem !== null) return { path: [], problem: rootProblem };
+  if (typeof value !== 'object' || value === null) return null;
+  // Only containers go on the stack; scalars are checked where they are met. Every request's body
+  // passes here, and a stack entry per value made garbage enough to grow a loaded daemon's heap.
+  const stack: Array<{ value: object; place: Place | null }> = [{ value, place: null }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { value: v, place } = item;
-    if (typeof v === 'string') {
-      if (!v.isWellFormed()) return { path: pathOf(place), problem: 'is not well-formed Unicode (it has a lone surrogate)' };
-      continue;
-    }
-    // 1e400 parses to Infinity, which JSON.stringify stores as null: refused, not rewritten.
-    if (typeof v === 'number' && !Number.isFinite(v)) return { path: pathOf(place), problem: `is ${v}, not a finite number (JSON numbers reach about 1.8e308)` };
-    if (typeof v !== 'object' || v === null) continue;
     // A container's depth is the number of keys above it, plus itself.
     const depth = (place?.depth ?? 0) + 1;
     if (depth > maxDepth) return { path: [], problem: `nests deeper than ${maxDepth} levels` };
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], place: { parent: place, key: i, depth } });
+      for (let i = v.length - 1; i >= 0; i--) {
+        const child: unknown = v[i];
+        if (typeof child === 'object' && child !== null) stack.push({ value: child, place: { parent: place, key: i, depth } });
+        else {
+          const problem = scalarProblem(child);
+          if (problem !== null) return { path: pathOf({ parent: place, key: i, depth }), problem };
+        }
+      }
       continue;
     }
     const keys = Object.keys(v);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
-      const at: Place = { parent: place, key, depth };
-      if (key === FORBIDDEN_KEY) return { path: pathOf(at), problem: `is not allowed: no field may be named "${FORBIDDEN_KEY}"` };
+      if (key === FORBIDDEN_KEY) return { path: pathOf({ parent: place, key, depth }), problem: `is not allowed: no field may be named "${FORBIDDEN_KEY}"` };
       if (!key.isWellFormed()) return { path: pathOf(place), problem: 'has a key that is not well-formed Unicode (a lone surrogate)' };
-      stack.push({ value: (v as Record<string, unknown>)[key], place: at });
+      const child: unknown = (v as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, place: { parent: place, key, depth } });
+      else {
+        const problem = scalarProblem(child);
+        if (problem !== null) return { path: pathOf({ parent: place, key, depth }), problem };
+      }
     }
   }
+  return null;
+}
+
+/** What is wrong with a scalar, or null. */
+function scalarProblem(v: unknown): string | null {
+  if (typeof v === 'string') return v.isWellFormed() ? null : 'is not well-formed Unicode (it has a lone surrogate)';
+  // 1e400 parses to Infinity, which JSON.stringify stores as null: refused, not rewritten.
+  if (typeof v === 'number' && !Number.isFinite(v)) return `is ${v}, not a finite number (JSON numbers reach about 1.8e308)`;
   return null;
 }
