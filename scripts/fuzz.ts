@@ -15,12 +15,28 @@ import { checkParameters, checkProperty, fuzzSettings, planned } from '../suppor
 import { checkState } from '../support/fuzz/state-check.ts';
 import { FuzzTarget, sqliteStoreAt } from '../support/fuzz/target.ts';
 
-const settings = fuzzSettings(process.env, { seconds: 600, seed: Math.floor(Math.random() * 2 ** 31) });
+/** A setting or a daemon that cannot start: one line, exit 2 (1 is a property that failed). */
+function stop(error: unknown): never {
+  console.error(`npm run fuzz: ${(error as Error).message.trim().split('\n')[0]}`);
+  process.exit(2);
+}
+
+const settings = (() => {
+  try {
+    return fuzzSettings(process.env, { seconds: 600, seed: Math.floor(Math.random() * 2 ** 31) });
+  } catch (error) {
+    return stop(error);
+  }
+})();
 console.log(`seed ${settings.seed}, ${settings.seconds === undefined ? `${settings.runs} runs per property` : `${settings.seconds} s`}`);
 
 const store = sqliteStoreAt(process.env.BATON_FUZZ_ENTRY || undefined);
 if (process.env.BATON_FUZZ_ENTRY) console.log(`the daemon: ${store.name}`);
-const target = await FuzzTarget.open(store, { recycleAfterRuns: 500 });
+const target = await FuzzTarget.open(store, { recycleAfterRuns: 500 }).catch((error: Error) => {
+  // Node's stderr of a daemon that would not start: its error line says why.
+  const why = error.message.split('\n').find((line) => /Error\b/.test(line)) ?? error.message;
+  return stop(new Error(`the daemon (${store.name}) did not start: ${why}`));
+});
 const ctx = await fuzzContext(target, { deadlineMs: 10_000, waitCutMs: 1_000 });
 const failures: string[] = [];
 for (const { property, budgetMs } of planned(fuzzProperties(ctx.operations), settings)) {
