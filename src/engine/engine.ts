@@ -15,6 +15,7 @@ import { Heartbeats } from './heartbeats.ts';
 import { idempotent } from './idempotency.ts';
 import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
+import * as nodes from './nodes.ts';
 import * as rates from './rate-limits.ts';
 import * as sessions from './sessions.ts';
 import { engineSettings } from './settings.ts';
@@ -160,6 +161,30 @@ export class Engine implements Coordinator {
 
   async listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
     return this.#read((tx) => sessions.listSessions(tx, options.includeEnded));
+  }
+
+  // --- nodes (daemons; not part of the Coordinator) --------------------------
+
+  /** Registers this daemon as a node whose sessions end once it has not heartbeat for ttlMs. */
+  async registerNode(name: string, ttlMs: number): Promise<string> {
+    return this.#write((tx) => nodes.registerNode(tx, name, ttlMs));
+  }
+
+  async heartbeatNode(id: string): Promise<boolean> {
+    return this.#write((tx) => nodes.heartbeatNode(tx, id));
+  }
+
+  async endNode(id: string): Promise<void> {
+    return this.#write((tx) => nodes.endNode(tx, id));
+  }
+
+  /** Binds a live session to a node (its client attached to that node's daemon). */
+  async bindSession(sessionId: string, nodeId: string): Promise<boolean> {
+    return this.#write((tx) => nodes.bindSession(tx, sessionId, nodeId));
+  }
+
+  async listNodes(): Promise<nodes.NodeInfo[]> {
+    return this.#read((tx) => nodes.listNodes(tx));
   }
 
   // --- tasks ------------------------------------------------------------

@@ -28,6 +28,8 @@ export async function idempotent<T>(tx: StoreTx, key: string | undefined, operat
 export async function recall<T>(tx: StoreTx, key: string | undefined, operation: string, request: unknown): Promise<{ hit: true; value: T } | { hit: false }> {
   if (key === undefined) return { hit: false };
   requireString('idempotencyKey', key, { max: MAX_IDEMPOTENCY_KEY_LENGTH });
+  // Two nodes given one key at once: the second waits here, then finds the first's record.
+  await tx.lock(`idem:${key}`);
   const seen = await tx.get<{ request_hash: string; result: string; created_at: number }>('idemGet', { key });
   if (seen === undefined || seen.created_at <= tx.now - IDEMPOTENCY_TTL_MS) return { hit: false };
   if (seen.request_hash !== requestHash(operation, request)) {

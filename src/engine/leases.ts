@@ -8,6 +8,11 @@
 // Handoff: the transaction that ends a hold also grants the lease to the
 // first waiters in line (handOff), so the next holder needs no transaction of
 // its own: it finds the lease made out to its waiter id (grantedTo).
+//
+// Across processes on PostgreSQL (READ COMMITTED) every step that reads a
+// key's holders and waiters and then writes takes lockLease first: a path key
+// also takes the one lock of all path keys (any two may overlap), always
+// before its own, so two steps never wait for each other in a circle.
 import type { AcquireOptions, Lease, LeaseInfo, LeaseMode, LeaseRef, LeaseWaiter } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { hostIdentity, isProcessAlive } from '../files/process-info.ts';
@@ -59,6 +64,23 @@ export interface LeaseRequest {
 
 /** A waiter that has not shown itself for this long is gone. */
 export const WAITER_STALE_MS = 5_000;
+
+/** The lock every path key takes before its own: path keys conflict across names. */
+const PATHS_LOCK = 'lease-paths';
+
+/** Serialises this write with every other on `key` (and on any path key, for a path key): see the top of this file. */
+export async function lockLease(tx: StoreTx, key: string): Promise<void> {
+  if (isPathKey(key)) await tx.lock(PATHS_LOCK);
+  await tx.lock(`lease:${key}`);
+}
+
+/** Locks several keys in one order (path keys' common lock first, then by key): two such steps cannot deadlock. */
+export async function lockLeases(tx: StoreTx, keys: Iterable<string>): Promise<void> {
+  const sorted = [...new Set(keys)].sort();
+  if (sorted.some(isPathKey)) await tx.lock(PATHS_LOCK);
+  for (const key of sorted) await tx.lock(`lease:${key}`);
+}
+
 /** Waiters refresh their entry this often. */
 export const WAITER_TOUCH_MS = 1_000;
 
@@ -200,6 +222,7 @@ export async function couldTake(tx: StoreTx, request: LeaseRequest, waiterId: nu
  * waiter, which collects it with grantedTo.
  */
 export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, handedOff = false): Promise<Attempt> {
+  await lockLease(tx, request.key);
   const isPath = isPathKey(request.key) ? 1 : 0;
   const blockedBy = await obstacle(tx, request, isPath, waiterId, true);
   if (blockedBy !== null) return { granted: false, blockedBy };
@@ -272,6 +295,7 @@ export async function removeWaiter(tx: StoreTx, id: number): Promise<void> {
   await tx.run('waiterDelete', { id });
   const row = await tx.get<LeaseRow>('leaseByWaiter', { id });
   if (row === undefined) return;
+  await lockLease(tx, row.key);
   await tx.run('leaseDelete', { key: row.key, token: row.token });
   await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, reason: 'the waiter it was handed to gave up' });
   await handOff(tx, row.key);
@@ -284,6 +308,7 @@ export async function removeWaiter(tx: StoreTx, id: number): Promise<void> {
  * passed over looks for itself, as before.
  */
 export async function handOff(tx: StoreTx, key: string): Promise<void> {
+  await lockLease(tx, key);
   const released = { key, mode: 'exclusive' as const };
   // Any path waiter may overlap a path key; other keys have only their own (an indexed lookup, on every release).
   const waiters = isPathKey(key) ? await tx.all<WaiterRow>('waitersFor', { key, isPath: 1 }) : await tx.all<WaiterRow>('waitersByKey', { key });
@@ -306,6 +331,7 @@ export async function handOff(tx: StoreTx, key: string): Promise<void> {
 }
 
 export async function expireLease(tx: StoreTx, row: LeaseRow): Promise<void> {
+  await lockLease(tx, row.key);
   await tx.run('leaseDelete', { key: row.key, token: row.token });
   await emit(tx, 'lease.expired', row.key, row.owner, { token: row.token, expiresAt: row.expires_at });
 }
@@ -315,6 +341,7 @@ export async function expireLease(tx: StoreTx, row: LeaseRow): Promise<void> {
  * longer) the holder's is STALE_TOKEN; a held one past its expiry, LEASE_EXPIRED.
  */
 export async function heldLease(tx: StoreTx, ref: LeaseRef): Promise<LeaseRow> {
+  await lockLease(tx, ref.key);
   const row = await tx.get<LeaseRow>('leaseGet', { key: ref.key, token: ref.token });
   if (row === undefined) {
     const holders = await tx.all<LeaseRow>('leaseByKey', { key: ref.key });
@@ -341,6 +368,7 @@ export async function renewLease(tx: StoreTx, ref: LeaseRef, ttlMs: number): Pro
 
 /** Releases the caller's own hold; an expired one that nobody took yet is released too. */
 export async function releaseLease(tx: StoreTx, ref: LeaseRef): Promise<void> {
+  await lockLease(tx, ref.key);
   const row = await tx.get<LeaseRow>('leaseGet', { key: ref.key, token: ref.token });
   if (row === undefined) await heldLease(tx, ref);
   await tx.run('leaseDelete', { key: ref.key, token: ref.token });
@@ -349,6 +377,7 @@ export async function releaseLease(tx: StoreTx, ref: LeaseRef): Promise<void> {
 }
 
 export async function forceRelease(tx: StoreTx, key: string, token: number | undefined, reason: string): Promise<number> {
+  await lockLease(tx, key);
   const rows = (await tx.all<LeaseRow>('leaseByKey', { key })).filter((r) => token === undefined || r.token === token);
   for (const row of rows) {
     await tx.run('leaseDelete', { key: row.key, token: row.token });
@@ -359,6 +388,10 @@ export async function forceRelease(tx: StoreTx, key: string, token: number | und
 }
 
 export async function releaseSessionLeases(tx: StoreTx, sessionId: string, reason: string): Promise<number> {
+  // Read again once the keys are locked: a row read before may have changed hands since.
+  const seen = await tx.all<LeaseRow>('leasesBySession', { sessionId });
+  if (seen.length === 0) return 0;
+  await lockLeases(tx, seen.map((r) => r.key));
   const rows = await tx.all<LeaseRow>('leasesBySession', { sessionId });
   for (const row of rows) {
     await tx.run('leaseDelete', { key: row.key, token: row.token });
@@ -381,7 +414,10 @@ export async function listLeases(tx: StoreTx, prefix: string): Promise<Lease[]> 
 }
 
 export async function sweepLeases(tx: StoreTx): Promise<number> {
-  const rows = await tx.all<LeaseRow>('leasesExpired', { now: tx.now });
+  // As releaseSessionLeases: locked, then read again (a lease renewed meanwhile is not expired).
+  const seen = await tx.all<LeaseRow>('leasesExpired', { now: tx.now });
+  if (seen.length > 0) await lockLeases(tx, seen.map((r) => r.key));
+  const rows = seen.length === 0 ? seen : await tx.all<LeaseRow>('leasesExpired', { now: tx.now });
   for (const row of rows) await expireLease(tx, row);
   for (const key of new Set(rows.map((r) => r.key))) await handOff(tx, key);
   const stale = await tx.all<WaiterRow>('waitersStale', { before: tx.now - WAITER_STALE_MS });

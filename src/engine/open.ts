@@ -1,6 +1,8 @@
-// openCoordinator: the Coordinator over the embedded SQLite store (sqlite:
-// urls). The daemon's schemes are the client's: its openCoordinator
-// (src/client/open.ts) opens those itself and dispatches sqlite: urls here.
+// openCoordinator: the Coordinator over a store in this process: the
+// embedded SQLite store (sqlite: urls) or PostgreSQL (postgres:// urls, many
+// processes on many machines over one database). The daemon's schemes are the
+// client's: its openCoordinator (src/client/open.ts) opens those itself and
+// dispatches these here.
 import type { Coordinator } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import type { Durability } from '../stores/store.ts';
@@ -8,8 +10,15 @@ import { Engine, type EngineOptions } from './engine.ts';
 import { engineSettings } from './settings.ts';
 
 export interface OpenOptions extends EngineOptions {
-  /** `sqlite:<path>` (a file many processes may share) or `sqlite::memory:` (this process only). */
+  /**
+   * `sqlite:<path>` (a file many processes may share), `sqlite::memory:`
+   * (this process only), or `postgres://user:password@host:port/database`
+   * (every process and machine that opens it; the schema is created or
+   * upgraded on open).
+   */
   url: string;
+  /** PostgreSQL: connections this process keeps at most (default 4), plus one that listens for other nodes' commits. */
+  poolSize?: number;
   /** SQLite durability: 'normal' (default) survives process crashes, 'full' also power loss. */
   durability?: Durability;
   /**
@@ -41,5 +50,13 @@ export async function openCoordinator(options: OpenOptions): Promise<Coordinator
     await engine.sweepIfDue();
     return engine;
   }
-  throw new BatonError('INVALID_ARGUMENT', `unsupported coordinator url ${JSON.stringify(url)}; use sqlite:<path> or sqlite::memory:`);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    engineSettings(options);
+    const { openPostgresStore } = await import('../stores/postgres/postgres-store.ts');
+    const store = await openPostgresStore(url, options.poolSize === undefined ? {} : { poolSize: options.poolSize });
+    const engine = new Engine(store, options);
+    await engine.sweepIfDue();
+    return engine;
+  }
+  throw new BatonError('INVALID_ARGUMENT', `unsupported coordinator url ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}; use sqlite:<path>, sqlite::memory: or postgres://user:password@host:port/database`);
 }

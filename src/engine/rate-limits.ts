@@ -58,6 +58,7 @@ export function checkTake(key: unknown, options: RateTakeOptions): { k: string; 
 }
 
 export async function setRateLimit(tx: StoreTx, key: string, rate: number, burst: number): Promise<RateLimitStatus> {
+  await tx.lock(`rate:${key}`);
   const row = await tx.get<RateRow>('rateGet', { key });
   const tokens = row === undefined ? burst : Math.min(burst, refilled(row, tx.now));
   await tx.run('rateUpsert', { key, rate, burst, tokens, now: tx.now });
@@ -67,6 +68,8 @@ export async function setRateLimit(tx: StoreTx, key: string, rate: number, burst
 
 /** Takes `cost` tokens now, or (with `maxWaitMs`) books them and says how long to sleep. */
 export async function take(tx: StoreTx, key: string, cost: number, maxWaitMs: number | null, actor: string | null): Promise<RateTakeResult> {
+  // The bucket is refilled from its row and written back: nobody else may do the same in between.
+  await tx.lock(`rate:${key}`);
   const row = await tx.get<RateRow>('rateGet', { key });
   if (row === undefined) throw new BatonError('NOT_FOUND', `no rate limit ${JSON.stringify(key)}; set one first (rate and burst)`, { details: { key } });
   if (cost > row.burst) throw invalid(`cost ${cost} is more than the burst ${row.burst} of ${JSON.stringify(key)}; it could never be granted`);
@@ -97,6 +100,7 @@ export async function waitForBooked(store: Store, key: string, cost: number, wai
 
 /** Gives back tokens booked by a waiter that gave up. */
 export async function refund(tx: StoreTx, key: string, cost: number): Promise<void> {
+  await tx.lock(`rate:${key}`);
   const row = await tx.get<RateRow>('rateGet', { key });
   if (row !== undefined) await tx.run('rateSetTokens', { key, tokens: Math.min(row.burst, refilled(row, tx.now) + cost), now: tx.now });
 }

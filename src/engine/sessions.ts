@@ -167,6 +167,12 @@ export async function sweepSessions(tx: StoreTx): Promise<number> {
   for (const row of await tx.all<SessionRow>('sessionsLapsed', { now: tx.now })) candidates.set(row.id, row);
   for (const row of await tx.all<SessionRow>('sessionsOnHost', { host: hostIdentity().hostname })) candidates.set(row.id, row);
   let ended = 0;
+  // Sessions of a daemon that stopped heartbeating its node (killed, or cut off from the database).
+  for (const row of await tx.all<SessionRow>('sessionsOfLapsedNodes', { now: tx.now })) {
+    candidates.delete(row.id);
+    await endSession(tx, row, 'its daemon stopped answering (node lapsed)');
+    ended++;
+  }
   for (const row of candidates.values()) {
     const reason = endReasonFor(row, tx.now);
     if (reason !== null) {

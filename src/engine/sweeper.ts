@@ -79,6 +79,7 @@ export class Sweeper {
   async #sweepIfDue(): Promise<void> {
     if (this.#stopped) return;
     await this.#store.write(async (tx) => {
+      await tx.lock('sweep');
       const next = await tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' });
       if (next !== undefined && Number(next.value) > tx.now) return;
       await tx.run('metaSet', { key: 'next_sweep_at', value: String(tx.now + this.#intervalMs) });

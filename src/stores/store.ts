@@ -1,10 +1,10 @@
 // The boundary between the engine (rules) and a store (persistence). A store
 // runs named queries: each backend supplies its own SQL for every name in
 // QueryName, in one file, so the engine holds no SQL and no backend-only
-// semantics. The SQLite store (stores/sqlite/) is the only one today. The
-// boundary is drawn for a PostgreSQL store too, which is planned: it would
-// implement the same catalog (its claim query could use SKIP LOCKED) and have
-// to pass the same conformance suite (test/engine/conformance.ts).
+// semantics. Two backends: SQLite (stores/sqlite/: one write lock serialises
+// every write) and PostgreSQL (stores/postgres/: READ COMMITTED, so a
+// read-then-write takes the lock that makes it safe, StoreTx.lock or a row
+// lock in its SQL). Both pass the same conformance suite (test/engine/conformance.ts).
 
 /** 'normal': survives any process crash; 'full': also power loss (see docs/engine.md). */
 export type Durability = 'normal' | 'full';
@@ -23,7 +23,7 @@ export const QueryNames = [
   'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',
   'reservationDelete', 'reservationsSum', 'reservationsExpire', 'rateGet', 'rateUpsert', 'rateSetTokens', 'rateList',
   'eventInsert', 'eventsTasksClaimed', 'eventsTasksCompleted', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemInsert',
-  'idemPrune', 'metaGet', 'metaSet',
+  'idemPrune', 'metaGet', 'metaSet', 'nodeInsert', 'nodeHeartbeat', 'nodeEnd', 'nodeList', 'sessionSetNode', 'sessionsOfLapsedNodes',
 ] as const;
 
 export type QueryName = (typeof QueryNames)[number];
@@ -44,6 +44,15 @@ export interface StoreTx {
    * life of the store, even if a crash rolls back committed transactions.
    */
   nextToken(last: number): Promise<number>;
+  /**
+   * Serialises this write transaction with every other that locks the same
+   * resource, until it ends: what a read-then-write needs when rows that do
+   * not exist yet decide it (a lease's key, an idempotency key). Resources
+   * are names ('lease:<key>', 'budgets'); take several in a fixed order
+   * (sortedResources). A no-op where every write is serialised already
+   * (SQLite) and in read transactions.
+   */
+  lock(resource: string): Promise<void>;
 }
 
 export interface TxOptions {

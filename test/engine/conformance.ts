@@ -253,7 +253,7 @@ export function conformance(name: string, open: Opener): void {
     const replay = await c.claim(s.id, { n: 100, idempotencyKey: 'big-claim' });
     assert.deepEqual(replay.map((x) => [x.taskId, x.token]), claims.map((x) => [x.taskId, x.token]), 'a replay returns the same claims');
     assert.equal((await c.claim(s.id, { n: 100 })).length, 20, 'the replay claimed nothing more');
-    await rejectsWith(c.completeMany([...claims.slice(0, 50), { taskId: claims[60]!.taskId, token: claims[60]!.token - 1 }]), 'STALE_TOKEN', `task ${claims[60]!.taskId}`);
+    await rejectsWith(c.completeMany([...claims.slice(0, 50), { taskId: claims[60]!.taskId, token: claims[60]!.token + 1 }]), 'STALE_TOKEN', `task ${claims[60]!.taskId}`);
     assert.equal((await c.getTask(claims[0]!.taskId)).status, 'claimed', 'nothing of a refused batch was completed');
     const reversed = [...claims].reverse().map((x) => ({ ...x, result: { done: x.taskId } }));
     const done = await c.completeMany(reversed);

@@ -143,4 +143,12 @@ export const sqliteQueries: Record<QueryName, string> = {
 
   metaGet: `SELECT value FROM meta WHERE key = $key`,
   metaSet: `INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+
+  nodeInsert: `INSERT INTO nodes (id, name, host, pid, started_at, heartbeat_at, ttl_ms) VALUES ($id, $name, $host, $pid, $now, $now, $ttlMs)`,
+  nodeHeartbeat: `UPDATE nodes SET heartbeat_at = $now WHERE id = $id AND ended_at IS NULL`,
+  nodeEnd: `UPDATE nodes SET ended_at = $now WHERE id = $id AND ended_at IS NULL`,
+  nodeList: `SELECT * FROM nodes WHERE ended_at IS NULL ORDER BY started_at, id`,
+  sessionSetNode: `UPDATE sessions SET node_id = $nodeId WHERE id = $id AND ended_at IS NULL`,
+  sessionsOfLapsedNodes: `SELECT s.* FROM sessions AS s JOIN nodes AS n ON n.id = s.node_id
+    WHERE s.node_id IS NOT NULL AND s.ended_at IS NULL AND (n.ended_at IS NOT NULL OR n.heartbeat_at + n.ttl_ms <= $now)`,
 };

@@ -102,4 +102,15 @@ export const migrations: string[] = [
   `
   DROP INDEX IF EXISTS tasks_claimed_by;
   `,
+  // 4: daemons as nodes. Each daemon registers a node and heartbeats it; a
+  // session attached to a daemon names its node, and ends when the node lapses
+  // (the daemon died), so its leases and claims come back without a human.
+  `
+  CREATE TABLE nodes (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+    started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, ttl_ms INTEGER NOT NULL, ended_at INTEGER
+  );
+  ALTER TABLE sessions ADD COLUMN node_id TEXT;
+  CREATE INDEX sessions_node ON sessions (node_id) WHERE node_id IS NOT NULL AND ended_at IS NULL;
+  `,
 ];

@@ -32,4 +32,7 @@ export class SqliteTx implements StoreTx {
   async nextToken(last: number): Promise<number> {
     return this.#epochs.next(last, this.#statements, this);
   }
+
+  /** Every SQLite write holds the database's one write lock already. */
+  async lock(_resource: string): Promise<void> {}
 }
