@@ -61,6 +61,8 @@ export async function startDaemon(stateDir: string, options: { cwd?: string; arg
     async kill() {
       child.kill('SIGKILL');
       await exited;
+      // Its clients would retry the dead daemon for ever, keeping the test's process alive.
+      for (const c of clients) await c.close();
     },
   };
 }

@@ -117,7 +117,12 @@ export function databaseUrl(server: PgServer, name: string): string {
 
 /** Runs SQL as the superuser on the "postgres" database. */
 export async function adminQuery(server: PgServer, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: server.connectionString });
+  return queryAt(server.connectionString, sql, values);
+}
+
+/** Runs SQL on the database at `url`, on a connection of its own. */
+export async function queryAt(url: string, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await client.query(sql, values);

@@ -16,6 +16,7 @@ import { RemoteCoordinator } from '../client/remote.ts';
 import type { Coordinator } from '../coordinator.ts';
 import { openCoordinator as openEmbedded } from '../engine/open.ts';
 import { statePaths } from '../project/state-dir.ts';
+import { describeTarget } from '../stores/postgres/connection.ts';
 import { ExitCode, UsageError } from './command.ts';
 import { ensureStateDir, projectLocation } from './state-dir.ts';
 import { daemonWaitNote } from './waiting.ts';
@@ -120,6 +121,10 @@ export async function connectToRead(choice: ConnectChoice, options: { empty?: bo
   if (!noDaemon(choice)) {
     const daemon = await connectToRunningDaemon({ stateDir: where.stateDir, onDaemonWait: daemonWaitNote() });
     if (daemon !== undefined) return { coordinator: daemon, source: { kind: 'daemon', where: daemon.url } };
+  }
+  const store = process.env.BATON_STORE || undefined;
+  if (store !== undefined && /^postgres(ql)?:\/\//.test(store)) {
+    return { coordinator: await checked(await openEmbedded({ url: store })), source: { kind: 'store', where: describeTarget(store) } };
   }
   const database = statePaths(where.stateDir).database;
   return existsSync(database) ? file(database) : orNothing(where.stateDir);

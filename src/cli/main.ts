@@ -12,13 +12,14 @@ import { leaseCommand } from './lease.ts';
 import { limitCommand } from './limit.ts';
 import { lockCommand } from './lock.ts';
 import { mcpCommand } from './mcp.ts';
+import { migrateCommand } from './migrate.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
 import { taskCommand } from './task.ts';
 
 const commands: Command[] = [
-  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, authCommand, mcpCommand,
+  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, authCommand, mcpCommand, migrateCommand,
 ];
 
 

@@ -10,7 +10,7 @@ import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } f
 import { printJson } from './output.ts';
 import { stateDirOption } from './state-dir.ts';
 
-const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
+const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--store <url>] [--pool-size <n>] [--node-ttl <s>] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
 
 const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
 state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
@@ -26,6 +26,13 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
                          TCP address (with the port it chose) and return
   --state-dir <dir>      the state directory (default: $BATON_HOME, else <git common dir>/baton, else ./.baton)
   --durability <d>       normal (default: survives any process crash) or full (also power loss)
+  --store <url>          the database (default $BATON_STORE, else the SQLite file in the state directory):
+                         postgres://user:password@host:port/database is one database a daemon on each
+                         machine shares; the schema is created or upgraded on start (see baton migrate)
+  --pool-size <n>        PostgreSQL connections this daemon keeps at most (default 4), plus one that listens
+                         for the other daemons' commits: keep daemons x (n + 1) under max_connections
+  --node-ttl <s>         when this daemon dies, its clients' sessions end once it has been silent this long,
+                         and their leases and claims come back (default 5)
   --max-queue <n>        writes queued at most before new ones get 429 (default 4096)
   --max-body <bytes>     a request body larger than this gets 413 (default 1048576, at least 1024)
   --max-connections <n>  connections open at once at most, per listener (default 1024)
@@ -65,6 +72,9 @@ export const serveCommand: Command = {
         detach: { type: 'boolean' },
         'state-dir': { type: 'string' },
         durability: { type: 'string' },
+        store: { type: 'string' },
+        'pool-size': { type: 'string' },
+        'node-ttl': { type: 'string' },
         'max-queue': { type: 'string' },
         'max-body': { type: 'string' },
         'max-connections': { type: 'string' },
@@ -84,6 +94,13 @@ export const serveCommand: Command = {
     const durability = values.durability;
     if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new UsageError(`--durability must be normal or full, got ${JSON.stringify(durability)}`);
     const listen = values.listen === undefined ? undefined : parseListen(values.listen);
+    const store = values.store ?? (process.env.BATON_STORE || undefined);
+    if (store !== undefined && !/^(postgres|postgresql):\/\/|^sqlite:./.test(store)) {
+      throw new UsageError(`--store must be postgres://user:password@host:port/database or sqlite:<path>, got ${JSON.stringify(store.replace(/\/\/[^@/]*@/, '//***@'))}`);
+    }
+    const poolSize = integer('--pool-size', values['pool-size'], { min: 1 });
+    const nodeTtlMs = millis('--node-ttl', values['node-ttl'], true);
+    if (nodeTtlMs !== undefined && nodeTtlMs < 300) throw new UsageError(`--node-ttl must be at least 0.3 (seconds), got ${JSON.stringify(values['node-ttl'])}`);
     const maxQueue = integer('--max-queue', values['max-queue'], { min: 1 });
     const maxBodyBytes = integer('--max-body', values['max-body'], { min: 1024 });
     const maxConnections = integer('--max-connections', values['max-connections'], { min: 1 });
@@ -95,7 +112,7 @@ export const serveCommand: Command = {
       if (values['no-socket']) throw new UsageError('--detach needs the unix socket (drop --no-socket): it waits for the daemon to answer there');
       if (values.foreground) throw new UsageError('--detach and --foreground cannot be used together: a detached daemon has no terminal (its log is in <state dir>/logs)');
       // The detached daemon gets every option given here (not --detach, --json or --idle-exit, passed on their own).
-      const forwarded = ['listen', 'durability', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
+      const forwarded = ['listen', 'durability', 'store', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
       const serveArgs = forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]]));
       const { record, started } = await detachDaemon(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs });
       // Like a second foreground serve (the daemon lock is held): exit 75, never "serving" as if started.
@@ -126,6 +143,9 @@ export const serveCommand: Command = {
         ...(listen === undefined ? {} : { listen }),
         socket: values['no-socket'] !== true,
         ...(durability === undefined ? {} : { durability }),
+        ...(store === undefined ? {} : { store }),
+        ...(poolSize === undefined ? {} : { poolSize }),
+        ...(nodeTtlMs === undefined ? {} : { nodeTtlMs }),
         foreground: values.foreground === true,
         ...(maxQueue === undefined ? {} : { maxQueue }),
         ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),

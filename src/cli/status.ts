@@ -14,12 +14,13 @@ function render(s: ProjectStatus, source: Source): string {
   const now = s.at;
   const out: string[] = [];
   if (source.kind === 'none') out.push(`daemon: none; no state yet (nothing at ${source.where}: the first command that writes makes it)`);
-  else if (s.daemon === null) out.push('daemon: none (embedded store)');
+  else if (s.daemon === null) out.push(`daemon: none (embedded store ${source.where})`);
   else {
     const d = s.daemon;
     out.push(
       `daemon: pid ${d.pid}, up ${duration(now - d.startedAt)}, ${[d.socket, d.listen === null ? null : `tcp ${d.listen}`].filter(Boolean).join(' and ')}`,
       `        ${d.connections} connection${d.connections === 1 ? '' : 's'}, ${d.writer.operations} writes in ${d.writer.batches} commits, queue ${d.writer.queued}/${d.writer.maxQueue}, rss ${Math.round(d.rssBytes / 1048576)} MB, durability ${d.durability}`,
+      `        store ${d.store.kind} ${d.store.where}, node ${d.node.id} (sessions end ${duration(d.node.ttlMs)} after it stops)`,
     );
   }
   out.push('');

@@ -22,7 +22,7 @@ import { RemoteCoordinator, type RemoteOptions } from './remote.ts';
 import { HttpTransport } from './transport.ts';
 
 export interface ClientOpenOptions extends Omit<EmbeddedOptions, 'url'>, Omit<RemoteOptions, 'socketPath' | 'host' | 'port'> {
-  /** `baton+unix://<socket>`, `http://host:port`, `sqlite:<path>`; default: $BATON_URL, then discovery. */
+  /** `baton+unix://<socket>`, `http://host:port`, `sqlite:<path>`, `postgres://...`; default: $BATON_URL, then discovery. */
   url?: string;
   /** The project's state directory; default: $BATON_HOME, else <git common dir>/baton, else a .baton at or above cwd. */
   stateDir?: string;
@@ -34,8 +34,8 @@ export interface ClientOpenOptions extends Omit<EmbeddedOptions, 'url'>, Omit<Re
   cwd?: string;
 }
 
-function parseUrl(url: string): RemoteOptions | { sqlite: string } {
-  if (url.startsWith('sqlite:')) return { sqlite: url };
+function parseUrl(url: string): RemoteOptions | { embedded: string } {
+  if (url.startsWith('sqlite:') || url.startsWith('postgres://') || url.startsWith('postgresql://')) return { embedded: url };
   if (url.startsWith('baton+unix://')) {
     const path = decodeURIComponent(url.slice('baton+unix://'.length));
     if (path === '') throw new BatonError('INVALID_ARGUMENT', `the url ${JSON.stringify(url)} names no socket`);
@@ -47,7 +47,7 @@ function parseUrl(url: string): RemoteOptions | { sqlite: string } {
     const token = parsed.searchParams.get('token') ?? undefined;
     return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port, ...(token === undefined ? {} : { token }) };
   }
-  throw new BatonError('INVALID_ARGUMENT', `unsupported coordinator url ${JSON.stringify(url)}; use baton+unix://<socket>, http://host:port or sqlite:<path>`);
+  throw new BatonError('INVALID_ARGUMENT', `unsupported coordinator url ${JSON.stringify(url)}; use baton+unix://<socket>, http://host:port, sqlite:<path> or postgres://user:password@host:port/database`);
 }
 
 /** True when a daemon answers on the socket within a short time. */
@@ -244,7 +244,7 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   };
   if (url !== undefined) {
     const target = parseUrl(url);
-    if ('sqlite' in target) return openEmbedded({ ...options, url: target.sqlite });
+    if ('embedded' in target) return openEmbedded({ ...options, url: target.embedded });
     return new RemoteCoordinator({ ...remoteOptions, ...target });
   }
   const location = locateProject(options.cwd);
@@ -258,7 +258,8 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   const here = inGit && ours ? { worktree: location.root } : {};
   const embedded = (): Promise<Coordinator> => {
     ensureStateDir(stateDir);
-    return openEmbedded({ ...options, url: `sqlite:${statePaths(stateDir).database}` });
+    // $BATON_STORE names the database the project's daemon serves (baton serve --store): without a daemon, that one too.
+    return openEmbedded({ ...options, url: process.env.BATON_STORE || `sqlite:${statePaths(stateDir).database}` });
   };
   if (options.noDaemon) return embedded();
   const running = await liveDaemon(stateDir);

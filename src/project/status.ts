@@ -12,6 +12,10 @@ export interface DaemonInfo {
   writer: { batches: number; operations: number; largestBatch: number; queued: number; maxQueue: number };
   rssBytes: number;
   durability: 'normal' | 'full';
+  /** The database: 'sqlite' and its file, or 'postgres' and user@host:port/database. */
+  store: { kind: 'sqlite' | 'postgres'; where: string };
+  /** This daemon as a node of the database: its id, and how long after its last heartbeat its sessions end. */
+  node: { id: string; ttlMs: number };
   /** What `baton serve --max-body`, `--max-connections` and `--request-timeout` set. */
   limits: { maxBodyBytes: number; maxConnections: number; requestTimeoutMs: number };
 }

@@ -42,6 +42,8 @@ export interface ApiContext {
   lastEventSeq(): Promise<number>;
   /** While the daemon stops, dropped session streams do not end their sessions. */
   stopping(): boolean;
+  /** Ties an attached session to this daemon's node: it ends if the daemon dies (node TTL). */
+  bindSession?(sessionId: string): Promise<void>;
   /** Routes mounted for the daemon's caller (e.g. /v1/mcp), by path; matched after authentication, before the API's own. */
   routes: ReadonlyMap<string, Pick<DaemonRoute, 'handle'>>;
 }
@@ -120,6 +122,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const session = await ctx.coordinator.getSession(sessionId);
     if (session.endedAt !== null) throw new BatonError('SESSION_ENDED', `session ${sessionId} (${session.name}) ended: ${session.endReason ?? 'ended'}`);
     const stream = openEventStream(res, { keepAliveMs: 5_000 });
+    await ctx.bindSession?.(sessionId);
     stream.send({ type: 'attached', sessionId });
     let streams = attached.get(sessionId);
     if (streams === undefined) attached.set(sessionId, (streams = new Set()));

@@ -21,8 +21,8 @@ import { acquireLock, type LockHandle } from '../files/lock/lock.ts';
 import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
 import { ensureStateDir, statePaths } from '../project/state-dir.ts';
 import type { DaemonInfo } from '../project/status.ts';
-import { openSqliteStore, type SqliteStore } from '../stores/sqlite/sqlite-store.ts';
-import type { Durability } from '../stores/store.ts';
+import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
+import type { Durability, Store } from '../stores/store.ts';
 import { createApi, type Transport } from './api.ts';
 import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
@@ -45,6 +45,20 @@ export interface DaemonOptions {
   /** Serve the unix socket (or named pipe). Default true. */
   socket?: boolean;
   durability?: Durability;
+  /**
+   * The database: default the SQLite file in the state directory; or
+   * `postgres://user:password@host:port/database`, one database that a
+   * daemon on each machine shares (each daemon is a node: see nodeTtlMs).
+   */
+  store?: string;
+  /** PostgreSQL: connections this daemon keeps at most (default 4), plus one that listens. */
+  poolSize?: number;
+  /**
+   * When this daemon dies, the sessions of the clients attached to it end
+   * once it has not heartbeat its node for this long (default 5000 ms), and
+   * their leases and claims come back. It heartbeats every third of it.
+   */
+  nodeTtlMs?: number;
   /** Copy the log lines to stdout. */
   foreground?: boolean;
   /** Writes queued at most before new ones get 429. Default 4096. */
@@ -89,6 +103,17 @@ function checkLimits(options: DaemonOptions): void {
   whole('maxBodyBytes', options.maxBodyBytes, 1024);
   whole('maxConnections', options.maxConnections, 1);
   whole('requestTimeoutMs', options.requestTimeoutMs, 1);
+  whole('poolSize', options.poolSize, 1);
+  whole('nodeTtlMs', options.nodeTtlMs, 300);
+}
+
+/** What the daemon's database is, for status and its log (never a password). */
+interface StoreInfo {
+  kind: 'sqlite' | 'postgres';
+  where: string;
+  durability: Durability;
+  /** Makes every commit so far survive a power loss (SQLite's 'normal' durability syncs when idle). */
+  syncToDisk(): void;
 }
 
 /** Everything a running daemon holds, each pushed as it is made: a failed start and a stop both unwind it, last made first. */
@@ -106,28 +131,66 @@ async function lockStateDir(held: Held, stateDir: string): Promise<void> {
 }
 
 /**
- * The database: a store for writes behind the group-committing writer, one
- * for reads, and the engine over them. The engine owns both stores once it is
+ * The database: on SQLite, a store for writes behind the group-committing
+ * writer and one for reads; on PostgreSQL, one pooled store that is both (the
+ * writer passes each write through). The engine owns the stores once it is
  * made (its close closes the writer, which drains its queue and closes them).
  */
-async function openEngine(held: Held, options: DaemonOptions): Promise<{ writes: SqliteStore; writer: GroupWriter; engine: Engine }> {
-  const database = statePaths(options.stateDir).database;
+async function openEngine(held: Held, options: DaemonOptions): Promise<{ info: StoreInfo; writer: GroupWriter; engine: Engine }> {
   const opening = new AsyncDisposableStack();
-  let made: { writes: SqliteStore; writer: GroupWriter; engine: Engine };
+  let made: { info: StoreInfo; writer: GroupWriter; engine: Engine };
   try {
-    const writes = opening.adopt(await openSqliteStore(database, options.durability === undefined ? {} : { durability: options.durability }), (store) => store.close());
-    const reads = opening.adopt(await openSqliteStore(database), (store) => store.close());
+    let writes: Store;
+    let reads: Store;
+    let info: StoreInfo;
+    if (options.store !== undefined && /^postgres(ql)?:\/\//.test(options.store)) {
+      const { openPostgresStore } = await import('../stores/postgres/postgres-store.ts');
+      const store = opening.adopt(await openPostgresStore(options.store, options.poolSize === undefined ? {} : { poolSize: options.poolSize }), (s) => s.close());
+      writes = reads = store;
+      info = { kind: 'postgres', where: store.target, durability: 'full', syncToDisk: () => undefined };
+    } else {
+      if (options.store !== undefined && !options.store.startsWith('sqlite:')) {
+        throw new BatonError('INVALID_ARGUMENT', `the daemon's store must be postgres://user:password@host:port/database or sqlite:<path>, got ${JSON.stringify(options.store.replace(/\/\/[^@/]*@/, '//***@'))}`);
+      }
+      const database = options.store?.slice('sqlite:'.length) ?? statePaths(options.stateDir).database;
+      const sqlite = opening.adopt(await openSqliteStore(database, options.durability === undefined ? {} : { durability: options.durability }), (store) => store.close());
+      writes = sqlite;
+      reads = opening.adopt(await openSqliteStore(database), (store) => store.close());
+      info = { kind: 'sqlite', where: database, durability: sqlite.durability, syncToDisk: () => sqlite.syncToDisk() };
+    }
     const writer = new GroupWriter(writes, reads, { ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }) });
-    made = { writes, writer, engine: new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }) };
+    made = { info, writer, engine: new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }) };
   } catch (error) {
     await opening.disposeAsync();
     throw error;
   }
   // The engine owns the stores now: only its close goes on the stack.
-  const { writes, writer, engine } = made;
+  const { info, writer, engine } = made;
   held.defer(() => engine.close());
   await engine.sweepIfDue();
-  return { writes, writer, engine };
+  return { info, writer, engine };
+}
+
+/**
+ * This daemon as a node: registered, heartbeat every third of its TTL. A
+ * heartbeat that fails (the database is unreachable) is tried again at the
+ * next tick; a node the others have given up on keeps its id, and its
+ * clients find their sessions ended (SESSION_ENDED) and register again.
+ */
+async function runNode(held: Held, engine: Engine, options: DaemonOptions, log: Logger): Promise<{ id: string; ttlMs: number }> {
+  const ttlMs = options.nodeTtlMs ?? 5_000;
+  const id = await engine.registerNode(`baton serve (${options.root})`, ttlMs);
+  const timer = setInterval(() => {
+    engine.heartbeatNode(id).then(
+      (alive) => {
+        if (!alive) log.warn('this node was ended: its sessions were ended with it', { node: id });
+      },
+      (error: unknown) => log.warn('node heartbeat failed', { node: id, error: error instanceof Error ? error.message : String(error) }),
+    );
+  }, Math.max(100, Math.floor(ttlMs / 3)));
+  timer.unref();
+  held.defer(() => clearInterval(timer));
+  return { id, ttlMs };
 }
 
 /** The routes the caller gave, each made with the daemon's context and closed when it stops. */
@@ -181,13 +244,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (socket !== null && process.platform !== 'win32') rmSync(socket, { force: true });
       if (readDaemonRecord(options.stateDir)?.pid === process.pid) rmSync(paths.daemon, { force: true });
     });
-    const { writes, writer, engine } = await openEngine(held, options);
+    const { info, writer, engine } = await openEngine(held, options);
+    const node = await runNode(held, engine, options, log);
 
     const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
     const record: DaemonRecord = { pid: process.pid, version: options.version, startedAt: Date.now(), stateDir: options.stateDir, root: options.root, socket, listen: null };
     const activity: Activity = { stopping: false, lastActivity: performance.now(), connections: 0 };
     // When requests stop: sync the database (commits so far survive a power loss too) and collect the heap.
-    const collector = collectWhenIdle(() => activity.lastActivity, { onIdle: () => writes.syncToDisk() });
+    const collector = collectWhenIdle(() => activity.lastActivity, { onIdle: () => info.syncToDisk() });
     held.defer(() => collector.stop());
 
     const limits = { maxBodyBytes: options.maxBodyBytes ?? 1 << 20, maxConnections: options.maxConnections ?? 1024, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 };
@@ -205,7 +269,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         connections: activity.connections,
         writer: { ...writer.stats(), maxQueue: writer.maxQueue },
         rssBytes: process.memoryUsage.rss(),
-        durability: writes.durability,
+        durability: info.durability,
+        store: { kind: info.kind, where: info.where },
+        node,
         limits,
       }),
     };
@@ -216,6 +282,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       overloaded: () => writer.full,
       stopping: () => activity.stopping,
       lastEventSeq: () => writer.read(lastEventSeq),
+      bindSession: async (sessionId) => void (await engine.bindSession(sessionId, node.id)),
       routes: openRoutes(held, options.routes ?? {}, context),
     });
     const serve = (req: IncomingMessage, res: ServerResponse, transport: Transport): void => {

@@ -3,6 +3,12 @@
 // others: see SqliteStore.writeBatch). Reads go to a second
 // connection and never wait behind the queue. Waiters are woken by the commit
 // itself, not by polling.
+//
+// A store that cannot commit in groups (PostgreSQL: many daemons share the
+// database, and one transaction holding every lock of a batch would make them
+// wait on each other) is passed through: each write is its own transaction,
+// as many at once as its pool allows, and waits are the store's own (it wakes
+// them on its commits and on other nodes'). The queue limit still holds.
 import { BatonError } from '../errors.ts';
 import type { Settled, Store, StoreTx, TxOptions } from '../stores/store.ts';
 
@@ -50,12 +56,13 @@ export class GroupWriter implements Store {
   #drained = new Set<() => void>();
   #stats = { batches: 0, operations: 0, largestBatch: 0 };
   #commits = 0;
+  /** Passed-through writes running now (a store without writeBatch). */
+  #inFlight = 0;
   #external = 0;
   #externalAt = -Infinity;
 
-  /** `writes` must support writeBatch; `reads` is a second connection to the same database. */
+  /** `reads`: a second connection to the same database (may be `writes` itself, for a pooled store). */
   constructor(writes: Store, reads: Store, options: WriterOptions = {}) {
-    if (writes.writeBatch === undefined) throw new BatonError('INVALID_ARGUMENT', `the ${writes.kind} store cannot commit in groups`);
     this.kind = writes.kind;
     this.#writes = writes;
     this.#reads = reads;
@@ -65,19 +72,20 @@ export class GroupWriter implements Store {
 
   /** Operations waiting for the next batch. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#inFlight;
   }
 
   /** True when a new request should be turned away (429). */
   get full(): boolean {
-    return this.#queue.length >= this.maxQueue;
+    return this.queued >= this.maxQueue;
   }
 
   stats(): WriterStats {
-    return { ...this.#stats, queued: this.#queue.length };
+    return { ...this.#stats, queued: this.queued };
   }
 
   write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
+    if (this.#writes.writeBatch === undefined) return this.#passThrough(fn, options);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject, signal: options.signal });
       this.#schedule();
@@ -138,8 +146,25 @@ export class GroupWriter implements Store {
     }
   }
 
+  async #passThrough<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions): Promise<T> {
+    this.#inFlight++;
+    try {
+      const value = await this.#writes.write(fn, options);
+      this.#stats.batches++;
+      this.#stats.operations++;
+      this.#stats.largestBatch = 1;
+      return value;
+    } finally {
+      if (--this.#inFlight === 0 && this.#queue.length === 0 && !this.#running) {
+        for (const done of this.#drained) done();
+        this.#drained.clear();
+      }
+    }
+  }
+
   /** Resolves once everything queued so far is committed. */
   async drain(): Promise<void> {
+    while (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained.add(resolve));
     while (this.#queue.length > 0 || this.#running || this.#scheduled) {
       await new Promise<void>((resolve) => {
         if (!this.#running && !this.#scheduled) {
@@ -156,6 +181,7 @@ export class GroupWriter implements Store {
    * since asking costs a statement per call.
    */
   async changeCounter(): Promise<number> {
+    if (this.#writes.writeBatch === undefined) return this.#writes.changeCounter();
     if (performance.now() - this.#externalAt >= EXTERNAL_POLL_MS) {
       this.#external = await this.#writes.changeCounter();
       this.#externalAt = performance.now();
@@ -164,6 +190,9 @@ export class GroupWriter implements Store {
   }
 
   async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal, first = false): Promise<void> {
+    if (this.#writes.writeBatch === undefined) {
+      if (this.#writes.waitForCommit !== undefined) return this.#writes.waitForCommit(seen, maxMs, signal, first);
+    }
     const until = performance.now() + maxMs;
     for (;;) {
       if ((await this.changeCounter()) !== seen) return;
@@ -204,6 +233,6 @@ export class GroupWriter implements Store {
   async close(): Promise<void> {
     await this.drain();
     await this.#reads.close();
-    await this.#writes.close();
+    if (this.#writes !== this.#reads) await this.#writes.close();
   }
 }

@@ -44,8 +44,8 @@ function typesFor(pg: Pg): NonNullable<ClientConfig['types']> {
   };
 }
 
-/** Settings every connection of the store is opened with. */
-export function clientConfig(pg: Pg, url: string): ClientConfig {
+/** Settings every connection of the store is opened with; `role` names it in pg_stat_activity (baton, baton-listener). */
+export function clientConfig(pg: Pg, url: string, role = 'baton'): ClientConfig {
   return {
     connectionString: url,
     types: typesFor(pg),
@@ -53,7 +53,7 @@ export function clientConfig(pg: Pg, url: string): ClientConfig {
     keepAlive: true,
     keepAliveInitialDelayMillis: 5_000,
     connectionTimeoutMillis: 10_000,
-    application_name: 'baton',
+    application_name: role,
   };
 }
 

@@ -54,7 +54,7 @@ export class Listener {
 
   async #connect(): Promise<void> {
     const pg = await loadDriver();
-    const client = new pg.Client(clientConfig(pg, this.#url));
+    const client = new pg.Client(clientConfig(pg, this.#url, 'baton-listener'));
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));
     client.on('notification', (message) => {
