@@ -112,9 +112,11 @@ export const serveCommand: Command = {
       if (values['no-socket']) throw new UsageError('--detach needs the unix socket (drop --no-socket): it waits for the daemon to answer there');
       if (values.foreground) throw new UsageError('--detach and --foreground cannot be used together: a detached daemon has no terminal (its log is in <state dir>/logs)');
       // The detached daemon gets every option given here (not --detach, --json or --idle-exit, passed on their own).
-      const forwarded = ['listen', 'durability', 'store', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
+      const forwarded = ['listen', 'durability', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
       const serveArgs = forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]]));
-      const { record, started } = await detachDaemon(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs });
+      // The store's url (with its password) goes in the environment: any user's ps shows a process's arguments.
+      const env: Record<string, string> = store === undefined ? {} : { BATON_STORE: store };
+      const { record, started } = await detachDaemon(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs, env });
       // Like a second foreground serve (the daemon lock is held): exit 75, never "serving" as if started.
       if (!started) throw alreadyServing(stateDir, record);
       if (values.json) printJson(record);

@@ -88,6 +88,8 @@ export interface StartDaemonOptions {
   waitMs?: number;
   /** More `baton serve` options (--listen, --durability, ...). */
   serveArgs?: string[];
+  /** More environment for the daemon: a database url goes here ($BATON_STORE), never in its arguments, which ps shows. */
+  env?: Record<string, string>;
 }
 
 /** A `baton serve` started in the background: its pid, how it ended once it has, where its stderr goes. */
@@ -109,7 +111,7 @@ function spawnServe(stateDir: string, options: StartDaemonOptions): Spawned {
   const stderr = openSync(starting, 'a', 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), detached: true, stdio: ['ignore', 'ignore', stderr], env: { ...process.env, BATON_HOME: stateDir } });
+    child = spawn(process.execPath, args, { cwd: options.cwd ?? process.cwd(), detached: true, stdio: ['ignore', 'ignore', stderr], env: { ...process.env, ...options.env, BATON_HOME: stateDir } });
   } finally {
     closeSync(stderr);
   }

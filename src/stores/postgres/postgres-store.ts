@@ -43,6 +43,12 @@ export interface PostgresStoreOptions {
 const DEFAULT_DEADLINE_MS = 30_000;
 /** A lock waited for longer than this fails the statement (55P03), and the transaction runs again: no waits in a circle for long. */
 const LOCK_TIMEOUT_MS = 5_000;
+/**
+ * A lost connection (the server restarting, a failover) is retried this long
+ * before the caller hears UNAVAILABLE: a restart takes about a second, and a
+ * transaction not yet committing left nothing behind to run twice.
+ */
+const RECONNECT_MS = 5_000;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -134,6 +140,12 @@ export class PostgresStore implements Store {
 
   async #transaction<T>(write: boolean, fn: (tx: StoreTx) => Promise<T>, options: TxOptions): Promise<T> {
     const deadline = options.deadline ?? performance.now() + DEFAULT_DEADLINE_MS;
+    let firstLoss: number | undefined;
+    const reconnecting = (error: unknown): boolean => {
+      if (!isConnectionLost(error)) return false;
+      firstLoss ??= performance.now();
+      return performance.now() - firstLoss < RECONNECT_MS && performance.now() < deadline;
+    };
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new BatonError('STORE_ERROR', `the store ${this.target} is closed`);
       options.signal?.throwIfAborted();
@@ -142,7 +154,7 @@ export class PostgresStore implements Store {
         client = await this.#pool.connect();
       } catch (error) {
         // Nothing was sent: reaching the server again is safe to try until the deadline.
-        if (isConnectionLost(error) && performance.now() < deadline && attempt < 3) {
+        if (reconnecting(error)) {
           await pause(backoff(attempt));
           continue;
         }
@@ -157,7 +169,7 @@ export class PostgresStore implements Store {
           details: { store: 'postgres', target: this.target, outcome: 'unknown' },
         });
       }
-      const again = isRetryable(error) || (isConnectionLost(error) && attempt < 3);
+      const again = isRetryable(error) || reconnecting(error);
       if (!again || performance.now() > deadline) {
         if (isRetryable(error)) throw new BatonError('LOCK_TIMEOUT', `PostgreSQL at ${this.target} stayed contended past the deadline (${(error as { code?: string }).code})`, { cause: error });
         throw storeError(error, this.target);
