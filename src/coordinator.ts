@@ -78,6 +78,14 @@ export type EventQuery = z.infer<typeof events.eventQuery>;
 export type PublishOptions = z.infer<typeof events.publishOptions>;
 export type SweepResult = z.infer<typeof events.sweepResult>;
 
+/** What withLease tells the work it runs: when, by the holder's own clock, to stop trusting the lease. */
+export interface LeaseHold {
+  /** Aborts at the holder's deadline (never, for a lease with no TTL). */
+  signal: AbortSignal;
+  /** performance.now() at which the holder must assume the lease lost (Infinity: no TTL). */
+  deadline: number;
+}
+
 export interface Subscription {
   close(): void;
 }
@@ -93,7 +101,14 @@ export interface Coordinator {
   checkLease(lease: LeaseRef): Promise<Lease>;
   getLease(key: string): Promise<LeaseInfo>;
   listLeases(options?: ListLeasesOptions): Promise<Lease[]>;
-  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn holding the lease and releases it however fn ends. `hold.signal`
+   * aborts at the holder's own deadline: its monotonic clock when it asked,
+   * plus the TTL, minus a margin (HOLDER_MARGIN_MS). The store's clock (the
+   * database's, on PostgreSQL) decides expiry; this deadline never trusts
+   * the two clocks to agree.
+   */
+  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease, hold: LeaseHold) => Promise<T>): Promise<T>;
 
   // agents and sessions
   register(options: RegisterOptions): Promise<Session>;

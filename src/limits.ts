@@ -82,6 +82,8 @@ export const MAX_JSON_DEPTH = 64;
 // --- defaults ------------------------------------------------------------------
 
 export const DEFAULT_LEASE_TTL_MS = 60_000;
+/** A holder stops trusting its lease this long (at most a tenth of the TTL) before the TTL runs out by its own clock. */
+export const HOLDER_MARGIN_MS = 1_000;
 export const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
 export const DEFAULT_SESSION_TTL_MS = 30_000;
 export const DEFAULT_QUEUE = 'default';

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import type {
   AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo,
-  LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions,
+  LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions,
   Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals,
 } from '../coordinator.ts';
 import { BatonError, isBatonError } from '../errors.ts';
@@ -111,7 +111,7 @@ export class RemoteCoordinator implements Coordinator {
   listLeases(options?: { prefix?: string }): Promise<Lease[]> {
     return this.#call('listLeases', [options]);
   }
-  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
+  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease, hold: LeaseHold) => Promise<T>): Promise<T> {
     return runWithLease(this, key, options, fn);
   }
 

@@ -4,7 +4,7 @@
 // module's rules, or a wait that lives with them (lease-wait.ts,
 // subscription.ts). Mutations are idempotent (#mutate).
 import type { AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo } from '../coordinator.ts';
-import type { LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions } from '../coordinator.ts';
+import type { LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions } from '../coordinator.ts';
 import type { Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import { runWithLease } from '../lease-scope.ts';
@@ -128,7 +128,7 @@ export class Engine implements Coordinator {
     return this.#read((tx) => leases.listLeases(tx, prefix));
   }
 
-  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease) => Promise<T>): Promise<T> {
+  withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease, hold: LeaseHold) => Promise<T>): Promise<T> {
     return runWithLease(this, key, options, fn);
   }
 
