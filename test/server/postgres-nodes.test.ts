@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { BatonEvent } from '../../src/index.ts';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
 import { adminQuery, Databases, queryAt, startPostgres, type PgServer } from '../../support/postgres.ts';
+import { baton } from '../helpers/procs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-pg-nodes-'));
 let server: PgServer;
@@ -122,4 +123,19 @@ test('two daemons starting at once on an empty database migrate it once; both se
   assert.equal((await b.client().listTasks()).length, 1);
   const { rows } = await queryAt(url, 'SELECT version FROM baton.schema_migrations ORDER BY version');
   assert.deepEqual(rows.map((r) => r.version), [1], 'each migration applied once');
+});
+
+test('baton status says which store the daemon is on, and its node', async () => {
+  const url = await databases.fresh();
+  const stateDir = join(dir, `state-${n++}`);
+  const d = await startDaemon(stateDir, { cwd: dir, args: ['--store', url, '--node-ttl', '3'] });
+  daemons.push(d);
+  const withDaemon = { cwd: dir, env: { ...process.env, BATON_NO_DAEMON: '' } };
+  const shown = await baton(['status', '--state-dir', stateDir], withDaemon);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`store postgres postgres@127\\.0\\.0\\.1:${server.port}/${new URL(url).pathname.slice(1)}, node [0-9a-f-]{36} \\(sessions end 3(\\.0)? ?s after it stops\\)`));
+  assert.ok(!shown.stdout.includes('bench'), 'no password');
+  const json = JSON.parse((await baton(['status', '--state-dir', stateDir, '--json'], withDaemon)).stdout);
+  assert.equal(json.daemon.store.kind, 'postgres');
+  assert.equal(json.daemon.node.ttlMs, 3000);
 });
