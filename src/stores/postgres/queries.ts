@@ -179,8 +179,10 @@ export const postgresQueries: Record<QueryName, string> = {
  */
 export const writeQueries: Partial<Record<QueryName, string>> = {
   fenceGet: `${postgresQueries.fenceGet} FOR UPDATE`,
-  // FOR SHARE: an acquire or claim for a session waits for its end to commit (then sees it ended), or the end waits for them.
-  sessionGet: `${postgresQueries.sessionGet} FOR SHARE`,
+  // An acquire or claim for a session waits for its end to commit (then sees it ended), or the end waits for them.
+  // FOR NO KEY UPDATE, not FOR SHARE: two writes that read the row and then update it (two heartbeats, two ends)
+  // would each hold a share lock and wait for the other's; these queue instead.
+  sessionGet: `${postgresQueries.sessionGet} FOR NO KEY UPDATE`,
   // A task read in a write is about to change, or is a dependency a new task counts: its completion must wait.
   taskGet: `${postgresQueries.taskGet} FOR UPDATE`,
   taskGetMany: `SELECT tasks.* FROM ${idList} JOIN tasks ON tasks.id = j.value::bigint ORDER BY j.ord FOR UPDATE OF tasks`,
