@@ -10,7 +10,7 @@ import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } f
 import { printJson } from './output.ts';
 import { stateDirOption } from './state-dir.ts';
 
-const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--store <url>] [--pool-size <n>] [--node-ttl <s>] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
+const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--store <url>] [--pool-size <n>] [--poll-only] [--node-ttl <s>] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
 
 const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
 state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
@@ -31,6 +31,8 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
                          machine shares; the schema is created or upgraded on start (see baton migrate)
   --pool-size <n>        PostgreSQL connections this daemon keeps at most (default 4), plus one that listens
                          for the other daemons' commits: keep daemons x (n + 1) under max_connections
+  --poll-only            PostgreSQL: no LISTEN connection; learn of other daemons' commits by polling (every
+                         0.25 s), for a database behind a transaction-mode pooler, where LISTEN hears nothing
   --node-ttl <s>         when this daemon dies, its clients' sessions end once it has been silent this long,
                          and their leases and claims come back (default 5)
   --max-queue <n>        writes queued at most before new ones get 429 (default 4096)
@@ -74,6 +76,7 @@ export const serveCommand: Command = {
         durability: { type: 'string' },
         store: { type: 'string' },
         'pool-size': { type: 'string' },
+        'poll-only': { type: 'boolean' },
         'node-ttl': { type: 'string' },
         'max-queue': { type: 'string' },
         'max-body': { type: 'string' },
@@ -113,7 +116,7 @@ export const serveCommand: Command = {
       if (values.foreground) throw new UsageError('--detach and --foreground cannot be used together: a detached daemon has no terminal (its log is in <state dir>/logs)');
       // The detached daemon gets every option given here (not --detach, --json or --idle-exit, passed on their own).
       const forwarded = ['listen', 'durability', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
-      const serveArgs = forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]]));
+      const serveArgs = [...forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]])), ...(values['poll-only'] ? ['--poll-only'] : [])];
       // The store's url (with its password) goes in the environment: any user's ps shows a process's arguments.
       const env: Record<string, string> = store === undefined ? {} : { BATON_STORE: store };
       const { record, started } = await detachDaemon(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs, env });
@@ -147,6 +150,7 @@ export const serveCommand: Command = {
         ...(durability === undefined ? {} : { durability }),
         ...(store === undefined ? {} : { store }),
         ...(poolSize === undefined ? {} : { poolSize }),
+        ...(values['poll-only'] ? { pollOnly: true } : {}),
         ...(nodeTtlMs === undefined ? {} : { nodeTtlMs }),
         foreground: values.foreground === true,
         ...(maxQueue === undefined ? {} : { maxQueue }),

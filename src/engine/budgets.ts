@@ -175,7 +175,7 @@ async function applicable(tx: StoreTx, agent: string, model: string | null): Pro
 export async function setBudget(tx: StoreTx, { scope, limit, period, warnPercent }: CheckedBudget): Promise<BudgetStatus> {
   await tx.lock(BUDGETS_LOCK);
   const key = scopeKey(scope);
-  await tx.run('budgetUpsert', { scope: key, agent: scope.agent ?? null, model: scope.model ?? null, limit, period, warnPercent, now: tx.now });
+  tx.defer('budgetUpsert', { scope: key, agent: scope.agent ?? null, model: scope.model ?? null, limit, period, warnPercent, now: tx.now });
   await emit(tx, 'budget.set', key, null, { limit, period, warnPercent });
   return publicStatus(await statusOf(tx, (await tx.get<BudgetRow>('budgetGet', { scope: key }))!));
 }
@@ -185,7 +185,7 @@ export async function removeBudget(tx: StoreTx, scope: BudgetScope): Promise<voi
   const key = scopeKey(scope);
   const { changes } = await tx.run('budgetDelete', { scope: key });
   if (changes === 0) throw new BatonError('NOT_FOUND', `no budget for scope ${JSON.stringify(key)}`);
-  await tx.run('budgetUsageReset', { scope: key });
+  tx.defer('budgetUsageReset', { scope: key });
   await emit(tx, 'budget.removed', key, null);
 }
 
@@ -220,7 +220,7 @@ async function countUsage(tx: StoreTx, tokens: number): Promise<void> {
       details: { tokens, recorded: before, max: MAX_TOKEN_TOTAL },
     });
   }
-  await tx.run('metaSet', { key: USAGE_TOTAL_KEY, value: String(before + tokens) });
+  tx.defer('metaSet', { key: USAGE_TOTAL_KEY, value: String(before + tokens) });
 }
 
 /** Records usage against every budget that applies; `reservationId` names the reservation a commit settles. */
@@ -228,7 +228,7 @@ export async function recordUsage(tx: StoreTx, agent: string, model: string, pro
   await tx.lock(BUDGETS_LOCK);
   const total = prompt + completion;
   await countUsage(tx, total);
-  await tx.run('usageInsert', { now: tx.now, agent, model, prompt, completion });
+  tx.defer('usageInsert', { now: tx.now, agent, model, prompt, completion });
   const statuses: BudgetStatus[] = [];
   for (const budget of await applicable(tx, agent, model)) {
     const before = await statusOf(tx, budget);
@@ -236,7 +236,7 @@ export async function recordUsage(tx: StoreTx, agent: string, model: string, pro
     const warnAt = (budget.limit_tokens * budget.warn_percent) / 100;
     const crossWarning = !before.warned && used + before.reserved >= warnAt;
     const crossLimit = !before.exceededOnce && used > budget.limit_tokens;
-    await tx.run('budgetUsageUpsert', {
+    tx.defer('budgetUsageUpsert', {
       scope: budget.scope,
       periodStart: before.periodStart,
       used,
@@ -270,7 +270,7 @@ export async function reserve(tx: StoreTx, agent: string, model: string | null, 
     }
   }
   const reservation: Reservation = { id: randomUUID(), agent, model, estimate, expiresAt: tx.now + ttlMs };
-  await tx.run('reservationInsert', { id: reservation.id, agent, model, estimate, now: tx.now, expiresAt: reservation.expiresAt });
+  tx.defer('reservationInsert', { id: reservation.id, agent, model, estimate, now: tx.now, expiresAt: reservation.expiresAt });
   await emit(tx, 'tokens.reserved', reservation.id, agent, { model, estimate, expiresAt: reservation.expiresAt });
   return reservation;
 }
@@ -280,7 +280,7 @@ async function takeReservation(tx: StoreTx, id: string): Promise<ReservationRow>
   if (row === undefined || row.expires_at <= tx.now) {
     throw new BatonError('NOT_FOUND', `no reservation ${JSON.stringify(id)} (committed, cancelled or expired); report the usage instead`, { details: { reservationId: id } });
   }
-  await tx.run('reservationDelete', { id });
+  tx.defer('reservationDelete', { id });
   return row;
 }
 
@@ -304,14 +304,14 @@ export async function cancelReservation(tx: StoreTx, id: string): Promise<void> 
 export async function resetBudget(tx: StoreTx, scope: BudgetScope | undefined): Promise<void> {
   await tx.lock(BUDGETS_LOCK);
   if (scope === undefined) {
-    await tx.run('budgetUsageResetAll');
+    tx.defer('budgetUsageResetAll');
     await emit(tx, 'tokens.reset', null, null);
     return;
   }
   const key = scopeKey(scope);
   // As removeBudget: a scope with no budget is a mistake (a misspelt agent), not a reset.
   if ((await tx.get<BudgetRow>('budgetGet', { scope: key })) === undefined) throw new BatonError('NOT_FOUND', `no budget for scope ${JSON.stringify(key)}`, { details: { scope: key } });
-  await tx.run('budgetUsageReset', { scope: key });
+  tx.defer('budgetUsageReset', { scope: key });
   await emit(tx, 'tokens.reset', key, null);
 }
 

@@ -15,9 +15,9 @@ export interface EventRow {
   data: string;
 }
 
-/** Appends one event; returns its seq. */
-export async function emit(tx: StoreTx, type: string, key: string | null, actor: string | null, data: Record<string, unknown> = {}): Promise<number> {
-  return (await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) })).lastId;
+/** Appends one event (deferred: nothing waits for it; a failure fails the transaction). */
+export async function emit(tx: StoreTx, type: string, key: string | null, actor: string | null, data: Record<string, unknown> = {}): Promise<void> {
+  tx.defer('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) });
 }
 
 export function eventFromRow(row: EventRow): BatonEvent {
@@ -74,7 +74,7 @@ export function checkPublish(event: PublishOptions): NewEvent {
 }
 
 export async function publish(tx: StoreTx, { type, key, actor, data }: NewEvent): Promise<BatonEvent> {
-  const seq = await emit(tx, type, key, actor, data);
+  const { lastId: seq } = await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) });
   return { seq, at: tx.now, type, key, actor, data };
 }
 

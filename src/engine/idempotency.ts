@@ -50,7 +50,7 @@ export async function remember(tx: StoreTx, key: string | undefined, operation: 
 
 /** As remember, with the request's hash taken earlier (a lease handed to a waiter). */
 export async function rememberHashed(tx: StoreTx, key: string, hash: string, result: unknown): Promise<void> {
-  await tx.run('idemInsert', { key, hash, result: result === undefined ? 'undefined' : JSON.stringify(result), now: tx.now });
+  tx.defer('idemInsert', { key, hash, result: result === undefined ? 'undefined' : JSON.stringify(result), now: tx.now });
 }
 
 export async function pruneIdempotency(tx: StoreTx): Promise<number> {

@@ -228,7 +228,7 @@ export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: numb
   if (blockedBy !== null) return { granted: false, blockedBy };
   const fence = await tx.get<{ last_token: number }>('fenceGet', { key: request.key });
   const token = await tx.nextToken(fence?.last_token ?? 0);
-  await tx.run('fenceSet', { key: request.key, token });
+  tx.defer('fenceSet', { key: request.key, token });
   const row: LeaseRow = {
     key: request.key,
     token,
@@ -239,7 +239,7 @@ export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: numb
     acquired_at: tx.now,
     expires_at: request.ttlMs === 0 ? null : tx.now + request.ttlMs,
   };
-  await tx.run('leaseInsert', {
+  tx.defer('leaseInsert', {
     key: row.key,
     token,
     owner: row.owner,
@@ -292,11 +292,11 @@ export async function grantedTo(tx: StoreTx, waiterId: number): Promise<Lease | 
  * in the meantime is released again, to the next in line.
  */
 export async function removeWaiter(tx: StoreTx, id: number): Promise<void> {
-  await tx.run('waiterDelete', { id });
+  tx.defer('waiterDelete', { id });
   const row = await tx.get<LeaseRow>('leaseByWaiter', { id });
   if (row === undefined) return;
   await lockLease(tx, row.key);
-  await tx.run('leaseDelete', { key: row.key, token: row.token });
+  tx.defer('leaseDelete', { key: row.key, token: row.token });
   await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, reason: 'the waiter it was handed to gave up' });
   await handOff(tx, row.key);
 }
@@ -315,7 +315,7 @@ export async function handOff(tx: StoreTx, key: string): Promise<void> {
   for (const w of waiters) {
     if (!conflicts(released, w)) continue;
     if (waiterGone(w, tx.now)) {
-      await tx.run('waiterDelete', { id: w.id });
+      tx.defer('waiterDelete', { id: w.id });
       continue;
     }
     if (w.ttl_ms === null) return;
@@ -332,7 +332,7 @@ export async function handOff(tx: StoreTx, key: string): Promise<void> {
 
 export async function expireLease(tx: StoreTx, row: LeaseRow): Promise<void> {
   await lockLease(tx, row.key);
-  await tx.run('leaseDelete', { key: row.key, token: row.token });
+  tx.defer('leaseDelete', { key: row.key, token: row.token });
   await emit(tx, 'lease.expired', row.key, row.owner, { token: row.token, expiresAt: row.expires_at });
 }
 
@@ -362,7 +362,7 @@ export async function renewLease(tx: StoreTx, ref: LeaseRef, ttlMs: number): Pro
   const row = await heldLease(tx, ref);
   if (ttlMs === 0 && row.session_id === null) throw invalid('ttlMs 0 (no expiry) needs a lease bound to a session');
   const expiresAt = ttlMs === 0 ? null : tx.now + ttlMs;
-  await tx.run('leaseRenew', { key: ref.key, token: ref.token, expiresAt });
+  tx.defer('leaseRenew', { key: ref.key, token: ref.token, expiresAt });
   return leaseFromRow({ ...row, expires_at: expiresAt });
 }
 
@@ -371,7 +371,7 @@ export async function releaseLease(tx: StoreTx, ref: LeaseRef): Promise<void> {
   await lockLease(tx, ref.key);
   const row = await tx.get<LeaseRow>('leaseGet', { key: ref.key, token: ref.token });
   if (row === undefined) await heldLease(tx, ref);
-  await tx.run('leaseDelete', { key: ref.key, token: ref.token });
+  tx.defer('leaseDelete', { key: ref.key, token: ref.token });
   await emit(tx, 'lease.released', ref.key, row!.owner, { token: ref.token });
   await handOff(tx, ref.key);
 }
@@ -380,7 +380,7 @@ export async function forceRelease(tx: StoreTx, key: string, token: number | und
   await lockLease(tx, key);
   const rows = (await tx.all<LeaseRow>('leaseByKey', { key })).filter((r) => token === undefined || r.token === token);
   for (const row of rows) {
-    await tx.run('leaseDelete', { key: row.key, token: row.token });
+    tx.defer('leaseDelete', { key: row.key, token: row.token });
     await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, forced: true, reason });
   }
   if (rows.length > 0) await handOff(tx, key);
@@ -394,7 +394,7 @@ export async function releaseSessionLeases(tx: StoreTx, sessionId: string, reaso
   await lockLeases(tx, seen.map((r) => r.key));
   const rows = await tx.all<LeaseRow>('leasesBySession', { sessionId });
   for (const row of rows) {
-    await tx.run('leaseDelete', { key: row.key, token: row.token });
+    tx.defer('leaseDelete', { key: row.key, token: row.token });
     await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, sessionId, reason });
   }
   for (const key of new Set(rows.map((r) => r.key))) await handOff(tx, key);

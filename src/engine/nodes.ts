@@ -31,7 +31,7 @@ interface NodeRow {
 
 export async function registerNode(tx: StoreTx, name: string, ttlMs: number): Promise<string> {
   const id = randomUUID();
-  await tx.run('nodeInsert', { id, name, host: hostIdentity().hostname, pid: process.pid, now: tx.now, ttlMs });
+  tx.defer('nodeInsert', { id, name, host: hostIdentity().hostname, pid: process.pid, now: tx.now, ttlMs });
   await emit(tx, 'node.started', id, name, { host: hostIdentity().hostname, pid: process.pid, ttlMs });
   return id;
 }
@@ -42,7 +42,7 @@ export async function heartbeatNode(tx: StoreTx, id: string): Promise<boolean> {
 }
 
 export async function endNode(tx: StoreTx, id: string): Promise<void> {
-  await tx.run('nodeEnd', { id, now: tx.now });
+  tx.defer('nodeEnd', { id, now: tx.now });
 }
 
 /** The session now lives and dies with this node (a client attached to its daemon). */

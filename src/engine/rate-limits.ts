@@ -61,7 +61,7 @@ export async function setRateLimit(tx: StoreTx, key: string, rate: number, burst
   await tx.lock(`rate:${key}`);
   const row = await tx.get<RateRow>('rateGet', { key });
   const tokens = row === undefined ? burst : Math.min(burst, refilled(row, tx.now));
-  await tx.run('rateUpsert', { key, rate, burst, tokens, now: tx.now });
+  tx.defer('rateUpsert', { key, rate, burst, tokens, now: tx.now });
   if (row === undefined || row.rate !== rate || row.burst !== burst) await emit(tx, 'ratelimit.set', key, null, { rate, burst });
   return { key, rate, burst, available: tokens };
 }
@@ -75,7 +75,7 @@ export async function take(tx: StoreTx, key: string, cost: number, maxWaitMs: nu
   if (cost > row.burst) throw invalid(`cost ${cost} is more than the burst ${row.burst} of ${JSON.stringify(key)}; it could never be granted`);
   const tokens = refilled(row, tx.now);
   if (tokens >= cost) {
-    await tx.run('rateSetTokens', { key, tokens: tokens - cost, now: tx.now });
+    tx.defer('rateSetTokens', { key, tokens: tokens - cost, now: tx.now });
     return { granted: true, waitedMs: 0 };
   }
   const waitMs = Math.ceil(((cost - tokens) * 1000) / row.rate);
@@ -83,7 +83,7 @@ export async function take(tx: StoreTx, key: string, cost: number, maxWaitMs: nu
     await emit(tx, 'ratelimit.throttled', key, actor, { cost, retryAfterMs: waitMs });
     return { granted: false, retryAfterMs: waitMs };
   }
-  await tx.run('rateSetTokens', { key, tokens: tokens - cost, now: tx.now });
+  tx.defer('rateSetTokens', { key, tokens: tokens - cost, now: tx.now });
   await emit(tx, 'ratelimit.queued', key, actor, { cost, waitMs });
   return { granted: true, waitedMs: waitMs };
 }

@@ -88,7 +88,7 @@ export async function registerSession(tx: StoreTx, input: SessionInput): Promise
   const me = hostIdentity();
   const local = input.host === me.hostname;
   const id = randomUUID();
-  await tx.run('sessionInsert', {
+  tx.defer('sessionInsert', {
     id,
     name: input.name,
     kind: input.kind,
@@ -152,7 +152,7 @@ export async function heartbeat(tx: StoreTx, id: string): Promise<{ session: Ses
     await endSession(tx, row, reason);
     return { endedBecause: reason, row };
   }
-  await tx.run('sessionHeartbeat', { id, now: tx.now });
+  tx.defer('sessionHeartbeat', { id, now: tx.now });
   return { session: sessionFromRow({ ...row, heartbeat_at: tx.now }) };
 }
 

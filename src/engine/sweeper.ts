@@ -82,7 +82,7 @@ export class Sweeper {
       await tx.lock('sweep');
       const next = await tx.get<{ value: string }>('metaGet', { key: 'next_sweep_at' });
       if (next !== undefined && Number(next.value) > tx.now) return;
-      await tx.run('metaSet', { key: 'next_sweep_at', value: String(tx.now + this.#intervalMs) });
+      tx.defer('metaSet', { key: 'next_sweep_at', value: String(tx.now + this.#intervalMs) });
       await sweepIn(tx, this.#retention);
     });
   }

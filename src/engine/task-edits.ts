@@ -49,7 +49,7 @@ export async function removeTask(tx: StoreTx, id: number, version: number): Prom
   if (row.status === 'claimed') throw new BatonError('CONFLICT', `task ${id} is claimed by session ${row.claimed_by}; cancel it first`, { details: { taskId: id } });
   const result = await tx.run('taskDelete', { id, version });
   if (result.changes === 0) throw conflict(id, version);
-  await tx.run('depDeleteTask', { id });
+  tx.defer('depDeleteTask', { id });
   if (row.status !== 'done') await blockDependents(tx, id, `dependency ${id} was removed`);
   await emit(tx, 'task.removed', String(id), null, { title: row.title });
 }
@@ -69,7 +69,7 @@ export async function reorderTask(tx: StoreTx, id: number, version: number, to: 
     let position = 0;
     for (const peer of peers) {
       if (peer.id === anchor.id && to.before) next.position = ++position;
-      await tx.run('taskSetPosition', { id: peer.id, position: ++position });
+      tx.defer('taskSetPosition', { id: peer.id, position: ++position });
       if (peer.id === anchor.id && !to.before) next.position = ++position;
     }
   } else {

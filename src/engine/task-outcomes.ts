@@ -39,7 +39,7 @@ export async function completeTasks(tx: StoreTx, items: Completion[]): Promise<T
     await refuseCompletions(tx, items, false);
   }
   if ((await tx.run('taskCompleteMany', { now: tx.now, list: JSON.stringify(list) })).changes !== ids.length) await refuseCompletions(tx, items, true);
-  await tx.run('taskDependenciesDone', { now: tx.now, ids: idList });
+  tx.defer('taskDependenciesDone', { now: tx.now, ids: idList });
   return { ids };
 }
 
@@ -50,7 +50,7 @@ export async function completeTask(tx: StoreTx, { ref, result }: Completion): Pr
   const { changes } = await tx.run('taskComplete', { now: tx.now, id: row.id, version: row.version, result: done.result });
   if (changes !== 1) throw new BatonError('CONFLICT', `task ${row.id} changed while being completed; read it again and retry`, { details: { taskIds: [row.id] } });
   await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: ref.token, attempt: row.attempts });
-  await tx.run('taskDependencyDone', { now: tx.now, id: row.id });
+  tx.defer('taskDependencyDone', { now: tx.now, id: row.id });
   return done;
 }
 

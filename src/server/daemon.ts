@@ -53,6 +53,8 @@ export interface DaemonOptions {
   store?: string;
   /** PostgreSQL: connections this daemon keeps at most (default 4), plus one that listens. */
   poolSize?: number;
+  /** PostgreSQL: no LISTEN; waiters poll for other daemons' commits (behind a transaction-mode pooler). */
+  pollOnly?: boolean;
   /**
    * When this daemon dies, the sessions of the clients attached to it end
    * once it has not heartbeat its node for this long (default 5000 ms), and
@@ -145,7 +147,7 @@ async function openEngine(held: Held, options: DaemonOptions): Promise<{ info: S
     let info: StoreInfo;
     if (options.store !== undefined && /^postgres(ql)?:\/\//.test(options.store)) {
       const { openPostgresStore } = await import('../stores/postgres/postgres-store.ts');
-      const store = opening.adopt(await openPostgresStore(options.store, options.poolSize === undefined ? {} : { poolSize: options.poolSize }), (s) => s.close());
+      const store = opening.adopt(await openPostgresStore(options.store, { ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }), pollOnly: options.pollOnly === true }), (s) => s.close());
       writes = reads = store;
       info = { kind: 'postgres', where: store.target, durability: 'full', syncToDisk: () => undefined };
     } else {

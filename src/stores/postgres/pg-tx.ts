@@ -17,6 +17,9 @@ export class PgTx implements StoreTx {
   readonly #write: boolean;
   readonly #locked = new Set<string>();
   #pendingLocks: string[] = [];
+  /** Deferred statements on the wire, and the first of them that failed (the transaction is aborted from there on). */
+  #deferred: Array<Promise<unknown>> = [];
+  #deferredError: unknown;
 
   constructor(client: PoolClient, now: number, write: boolean) {
     this.#client = client;
@@ -34,9 +37,50 @@ export class PgTx implements StoreTx {
       result.catch(() => undefined);
       await Promise.all(locks);
     }
-    const done = await result;
-    if (done.command !== 'SELECT' && (done.rowCount ?? 0) > 0) this.wrote = true;
+    let done: QueryResult;
+    try {
+      done = await result;
+    } catch (error) {
+      // Aborted by a deferred statement before it: that one's error is the cause.
+      throw this.#deferredError ?? error;
+    }
+    this.#noteWrite(done);
     return done;
+  }
+
+  #noteWrite(done: QueryResult): void {
+    if (done.command !== 'SELECT' && (done.rowCount ?? 0) > 0) this.wrote = true;
+  }
+
+  defer(query: QueryName, params?: Params): void {
+    const statement = statementFor(query, this.#write);
+    const locks = this.#pendingLocks.map((id) => this.#client.query({ name: LOCK_STATEMENT.name, text: LOCK_STATEMENT.text, values: [id] }));
+    this.#pendingLocks = [];
+    this.statements += locks.length + 1;
+    for (const sent of [...locks, this.#client.query({ name: statement.name, text: statement.text, values: valuesFor(statement, params) })]) {
+      this.#deferred.push(
+        sent.then(
+          (done) => this.#noteWrite(done),
+          (error: unknown) => {
+            this.#deferredError ??= error;
+          },
+        ),
+      );
+    }
+  }
+
+  /**
+   * Commits: COMMIT goes out behind the deferred statements, and they are
+   * awaited with it. If one failed, the server answered COMMIT with ROLLBACK
+   * (nothing was committed) and its error is thrown.
+   */
+  async commit(): Promise<void> {
+    const commit = this.#client.query('COMMIT');
+    commit.catch(() => undefined);
+    await Promise.all(this.#deferred);
+    const done = await commit;
+    if (this.#deferredError !== undefined) throw this.#deferredError;
+    if (done.command !== 'COMMIT') throw new BatonError('STORE_ERROR', `PostgreSQL answered COMMIT with ${done.command}: the transaction was not committed`);
   }
 
   async get<T extends Row>(query: QueryName, params?: Params): Promise<T | undefined> {

@@ -37,6 +37,12 @@ export interface PostgresStoreOptions {
   backstopMs?: number;
   /** The listener's connection is checked this often. Default 5000 ms. */
   heartbeatMs?: number;
+  /**
+   * No LISTEN connection: waiters on this process learn of other nodes'
+   * commits only by polling (every pollMs). For a database reached through a
+   * transaction-mode pooler, where LISTEN hears nothing. Default false.
+   */
+  pollOnly?: boolean;
 }
 
 /** How long contention (lock waits that time out, serialization failures) is retried before LOCK_TIMEOUT. */
@@ -105,6 +111,7 @@ export class PostgresStore implements Store {
   readonly #notifier: Notifier;
   readonly #pollMs: number;
   readonly #backstopMs: number;
+  readonly #pollOnly: boolean;
   #counter = 0;
   #wakers = new Set<() => void>();
   #closed = false;
@@ -116,6 +123,7 @@ export class PostgresStore implements Store {
     this.target = target;
     this.#pollMs = options.pollMs ?? 250;
     this.#backstopMs = options.backstopMs ?? 2_000;
+    this.#pollOnly = options.pollOnly === true;
     const tag = randomBytes(6).toString('hex');
     this.#notifier = new Notifier(pool, tag);
     this.#listener = new Listener(url, tag, () => this.#changed(), { heartbeatMs: options.heartbeatMs ?? 5_000, heartbeatTimeoutMs: 3_000 });
@@ -194,7 +202,7 @@ export class PostgresStore implements Store {
       const tx = new PgTx(client, (await clock).rows[0]!.now, write);
       const value = await fn(tx);
       committing = true;
-      await client.query('COMMIT');
+      await tx.commit();
       this.stats.statements += tx.statements + 2 + (write ? 1 : 0);
       if (write) {
         this.stats.writes++;
@@ -229,13 +237,13 @@ export class PostgresStore implements Store {
 
   async changeCounter(): Promise<number> {
     // Whoever watches for changes will wait for one: listen from now on.
-    this.#listener.start();
+    if (!this.#pollOnly) this.#listener.start();
     return this.#counter;
   }
 
   /** Resolves on a commit here or a NOTIFY from another node, or after a poll interval (short while the listener is down). */
   async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {
-    this.#listener.start();
+    if (!this.#pollOnly) this.#listener.start();
     if (this.#counter !== seen) return;
     const wait = Math.min(maxMs, this.#listener.up ? this.#backstopMs : this.#pollMs);
     await new Promise<void>((resolve, reject) => {

@@ -10,6 +10,8 @@ import { BatonError, fsError } from '../../errors.ts';
 import { makePrivateDirectory } from '../../files/private-directory.ts';
 import type { Durability, Settled, Store, StoreTx, TxOptions } from '../store.ts';
 import { backoff, DEFAULT_DEADLINE_MS, isBusy, pauseBriefly } from './busy.ts';
+import { CommitSignal } from './commit-signal.ts';
+import { monotonicUs } from './wait-list.ts';
 import { setUpConnection } from './setup.ts';
 import { SqliteTx } from './sqlite-tx.ts';
 import { Statements } from './statements.ts';
@@ -80,6 +82,8 @@ export class SqliteStore implements Store {
   #localCommits = 0;
   #closed = false;
   readonly #turn: WriterTurn | undefined;
+  /** Wakes waiters on commits: this store's own, and those of other processes (commit-signal.ts). */
+  readonly #commits: CommitSignal;
 
   /** A connection openSqliteStore has set up, and the epoch it bumped. */
   constructor(db: DatabaseSync, path: string, durability: Durability, openerEpoch: number) {
@@ -89,6 +93,7 @@ export class SqliteStore implements Store {
     this.#statements = new Statements(db);
     this.#epochs = new TokenEpochs(openerEpoch);
     if (path !== ':memory:') this.#turn = new WriterTurn(path);
+    this.#commits = new CommitSignal(path);
   }
 
   /** What this connection runs with, as SQLite reports it (for checks and diagnostics): synchronous 1 is NORMAL, 2 FULL. */
@@ -154,6 +159,7 @@ export class SqliteStore implements Store {
   #attempt<T>(begin: string, fn: (tx: StoreTx) => Promise<T>, turn: WriterTurn | undefined): Promise<{ busy: true } | { busy: false; value: T }> {
     return this.#exclusive(async () => {
       if (turn?.othersWaiting()) return { busy: true as const };
+      if (begin !== 'BEGIN') this.#commits.writing();
       try {
         this.#db.exec(begin);
       } catch (error) {
@@ -164,8 +170,12 @@ export class SqliteStore implements Store {
       const tx = this.#tx();
       try {
         const value = await fn(tx);
+        const committedAt = monotonicUs(); // under the write lock: commits' times are in their order
         this.#db.exec('COMMIT');
-        if (begin !== 'BEGIN') this.#localCommits++;
+        if (begin !== 'BEGIN') {
+          this.#localCommits++;
+          this.#commits.committed(committedAt);
+        }
         if (tx.durable && this.durability !== 'full') this.#syncFiles();
         return { busy: false as const, value };
       } catch (error) {
@@ -255,6 +265,30 @@ export class SqliteStore implements Store {
     return row.data_version * 1e6 + this.#localCommits;
   }
 
+  /**
+   * Resolves when the change counter moves past `seen` (a commit by any
+   * process), or after maxMs. A `first` waiter (a lease waiter) joins the
+   * wait list that commits wake, and keeps the process alive meanwhile (its
+   * caller awaits it); others (an event subscription) poll, and do not.
+   * Polling is the fallback for lost wakes (commit-signal.ts).
+   */
+  async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal, first = false): Promise<void> {
+    const until = performance.now() + maxMs;
+    this.#commits.begin(first);
+    try {
+      for (;;) {
+        // Marked before the read: a commit after it wakes the wait below.
+        const mark = this.#commits.mark();
+        if ((await this.changeCounter()) !== seen) return;
+        const left = until - performance.now();
+        if (left <= 0) return;
+        await this.#commits.wait(mark, Math.min(left, this.#commits.pollMs(first)), signal, first);
+      }
+    } finally {
+      this.#commits.end(first);
+    }
+  }
+
   async now(): Promise<number> {
     return Date.now();
   }
@@ -263,6 +297,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     await this.#exclusive(async () => {
       this.#closed = true;
+      this.#commits.close();
       this.#db.close();
     });
   }

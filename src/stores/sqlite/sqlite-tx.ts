@@ -29,6 +29,11 @@ export class SqliteTx implements StoreTx {
     return this.#statements.run(query, params);
   }
 
+  /** SQLite runs in this process: at once, as run does. */
+  defer(query: QueryName, params?: Params): void {
+    this.#statements.run(query, params);
+  }
+
   async nextToken(last: number): Promise<number> {
     return this.#epochs.next(last, this.#statements, this);
   }
