@@ -57,6 +57,7 @@ const LOCK_TIMEOUT_MS = 5_000;
 const RECONNECT_MS = 5_000;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const ignore = (): void => undefined;
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const poolSize = options.poolSize ?? 4;
@@ -68,9 +69,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const pool = openPool(pg, url, poolSize);
   try {
     const client = await pool.connect();
+    client.on('error', ignore); // a connection cut while held fails its query (see #attempt), never the process
     try {
       await migrate(client, target);
     } finally {
+      client.off('error', ignore);
       client.release();
     }
     // The whole pool, made now: see openPool.
@@ -90,9 +93,11 @@ export async function migrateDatabase(url: string): Promise<MigrationResult & { 
   const pool = openPool(pg, url, 1);
   try {
     const client = await pool.connect();
+    client.on('error', ignore);
     try {
       return { ...(await migrate(client, target)), target };
     } finally {
+      client.off('error', ignore);
       client.release();
     }
   } catch (error) {
@@ -190,6 +195,12 @@ export class PostgresStore implements Store {
   async #attempt<T>(client: PoolClient, write: boolean, fn: (tx: StoreTx) => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown; committing: boolean }> {
     let committing = false;
     let broken = false;
+    // The pool listens for errors only on idle connections: one cut while we hold it (pg_terminate_backend,
+    // a restart, a failover) would be an unhandled 'error' event and end the process. Its query fails instead.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       // BEGIN, the settings and the clock in one round trip (the connection is pipelined).
       const begin = client.query(write ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -223,6 +234,7 @@ export class PostgresStore implements Store {
       }
       return { ok: false, error, committing };
     } finally {
+      client.off('error', onError);
       // A connection that failed is not given back for reuse.
       client.release(broken ? true : undefined);
     }
