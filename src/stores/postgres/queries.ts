@@ -23,9 +23,16 @@ const idList = `jsonb_array_elements_text($ids::jsonb) WITH ORDINALITY AS j(valu
  * later with a smaller seq (a sequence would: nextval is not commit order).
  */
 const nextSeqs = (count: string): string => `head AS (UPDATE event_head SET seq = seq + (${count}) RETURNING seq)`;
-const taskEvents = (type: string, data: string, where: string): string => `WITH picked AS MATERIALIZED (
-    SELECT row_number() OVER (ORDER BY j.ord) AS n, t.id, t.claimed_by, t.claim_token, t.attempts, t.claim_expires_at
-    FROM ${idList} JOIN tasks AS t ON t.id = j.value::bigint ${where}),
+/**
+ * Events made from tasks' rows. `lock`: the task rows are locked before the
+ * event_head row, as every other writer of tasks takes them: a completion
+ * that held event_head while it waited for a task row a claimer held (and the
+ * claimer waited for event_head) was a deadlock.
+ */
+const taskEvents = (type: string, data: string, where: string, lock: boolean): string => `WITH rows AS MATERIALIZED (
+    SELECT j.ord, t.id, t.claimed_by, t.claim_token, t.attempts, t.claim_expires_at
+    FROM ${idList} JOIN tasks AS t ON t.id = j.value::bigint ${where}${lock ? ' FOR UPDATE OF t' : ''}),
+  picked AS MATERIALIZED (SELECT row_number() OVER (ORDER BY rows.ord) AS n, rows.* FROM rows),
   ${nextSeqs('SELECT count(*) FROM picked')}
   INSERT INTO events (seq, at, type, key, actor, data)
   SELECT head.seq - (SELECT count(*) FROM picked) + picked.n, $now::bigint, '${type}', picked.id::text, picked.claimed_by, ${data}
@@ -143,11 +150,12 @@ export const postgresQueries: Record<QueryName, string> = {
   eventInsert: `WITH ${nextSeqs('1')}
     INSERT INTO events (seq, at, type, key, actor, data) SELECT head.seq, $now::bigint, $type::text, $key::text, $actor::text, $data::text FROM head
     RETURNING seq`,
-  eventsTasksClaimed: taskEvents('task.claimed', `json_build_object('token', picked.claim_token, 'attempt', picked.attempts, 'expiresAt', picked.claim_expires_at)::text`, ''),
+  eventsTasksClaimed: taskEvents('task.claimed', `json_build_object('token', picked.claim_token, 'attempt', picked.attempts, 'expiresAt', picked.claim_expires_at)::text`, '', false),
   eventsTasksCompleted: taskEvents(
     'task.completed',
     `json_build_object('token', picked.claim_token, 'attempt', picked.attempts)::text`,
     `WHERE t.status = 'claimed' AND (t.claim_expires_at IS NULL OR t.claim_expires_at > $now)`,
+    true,
   ),
   eventsAfter: `SELECT * FROM events WHERE seq > $after ORDER BY seq LIMIT $limit`,
   eventsPruneAge: `DELETE FROM events WHERE seq < COALESCE((SELECT seq FROM events WHERE at >= $before ORDER BY seq LIMIT 1), (SELECT MAX(seq) FROM events))`,
