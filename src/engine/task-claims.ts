@@ -61,7 +61,8 @@ export async function claimTasks(tx: StoreTx, sessionId: string, queue: string, 
   // store's current floor (tokens never go backwards).
   const floor = await tx.nextToken(0);
   const claim = { now: tx.now, sessionId, floor, expiresAt: tx.now + leaseMs };
-  if (n < CLAIM_IN_STEPS) {
+  // Where a claim keeps no other writer out (PostgreSQL), one statement claims and returns the rows at any n.
+  if (n < CLAIM_IN_STEPS || !tx.exclusive) {
     const rows = await tx.all<TaskRow>('taskClaimReady', { queue, n, ...claim });
     if (rows.length === 0) return [];
     rows.sort(claimOrder);

@@ -36,6 +36,14 @@ export interface RunResult {
 /** One transaction. `now` is the store's clock, read once when the transaction began. */
 export interface StoreTx {
   readonly now: number;
+  /**
+   * True when a write transaction keeps every other writer out until it
+   * commits (SQLite's one write lock): work that can wait until after the
+   * commit should. False where writers wait only for the rows and locks they
+   * share (PostgreSQL): reading in the transaction is then cheaper than a
+   * second transaction after it.
+   */
+  readonly exclusive: boolean;
   get<T extends Row>(query: QueryName, params?: Params): Promise<T | undefined>;
   all<T extends Row>(query: QueryName, params?: Params): Promise<T[]>;
   run(query: QueryName, params?: Params): Promise<RunResult>;

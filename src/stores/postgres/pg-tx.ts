@@ -9,6 +9,7 @@ import { LOCK_STATEMENT, lockId, statementFor, valuesFor, type Statement } from 
 
 export class PgTx implements StoreTx {
   readonly now: number;
+  readonly exclusive = false;
   /** Whether a statement changed a row: the commit is announced to other nodes (notifier.ts). */
   wrote = false;
   /** Statements sent, for the round-trip counts the benchmark prints. */

@@ -6,6 +6,7 @@ import type { TokenEpochs } from './token-epochs.ts';
 
 export class SqliteTx implements StoreTx {
   readonly now: number;
+  readonly exclusive = true;
   /** Set when the commit must be synced to disk whatever the durability (an epoch bump). */
   durable = false;
   readonly #statements: Statements;
