@@ -71,6 +71,10 @@ export function openPool(pg: Pg, url: string, size: number): Pool {
   const pool = new pg.Pool(config);
   pool.on('connect', (client) => {
     client.query(`SET search_path TO ${SCHEMA}`).catch(() => undefined);
+    // For good: pg-pool listens for errors only while a connection is idle, and hands a released one
+    // to the next waiter before that waiter can listen. A server's FATAL read in that gap (a terminated
+    // backend) would be an unhandled 'error' event; the query on it fails instead, and the store drops it.
+    client.on('error', () => undefined);
   });
   // An idle connection that dies (the server restarted) is dropped by the pool; it must not crash the process.
   pool.on('error', () => undefined);

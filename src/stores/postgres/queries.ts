@@ -176,8 +176,10 @@ export const postgresQueries: Record<QueryName, string> = {
   nodeEnd: `UPDATE nodes SET ended_at = $now WHERE id = $id AND ended_at IS NULL`,
   nodeList: `SELECT * FROM nodes WHERE ended_at IS NULL ORDER BY started_at, id`,
   sessionSetNode: `UPDATE sessions SET node_id = $nodeId WHERE id = $id AND ended_at IS NULL`,
+  // A node's silence counts from the server's start at the earliest: nobody could heartbeat while it was down.
   sessionsOfLapsedNodes: `SELECT s.* FROM sessions AS s JOIN nodes AS n ON n.id = s.node_id
-    WHERE s.node_id IS NOT NULL AND s.ended_at IS NULL AND (n.ended_at IS NOT NULL OR n.heartbeat_at + n.ttl_ms <= $now)`,
+    WHERE s.node_id IS NOT NULL AND s.ended_at IS NULL AND (n.ended_at IS NOT NULL
+    OR GREATEST(n.heartbeat_at, floor(extract(epoch FROM pg_postmaster_start_time()) * 1000)::bigint) + n.ttl_ms <= $now)`,
 };
 
 /**
