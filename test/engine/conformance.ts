@@ -105,9 +105,9 @@ export function conformance(name: string, open: Opener): void {
 
   withCoordinator('a lease lapses after its TTL; the next holder gets a higher token; the late holder is refused', async (c) => {
     const a = await c.acquire('ttl', { owner: 'a', ttlMs: 80 });
-    const t0 = performance.now();
     const b = await c.acquire('ttl', { owner: 'b', timeoutMs: 2000 });
-    assert.ok(performance.now() - t0 >= 50, 'b waited for the TTL');
+    // By the store's own clock (a loaded machine may take most of a's TTL to answer a).
+    assert.ok(b.acquiredAt >= a.expiresAt!, `b waited for the TTL: granted at ${b.acquiredAt}, a expired at ${a.expiresAt}`);
     assert.ok(b.token > a.token);
     await rejectsWith(c.renew(a), 'STALE_TOKEN');
     const renewed = await c.renew(b, { ttlMs: 120_000 });
@@ -375,12 +375,13 @@ export function conformance(name: string, open: Opener): void {
   });
 
   withCoordinator('rate limits: burst then refusals with retryAfterMs; waiters are served in order', async (c) => {
-    await c.setRateLimit('api', { rate: 20, burst: 2 });
+    // Slow enough that three takes fit in one token's refill time on any store, however loaded the machine.
+    await c.setRateLimit('api', { rate: 2, burst: 2 });
     assert.equal((await c.take('api')).granted, true);
     assert.equal((await c.take('api')).granted, true);
     const refused = await c.take('api');
     assert.equal(refused.granted, false);
-    assert.ok(!refused.granted && refused.retryAfterMs > 0 && refused.retryAfterMs <= 50);
+    assert.ok(!refused.granted && refused.retryAfterMs > 0 && refused.retryAfterMs <= 500);
     const order: number[] = [];
     await Promise.all([0, 1, 2].map(async (i) => {
       await sleep(i * 15); // apart enough for any store: over a network the order is of arrival at the database

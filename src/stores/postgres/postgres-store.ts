@@ -257,6 +257,7 @@ export class PostgresStore implements Store {
   async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal): Promise<void> {
     if (!this.#pollOnly) this.#listener.start();
     if (this.#counter !== seen) return;
+    if (signal?.aborted) throw new BatonError('ABORTED', 'aborted while waiting');
     const wait = Math.min(maxMs, this.#listener.up ? this.#backstopMs : this.#pollMs);
     await new Promise<void>((resolve, reject) => {
       const done = (): void => {
@@ -270,7 +271,6 @@ export class PostgresStore implements Store {
         this.#wakers.delete(done);
         reject(new BatonError('ABORTED', 'aborted while waiting'));
       };
-      if (signal?.aborted) return onAbort();
       const timer = setTimeout(done, wait);
       this.#wakers.add(done);
       signal?.addEventListener('abort', onAbort, { once: true });
