@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostIdentity } from '../files/process-info.ts';
 import type { StoreTx } from '../stores/store.ts';
-import { emit } from './events.ts';
 
 export interface NodeInfo {
   id: string;
@@ -32,7 +31,6 @@ interface NodeRow {
 export async function registerNode(tx: StoreTx, name: string, ttlMs: number): Promise<string> {
   const id = randomUUID();
   tx.defer('nodeInsert', { id, name, host: hostIdentity().hostname, pid: process.pid, now: tx.now, ttlMs });
-  await emit(tx, 'node.started', id, name, { host: hostIdentity().hostname, pid: process.pid, ttlMs });
   return id;
 }
 
