@@ -28,8 +28,8 @@ interface Worker {
   go(): void;
 }
 
-function start(args: string[]): Worker {
-  const child = spawn(process.execPath, [join(here, 'workers', 'engine.ts'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+function start(args: string[], env?: NodeJS.ProcessEnv): Worker {
+  const child = spawn(process.execPath, [join(here, 'workers', 'engine.ts'), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let out = '';
   let readyResolve!: () => void;
   const ready = new Promise<void>((r) => (readyResolve = r));
@@ -47,8 +47,8 @@ function start(args: string[]): Worker {
   return { result, ready, go: () => child.stdin.end('go\n') };
 }
 
-async function together(n: number, args: string[]): Promise<{ go: number; results: Array<{ count: number; end: number }> }> {
-  const workers = Array.from({ length: n }, () => start(args));
+async function together(n: number, args: string[], env?: NodeJS.ProcessEnv): Promise<{ go: number; results: Array<{ count: number; end: number }> }> {
+  const workers = Array.from({ length: n }, () => start(args, env));
   await Promise.all(workers.map((w) => w.ready));
   const go = now();
   for (const w of workers) w.go();
@@ -71,17 +71,34 @@ export async function batonTaskThroughput(dir: string, workers: number, jobs: nu
   return { jobsPerSec: (jobs / ms) * 1000, enqueueMs };
 }
 
-/** Operations per second summed over `workers` processes running `mode` for `ms`. */
-export async function batonOpsPerSec(dir: string, mode: 'leaser' | 'reserver', workers: number, ms: number, extra: string[] = []): Promise<number> {
+/** Operations per second summed over `workers` processes running `mode` for `ms` (with `env` added to theirs). */
+export async function batonOpsPerSec(dir: string, mode: 'leaser' | 'reserver', workers: number, ms: number, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<number> {
   const db = join(dir, `${mode}-${workers}-${Date.now()}.db`);
   if (mode === 'reserver') {
     const c = await openCoordinator({ url: `sqlite:${db}` });
     await c.setBudget({ limit: 1e15 });
     await c.close();
   }
-  const { go, results } = await together(workers, [mode, db, String(ms), ...extra]);
+  const { go, results } = await together(workers, [mode, db, String(ms), ...extra], env);
   const total = results.reduce((s, r) => s + r.count, 0);
   return (total / (Math.max(...results.map((r) => r.end)) - go)) * 1000;
+}
+
+/**
+ * 8 processes taking turns on one key (lease acquire + release pairs/s): with
+ * waiters woken across processes, and with wakes off (BATON_SQLITE_WAKES=off:
+ * polling only, as before they existed), alternating over `trials` (the
+ * machine's speed drifts); `ratio` is the median of the trials' ratios.
+ */
+export async function oneKeyWithAndWithoutWakes(dir: string, ms: number, trials: number): Promise<{ wakes: number[]; polling: number[]; ratio: number }> {
+  const wakes: number[] = [];
+  const polling: number[] = [];
+  for (let i = 0; i < trials; i++) {
+    wakes.push(await batonOpsPerSec(dir, 'leaser', 8, ms, ['1']));
+    polling.push(await batonOpsPerSec(dir, 'leaser', 8, ms, ['1'], { BATON_SQLITE_WAKES: 'off' }));
+  }
+  const ratios = wakes.map((w, i) => w / polling[i]!).sort((a, b) => a - b);
+  return { wakes, polling, ratio: ratios[Math.floor(ratios.length / 2)]! };
 }
 
 /** For orientation: bare node:sqlite single-row commits per second (WAL, synchronous=NORMAL), one process. */

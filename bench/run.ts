@@ -196,7 +196,7 @@ console.log('\n3. Cross-process rate limiter: 8 processes, 5 s, 1000/s, burst 10
 }
 
 if (only === undefined || only === 'engine') {
-  const { CLAIM_BATCH, TASK_PAGE_BYTES, batonOpsPerSec, batonTaskThroughput, rawCommitsPerSec } = await import('./engine.ts');
+  const { CLAIM_BATCH, TASK_PAGE_BYTES, batonOpsPerSec, batonTaskThroughput, oneKeyWithAndWithoutWakes, rawCommitsPerSec } = await import('./engine.ts');
   const { LOCAL_QUEUE_SIZE, graphileThroughput, startPostgres } = await import('./graphile.ts');
   // Long enough for steady state on both sides. graphile-worker warms up inside
   // the timed window (its jobs are waiting, so it cannot start earlier): run()
@@ -234,6 +234,10 @@ if (only === undefined || only === 'engine') {
   const manyKeys = await batonOpsPerSec(work, 'leaser', 8, MS, ['100']);
   console.log(`   uncontended (1 proc): ${fmt(uncontended)}/s = ${((uncontended * 2) / raw * 100).toFixed(0)}% of the bare commit rate (2 commits each)`);
   console.log(`   8 procs on 1 key: ${fmt(oneKey)}/s;  8 procs on 100 keys: ${fmt(manyKeys)}/s`);
+  // Waiters woken across processes (commit-signal.ts), against polling only as before, alternating.
+  const woken = await oneKeyWithAndWithoutWakes(work, MS, TRIALS);
+  console.log(`   8 procs on 1 key, ${TRIALS} alternating trials: with wakes ${woken.wakes.map(fmt).join(', ')}/s; polling only (BATON_SQLITE_WAKES=off) ${woken.polling.map(fmt).join(', ')}/s; median ratio ${woken.ratio.toFixed(2)}x`);
+  check('8 procs on 1 key: wakes >= 5x polling only', woken.ratio >= 5, `median of ${TRIALS} trials ${woken.ratio.toFixed(2)}x`);
   console.log('\n6. Budget reserve + commit, 8 processes');
   const budget = await batonOpsPerSec(work, 'reserver', 8, MS);
   console.log(`   ${fmt(budget)} pairs/s`);

@@ -1,18 +1,16 @@
 // Waiting for a commit in library mode (no daemon), for SqliteStore's
 // waitForCommit. This process's own commits wake its waiters at once. Other
 // processes' commits wake them through the wait list (wait-list.ts): a store
-// with a lease waiter has an entry there, and every commit touches the
-// entry that has waited longest, so a release wakes the waiter it most
-// likely handed the lease to, from the releasing process, right after the
-// commit.
+// with a lease waiter has an entry there, in the order of the lease's line,
+// and every commit touches the entry that has waited longest, so a release
+// wakes the waiter it handed the lease to (the first in line), from the
+// releasing process, right after the commit.
 //
 // Polling stays as the fallback, for a wake that never comes (a committer
 // killed between its commit and the touch, a baton without wakes sharing the
-// file, a watch refused, a platform that does not report the touch): a lease
-// waiter whose entry has been touched knows wakes reach it and polls every
-// 50 to 100 ms; one not touched yet (not first in line, or wakes do not work
-// here) polls as before, every 2 to 8 ms; event-log followers every 10 to
-// 30 ms, as before.
+// file, a watch refused, a platform that does not report the touch): the
+// first in line, once touched, polls every 50 to 100 ms; every other lease
+// waiter as before, every 2 to 8 ms; event-log followers every 10 to 30 ms.
 import { BatonError } from '../../errors.ts';
 import { monotonicUs, wakeFirst, WaitListEntry } from './wait-list.ts';
 
@@ -27,29 +25,53 @@ export type CommitWakeMode = 'on' | 'off' | 'slow' | 'lose';
  */
 export const commitWakes: { mode: CommitWakeMode } = { mode: process.env.BATON_SQLITE_WAKES === 'off' ? 'off' : 'on' };
 
-/** How long a lease waiter sleeps at most without a wake, once wakes reach it. */
+/** How long the first in line sleeps at most without a wake, once wakes reach it. */
 export const SLOW_POLL_MS = { min: 50, max: 100 };
+/**
+ * Touches in a row that were not for our waiter (it waited on after each)
+ * before it leaves the list for the rest of its wait and polls as before.
+ * The first in line is touched by every commit: with waiters for many keys
+ * most are not for it, and each costs it a read and the committer a listing.
+ */
+const VAIN_TOUCHES = 3;
 
 export class CommitSignal {
   /** The database file; undefined in memory, where no other process commits. */
   readonly #dbPath: string | undefined;
   readonly #entry: WaitListEntry | undefined;
-  /** Our entry has been touched since we joined: wakes reach us, so we poll slowly. */
-  #touched = false;
+  #closed = false;
+  #generation = 0;
+  readonly #wakes = new Set<() => void>();
   /** Waits in progress that are lease waiters (`first`): while there are any, we are on the list. */
   #firstWaits = 0;
   #leaving: NodeJS.Immediate | undefined;
   /**
    * When we last committed with no lease waiter of ours waiting (that commit
    * may have put one in line: monotonicUs(), read under the write lock), if
-   * we have not joined the list since; else undefined.
+   * no wait has begun since; else undefined.
    */
   #queuedAt: number | undefined;
-  /** When our entry on the list, or the last one, says we began to wait. */
+  /** When our entry on the list, or the last one, says we got in line. */
   #since: number | undefined;
-  #generation = 0;
-  readonly #wakes = new Set<() => void>();
-  #closed = false;
+  /** The current wait of our lease waiter is on the list (else it polls as before). */
+  #listed = false;
+  /** Our entry has been touched since we joined: wakes reach us. */
+  #touched = false;
+  /** A touch came since the last waitForCommit of a lease waiter began; the last one ended with one. */
+  #touchedNow = false;
+  #endedOnTouch = false;
+  /** Touches in a row our waiter waited on after (they were not for it). */
+  #vainTouches = 0;
+  /**
+   * Whether waking has paid for our waiters lately: +1 for a wait a touch
+   * ended, -1 for one it did not (clamped to -5..3). While negative a wait
+   * joins the list only now and then (every 2nd, 4th, ... 32nd), to see
+   * whether it pays again: with waiters for many keys the first in line is
+   * rarely the one a commit served, and joining, listing and touching cost
+   * more than they saved (8 processes on 100 keys ran at half speed).
+   */
+  #wakesPay = 0;
+  #skippedJoins = 0;
 
   constructor(dbPath: string) {
     this.#dbPath = dbPath === ':memory:' ? undefined : dbPath;
@@ -74,13 +96,10 @@ export class CommitSignal {
    * other work: off the list now, or the wake of the commit would be ours.
    */
   writing(): void {
-    if (this.#firstWaits > 0 || this.#entry?.name === undefined) return;
-    if (this.#leaving !== undefined) clearImmediate(this.#leaving);
-    this.#leaving = undefined;
-    this.#entry.leave();
+    if (this.#firstWaits === 0) this.#waitOver();
   }
 
-  /** A waitForCommit begins: a lease waiter (`first`) puts us on the list, so commits wake us. */
+  /** A waitForCommit begins: a lease waiter (`first`) may put us on the list, so commits wake us. */
   begin(first: boolean): void {
     if (!first) return;
     this.#firstWaits++;
@@ -90,34 +109,54 @@ export class CommitSignal {
     }
     const entry = this.#entry;
     if (entry === undefined || this.#closed || commitWakes.mode === 'off') return;
-    // The list should be in the order of the lease's line, which is the
-    // order of the commits that put waiters in it. Between two waits of one
-    // acquire there are only reads; a commit of ours in between (we got in
-    // line anew) sends our entry to the back, named by that commit's time,
-    // not by when we got here (a process can be preempted in between, by the
-    // very waiter it woke). An entry left while we were not waiting for a
-    // moment (our read was held up) comes back with its old time.
+    const touchedNow = this.#touchedNow;
+    this.#touchedNow = false;
     const queuedAt = this.#queuedAt;
     this.#queuedAt = undefined;
     if (queuedAt !== undefined) {
-      entry.leave();
+      // A new wait: between two waits of one acquire there are only reads, so
+      // a commit of ours in between got our waiter in line anew, at the back.
+      // The entry is named by that commit's time, not by when we got here (a
+      // process can be preempted in between, by the very waiter it woke).
+      this.#waitOver();
       this.#since = queuedAt;
+      this.#vainTouches = 0;
+      this.#listed = this.#shouldJoin();
+    } else if (this.#listed && touchedNow && ++this.#vainTouches >= VAIN_TOUCHES) {
+      this.#settle(false);
+      this.#listed = false; // not for us, again: polling as before, for the rest of this wait
+      entry.leave();
     }
-    if (entry.name !== undefined) return;
+  }
+
+  /**
+   * The waitForCommit found no commit yet and is about to sleep: a wait on
+   * the list joins it now (a wait that ends at its first read, as most short
+   * ones do, never does). True if it just joined: the caller reads the
+   * counter again before it sleeps, so a commit made before our entry was
+   * there is not missed.
+   */
+  sleeping(): boolean {
+    const entry = this.#entry;
+    if (!this.#listed || entry === undefined || entry.name !== undefined || this.#closed) return false;
+    // An entry left while our waiter looked (its read was held up past the turn) comes back with its old time.
     const since = (this.#since ??= monotonicUs());
     const mode = commitWakes.mode;
     this.#touched = mode === 'slow' || mode === 'lose';
-    entry.join(
+    const joined = entry.join(
       since,
       () => {
         if (mode === 'lose') return;
         this.#touched = true;
+        this.#touchedNow = true;
         this.#wake();
       },
       () => {
         this.#touched = false; // removed under us (judged gone): poll as before until we join again
       },
     );
+    if (!joined) this.#listed = false; // polling only, for this wait
+    return joined;
   }
 
   /**
@@ -125,10 +164,12 @@ export class CommitSignal {
    * turn (after one read), so the entry goes only if none has by its end.
    */
   end(first: boolean): void {
-    if (!first || --this.#firstWaits > 0 || this.#leaving !== undefined) return;
+    if (!first) return;
+    this.#endedOnTouch = this.#touchedNow;
+    if (--this.#firstWaits > 0 || this.#leaving !== undefined) return;
     this.#leaving = setImmediate(() => {
       this.#leaving = undefined;
-      if (this.#firstWaits === 0) this.#entry?.leave();
+      if (this.#firstWaits === 0) this.#waitOver();
     });
   }
 
@@ -139,7 +180,10 @@ export class CommitSignal {
 
   /** How long a waiter sleeps at most before it reads the change counter anyway. */
   pollMs(first: boolean): number {
-    if (this.#dbPath === undefined || (first && this.#touched)) return SLOW_POLL_MS.min + Math.random() * (SLOW_POLL_MS.max - SLOW_POLL_MS.min);
+    // Slowly only while first: commits wake the first, and only it.
+    if (this.#dbPath === undefined || (first && this.#touched && this.#entry?.first() === true)) {
+      return SLOW_POLL_MS.min + Math.random() * (SLOW_POLL_MS.max - SLOW_POLL_MS.min);
+    }
     return first ? 2 + Math.random() * 6 : 10 + Math.random() * 20;
   }
 
@@ -178,6 +222,25 @@ export class CommitSignal {
     if (this.#leaving !== undefined) clearImmediate(this.#leaving);
     this.#leaving = undefined;
     this.#entry?.leave(true);
+  }
+
+  /** Our waiter is through (it has its lease, or gave up): off the list, and did the wake pay? */
+  #waitOver(): void {
+    if (this.#entry?.name === undefined) return;
+    this.#settle(this.#endedOnTouch);
+    this.#entry.leave();
+  }
+
+  #settle(paid: boolean): void {
+    this.#wakesPay = paid ? Math.min(this.#wakesPay + 1, 3) : Math.max(this.#wakesPay - 1, -5);
+  }
+
+  /** Whether a new wait joins the list (see #wakesPay). */
+  #shouldJoin(): boolean {
+    if (this.#wakesPay >= 0 || commitWakes.mode !== 'on') return true;
+    if (++this.#skippedJoins < 2 ** -this.#wakesPay) return false;
+    this.#skippedJoins = 0;
+    return true;
   }
 
   #wake(): void {

@@ -260,10 +260,14 @@ export class SqliteStore implements Store {
 
   async changeCounter(): Promise<number> {
     if (this.#closed) return this.#localCommits;
-    this.#dataVersion ??= this.#db.prepare('PRAGMA data_version');
-    const row = this.#dataVersion.get() as { data_version: number };
-    return row.data_version * 1e6 + this.#localCommits;
+    return this.#readDataVersion() * 1e6 + this.#localCommits;
   }
+
+  /** SQLite's count of other connections' commits. */
+  readonly #readDataVersion = (): number => {
+    this.#dataVersion ??= this.#db.prepare('PRAGMA data_version');
+    return (this.#dataVersion.get() as { data_version: number }).data_version;
+  };
 
   /**
    * Resolves when the change counter moves past `seen` (a commit by any
@@ -282,6 +286,7 @@ export class SqliteStore implements Store {
         if ((await this.changeCounter()) !== seen) return;
         const left = until - performance.now();
         if (left <= 0) return;
+        if (first && this.#commits.sleeping()) continue;
         await this.#commits.wait(mark, Math.min(left, this.#commits.pollMs(first)), signal, first);
       }
     } finally {
