@@ -300,7 +300,8 @@ export function conformance(name: string, open: Opener): void {
     // A wide margin: on a loaded machine a request can take tens of milliseconds.
     const failed = await c.fail(claim!, 'compiler crashed', { retryInMs: 400 });
     assert.equal(failed.status, 'ready');
-    assert.ok(failed.runAt >= Date.now() + 300);
+    // By the store's clock: the retry is due retryInMs after the failure was recorded (however long the answer took to come back).
+    assert.ok(failed.runAt - failed.updatedAt >= 400, `runAt ${failed.runAt}, recorded at ${failed.updatedAt}`);
     assert.deepEqual(await c.claim(s.id), [], 'not before its runAt');
     await sleep(Math.max(0, failed.runAt - Date.now()) + 20);
     [claim] = await c.claim(s.id);
@@ -448,7 +449,8 @@ export function conformance(name: string, open: Opener): void {
     const all = await c.events();
     assert.ok(all.every((e, i) => i === 0 || e.seq > all[i - 1]!.seq));
     const after = await c.events({ after: all[0]!.seq });
-    assert.equal(after.length, all.length - 1);
+    // The same log from the second event on (a store's own background work may have appended more since).
+    assert.deepEqual(after.slice(0, all.length - 1), all.slice(1));
   });
 
   withCoordinator('bad input is refused with INVALID_ARGUMENT naming the value, and changes nothing', async (c) => {

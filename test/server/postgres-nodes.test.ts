@@ -157,6 +157,7 @@ test('kill -9 of a client frees its lease and claim within 1 s, for a waiter on 
   t.diagnostic(`freed on the other daemon ${Math.round(freedMs)} ms after the kill`);
   assert.ok(freedMs < 1000, `the lease was free after ${freedMs.toFixed(0)} ms`);
   await onA.release(lease);
-  assert.equal((await onA.getSession(held.sessionId)).endReason, 'disconnected');
+  // Whichever saw it first: the daemon the stream dropped on, or a sweep that found the process gone (same host).
+  assert.match((await onA.getSession(held.sessionId)).endReason ?? '', /^(disconnected|process exited)$/);
   assert.equal((await onA.getTask(task.id)).status, 'ready');
 });
