@@ -67,8 +67,8 @@ export class CommitSignal {
    * ended, -1 for one it did not (clamped to -5..3). While negative a wait
    * joins the list only now and then (every 2nd, 4th, ... 32nd), to see
    * whether it pays again: with waiters for many keys the first in line is
-   * rarely the one a commit served, and joining, listing and touching cost
-   * more than they saved (8 processes on 100 keys ran at half speed).
+   * rarely the one a commit served, and joining and touching cost more than
+   * they save (on 2 cores the processes woken in vain take the CPU).
    */
   #wakesPay = 0;
   #skippedJoins = 0;

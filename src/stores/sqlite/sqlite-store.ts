@@ -260,20 +260,16 @@ export class SqliteStore implements Store {
 
   async changeCounter(): Promise<number> {
     if (this.#closed) return this.#localCommits;
-    return this.#readDataVersion() * 1e6 + this.#localCommits;
-  }
-
-  /** SQLite's count of other connections' commits. */
-  readonly #readDataVersion = (): number => {
     this.#dataVersion ??= this.#db.prepare('PRAGMA data_version');
-    return (this.#dataVersion.get() as { data_version: number }).data_version;
-  };
+    const row = this.#dataVersion.get() as { data_version: number };
+    return row.data_version * 1e6 + this.#localCommits;
+  }
 
   /**
    * Resolves when the change counter moves past `seen` (a commit by any
-   * process), or after maxMs. A `first` waiter (a lease waiter) joins the
-   * wait list that commits wake, and keeps the process alive meanwhile (its
-   * caller awaits it); others (an event subscription) poll, and do not.
+   * process), or after maxMs. A `first` waiter (a lease waiter) sleeps on
+   * the wait list that commits wake, and keeps the process alive meanwhile
+   * (its caller awaits it); others (an event subscription) poll, and do not.
    * Polling is the fallback for lost wakes (commit-signal.ts).
    */
   async waitForCommit(seen: number, maxMs: number, signal?: AbortSignal, first = false): Promise<void> {
@@ -286,7 +282,7 @@ export class SqliteStore implements Store {
         if ((await this.changeCounter()) !== seen) return;
         const left = until - performance.now();
         if (left <= 0) return;
-        if (first && this.#commits.sleeping()) continue;
+        if (first && this.#commits.sleeping()) continue; // just joined the list: look once more before sleeping
         await this.#commits.wait(mark, Math.min(left, this.#commits.pollMs(first)), signal, first);
       }
     } finally {

@@ -4,12 +4,12 @@
 // Each waiting store has an empty file of its own in `<db>-waiting/`, named
 // by when it got in line, and watches it (one inotify watch on Linux); after
 // each commit the committer touches (utimes) the oldest entry but its own.
-// With nobody waiting the directory is absent and a commit pays one
-// existsSync. Entries carry their process's pid and start time, so one left
-// by a process killed while it waited is removed by the first committer that
-// meets it a second after it was made; until then a commit may wake nobody,
-// and waiters poll. Wakes are hints: the woken waiter reads the change
-// counter, and every waiter still polls.
+// With nobody waiting (for a second) the directory is absent and a commit
+// pays one stat. Entries carry their process's pid and start time, so one
+// left by a process killed while it waited is removed by the first committer
+// that meets it a second after it was made; until then a commit may wake
+// nobody, and waiters poll. Wakes are hints: the woken waiter reads the
+// change counter, and every waiter still polls.
 import { closeSync, openSync, readdirSync, statSync, unlinkSync, utimesSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../../errors.ts';
@@ -41,7 +41,7 @@ export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n)
 const LISTING_MS = 100;
 
 let entries = 0;
-const listings = new Map<string, { mtimeNs: bigint; ctimeNs: bigint; at: number; names: string[] }>();
+const listings = new Map<string, { key: string; at: number; names: string[] }>();
 /** Entries checked alive, and when (µs): checked once a second at most, by each committer. */
 const checked = new Map<string, number>();
 
@@ -143,22 +143,31 @@ export class WaitListEntry {
 /**
  * After a commit: wakes the store that has waited longest for one, other
  * than `self` (the committer's own entry: its own waiters it wakes itself).
- * Entries whose process is gone are removed on the way. The entry it woke, if any.
+ * Entries whose process is gone are removed on the way.
  */
-export function wakeFirst(dbPath: string, self: string | undefined): string | undefined {
+export function wakeFirst(dbPath: string, self: string | undefined): void {
   const dir = waitListDir(dbPath);
   try {
     const stat = statSync(dir, { bigint: true, throwIfNoEntry: false }); // nobody waiting: one stat, no exception
-    if (stat === undefined) return undefined;
-    const names = listing(dir, stat.mtimeNs, stat.ctimeNs);
-    for (const name of names) {
+    if (stat === undefined) return;
+    const key = `${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    let names = listing(dir, key);
+    let fresh = false;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       if (name === self || !alive(dir, name)) continue;
       try {
         utimesSync(join(dir, name), new Date(), new Date());
-        return join(dir, name);
+        return;
       } catch (error) {
-        if (errnoCode(error) !== 'ENOENT') return undefined;
-        listings.delete(dir); // it left meanwhile: the next one, and a fresh listing next time
+        if (errnoCode(error) !== 'ENOENT') return;
+        // It left: the listing may be older than the directory's timestamps
+        // tell (they can be coarse), and miss whoever joined since. Read it again, once.
+        listings.delete(dir);
+        if (fresh) continue;
+        fresh = true;
+        names = listing(dir, key);
+        i = -1;
       }
     }
     // No one waits (those left were gone): the list goes once it has been empty a while.
@@ -166,17 +175,16 @@ export function wakeFirst(dbPath: string, self: string | undefined): string | un
   } catch {
     // only a hint: waiters poll as well
   }
-  return undefined;
 }
 
-/** The directory's entries, oldest first: read again when it changed, or LISTING_MS after it was. */
-function listing(dir: string, mtimeNs: bigint, ctimeNs: bigint): string[] {
+/** The directory's entries, oldest first: read again when it changed (`key`: its inode and times), or LISTING_MS after it was. */
+function listing(dir: string, key: string): string[] {
   const now = performance.now();
   const seen = listings.get(dir);
-  if (seen !== undefined && seen.mtimeNs === mtimeNs && seen.ctimeNs === ctimeNs && now - seen.at < LISTING_MS) return seen.names;
+  if (seen !== undefined && seen.key === key && now - seen.at < LISTING_MS) return seen.names;
   const names = readdirSync(dir).sort();
   if (listings.size > 16) listings.clear();
-  listings.set(dir, { mtimeNs, ctimeNs, at: now, names });
+  listings.set(dir, { key, at: now, names });
   return names;
 }
 
