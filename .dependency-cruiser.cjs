@@ -12,9 +12,10 @@ const layers = [
   ['engine', '^src/engine/'],
   [['protocol', '^src/protocol/'], ['project', '^src/project/']],
   [['client', '^src/client/'], ['server', '^src/server/']],
-  ['mcp', '^src/mcp/'],
+  [['mcp', '^src/mcp/'], ['react', '^src/react/']],
   ['cli', '^src/cli/'],
   ['package entry', '^src/index\\.ts$'],
+  ['dashboard', '^ui/'],
 ].map((level) => (Array.isArray(level[0]) ? level : [level]));
 
 const forbidden = [];
@@ -40,7 +41,7 @@ forbidden.push(
     comment: 'The package never depends on its tests, benchmarks, scripts or their support code.',
     severity: 'error',
     from: { path: '^src/' },
-    to: { path: '^(test|bench|scripts|support)/' },
+    to: { path: '^(test|bench|scripts|support|ui)/' },
   },
   {
     name: 'tools-not-tests',

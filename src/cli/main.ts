@@ -16,10 +16,11 @@ import { migrateCommand } from './migrate.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
+import { uiCommand } from './ui.ts';
 import { taskCommand } from './task.ts';
 
 const commands: Command[] = [
-  lockCommand, runCommand, serveCommand, statusCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, authCommand, mcpCommand, migrateCommand,
+  lockCommand, runCommand, serveCommand, statusCommand, uiCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, authCommand, mcpCommand, migrateCommand,
 ];
 
 

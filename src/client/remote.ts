@@ -3,6 +3,7 @@
 // carry an idempotency key (generated when the caller gives none), so a retry
 // after a dropped connection acts once. Sessions registered here are bound to
 // this client's connection: if the process dies, the daemon ends them at once.
+import { DASHBOARD_LINK_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
 import { hostname } from 'node:os';
 import type {
   AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo,
@@ -319,6 +320,12 @@ export class RemoteCoordinator implements Coordinator {
   }
   async status(): Promise<ProjectStatus> {
     return (await this.#transport.request('/v1/status', { method: 'GET', timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as ProjectStatus;
+  }
+
+  /** A one-time sign-in link to the daemon's web dashboard (what `baton ui` opens). */
+  async dashboardLink(options: { readOnly?: boolean } = {}): Promise<DashboardLink> {
+    const body = options.readOnly === true ? { readOnly: true } : {};
+    return (await this.#transport.request(DASHBOARD_LINK_PATH, { method: 'POST', body, timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as DashboardLink;
   }
 
   /** Stops heartbeats and streams. Sessions bound to this client end (their stream drops). */

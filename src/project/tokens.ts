@@ -1,7 +1,9 @@
 // API tokens for the daemon's TCP listener, `baton_<id>_<secret>`: <id> is 8
 // hex characters, <secret> 43 base64url characters (32 random bytes). Only
 // the hex sha256 of each token is kept, in <stateDir>/tokens.json (mode 0600):
-//   { "version": 1, "tokens": [ { "id", "name", "hash", "createdAt" } ] }
+//   { "version": 1, "tokens": [ { "id", "name", "hash", "createdAt", "readOnly"? } ] }
+// A read-only token may read everything and change nothing (a dashboard for
+// onlookers, a monitor): the daemon refuses its mutations with PERMISSION_DENIED.
 // `baton auth token` writes the file; the daemon's authenticator reads the hashes.
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,6 +21,8 @@ export interface TokenInfo {
   name: string;
   /** When it was created, ms since the epoch. */
   createdAt: number;
+  /** May only read (absent in files written before it existed: false). */
+  readOnly: boolean;
 }
 
 export interface CreatedToken extends TokenInfo {
@@ -27,7 +31,8 @@ export interface CreatedToken extends TokenInfo {
 }
 
 /** One entry of tokens.json. */
-interface TokenRecord extends TokenInfo {
+interface TokenRecord extends Omit<TokenInfo, 'readOnly'> {
+  readOnly?: boolean;
   /** Hex sha256 of the full token. */
   hash: string;
 }
@@ -72,7 +77,8 @@ function parseTokenDocument(path: string, text: string): TokenRecord[] {
       typeof r.name === 'string' &&
       typeof r.hash === 'string' &&
       /^[0-9a-f]{64}$/.test(r.hash) &&
-      typeof r.createdAt === 'number';
+      typeof r.createdAt === 'number' &&
+      (r.readOnly === undefined || typeof r.readOnly === 'boolean');
     if (!ok) throw corruptTokens(path, `has a malformed entry at tokens[${i}]`);
   }
   return doc.tokens;
@@ -111,7 +117,8 @@ function checkName(name: unknown): string {
 }
 
 /** Creates an API token. The returned `token` is the only copy: tokens.json keeps its hash. */
-export async function createToken(stateDir: string, name: string): Promise<CreatedToken> {
+export async function createToken(stateDir: string, name: string, options: { readOnly?: boolean } = {}): Promise<CreatedToken> {
+  const readOnly = options.readOnly === true;
   const checked = checkName(name);
   ensureStateDir(stateDir);
   const path = statePaths(stateDir).tokens;
@@ -122,8 +129,8 @@ export async function createToken(stateDir: string, name: string): Promise<Creat
     while (tokens.some((t) => t.id === id));
     const token = `baton_${id}_${randomBytes(32).toString('base64url')}`;
     const createdAt = Date.now();
-    writeTokenRecords(path, [...tokens, { id, name: checked, hash: hashToken(token).toString('hex'), createdAt }]);
-    return { id, name: checked, token, createdAt };
+    writeTokenRecords(path, [...tokens, { id, name: checked, hash: hashToken(token).toString('hex'), createdAt, ...(readOnly ? { readOnly } : {}) }]);
+    return { id, name: checked, token, createdAt, readOnly };
   });
 }
 
@@ -152,13 +159,13 @@ export async function revokeToken(stateDir: string, id: string): Promise<boolean
 /** The tokens, oldest first, without their hashes. */
 export async function listTokens(stateDir: string): Promise<TokenInfo[]> {
   return readTokenRecords(statePaths(stateDir).tokens)
-    .map(({ id, name, createdAt }) => ({ id, name, createdAt }))
+    .map(({ id, name, createdAt, readOnly }) => ({ id, name, createdAt, readOnly: readOnly === true }))
     .sort((a, b) => a.createdAt - b.createdAt);
 }
 
-/** The stored hashes by token id, read from `path` (tokens.json); none if the file does not exist. */
-export function readTokenHashes(path: string): Map<string, Buffer> {
-  const hashes = new Map<string, Buffer>();
-  for (const t of readTokenRecords(path)) hashes.set(t.id, Buffer.from(t.hash, 'hex'));
+/** The stored hashes (and whether read-only) by token id, read from `path` (tokens.json); none if the file does not exist. */
+export function readTokenHashes(path: string): Map<string, { hash: Buffer; readOnly: boolean }> {
+  const hashes = new Map<string, { hash: Buffer; readOnly: boolean }>();
+  for (const t of readTokenRecords(path)) hashes.set(t.id, { hash: Buffer.from(t.hash, 'hex'), readOnly: t.readOnly === true });
   return hashes;
 }

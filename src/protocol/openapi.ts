@@ -115,6 +115,15 @@ export function openApiDocument(version: string, served: ServedOver = { transpor
   const get = (operationId: string, summary: string, description: string) => ({ get: { operationId, summary, security: getSecurity, responses: { '200': { description }, ...unauthenticated } } });
   paths['/v1/status'] = get('status', 'The daemon, sessions, leases, tasks by state, budgets, rate limits.', 'Status.');
   paths['/v1/health'] = get('health', 'Liveness.', '{ ok, pid, version }');
+  paths['/v1/whoami'] = get('whoami', 'Who this request is: its principal, and whether it may only read.', '{ principal, readOnly }');
+  paths['/v1/ui/link'] = {
+    post: {
+      operationId: 'dashboardLink',
+      summary: "A one-time sign-in link to the daemon's web dashboard (what `baton ui` opens); a read-only caller gets a read-only one.",
+      requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { readOnly: { type: 'boolean' } } } } } },
+      responses: { '200': { description: '{ url, origin, readOnly, expiresAt }' }, '400': errorResponse, ...unauthenticated },
+    },
+  };
   paths['/v1/openapi.json'] = get('openApiDocument', 'This document, as served on this listener.', 'The OpenAPI 3.1 document.');
   return {
     openapi: '3.1.0',

@@ -7,25 +7,30 @@ import { checkEventQuery } from '../engine/events.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
+import { DASHBOARD_LINK_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { openApiDocument } from '../protocol/openapi.ts';
 import { isOperationName, operations, type OperationName } from '../protocol/operations.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../protocol/signing.ts';
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
+import type { AuthResult } from './auth.ts';
 import type { Logger } from './log.ts';
 import type { DaemonRoute } from './routes.ts';
 import { drainBody, parseJson, readBody } from './request-body.ts';
 import { openEventStream, type EventStream } from './sse.ts';
 
 export interface Authenticate {
-  (request: { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer }): Promise<unknown>;
+  (request: { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer }): Promise<AuthResult>;
 }
 
-/** What the headers alone settle: true when the request is authenticated already, false when the body must be checked too. */
+/** What the headers alone settle: the principal when the request is authenticated already, undefined when the body must be checked too. */
 export interface AuthenticateHeaders {
-  (request: { method: string; path: string; headers: IncomingMessage['headers'] }): Promise<boolean>;
+  (request: { method: string; path: string; headers: IncomingMessage['headers'] }): Promise<AuthResult | undefined>;
 }
+
+/** Who is on the unix socket (its directory's mode is the check): the machine's user, with every right. */
+const LOCAL: AuthResult = { principal: 'local' };
 
 export interface ApiContext {
   coordinator: Coordinator;
@@ -46,6 +51,11 @@ export interface ApiContext {
   bindSession?(sessionId: string): Promise<void>;
   /** Routes mounted for the daemon's caller (e.g. /v1/mcp), by path; matched after authentication, before the API's own. */
   routes: ReadonlyMap<string, Pick<DaemonRoute, 'handle'>>;
+  /** The web dashboard: /ui/* on TCP listeners, and the links `baton ui` opens. */
+  dashboard?: {
+    handle(req: IncomingMessage, res: ServerResponse, route: string, query: string): Promise<void>;
+    link(options: { readOnly: boolean }): Promise<DashboardLink>;
+  };
 }
 
 export interface Transport {
@@ -54,6 +64,17 @@ export interface Transport {
   authenticate?: Authenticate;
   /** TCP: runs before the body is read, so no credentials cost no body; it throws UNAUTHENTICATED. */
   authenticateHeaders?: AuthenticateHeaders;
+  /** TCP: the dashboard's cookie, for a request that carries no token or signature (undefined: no cookie). */
+  authenticateCookie?: (req: IncomingMessage) => AuthResult | undefined;
+}
+
+/** A request that carries a token or a signature: the cookie, if any, is not what authenticates it. */
+const carriesCredentials = (req: IncomingMessage): boolean =>
+  req.headers.authorization !== undefined || req.headers[SIGNATURE_HEADER.toLowerCase()] !== undefined || req.headers[TIMESTAMP_HEADER.toLowerCase()] !== undefined || (req.url ?? '').includes('access_token=');
+
+/** Refuses what a read-only principal (a read-only token or dashboard session) may not do. */
+function refuseReadOnly(who: AuthResult, what: string): void {
+  if (who.readOnly === true) throw new BatonError('PERMISSION_DENIED', `${who.principal} is read-only: it cannot ${what}`);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
@@ -165,9 +186,19 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     res.on('close', () => subscription.close());
   }
 
+  /** POST /v1/ui/link {readOnly?}: a one-time sign-in link to the dashboard; a read-only caller gets a read-only one. */
+  async function dashboardLink(raw: Buffer, who: AuthResult): Promise<DashboardLink> {
+    if (ctx.dashboard === undefined) throw new BatonError('UNAVAILABLE', 'this daemon serves no dashboard');
+    const input = raw.length === 0 ? {} : parseJson(raw);
+    for (const key of Object.keys(input)) if (key !== 'readOnly') throw new BatonError('INVALID_ARGUMENT', `unknown field ${JSON.stringify(key)} in a dashboard link request; it takes only readOnly`);
+    if (input.readOnly !== undefined && typeof input.readOnly !== 'boolean') throw new BatonError('INVALID_ARGUMENT', `readOnly must be true or false, got ${JSON.stringify(input.readOnly)}`);
+    return ctx.dashboard.link({ readOnly: input.readOnly === true || who.readOnly === true });
+  }
+
   /** POST /v1/<name>: the body checked against the operation's schema, then the call the table names. */
-  async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+  async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer, who: AuthResult): Promise<void> {
     const operation = operations[name];
+    if (operation.mutation) refuseReadOnly(who, `call ${name} (it changes state)`);
     const input = parseJson(raw);
     const body = checkRequest(name, input);
     const idem = header(req, 'idempotency-key');
@@ -211,14 +242,28 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     void (async () => {
       try {
         refuseRepeatedHeaders(req);
+        // The dashboard's pages sign a browser in and check its cookie themselves.
+        if (transport.kind === 'tcp' && ctx.dashboard !== undefined && (route === '/ui' || route.startsWith('/ui/'))) {
+          return await ctx.dashboard.handle(req, res, route, query === -1 ? '' : raw.slice(query + 1));
+        }
         // Credentials first: a request without them is refused before its body is buffered (Node discards the unread rest).
-        const authenticated = transport.authenticateHeaders !== undefined && (await transport.authenticateHeaders({ method, path: req.url ?? '/', headers: req.headers }));
+        let who: AuthResult | undefined = transport.kind === 'tcp' ? undefined : LOCAL;
+        if (who === undefined && transport.authenticateCookie !== undefined && !carriesCredentials(req)) who = transport.authenticateCookie(req);
+        if (who === undefined && transport.authenticateHeaders !== undefined) who = await transport.authenticateHeaders({ method, path: req.url ?? '/', headers: req.headers });
         const body = method === 'POST' ? await readBody(req, ctx.maxBodyBytes) : Buffer.alloc(0);
-        if (transport.authenticate !== undefined && !authenticated) await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
+        if (who === undefined) {
+          if (transport.authenticate === undefined) throw new BatonError('UNAUTHENTICATED', 'this listener accepts no credentials');
+          who = await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
+        }
         const mounted = ctx.routes.get(route);
-        if (mounted !== undefined) return await mounted.handle(req, res, body);
+        if (mounted !== undefined) {
+          refuseReadOnly(who, `use ${route}`);
+          return await mounted.handle(req, res, body);
+        }
+        if (method === 'POST' && route === DASHBOARD_LINK_PATH) return sendJson(res, 200, await dashboardLink(body, who));
         if (method === 'GET') {
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
+          if (route === '/v1/whoami') return sendJson(res, 200, { principal: who.principal, readOnly: who.readOnly === true });
           if (route === '/v1/openapi.json') {
             res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
             res.end(documentFor(transport.kind));
@@ -227,12 +272,15 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           if (route === '/v1/status') return sendJson(res, 200, await collectStatus(ctx.coordinator, ctx.daemonInfo()));
           if (route === '/v1/events') return await events(new URL(raw, 'http://baton'), req, res);
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
-          if (match !== null) return await attach(decodePathParameter('session id', match[1]!), req, res);
+          if (match !== null) {
+            refuseReadOnly(who, 'attach a session (the end of its stream ends the session)');
+            return await attach(decodePathParameter('session id', match[1]!), req, res);
+          }
         } else if (method === 'POST' && isOperationName(operation)) {
-          return await callOperation(operation, req, res, body);
+          return await callOperation(operation, req, res, body, who);
         }
-        const isOperation = isOperationName(operation);
-        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || isOperation;
+        const isOperation = isOperationName(operation) || route === DASHBOARD_LINK_PATH;
+        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || route === '/v1/whoami' || isOperation;
         if (known) {
           res.setHeader('allow', isOperation ? 'POST' : 'GET');
           return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `${method} is not allowed on ${route}` } });

@@ -49,8 +49,10 @@ export interface AuthRequest {
 }
 
 export interface AuthResult {
-  /** `token:<id>` or `hmac`. */
+  /** `token:<id>`, `hmac`, `ui:<id>` (a dashboard session) or `local` (the unix socket). */
   principal: string;
+  /** May only read: mutations are refused with PERMISSION_DENIED. */
+  readOnly?: boolean;
 }
 
 const refuse = (reason: string): BatonError => new BatonError('UNAUTHENTICATED', reason);
@@ -72,7 +74,7 @@ export class Authenticator {
   readonly maxSeenSignatures: number;
   readonly notBefore: number;
   readonly #paths: { tokens: string; hmacKey: string };
-  #tokens: { version: string | undefined; hashes: Map<string, Buffer> } | undefined;
+  #tokens: { version: string | undefined; hashes: Map<string, { hash: Buffer; readOnly: boolean }> } | undefined;
   #key: { version: string; key: Buffer } | undefined;
   /** Accepted signatures (hex) and when they may be forgotten. */
   readonly #seen = new Map<string, number>();
@@ -143,12 +145,12 @@ export class Authenticator {
     const stored = this.#tokenHashes().get(id);
     const presented = hashToken(token);
     // Compare even for an unknown id, so the time taken does not tell ids apart.
-    const same = timingSafeEqual(presented, stored ?? Buffer.alloc(presented.length));
+    const same = timingSafeEqual(presented, stored?.hash ?? Buffer.alloc(presented.length));
     if (stored === undefined || !same) throw refuse(`bearer token ${id} is unknown or revoked`);
-    return { principal: `token:${id}` };
+    return stored.readOnly ? { principal: `token:${id}`, readOnly: true } : { principal: `token:${id}` };
   }
 
-  #tokenHashes(): Map<string, Buffer> {
+  #tokenHashes(): Map<string, { hash: Buffer; readOnly: boolean }> {
     const path = this.#paths.tokens;
     const version = fileVersion(path);
     if (this.#tokens === undefined || this.#tokens.version !== version) {

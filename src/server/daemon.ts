@@ -24,11 +24,13 @@ import type { DaemonInfo } from '../project/status.ts';
 import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability, Store } from '../stores/store.ts';
 import { createApi, type Transport } from './api.ts';
+import { Dashboard } from './dashboard/dashboard.ts';
+import { setSecurityHeaders } from './dashboard/guard.ts';
 import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
 import { idempotentOperations } from './idempotent-ops.ts';
 import { collectWhenIdle } from './idle-gc.ts';
-import { openListeners, socketPathFor, type Activity } from './listeners.ts';
+import { openListeners, socketPathFor, type Activity, type OpenLoopback } from './listeners.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { DaemonRoute, OpenRoute, RouteContext } from './routes.ts';
 import { WatcherLane } from './watcher-events.ts';
@@ -277,8 +279,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         limits,
       }),
     };
+    let openLoopback: OpenLoopback | undefined;
+    const dashboard = new Dashboard({
+      stateDir: options.stateDir,
+      log,
+      tcpListener: () => record.listen,
+      openLoopback: (port) => (openLoopback === undefined ? Promise.reject(new BatonError('UNAVAILABLE', 'the daemon is starting')) : openLoopback(port)),
+    });
     const api = createApi({
       ...context,
+      dashboard,
       maxBodyBytes: limits.maxBodyBytes,
       checkResponses: options.checkResponses ?? process.env.BATON_CHECK_RESPONSES === '1',
       overloaded: () => writer.full,
@@ -295,9 +305,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the daemon is stopping; retry shortly' } }));
         return;
       }
+      if (transport.kind === 'tcp') setSecurityHeaders(res);
       api(req, res, transport);
     };
-    await openListeners(held, { stateDir: options.stateDir, listen: options.listen, ...limits }, record, serve, activity, writer);
+    openLoopback = await openListeners(held, { stateDir: options.stateDir, listen: options.listen, ...limits, authenticateCookie: (req) => dashboard.authenticate(req) }, record, serve, activity, writer);
+    await dashboard.restore();
     await writeJsonAtomic(paths.daemon, record, { mode: 0o600 });
     if (options.watch !== false) watchWorktrees(held, worktrees, engine, writer, log);
 

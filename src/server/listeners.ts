@@ -13,7 +13,7 @@ import type { DaemonRecord } from '../project/daemon-record.ts';
 import { ensureHmacSecret } from '../project/hmac-key.ts';
 import { statePaths } from '../project/state-dir.ts';
 import type { Transport } from './api.ts';
-import { Authenticator } from './auth.ts';
+import { Authenticator, type AuthResult } from './auth.ts';
 import { answerClientErrors, headProblem, refuse } from './client-errors.ts';
 import type { GroupWriter } from './writer.ts';
 
@@ -31,7 +31,12 @@ export interface ListenOptions {
   listen: { host: string; port: number } | undefined;
   maxConnections: number;
   requestTimeoutMs: number;
+  /** The dashboard's cookie, accepted on TCP (undefined: none sent). */
+  authenticateCookie?: (req: IncomingMessage) => AuthResult | undefined;
 }
+
+/** Opens a loopback TCP listener that only the dashboard's cookie gets into; resolves to its port. */
+export type OpenLoopback = (port: number) => Promise<number>;
 
 /** A unix socket path must fit in sun_path (about 104 bytes): long state paths use a short one in the temp dir. */
 export function socketPathFor(stateDir: string): string {
@@ -67,7 +72,7 @@ export async function openListeners(
   serve: (req: IncomingMessage, res: ServerResponse, transport: Transport) => void,
   activity: Activity,
   writer: GroupWriter,
-): Promise<void> {
+): Promise<OpenLoopback> {
   const servers: Server[] = [];
   held.defer(async () => {
     for (const server of servers) server.close();
@@ -117,7 +122,8 @@ export async function openListeners(
       await ensureHmacSecret(options.stateDir);
       const server = serverFor({
         kind: 'tcp',
-        authenticateHeaders: async (request) => (await authenticator.authenticateHeaders(request)) !== undefined,
+        ...(options.authenticateCookie === undefined ? {} : { authenticateCookie: options.authenticateCookie }),
+        authenticateHeaders: (request) => authenticator.authenticateHeaders(request),
         authenticate: (request) => authenticator.authenticate(request),
       });
       await listen(server, options.listen);
@@ -127,4 +133,23 @@ export async function openListeners(
   } catch (error) {
     throw new BatonError('IO_ERROR', `cannot listen on ${record.socket ?? ''}${options.listen ? ` ${options.listen.host}:${options.listen.port}` : ''}: ${(error as Error).message}`, { cause: error });
   }
+  const cookieOnly = (): Promise<never> =>
+    Promise.reject(new BatonError('UNAUTHENTICATED', "this is the dashboard's listener: it takes the dashboard's cookie only (run `baton ui` to sign in); tokens go to `baton serve --listen`"));
+  return async (port) => {
+    if (activity.stopping) throw new BatonError('UNAVAILABLE', 'the daemon is stopping');
+    const server = serverFor({
+      kind: 'tcp',
+      ...(options.authenticateCookie === undefined ? {} : { authenticateCookie: options.authenticateCookie }),
+      authenticateHeaders: cookieOnly,
+      authenticate: cookieOnly,
+    });
+    try {
+      await listen(server, { host: '127.0.0.1', port });
+    } catch (error) {
+      servers.splice(servers.indexOf(server), 1);
+      throw new BatonError('IO_ERROR', `the dashboard cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`, { cause: error });
+    }
+    const address = server.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
+  };
 }

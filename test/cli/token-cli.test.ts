@@ -28,9 +28,19 @@ test('baton auth token create, list, revoke with BATON_HOME', async (t) => {
 
   const json = await baton(['auth', 'token', 'create', 'dashboard', '--json'], { env });
   assert.equal(json.code, 0, json.stderr);
-  const second = JSON.parse(json.stdout) as { id: string; name: string; token: string; createdAt: number };
-  assert.deepEqual(Object.keys(second).sort(), ['createdAt', 'id', 'name', 'token']);
+  const second = JSON.parse(json.stdout) as { id: string; name: string; token: string; createdAt: number; readOnly: boolean };
+  assert.deepEqual(Object.keys(second).sort(), ['createdAt', 'id', 'name', 'readOnly', 'token']);
   assert.equal(second.name, 'dashboard');
+  assert.equal(second.readOnly, false);
+
+  const monitor = await baton(['auth', 'token', 'create', 'monitor', '--read-only', '--json'], { env });
+  assert.equal(monitor.code, 0, monitor.stderr);
+  const readOnly = JSON.parse(monitor.stdout) as { id: string; token: string; readOnly: boolean };
+  assert.equal(readOnly.readOnly, true);
+  assert.deepEqual(await new Authenticator({ stateDir: home }).authenticate({ method: 'GET', path: '/', headers: { authorization: `Bearer ${readOnly.token}` }, body: Buffer.alloc(0) }), {
+    principal: `token:${readOnly.id}`,
+    readOnly: true,
+  });
 
   // The daemon's side accepts what the CLI made.
   const auth = new Authenticator({ stateDir: home });
@@ -39,15 +49,17 @@ test('baton auth token create, list, revoke with BATON_HOME', async (t) => {
   const table = await baton(['auth', 'token', 'list'], { env });
   assert.equal(table.code, 0, table.stderr);
   const lines = table.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^ID\s+NAME\s+CREATED$/);
-  assert.match(lines[1]!, new RegExp(`^${id}\\s+ci runner\\s+\\d{4}-`));
+  assert.match(lines[0]!, /^ID\s+NAME\s+ACCESS\s+CREATED$/);
+  assert.match(lines[1]!, new RegExp(`^${id}\\s+ci runner\\s+full\\s+\\d{4}-`));
+  assert.match(lines[3]!, new RegExp(`^${readOnly.id}\\s+monitor\\s+read-only\\s+\\d{4}-`));
   assert.ok(!table.stdout.includes(token), 'list never shows a token');
   const listed = await baton(['auth', 'token', 'list', '--json'], { env });
   assert.deepEqual(
-    (JSON.parse(listed.stdout) as Array<{ id: string; name: string }>).map((x) => [x.id, x.name]),
+    (JSON.parse(listed.stdout) as Array<{ id: string; name: string; readOnly: boolean }>).map((x) => [x.id, x.name, x.readOnly]),
     [
-      [id, 'ci runner'],
-      [second.id, 'dashboard'],
+      [id, 'ci runner', false],
+      [second.id, 'dashboard', false],
+      [readOnly.id, 'monitor', true],
     ],
   );
 
@@ -64,6 +76,7 @@ test('baton auth token create, list, revoke with BATON_HOME', async (t) => {
 
   const revokedJson = await baton(['auth', 'token', 'revoke', second.id, '--json'], { env });
   assert.deepEqual(JSON.parse(revokedJson.stdout), { id: second.id, revoked: true });
+  assert.equal((await baton(['auth', 'token', 'revoke', readOnly.id], { env })).code, 0);
   assert.equal((await baton(['auth', 'token', 'list'], { env })).stdout, 'no tokens\n');
 });
 

@@ -21,13 +21,13 @@ function printHelp(usage: string, body: string): number {
   return ExitCode.ok;
 }
 
-const createUsage = 'baton auth token create <name> [--state-dir <dir>] [--json]';
+const createUsage = 'baton auth token create <name> [--read-only] [--state-dir <dir>] [--json]';
 const create: Action = {
   name: 'create',
   summary: 'make an API token for the daemon (shown once)',
   usage: createUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options, createUsage);
+    const { values, positionals } = parse(argv, { ...options, 'read-only': { type: 'boolean' } }, createUsage);
     if (values.help) {
       return printHelp(
         createUsage,
@@ -39,20 +39,21 @@ works; the note that it will not be shown again goes to stderr. Clients send it 
 --json prints {"id","name","token","createdAt"}.
 
   <name>             what the token is for (shown by 'baton auth token list')
+  --read-only        the token may read but not change anything (mutations get PERMISSION_DENIED, 403)
 `,
       );
     }
     const [name] = positionalArgs(positionals, ['name'], createUsage);
     const stateDir = stateDirOption(values['state-dir']);
     ensureStateDir(stateDir.path, stateDir.inWorkTree);
-    const created = await createToken(stateDir.path, name!);
+    const created = await createToken(stateDir.path, name!, { readOnly: values['read-only'] === true });
     if (values.json) {
-      printJson({ id: created.id, name: created.name, token: created.token, createdAt: created.createdAt });
+      printJson({ id: created.id, name: created.name, token: created.token, createdAt: created.createdAt, readOnly: created.readOnly });
       return ExitCode.ok;
     }
     process.stdout.write(`${created.token}\n`);
     process.stderr.write(
-      `created token ${created.id} (${created.name}) in ${stateDir.path}\n` +
+      `created ${created.readOnly ? 'read-only ' : ''}token ${created.id} (${created.name}) in ${stateDir.path}\n` +
         `This token will not be shown again: store it now. Revoke it with: baton auth token revoke ${created.id}\n`,
     );
     return ExitCode.ok;
@@ -108,7 +109,7 @@ const list: Action = {
       return ExitCode.ok;
     }
     const now = Date.now();
-    process.stdout.write(table(['ID', 'NAME', 'CREATED'], tokens.map((t) => [t.id, t.name, `${new Date(t.createdAt).toISOString()} (${ago(t.createdAt, now)})`])));
+    process.stdout.write(table(['ID', 'NAME', 'ACCESS', 'CREATED'], tokens.map((t) => [t.id, t.name, t.readOnly ? 'read-only' : 'full', `${new Date(t.createdAt).toISOString()} (${ago(t.createdAt, now)})`])));
     return ExitCode.ok;
   },
 };

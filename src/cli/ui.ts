@@ -1,0 +1,76 @@
+// baton ui: the web dashboard of this project's daemon (started if none
+// runs). Prints a one-time sign-in link and opens it in a browser, when there
+// is one to open: a link works once, for two minutes, and trades itself for a
+// cookie, so nothing long-lived lands in the terminal's scrollback.
+import { spawn } from 'node:child_process';
+import { RemoteCoordinator } from '../client/remote.ts';
+import { BatonError } from '../errors.ts';
+import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
+import { connect } from './connect.ts';
+import { printJson } from './output.ts';
+
+const usage = 'baton ui [--no-open] [--read-only] [--state-dir <dir>] [--json]';
+
+const help = `Opens the project's live dashboard: who holds what, the queue, agents, budgets, the event timeline,
+and actions (force-release, requeue, cancel, end a session, reset a budget). The daemon serves it on
+127.0.0.1 (a browser cannot reach its unix socket); the link signs this browser in once.
+
+  --no-open           print the link only (also when no browser can be opened: no display, over ssh)
+  --read-only         a session that can look but not act
+  --state-dir <dir>   the project's state directory (as for every engine command: see baton --help)
+  --json              print { url, origin, readOnly, expiresAt, opened } (never opens a browser)
+`;
+
+/** A browser to open, or undefined where there is none to show one (no display, an ssh session). */
+function opener(): { command: string; args: string[] } | undefined {
+  if (process.env.BROWSER) return { command: process.env.BROWSER, args: [] };
+  if (process.platform === 'darwin') return { command: 'open', args: [] };
+  if (process.platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""'] };
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return undefined;
+  return { command: 'xdg-open', args: [] };
+}
+
+/** Starts the browser on `url`; false when that could not be done. */
+function openBrowser(url: string): Promise<boolean> {
+  const how = opener();
+  if (how === undefined) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const child = spawn(how.command, [...how.args, url], { stdio: 'ignore', detached: true });
+    child.once('error', () => resolve(false));
+    child.once('spawn', () => {
+      child.unref();
+      resolve(true);
+    });
+  });
+}
+
+export const uiCommand: Command = {
+  name: 'ui',
+  summary: "the project's live web dashboard (a one-time sign-in link, opened in a browser)",
+  usage,
+  async run(argv) {
+    const options = { 'no-open': { type: 'boolean' }, 'read-only': { type: 'boolean' }, 'state-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
+    const { values, positionals } = parse(argv, options, usage);
+    if (values.help) {
+      process.stdout.write(`usage: ${usage}\n\n${help}`);
+      return ExitCode.ok;
+    }
+    positionalArgs(positionals, [], usage);
+    const coordinator = await connect({ 'state-dir': values['state-dir'] });
+    try {
+      if (!(coordinator instanceof RemoteCoordinator)) {
+        throw new BatonError('UNAVAILABLE', 'the dashboard is served by the daemon, and this project uses no daemon ($BATON_NO_DAEMON or --db): run `baton serve` first');
+      }
+      const link = await coordinator.dashboardLink({ readOnly: values['read-only'] === true });
+      const opened = values['no-open'] === true || values.json === true ? false : await openBrowser(link.url);
+      if (values.json) printJson({ ...link, opened });
+      else {
+        process.stdout.write(`${opened ? 'Opened' : 'Open'} ${link.url}\n`);
+        process.stdout.write(`(the link signs one browser in, once, within two minutes${link.readOnly ? '; read-only' : ''}; then the dashboard is at ${link.origin}/ui/)\n`);
+      }
+      return ExitCode.ok;
+    } finally {
+      await coordinator.close();
+    }
+  },
+};

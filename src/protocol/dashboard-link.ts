@@ -1,0 +1,15 @@
+// POST /v1/ui/link: what `baton ui` asks the daemon for, and gets.
+
+/** A one-time sign-in link to the daemon's web dashboard. */
+export interface DashboardLink {
+  /** Open this: it signs the browser in once (the ticket is traded for a cookie), then shows the dashboard. */
+  url: string;
+  /** Where the dashboard is served: http://127.0.0.1:<port>. */
+  origin: string;
+  /** A read-only session sees no actions, and the daemon refuses its mutations. */
+  readOnly: boolean;
+  /** The link works once, until then (ms since the epoch). */
+  expiresAt: number;
+}
+
+export const DASHBOARD_LINK_PATH = '/v1/ui/link';
