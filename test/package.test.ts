@@ -123,6 +123,20 @@ test("first contact: in a git repository, the installed 'baton' starts the proje
   assert.equal((JSON.parse(cli('status', '--json')) as { daemon: { pid: number } }).daemon.pid, record.pid);
   const script = "import { openCoordinator } from 'baton/client'; const c = await openCoordinator(); const s = await c.status(); await c.close(); console.log(s.daemon.pid);";
   assert.equal(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8', env }), `${record.pid}\n`);
+
+  // The dashboard ships built: `baton ui` links to the package's dist/ui, served by that daemon.
+  const link = JSON.parse(cli('ui', '--no-open', '--json')) as { url: string; origin: string };
+  const signIn = await fetch(link.url, { redirect: 'manual' });
+  assert.equal(signIn.status, 303);
+  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const page = await (await fetch(`${link.origin}/ui/`, { headers: { cookie } })).text();
+  const entry = /<script type="module" crossorigin src="(\/ui\/assets\/[^"]+\.js)"/.exec(page)?.[1];
+  assert.ok(entry, page);
+  const asset = await fetch(`${link.origin}${entry}`);
+  assert.equal(asset.status, 200);
+  assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  // baton/react ships beside it (React is the consumer's: an optional peer dependency).
+  assert.ok(readdirSync(join(project, 'node_modules/baton/dist/react')).includes('index.d.ts'));
 });
 
 test('the installed package on an older Node: the one line, exit 1, and an import that throws it', { skip: oldNode() === undefined ? 'no older Node on this machine' : false }, () => {

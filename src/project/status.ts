@@ -29,6 +29,8 @@ export interface ProjectStatus {
   tasks: Record<TaskStatus, number>;
   budgets: BudgetStatus[];
   rateLimits: RateLimitStatus[];
+  /** Through the daemon: the seq of the last event committed (0: none), where a stream "from now" starts. */
+  lastEventSeq?: number;
 }
 
 export async function collectStatus(c: Coordinator, daemon: DaemonInfo | null = null): Promise<ProjectStatus> {

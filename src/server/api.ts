@@ -269,7 +269,10 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
             res.end(documentFor(transport.kind));
             return;
           }
-          if (route === '/v1/status') return sendJson(res, 200, await collectStatus(ctx.coordinator, ctx.daemonInfo()));
+          if (route === '/v1/status') {
+            const [status, lastEventSeq] = await Promise.all([collectStatus(ctx.coordinator, ctx.daemonInfo()), ctx.lastEventSeq()]);
+            return sendJson(res, 200, { ...status, lastEventSeq });
+          }
           if (route === '/v1/events') return await events(new URL(raw, 'http://baton'), req, res);
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) {
