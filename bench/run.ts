@@ -64,11 +64,11 @@ function bareDurableReplaces(): number {
 }
 
 console.log(`baton bench: ${MS} ms per run, ${process.version}, work dir ${work}\n`);
-// `npm run bench -- files`, `-- engine`, `-- daemon` or `-- postgres` runs one section only. The
+// `npm run bench -- files`, `-- engine`, `-- daemon`, `-- ui` or `-- postgres` runs one section only. The
 // PostgreSQL section (3-4 minutes) runs only when asked for: the run without an argument leaves it out.
 const only = process.argv[2];
-if (only !== undefined && only !== 'files' && only !== 'engine' && only !== 'daemon' && only !== 'postgres') {
-  throw new Error(`unknown bench section ${JSON.stringify(only)}: files, engine, daemon or postgres`);
+if (only !== undefined && only !== 'files' && only !== 'engine' && only !== 'daemon' && only !== 'ui' && only !== 'postgres') {
+  throw new Error(`unknown bench section ${JSON.stringify(only)}: files, engine, daemon, ui or postgres`);
 }
 if (only === undefined || only === 'files') {
 console.log(`1. Locked read-modify-write of a JSON counter (ops/s over ${MS} ms after ${WARM_MS} ms of warm-up; baton / proper-lockfile + write-file-atomic)`);
@@ -319,6 +319,11 @@ if (only === undefined || only === 'daemon') {
   const worst = Math.max(mem.loadedBytes, mem.settledBytes);
   console.log(`   idle ${mb(mem.idleBytes)}; with ${mem.tasks} ready tasks and ${mem.leases} leases: ${mb(mem.loadedBytes)}, 1 s later ${mb(mem.settledBytes)}`);
   check('daemon rss <= 150 MB with 100,000 tasks and 10,000 leases', worst <= 150 * 2 ** 20 && mem.leases === 10_000 && mem.tasks === 100_000, `${mb(worst)} (${((worst / (150 * 2 ** 20)) * 100).toFixed(0)}% of 150 MB)`);
+}
+
+if (only === undefined || only === 'ui') {
+  const { uiSection } = await import('./ui.ts');
+  await uiSection({ work, trials: TRIALS, ms: MS, check });
 }
 
 if (only === 'postgres') {

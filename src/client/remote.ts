@@ -3,7 +3,7 @@
 // carry an idempotency key (generated when the caller gives none), so a retry
 // after a dropped connection acts once. Sessions registered here are bound to
 // this client's connection: if the process dies, the daemon ends them at once.
-import { DASHBOARD_LINK_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
+import { DASHBOARD_LINK_PATH, DASHBOARD_SIGN_OUT_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
 import { hostname } from 'node:os';
 import type {
   AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo,
@@ -326,6 +326,11 @@ export class RemoteCoordinator implements Coordinator {
   async dashboardLink(options: { readOnly?: boolean } = {}): Promise<DashboardLink> {
     const body = options.readOnly === true ? { readOnly: true } : {};
     return (await this.#transport.request(DASHBOARD_LINK_PATH, { method: 'POST', body, timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as DashboardLink;
+  }
+
+  /** Signs every browser out of the daemon's dashboard; how many sessions ended. */
+  async dashboardSignOut(): Promise<number> {
+    return ((await this.#transport.request(DASHBOARD_SIGN_OUT_PATH, { method: 'POST', body: {}, timeoutMs: this.#requestTimeoutMs })) as { ended: number }).ended;
   }
 
   /** Stops heartbeats and streams. Sessions bound to this client end (their stream drops). */

@@ -13,3 +13,5 @@ export interface DashboardLink {
 }
 
 export const DASHBOARD_LINK_PATH = '/v1/ui/link';
+/** POST: signs every browser out of the dashboard; answers { ended }. */
+export const DASHBOARD_SIGN_OUT_PATH = '/v1/ui/sign-out';

@@ -1,9 +1,11 @@
 // Requests to the daemon from a page. Same origin, the session cookie goes by
-// itself (and fetch sends the Origin header the daemon checks on POSTs); a
+// itself with the session's key beside it (session-key.ts), and fetch sends
+// the Origin header the daemon checks on POSTs; a
 // token, when given, travels as a Bearer header. Every failure becomes a
 // BatonError with the daemon's code, so a view tests `error.code` whatever
 // went wrong: a refusal, a proxy's 502 or no network at all.
 import { BatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
+import { SESSION_KEY_HEADER, sessionKey } from './session-key.ts';
 
 export interface Endpoint {
   /** '' for the page's own origin, else e.g. 'http://127.0.0.1:7777'. */
@@ -11,8 +13,11 @@ export interface Endpoint {
   token: string | undefined;
 }
 
+/** A token when given; else, on the page's own origin, the dashboard session's key (its cookie goes by itself). */
 export function authHeaders(endpoint: Endpoint): Record<string, string> {
-  return endpoint.token === undefined ? {} : { authorization: `Bearer ${endpoint.token}` };
+  if (endpoint.token !== undefined) return { authorization: `Bearer ${endpoint.token}` };
+  const key = endpoint.baseUrl === '' ? sessionKey() : undefined;
+  return key === undefined ? {} : { [SESSION_KEY_HEADER]: key };
 }
 
 export function url(endpoint: Endpoint, path: string): string {

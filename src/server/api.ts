@@ -7,7 +7,7 @@ import { checkEventQuery } from '../engine/events.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
-import { DASHBOARD_LINK_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
+import { DASHBOARD_LINK_PATH, DASHBOARD_SIGN_OUT_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { openApiDocument } from '../protocol/openapi.ts';
 import { isOperationName, operations, type OperationName } from '../protocol/operations.ts';
@@ -54,7 +54,8 @@ export interface ApiContext {
   /** The web dashboard: /ui/* on TCP listeners, and the links `baton ui` opens. */
   dashboard?: {
     handle(req: IncomingMessage, res: ServerResponse, route: string, query: string): Promise<void>;
-    link(options: { readOnly: boolean }): Promise<DashboardLink>;
+    link(options: { readOnly: boolean }, who: { principal: string; readOnly: boolean }): Promise<DashboardLink>;
+    signOutAll(): number;
   };
 }
 
@@ -192,13 +193,14 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const input = raw.length === 0 ? {} : parseJson(raw);
     for (const key of Object.keys(input)) if (key !== 'readOnly') throw new BatonError('INVALID_ARGUMENT', `unknown field ${JSON.stringify(key)} in a dashboard link request; it takes only readOnly`);
     if (input.readOnly !== undefined && typeof input.readOnly !== 'boolean') throw new BatonError('INVALID_ARGUMENT', `readOnly must be true or false, got ${JSON.stringify(input.readOnly)}`);
-    return ctx.dashboard.link({ readOnly: input.readOnly === true || who.readOnly === true });
+    return ctx.dashboard.link({ readOnly: input.readOnly === true }, { principal: who.principal, readOnly: who.readOnly === true });
   }
 
   /** POST /v1/<name>: the body checked against the operation's schema, then the call the table names. */
   async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer, who: AuthResult): Promise<void> {
     const operation = operations[name];
-    if (operation.mutation) refuseReadOnly(who, `call ${name} (it changes state)`);
+    // gitStatus is a read in the protocol, but takes the git lease (git status rewrites .git/index).
+    if (operation.mutation || name === 'gitStatus') refuseReadOnly(who, `call ${name} (it changes state)`);
     const input = parseJson(raw);
     const body = checkRequest(name, input);
     const idem = header(req, 'idempotency-key');
@@ -261,6 +263,11 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           return await mounted.handle(req, res, body);
         }
         if (method === 'POST' && route === DASHBOARD_LINK_PATH) return sendJson(res, 200, await dashboardLink(body, who));
+        if (method === 'POST' && route === DASHBOARD_SIGN_OUT_PATH) {
+          refuseReadOnly(who, 'sign the dashboard out');
+          if (ctx.dashboard === undefined) throw new BatonError('UNAVAILABLE', 'this daemon serves no dashboard');
+          return sendJson(res, 200, { ended: ctx.dashboard.signOutAll() });
+        }
         if (method === 'GET') {
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
           if (route === '/v1/whoami') return sendJson(res, 200, { principal: who.principal, readOnly: who.readOnly === true });
@@ -277,12 +284,14 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) {
             refuseReadOnly(who, 'attach a session (the end of its stream ends the session)');
+            // The dashboard never attaches; a page that could would end a session by closing a tab.
+            if (who.principal.startsWith('ui:')) throw new BatonError('PERMISSION_DENIED', `${who.principal} is a dashboard session: it cannot attach a session`);
             return await attach(decodePathParameter('session id', match[1]!), req, res);
           }
         } else if (method === 'POST' && isOperationName(operation)) {
           return await callOperation(operation, req, res, body, who);
         }
-        const isOperation = isOperationName(operation) || route === DASHBOARD_LINK_PATH;
+        const isOperation = isOperationName(operation) || route === DASHBOARD_LINK_PATH || route === DASHBOARD_SIGN_OUT_PATH;
         const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || route === '/v1/whoami' || isOperation;
         if (known) {
           res.setHeader('allow', isOperation ? 'POST' : 'GET');

@@ -133,6 +133,11 @@ export class Authenticator {
     throw refuse(`no credentials: send 'Authorization: Bearer <token>' or sign the request (${TIMESTAMP_HEADER}, ${SIGNATURE_HEADER})`);
   }
 
+  /** Whether a token with this id exists (not revoked): what a dashboard session minted with it lives by. */
+  tokenExists(id: string): boolean {
+    return this.#tokenHashes().has(id);
+  }
+
   /** Forgets the cached token file and key (they are re-read when they change anyway). */
   reload(): void {
     this.#tokens = undefined;

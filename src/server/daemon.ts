@@ -24,6 +24,7 @@ import type { DaemonInfo } from '../project/status.ts';
 import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability, Store } from '../stores/store.ts';
 import { createApi, type Transport } from './api.ts';
+import { Authenticator } from './auth.ts';
 import { Dashboard } from './dashboard/dashboard.ts';
 import { setSecurityHeaders } from './dashboard/guard.ts';
 import { fileOperations } from './file-ops.ts';
@@ -280,11 +281,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }),
     };
     let openLoopback: OpenLoopback | undefined;
+    const tokens = new Authenticator({ stateDir: options.stateDir });
     const dashboard = new Dashboard({
       stateDir: options.stateDir,
       log,
       tcpListener: () => record.listen,
       openLoopback: (port) => (openLoopback === undefined ? Promise.reject(new BatonError('UNAVAILABLE', 'the daemon is starting')) : openLoopback(port)),
+      principalAlive: (principal) => !principal.startsWith('token:') || tokens.tokenExists(principal.slice('token:'.length)),
     });
     const api = createApi({
       ...context,

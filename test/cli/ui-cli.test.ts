@@ -3,7 +3,8 @@
 // tested in test/server/dashboard-access.test.ts and, in Chromium, test/ui/.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { baton, sleep, tempDir } from '../helpers/procs.ts';
@@ -58,7 +59,12 @@ test('baton ui opens the link with $BROWSER, and --no-open only prints it', asyn
   const url = /^Opened (\S+)\n/.exec(opened.stdout)?.[1];
   assert.ok(url, opened.stdout);
   for (let i = 0; i < 100 && !readIf(seen); i++) await sleep(20);
-  assert.equal(readIf(seen), url, 'the browser was given the link');
+  // Not the link itself (a process's arguments are readable by every user): a file of ours that redirects to it.
+  const given = readIf(seen);
+  assert.match(given, /^file:\/\/.*\/ui-open\.html$/);
+  const file = fileURLToPath(given);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.ok(readFileSync(file, 'utf8').includes(`content="0;url=${url}"`), 'the file sends the browser on to the link');
 
   writeFileSync(seen, '');
   const notOpened = await baton(['ui', '--no-open'], { cwd: dir, env: { ...env, BROWSER: browser } });
@@ -77,7 +83,18 @@ test('baton ui without a daemon, and with bad arguments: one line, exit non-zero
   assert.equal(extra.stderr.trimEnd().split('\n').length <= 2, true, extra.stderr);
   const help = await baton(['ui', '--help'], { cwd: dir, env });
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^usage: baton ui \[--no-open\] \[--read-only\]/);
+  assert.match(help.stdout, /^usage: baton ui \[--no-open\] \[--read-only\] \[--sign-out\]/);
+});
+
+test('baton ui --sign-out signs every browser out', async (t) => {
+  const { dir, env } = project(t);
+  const urls = [];
+  for (let i = 0; i < 2; i++) urls.push(JSON.parse((await baton(['ui', '--json'], { cwd: dir, env })).stdout).url as string);
+  for (const url of urls) assert.equal(await status(url), 303);
+  const out = await baton(['ui', '--sign-out'], { cwd: dir, env });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, 'signed out 2 dashboard sessions\n');
+  assert.equal(JSON.parse((await baton(['ui', '--sign-out', '--json'], { cwd: dir, env })).stdout).ended, 0);
 });
 
 function readIf(path: string): string {

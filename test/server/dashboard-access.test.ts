@@ -5,7 +5,7 @@
 // every answer; the session and the port surviving a daemon restart.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -18,9 +18,12 @@ interface Answer {
   body: string;
 }
 
+/** A request with the path exactly as given (a URL string would have `..` and `%2e%2e` resolved first). */
 function http(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  const { hostname, port } = new URL(url);
+  const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
+    const req = request({ host: hostname, port, path, method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -42,6 +45,7 @@ function project(t: TestContext): { dir: string; stateDir: string; uiDir: string
   writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>baton</title><script type="module" src="/ui/assets/app-1a2b3c.js"></script>');
   writeFileSync(join(uiDir, 'assets', 'app-1a2b3c.js'), 'export {};');
   writeFileSync(join(dir, 'secret.txt'), 'not for the browser');
+  symlinkSync(join(dir, 'secret.txt'), join(uiDir, 'assets', 'link-out'));
   return { dir, stateDir: join(dir, '.baton'), uiDir };
 }
 
@@ -51,13 +55,15 @@ async function daemon(t: TestContext, p: { dir: string; stateDir: string; uiDir:
   return d;
 }
 
-/** Opens a link as a browser would: the cookie it sets, as a Cookie header. */
-async function signIn(url: string): Promise<{ cookie: string; setCookie: string }> {
+/** Opens a link as a browser would: the cookie it sets (as a Cookie header) and the key the page keeps. */
+async function signIn(url: string): Promise<{ cookie: string; key: string; setCookie: string; session: Record<string, string> }> {
   const answer = await http(url);
   assert.equal(answer.status, 303, answer.body);
-  assert.equal(answer.headers.location, '/ui/');
+  const key = /^\/ui\/#session=([A-Za-z0-9_-]{43})$/.exec(String(answer.headers.location))?.[1];
+  assert.ok(key, `redirected to the app with the key in the fragment: ${String(answer.headers.location)}`);
   const setCookie = String(answer.headers['set-cookie']);
-  return { cookie: setCookie.split(';')[0]!, setCookie };
+  const cookie = setCookie.split(';')[0]!;
+  return { cookie, key, setCookie, session: { cookie, 'x-baton-session': key } };
 }
 
 test('a link signs one browser in, once; the cookie is HttpOnly, SameSite=Strict, and named by port', async (t) => {
@@ -67,14 +73,14 @@ test('a link signs one browser in, once; the cookie is HttpOnly, SameSite=Strict
   assert.match(link.url, /^http:\/\/127\.0\.0\.1:\d+\/ui\/login\?ticket=[A-Za-z0-9_-]{32}$/);
   assert.equal(link.readOnly, false);
   const port = new URL(link.origin).port;
-  const { cookie, setCookie } = await signIn(link.url);
+  const { cookie, setCookie, session } = await signIn(link.url);
   assert.match(setCookie, new RegExp(`^baton_ui_${port}=[0-9a-f]{12}\\.[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400$`));
   const again = await http(link.url);
   assert.equal(again.status, 401, 'a link works once');
   assert.equal(again.headers['set-cookie'], undefined);
   assert.match(again.body, /used already or has expired/);
 
-  const whoami = await http(`${link.origin}/v1/whoami`, { headers: { cookie } });
+  const whoami = await http(`${link.origin}/v1/whoami`, { headers: session });
   assert.equal(whoami.status, 200);
   assert.deepEqual(JSON.parse(whoami.body), { principal: `ui:${cookie.split('=')[1]!.split('.')[0]}`, readOnly: false });
   const page = await http(`${link.origin}/ui/`, { headers: { cookie } });
@@ -91,10 +97,39 @@ test('a link signs one browser in, once; the cookie is HttpOnly, SameSite=Strict
     assert.match(String(answer.headers['content-security-policy']), /default-src 'self'; script-src 'self'; style-src 'self'.*frame-ancestors 'none'/);
     assert.equal(answer.headers['x-content-type-options'], 'nosniff');
   }
-  for (const path of ['/ui/..%2Fsecret.txt', '/ui/%2e%2e/secret.txt', '/ui/assets/..%2F..%2Fsecret.txt']) {
-    const escaped = await http(`${link.origin}${path}`, { headers: { cookie } });
-    assert.ok(!escaped.body.includes('not for the browser'), `${path} stays inside the build`);
+  for (const path of ['/ui/..%2Fsecret.txt', '/ui/%2e%2e/secret.txt', '/ui/../secret.txt', '/ui/assets/..%2F..%2Fsecret.txt', '/ui/assets/..%2Findex.html', '/ui/assets/%2e%2e/index.html', '/ui/assets/../index.html', '/ui/assets/link-out']) {
+    const escaped = await http(`${link.origin}${path}`);
+    assert.ok(!escaped.body.includes('not for the browser') && !escaped.body.includes('<title>baton</title>'), `${path} stays inside the build's public part`);
   }
+  const missing = await http(`${link.origin}/ui/assets/nothing`, { headers: { accept: 'text/html' } });
+  assert.equal(missing.status, 404, 'a missing asset is not the app');
+  const reflected = await http(`${link.origin}/ui/assets/%3Cb%3Ex%3C%2Fb%3E`);
+  assert.ok(!reflected.body.includes('<b>'), 'nothing of the path is echoed as HTML');
+});
+
+test('the cookie alone opens the page, not the API; a cookie from one session and the key of another are refused', async (t) => {
+  const p = project(t);
+  const d = await daemon(t, p);
+  const a = await signIn((await d.client().dashboardLink()).url);
+  const b = await signIn((await d.client().dashboardLink()).url);
+  const { origin } = await d.client().dashboardLink();
+  assert.equal((await http(`${origin}/ui/`, { headers: { cookie: a.cookie } })).status, 200);
+  const cookieOnly = await http(`${origin}/v1/whoami`, { headers: { cookie: a.cookie } });
+  assert.equal(cookieOnly.status, 401);
+  assert.match(cookieOnly.body, /session key/);
+  assert.equal((await http(`${origin}/v1/whoami`, { headers: { cookie: a.cookie, 'x-baton-session': b.key } })).status, 401);
+  assert.equal((await http(`${origin}/v1/whoami`, { headers: a.session })).status, 200);
+  const rebound = await http(`${origin}/v1/whoami`, { headers: { ...a.session, host: `evil.example:${new URL(origin).port}` } });
+  assert.equal(rebound.status, 403, 'a rebound name (Host) is refused on the loopback listener');
+  const idOnly = `${a.cookie.split('.')[0]}.${'x'.repeat(43)}`;
+  const out = await http(`${origin}/ui/logout`, { method: 'POST', headers: { cookie: idOnly, 'x-baton-session': a.key, origin } });
+  assert.equal(out.status, 204);
+  assert.equal((await http(`${origin}/v1/whoami`, { headers: a.session })).status, 200, 'knowing the id is not signing out');
+  assert.equal((await http(`${origin}/ui/logout`, { method: 'POST', headers: { ...a.session, origin } })).status, 204);
+  assert.equal((await http(`${origin}/v1/whoami`, { headers: a.session })).status, 401, 'signed out');
+  assert.equal((await http(`${origin}/v1/whoami`, { headers: b.session })).status, 200, 'the other session lives');
+  assert.equal(await d.client().dashboardSignOut(), 1);
+  assert.equal((await http(`${origin}/v1/whoami`, { headers: b.session })).status, 401, 'signed everyone out');
 });
 
 test('without the cookie nothing but the sign-in page; tokens do not open the dashboard listener', async (t) => {
@@ -114,7 +149,10 @@ test('without the cookie nothing but the sign-in page; tokens do not open the da
   assert.equal(withToken.status, 401, "the dashboard's listener takes its cookie only");
   const forged = await http(`${origin}/v1/whoami`, { headers: { cookie: `baton_ui_${new URL(origin).port}=000000000000.${'A'.repeat(43)}` } });
   assert.equal(forged.status, 401);
-  assert.match(forged.body, /run `baton ui`/);
+  assert.match(forged.body, /session key/);
+  const forgedBoth = await http(`${origin}/v1/whoami`, { headers: { cookie: `baton_ui_${new URL(origin).port}=000000000000.${'A'.repeat(43)}`, 'x-baton-session': 'B'.repeat(43) } });
+  assert.equal(forgedBoth.status, 401);
+  assert.match(forgedBoth.body, /run `baton ui`/);
 });
 
 test('the cookie works only from the dashboard own origin', async (t) => {
@@ -122,8 +160,8 @@ test('the cookie works only from the dashboard own origin', async (t) => {
   const d = await daemon(t, p);
   await d.client().acquire('held', { owner: 'someone', ttlMs: 60_000 });
   const link = await d.client().dashboardLink();
-  const { cookie } = await signIn(link.url);
-  const json = { cookie, 'content-type': 'application/json' };
+  const { session } = await signIn(link.url);
+  const json = { ...session, 'content-type': 'application/json' };
   const post = (headers: Record<string, string>, op = 'forceRelease', body = '{"key":"held"}'): Promise<Answer> => http(`${link.origin}/v1/${op}`, { method: 'POST', headers: { ...json, ...headers }, body });
 
   const noOrigin = await post({});
@@ -132,7 +170,7 @@ test('the cookie works only from the dashboard own origin', async (t) => {
   const foreign = await post({ origin: 'http://127.0.0.1:1' });
   assert.equal(foreign.status, 403, 'another port of 127.0.0.1 is the same site, not the same origin');
   assert.match(foreign.body, /http:\/\/127\.0\.0\.1:1/);
-  const crossSite = await http(`${link.origin}/v1/status`, { headers: { cookie, 'sec-fetch-site': 'cross-site' } });
+  const crossSite = await http(`${link.origin}/v1/status`, { headers: { ...session, 'sec-fetch-site': 'cross-site' } });
   assert.equal(crossSite.status, 403, 'a cross-site read is refused too');
   const sameSite = await post({ origin: link.origin, 'sec-fetch-site': 'same-site' });
   assert.equal(sameSite.status, 403);
@@ -151,20 +189,20 @@ test('a read-only session and a read-only token read everything and change nothi
   const link = await d.client().dashboardLink({ readOnly: true });
   assert.equal(link.readOnly, true);
   assert.equal(link.origin, `http://${d.record.listen}`, 'a daemon on TCP serves the dashboard there');
-  const { cookie } = await signIn(link.url);
-  const headers = { cookie, origin: link.origin, 'content-type': 'application/json' };
-  assert.deepEqual(JSON.parse((await http(`${link.origin}/v1/whoami`, { headers: { cookie } })).body).readOnly, true);
+  const { session } = await signIn(link.url);
+  const headers = { ...session, origin: link.origin, 'content-type': 'application/json' };
+  assert.deepEqual(JSON.parse((await http(`${link.origin}/v1/whoami`, { headers: session })).body).readOnly, true);
   const read = await http(`${link.origin}/v1/listLeases`, { method: 'POST', headers, body: '{}' });
   assert.equal(read.status, 200);
   assert.equal(JSON.parse(read.body).length, 1);
-  for (const [op, body] of [['forceRelease', '{"key":"held"}'], ['sweep', '{}'], ['addTask', '{"spec":{"title":"x"}}']] as const) {
+  for (const [op, body] of [['forceRelease', '{"key":"held"}'], ['sweep', '{}'], ['addTask', '{"spec":{"title":"x"}}'], ['gitStatus', '{}']] as const) {
     const refused = await http(`${link.origin}/v1/${op}`, { method: 'POST', headers, body });
     assert.equal(refused.status, 403, op);
     assert.equal(code(refused), 'PERMISSION_DENIED');
     assert.match(refused.body, new RegExp(`read-only: it cannot call ${op}`));
   }
-  const upgrade = await http(`${link.origin}/v1/ui/link`, { method: 'POST', headers, body: '{"readOnly":false}' });
-  assert.equal(JSON.parse(upgrade.body).readOnly, true, 'a read-only session mints read-only links only');
+  const mint = await http(`${link.origin}/v1/ui/link`, { method: 'POST', headers, body: '{"readOnly":true}' });
+  assert.equal(mint.status, 403, 'a dashboard session mints no links (it would outlive itself)');
 
   const token = await createToken(p.stateDir, 'monitor', { readOnly: true });
   const bearer = { authorization: `Bearer ${token.token}`, 'content-type': 'application/json' };
@@ -174,6 +212,12 @@ test('a read-only session and a read-only token read everything and change nothi
   assert.match(refused.body, new RegExp(`token:${token.id} is read-only`));
   const tokenLink = await http(`${link.origin}/v1/ui/link`, { method: 'POST', headers: bearer, body: '{}' });
   assert.equal(JSON.parse(tokenLink.body).readOnly, true, "a read-only token's link is read-only");
+  // A session lives only as long as the token that asked for it.
+  const viaToken = await signIn(JSON.parse(tokenLink.body).url);
+  assert.equal((await http(`${link.origin}/v1/whoami`, { headers: viaToken.session })).status, 200);
+  const { revokeToken } = await import('../../src/project/tokens.ts');
+  assert.equal(await revokeToken(p.stateDir, token.id), true);
+  assert.equal((await http(`${link.origin}/v1/whoami`, { headers: viaToken.session })).status, 401, "the revoked token's session ended with it");
   const full = await createToken(p.stateDir, 'admin');
   const released = await http(`${link.origin}/v1/forceRelease`, { method: 'POST', headers: { ...bearer, authorization: `Bearer ${full.token}` }, body: '{"key":"held"}' });
   assert.equal(released.status, 200, 'a full token still acts on the same listener');
@@ -183,13 +227,13 @@ test('a restarted daemon listens on the same port, and the signed-in browser sta
   const p = project(t);
   const first = await startDaemon(p.stateDir, { cwd: p.dir, env: { BATON_UI_DIR: p.uiDir } });
   const link = await first.client().dashboardLink();
-  const { cookie } = await signIn(link.url);
+  const { session } = await signIn(link.url);
   const unused = await first.client().dashboardLink();
   assert.equal(await first.stop(), 0);
-  await assert.rejects(http(`${link.origin}/v1/whoami`, { headers: { cookie } }), 'nothing listens while the daemon is down');
+  await assert.rejects(http(`${link.origin}/v1/whoami`, { headers: session }), 'nothing listens while the daemon is down');
 
   const second = await daemon(t, p);
-  const whoami = await http(`${link.origin}/v1/whoami`, { headers: { cookie } });
+  const whoami = await http(`${link.origin}/v1/whoami`, { headers: session });
   assert.equal(whoami.status, 200, whoami.body);
   assert.equal(JSON.parse(whoami.body).readOnly, false);
   assert.equal((await http(unused.url)).status, 401, 'links are not kept across a restart: only sessions are');

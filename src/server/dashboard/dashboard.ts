@@ -1,16 +1,17 @@
 // The daemon's web dashboard: /ui/login trades a one-time ticket for a
-// cookie, /ui/* serves the single-page app (index.html only to a signed-in
-// browser; the hashed assets are the package's public code), and the cookie
-// authenticates the app's own calls to /v1/ as a token would. A browser
-// cannot reach a unix socket, so a daemon without a TCP listener opens one
-// on 127.0.0.1 the first time a link is asked for (and again after a restart,
-// on the same port, while a session from before lives).
+// session, /ui/* serves the single-page app (index.html only to a signed-in
+// browser; the hashed assets are the package's public code), and the session
+// authenticates the app's own calls to /v1/ as a token would: its cookie plus
+// its key (sessions.ts says why both). A browser cannot reach a unix socket,
+// so a daemon without a TCP listener opens one on 127.0.0.1 the first time a
+// link is asked for (and again after a restart, on the same port, while a
+// session from before lives).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BatonError } from '../../errors.ts';
 import type { DashboardLink } from '../../protocol/dashboard-link.ts';
 import type { Logger } from '../log.ts';
-import { checkSameOrigin, cookieName, readCookie } from './guard.ts';
-import { DashboardSessions, type DashboardPrincipal } from './sessions.ts';
+import { checkHost, checkSameOrigin, cookieName, readCookie } from './guard.ts';
+import { DashboardSessions, SESSION_KEY_HEADER, type DashboardPrincipal } from './sessions.ts';
 import { StaticFiles, defaultUiDir } from './static-files.ts';
 
 export interface DashboardOptions {
@@ -20,16 +21,20 @@ export interface DashboardOptions {
   tcpListener(): string | null;
   /** Opens a loopback listener for the dashboard on `port` (0: any); resolves to the port it got. */
   openLoopback(port: number): Promise<number>;
+  /** Whether the principal that minted a session still exists (false once its token is revoked). */
+  principalAlive(principal: string): boolean;
 }
 
-const page = (title: string, text: string): string =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><main><h1>${title}</h1><p>${text}</p></main></body></html>`;
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** `text` is HTML already: callers escape what they did not write. */
 function sendPage(res: ServerResponse, status: number, title: string, text: string, headers: Record<string, string> = {}): void {
-  const body = page(title, text);
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><main><h1>${title}</h1><p>${text}</p></main></body></html>`;
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
   res.end(body);
 }
+
+const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 export class Dashboard {
   readonly #options: DashboardOptions;
@@ -40,7 +45,8 @@ export class Dashboard {
 
   constructor(options: DashboardOptions) {
     this.#options = options;
-    this.#sessions = new DashboardSessions(options.stateDir);
+    this.#sessions = new DashboardSessions(options.stateDir, options.principalAlive);
+    if (this.#sessions.unreadable !== undefined) options.log.warn('ui.json could not be read: dashboard sessions from before start afresh', { problem: this.#sessions.unreadable });
   }
 
   /** After a restart: listen where the last daemon's dashboard did, while a session from then lives. */
@@ -64,11 +70,13 @@ export class Dashboard {
     return this.#loopback;
   }
 
-  /** A one-time sign-in link for a browser; a read-only caller gets a read-only one. */
-  async link(options: { readOnly: boolean }): Promise<DashboardLink> {
+  /** A one-time sign-in link for a browser, minted for `who`; a read-only caller gets a read-only one. */
+  async link(options: { readOnly: boolean }, who: DashboardPrincipal): Promise<DashboardLink> {
+    const readOnly = options.readOnly || who.readOnly;
     if (!this.#files.built()) {
       throw new BatonError('UNAVAILABLE', `the dashboard is not built (no ${this.#files.dir}index.html): run \`npm run build\` in the baton package`);
     }
+    const { ticket, expiresAt } = this.#sessions.mintTicket(readOnly, who.principal);
     const tcp = this.#options.tcpListener();
     let origin: string;
     if (tcp !== null) {
@@ -86,19 +94,26 @@ export class Dashboard {
       }
       origin = `http://127.0.0.1:${port}`;
     }
-    const { ticket, expiresAt } = this.#sessions.mintTicket(options.readOnly);
-    return { url: `${origin}/ui/login?ticket=${ticket}`, origin, readOnly: options.readOnly, expiresAt };
+    return { url: `${origin}/ui/login?ticket=${ticket}`, origin, readOnly, expiresAt };
+  }
+
+  /** Signs every browser out (`baton ui --sign-out`); how many sessions ended. */
+  signOutAll(): number {
+    return this.#sessions.endAll();
   }
 
   /**
-   * The principal a request's dashboard cookie names: undefined when it
-   * carries none; UNAUTHENTICATED for a stale one; PERMISSION_DENIED from
-   * another origin.
+   * The principal a request's dashboard session names: undefined when it
+   * carries no cookie; UNAUTHENTICATED for a stale cookie or a missing or
+   * wrong key; PERMISSION_DENIED from another origin.
    */
   authenticate(req: IncomingMessage): DashboardPrincipal | undefined {
     const value = readCookie(req, cookieName(req.socket.localPort ?? 0));
     if (value === undefined) return undefined;
-    const session = this.#sessions.lookup(value);
+    checkHost(req);
+    const key = one(req.headers[SESSION_KEY_HEADER]);
+    if (key === undefined) throw new BatonError('UNAUTHENTICATED', `the dashboard's calls carry its session key (${SESSION_KEY_HEADER}); the cookie alone opens only the page`);
+    const session = this.#sessions.lookup(value, key);
     if (session === undefined) throw new BatonError('UNAUTHENTICATED', 'the dashboard session is unknown or expired: run `baton ui` to sign in again');
     checkSameOrigin(req);
     return session;
@@ -108,19 +123,21 @@ export class Dashboard {
   async handle(req: IncomingMessage, res: ServerResponse, route: string, query: string): Promise<void> {
     const method = req.method ?? 'GET';
     const port = req.socket.localPort ?? 0;
+    checkHost(req);
     if (route === '/ui/login') {
-      if (method !== 'GET') return sendPage(res, 405, 'Method not allowed', 'Open the link `baton ui` printed.', { allow: 'GET' });
+      if (method !== 'GET') return sendPage(res, 405, 'Method not allowed', 'Open the link <code>baton ui</code> printed.', { allow: 'GET' });
       const ticket = new URLSearchParams(query).get('ticket') ?? '';
       let redeemed;
       try {
         redeemed = this.#sessions.redeem(ticket);
       } catch (error) {
-        return sendPage(res, 401, 'Link used or expired', (error as Error).message.replace(/`([^`]+)`/g, '<code>$1</code>'));
+        return sendPage(res, 401, 'Link used or expired', escapeHtml((error as Error).message).replace(/`([^`]+)`/g, '<code>$1</code>'));
       }
       this.#options.log.info('dashboard signed in', { principal: redeemed.session.principal, readOnly: redeemed.session.readOnly });
-      // 303 to the app: the ticket's URL is replaced in the history by /ui/.
+      // 303 to the app: the ticket's URL is replaced in the history by /ui/. The key rides in the
+      // fragment, which no request carries; the page moves it into its own origin's storage at once.
       res.writeHead(303, {
-        location: '/ui/',
+        location: `/ui/#session=${redeemed.key}`,
         'set-cookie': `${cookieName(port)}=${redeemed.cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${redeemed.maxAgeS}`,
         'cache-control': 'no-store',
         'content-length': 0,
@@ -131,9 +148,10 @@ export class Dashboard {
     if (route === '/ui/logout') {
       if (method !== 'POST') return sendPage(res, 405, 'Method not allowed', 'Sign out with POST.', { allow: 'POST' });
       const value = readCookie(req, cookieName(port));
-      if (value !== undefined) {
+      const key = one(req.headers[SESSION_KEY_HEADER]);
+      if (value !== undefined && key !== undefined) {
         checkSameOrigin(req);
-        this.#sessions.end(value);
+        this.#sessions.end(value, key);
       }
       res.writeHead(204, { 'set-cookie': `${cookieName(port)}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
       res.end();
@@ -144,21 +162,19 @@ export class Dashboard {
       res.end();
       return;
     }
-    if (method !== 'GET' && method !== 'HEAD') return sendPage(res, 405, 'Method not allowed', `${method} is not allowed on ${route}`, { allow: 'GET' });
-    const path = route.slice('/ui/'.length);
+    if (method !== 'GET' && method !== 'HEAD') return sendPage(res, 405, 'Method not allowed', `${escapeHtml(method)} is not allowed here.`, { allow: 'GET' });
+    const path = this.#files.resolve(route.slice('/ui/'.length));
+    if (path === undefined) return sendPage(res, 404, 'Not found', 'No such file in the dashboard.');
     if (!path.startsWith('assets/')) {
-      // The app itself only to a signed-in browser; its assets are the package's public code.
-      let session: DashboardPrincipal | undefined;
-      try {
-        session = this.authenticate(req);
-      } catch {
-        session = undefined;
+      // The app itself only to a signed-in browser (the cookie: a page load carries no key); its assets are the package's public code.
+      const value = readCookie(req, cookieName(port));
+      if (value === undefined || this.#sessions.lookup(value) === undefined) {
+        return sendPage(res, 401, 'Sign in to the baton dashboard', 'Run <code>baton ui</code> in the project: it opens (or prints) a link that signs this browser in.');
       }
-      if (session === undefined) return sendPage(res, 401, 'Sign in to the baton dashboard', 'Run <code>baton ui</code> in the project: it opens (or prints) a link that signs this browser in.');
     }
     const accept = req.headers.accept ?? '';
     const file = this.#files.get(path, accept.includes('text/html'));
-    if (file === undefined) return sendPage(res, 404, 'Not found', `No file ${route} in the dashboard.`);
+    if (file === undefined) return sendPage(res, 404, 'Not found', 'No such file in the dashboard.');
     res.writeHead(200, { ...file.headers, 'content-length': file.body.length });
     res.end(method === 'HEAD' ? undefined : file.body);
   }

@@ -50,7 +50,23 @@ export function checkSameOrigin(req: IncomingMessage): void {
   if (method === 'GET' || method === 'HEAD') return;
   const origin = one(req.headers.origin);
   const host = one(req.headers.host);
-  if (origin === undefined || host === undefined || origin !== `http://${host}`) {
+  // https: behind a TLS-terminating proxy that passes the Host on.
+  if (origin === undefined || host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)) {
     throw new BatonError('PERMISSION_DENIED', `a ${method} with the dashboard's session must come from its own page (Origin ${JSON.stringify(origin ?? null)} is not http://${host ?? '?'})`);
+  }
+}
+
+/**
+ * On the dashboard's loopback listener, the Host must be the loopback address
+ * it listens on: a page of another site whose name an attacker re-pointed at
+ * 127.0.0.1 (DNS rebinding) reaches the port, but names its own host.
+ */
+export function checkHost(req: IncomingMessage): void {
+  const address = req.socket.localAddress ?? '';
+  if (address !== '127.0.0.1' && address !== '::1' && address !== '::ffff:127.0.0.1') return; // --listen: the operator chose the names
+  const host = one(req.headers.host) ?? '';
+  const port = req.socket.localPort;
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}` && host !== `[::1]:${port}`) {
+    throw new BatonError('PERMISSION_DENIED', `the dashboard answers to 127.0.0.1:${port} or localhost:${port}, not to Host ${JSON.stringify(host.slice(0, 100))}`);
   }
 }

@@ -3,8 +3,8 @@
 // with their content); index.html is revalidated every time, so a new build
 // is picked up on the next load. Any other path under /ui/ that a browser
 // navigates to gets index.html: the app reads its view from the URL.
-import { readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { extname, join, normalize, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TYPES: Record<string, string> = {
@@ -40,23 +40,38 @@ export class StaticFiles {
     this.dir = normalize(dir.endsWith(sep) ? dir : dir + sep);
   }
 
-  /** The file at `path` (below /ui/), index.html for an app route, or undefined. */
-  get(path: string, acceptsHtml: boolean): StaticFile | undefined {
-    let relative: string;
+  /**
+   * The path below /ui/ as sent, decoded and normalised: what decides whether
+   * it is public (assets/) and where it is read. Undefined for one that is
+   * not valid percent-encoding, holds a NUL or a backslash, or climbs (..).
+   */
+  resolve(raw: string): string | undefined {
+    let decoded: string;
     try {
-      relative = decodeURIComponent(path);
+      decoded = decodeURIComponent(raw);
     } catch {
       return undefined;
     }
-    if (relative === '' || relative.endsWith('/')) return this.#index();
-    if (relative.includes('\0')) return undefined;
+    if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
+    if (decoded.split('/').includes('..')) return undefined;
+    const relative = posix.normalize(`/${decoded}`).slice(1);
+    return decoded.endsWith('/') && !relative.endsWith('/') ? `${relative}/` : relative;
+  }
+
+  /** The file at `relative` (from resolve), index.html for an app route, or undefined. */
+  get(relative: string, acceptsHtml: boolean): StaticFile | undefined {
+    const asset = relative.startsWith('assets/');
+    if (relative === '' || relative.endsWith('/')) return asset ? undefined : this.#index();
     const full = normalize(join(this.dir, relative));
-    if (!full.startsWith(this.dir)) return undefined; // .. out of the directory
+    if (!full.startsWith(this.dir)) return undefined;
     const cached = this.#cache.get(full);
     if (cached !== undefined) return cached;
     const info = statSync(full, { throwIfNoEntry: false });
-    if (info === undefined || !info.isFile()) return acceptsHtml && extname(relative) === '' ? this.#index() : undefined;
-    const immutable = relative.startsWith('assets/');
+    // An app route a browser navigates to gets the app; a missing asset is a 404, never the app.
+    if (info === undefined || !info.isFile()) return acceptsHtml && !asset && extname(relative) === '' ? this.#index() : undefined;
+    // A symbolic link in the build must not lead out of it.
+    if (!this.#inside(full)) return undefined;
+    const immutable = asset;
     const file: StaticFile = {
       body: readFileSync(full),
       headers: {
@@ -66,6 +81,16 @@ export class StaticFiles {
     };
     if (immutable && this.#cache.size < 256) this.#cache.set(full, file);
     return file;
+  }
+
+  #inside(full: string): boolean {
+    try {
+      const real = realpathSync(full);
+      const dir = realpathSync(this.dir);
+      return real.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+    } catch {
+      return false;
+    }
   }
 
   /** index.html, or undefined when the dashboard was not built. */
