@@ -281,8 +281,13 @@ export function conformance(name: string, open: Opener): void {
     await c.addTask({ title: 't' });
     const [claim] = await c.claim(s.id, { leaseMs: 50 });
     await sleep(80);
-    await rejectsWith(c.complete(claim!), 'LEASE_EXPIRED');
-    assert.equal((await c.sweep()).claimsExpired, 1);
+    // LEASE_EXPIRED while the lapsed claim is still on the task; STALE_TOKEN once a sweep took it back
+    // (a daemon sweeps on its own as well, and on a loaded machine it may get there before this call).
+    const late = await c.complete(claim!).then(() => undefined, (error: Error & { code?: string }) => error);
+    assert.ok(late?.code === 'LEASE_EXPIRED' || late?.code === 'STALE_TOKEN', `the late holder is refused: ${String(late?.code)} ${late?.message ?? 'it was accepted'}`);
+    const swept = (await c.sweep()).claimsExpired;
+    if (late.code === 'STALE_TOKEN') assert.equal(swept, 0, 'swept already');
+    else assert.ok(swept <= 1, `one claim to sweep back, got ${swept}`);
     const [next] = await c.claim(s.id, { leaseMs: 5000 });
     assert.equal(next!.task.attempts, 2);
     await rejectsWith(c.complete(claim!), 'STALE_TOKEN');
