@@ -57,7 +57,8 @@ export function publishedOperations(document: unknown): { operations: PublishedO
   const operations: PublishedOperation[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     const schema = item.post?.requestBody?.content['application/json']?.schema;
-    if (!path.startsWith('/v1/') || schema === undefined || path === '/v1/mcp') continue;
+    // Operations are /v1/<name>; /v1/mcp and the dashboard's /v1/ui/* are routes of their own.
+    if (!path.startsWith('/v1/') || schema === undefined || path === '/v1/mcp' || path.slice(4).includes('/')) continue;
     operations.push({ name: path.slice(4), mutation: (item.post?.parameters ?? []).some((p) => p.name === 'Idempotency-Key'), schema });
   }
   return { operations, components: doc.components.schemas };
