@@ -133,6 +133,8 @@ class LeaseWait {
   /** On the way out, however it went: an entry still in line goes, and a lease handed to it meanwhile passes to the next in line. */
   async leave(): Promise<void> {
     const id = this.#waiterId;
-    if (id !== null) await this.#db.store.write((tx) => removeWaiter(tx, id)).catch(() => undefined);
+    const key = this.#idempotencyKey;
+    const idempotency = key === undefined ? undefined : { key, hash: requestHash('acquire', this.#request) };
+    if (id !== null) await this.#db.store.write((tx) => removeWaiter(tx, id, this.#request.key, idempotency)).catch(() => undefined);
   }
 }

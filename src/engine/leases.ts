@@ -289,14 +289,23 @@ export async function grantedTo(tx: StoreTx, waiterId: number): Promise<Lease | 
 
 /**
  * A waiter gives up (timeout, abort): its entry goes, and a lease handed to it
- * in the meantime is released again, to the next in line.
+ * in the meantime is released again, to the next in line. `key`: the one it
+ * waited for. `idempotency`: the waiter's key and request hash, whose record
+ * of that lease goes too.
  */
-export async function removeWaiter(tx: StoreTx, id: number): Promise<void> {
+export async function removeWaiter(tx: StoreTx, id: number, key: string, idempotency?: { key: string; hash: string }): Promise<void> {
+  // The key's lock first, as a handoff takes it: else (PostgreSQL, read committed) a release could hand the
+  // lease to this entry while it goes, and nobody would collect it until its TTL ran out.
+  await lockLease(tx, key);
   tx.defer('waiterDelete', { id });
   const row = await tx.get<LeaseRow>('leaseByWaiter', { id });
   if (row === undefined) return;
   await lockLease(tx, row.key);
   tx.defer('leaseDelete', { key: row.key, token: row.token });
+  // The handoff recorded the lease as the answer to the waiter's request, which its caller never got (it gave
+  // up, or its connection dropped and it will retry): a retry under the same key must wait afresh, not be told
+  // it holds a lease that is by now the next waiter's (the PostgreSQL chaos test saw a token go backwards).
+  if (idempotency !== undefined) tx.defer('idemForget', idempotency);
   await emit(tx, 'lease.released', row.key, row.owner, { token: row.token, reason: 'the waiter it was handed to gave up' });
   await handOff(tx, row.key);
 }

@@ -22,7 +22,7 @@ export const QueryNames = [
   'budgetGet', 'budgetDelete', 'budgetList', 'budgetUsageGet', 'budgetUsageUpsert', 'budgetUsageReset',
   'budgetUsageResetAll', 'usageInsert', 'usageByAgent', 'usageByModel', 'reservationInsert', 'reservationGet',
   'reservationDelete', 'reservationsSum', 'reservationsExpire', 'rateGet', 'rateUpsert', 'rateSetTokens', 'rateList',
-  'eventInsert', 'eventsTasksClaimed', 'eventsTasksCompleted', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemInsert',
+  'eventInsert', 'eventsTasksClaimed', 'eventsTasksCompleted', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemForget', 'idemInsert',
   'idemPrune', 'metaGet', 'metaSet', 'nodeInsert', 'nodeHeartbeat', 'nodeEnd', 'nodeList', 'sessionSetNode', 'sessionsOfLapsedNodes',
 ] as const;
 

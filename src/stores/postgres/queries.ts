@@ -164,6 +164,8 @@ export const postgresQueries: Record<QueryName, string> = {
   eventsMaxSeq: `SELECT seq FROM event_head`,
 
   idemGet: `SELECT * FROM idempotency WHERE key = $key`,
+  // A grant taken back before its waiter saw it: a retry of that request must not be answered with it.
+  idemForget: `DELETE FROM idempotency WHERE key = $key AND request_hash = $hash`,
   idemInsert: `INSERT INTO idempotency (key, request_hash, result, created_at) VALUES ($key, $hash, $result, $now)
     ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`,
   idemPrune: `DELETE FROM idempotency WHERE created_at < $before`,

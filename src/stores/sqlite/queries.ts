@@ -136,6 +136,8 @@ export const sqliteQueries: Record<QueryName, string> = {
   eventsMaxSeq: `SELECT COALESCE(MAX(seq), 0) AS seq FROM events`,
 
   idemGet: `SELECT * FROM idempotency WHERE key = $key`,
+  // A grant taken back before its waiter saw it: a retry of that request must not be answered with it.
+  idemForget: `DELETE FROM idempotency WHERE key = $key AND request_hash = $hash`,
   // REPLACE gives a reused key a new rowid, keeping rowids in time order for the prune.
   idemInsert: `INSERT OR REPLACE INTO idempotency (key, request_hash, result, created_at) VALUES ($key, $hash, $result, $now)`,
   idemPrune: `DELETE FROM idempotency WHERE rowid < COALESCE((SELECT rowid FROM idempotency WHERE created_at >= $before ORDER BY rowid LIMIT 1),
