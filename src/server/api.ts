@@ -187,11 +187,19 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     res.on('close', () => subscription.close());
   }
 
+  /** The body of a dashboard request: a JSON object (or nothing) with only the fields named. */
+  function dashboardBody(raw: Buffer, what: string, fields: string[]): Record<string, unknown> {
+    const input = parseJson(raw);
+    for (const key of Object.keys(input)) {
+      if (!fields.includes(key)) throw new BatonError('INVALID_ARGUMENT', `unknown field ${JSON.stringify(key)} in a dashboard ${what} request; it takes ${fields.length === 0 ? 'none' : `only ${fields.join(', ')}`}`);
+    }
+    return input;
+  }
+
   /** POST /v1/ui/link {readOnly?}: a one-time sign-in link to the dashboard; a read-only caller gets a read-only one. */
   async function dashboardLink(raw: Buffer, who: AuthResult): Promise<DashboardLink> {
     if (ctx.dashboard === undefined) throw new BatonError('UNAVAILABLE', 'this daemon serves no dashboard');
-    const input = raw.length === 0 ? {} : parseJson(raw);
-    for (const key of Object.keys(input)) if (key !== 'readOnly') throw new BatonError('INVALID_ARGUMENT', `unknown field ${JSON.stringify(key)} in a dashboard link request; it takes only readOnly`);
+    const input = dashboardBody(raw, 'link', ['readOnly']);
     if (input.readOnly !== undefined && typeof input.readOnly !== 'boolean') throw new BatonError('INVALID_ARGUMENT', `readOnly must be true or false, got ${JSON.stringify(input.readOnly)}`);
     return ctx.dashboard.link({ readOnly: input.readOnly === true }, { principal: who.principal, readOnly: who.readOnly === true });
   }
@@ -266,6 +274,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         if (method === 'POST' && route === DASHBOARD_SIGN_OUT_PATH) {
           refuseReadOnly(who, 'sign the dashboard out');
           if (ctx.dashboard === undefined) throw new BatonError('UNAVAILABLE', 'this daemon serves no dashboard');
+          dashboardBody(body, 'sign-out', []);
           return sendJson(res, 200, { ended: ctx.dashboard.signOutAll() });
         }
         if (method === 'GET') {

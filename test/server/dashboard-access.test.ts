@@ -128,6 +128,10 @@ test('the cookie alone opens the page, not the API; a cookie from one session an
   assert.equal((await http(`${origin}/ui/logout`, { method: 'POST', headers: { ...a.session, origin } })).status, 204);
   assert.equal((await http(`${origin}/v1/whoami`, { headers: a.session })).status, 401, 'signed out');
   assert.equal((await http(`${origin}/v1/whoami`, { headers: b.session })).status, 200, 'the other session lives');
+  const odd = await http(`${origin}/v1/ui/sign-out`, { method: 'POST', headers: { ...b.session, origin, 'content-type': 'application/json' }, body: '{"n":-1}' });
+  assert.equal(odd.status, 400, 'sign-out takes no fields');
+  assert.match(JSON.parse(odd.body).error.message, /unknown field "n" in a dashboard sign-out request; it takes none/);
+  assert.equal((await http(`${origin}/v1/whoami`, { headers: b.session })).status, 200, 'a refused sign-out signed nobody out');
   assert.equal(await d.client().dashboardSignOut(), 1);
   assert.equal((await http(`${origin}/v1/whoami`, { headers: b.session })).status, 401, 'signed everyone out');
 });
