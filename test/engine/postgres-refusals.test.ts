@@ -3,26 +3,14 @@
 // unreachable, wrong credentials, a schema from a newer baton, no
 // connection slot free. The CLI says the same in one line and exits non-zero.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { openCoordinator } from '../../src/index.ts';
-import { adminQuery, Databases, queryAt, startPostgres, type PgServer } from '../../support/postgres.ts';
+import { adminQuery, queryAt, postgresPerFile } from '../../support/postgres.ts';
 import { baton } from '../helpers/procs.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'baton-pg-refusals-'));
-let server: PgServer;
-let databases: Databases;
-before(async () => {
-  server = await startPostgres(dir);
-  databases = new Databases(server);
-});
-after(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const postgres = postgresPerFile('baton-pg-refusals-');
+const dir = postgres.dir;
 
 const SECRET = 'hunter2-not-shown';
 
@@ -54,12 +42,12 @@ test('an unreachable database: UNAVAILABLE naming host and port; the CLI says it
 });
 
 test('wrong credentials: STORE_ERROR naming the user, never the password', async () => {
-  const url = withPassword(await databases.fresh(), 'postgres', SECRET);
+  const url = withPassword(await postgres.databases.fresh(), 'postgres', SECRET);
   await refused(url, 'STORE_ERROR', /refused the login.*28P01/);
 });
 
 test('a database of a newer schema version is refused, and left as it was', async () => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   await queryAt(url, 'INSERT INTO baton.schema_migrations (version) VALUES (99)');
   const before = await queryAt(url, 'SELECT seq FROM baton.event_head');
   await refused(url, 'STORE_ERROR', /schema version 99, newer than this baton knows \(1\)/);
@@ -71,8 +59,8 @@ test('a database of a newer schema version is refused, and left as it was', asyn
 });
 
 test('no connection slot free: UNAVAILABLE saying what to change', async () => {
-  const url = await databases.fresh();
-  await adminQuery(server, `CREATE ROLE limited LOGIN PASSWORD '${SECRET}' CONNECTION LIMIT 1`);
+  const url = await postgres.databases.fresh();
+  await adminQuery(postgres.server, `CREATE ROLE limited LOGIN PASSWORD '${SECRET}' CONNECTION LIMIT 1`);
   await queryAt(url, 'GRANT ALL ON SCHEMA baton TO limited; GRANT ALL ON ALL TABLES IN SCHEMA baton TO limited');
   const limitedUrl = withPassword(url, 'limited', SECRET);
   const holder = new pg.Client({ connectionString: limitedUrl });
@@ -85,10 +73,10 @@ test('no connection slot free: UNAVAILABLE saying what to change', async () => {
 });
 
 test('baton migrate applies the schema once and then says it is up to date; bad --store is a usage error', async () => {
-  const url = await databases.empty();
+  const url = await postgres.databases.empty();
   const first = await baton(['migrate', '--store', url, '--json'], { cwd: dir });
   assert.equal(first.code, 0, first.stderr);
-  assert.deepEqual(JSON.parse(first.stdout), { from: 0, to: 1, target: `postgres@127.0.0.1:${server.port}${new URL(url).pathname}` });
+  assert.deepEqual(JSON.parse(first.stdout), { from: 0, to: 1, target: `postgres@127.0.0.1:${postgres.server.port}${new URL(url).pathname}` });
   const again = await baton(['migrate'], { cwd: dir, env: { ...process.env, BATON_STORE: url } });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /schema 1, up to date/);

@@ -4,31 +4,23 @@
 // order, however many nodes publish at once; a budget is not overshot by
 // reservations made on two daemons together.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import type { BatonEvent } from '../../src/index.ts';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
-import { Databases, startPostgres, type PgServer } from '../../support/postgres.ts';
+import { postgresPerFile } from '../../support/postgres.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'baton-pg-across-'));
-let server: PgServer;
-let databases: Databases;
 const daemons: RunningDaemon[] = [];
-before(async () => {
-  server = await startPostgres(dir);
-  databases = new Databases(server);
-});
+// Registered first, so it runs first: the daemons go before their database does.
 after(async () => {
   for (const d of daemons) await d.stop().catch(() => undefined);
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
+const postgres = postgresPerFile('baton-pg-across-');
+const dir = postgres.dir;
 
 let n = 0;
 async function twoDaemons(): Promise<[RunningDaemon, RunningDaemon]> {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const [a, b] = await Promise.all([0, 1].map(() => startDaemon(join(dir, `state-${n++}`), { cwd: dir, args: ['--store', url] })));
   daemons.push(a!, b!);
   return [a!, b!];

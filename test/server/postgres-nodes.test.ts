@@ -4,28 +4,20 @@
 // every daemon's event stream carries every node's events, and two daemons
 // starting at once on an empty database migrate it once.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import type { BatonEvent } from '../../src/index.ts';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
-import { adminQuery, Databases, queryAt, startPostgres, type PgServer } from '../../support/postgres.ts';
+import { adminQuery, queryAt, postgresPerFile } from '../../support/postgres.ts';
 import { baton, startNode, worker } from '../helpers/procs.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'baton-pg-nodes-'));
-let server: PgServer;
-let databases: Databases;
 const daemons: RunningDaemon[] = [];
-before(async () => {
-  server = await startPostgres(dir);
-  databases = new Databases(server);
-});
+// Registered first, so it runs first: the daemons go before their database does.
 after(async () => {
   for (const d of daemons) await d.kill().catch(() => undefined);
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
+const postgres = postgresPerFile('baton-pg-nodes-');
+const dir = postgres.dir;
 
 let n = 0;
 async function daemon(url: string, ...args: string[]): Promise<RunningDaemon> {
@@ -57,7 +49,7 @@ async function handoffs(from: RunningDaemon, to: RunningDaemon, key: string, tim
 }
 
 test('a release on one daemon wakes a waiter on another at once, and still does while its listener is cut', async (t) => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const a = await daemon(url);
   const b = await daemon(url);
   const notified = await handoffs(a, b, 'k', 5);
@@ -66,20 +58,20 @@ test('a release on one daemon wakes a waiter on another at once, and still does 
   assert.ok(median(notified) < 500, `cross-node handoffs took ${notified.map(Math.round).join(', ')} ms`);
 
   // Cut every listener: the daemons poll until they have listened again, and catch up.
-  const cut = await adminQuery(server, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'baton-listener' AND datname = $1`, [new URL(url).pathname.slice(1)]);
+  const cut = await adminQuery(postgres.server, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'baton-listener' AND datname = $1`, [new URL(url).pathname.slice(1)]);
   assert.equal(cut.rowCount, 2, 'one listener per daemon');
   const afterCut = await handoffs(a, b, 'k', 3);
   t.diagnostic(`with the listeners cut (ms): ${afterCut.map(Math.round).join(', ')}`);
   assert.ok(Math.max(...afterCut) < 3_000, `handoffs after the cut took ${afterCut.map(Math.round).join(', ')} ms`);
   await sleep(3_000);
-  const back = await adminQuery(server, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'baton-listener' AND datname = $1`, [new URL(url).pathname.slice(1)]);
+  const back = await adminQuery(postgres.server, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'baton-listener' AND datname = $1`, [new URL(url).pathname.slice(1)]);
   assert.equal(back.rows[0].n, 2, 'both listeners reconnected');
   const again = await handoffs(a, b, 'k', 3);
   assert.ok(median(again) < 500, `handoffs after the reconnect took ${again.map(Math.round).join(', ')} ms`);
 });
 
 test("a daemon killed outright: its clients' leases come back after its node TTL plus a sweep", async (t) => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const a = await daemon(url, '--node-ttl', '1');
   const b = await daemon(url, '--node-ttl', '1');
   const onA = a.client();
@@ -101,7 +93,7 @@ test("a daemon killed outright: its clients' leases come back after its node TTL
 });
 
 test("every daemon's event stream carries every node's events", async () => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const a = await daemon(url);
   const b = await daemon(url);
   const seen: BatonEvent[] = [];
@@ -117,7 +109,7 @@ test("every daemon's event stream carries every node's events", async () => {
 });
 
 test('two daemons starting at once on an empty database migrate it once; both serve', async () => {
-  const url = await databases.empty();
+  const url = await postgres.databases.empty();
   const [a, b] = await Promise.all([daemon(url), daemon(url)]);
   await a.client().addTasks([{ title: 'one' }]);
   assert.equal((await b.client().listTasks()).length, 1);
@@ -126,14 +118,14 @@ test('two daemons starting at once on an empty database migrate it once; both se
 });
 
 test('baton status says which store the daemon is on, and its node', async () => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const stateDir = join(dir, `state-${n++}`);
   const d = await startDaemon(stateDir, { cwd: dir, args: ['--store', url, '--node-ttl', '3'] });
   daemons.push(d);
   const withDaemon = { cwd: dir, env: { ...process.env, BATON_NO_DAEMON: '' } };
   const shown = await baton(['status', '--state-dir', stateDir], withDaemon);
   assert.equal(shown.code, 0, shown.stderr);
-  assert.match(shown.stdout, new RegExp(`store postgres postgres@127\\.0\\.0\\.1:${server.port}/${new URL(url).pathname.slice(1)}, node [0-9a-f-]{36} \\(sessions end 3(\\.0)? ?s after it stops\\)`));
+  assert.match(shown.stdout, new RegExp(`store postgres postgres@127\\.0\\.0\\.1:${postgres.server.port}/${new URL(url).pathname.slice(1)}, node [0-9a-f-]{36} \\(sessions end 3(\\.0)? ?s after it stops\\)`));
   assert.ok(!shown.stdout.includes('bench'), 'no password');
   const json = JSON.parse((await baton(['status', '--state-dir', stateDir, '--json'], withDaemon)).stdout);
   assert.equal(json.daemon.store.kind, 'postgres');
@@ -141,7 +133,7 @@ test('baton status says which store the daemon is on, and its node', async () =>
 });
 
 test('kill -9 of a client frees its lease and claim within 1 s, for a waiter on another daemon', async (t) => {
-  const url = await databases.fresh();
+  const url = await postgres.databases.fresh();
   const a = await daemon(url);
   const b = await daemon(url);
   const onA = a.client();

@@ -8,10 +8,10 @@
 // session from before lives).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BatonError } from '../../errors.ts';
-import type { DashboardLink } from '../../protocol/dashboard-link.ts';
+import { SESSION_KEY_HEADER, type DashboardLink } from '../../protocol/dashboard-link.ts';
 import type { Logger } from '../log.ts';
-import { checkHost, checkSameOrigin, cookieName, readCookie } from './guard.ts';
-import { DashboardSessions, SESSION_KEY_HEADER, type DashboardPrincipal } from './sessions.ts';
+import { checkHost, checkSameOrigin, cookieName, headerValue, readCookie } from './guard.ts';
+import { DashboardSessions, type DashboardPrincipal } from './sessions.ts';
 import { StaticFiles, defaultUiDir } from './static-files.ts';
 
 export interface DashboardOptions {
@@ -33,8 +33,6 @@ function sendPage(res: ServerResponse, status: number, title: string, text: stri
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
   res.end(body);
 }
-
-const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 export class Dashboard {
   readonly #options: DashboardOptions;
@@ -111,7 +109,7 @@ export class Dashboard {
     const value = readCookie(req, cookieName(req.socket.localPort ?? 0));
     if (value === undefined) return undefined;
     checkHost(req);
-    const key = one(req.headers[SESSION_KEY_HEADER]);
+    const key = headerValue(req, SESSION_KEY_HEADER);
     if (key === undefined) throw new BatonError('UNAUTHENTICATED', `the dashboard's calls carry its session key (${SESSION_KEY_HEADER}); the cookie alone opens only the page`);
     const session = this.#sessions.lookup(value, key);
     if (session === undefined) throw new BatonError('UNAUTHENTICATED', 'the dashboard session is unknown or expired: run `baton ui` to sign in again');
@@ -148,7 +146,7 @@ export class Dashboard {
     if (route === '/ui/logout') {
       if (method !== 'POST') return sendPage(res, 405, 'Method not allowed', 'Sign out with POST.', { allow: 'POST' });
       const value = readCookie(req, cookieName(port));
-      const key = one(req.headers[SESSION_KEY_HEADER]);
+      const key = headerValue(req, SESSION_KEY_HEADER);
       if (value !== undefined && key !== undefined) {
         checkSameOrigin(req);
         this.#sessions.end(value, key);

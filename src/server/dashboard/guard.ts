@@ -38,18 +38,22 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
   return found;
 }
 
-const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+/** A request header's (first) value. */
+export const headerValue = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
 
 /** Refuses a cookie-authenticated request that another origin made (PERMISSION_DENIED, 403). */
 export function checkSameOrigin(req: IncomingMessage): void {
-  const site = one(req.headers['sec-fetch-site']);
+  const site = headerValue(req, 'sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
     throw new BatonError('PERMISSION_DENIED', `a ${site} request cannot use the dashboard's session (Sec-Fetch-Site: ${site}); only the dashboard's own pages can`);
   }
   const method = req.method ?? 'GET';
   if (method === 'GET' || method === 'HEAD') return;
-  const origin = one(req.headers.origin);
-  const host = one(req.headers.host);
+  const origin = headerValue(req, 'origin');
+  const host = headerValue(req, 'host');
   // https: behind a TLS-terminating proxy that passes the Host on.
   if (origin === undefined || host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`)) {
     throw new BatonError('PERMISSION_DENIED', `a ${method} with the dashboard's session must come from its own page (Origin ${JSON.stringify(origin ?? null)} is not http://${host ?? '?'})`);
@@ -64,7 +68,7 @@ export function checkSameOrigin(req: IncomingMessage): void {
 export function checkHost(req: IncomingMessage): void {
   const address = req.socket.localAddress ?? '';
   if (address !== '127.0.0.1' && address !== '::1' && address !== '::ffff:127.0.0.1') return; // --listen: the operator chose the names
-  const host = one(req.headers.host) ?? '';
+  const host = headerValue(req, 'host') ?? '';
   const port = req.socket.localPort;
   if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}` && host !== `[::1]:${port}`) {
     throw new BatonError('PERMISSION_DENIED', `the dashboard answers to 127.0.0.1:${port} or localhost:${port}, not to Host ${JSON.stringify(host.slice(0, 100))}`);

@@ -39,8 +39,6 @@ interface StoredSession {
   parent: string;
 }
 
-/** The header that carries the session's key on API calls. */
-export const SESSION_KEY_HEADER = 'x-baton-session';
 /** Links waiting to be used, per principal other than `local` (the machine's user). */
 const MAX_TICKETS_PER_PRINCIPAL = 20;
 
