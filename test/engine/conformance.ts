@@ -307,9 +307,14 @@ export function conformance(name: string, open: Opener): void {
     assert.equal(failed.status, 'ready');
     // By the store's clock: the retry is due retryInMs after the failure was recorded (however long the answer took to come back).
     assert.ok(failed.runAt - failed.updatedAt >= 400, `runAt ${failed.runAt}, recorded at ${failed.updatedAt}`);
-    assert.deepEqual(await c.claim(s.id), [], 'not before its runAt');
-    await sleep(Math.max(0, failed.runAt - Date.now()) + 20);
-    [claim] = await c.claim(s.id);
+    // Not before its runAt, by the store's clock: on a loaded machine this claim may only arrive after it.
+    const early = await c.claim(s.id);
+    for (const e of early) assert.ok(e.task.updatedAt >= failed.runAt, `claimed at ${e.task.updatedAt}, before its runAt ${failed.runAt}`);
+    if (early.length > 0) claim = early[0];
+    else {
+      await sleep(Math.max(0, failed.runAt - Date.now()) + 20);
+      [claim] = await c.claim(s.id);
+    }
     const dead = await c.fail(claim!, 'compiler crashed again');
     assert.equal(dead.status, 'dead');
     assert.equal(dead.lastError, 'compiler crashed again');
