@@ -7,6 +7,7 @@ const layers = [
   ['files', '^src/files/'],
   ['schema', '^src/schema/'],
   ['vocabulary', '^src/(coordinator|lease-scope|git-lock)\\.ts$'],
+  ['credentials', '^src/credentials/'],
   ['testing', '^src/testing/'],
   ['stores', '^src/stores/'],
   ['engine', '^src/engine/'],

@@ -6,6 +6,7 @@
 // the daemon's checks, its OpenAPI document and this file cannot disagree.
 import type { z } from 'zod';
 import type * as budgets from './schema/budgets.ts';
+import type * as credentials from './schema/credentials.ts';
 import type * as events from './schema/events.ts';
 import type * as fields from './schema/fields.ts';
 import type * as leases from './schema/leases.ts';
@@ -90,6 +91,11 @@ export interface Subscription {
   close(): void;
 }
 
+// credentials
+export type CredentialProvider = z.infer<typeof credentials.providerName>;
+export type Credential = z.infer<typeof credentials.credential>;
+export type CredentialOptions = Omit<z.infer<typeof credentials.credentialOptions>, 'provider'>;
+
 export interface Coordinator {
   // leases
   acquire(key: string, options: AcquireOptions): Promise<Lease>;
@@ -170,6 +176,14 @@ export interface Coordinator {
   subscribe(handler: (event: BatonEvent) => void, query?: EventQuery): Subscription;
   /** Appends an event of the caller's own to the log (pub/sub between agents). */
   publish(event: PublishOptions): Promise<BatonEvent>;
+
+  // credentials
+  /**
+   * A current credential for a model provider: an API key, or an OAuth access
+   * token refreshed first when it is near expiry. However many processes ask
+   * at once, one refreshes and the rest adopt its token (docs/auth-gemini.md).
+   */
+  credential(provider: CredentialProvider, options?: CredentialOptions): Promise<Credential>;
 
   /** Expires lapsed leases, claims and sessions now (it also runs on its own). */
   sweep(): Promise<SweepResult>;

@@ -30,6 +30,9 @@ export const ErrorCodes = [
   'OUTSIDE_ROOT',
   'LEASE_REQUIRED',
   'UNAVAILABLE',
+  // credentials: no usable login (none, or revoked or expired at the issuer), and a sign-in that failed
+  'LOGIN_REQUIRED',
+  'LOGIN_FAILED',
   // discovery: no project (git repository, $BATON_HOME, .baton) where a command was run
   'NO_PROJECT',
   // a bug in baton (an answer that does not fit its published schema)

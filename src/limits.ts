@@ -9,6 +9,15 @@ export const LEASE_MODES = ['exclusive', 'shared'] as const;
 /** Every state a task can be in, in the order `status` and `task list` show them. */
 export const TASK_STATES = ['ready', 'claimed', 'blocked', 'done', 'dead', 'cancelled'] as const;
 export const BUDGET_PERIODS = ['none', 'daily', 'monthly'] as const;
+/**
+ * What an API token may do (`baton auth token create --scope`): `full`
+ * everything; `read` every read; `tasks` the queue and sessions; `files`
+ * leases, files, git and sessions; `credentials` a model provider's current
+ * credential. src/protocol/token-scopes.ts maps each
+ * operation to the scopes that grant it.
+ */
+export const TOKEN_SCOPES = ['full', 'read', 'tasks', 'files', 'credentials'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 // --- key spaces --------------------------------------------------------------
 
@@ -93,3 +102,10 @@ export const DEFAULT_RESERVATION_MS = 10 * 60_000;
 export const DEFAULT_WARN_PERCENT = 80;
 /** How long an idempotency key remembers its first answer. */
 export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
+/** How long a key replaced by `baton auth rotate-key` still verifies signatures (its --overlap): a day to hand the new key to clients that hold a copy. */
+export const DEFAULT_KEY_OVERLAP_MS = 24 * 3600_000;
+
+/** The model providers whose logins baton keeps and refreshes (`baton auth login <provider>`). */
+export const CREDENTIAL_PROVIDERS = ['gemini'] as const;
+/** The longest a caller may ask a provider's token to stay valid (credential's minValidityMs): an hour, an access token's usual lifetime. */
+export const MAX_MIN_VALIDITY_MS = 3_600_000;

@@ -177,6 +177,26 @@ export function millis(name: string, value: string | undefined, positive = false
   return Math.ceil(ms);
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** A century: a longer --expires or --overlap is a typo, and the time it names must stay a date. */
+const MAX_DURATION_MS = 36_500 * 86_400_000;
+
+/**
+ * A duration option, e.g. --expires or --overlap: seconds as --ttl takes them
+ * (`3600`), or a number with a unit: ms, s, m, h, d, w (`90d`, `1.5h`). Whole
+ * milliseconds, rounded up; `positive` refuses 0 as well.
+ */
+export function durationMs(name: string, value: string | undefined, positive = false): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d|w)?$/.exec(value.trim());
+  const ms = match === null ? NaN : Math.ceil(Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!);
+  if (Number.isNaN(ms) || (positive && ms === 0)) {
+    throw new UsageError(`${name} must be a duration ${positive ? '> 0' : '>= 0'}: seconds, or a number with a unit ms, s, m, h, d or w (90d, 12h), got ${JSON.stringify(value)}`);
+  }
+  if (ms > MAX_DURATION_MS) throw new UsageError(`${name} must be at most 36500d (a century), got ${JSON.stringify(value)}`);
+  return ms;
+}
+
 /** A whole number option, e.g. --priority or --token. */
 export function integer(name: string, value: string | undefined, { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = {}): number | undefined {
   if (value === undefined) return undefined;

@@ -5,7 +5,6 @@
 // browser is given a private file that redirects to the link, not the link
 // itself: a process's arguments are readable by every user (/proc), and the
 // first to use a ticket gets the session (Jupyter does the same).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { writeFileAtomicSync } from '../files/atomic-write.ts';
 import { RemoteCoordinator } from '../client/remote.ts';
 import { BatonError } from '../errors.ts';
+import { canOpenBrowser, startBrowser } from './browser.ts';
 import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { connect } from './connect.ts';
 import { projectLocation } from './state-dir.ts';
@@ -32,15 +32,6 @@ and actions (force-release, requeue, cancel, end a session, reset a budget). The
   --json              print { url, origin, readOnly, expiresAt, opened } (never opens a browser)
 `;
 
-/** A browser to open, or undefined where there is none to show one (no display, an ssh session). */
-function opener(): { command: string; args: string[] } | undefined {
-  if (process.env.BROWSER) return { command: process.env.BROWSER, args: [] };
-  if (process.platform === 'darwin') return { command: 'open', args: [] };
-  if (process.platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""'] };
-  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return undefined;
-  return { command: 'xdg-open', args: [] };
-}
-
 /** A file only this user can read that sends the browser on to `url`: in the state directory, else a private temporary one. */
 function redirectFile(url: string, stateDir: string | undefined): string {
   const dir = stateDir !== undefined && existsSync(stateDir) ? stateDir : mkdtempSync(join(tmpdir(), 'baton-ui-'));
@@ -52,22 +43,14 @@ function redirectFile(url: string, stateDir: string | undefined): string {
 
 /** Starts the browser on `url` (through a private redirect file); false when that could not be done. */
 function openBrowser(url: string, stateDir: string | undefined): Promise<boolean> {
-  const how = opener();
-  if (how === undefined) return Promise.resolve(false);
+  if (!canOpenBrowser()) return Promise.resolve(false);
   let target: string;
   try {
     target = pathToFileURL(redirectFile(url, stateDir)).href;
   } catch {
     return Promise.resolve(false);
   }
-  return new Promise((resolve) => {
-    const child = spawn(how.command, [...how.args, target], { stdio: 'ignore', detached: true });
-    child.once('error', () => resolve(false));
-    child.once('spawn', () => {
-      child.unref();
-      resolve(true);
-    });
-  });
+  return startBrowser(target);
 }
 
 export const uiCommand: Command = {

@@ -8,4 +8,10 @@ export interface Endpoint {
   token?: string;
   /** HMAC secret (the hex of the daemon's hmac.key, or its bytes), instead of a token. */
   hmacSecret?: string | Uint8Array;
+  /**
+   * The path of the daemon's hmac.key, instead of the secret: read when it
+   * changes, so requests are signed with the current key after a
+   * `baton auth rotate-key`. (A copy in `hmacSecret` works until its overlap ends.)
+   */
+  hmacKeyFile?: string;
 }

@@ -219,7 +219,8 @@ async function liveDaemon(stateDir: string, timeoutMs = 1000): Promise<Endpoint 
     return undefined; // a damaged key: the daemon cannot be asked, so it is not ours to use
   }
   if (secret === undefined) return undefined;
-  const endpoint = { ...tcp, hmacSecret: secret };
+  // The file, not the bytes: a long-lived client signs with the current key after a rotation.
+  const endpoint = { ...tcp, hmacKeyFile: statePaths(stateDir).hmacKey };
   return (await endpointAlive(endpoint, timeoutMs)) ? endpoint : undefined;
 }
 
@@ -240,6 +241,7 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   const remoteOptions: RemoteOptions = {
     ...(options.token === undefined ? (process.env.BATON_TOKEN ? { token: process.env.BATON_TOKEN } : {}) : { token: options.token }),
     ...(options.hmacSecret === undefined ? {} : { hmacSecret: options.hmacSecret }),
+    ...(options.hmacKeyFile === undefined ? {} : { hmacKeyFile: options.hmacKeyFile }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.retryForMs === undefined ? {} : { retryForMs: options.retryForMs }),
     ...(options.onDaemonWait === undefined ? {} : { onDaemonWait: options.onDaemonWait }),

@@ -8,8 +8,9 @@ import { hostname } from 'node:os';
 import type {
   AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo,
   LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions,
-  Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals,
+  Credential, CredentialOptions, CredentialProvider, Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals,
 } from '../coordinator.ts';
+import { environmentCredential } from '../credentials/api-key.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { checkEventQuery } from '../engine/events.ts';
 import { runWithLease } from '../lease-scope.ts';
@@ -274,6 +275,13 @@ export class RemoteCoordinator implements Coordinator {
   }
   publish(event: PublishOptions): Promise<BatonEvent> {
     return this.#call('publish', [event]);
+  }
+
+  /** The daemon's credential, unless this process's own environment holds an API key (it comes first, as in library mode). */
+  credential(provider: CredentialProvider, options?: CredentialOptions): Promise<Credential> {
+    const own = environmentCredential(provider);
+    if (own !== undefined) return Promise.resolve(own);
+    return this.#call('credential', [provider, options]);
   }
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
     // Checked here as the engine checks it (-1 or none: from now): the stream would only be refused later, silently.

@@ -9,6 +9,7 @@ import { retryableStatus } from '../protocol/http-status.ts';
 import type { DaemonWait, DaemonWaitHook, TransportHooks } from './daemon-wait.ts';
 import type { Endpoint } from './endpoint.ts';
 import { signRequest } from '../protocol/signing.ts';
+import { HmacKeyFiles } from '../project/hmac-key.ts';
 
 export interface RequestOptions {
   method?: 'GET' | 'POST';
@@ -75,6 +76,8 @@ export class HttpTransport {
   readonly endpoint: Endpoint;
   readonly agent: Agent;
   readonly #onDaemonWait: DaemonWaitHook | undefined;
+  /** The key file named by `hmacKeyFile`, re-read when a rotation replaces it. */
+  readonly #keyFile: HmacKeyFiles | undefined;
   /** Requests retrying now, and since when the first of them has been. */
   #waiting = 0;
   #waitingSince = 0;
@@ -83,6 +86,7 @@ export class HttpTransport {
     this.endpoint = endpoint;
     this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
     this.#onDaemonWait = endpoint.onDaemonWait;
+    this.#keyFile = endpoint.hmacKeyFile === undefined ? undefined : new HmacKeyFiles(endpoint.hmacKeyFile);
   }
 
   /** A request is about to retry: counts it once, and tells the hook why. */
@@ -113,6 +117,11 @@ export class HttpTransport {
     if (this.endpoint.socketPath !== undefined) return {};
     if (this.endpoint.token !== undefined) return { authorization: `Bearer ${this.endpoint.token}` };
     if (this.endpoint.hmacSecret !== undefined) return signRequest(this.endpoint.hmacSecret, method, path, body);
+    if (this.#keyFile !== undefined) {
+      const keys = this.#keyFile.read();
+      if (keys === undefined) throw new BatonError('UNAUTHENTICATED', `no HMAC key at ${this.endpoint.hmacKeyFile} to sign the request with`, { details: { path: this.endpoint.hmacKeyFile } });
+      return signRequest(keys.current, method, path, body);
+    }
     return {};
   }
 

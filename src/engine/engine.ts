@@ -5,11 +5,14 @@
 // subscription.ts). Mutations are idempotent (#mutate).
 import type { AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo } from '../coordinator.ts';
 import type { LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions } from '../coordinator.ts';
+import type { Credential, CredentialOptions, CredentialProvider } from '../coordinator.ts';
 import type { Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals } from '../coordinator.ts';
+import { CredentialBroker } from '../credentials/broker.ts';
 import { BatonError } from '../errors.ts';
 import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
+import { checkCredentialRequest } from './credentials.ts';
 import * as events from './events.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { idempotent } from './idempotency.ts';
@@ -42,6 +45,8 @@ export class Engine implements Coordinator {
   readonly #db: Transactions;
   readonly #heartbeats = new Heartbeats();
   readonly #subscriptions = new Set<Subscription>();
+  /** Hands out provider credentials, refreshing them one process at a time (made on first use). */
+  #credentials: CredentialBroker | undefined;
   #closed = false;
 
   constructor(store: Store, options: EngineOptions = {}) {
@@ -373,5 +378,14 @@ export class Engine implements Coordinator {
 
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
     return follow(this.#db, handler, checkSubscription(handler, query), this.#subscriptions);
+  }
+
+  // --- credentials --------------------------------------------------------
+
+  async credential(provider: CredentialProvider, options: CredentialOptions = {}): Promise<Credential> {
+    this.#checkOpen();
+    const checked = checkCredentialRequest(provider, options);
+    this.#credentials ??= new CredentialBroker({ onEvent: (type, data) => this.publish({ type, data }) });
+    return this.#credentials.get(checked.provider, checked);
   }
 }

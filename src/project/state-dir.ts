@@ -99,7 +99,10 @@ export function statePaths(stateDir: string) {
     daemonLock: join(stateDir, 'daemon'),
     logs: join(stateDir, 'logs'),
     tokens: join(stateDir, 'tokens.json'),
+    /** The current HMAC key (project/hmac-key.ts). */
     hmacKey: join(stateDir, 'hmac.key'),
+    /** The HMAC keys `baton auth rotate-key` replaced, until their overlap ends (project/hmac-key.ts). */
+    hmacRetiring: join(stateDir, 'hmac-retiring.json'),
   };
 }
 

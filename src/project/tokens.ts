@@ -1,15 +1,20 @@
 // API tokens for the daemon's TCP listener, `baton_<id>_<secret>`: <id> is 8
 // hex characters, <secret> 43 base64url characters (32 random bytes). Only
 // the hex sha256 of each token is kept, in <stateDir>/tokens.json (mode 0600):
-//   { "version": 1, "tokens": [ { "id", "name", "hash", "createdAt", "readOnly"? } ] }
-// A read-only token may read everything and change nothing (a dashboard for
-// onlookers, a monitor): the daemon refuses its mutations with PERMISSION_DENIED.
-// `baton auth token` writes the file; the daemon's authenticator reads the hashes.
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+//   { "version": 1 | 2, "tokens": [ { "id", "name", "hash", "createdAt", "readOnly"?, "scopes"?, "expiresAt"? } ] }
+// A token's scopes (limits.ts TOKEN_SCOPES; protocol/token-scopes.ts says what
+// each grants) are stored as in the first version where it can: none for full,
+// `readOnly: true` for read alone, `scopes` otherwise. A file that needs
+// `scopes` or `expiresAt` is written as version 2, which a daemon from before
+// them refuses whole: it would otherwise take a narrowed or expired token for
+// a full one. `baton auth token` writes the file; the daemon reads the hashes.
+import { statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { BatonError, errnoCode, fsError } from '../errors.ts';
-import { serializeJson, writeFileAtomicSync } from '../files/atomic-write.ts';
+import { serializeJson } from '../files/atomic-write.ts';
 import { withLock } from '../files/lock/lock.ts';
+import { readPrivateFileSync, writePrivateFileSync } from '../files/private-file.ts';
+import { MAX_TIME_MS, TOKEN_SCOPES, type TokenScope } from '../limits.ts';
 import { ensureStateDir, statePaths } from './state-dir.ts';
 
 const TOKEN_PATTERN = /^baton_([0-9a-f]{8})_([A-Za-z0-9_-]{32,})$/;
@@ -21,8 +26,12 @@ export interface TokenInfo {
   name: string;
   /** When it was created, ms since the epoch. */
   createdAt: number;
-  /** May only read (absent in files written before it existed: false). */
+  /** May only read: its scopes are `read` alone. */
   readOnly: boolean;
+  /** What it may do: `full`, or some of `read`, `tasks`, `files` (in TOKEN_SCOPES order). */
+  scopes: TokenScope[];
+  /** When it stops working, ms since the epoch; null: never. */
+  expiresAt: number | null;
 }
 
 export interface CreatedToken extends TokenInfo {
@@ -30,17 +39,48 @@ export interface CreatedToken extends TokenInfo {
   token: string;
 }
 
+/** What the daemon checks a token against. */
+export interface StoredToken {
+  /** sha256 of the full token. */
+  hash: Buffer;
+  scopes: TokenScope[];
+  expiresAt: number | null;
+}
+
 /** One entry of tokens.json. */
-interface TokenRecord extends Omit<TokenInfo, 'readOnly'> {
+interface TokenRecord {
+  id: string;
+  name: string;
+  createdAt: number;
   readOnly?: boolean;
+  scopes?: TokenScope[];
+  expiresAt?: number;
   /** Hex sha256 of the full token. */
   hash: string;
 }
 
 interface TokenDocument {
-  version: 1;
+  version: 1 | 2;
   tokens: TokenRecord[];
 }
+
+const isScope = (s: unknown): s is TokenScope => (TOKEN_SCOPES as readonly unknown[]).includes(s);
+
+/**
+ * Scopes as given, checked and in canonical form: known, each once, in
+ * TOKEN_SCOPES order, `full` alone (it holds the rest); none means full.
+ */
+export function normalizeScopes(scopes: readonly string[]): TokenScope[] {
+  for (const s of scopes) {
+    if (!isScope(s)) throw new BatonError('INVALID_ARGUMENT', `unknown token scope ${JSON.stringify(s)}: want ${TOKEN_SCOPES.join(', ')}`);
+  }
+  if (scopes.length === 0 || scopes.includes('full')) return ['full'];
+  return TOKEN_SCOPES.filter((s) => scopes.includes(s));
+}
+
+/** A record's scopes: `scopes` if written, else read or full by `readOnly` (files before scopes). */
+const scopesOf = (r: TokenRecord): TokenScope[] => r.scopes ?? (r.readOnly === true ? ['read'] : ['full']);
+const isReadOnly = (scopes: readonly TokenScope[]): boolean => scopes.length === 1 && scopes[0] === 'read';
 
 /** The sha256 of a full token: what tokens.json keeps of it. */
 export function hashToken(token: string): Buffer {
@@ -64,8 +104,8 @@ function parseTokenDocument(path: string, text: string): TokenRecord[] {
     throw corruptTokens(path, text.length === 0 ? 'is empty' : `is not valid JSON (${(error as Error).message})`, error);
   }
   const doc = value as Partial<TokenDocument> | null;
-  if (typeof doc !== 'object' || doc === null || doc.version !== 1 || !Array.isArray(doc.tokens)) {
-    throw corruptTokens(path, 'is not a version 1 token document ({"version":1,"tokens":[...]})');
+  if (typeof doc !== 'object' || doc === null || (doc.version !== 1 && doc.version !== 2) || !Array.isArray(doc.tokens)) {
+    throw corruptTokens(path, 'is not a version 1 or 2 token document ({"version":2,"tokens":[...]})');
   }
   for (const [i, t] of doc.tokens.entries()) {
     const r = t as Partial<TokenRecord> | null;
@@ -78,7 +118,9 @@ function parseTokenDocument(path: string, text: string): TokenRecord[] {
       typeof r.hash === 'string' &&
       /^[0-9a-f]{64}$/.test(r.hash) &&
       typeof r.createdAt === 'number' &&
-      (r.readOnly === undefined || typeof r.readOnly === 'boolean');
+      (r.readOnly === undefined || typeof r.readOnly === 'boolean') &&
+      (r.scopes === undefined || (Array.isArray(r.scopes) && r.scopes.length > 0 && r.scopes.every(isScope))) &&
+      (r.expiresAt === undefined || Number.isSafeInteger(r.expiresAt));
     if (!ok) throw corruptTokens(path, `has a malformed entry at tokens[${i}]`);
   }
   return doc.tokens;
@@ -86,27 +128,14 @@ function parseTokenDocument(path: string, text: string): TokenRecord[] {
 
 /** The stored tokens; none if the file does not exist. Written atomically, so read without a lock. */
 function readTokenRecords(path: string): TokenRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw fsError(error, 'read', path);
-  }
-  return parseTokenDocument(path, text);
+  const text = readPrivateFileSync(path);
+  return text === undefined ? [] : parseTokenDocument(path, text);
 }
 
-/** Replaces tokens.json (hold its lock). The file is kept at mode 0600. */
+/** Replaces tokens.json (hold its lock). The file is kept at mode 0600; version 1 while every entry fits it. */
 function writeTokenRecords(path: string, tokens: TokenRecord[]): void {
-  const doc: TokenDocument = { version: 1, tokens };
-  try {
-    // An existing file keeps its mode across an atomic write: make sure it is ours alone.
-    const info = statSync(path, { throwIfNoEntry: false });
-    if (info !== undefined && (info.mode & 0o777) !== 0o600) chmodSync(path, 0o600);
-  } catch (error) {
-    throw fsError(error, 'set the mode of', path);
-  }
-  writeFileAtomicSync(path, serializeJson(path, doc), { mode: 0o600 });
+  const doc: TokenDocument = { version: tokens.some((t) => t.scopes !== undefined || t.expiresAt !== undefined) ? 2 : 1, tokens };
+  writePrivateFileSync(path, serializeJson(path, doc));
 }
 
 function checkName(name: unknown): string {
@@ -116,9 +145,25 @@ function checkName(name: unknown): string {
   return name;
 }
 
+export interface CreateTokenOptions {
+  /** The same as scopes ['read']. */
+  readOnly?: boolean;
+  /** What it may do (default: full). */
+  scopes?: readonly string[];
+  /** How long after its creation it stops working, ms (default: never). */
+  expiresInMs?: number;
+}
+
 /** Creates an API token. The returned `token` is the only copy: tokens.json keeps its hash. */
-export async function createToken(stateDir: string, name: string, options: { readOnly?: boolean } = {}): Promise<CreatedToken> {
-  const readOnly = options.readOnly === true;
+export async function createToken(stateDir: string, name: string, options: CreateTokenOptions = {}): Promise<CreatedToken> {
+  if (options.readOnly === true && options.scopes !== undefined) throw new BatonError('INVALID_ARGUMENT', 'readOnly is the scope read: give readOnly or scopes, not both');
+  const scopes = normalizeScopes(options.readOnly === true ? ['read'] : (options.scopes ?? []));
+  const { expiresInMs } = options;
+  const createdAt = Date.now();
+  const expiresAt = expiresInMs === undefined ? undefined : createdAt + expiresInMs;
+  if (expiresAt !== undefined && (!Number.isSafeInteger(expiresInMs) || expiresInMs! <= 0 || expiresAt > MAX_TIME_MS)) {
+    throw new BatonError('INVALID_ARGUMENT', `expiresInMs must be whole milliseconds > 0 ending before the year 10000, got ${expiresInMs}`);
+  }
   const checked = checkName(name);
   ensureStateDir(stateDir);
   const path = statePaths(stateDir).tokens;
@@ -128,9 +173,11 @@ export async function createToken(stateDir: string, name: string, options: { rea
     do id = randomBytes(4).toString('hex');
     while (tokens.some((t) => t.id === id));
     const token = `baton_${id}_${randomBytes(32).toString('base64url')}`;
-    const createdAt = Date.now();
-    writeTokenRecords(path, [...tokens, { id, name: checked, hash: hashToken(token).toString('hex'), createdAt, ...(readOnly ? { readOnly } : {}) }]);
-    return { id, name: checked, token, createdAt, readOnly };
+    const readOnly = isReadOnly(scopes);
+    // As a file from before scopes would say it, where it can (see the top of this file).
+    const stored = readOnly ? { readOnly } : scopes[0] === 'full' ? {} : { scopes };
+    writeTokenRecords(path, [...tokens, { id, name: checked, hash: hashToken(token).toString('hex'), createdAt, ...stored, ...(expiresAt === undefined ? {} : { expiresAt }) }]);
+    return { id, name: checked, token, createdAt, readOnly, scopes, expiresAt: expiresAt ?? null };
   });
 }
 
@@ -156,16 +203,19 @@ export async function revokeToken(stateDir: string, id: string): Promise<boolean
   });
 }
 
-/** The tokens, oldest first, without their hashes. */
+/** The tokens, oldest first, without their hashes (expired ones too: they stay until revoked). */
 export async function listTokens(stateDir: string): Promise<TokenInfo[]> {
   return readTokenRecords(statePaths(stateDir).tokens)
-    .map(({ id, name, createdAt, readOnly }) => ({ id, name, createdAt, readOnly: readOnly === true }))
+    .map((r) => {
+      const scopes = scopesOf(r);
+      return { id: r.id, name: r.name, createdAt: r.createdAt, readOnly: isReadOnly(scopes), scopes, expiresAt: r.expiresAt ?? null };
+    })
     .sort((a, b) => a.createdAt - b.createdAt);
 }
 
-/** The stored hashes (and whether read-only) by token id, read from `path` (tokens.json); none if the file does not exist. */
-export function readTokenHashes(path: string): Map<string, { hash: Buffer; readOnly: boolean }> {
-  const hashes = new Map<string, { hash: Buffer; readOnly: boolean }>();
-  for (const t of readTokenRecords(path)) hashes.set(t.id, { hash: Buffer.from(t.hash, 'hex'), readOnly: t.readOnly === true });
+/** The stored hashes, scopes and expiries by token id, read from `path` (tokens.json); none if the file does not exist. */
+export function readTokenHashes(path: string): Map<string, StoredToken> {
+  const hashes = new Map<string, StoredToken>();
+  for (const t of readTokenRecords(path)) hashes.set(t.id, { hash: Buffer.from(t.hash, 'hex'), scopes: scopesOf(t), expiresAt: t.expiresAt ?? null });
   return hashes;
 }

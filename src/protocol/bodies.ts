@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_BATCH } from '../limits.ts';
 import * as budgets from '../schema/budgets.ts';
+import * as credentials from '../schema/credentials.ts';
 import * as events from '../schema/events.ts';
 import { anyJson, id, key, mutation, taskId } from '../schema/fields.ts';
 import * as leases from '../schema/leases.ts';
@@ -70,6 +71,8 @@ export const requestBodies = {
   events: events.eventQuery,
   publish: events.publishOptions,
   sweep: z.strictObject({}),
+  // credentials
+  credential: credentials.credentialOptions,
   // the daemon's own
   writeFile: own.writeFileBody,
   deleteFile: own.deleteFileBody,
@@ -123,6 +126,7 @@ export const results = {
   events: z.array(events.batonEvent),
   publish: events.batonEvent,
   sweep: events.sweepResult,
+  credential: credentials.credential,
   writeFile: own.fileResult,
   deleteFile: own.fileResult,
   renameFile: own.fileResult,

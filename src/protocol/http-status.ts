@@ -37,6 +37,10 @@ export function httpStatusFor(code: ErrorCode): number {
       return 499;
     case 'UNAVAILABLE':
       return 503;
+    // No usable login, or a sign-in the issuer refused: a dependency failed, not the request.
+    case 'LOGIN_REQUIRED':
+    case 'LOGIN_FAILED':
+      return 424;
     default:
       return 500;
   }

@@ -6,7 +6,7 @@
 // permissions are the access control: the requirements list the empty one,
 // `{}`, OpenAPI's way of saying "no credentials", beside the TCP schemes,
 // which the socket accepts and does not check.
-import { SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER } from './signing.ts';
+import { KEY_ID_HEADER, SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER } from './signing.ts';
 
 /** The listener a document is served on, and the daemon's addresses. */
 export interface ServedOver {
@@ -21,7 +21,9 @@ export const securitySchemes = {
   bearerToken: {
     type: 'http',
     scheme: 'bearer',
-    description: 'A token from `baton auth token create <name>` (shown once; the daemon keeps its sha256 hash). Required on TCP unless the request is signed.',
+    description:
+      'A token from `baton auth token create <name>` (shown once; the daemon keeps its sha256 hash). Required on TCP unless the request is signed. ' +
+      "A scoped token may call the operations whose x-baton-scopes hold one of its scopes (403 PERMISSION_DENIED otherwise); an expired one gets 401.",
   },
   signatureTimestamp: {
     type: 'apiKey',
@@ -35,7 +37,8 @@ export const securitySchemes = {
     name: SIGNATURE_HEADER,
     description:
       `With ${TIMESTAMP_HEADER}: \`${SIGNATURE_VERSION}=<hex HMAC-SHA256(key, base)>\`, the key being the 32 bytes hex-encoded in the state directory's hmac.key, ` +
-      'and base four lines joined by "\\n": the method in upper case, the path and query as sent, the timestamp, and the hex sha256 of the body. A signature is accepted once.',
+      'and base four lines joined by "\\n": the method in upper case, the path and query as sent, the timestamp, and the hex sha256 of the body. A signature is accepted once. ' +
+      `Send the key's id too, in ${KEY_ID_HEADER} (the first 8 hex characters of sha256("baton-hmac-key-id\\n" + key)): after \`baton auth rotate-key\` the replaced key verifies until its overlap ends. Without it every key that verifies now is tried.`,
   },
   accessToken: {
     type: 'apiKey',

@@ -11,6 +11,7 @@ import * as tasks from '../schema/tasks.ts';
 import { requestBodies, results } from './bodies.ts';
 import { fileResult } from './daemon-operations.ts';
 import { securityFor, securitySchemes, serversFor, type ServedOver } from './openapi-access.ts';
+import { scopesGranting } from './token-scopes.ts';
 import { operationNames, operations } from './operations.ts';
 
 const errorBody = z.strictObject({ error: z.strictObject({ code: z.string().describe('A stable code, e.g. LOCKED, STALE_TOKEN.'), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
@@ -82,9 +83,11 @@ export function openApiDocument(version: string, served: ServedOver = { transpor
         summary: o.summary,
         ...(o.mutation ? { parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }] } : {}),
         requestBody: { required: true, content: { 'application/json': { schema: ref(requestBodies[name]) } } },
+        // The API token scopes that grant it (403 PERMISSION_DENIED otherwise): token-scopes.ts.
+        'x-baton-scopes': scopesGranting({ operation: name }),
         responses: {
           '200': { description: 'The result.', content: { 'application/json': { schema: ref(results[name]) } } },
-          '400': errorResponse, '401': errorResponse, '404': errorResponse, '409': errorResponse, '413': errorResponse, '423': errorResponse, '429': errorResponse,
+          '400': errorResponse, '401': errorResponse, '403': errorResponse, '404': errorResponse, '409': errorResponse, '413': errorResponse, '423': errorResponse, '429': errorResponse,
         },
       },
     };
@@ -115,7 +118,7 @@ export function openApiDocument(version: string, served: ServedOver = { transpor
   const get = (operationId: string, summary: string, description: string) => ({ get: { operationId, summary, security: getSecurity, responses: { '200': { description }, ...unauthenticated } } });
   paths['/v1/status'] = get('status', 'The daemon, sessions, leases, tasks by state, budgets, rate limits.', 'Status.');
   paths['/v1/health'] = get('health', 'Liveness.', '{ ok, pid, version }');
-  paths['/v1/whoami'] = get('whoami', 'Who this request is: its principal, and whether it may only read.', '{ principal, readOnly }');
+  paths['/v1/whoami'] = get('whoami', 'Who this request is: its principal, whether it may only read, and its API token scopes.', '{ principal, readOnly, scopes }');
   paths['/v1/ui/link'] = {
     post: {
       operationId: 'dashboardLink',

@@ -159,6 +159,15 @@ export const operations: { [K in OperationName]: Operation<K> } = {
   publish: { summary: 'Append an event of your own to the log (and to every stream).', mutation: M, toBody: (event) => sent(event), call: (c, event) => c.publish(event) },
   sweep: { summary: 'Expire lapsed leases, claims and sessions now.', mutation: M, toBody: () => ({}), call: (c) => c.sweep() },
 
+  // credentials: the daemon is the broker, and hands out access tokens, never the refresh token.
+  // A read in the protocol, although it may refresh: asking twice is harmless, and the broker refreshes once for everyone.
+  credential: {
+    summary: "A current credential for a model provider (an API key, or an OAuth access token refreshed near expiry by one process for all).",
+    mutation: R,
+    toBody: (provider, o) => ({ ...sent(o), provider }),
+    call: (c, { provider, ...o }) => c.credential(provider, o),
+  },
+
   // the daemon's own: files under the project root, enforced at write time; in the worktree named, if any
   writeFile: { summary: 'Write a file atomically; needs a live exclusive path lease covering it.', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.writeFile(b) },
   deleteFile: { summary: 'Delete a file; needs a covering exclusive path lease.', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.deleteFile(b) },

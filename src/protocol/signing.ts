@@ -1,9 +1,11 @@
-// Request signing with the daemon's shared HMAC secret (<stateDir>/hmac.key).
+// Request signing with the daemon's HMAC keys (<stateDir>/hmac.key, the current
+// one, and keys replaced by `baton auth rotate-key` while their overlap lasts).
 //
-// Scheme v1. A signed request carries two headers:
+// Scheme v1. A signed request carries two headers, and should carry a third:
 //
 //   X-Baton-Timestamp: <milliseconds since the epoch, decimal>
 //   X-Baton-Signature: v1=<hex HMAC-SHA256(key, base)>
+//   X-Baton-Key-Id:    <the key's id: 8 hex characters>
 //
 // where `base` is four lines joined by "\n" (no trailing newline):
 //
@@ -12,15 +14,27 @@
 //   timestamp         the X-Baton-Timestamp value
 //   hex sha256(body)  of the raw body bytes (sha256 of nothing for an empty body)
 //
-// The key is the 32 raw bytes that hmac.key holds as 64 hex characters. The
-// daemon refuses a timestamp more than its replay window (default 5 minutes)
-// from its clock, and a signature it has already accepted within the window.
-// The same functions build the base on both sides, so they cannot drift apart.
+// The key is the 32 raw bytes that hmac.key holds as 64 hex characters. Its id
+// is the first 8 hex characters of sha256("baton-hmac-key-id\n" + key bytes):
+// derived, not stored, so a key file of any age has one and whoever holds the
+// secret can name it (as AWS SigV4's access key id or RFC 9421's keyid name the
+// key). The id travels in its own header, as RFC 9421 keeps keyid apart from
+// the signature: a daemon from before ids ignores it, and a request without it
+// (a client from before) is checked against every key that verifies now. The
+// id only picks the key; the HMAC decides, so the id needs no signing.
+//
+// The daemon refuses a timestamp more than its replay window (default 5
+// minutes) from its clock, a signature it has already accepted within the
+// window, and a key whose overlap has ended. The same functions build the
+// base on both sides, so they cannot drift apart.
 import { createHash, createHmac } from 'node:crypto';
 import { BatonError } from '../errors.ts';
 
 export const TIMESTAMP_HEADER = 'X-Baton-Timestamp';
 export const SIGNATURE_HEADER = 'X-Baton-Signature';
+export const KEY_ID_HEADER = 'X-Baton-Key-Id';
+/** A key id: 8 lower-case hex characters. */
+export const KEY_ID_PATTERN = /^[0-9a-f]{8}$/;
 /** The prefix of the signature header's value. */
 export const SIGNATURE_VERSION = 'v1';
 
@@ -36,6 +50,11 @@ export function hmacKeyBytes(secret: Uint8Array | string): Uint8Array {
     throw new BatonError('INVALID_ARGUMENT', 'the HMAC secret string must be hex (the content of hmac.key)');
   }
   return Buffer.from(hex, 'hex');
+}
+
+/** The id of an HMAC key (see the scheme above): names it in signatures, logs and `baton auth rotate-key`, never reveals it. */
+export function hmacKeyId(secret: Uint8Array | string): string {
+  return createHash('sha256').update('baton-hmac-key-id\n').update(hmacKeyBytes(secret)).digest('hex').slice(0, 8);
 }
 
 /** Hex sha256 of a body; a string body is hashed as UTF-8. */
@@ -54,8 +73,9 @@ export function computeSignature(secret: Uint8Array | string, method: string, pa
 }
 
 /**
- * The two headers that authenticate one request to the daemon. Sign each
- * request afresh: the daemon accepts a signature once.
+ * The headers that authenticate one request to the daemon: the timestamp, the
+ * signature and the key's id. Sign each request afresh: the daemon accepts a
+ * signature once.
  */
 export function signRequest(
   secret: Uint8Array | string,
@@ -72,5 +92,6 @@ export function signRequest(
   return {
     [TIMESTAMP_HEADER]: timestamp,
     [SIGNATURE_HEADER]: `${SIGNATURE_VERSION}=${computeSignature(secret, method, pathWithQuery, timestamp, body)}`,
+    [KEY_ID_HEADER]: hmacKeyId(secret),
   };
 }

@@ -2,6 +2,7 @@
 // daemon's (src/coordinator.ts), so a field added there reaches the page with
 // no change here.
 import type { BatonEvent, BudgetStatus, Lease, RateLimitStatus, Session, Task } from '../coordinator.ts';
+import type { TokenScope } from '../limits.ts';
 import type { ProjectStatus } from '../project/status.ts';
 
 /**
@@ -15,6 +16,8 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'polling'
 export interface WhoAmI {
   principal: string;
   readOnly: boolean;
+  /** What it may do (src/protocol/token-scopes.ts); absent from daemons before scopes. */
+  scopes?: readonly TokenScope[];
 }
 
 /** GET /v1/status: what `baton status --json` prints. */

@@ -4,14 +4,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Coordinator } from '../coordinator.ts';
 import { checkEventQuery } from '../engine/events.ts';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, type TokenScope } from '../limits.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
 import { DASHBOARD_LINK_PATH, DASHBOARD_SIGN_OUT_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
 import { openApiDocument } from '../protocol/openapi.ts';
 import { isOperationName, operations, type OperationName } from '../protocol/operations.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../protocol/signing.ts';
+import { KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../protocol/signing.ts';
+import { scopeAllows, scopesGranting, type ScopedRoute } from '../protocol/token-scopes.ts';
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import type { AuthResult } from './auth.ts';
@@ -73,9 +74,18 @@ export interface Transport {
 const carriesCredentials = (req: IncomingMessage): boolean =>
   req.headers.authorization !== undefined || req.headers[SIGNATURE_HEADER.toLowerCase()] !== undefined || req.headers[TIMESTAMP_HEADER.toLowerCase()] !== undefined || (req.url ?? '').includes('access_token=');
 
-/** Refuses what a read-only principal (a read-only token or dashboard session) may not do. */
-function refuseReadOnly(who: AuthResult, what: string): void {
+/** A principal's scopes: a scoped token's, `read` for a read-only token or dashboard session, else `full`. */
+const scopesOf = (who: AuthResult): readonly TokenScope[] => who.scopes ?? (who.readOnly === true ? ['read'] : ['full']);
+
+/** Refuses what the principal's scopes do not grant (protocol/token-scopes.ts), naming the principal, its scopes and what it asked. */
+function refuseOutOfScope(who: AuthResult, action: { operation: OperationName } | { route: ScopedRoute }, what: string): void {
+  const scopes = scopesOf(who);
+  if (scopeAllows(scopes, action)) return;
   if (who.readOnly === true) throw new BatonError('PERMISSION_DENIED', `${who.principal} is read-only: it cannot ${what}`);
+  const needs = scopesGranting(action);
+  throw new BatonError('PERMISSION_DENIED', `${who.principal} has scope ${scopes.join(',')}: it cannot ${what}; that needs scope ${needs.join(' or ')}`, {
+    details: { principal: who.principal, scopes, needs },
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
@@ -105,7 +115,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Headers that carry one value. Node joins a repeated unknown header with ", " and keeps the first of a known one: either way the request is not what its sender meant. */
-const SINGLE_VALUED = new Set(['host', 'content-length', 'content-type', 'authorization', 'idempotency-key', 'last-event-id', TIMESTAMP_HEADER.toLowerCase(), SIGNATURE_HEADER.toLowerCase()]);
+const SINGLE_VALUED = new Set(['host', 'content-length', 'content-type', 'authorization', 'idempotency-key', 'last-event-id', ...[TIMESTAMP_HEADER, SIGNATURE_HEADER, KEY_ID_HEADER].map((h) => h.toLowerCase())]);
 
 /** Refuses a request that repeats a single-valued header (rawHeaders is name, value, name, value...). */
 function refuseRepeatedHeaders(req: IncomingMessage): void {
@@ -196,19 +206,20 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     return input;
   }
 
-  /** POST /v1/ui/link {readOnly?}: a one-time sign-in link to the dashboard; a read-only caller gets a read-only one. */
+  /** POST /v1/ui/link {readOnly?}: a one-time sign-in link to the dashboard; any caller short of full gets a read-only one. */
   async function dashboardLink(raw: Buffer, who: AuthResult): Promise<DashboardLink> {
+    // A narrower scope (tasks, files) has no dashboard: the page shows every part.
+    refuseOutOfScope(who, { route: 'dashboardLink' }, 'open the dashboard (it shows every part of the project)');
     if (ctx.dashboard === undefined) throw new BatonError('UNAVAILABLE', 'this daemon serves no dashboard');
     const input = dashboardBody(raw, 'link', ['readOnly']);
     if (input.readOnly !== undefined && typeof input.readOnly !== 'boolean') throw new BatonError('INVALID_ARGUMENT', `readOnly must be true or false, got ${JSON.stringify(input.readOnly)}`);
-    return ctx.dashboard.link({ readOnly: input.readOnly === true }, { principal: who.principal, readOnly: who.readOnly === true });
+    return ctx.dashboard.link({ readOnly: input.readOnly === true }, { principal: who.principal, readOnly: !scopesOf(who).includes('full') });
   }
 
   /** POST /v1/<name>: the body checked against the operation's schema, then the call the table names. */
   async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer, who: AuthResult): Promise<void> {
     const operation = operations[name];
-    // gitStatus is a read in the protocol, but takes the git lease (git status rewrites .git/index).
-    if (operation.mutation || name === 'gitStatus') refuseReadOnly(who, `call ${name} (it changes state)`);
+    refuseOutOfScope(who, { operation: name }, operation.mutation ? `call ${name} (it changes state)` : `call ${name}`);
     const input = parseJson(raw);
     const body = checkRequest(name, input);
     const idem = header(req, 'idempotency-key');
@@ -267,32 +278,36 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         }
         const mounted = ctx.routes.get(route);
         if (mounted !== undefined) {
-          refuseReadOnly(who, `use ${route}`);
+          refuseOutOfScope(who, { route: 'mounted' }, `use ${route}`);
           return await mounted.handle(req, res, body);
         }
         if (method === 'POST' && route === DASHBOARD_LINK_PATH) return sendJson(res, 200, await dashboardLink(body, who));
         if (method === 'POST' && route === DASHBOARD_SIGN_OUT_PATH) {
-          refuseReadOnly(who, 'sign the dashboard out');
+          refuseOutOfScope(who, { route: 'dashboardSignOut' }, 'sign the dashboard out');
           if (ctx.dashboard === undefined) throw new BatonError('UNAVAILABLE', 'this daemon serves no dashboard');
           dashboardBody(body, 'sign-out', []);
           return sendJson(res, 200, { ended: ctx.dashboard.signOutAll() });
         }
         if (method === 'GET') {
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
-          if (route === '/v1/whoami') return sendJson(res, 200, { principal: who.principal, readOnly: who.readOnly === true });
+          if (route === '/v1/whoami') return sendJson(res, 200, { principal: who.principal, readOnly: who.readOnly === true, scopes: scopesOf(who) });
           if (route === '/v1/openapi.json') {
             res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
             res.end(documentFor(transport.kind));
             return;
           }
           if (route === '/v1/status') {
+            refuseOutOfScope(who, { route: 'status' }, 'read the status');
             const [status, lastEventSeq] = await Promise.all([collectStatus(ctx.coordinator, ctx.daemonInfo()), ctx.lastEventSeq()]);
             return sendJson(res, 200, { ...status, lastEventSeq });
           }
-          if (route === '/v1/events') return await events(new URL(raw, 'http://baton'), req, res);
+          if (route === '/v1/events') {
+            refuseOutOfScope(who, { route: 'events' }, 'read the event stream');
+            return await events(new URL(raw, 'http://baton'), req, res);
+          }
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) {
-            refuseReadOnly(who, 'attach a session (the end of its stream ends the session)');
+            refuseOutOfScope(who, { route: 'attach' }, 'attach a session (the end of its stream ends the session)');
             // The dashboard never attaches; a page that could would end a session by closing a tab.
             if (who.principal.startsWith('ui:')) throw new BatonError('PERMISSION_DENIED', `${who.principal} is a dashboard session: it cannot attach a session`);
             return await attach(decodePathParameter('session id', match[1]!), req, res);

@@ -5,22 +5,27 @@
 // are kept, in <stateDir>/tokens.json: project/tokens.ts). Sent as
 // `Authorization: Bearer <token>`, or on GET requests only as the query
 // parameter `access_token=<token>` (a browser's EventSource cannot set
-// headers). The principal is `token:<id>`.
+// headers). The principal is `token:<id>`, with the token's scopes; an
+// expired token is refused.
 //
-// Signed requests, with the shared secret in <stateDir>/hmac.key
-// (project/hmac-key.ts): headers
+// Signed requests, with the HMAC keys in <stateDir>/hmac.key and, while their
+// overlap lasts, the keys a rotation replaced (project/hmac-key.ts): headers
 //   X-Baton-Timestamp: <ms since the epoch>
 //   X-Baton-Signature: v1=<hex HMAC-SHA256(key, METHOD "\n" path?query "\n" timestamp "\n" hex sha256(body))>
+//   X-Baton-Key-Id: <the key's id> (optional: without it every key that verifies now is tried)
 // (built by src/protocol/signing.ts). A timestamp further than the replay
 // window from our clock is refused, and so is a signature seen within the
 // window or timestamped before the daemon started. The principal is `hmac`.
-import { statSync } from 'node:fs';
+//
+// Errors name token and key ids, never a token, a key or a signature's secret part.
 import { timingSafeEqual } from 'node:crypto';
-import { BatonError, fsError } from '../errors.ts';
-import { ensureHmacSecret, readHmacKey } from '../project/hmac-key.ts';
+import { BatonError } from '../errors.ts';
+import { fileVersion } from '../files/file-version.ts';
+import type { TokenScope } from '../limits.ts';
+import { ensureHmacSecret, HmacKeyFiles, type HmacKeys } from '../project/hmac-key.ts';
 import { statePaths } from '../project/state-dir.ts';
-import { hashToken, readTokenHashes, tokenId } from '../project/tokens.ts';
-import { SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, computeSignature } from '../protocol/signing.ts';
+import { hashToken, readTokenHashes, tokenId, type StoredToken } from '../project/tokens.ts';
+import { KEY_ID_HEADER, KEY_ID_PATTERN, SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, computeSignature, hmacKeyId } from '../protocol/signing.ts';
 
 export const DEFAULT_REPLAY_WINDOW_MS = 300_000;
 /** Signatures remembered at most; more signed requests within one window are refused (OVERLOADED). */
@@ -51,22 +56,13 @@ export interface AuthRequest {
 export interface AuthResult {
   /** `token:<id>`, `hmac`, `ui:<id>` (a dashboard session) or `local` (the unix socket). */
   principal: string;
-  /** May only read: mutations are refused with PERMISSION_DENIED. */
+  /** May only read: mutations are refused with PERMISSION_DENIED (a read-only token or dashboard session: the scope `read` alone). */
   readOnly?: boolean;
+  /** A token's scopes when they are neither full nor read alone (protocol/token-scopes.ts says what each grants). */
+  scopes?: readonly TokenScope[];
 }
 
 const refuse = (reason: string): BatonError => new BatonError('UNAUTHENTICATED', reason);
-
-/** A file's identity and version: an atomic replace makes a new inode, an edit in place a new mtime or size. */
-function fileVersion(path: string): string | undefined {
-  let info;
-  try {
-    info = statSync(path, { bigint: true, throwIfNoEntry: false });
-  } catch (error) {
-    throw fsError(error, 'stat', path);
-  }
-  return info === undefined ? undefined : `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
-}
 
 export class Authenticator {
   readonly stateDir: string;
@@ -74,8 +70,8 @@ export class Authenticator {
   readonly maxSeenSignatures: number;
   readonly notBefore: number;
   readonly #paths: { tokens: string; hmacKey: string };
-  #tokens: { version: string | undefined; hashes: Map<string, { hash: Buffer; readOnly: boolean }> } | undefined;
-  #key: { version: string; key: Buffer } | undefined;
+  #tokens: { version: string | undefined; hashes: Map<string, StoredToken> } | undefined;
+  #keys: HmacKeyFiles;
   /** Accepted signatures (hex) and when they may be forgotten. */
   readonly #seen = new Map<string, number>();
   #nextPrune = 0;
@@ -93,13 +89,14 @@ export class Authenticator {
     if (!Number.isFinite(notBefore)) throw new BatonError('INVALID_ARGUMENT', `notBefore must be a finite time in ms, got ${notBefore}`);
     this.notBefore = notBefore;
     this.#paths = statePaths(stateDir);
+    this.#keys = new HmacKeyFiles(this.#paths.hmacKey, { retiring: true });
   }
 
   /** Who sent the request, or an UNAUTHENTICATED error saying why not. */
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const credentials = this.#credentials(req);
     if (credentials.kind === 'bearer') return this.#bearer(credentials.token);
-    return this.#signed(req, credentials.signature, credentials.timestamp);
+    return this.#signed(req, credentials.signature, credentials.timestamp, credentials.keyId);
   }
 
   /**
@@ -111,11 +108,13 @@ export class Authenticator {
   async authenticateHeaders(req: Omit<AuthRequest, 'body'>): Promise<AuthResult | undefined> {
     const credentials = this.#credentials(req);
     if (credentials.kind === 'bearer') return this.#bearer(credentials.token);
-    this.#signedHeaders(credentials.signature, credentials.timestamp);
+    this.#signedHeaders(credentials.signature, credentials.timestamp, credentials.keyId);
     return undefined;
   }
 
-  #credentials(req: Omit<AuthRequest, 'body'>): { kind: 'bearer'; token: string } | { kind: 'signed'; signature: string | undefined; timestamp: string | undefined } {
+  #credentials(
+    req: Omit<AuthRequest, 'body'>,
+  ): { kind: 'bearer'; token: string } | { kind: 'signed'; signature: string | undefined; timestamp: string | undefined; keyId: string | undefined } {
     const authorization = header(req.headers, 'authorization');
     if (authorization !== undefined) {
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
@@ -124,7 +123,7 @@ export class Authenticator {
     }
     const signature = header(req.headers, SIGNATURE_HEADER);
     const timestamp = header(req.headers, TIMESTAMP_HEADER);
-    if (signature !== undefined || timestamp !== undefined) return { kind: 'signed', signature, timestamp };
+    if (signature !== undefined || timestamp !== undefined) return { kind: 'signed', signature, timestamp, keyId: header(req.headers, KEY_ID_HEADER) };
     const queryToken = accessToken(req.path);
     if (queryToken !== undefined) {
       if (req.method.toUpperCase() !== 'GET') throw refuse('access_token in the query is accepted on GET requests only; send Authorization: Bearer <token>');
@@ -133,15 +132,16 @@ export class Authenticator {
     throw refuse(`no credentials: send 'Authorization: Bearer <token>' or sign the request (${TIMESTAMP_HEADER}, ${SIGNATURE_HEADER})`);
   }
 
-  /** Whether a token with this id exists (not revoked): what a dashboard session minted with it lives by. */
-  tokenExists(id: string): boolean {
-    return this.#tokenHashes().has(id);
+  /** Whether a token with this id may be used (not revoked, not expired): what a dashboard session minted with it lives by. */
+  tokenLive(id: string, now = Date.now()): boolean {
+    const stored = this.#tokenHashes().get(id);
+    return stored !== undefined && (stored.expiresAt === null || now < stored.expiresAt);
   }
 
-  /** Forgets the cached token file and key (they are re-read when they change anyway). */
+  /** Forgets the cached token file and keys (they are re-read when they change anyway). */
   reload(): void {
     this.#tokens = undefined;
-    this.#key = undefined;
+    this.#keys = new HmacKeyFiles(this.#paths.hmacKey, { retiring: true });
   }
 
   #bearer(token: string): AuthResult {
@@ -152,10 +152,16 @@ export class Authenticator {
     // Compare even for an unknown id, so the time taken does not tell ids apart.
     const same = timingSafeEqual(presented, stored?.hash ?? Buffer.alloc(presented.length));
     if (stored === undefined || !same) throw refuse(`bearer token ${id} is unknown or revoked`);
-    return stored.readOnly ? { principal: `token:${id}`, readOnly: true } : { principal: `token:${id}` };
+    // Only the token's holder learns that it expired: the check comes after the secret's.
+    if (stored.expiresAt !== null && Date.now() >= stored.expiresAt) throw refuse(`token ${id} expired at ${new Date(stored.expiresAt).toISOString()}; make a new one with baton auth token create`);
+    const principal = `token:${id}`;
+    const { scopes } = stored;
+    if (scopes.length === 1 && scopes[0] === 'full') return { principal };
+    if (scopes.length === 1 && scopes[0] === 'read') return { principal, readOnly: true };
+    return { principal, scopes };
   }
 
-  #tokenHashes(): Map<string, { hash: Buffer; readOnly: boolean }> {
+  #tokenHashes(): Map<string, StoredToken> {
     const path = this.#paths.tokens;
     const version = fileVersion(path);
     if (this.#tokens === undefined || this.#tokens.version !== version) {
@@ -164,28 +170,45 @@ export class Authenticator {
     return this.#tokens.hashes;
   }
 
-  async #hmacKey(): Promise<Buffer> {
-    const path = this.#paths.hmacKey;
-    let version = fileVersion(path);
-    if (version === undefined) {
-      await ensureHmacSecret(this.stateDir);
-      version = fileVersion(path);
-    }
-    if (this.#key === undefined || this.#key.version !== version) {
-      const key = readHmacKey(path);
-      if (key === undefined || version === undefined) throw new BatonError('NOT_FOUND', `HMAC key ${path} vanished while it was being read`, { details: { path } });
-      this.#key = { version, key };
-    }
-    return this.#key.key;
+  /** The keys now (made on first use), re-read when a rotation changed them. */
+  async #hmacKeys(): Promise<HmacKeys> {
+    const keys = this.#keys.read();
+    if (keys !== undefined) return keys;
+    await ensureHmacSecret(this.stateDir);
+    const made = this.#keys.read();
+    if (made === undefined) throw new BatonError('NOT_FOUND', `HMAC key ${this.#paths.hmacKey} vanished while it was being read`, { details: { path: this.#paths.hmacKey } });
+    return made;
   }
 
-  async #signed(req: AuthRequest, signature: string | undefined, timestamp: string | undefined): Promise<AuthResult> {
-    const { given, ts, sent } = this.#signedHeaders(signature, timestamp);
-    const key = await this.#hmacKey();
-    const expected = computeSignature(key, req.method, req.path, ts, req.body);
-    if (!timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(expected, 'hex'))) {
-      throw refuse('signature does not match the request: wrong secret, or the method, path, timestamp or body differ from what was signed');
+  /**
+   * Passes when a key that verifies now made the signature; otherwise
+   * UNAUTHENTICATED saying why. With a key id, that key alone; without one (a
+   * client from before key ids), each key that verifies now. A key whose
+   * overlap ended verifies nothing: it is only recognised, to say so, and only
+   * to a signer who holds it (the signature is checked first).
+   */
+  async #verify(req: AuthRequest, given: string, ts: string, keyId: string | undefined): Promise<void> {
+    const { current, retiring } = await this.#hmacKeys();
+    const now = Date.now();
+    const matches = (key: Buffer): boolean => timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(computeSignature(key, req.method, req.path, ts, req.body), 'hex'));
+    const retired = (id: string, at: number): BatonError =>
+      refuse(`key ${id} was retired at ${new Date(at).toISOString()} (replaced by baton auth rotate-key; its overlap ended): sign with the current key`);
+    if (keyId !== undefined) {
+      const named = hmacKeyId(current) === keyId ? { key: current, retiresAt: Infinity } : retiring.find((k) => hmacKeyId(k.key) === keyId);
+      if (named === undefined) throw refuse(`signature does not match: key ${keyId} is not one of this daemon's keys (a wrong secret, or a key retired before the last rotation)`);
+      if (!matches(named.key)) throw refuse(`signature does not match the request: the method, path, timestamp or body differ from what was signed with key ${keyId}`);
+      if (named.retiresAt <= now) throw retired(keyId, named.retiresAt);
+      return;
     }
+    if (matches(current) || retiring.some((k) => k.retiresAt > now && matches(k.key))) return;
+    const ended = retiring.find((k) => k.retiresAt <= now && matches(k.key));
+    if (ended !== undefined) throw retired(hmacKeyId(ended.key), ended.retiresAt);
+    throw refuse('signature does not match the request: wrong secret, or the method, path, timestamp or body differ from what was signed');
+  }
+
+  async #signed(req: AuthRequest, signature: string | undefined, timestamp: string | undefined, keyId: string | undefined): Promise<AuthResult> {
+    const { given, ts, sent } = this.#signedHeaders(signature, timestamp, keyId);
+    await this.#verify(req, given, ts, keyId);
     // Checked and recorded with no await in between: two copies of one request cannot both pass.
     const now = Date.now();
     this.#prune(now);
@@ -200,9 +223,11 @@ export class Authenticator {
   }
 
   /** The signature headers' form and the timestamp's window: the signature (lower-case hex), the timestamp as sent and as a number. */
-  #signedHeaders(signature: string | undefined, timestamp: string | undefined): { given: string; ts: string; sent: number } {
+  #signedHeaders(signature: string | undefined, timestamp: string | undefined, keyId: string | undefined): { given: string; ts: string; sent: number } {
     if (timestamp === undefined) throw refuse(`${SIGNATURE_HEADER} without ${TIMESTAMP_HEADER}`);
     if (signature === undefined) throw refuse(`${TIMESTAMP_HEADER} without ${SIGNATURE_HEADER}`);
+    // Not echoed: a malformed id may be anything, a key pasted in the wrong header too.
+    if (keyId !== undefined && !KEY_ID_PATTERN.test(keyId)) throw refuse(`malformed ${KEY_ID_HEADER}: want the key's id, 8 lower-case hex characters`);
     if (!/^\d{1,16}$/.test(timestamp.trim())) throw refuse(`malformed ${TIMESTAMP_HEADER}: want milliseconds since the epoch, got ${JSON.stringify(timestamp.slice(0, 40))}`);
     const sigMatch = new RegExp(`^${SIGNATURE_VERSION}=([0-9a-fA-F]{64})$`).exec(signature.trim());
     if (sigMatch === null) throw refuse(`malformed ${SIGNATURE_HEADER}: want ${SIGNATURE_VERSION}=<64 hex characters>`);

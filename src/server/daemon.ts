@@ -287,7 +287,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log,
       tcpListener: () => record.listen,
       openLoopback: (port) => (openLoopback === undefined ? Promise.reject(new BatonError('UNAVAILABLE', 'the daemon is starting')) : openLoopback(port)),
-      principalAlive: (principal) => !principal.startsWith('token:') || tokens.tokenExists(principal.slice('token:'.length)),
+      principalAlive: (principal) => !principal.startsWith('token:') || tokens.tokenLive(principal.slice('token:'.length)),
     });
     const api = createApi({
       ...context,

@@ -28,10 +28,12 @@ test('baton auth token create, list, revoke with BATON_HOME', async (t) => {
 
   const json = await baton(['auth', 'token', 'create', 'dashboard', '--json'], { env });
   assert.equal(json.code, 0, json.stderr);
-  const second = JSON.parse(json.stdout) as { id: string; name: string; token: string; createdAt: number; readOnly: boolean };
-  assert.deepEqual(Object.keys(second).sort(), ['createdAt', 'id', 'name', 'readOnly', 'token']);
+  const second = JSON.parse(json.stdout) as { id: string; name: string; token: string; createdAt: number; readOnly: boolean; scopes: string[]; expiresAt: number | null };
+  assert.deepEqual(Object.keys(second).sort(), ['createdAt', 'expiresAt', 'id', 'name', 'readOnly', 'scopes', 'token']);
   assert.equal(second.name, 'dashboard');
   assert.equal(second.readOnly, false);
+  assert.deepEqual(second.scopes, ['full']);
+  assert.equal(second.expiresAt, null);
 
   const monitor = await baton(['auth', 'token', 'create', 'monitor', '--read-only', '--json'], { env });
   assert.equal(monitor.code, 0, monitor.stderr);
@@ -49,9 +51,9 @@ test('baton auth token create, list, revoke with BATON_HOME', async (t) => {
   const table = await baton(['auth', 'token', 'list'], { env });
   assert.equal(table.code, 0, table.stderr);
   const lines = table.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^ID\s+NAME\s+ACCESS\s+CREATED$/);
-  assert.match(lines[1]!, new RegExp(`^${id}\\s+ci runner\\s+full\\s+\\d{4}-`));
-  assert.match(lines[3]!, new RegExp(`^${readOnly.id}\\s+monitor\\s+read-only\\s+\\d{4}-`));
+  assert.match(lines[0]!, /^ID\s+NAME\s+SCOPES\s+CREATED\s+EXPIRES$/);
+  assert.match(lines[1]!, new RegExp(`^${id}\\s+ci runner\\s+full\\s+\\d{4}-.*\\)\\s+-$`));
+  assert.match(lines[3]!, new RegExp(`^${readOnly.id}\\s+monitor\\s+read\\s+\\d{4}-`));
   assert.ok(!table.stdout.includes(token), 'list never shows a token');
   const listed = await baton(['auth', 'token', 'list', '--json'], { env });
   assert.deepEqual(
@@ -93,11 +95,12 @@ test('baton auth token: --state-dir, --help, usage errors', async (t) => {
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /usage: baton auth token/);
   }
-  // auth is a group of groups: its help lists token and what token does.
+  // auth's help lists its actions: providers' logins, the API tokens, the key rotation.
   for (const args of [['auth', '--help'], ['help', 'auth']]) {
     const r = await baton(args);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stdout, /^usage: baton auth <token> <action> \[options\]\n\n {2}token .*\n +baton auth token <create\|list\|revoke> \[options\]\n/);
+    assert.match(r.stdout, /^usage: baton auth <login\|logout\|status\|token\|rotate-key> \[options\]\n/);
+    assert.match(r.stdout, /\n {2}token .*\n +baton auth token <create\|list\|revoke> \[options\]\n/);
   }
   for (const args of [['auth'], ['auth', 'frob'], ['auth', 'token'], ['auth', 'token', 'create'], ['auth', 'token', 'create', 'a', 'b'], ['auth', 'token', 'revoke'], ['auth', 'token', 'frob'], ['auth', 'token', 'list', '--bogus'], ['auth', 'token', 'create', '', '--state-dir', dir]]) {
     const r = await baton(args, { env: { BATON_HOME: dir } });

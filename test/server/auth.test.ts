@@ -53,8 +53,8 @@ test('tokens: create, list, revoke; only hashes on disk, mode 0600', async (t) =
   assert.match(String(doc.tokens[0]!.hash), /^[0-9a-f]{64}$/);
 
   assert.deepEqual(await listTokens(dir), [
-    { id: a.id, name: 'ci', createdAt: a.createdAt, readOnly: false },
-    { id: b.id, name: 'dashboard', createdAt: b.createdAt, readOnly: false },
+    { id: a.id, name: 'ci', createdAt: a.createdAt, readOnly: false, scopes: ['full'], expiresAt: null },
+    { id: b.id, name: 'dashboard', createdAt: b.createdAt, readOnly: false, scopes: ['full'], expiresAt: null },
   ]);
   assert.equal(await revokeToken(dir, a.id), true);
   assert.equal(await revokeToken(dir, a.id), false, 'a second revoke finds nothing');

@@ -82,7 +82,7 @@ test('a link signs one browser in, once; the cookie is HttpOnly, SameSite=Strict
 
   const whoami = await http(`${link.origin}/v1/whoami`, { headers: session });
   assert.equal(whoami.status, 200);
-  assert.deepEqual(JSON.parse(whoami.body), { principal: `ui:${cookie.split('=')[1]!.split('.')[0]}`, readOnly: false });
+  assert.deepEqual(JSON.parse(whoami.body), { principal: `ui:${cookie.split('=')[1]!.split('.')[0]}`, readOnly: false, scopes: ['full'] });
   const page = await http(`${link.origin}/ui/`, { headers: { cookie } });
   assert.equal(page.status, 200);
   assert.match(page.body, /<title>baton<\/title>/);

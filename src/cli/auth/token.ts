@@ -1,11 +1,13 @@
 // baton auth token create|list|revoke: API tokens for the daemon's TCP listener
 // (not LLM tokens: those are baton budget).
 import { BatonError } from '../../errors.ts';
+import { TOKEN_SCOPES } from '../../limits.ts';
 import { createToken, listTokens, revokeToken } from '../../project/tokens.ts';
-import { ExitCode, parse, positionalArgs } from '../command.ts';
-import { ago, printJson, table } from '../output.ts';
+import { durationMs, ExitCode, parse, positionalArgs, UsageError } from '../command.ts';
+import { printJson, table, when } from '../output.ts';
 import { group, type Action } from '../group.ts';
 import { ensureStateDir, stateDirOption } from '../state-dir.ts';
+import { closest } from '../suggest.ts';
 
 const options = {
   'state-dir': { type: 'string' },
@@ -21,13 +23,25 @@ function printHelp(usage: string, body: string): number {
   return ExitCode.ok;
 }
 
-const createUsage = 'baton auth token create <name> [--read-only] [--state-dir <dir>] [--json]';
+/** --scope's value: scopes separated by commas, each a known one. */
+function scopesOption(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const scopes = value.split(',').map((s) => s.trim());
+  for (const s of scopes) {
+    if (!(TOKEN_SCOPES as readonly string[]).includes(s)) {
+      throw new UsageError(`--scope has no scope ${JSON.stringify(s)}: the scopes are ${TOKEN_SCOPES.join(', ')}, separated by commas`, { didYouMean: closest(s, TOKEN_SCOPES) });
+    }
+  }
+  return scopes;
+}
+
+const createUsage = 'baton auth token create <name> [--read-only | --scope <s>[,<s>...]] [--expires <duration>] [--state-dir <dir>] [--json]';
 const create: Action = {
   name: 'create',
   summary: 'make an API token for the daemon (shown once)',
   usage: createUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...options, 'read-only': { type: 'boolean' } }, createUsage);
+    const { values, positionals } = parse(argv, { ...options, 'read-only': { type: 'boolean' }, scope: { type: 'string' }, expires: { type: 'string' } }, createUsage);
     if (values.help) {
       return printHelp(
         createUsage,
@@ -36,24 +50,46 @@ kept (in <state dir>/tokens.json, mode 0600). The token alone goes to stdout, so
   TOKEN=$(baton auth token create ci)
 works; the note that it will not be shown again goes to stderr. Clients send it as
 'Authorization: Bearer <token>' (or ?access_token=<token> on GET requests, for EventSource).
---json prints {"id","name","token","createdAt"}.
+--json prints {"id","name","token","createdAt","readOnly","scopes","expiresAt"}.
 
-  <name>             what the token is for (shown by 'baton auth token list')
-  --read-only        the token may read but not change anything (mutations get PERMISSION_DENIED, 403)
+  <name>                 what the token is for (shown by 'baton auth token list')
+  --scope <s>[,<s>...]   what it may do (default full); a request outside its scopes gets PERMISSION_DENIED (403):
+                           full   everything
+                           read   every read, nothing that changes state
+                           tasks  the task queue and sessions (add, claim, complete, fail, ...; register, heartbeat)
+                           files  leases and path reservations, file operations, git, and sessions
+                           credentials  a model provider's current credential (baton auth token gemini,
+                                  c.credential): the access token or API key, never the refresh token
+                         Scopes add up: tasks,read may also read the rest (the event stream, status);
+                         tasks,credentials works a queue and calls Gemini. Budgets, rate limits, publish,
+                         sweep, forceRelease and /v1/mcp need full.
+                         A token without read or full cannot open the dashboard.
+  --read-only            the same as --scope read
+  --expires <duration>   it stops working after this long: seconds, or with a unit (30m, 12h, 90d); then it gets
+                         UNAUTHENTICATED (401) "token <id> expired at <time>" (default: never)
 `,
       );
     }
     const [name] = positionalArgs(positionals, ['name'], createUsage);
+    if (values['read-only'] === true && values.scope !== undefined) throw new UsageError(`--read-only is --scope read: give one of them\nusage: ${createUsage}`);
+    const scopes = scopesOption(values.scope);
+    const expiresIn = durationMs('--expires', values.expires, true);
     const stateDir = stateDirOption(values['state-dir']);
     ensureStateDir(stateDir.path, stateDir.inWorkTree);
-    const created = await createToken(stateDir.path, name!, { readOnly: values['read-only'] === true });
+    const created = await createToken(stateDir.path, name!, {
+      readOnly: values['read-only'] === true,
+      ...(scopes === undefined ? {} : { scopes }),
+      ...(expiresIn === undefined ? {} : { expiresInMs: expiresIn }),
+    });
     if (values.json) {
-      printJson({ id: created.id, name: created.name, token: created.token, createdAt: created.createdAt, readOnly: created.readOnly });
+      const { id, token, createdAt, readOnly, expiresAt } = created;
+      printJson({ id, name: created.name, token, createdAt, readOnly, scopes: created.scopes, expiresAt });
       return ExitCode.ok;
     }
     process.stdout.write(`${created.token}\n`);
+    const expiry = created.expiresAt === null ? '' : `, expires ${new Date(created.expiresAt).toISOString()}`;
     process.stderr.write(
-      `created ${created.readOnly ? 'read-only ' : ''}token ${created.id} (${created.name}) in ${stateDir.path}\n` +
+      `created token ${created.id} (${created.name}; scope ${created.scopes.join(',')}${expiry}) in ${stateDir.path}\n` +
         `This token will not be shown again: store it now. Revoke it with: baton auth token revoke ${created.id}\n`,
     );
     return ExitCode.ok;
@@ -96,10 +132,17 @@ const list: Action = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, listUsage);
     if (values.help) {
-      return printHelp(listUsage, `Lists the API tokens, oldest first: id, name, when created. The tokens themselves are not stored.\n--json prints [{"id","name","createdAt"}].\n`);
+      return printHelp(
+        listUsage,
+        `Lists the API tokens, oldest first: id, name, scopes, when created, when it expires (expired ones are marked;
+they stay listed until revoked). The tokens themselves are not stored.
+--json prints [{"id","name","createdAt","readOnly","scopes","expiresAt","expired"}].
+`,
+      );
     }
     positionalArgs(positionals, [], listUsage);
-    const tokens = await listTokens(stateDirOption(values['state-dir']).path);
+    const now = Date.now();
+    const tokens = (await listTokens(stateDirOption(values['state-dir']).path)).map((t) => ({ ...t, expired: t.expiresAt !== null && t.expiresAt <= now }));
     if (values.json) {
       printJson(tokens);
       return ExitCode.ok;
@@ -108,8 +151,8 @@ const list: Action = {
       process.stdout.write('no tokens\n');
       return ExitCode.ok;
     }
-    const now = Date.now();
-    process.stdout.write(table(['ID', 'NAME', 'ACCESS', 'CREATED'], tokens.map((t) => [t.id, t.name, t.readOnly ? 'read-only' : 'full', `${new Date(t.createdAt).toISOString()} (${ago(t.createdAt, now)})`])));
+    const expires = (t: (typeof tokens)[number]): string | null => (t.expired ? `EXPIRED ${when(t.expiresAt, now)}` : when(t.expiresAt, now));
+    process.stdout.write(table(['ID', 'NAME', 'SCOPES', 'CREATED', 'EXPIRES'], tokens.map((t) => [t.id, t.name, t.scopes.join(','), when(t.createdAt, now), expires(t)])));
     return ExitCode.ok;
   },
 };
