@@ -3,6 +3,7 @@
 // revocation on), driven through the CLI and the provider's own pages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -50,6 +51,13 @@ test('an OAuth login end to end: sign in, status without secrets, a working toke
   assert.equal(token.code, 0, token.stderr);
   assert.equal(token.stdout, `${stored.login.accessToken}\n`, 'the token alone, for $(...)');
   assert.equal(await issuer.active(token.stdout.trim()), true, 'and the issuer takes it');
+  // In a project with no daemon running, it starts none and makes nothing: a script's $(...) has no side effects.
+  const repo = tempDir(t, 'baton-project-');
+  execFileSync('git', ['init', '-q', repo]);
+  const inProject = await baton(['auth', 'token', 'gemini'], { env: { ...env, BATON_NO_DAEMON: '' }, cwd: repo });
+  assert.equal(inProject.code, 0, inProject.stderr);
+  assert.equal(inProject.stdout, token.stdout);
+  assert.equal(existsSync(join(repo, '.git', 'baton')), false, 'no state directory, no daemon');
 
   // Asking for more life than a token has does not refresh on every call: it counts up to half the lifetime.
   for (let i = 0; i < 3; i += 1) assert.equal((await baton(['auth', 'token', 'gemini', '--min-validity', '3600'], { env, cwd })).code, 0);

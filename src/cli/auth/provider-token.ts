@@ -1,23 +1,28 @@
 // baton auth token <provider>: a current credential on stdout, for scripts:
 //   curl -H "Authorization: Bearer $(baton auth token gemini)" ...
 // Through the project's daemon when one runs (the broker: this process never
-// sees the refresh token), else refreshed here under the store's lock.
+// sees the refresh token), else refreshed here under the login's lock. Like a
+// reading command, it starts no daemon and makes no database.
 import type { Credential, Coordinator } from '../../coordinator.ts';
 import { CredentialBroker } from '../../credentials/broker.ts';
 import { isBatonError } from '../../errors.ts';
 import { MAX_MIN_VALIDITY_MS } from '../../limits.ts';
 import { ExitCode, UsageError, millis, parse, positionalArgs } from '../command.ts';
-import { connect, connectHelp, connectOptions } from '../connect.ts';
+import { connectHelp, connectOptions, connectToRead, type ConnectChoice } from '../connect.ts';
 import { printJson } from '../output.ts';
 import type { Action } from '../group.ts';
 import { providerArg } from './login.ts';
 
 const usage = 'baton auth token <provider> [--min-validity <s>] [--json] [--db <path> | --no-daemon | --state-dir <dir>]';
 
-/** The coordinator to ask, or undefined outside any project (then the broker is asked directly). */
-async function coordinatorFor(values: Parameters<typeof connect>[0]): Promise<Coordinator | undefined> {
+/**
+ * The coordinator to ask: the project's running daemon, else its database (so
+ * the refresh is in its event log); undefined where there is neither, or no
+ * project (then the broker is asked directly).
+ */
+async function coordinatorFor(values: ConnectChoice): Promise<Coordinator | undefined> {
   try {
-    return await connect(values);
+    return (await connectToRead(values, { empty: false }))?.coordinator;
   } catch (error) {
     if (isBatonError(error, 'NO_PROJECT')) return undefined;
     throw error;
@@ -35,8 +40,8 @@ export const providerToken: Action = {
 
 Prints the provider's current access token (refreshed first when near expiry, by one process for
 all) or API key, and nothing else, for scripts: Authorization: Bearer $(baton auth token gemini).
-Asks the project's daemon when there is one, else refreshes here under the login's lock; outside
-a project it asks the stored login directly.
+Asks the project's daemon when one runs (it starts none), else refreshes here under the login's
+lock (recording the refresh in the project's event log when it has one).
 
   --min-validity <s>  the token must stay valid at least this long (default 60)
   --json              print {"provider","type","token","headers","expiresAt","source","project","region"}
