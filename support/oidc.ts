@@ -36,6 +36,12 @@ export interface TestIssuer {
   refreshErrors: string[];
   /** Token revocations asked for. */
   revocations: number;
+  /**
+   * Runs before the issuer looks at a token request (POST /token): a chaos test
+   * kills the requester here. A request whose client is gone when it returns is
+   * dropped unread, as if it had never been sent.
+   */
+  beforeTokenRequest: (() => Promise<void>) | undefined;
   /** Whether an access token is live at the issuer (introspection). */
   active(accessToken: string): Promise<boolean>;
   close(): Promise<void>;
@@ -76,10 +82,16 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
     if (ctx.oidc.params?.grant_type === 'refresh_token') counts.refreshErrors.push(error.error ?? 'unknown');
   });
   const handle = provider.callback();
+  const hooks: { beforeToken: (() => Promise<void>) | undefined } = { beforeToken: undefined };
   server.on('request', (req, res) => {
     // oidc-provider reports no successful revocation: counted at its door.
     if (req.method === 'POST' && req.url?.startsWith('/token/revocation') === true) counts.revocations += 1;
-    void handle(req, res);
+    const before = req.method === 'POST' && (req.url === '/token' || req.url?.startsWith('/token?') === true) ? hooks.beforeToken : undefined;
+    if (before === undefined) return void handle(req, res);
+    void before().then(() => {
+      if (req.socket.destroyed || req.socket.readableEnded) return void res.destroy();
+      void handle(req, res);
+    });
   });
   return {
     issuer,
@@ -91,6 +103,12 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
     },
     get revocations() {
       return counts.revocations;
+    },
+    get beforeTokenRequest() {
+      return hooks.beforeToken;
+    },
+    set beforeTokenRequest(hook) {
+      hooks.beforeToken = hook;
     },
     async active(accessToken) {
       const token = await provider.AccessToken.find(accessToken);
