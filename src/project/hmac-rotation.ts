@@ -26,17 +26,20 @@ export interface Rotation {
 
 /**
  * Makes a new current key; the one it replaces keeps verifying for
- * `overlapMs` (0: retired at once). Keys whose overlap has ended are dropped
- * from the list. Serialized across processes by a lock on hmac.key.
+ * `overlapMs`. 0 retires it at once, and with it every key still in an
+ * overlap. Keys whose overlap has ended are dropped from the list.
+ * Serialized across processes by a lock on hmac.key.
  */
 export async function rotateHmacKey(stateDir: string, options: { overlapMs: number; now?: number }): Promise<Rotation> {
-  const { overlapMs, now = Date.now() } = options;
-  if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || now + overlapMs > MAX_TIME_MS) {
+  const { overlapMs } = options;
+  if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || (options.now ?? Date.now()) + overlapMs > MAX_TIME_MS) {
     throw new BatonError('INVALID_ARGUMENT', `overlapMs must be whole milliseconds >= 0 ending before the year 10000, got ${overlapMs}`);
   }
   ensureStateDir(stateDir);
   const paths = statePaths(stateDir);
   return withLock(paths.hmacKey, async () => {
+    // The clock is read holding the lock: a long wait for it must not eat into the overlap.
+    const now = options.now ?? Date.now();
     const old = readHmacKey(paths.hmacKey);
     // No key yet: made as the daemon makes it (exclusive create), so one made meanwhile by a starting daemon is not overwritten.
     if (old === undefined) return { current: await ensureHmacSecret(stateDir), replaced: undefined, retiring: [], cutShort: [] };
@@ -44,7 +47,9 @@ export async function rotateHmacKey(stateDir: string, options: { overlapMs: numb
     const live = readRetiring(paths.hmacRetiring).filter((k) => k.retiresAt > now && !k.key.equals(old));
     // Soonest to retire first; past the bound, those go now. The key just replaced always stays listed (retired at once with overlap 0, so its signers hear why).
     live.sort((a, b) => a.retiresAt - b.retiresAt);
-    const cutShort = live.splice(0, Math.max(0, live.length + 1 - MAX_RETIRING_KEYS)).map((k) => ({ ...k, retiresAt: now }));
+    // Overlap 0 is the answer to a leak: whoever has one key of this directory likely has them all, so every
+    // key still in its overlap is retired with it, and only the new key verifies.
+    const cutShort = live.splice(0, overlapMs === 0 ? live.length : Math.max(0, live.length + 1 - MAX_RETIRING_KEYS)).map((k) => ({ ...k, retiresAt: now }));
     const listed = [...cutShort, ...live, replaced].sort((a, b) => a.retiresAt - b.retiresAt);
     writeRetiring(paths.hmacRetiring, listed);
     const current = randomBytes(32);

@@ -69,7 +69,12 @@ export function signatureBase(method: string, pathWithQuery: string, timestamp: 
 
 /** Hex HMAC-SHA256 of the signature base: the part after `v1=`. */
 export function computeSignature(secret: Uint8Array | string, method: string, pathWithQuery: string, timestamp: string, body: Uint8Array | string): string {
-  return createHmac('sha256', hmacKeyBytes(secret)).update(signatureBase(method, pathWithQuery, timestamp, body)).digest('hex');
+  return signBase(secret, signatureBase(method, pathWithQuery, timestamp, body));
+}
+
+/** Hex HMAC-SHA256 of a base already built (a verifier trying several keys hashes the body once). */
+export function signBase(secret: Uint8Array | string, base: string): string {
+  return createHmac('sha256', hmacKeyBytes(secret)).update(base).digest('hex');
 }
 
 /**

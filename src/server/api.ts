@@ -15,7 +15,7 @@ import { KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../protocol/s
 import { scopeAllows, scopesGranting, type ScopedRoute } from '../protocol/token-scopes.ts';
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
-import type { AuthResult } from './auth.ts';
+import { credentialOf, type AuthResult } from './auth.ts';
 import type { Logger } from './log.ts';
 import type { DaemonRoute } from './routes.ts';
 import { drainBody, parseJson, readBody } from './request-body.ts';
@@ -32,6 +32,8 @@ export interface AuthenticateHeaders {
 
 /** Who is on the unix socket (its directory's mode is the check): the machine's user, with every right. */
 const LOCAL: AuthResult = { principal: 'local' };
+/** How often an open stream checks that the credential that opened it still holds. */
+const STREAM_CREDENTIAL_CHECK_MS = 2_000;
 
 export interface ApiContext {
   coordinator: Coordinator;
@@ -52,6 +54,12 @@ export interface ApiContext {
   bindSession?(sessionId: string): Promise<void>;
   /** Routes mounted for the daemon's caller (e.g. /v1/mcp), by path; matched after authentication, before the API's own. */
   routes: ReadonlyMap<string, Pick<DaemonRoute, 'handle'>>;
+  /**
+   * Whether what a request opened may go on: its token not revoked or
+   * expired, its signing key not retired, its dashboard session not ended.
+   * An open stream is checked at its keep-alive beat, and ends when this says no.
+   */
+  credentialLive?(who: AuthResult): boolean;
   /** The web dashboard: /ui/* on TCP listeners, and the links `baton ui` opens. */
   dashboard?: {
     handle(req: IncomingMessage, res: ServerResponse, route: string, query: string): Promise<void>;
@@ -150,10 +158,24 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     return doc;
   };
 
-  async function attach(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Ends `res` (an open stream) once the credential that opened it no longer holds; checked every few seconds. */
+  function endWhenCredentialEnds(who: AuthResult, res: ServerResponse): void {
+    const live = ctx.credentialLive;
+    if (live === undefined || who === LOCAL) return;
+    const timer = setInterval(() => {
+      if (live(who)) return;
+      ctx.log.info('stream ended: its credential was revoked, expired or retired', { principal: who.principal });
+      res.end();
+    }, STREAM_CREDENTIAL_CHECK_MS);
+    timer.unref();
+    res.on('close', () => clearInterval(timer));
+  }
+
+  async function attach(sessionId: string, req: IncomingMessage, res: ServerResponse, who: AuthResult): Promise<void> {
     const session = await ctx.coordinator.getSession(sessionId);
     if (session.endedAt !== null) throw new BatonError('SESSION_ENDED', `session ${sessionId} (${session.name}) ended: ${session.endReason ?? 'ended'}`);
     const stream = openEventStream(res, { keepAliveMs: 5_000 });
+    endWhenCredentialEnds(who, res);
     await ctx.bindSession?.(sessionId);
     stream.send({ type: 'attached', sessionId });
     let streams = attached.get(sessionId);
@@ -178,7 +200,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     });
   }
 
-  async function events(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function events(url: URL, req: IncomingMessage, res: ServerResponse, who: AuthResult): Promise<void> {
     const topics = (url.searchParams.get('topics') ?? url.searchParams.get('types') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
     const resume = header(req, 'last-event-id') ?? url.searchParams.get('after') ?? undefined;
     let after = -1;
@@ -195,6 +217,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const stream = openEventStream(res, startId === undefined ? {} : { startId });
     const subscription = ctx.coordinator.subscribe((event) => stream.send(event, event.seq), { after: startId ?? after, types: topics });
     res.on('close', () => subscription.close());
+    endWhenCredentialEnds(who, res);
   }
 
   /** The body of a dashboard request: a JSON object (or nothing) with only the fields named. */
@@ -213,7 +236,8 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     if (ctx.dashboard === undefined) throw new BatonError('UNAVAILABLE', 'this daemon serves no dashboard');
     const input = dashboardBody(raw, 'link', ['readOnly']);
     if (input.readOnly !== undefined && typeof input.readOnly !== 'boolean') throw new BatonError('INVALID_ARGUMENT', `readOnly must be true or false, got ${JSON.stringify(input.readOnly)}`);
-    return ctx.dashboard.link({ readOnly: input.readOnly === true }, { principal: who.principal, readOnly: !scopesOf(who).includes('full') });
+    // The session lives by the credential that asked: a token, or the key that signed (it ends when that key retires).
+    return ctx.dashboard.link({ readOnly: input.readOnly === true }, { principal: credentialOf(who), readOnly: !scopesOf(who).includes('full') });
   }
 
   /** POST /v1/<name>: the body checked against the operation's schema, then the call the table names. */
@@ -303,14 +327,14 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           }
           if (route === '/v1/events') {
             refuseOutOfScope(who, { route: 'events' }, 'read the event stream');
-            return await events(new URL(raw, 'http://baton'), req, res);
+            return await events(new URL(raw, 'http://baton'), req, res, who);
           }
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) {
             refuseOutOfScope(who, { route: 'attach' }, 'attach a session (the end of its stream ends the session)');
             // The dashboard never attaches; a page that could would end a session by closing a tab.
             if (who.principal.startsWith('ui:')) throw new BatonError('PERMISSION_DENIED', `${who.principal} is a dashboard session: it cannot attach a session`);
-            return await attach(decodePathParameter('session id', match[1]!), req, res);
+            return await attach(decodePathParameter('session id', match[1]!), req, res, who);
           }
         } else if (method === 'POST' && isOperationName(operation)) {
           return await callOperation(operation, req, res, body, who);

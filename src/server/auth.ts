@@ -25,7 +25,7 @@ import type { TokenScope } from '../limits.ts';
 import { ensureHmacSecret, HmacKeyFiles, type HmacKeys } from '../project/hmac-key.ts';
 import { statePaths } from '../project/state-dir.ts';
 import { hashToken, readTokenHashes, tokenId, type StoredToken } from '../project/tokens.ts';
-import { KEY_ID_HEADER, KEY_ID_PATTERN, SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, computeSignature, hmacKeyId } from '../protocol/signing.ts';
+import { KEY_ID_HEADER, KEY_ID_PATTERN, SIGNATURE_HEADER, SIGNATURE_VERSION, TIMESTAMP_HEADER, hmacKeyId, signBase, signatureBase } from '../protocol/signing.ts';
 
 export const DEFAULT_REPLAY_WINDOW_MS = 300_000;
 /** Signatures remembered at most; more signed requests within one window are refused (OVERLOADED). */
@@ -60,6 +60,17 @@ export interface AuthResult {
   readOnly?: boolean;
   /** A token's scopes when they are neither full nor read alone (protocol/token-scopes.ts says what each grants). */
   scopes?: readonly TokenScope[];
+  /** For `hmac`: the id of the key that signed. What the request opens (a dashboard session, a stream) lives while that key verifies. */
+  keyId?: string;
+}
+
+/**
+ * The credential a request's lasting effects hang on: `token:<id>`,
+ * `hmac:<key id>`, `ui:<id>`, `local`. A dashboard session records it as its
+ * parent, and an open stream ends when it is revoked, expires or retires.
+ */
+export function credentialOf(who: AuthResult): string {
+  return who.principal === 'hmac' && who.keyId !== undefined ? `hmac:${who.keyId}` : who.principal;
 }
 
 const refuse = (reason: string): BatonError => new BatonError('UNAUTHENTICATED', reason);
@@ -138,6 +149,24 @@ export class Authenticator {
     return stored !== undefined && (stored.expiresAt === null || now < stored.expiresAt);
   }
 
+  /** Whether the HMAC key with this id verifies now: the current key, or one still in its overlap. */
+  keyLive(keyId: string, now = Date.now()): boolean {
+    const keys = this.#keys.read();
+    if (keys === undefined) return false;
+    return hmacKeyId(keys.current) === keyId || keys.retiring.some((k) => k.retiresAt > now && hmacKeyId(k.key) === keyId);
+  }
+
+  /**
+   * Whether a credential (see credentialOf) may still be used: a token not
+   * revoked or expired, a key current or in its overlap. Others (local, a
+   * bare `hmac` from before key ids) hold as long as the daemon runs.
+   */
+  credentialLive(credential: string, now = Date.now()): boolean {
+    if (credential.startsWith('token:')) return this.tokenLive(credential.slice('token:'.length), now);
+    if (credential.startsWith('hmac:')) return this.keyLive(credential.slice('hmac:'.length), now);
+    return true;
+  }
+
   /** Forgets the cached token file and keys (they are re-read when they change anyway). */
   reload(): void {
     this.#tokens = undefined;
@@ -187,10 +216,12 @@ export class Authenticator {
    * overlap ended verifies nothing: it is only recognised, to say so, and only
    * to a signer who holds it (the signature is checked first).
    */
-  async #verify(req: AuthRequest, given: string, ts: string, keyId: string | undefined): Promise<void> {
+  async #verify(req: AuthRequest, given: string, ts: string, keyId: string | undefined): Promise<string> {
     const { current, retiring } = await this.#hmacKeys();
     const now = Date.now();
-    const matches = (key: Buffer): boolean => timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(computeSignature(key, req.method, req.path, ts, req.body), 'hex'));
+    // The body is hashed once, however many keys are tried.
+    const base = signatureBase(req.method, req.path, ts, req.body);
+    const matches = (key: Buffer): boolean => timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(signBase(key, base), 'hex'));
     const retired = (id: string, at: number): BatonError =>
       refuse(`key ${id} was retired at ${new Date(at).toISOString()} (replaced by baton auth rotate-key; its overlap ended): sign with the current key`);
     if (keyId !== undefined) {
@@ -198,9 +229,11 @@ export class Authenticator {
       if (named === undefined) throw refuse(`signature does not match: key ${keyId} is not one of this daemon's keys (a wrong secret, or a key retired before the last rotation)`);
       if (!matches(named.key)) throw refuse(`signature does not match the request: the method, path, timestamp or body differ from what was signed with key ${keyId}`);
       if (named.retiresAt <= now) throw retired(keyId, named.retiresAt);
-      return;
+      return keyId;
     }
-    if (matches(current) || retiring.some((k) => k.retiresAt > now && matches(k.key))) return;
+    if (matches(current)) return hmacKeyId(current);
+    const overlapping = retiring.find((k) => k.retiresAt > now && matches(k.key));
+    if (overlapping !== undefined) return hmacKeyId(overlapping.key);
     const ended = retiring.find((k) => k.retiresAt <= now && matches(k.key));
     if (ended !== undefined) throw retired(hmacKeyId(ended.key), ended.retiresAt);
     throw refuse('signature does not match the request: wrong secret, or the method, path, timestamp or body differ from what was signed');
@@ -208,7 +241,7 @@ export class Authenticator {
 
   async #signed(req: AuthRequest, signature: string | undefined, timestamp: string | undefined, keyId: string | undefined): Promise<AuthResult> {
     const { given, ts, sent } = this.#signedHeaders(signature, timestamp, keyId);
-    await this.#verify(req, given, ts, keyId);
+    const signedWith = await this.#verify(req, given, ts, keyId);
     // Checked and recorded with no await in between: two copies of one request cannot both pass.
     const now = Date.now();
     this.#prune(now);
@@ -219,7 +252,7 @@ export class Authenticator {
     }
     // The timestamp is refused after sent + window, so the signature need not be remembered longer.
     this.#seen.set(given, sent + this.replayWindowMs);
-    return { principal: 'hmac' };
+    return { principal: 'hmac', keyId: signedWith };
   }
 
   /** The signature headers' form and the timestamp's window: the signature (lower-case hex), the timestamp as sent and as a number. */

@@ -24,7 +24,7 @@ import type { DaemonInfo } from '../project/status.ts';
 import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
 import type { Durability, Store } from '../stores/store.ts';
 import { createApi, type Transport } from './api.ts';
-import { Authenticator } from './auth.ts';
+import { Authenticator, credentialOf } from './auth.ts';
 import { Dashboard } from './dashboard/dashboard.ts';
 import { setSecurityHeaders } from './dashboard/guard.ts';
 import { fileOperations } from './file-ops.ts';
@@ -287,7 +287,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log,
       tcpListener: () => record.listen,
       openLoopback: (port) => (openLoopback === undefined ? Promise.reject(new BatonError('UNAVAILABLE', 'the daemon is starting')) : openLoopback(port)),
-      principalAlive: (principal) => !principal.startsWith('token:') || tokens.tokenLive(principal.slice('token:'.length)),
+      principalAlive: (principal) => tokens.credentialLive(principal),
     });
     const api = createApi({
       ...context,
@@ -295,6 +295,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       maxBodyBytes: limits.maxBodyBytes,
       checkResponses: options.checkResponses ?? process.env.BATON_CHECK_RESPONSES === '1',
       overloaded: () => writer.full,
+      credentialLive: (who) => tokens.credentialLive(credentialOf(who)) && (!who.principal.startsWith('ui:') || dashboard.sessionAlive(who.principal)),
       stopping: () => activity.stopping,
       lastEventSeq: () => writer.read(lastEventSeq),
       bindSession: async (sessionId) => void (await engine.bindSession(sessionId, node.id)),

@@ -8,7 +8,7 @@ import type { TestContext } from 'node:test';
 import { isBatonError } from '../../src/errors.ts';
 import { ensureHmacSecret } from '../../src/project/hmac-key.ts';
 import { createToken, listTokens, revokeToken } from '../../src/project/tokens.ts';
-import { signRequest } from '../../src/protocol/signing.ts';
+import { hmacKeyId, signRequest } from '../../src/protocol/signing.ts';
 import { Authenticator, type AuthRequest } from '../../src/server/auth.ts';
 
 function stateDir(t: TestContext): string {
@@ -152,14 +152,14 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
   const headers = signRequest(secret, 'POST', path, body);
   assert.match(headers['X-Baton-Timestamp']!, /^\d+$/);
   assert.match(headers['X-Baton-Signature']!, /^v1=[0-9a-f]{64}$/);
-  assert.deepEqual(await auth.authenticate(request('POST', path, headers, body)), { principal: 'hmac' });
+  assert.deepEqual(await auth.authenticate(request('POST', path, headers, body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
 
   // The same signature again: a replay.
   await refused(auth.authenticate(request('POST', path, headers, body)), /already used/);
   // Node hands header names over in lower case; a fresh signature passes.
   const fresh = signRequest(secret.toString('hex'), 'POST', path, body, Date.now() + 1);
   const lower = Object.fromEntries(Object.entries(fresh).map(([k, v]) => [k.toLowerCase(), v]));
-  assert.deepEqual(await auth.authenticate(request('POST', path, lower, body)), { principal: 'hmac' });
+  assert.deepEqual(await auth.authenticate(request('POST', path, lower, body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
 
   // Tampering with anything signed.
   const signed = signRequest(secret, 'POST', path, body, Date.now() + 2);
@@ -168,7 +168,7 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
   await refused(auth.authenticate(request('POST', '/v1/leases?wait=0', signed, body)), /does not match/);
   await refused(auth.authenticate(request('POST', path, { ...signed, 'X-Baton-Timestamp': String(Date.now() + 3) }, body)), /does not match/);
   // ...a refused attempt does not use the signature up.
-  assert.deepEqual(await auth.authenticate(request('POST', path, signed, body)), { principal: 'hmac' });
+  assert.deepEqual(await auth.authenticate(request('POST', path, signed, body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
 
   // The wrong secret.
   const wrongKey = signRequest(Buffer.alloc(32, 7), 'POST', path, body);
@@ -184,7 +184,7 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
   const beforeRestart = signRequest(secret, 'POST', path, body, Date.now() - 10);
   const restarted = new Authenticator({ stateDir: auth.stateDir, replayWindowMs: auth.replayWindowMs });
   await refused(restarted.authenticate(request('POST', path, beforeRestart, body)), /from before this daemon started/);
-  assert.deepEqual(await restarted.authenticate(request('POST', path, signRequest(secret, 'POST', path, body, Date.now() + 1), body)), { principal: 'hmac' });
+  assert.deepEqual(await restarted.authenticate(request('POST', path, signRequest(secret, 'POST', path, body, Date.now() + 1), body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
 
   // Malformed or half present.
   await refused(auth.authenticate(request('POST', path, { 'X-Baton-Signature': headers['X-Baton-Signature'] }, body)), /without X-Baton-Timestamp/);
@@ -194,7 +194,7 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
 
   // An empty body signs as sha256 of nothing; GET works the same way.
   const get = signRequest(secret, 'GET', '/v1/events', '');
-  assert.deepEqual(await auth.authenticate(request('GET', '/v1/events', get)), { principal: 'hmac' });
+  assert.deepEqual(await auth.authenticate(request('GET', '/v1/events', get)), { principal: 'hmac', keyId: hmacKeyId(secret) });
 });
 
 test('hmac: concurrent copies of one signed request: exactly one passes', async (t) => {

@@ -4,7 +4,7 @@
 // clients that read hmac.key follow a rotation without a restart; the files
 // stay consistent whatever a crash or a race leaves.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -23,6 +23,7 @@ interface Rotated {
   keyId: string;
   replaced: { keyId: string; rotatedAt: number; retiresAt: number } | null;
   retiring: Array<{ keyId: string; retiresAt: number }>;
+  cutShort: Array<{ keyId: string; retiresAt: number }>;
 }
 
 async function rotate(stateDir: string, overlap: string): Promise<Rotated> {
@@ -35,25 +36,39 @@ async function rotate(stateDir: string, overlap: string): Promise<Rotated> {
 async function tcpDaemon(t: TestContext): Promise<{ stateDir: string; daemon: RunningDaemon; host: string; port: number }> {
   const dir = tempDir(t);
   const stateDir = join(dir, 'state');
-  const daemon = await startDaemon(stateDir, { cwd: dir, args: ['--listen', '127.0.0.1:0', '--no-socket'] });
+  // A stand-in build of the dashboard, for the sessions a key opens.
+  const uiDir = join(dir, 'ui-build');
+  mkdirSync(uiDir, { recursive: true });
+  writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>baton</title>');
+  const daemon = await startDaemon(stateDir, { cwd: dir, args: ['--listen', '127.0.0.1:0', '--no-socket'], env: { BATON_UI_DIR: uiDir } });
   t.after(() => daemon.stop());
   const listen = daemon.record.listen!;
   return { stateDir, daemon, host: listen.slice(0, listen.lastIndexOf(':')), port: Number(listen.slice(listen.lastIndexOf(':') + 1)) };
 }
 
-/** POST /v1/listLeases signed with `key`; without its key id when `keyId` is false (a client from before ids). */
-function signedCall(target: { host: string; port: number }, key: Buffer, keyId = true): Promise<{ status: number; body: string }> {
-  const headers = signRequest(key, 'POST', '/v1/listLeases', '{}');
+/** A timestamp no earlier call had: two calls signed with one key in one millisecond would otherwise be one signature, and the second a replay. */
+let lastStamp = 0;
+const freshStamp = (): number => (lastStamp = Math.max(Date.now(), lastStamp + 1));
+
+/** A request signed with `key` (or, with no key, sent with `extra` headers alone), and its answer. */
+function send(target: { host: string; port: number }, method: string, path: string, key: Buffer | undefined, options: { keyId?: boolean; body?: string; extra?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  const { keyId = true, body = method === 'POST' ? '{}' : '', extra = {} } = options;
+  const headers: Record<string, string> = key === undefined ? {} : signRequest(key, method, path, body, freshStamp());
   if (!keyId) delete headers[KEY_ID_HEADER];
   return new Promise((resolve, reject) => {
-    const req = request({ ...target, method: 'POST', path: '/v1/listLeases', headers: { ...headers, 'content-type': 'application/json' } }, async (res) => {
-      let body = '';
-      for await (const chunk of res) body += String(chunk);
-      resolve({ status: res.statusCode!, body });
+    const req = request({ ...target, method, path, headers: { ...headers, ...extra, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) } }, async (res) => {
+      let text = '';
+      for await (const chunk of res) text += String(chunk);
+      resolve({ status: res.statusCode!, body: text, headers: res.headers });
     });
     req.on('error', reject);
-    req.end('{}');
+    req.end(body);
   });
+}
+
+/** POST /v1/listLeases signed with `key`; without its key id when `keyId` is false (a client from before ids). */
+function signedCall(target: { host: string; port: number }, key: Buffer, keyId = true): Promise<{ status: number; body: string }> {
+  return send(target, 'POST', '/v1/listLeases', key, { keyId });
 }
 
 const keyFile = (stateDir: string): Buffer => Buffer.from(readFileSync(join(stateDir, 'hmac.key'), 'utf8'), 'hex');
@@ -128,16 +143,17 @@ test('a v1 signature without a key id verifies against the current key and every
   assert.match(JSON.parse(unknown.body).error.message, new RegExp(`key ${hmacKeyId(stranger)} is not one of this daemon's keys`));
   assert.match(JSON.parse((await signedCall(target, stranger, false)).body).error.message, /^signature does not match/);
 
-  // An emergency rotation: the key it replaces stops at once; the one before keeps its own overlap.
+  // An emergency rotation (after a leak): the key it replaces stops at once, and so does every key still in an
+  // overlap (whoever has one key of the directory likely has them all): only the new key verifies.
   const emergency = await rotate(stateDir, '0');
   assert.equal(emergency.replaced!.keyId, hmacKeyId(second));
-  assert.deepEqual(emergency.retiring.map((k) => k.keyId), [hmacKeyId(first)]);
-  for (const withId of [true, false]) {
-    const answer = await signedCall(target, second, withId);
+  assert.deepEqual(emergency.retiring, []);
+  assert.deepEqual(emergency.cutShort.map((k) => k.keyId), [hmacKeyId(first)]);
+  for (const [key, withId] of [[second, true], [second, false], [first, true]] as const) {
+    const answer = await signedCall(target, key, withId);
     assert.equal(answer.status, 401);
-    assert.match(JSON.parse(answer.body).error.message, new RegExp(`^key ${hmacKeyId(second)} was retired at`));
+    assert.match(JSON.parse(answer.body).error.message, new RegExp(`^key ${hmacKeyId(key)} was retired at`));
   }
-  assert.equal((await signedCall(target, first)).status, 200);
   assert.equal((await signedCall(target, keyFile(stateDir), false)).status, 200);
 
   // A malformed key id is refused without being echoed.
@@ -164,20 +180,20 @@ test('rotation files: hmac.key keeps its format, the list is 0600, a crash betwe
     if (!withId) delete headers[KEY_ID_HEADER];
     return auth.authenticate({ method: 'GET', path: '/v1/whoami', headers, body: Buffer.alloc(0) });
   };
-  assert.deepEqual(await sign(before), { principal: 'hmac' });
+  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before) });
 
   // A rotation that died after its first write: the current key is listed as retiring as well.
   const paths = { key: join(stateDir, 'hmac.key'), list: join(stateDir, 'hmac-retiring.json') };
   writeRetiring(paths.list, [{ key: before, rotatedAt: Date.now(), retiresAt: Date.now() + 60_000 }]);
-  assert.deepEqual(await sign(before), { principal: 'hmac' });
-  assert.deepEqual(await sign(before, false), { principal: 'hmac' });
+  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before) });
+  assert.deepEqual(await sign(before, false), { principal: 'hmac', keyId: hmacKeyId(before) }, 'without an id, the key that verified is named');
   const rotation = await rotateHmacKey(stateDir, { overlapMs: 60_000 });
   assert.equal(readRetiring(paths.list).filter((k) => k.key.equals(before)).length, 1, 'listed once');
   assert.match(readFileSync(paths.key, 'utf8'), /^[0-9a-f]{64}$/, 'hmac.key as older versions read it');
   assert.equal(statSync(paths.key).mode & 0o777, 0o600);
   assert.equal(statSync(paths.list).mode & 0o777, 0o600);
-  assert.deepEqual(await sign(rotation.current), { principal: 'hmac' }, 'the authenticator re-read the rotated files');
-  assert.deepEqual(await sign(before), { principal: 'hmac' });
+  assert.deepEqual(await sign(rotation.current), { principal: 'hmac', keyId: hmacKeyId(rotation.current) }, 'the authenticator re-read the rotated files');
+  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before) });
 
   // Concurrent rotations queue on the lock: each replaces the one before it, none is lost.
   const many = await Promise.all(Array.from({ length: 4 }, () => rotateHmacKey(stateDir, { overlapMs: 60_000 })));
@@ -217,4 +233,32 @@ test('rotate-key: bad --overlap is one line naming the value; the output names k
   assert.equal(rotated.code, 0, rotated.stderr);
   assert.match(rotated.stdout, new RegExp(`the current key is ${hmacKeyId(keyFile(stateDir))}\\nkey ${hmacKeyId(first)} verifies until \\S+ \\(in [^)]+\\), then is refused\\n$`));
   for (const key of [first, keyFile(stateDir)]) assert.ok(!rotated.stdout.includes(key.toString('hex')) && !rotated.stderr.includes(key.toString('hex')));
+});
+
+test('a dashboard session opened with a key ends when that key retires, and so does its open stream', async (t) => {
+  const { stateDir, host, port } = await tcpDaemon(t);
+  const target = { host, port };
+  const key = keyFile(stateDir);
+  const link = await send(target, 'POST', '/v1/ui/link', key);
+  assert.equal(link.status, 200, link.body);
+  const url = new URL((JSON.parse(link.body) as { url: string }).url);
+  const signIn = await send({ host: url.hostname, port: Number(url.port) }, 'GET', `${url.pathname}${url.search}`, undefined);
+  assert.equal(signIn.status, 303, signIn.body);
+  const session = { cookie: String(signIn.headers['set-cookie']).split(';')[0]!, 'x-baton-session': /#session=(.+)$/.exec(String(signIn.headers.location))![1]! };
+  assert.equal((await send(target, 'GET', '/v1/whoami', undefined, { extra: session })).status, 200);
+  const stream = await new Promise<{ ended: Promise<void> }>((resolve, reject) => {
+    const req = request({ ...target, method: 'GET', path: '/v1/events', headers: session }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`stream: ${res.statusCode}`));
+      res.resume();
+      resolve({ ended: new Promise((ended) => res.once('end', () => ended())) });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  // After a leak: the key is retired at once, and what it opened goes with it.
+  await rotate(stateDir, '0');
+  const after = await send(target, 'GET', '/v1/whoami', undefined, { extra: session });
+  assert.equal(after.status, 401, after.body);
+  const ended = await Promise.race([stream.ended.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+  assert.ok(ended, 'the open stream ended with the key');
 });

@@ -57,6 +57,24 @@ interface Answer {
   headers: Record<string, unknown>;
 }
 
+/** Opens an event stream (GET, 200 expected); `ended` says when the daemon ended it. (Wrapped: a promise resolved with a promise would wait for it.) */
+function openStream(p: Target, path: string, headers: Record<string, string>): Promise<{ ended: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: p.host, port: p.port, method: 'GET', path, headers }, (res) => {
+      if (res.statusCode !== 200) {
+        let text = '';
+        res.on('data', (c) => (text += String(c)));
+        res.on('end', () => reject(new Error(`stream ${path}: ${res.statusCode} ${text}`)));
+        return;
+      }
+      res.resume();
+      resolve({ ended: new Promise<number>((ended) => res.once('end', () => ended(Date.now()))) });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** A request with a bearer token (or these headers); an event stream that opens is answered 200 and not read. */
 function call(p: Target, method: 'GET' | 'POST', path: string, credentials: string | Record<string, string>, body = ''): Promise<Answer> {
   const headers = typeof credentials === 'string' ? { authorization: `Bearer ${credentials}` } : credentials;
@@ -133,7 +151,7 @@ test('a tasks-only token works a queue and is refused leases and files; a files-
 
 test('an expired token gets 401 saying when it expired; list marks it; its dashboard sessions end with it', async (t) => {
   const p = await project(t);
-  const brief = await createToken(p.stateDir, 'brief', { expiresInMs: 3000, scopes: ['read'] });
+  const brief = await createToken(p.stateDir, 'brief', { expiresInMs: 8000, scopes: ['read'] }); // long enough to sign in and open streams on a loaded machine
   const expiresAt = brief.expiresAt!;
   const lasting = await createToken(p.stateDir, 'lasting', { expiresInMs: 3_600_000 });
   const client = new RemoteCoordinator({ host: p.host, port: p.port, token: brief.token, retryForMs: 0 });
@@ -146,8 +164,15 @@ test('an expired token gets 401 saying when it expired; list marks it; its dashb
   assert.equal(signIn.status, 303);
   const session = { cookie: String(signIn.headers['set-cookie']).split(';')[0]!, 'x-baton-session': /#session=(.+)$/.exec(String(signIn.headers.location))![1]! };
   assert.equal((await call(p, 'GET', '/v1/whoami', session)).status, 200);
+  // Streams opened before the expiry: the token's own and its dashboard session's. They end with the token.
+  const streams = [await openStream(p, `/v1/events?access_token=${brief.token}`, {}), await openStream(p, '/v1/events', session)];
 
   while (Date.now() < expiresAt + 50) await sleep(100);
+  for (const [i, { ended }] of streams.entries()) {
+    const at = await Promise.race([ended, sleep(10_000).then(() => undefined)]);
+    assert.ok(at !== undefined, `${i === 0 ? "the token's" : "the dashboard session's"} open stream ended once the token expired`);
+    assert.ok(at >= expiresAt, 'and not before');
+  }
   await assert.rejects(client.listTasks(), (error: unknown) => {
     assert.ok(isBatonError(error, 'UNAUTHENTICATED'), String(error));
     assert.equal(error.message, `token ${brief.id} expired at ${new Date(expiresAt).toISOString()}; make a new one with baton auth token create`);

@@ -17,12 +17,15 @@ Makes a new current HMAC key (<state dir>/hmac.key) for signed requests to the d
 The key it replaces keeps verifying until the overlap ends, then a request signed with it gets
 UNAUTHENTICATED (401) "key <id> was retired at <time>". A running daemon uses the new key from its next
 request on, with no restart; clients that read hmac.key (the baton CLI, the SDK's discovery) sign with it
-at once. Copies handed out elsewhere must be replaced before the overlap ends. Keys are named by their
+at once. Copies handed out elsewhere must be replaced before the overlap ends. Dashboard sessions opened
+with a key end when it retires. Upgrade the daemon first: one from before key rotation ignores the
+overlap (the replaced key stops at once). Keys are named by their
 ids (8 hex characters, sent as X-Baton-Key-Id), never shown. At most ${MAX_RETIRING_KEYS} replaced keys verify at once:
 rotating past that retires the oldest early.
 
   --overlap <duration>  how long the replaced key still verifies: seconds, or with a unit (30m, 12h, 7d);
-                        0 retires it at once, e.g. after a leak (default ${duration(DEFAULT_KEY_OVERLAP_MS)})
+                        0 retires it at once, and every key still in an overlap, after a leak: only the new
+                        key verifies (default ${duration(DEFAULT_KEY_OVERLAP_MS)})
   --state-dir <dir>     the state directory (default: $BATON_HOME, else <git common dir>/baton, else <cwd>/.baton)
   --json                print {"keyId","replaced":{"keyId","rotatedAt","retiresAt"}|null,"retiring":[...],"cutShort":[...]}
 `;
@@ -67,7 +70,8 @@ export const rotateKeyAction: Action = {
         : `key ${replacedId} verifies until ${when(replaced.retiresAt, now)}, then is refused\n`,
     );
     for (const k of rotation.retiring) if (!k.key.equals(replaced.key)) process.stdout.write(`key ${hmacKeyId(k.key)} (replaced earlier) verifies until ${when(k.retiresAt, now)}\n`);
-    for (const k of rotation.cutShort) process.stdout.write(`key ${hmacKeyId(k.key)} is retired early: at most ${MAX_RETIRING_KEYS} replaced keys verify at once\n`);
+    const why = overlapMs === 0 ? '--overlap 0 retires every replaced key' : `at most ${MAX_RETIRING_KEYS} replaced keys verify at once`;
+    for (const k of rotation.cutShort) process.stdout.write(`key ${hmacKeyId(k.key)} (replaced earlier) is retired early: ${why}\n`);
     return ExitCode.ok;
   },
 };

@@ -100,6 +100,11 @@ export class Dashboard {
     return this.#sessions.endAll();
   }
 
+  /** Whether the dashboard principal `ui:<id>` still stands: an open event stream ends when it does not. */
+  sessionAlive(principal: string): boolean {
+    return principal.startsWith('ui:') && this.#sessions.alive(principal.slice('ui:'.length));
+  }
+
   /**
    * The principal a request's dashboard session names: undefined when it
    * carries no cookie; UNAUTHENTICATED for a stale cookie or a missing or

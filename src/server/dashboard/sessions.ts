@@ -104,6 +104,8 @@ export class DashboardSessions {
     if (found === undefined || found.expiresAt <= Date.now()) {
       throw new BatonError('UNAUTHENTICATED', 'this dashboard link was used already or has expired (links work once, for two minutes): run `baton ui` for a new one');
     }
+    // The token or key that asked for the link was revoked, or expired, since: no session (nor one pushed out for it).
+    if (!this.#parentAlive(found.parent)) throw new BatonError('UNAUTHENTICATED', 'the credential that asked for this dashboard link was revoked or has expired since: run `baton ui` for a new one');
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const key = randomBytes(32).toString('base64url');
@@ -133,6 +135,12 @@ export class DashboardSessions {
     if (key !== undefined && !timingSafeEqual(sha256(key), Buffer.from(stored.keyHash, 'hex'))) return undefined;
     if (!this.#parentAlive(stored.parent)) return undefined;
     return { principal: `ui:${stored.id}`, readOnly: stored.readOnly };
+  }
+
+  /** Whether the session with this id still stands (not signed out, not expired, its parent credential alive): what an open stream lives by. */
+  alive(id: string): boolean {
+    const stored = this.#doc.sessions.find((s) => s.id === id);
+    return stored !== undefined && stored.expiresAt > Date.now() && this.#parentAlive(stored.parent);
   }
 
   /** Ends the session this cookie names (sign out); a cookie that does not name one ends nothing. */
