@@ -66,14 +66,20 @@ export function conformance(name: string, open: Opener): void {
   withCoordinator('waiters are served in arrival order', async (c) => {
     const first = await c.acquire('k', { owner: 'first' });
     const order: string[] = [];
-    const waiters = ['w1', 'w2', 'w3'].map(async (owner, i) => {
-      await sleep(20 * i);
-      const lease = await c.acquire('k', { owner, timeoutMs: 10_000 });
-      order.push(owner);
-      await sleep(5);
-      await c.release(lease);
-    });
-    await sleep(100);
+    const waiters: Promise<void>[] = [];
+    // Arrival as the store sees it: each waiter is in line before the next one asks (a fixed delay between
+    // the asks is not enough on a loaded machine, where one request can overtake another on its way).
+    for (const [i, owner] of ['w1', 'w2', 'w3'].entries()) {
+      waiters.push(
+        (async () => {
+          const lease = await c.acquire('k', { owner, timeoutMs: 10_000 });
+          order.push(owner);
+          await sleep(5);
+          await c.release(lease);
+        })(),
+      );
+      for (let tries = 0; tries < 500 && (await c.getLease('k')).waiters.length < i + 1; tries++) await sleep(10);
+    }
     await c.release(first);
     await Promise.all(waiters);
     assert.deepEqual(order, ['w1', 'w2', 'w3']);
