@@ -10,7 +10,7 @@ import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } f
 import { printJson } from './output.ts';
 import { stateDirOption } from './state-dir.ts';
 
-const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--store <url>] [--pool-size <n>] [--poll-only] [--node-ttl <s>] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>]';
+const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--store <url>] [--pool-size <n>] [--poll-only] [--node-ttl <s>] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>] [--drain-grace <s>]';
 
 const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
 state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
@@ -40,6 +40,8 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
   --max-connections <n>  connections open at once at most, per listener (default 1024)
   --request-timeout <s>  a request must arrive whole within this, else 408 (default 30)
   --idle-exit <s>        stop after this many seconds with no client connected (default: never)
+  --drain-grace <s>      on SIGTERM, first answer GET /readyz 503 for this long while still serving, so a load
+                         balancer stops sending before the listeners close (default 0)
   --json                 print the daemon record as JSON
 
 Exit status: 0 stopped cleanly, or with --detach started; 75 a daemon already serves this state
@@ -83,6 +85,7 @@ export const serveCommand: Command = {
         'max-connections': { type: 'string' },
         'request-timeout': { type: 'string' },
         'idle-exit': { type: 'string' },
+        'drain-grace': { type: 'string' },
         json: { type: 'boolean' },
       },
       usage,
@@ -109,13 +112,14 @@ export const serveCommand: Command = {
     const maxConnections = integer('--max-connections', values['max-connections'], { min: 1 });
     const requestTimeoutMs = millis('--request-timeout', values['request-timeout'], true);
     const idleExitMs = seconds('--idle-exit', values['idle-exit'], true);
+    const drainGraceMs = millis('--drain-grace', values['drain-grace']);
     if (values['no-socket'] && listen === undefined) throw new UsageError('--no-socket needs --listen: the daemon must listen somewhere');
     if (values.detach) {
       // --detach waits for the daemon on its unix socket, and its log has no terminal to print to.
       if (values['no-socket']) throw new UsageError('--detach needs the unix socket (drop --no-socket): it waits for the daemon to answer there');
       if (values.foreground) throw new UsageError('--detach and --foreground cannot be used together: a detached daemon has no terminal (its log is in <state dir>/logs)');
       // The detached daemon gets every option given here (not --detach, --json or --idle-exit, passed on their own).
-      const forwarded = ['listen', 'durability', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout'] as const;
+      const forwarded = ['listen', 'durability', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout', 'drain-grace'] as const;
       const serveArgs = [...forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]])), ...(values['poll-only'] ? ['--poll-only'] : [])];
       // The store's url (with its password) goes in the environment: any user's ps shows a process's arguments.
       const env: Record<string, string> = store === undefined ? {} : { BATON_STORE: store };
@@ -158,6 +162,7 @@ export const serveCommand: Command = {
         ...(maxConnections === undefined ? {} : { maxConnections }),
         ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
         ...(idleExitMs === undefined ? {} : { idleExitMs }),
+        ...(drainGraceMs === undefined ? {} : { drainGraceMs }),
         // The MCP tools over streamable HTTP for remote agents (the SDK loads on the first request).
         routes: { '/v1/mcp': mcpRoute },
       });

@@ -22,6 +22,12 @@ function render(s: ProjectStatus, source: Source): string {
       `        ${d.connections} connection${d.connections === 1 ? '' : 's'}, ${d.writer.operations} writes in ${d.writer.batches} commits, queue ${d.writer.queued}/${d.writer.maxQueue}, rss ${Math.round(d.rssBytes / 1048576)} MB, durability ${d.durability}`,
       `        store ${d.store.kind} ${d.store.where}, node ${d.node.id} (sessions end ${duration(d.node.ttlMs)} after it stops)`,
     );
+    // The checks of GET /readyz (a daemon from before them has none).
+    const checks = d.readiness ?? [];
+    const failed = checks.filter((c) => !c.ok);
+    if (checks.length > 0) {
+      out.push(failed.length === 0 ? `        ready (${checks.map((c) => c.name).join(', ')} ok)` : `        NOT READY: ${failed.map((c) => `${c.name} failed: ${c.message}`).join('; ')}`);
+    }
   }
   out.push('');
   out.push(`sessions (${s.sessions.length})`);

@@ -2,6 +2,14 @@
 // it is read through the daemon or from the embedded store.
 import type { BudgetStatus, Coordinator, Lease, RateLimitStatus, Session, TaskStatus } from '../coordinator.ts';
 
+/** One readiness check of a daemon (server/health.ts): GET /readyz and `baton status` show them. */
+export interface HealthCheck {
+  name: string;
+  ok: boolean;
+  /** Why it failed, or what it saw. */
+  message: string;
+}
+
 export interface DaemonInfo {
   pid: number;
   version: string;
@@ -18,6 +26,8 @@ export interface DaemonInfo {
   node: { id: string; ttlMs: number };
   /** What `baton serve --max-body`, `--max-connections` and `--request-timeout` set. */
   limits: { maxBodyBytes: number; maxConnections: number; requestTimeoutMs: number };
+  /** The readiness checks, as GET /readyz?verbose lists them. */
+  readiness: HealthCheck[];
 }
 
 export interface ProjectStatus {

@@ -29,6 +29,7 @@ import { Dashboard } from './dashboard/dashboard.ts';
 import { setSecurityHeaders } from './dashboard/guard.ts';
 import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
+import { LIVENESS, StoreProbe, answerHealth, drainingCheck, healthRoute, writerCheck, type HealthCheck } from './health.ts';
 import { idempotentOperations } from './idempotent-ops.ts';
 import { collectWhenIdle } from './idle-gc.ts';
 import { openListeners, socketPathFor, type Activity, type OpenLoopback } from './listeners.ts';
@@ -37,6 +38,9 @@ import type { DaemonRoute, OpenRoute, RouteContext } from './routes.ts';
 import { WatcherLane } from './watcher-events.ts';
 import { Worktrees } from './worktrees.ts';
 import { GroupWriter } from './writer.ts';
+
+/** A write queued this long (or the node TTL, if longer) means a stuck writer: /readyz fails. */
+const WRITER_STUCK_MS = 10_000;
 
 export interface DaemonOptions {
   stateDir: string;
@@ -76,6 +80,8 @@ export interface DaemonOptions {
   requestTimeoutMs?: number;
   /** Exit after this long with no connection (auto-started daemons). Default: never. */
   idleExitMs?: number;
+  /** On stop, answer /readyz 503 for this long while still serving, before the listeners close (a balancer's grace). Default 0. */
+  drainGraceMs?: number;
   /** Watch the project tree for changes made outside baton (fs.changed events). Default true. */
   watch?: boolean;
   sweepIntervalMs?: number;
@@ -182,20 +188,26 @@ async function openEngine(held: Held, options: DaemonOptions): Promise<{ info: S
  * next tick; a node the others have given up on keeps its id, and its
  * clients find their sessions ended (SESSION_ENDED) and register again.
  */
-async function runNode(held: Held, engine: Engine, options: DaemonOptions, log: Logger): Promise<{ id: string; ttlMs: number }> {
+async function runNode(held: Held, engine: Engine, options: DaemonOptions, log: Logger): Promise<{ id: string; ttlMs: number; probe: StoreProbe }> {
   const ttlMs = options.nodeTtlMs ?? 5_000;
   const id = await engine.registerNode(`baton serve (${options.root})`, ttlMs);
+  // Each heartbeat is a write through the writer: its outcome is the readiness check of the store (health.ts).
+  const probe = new StoreProbe();
   const timer = setInterval(() => {
     engine.heartbeatNode(id).then(
       (alive) => {
+        probe.succeeded();
         if (!alive) log.warn('this node was ended: its sessions were ended with it', { node: id });
       },
-      (error: unknown) => log.warn('node heartbeat failed', { node: id, error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => {
+        probe.failed(error);
+        log.warn('node heartbeat failed', { node: id, error: error instanceof Error ? error.message : String(error) });
+      },
     );
   }, Math.max(100, Math.floor(ttlMs / 3)));
   timer.unref();
   held.defer(() => clearInterval(timer));
-  return { id, ttlMs };
+  return { id, ttlMs, probe };
 }
 
 /** The routes the caller gave, each made with the daemon's context and closed when it stops. */
@@ -255,10 +267,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
     const record: DaemonRecord = { pid: process.pid, version: options.version, startedAt: Date.now(), stateDir: options.stateDir, root: options.root, socket, listen: null };
     const activity: Activity = { stopping: false, lastActivity: performance.now(), connections: 0 };
+    /** Stopping within its drain grace: /readyz fails, requests are still served. */
+    let draining = false;
     // When requests stop: sync the database (commits so far survive a power loss too) and collect the heap.
     const collector = collectWhenIdle(() => activity.lastActivity, { onIdle: () => info.syncToDisk() });
     held.defer(() => collector.stop());
 
+    // The store is ready while a heartbeat (a write through the writer) succeeded within the node TTL.
+    const readiness = (): HealthCheck[] => [
+      drainingCheck(draining || activity.stopping),
+      node.probe.check(node.ttlMs),
+      writerCheck(writer.oldestWaitMs(), writer.queued, Math.max(WRITER_STUCK_MS, node.ttlMs)),
+    ];
     const limits = { maxBodyBytes: options.maxBodyBytes ?? 1 << 20, maxConnections: options.maxConnections ?? 1024, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 };
     const context: RouteContext = {
       coordinator: engine,
@@ -276,8 +296,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         rssBytes: process.memoryUsage.rss(),
         durability: info.durability,
         store: { kind: info.kind, where: info.where },
-        node,
+        node: { id: node.id, ttlMs: node.ttlMs },
         limits,
+        readiness: readiness(),
       }),
     };
     let openLoopback: OpenLoopback | undefined;
@@ -292,6 +313,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const api = createApi({
       ...context,
       dashboard,
+      health: (which) => (which === 'livez' ? LIVENESS : readiness()),
       maxBodyBytes: limits.maxBodyBytes,
       checkResponses: options.checkResponses ?? process.env.BATON_CHECK_RESPONSES === '1',
       overloaded: () => writer.full,
@@ -302,6 +324,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       routes: openRoutes(held, options.routes ?? {}, context),
     });
     const serve = (req: IncomingMessage, res: ServerResponse, transport: Transport): void => {
+      // Probes are answered first, without credentials, while draining too; on TCP the reasons (?verbose) need credentials.
+      const probe = healthRoute(req);
+      if (probe !== undefined && (!probe.verbose || transport.kind !== 'tcp')) {
+        return answerHealth(res, probe.which, probe.which === 'livez' ? LIVENESS : readiness(), probe.verbose);
+      }
       activity.lastActivity = performance.now();
       collector.touch();
       if (activity.stopping) {
@@ -322,6 +349,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let stopping: Promise<void> | undefined;
     const stop = (reason = 'stopped'): Promise<void> =>
       (stopping ??= (async () => {
+        draining = true;
+        if (options.drainGraceMs !== undefined && options.drainGraceMs > 0) {
+          log.info('daemon draining: /readyz answers 503', { reason, graceMs: options.drainGraceMs });
+          await new Promise((resolve) => setTimeout(resolve, options.drainGraceMs));
+        }
         activity.stopping = true;
         stopReason = reason;
         log.info('daemon stopping', { reason });

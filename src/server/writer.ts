@@ -27,6 +27,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
   signal: AbortSignal | undefined;
+  /** When it was queued (performance.now()): how long the oldest has waited says whether the writer moves. */
+  queuedAt: number;
 }
 
 export interface WriterStats {
@@ -80,6 +82,12 @@ export class GroupWriter implements Store {
     return this.queued >= this.maxQueue;
   }
 
+  /** How long the oldest write still queued has waited, ms (0 when none): the readiness check's measure of a stuck writer. */
+  oldestWaitMs(): number {
+    const oldest = this.#queue[0];
+    return oldest === undefined ? 0 : performance.now() - oldest.queuedAt;
+  }
+
   stats(): WriterStats {
     return { ...this.#stats, queued: this.queued };
   }
@@ -87,7 +95,7 @@ export class GroupWriter implements Store {
   write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
     if (this.#writes.writeBatch === undefined) return this.#passThrough(fn, options);
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject, signal: options.signal });
+      this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject, signal: options.signal, queuedAt: performance.now() });
       this.#schedule();
     });
   }
