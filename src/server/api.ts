@@ -16,7 +16,7 @@ import { scopeAllows, scopesGranting, type ScopedRoute } from '../protocol/token
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import { credentialOf, type AuthResult } from './auth.ts';
-import { answerHealth, type HealthCheck } from './health.ts';
+import { answerHealth, healthRoute, type HealthCheck } from './health.ts';
 import type { Logger } from './log.ts';
 import type { DaemonRoute } from './routes.ts';
 import { drainBody, parseJson, readBody } from './request-body.ts';
@@ -317,10 +317,8 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         }
         if (method === 'GET') {
           if (route === '/v1/health') return sendJson(res, 200, { ok: true, pid: process.pid, version: ctx.version });
-          if ((route === '/livez' || route === '/readyz') && ctx.health !== undefined) {
-            const which = route === '/livez' ? 'livez' : 'readyz';
-            return answerHealth(res, which, ctx.health(which), true);
-          }
+          const probe = healthRoute(req);
+          if (probe !== undefined && ctx.health !== undefined) return answerHealth(res, probe.which, ctx.health(probe.which), true);
           if (route === '/v1/whoami') return sendJson(res, 200, { principal: who.principal, readOnly: who.readOnly === true, scopes: scopesOf(who) });
           if (route === '/v1/openapi.json') {
             res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });

@@ -279,6 +279,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       node.probe.check(node.ttlMs),
       writerCheck(writer.oldestWaitMs(), writer.queued, Math.max(WRITER_STUCK_MS, node.ttlMs)),
     ];
+    const checksOf = (which: 'livez' | 'readyz'): HealthCheck[] => (which === 'livez' ? LIVENESS : readiness());
     const limits = { maxBodyBytes: options.maxBodyBytes ?? 1 << 20, maxConnections: options.maxConnections ?? 1024, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 };
     const context: RouteContext = {
       coordinator: engine,
@@ -313,7 +314,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const api = createApi({
       ...context,
       dashboard,
-      health: (which) => (which === 'livez' ? LIVENESS : readiness()),
+      health: checksOf,
       maxBodyBytes: limits.maxBodyBytes,
       checkResponses: options.checkResponses ?? process.env.BATON_CHECK_RESPONSES === '1',
       overloaded: () => writer.full,
@@ -327,7 +328,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // Probes are answered first, without credentials, while draining too; on TCP the reasons (?verbose) need credentials.
       const probe = healthRoute(req);
       if (probe !== undefined && (!probe.verbose || transport.kind !== 'tcp')) {
-        return answerHealth(res, probe.which, probe.which === 'livez' ? LIVENESS : readiness(), probe.verbose);
+        return answerHealth(res, probe.which, checksOf(probe.which), probe.verbose);
       }
       activity.lastActivity = performance.now();
       collector.touch();
