@@ -182,7 +182,8 @@ export function conformance(name: string, open: Opener): void {
     await c.acquire('held', { owner: 'quiet', sessionId: s.id });
     await sleep(150);
     const swept = await c.sweep();
-    assert.equal(swept.sessionsEnded, 1);
+    // This sweep ended it, or the store's own periodic sweep did a moment before (on a loaded machine it can).
+    assert.ok(swept.sessionsEnded <= 1, `sessionsEnded ${swept.sessionsEnded}`);
     assert.equal((await c.getSession(s.id)).endReason, 'heartbeat lapsed');
     assert.equal((await c.getLease('held')).holders.length, 0);
   });
