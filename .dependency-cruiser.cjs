@@ -12,6 +12,7 @@ const layers = [
   ['stores', '^src/stores/'],
   ['engine', '^src/engine/'],
   [['protocol', '^src/protocol/'], ['project', '^src/project/']],
+  ['config', '^src/config/'],
   [['client', '^src/client/'], ['server', '^src/server/']],
   [['mcp', '^src/mcp/'], ['react', '^src/react/']],
   ['cli', '^src/cli/'],

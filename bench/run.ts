@@ -319,6 +319,9 @@ if (only === undefined || only === 'daemon') {
   const worst = Math.max(mem.loadedBytes, mem.settledBytes);
   console.log(`   idle ${mb(mem.idleBytes)}; with ${mem.tasks} ready tasks and ${mem.leases} leases: ${mb(mem.loadedBytes)}, 1 s later ${mb(mem.settledBytes)}`);
   check('daemon rss <= 150 MB with 100,000 tasks and 10,000 leases', worst <= 150 * 2 ** 20 && mem.leases === 10_000 && mem.tasks === 100_000, `${mb(worst)} (${((worst / (150 * 2 ** 20)) * 100).toFixed(0)}% of 150 MB)`);
+
+  const { observabilitySection } = await import('./observability.ts');
+  await observabilitySection({ work, trials: TRIALS, ms: MS, check });
 }
 
 if (only === undefined || only === 'ui') {

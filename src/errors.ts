@@ -35,6 +35,8 @@ export const ErrorCodes = [
   'LOGIN_FAILED',
   // discovery: no project (git repository, $BATON_HOME, .baton) where a command was run
   'NO_PROJECT',
+  // baton.toml (or a BATON_* variable overriding it) refused: the message is <file>:<line>: <reason>
+  'CONFIG_INVALID',
   // a bug in baton (an answer that does not fit its published schema)
   'INTERNAL',
 ] as const;

@@ -42,6 +42,15 @@ export const MAX_TITLE_LENGTH = 4096;
 /** A task's failure text and a commit message. */
 export const MAX_TEXT_LENGTH = 65_536;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+/** An incoming X-Request-ID longer than this (or with other than [A-Za-z0-9._:-]) is replaced by one of the daemon's own. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+/** Claims whose claim time the daemon remembers at most, for the claim-to-complete histogram (the oldest are forgotten first). */
+export const MAX_TRACKED_CLAIMS = 100_000;
+/** How long the daemon's /metrics reuses what it last read from the store (a scrape storm costs the store one read a second). */
+export const METRICS_STATE_CACHE_MS = 1_000;
+/** Access-log lines wait at most this long, or until this many are pending, to reach the log together (one write, not one per request). */
+export const ACCESS_LOG_FLUSH_MS = 50;
+export const ACCESS_LOG_BATCH = 256;
 
 // --- ranges --------------------------------------------------------------------
 
@@ -105,7 +114,35 @@ export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 /** How long a key replaced by `baton auth rotate-key` still verifies signatures (its --overlap): a day to hand the new key to clients that hold a copy. */
 export const DEFAULT_KEY_OVERLAP_MS = 24 * 3600_000;
 
+// The daemon's own limits (`baton serve` flags, baton.toml's [daemon]): defaults and floors.
+export const DEFAULT_MAX_QUEUE = 4096;
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+/** A smaller body limit would refuse ordinary requests. */
+export const MIN_MAX_BODY_BYTES = 1024;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_NODE_TTL_MS = 5_000;
+/** A node TTL shorter than this would end sessions between two heartbeats of a busy daemon. */
+export const MIN_NODE_TTL_MS = 300;
+
 /** The model providers whose logins baton keeps and refreshes (`baton auth login <provider>`). */
 export const CREDENTIAL_PROVIDERS = ['gemini'] as const;
 /** The longest a caller may ask a provider's token to stay valid (credential's minValidityMs): an hour, an access token's usual lifetime. */
 export const MAX_MIN_VALIDITY_MS = 3_600_000;
+
+// --- webhooks (docs/webhooks.md) -------------------------------------------------
+
+/** A webhook's URL at most, in characters: what browsers and proxies reliably carry. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+/** Event prefixes one endpoint filters by, at most. */
+export const MAX_WEBHOOK_EVENTS = 64;
+/** Waits before each retry of a failed delivery (Standard Webhooks' schedule; each jittered by up to 20%); after the last, it is given up. */
+export const WEBHOOK_RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000] as const;
+/** An endpoint that has failed every delivery for this long is disabled (five days). */
+export const DEFAULT_WEBHOOK_DISABLE_AFTER_MS = 5 * 24 * 3600_000;
+/** How long a rotated-out webhook secret still signs beside the new one. */
+export const DEFAULT_WEBHOOK_SECRET_OVERLAP_MS = 24 * 3600_000;
+/** One delivery, connect to answer, at most. */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Deliveries in flight at once, per daemon. */
+export const WEBHOOK_CONCURRENCY = 8;

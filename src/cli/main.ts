@@ -6,10 +6,12 @@ import { closest } from './suggest.ts';
 import { agentsCommand } from './agents.ts';
 import { authCommand } from './auth/auth.ts';
 import { budgetCommand } from './budget.ts';
+import { configCommand } from './config.ts';
 import { eventsCommand } from './events.ts';
 import { gitCommand } from './git.ts';
 import { leaseCommand } from './lease.ts';
 import { limitCommand } from './limit.ts';
+import { logsCommand } from './logs.ts';
 import { lockCommand } from './lock.ts';
 import { mcpCommand } from './mcp.ts';
 import { migrateCommand } from './migrate.ts';
@@ -18,9 +20,10 @@ import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
 import { uiCommand } from './ui.ts';
 import { taskCommand } from './task.ts';
+import { webhookCommand } from './webhook.ts';
 
 const commands: Command[] = [
-  lockCommand, runCommand, serveCommand, statusCommand, uiCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, gitCommand, authCommand, mcpCommand, migrateCommand,
+  lockCommand, runCommand, serveCommand, statusCommand, uiCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, eventsCommand, webhookCommand, logsCommand, gitCommand, authCommand, configCommand, mcpCommand, migrateCommand,
 ];
 
 

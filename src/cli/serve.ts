@@ -6,18 +6,18 @@ import { locateProject } from '../project/state-dir.ts';
 import { daemonAddress, type DaemonRecord } from '../project/daemon-record.ts';
 import { packageVersion } from '../project/version.ts';
 import type { Daemon } from '../server/daemon.ts';
-import { ExitCode, integer, millis, parse, seconds, UsageError, type Command } from './command.ts';
+import { ExitCode, durationMs, integer, millis, parse, seconds, UsageError, type Command } from './command.ts';
 import { printJson } from './output.ts';
 import { stateDirOption } from './state-dir.ts';
 
-const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--store <url>] [--pool-size <n>] [--poll-only] [--node-ttl <s>] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>] [--drain-grace <s>]';
+const usage = 'baton serve [--listen <host:port>] [--no-socket] [--foreground] [--detach] [--state-dir <dir>] [--durability normal|full] [--store <url>] [--pool-size <n>] [--poll-only] [--node-ttl <s>] [--max-queue <n>] [--max-body <bytes>] [--max-connections <n>] [--request-timeout <s>] [--idle-exit <s>] [--drain-grace <s>] [--webhooks-allow-private] [--webhook-retries <d,d,...>] [--config <path>] [--metrics on|off] [--metrics-listen <host:port>] [--access-log on|off] [--otel]';
 
 const help = `Runs the project's daemon: the coordination engine over HTTP + JSON on a unix socket in the
 state directory (0600; a named pipe on Windows), and on TCP with --listen (every request
 authenticated: 'baton auth token create', or an HMAC signature with the state directory's hmac.key).
 Every baton command and client of this project then goes through it: waiters are woken on
 release, a dropped client's session ends at once, events are pushed. SIGTERM or Ctrl-C drains
-the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
+the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log ('baton logs' reads them).
 
   --listen <host:port>   also serve TCP (port 0 picks one; it is printed)
   --no-socket            no unix socket (TCP only)
@@ -42,6 +42,22 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log.
   --idle-exit <s>        stop after this many seconds with no client connected (default: never)
   --drain-grace <s>      on SIGTERM, first answer GET /readyz 503 for this long while still serving, so a load
                          balancer stops sending before the listeners close (default 0)
+  --webhooks-allow-private  deliver webhooks added with --allow-private to loopback, private and link-local
+                         hosts (refused by default: docs/webhooks.md)
+  --webhook-retries <d,d,...>  the waits before each retry of a failed webhook delivery (default
+                         5s,5m,30m,2h,5h,10h,10h); after the last, it is given up
+  --metrics on|off       Prometheus metrics at GET /metrics, with the API's credentials on TCP (default on;
+                         docs/observability.md lists them)
+  --metrics-listen <host:port>  also serve GET /metrics on a listener of its own, without credentials, for a
+                         scraper (bind it to loopback or a network only the scraper reaches)
+  --access-log on|off    one log line per request: request id, operation, session, outcome, status, ms (default on)
+  --otel                 send a trace span per request with OpenTelemetry's OTLP exporter, configured by the
+                         OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318); needs
+                         npm install @opentelemetry/api @opentelemetry/sdk-node
+  --config <path>        the configuration file (default: $BATON_CONFIG, else baton.toml at the project root):
+                         budgets, rate limits, retry, retention, these limits, auth settings (docs/config.md).
+                         Flags win over the BATON_* variables, which win over the file. A bad file stops the
+                         start (file:line: reason); a bad edit while running is logged and the last good stays
   --json                 print the daemon record as JSON
 
 Exit status: 0 stopped cleanly, or with --detach started; 75 a daemon already serves this state
@@ -49,11 +65,11 @@ directory (the message names its pid and address; --detach starts none); 2 bad u
 error (cannot listen; with --detach, the daemon exited, saying why, or did not answer within 10 s).
 `;
 
-function parseListen(value: string): { host: string; port: number } {
+function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
-  if (match === null) throw new UsageError(`--listen must be host:port (e.g. 127.0.0.1:7430), got ${JSON.stringify(value)}`);
+  if (match === null) throw new UsageError(`${flag} must be host:port (e.g. 127.0.0.1:7430), got ${JSON.stringify(value)}`);
   const port = Number(match[3]);
-  if (port > 65535) throw new UsageError(`--listen port must be 0 to 65535, got ${port}`);
+  if (port > 65535) throw new UsageError(`${flag} port must be 0 to 65535, got ${port}`);
   return { host: match[1] ?? match[2]!, port };
 }
 
@@ -86,6 +102,13 @@ export const serveCommand: Command = {
         'request-timeout': { type: 'string' },
         'idle-exit': { type: 'string' },
         'drain-grace': { type: 'string' },
+        'webhooks-allow-private': { type: 'boolean' },
+        'webhook-retries': { type: 'string' },
+        config: { type: 'string' },
+        metrics: { type: 'string' },
+        'metrics-listen': { type: 'string' },
+        'access-log': { type: 'string' },
+        otel: { type: 'boolean' },
         json: { type: 'boolean' },
       },
       usage,
@@ -113,14 +136,26 @@ export const serveCommand: Command = {
     const requestTimeoutMs = millis('--request-timeout', values['request-timeout'], true);
     const idleExitMs = seconds('--idle-exit', values['idle-exit'], true);
     const drainGraceMs = millis('--drain-grace', values['drain-grace']);
+    const retryScheduleMs = values['webhook-retries']?.split(',').map((d) => durationMs('--webhook-retries', d, true)!);
+    // baton.toml and the variables over it, checked before anything starts: a bad file stops here, naming its line.
+    const { loadDaemonConfig } = await import('../config/daemon-options.ts');
+    const configured = await loadDaemonConfig(location.root, values.config);
+    const onOff = (name: string, value: string | undefined): boolean | undefined => {
+      if (value === undefined || value === 'on' || value === 'off') return value === undefined ? undefined : value === 'on';
+      throw new UsageError(`--${name} must be on or off, got ${JSON.stringify(value)}`);
+    };
+    const metrics = onOff('metrics', values.metrics);
+    const accessLog = onOff('access-log', values['access-log']);
+    const metricsListen = values['metrics-listen'] === undefined ? undefined : parseListen(values['metrics-listen'], '--metrics-listen');
+    if (metricsListen !== undefined && metrics === false) throw new UsageError('--metrics-listen needs the metrics on (drop --metrics off)');
     if (values['no-socket'] && listen === undefined) throw new UsageError('--no-socket needs --listen: the daemon must listen somewhere');
     if (values.detach) {
       // --detach waits for the daemon on its unix socket, and its log has no terminal to print to.
       if (values['no-socket']) throw new UsageError('--detach needs the unix socket (drop --no-socket): it waits for the daemon to answer there');
       if (values.foreground) throw new UsageError('--detach and --foreground cannot be used together: a detached daemon has no terminal (its log is in <state dir>/logs)');
       // The detached daemon gets every option given here (not --detach, --json or --idle-exit, passed on their own).
-      const forwarded = ['listen', 'durability', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout', 'drain-grace'] as const;
-      const serveArgs = [...forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]])), ...(values['poll-only'] ? ['--poll-only'] : [])];
+      const forwarded = ['listen', 'durability', 'pool-size', 'node-ttl', 'max-queue', 'max-body', 'max-connections', 'request-timeout', 'drain-grace', 'webhook-retries', 'config', 'metrics', 'metrics-listen', 'access-log'] as const;
+      const serveArgs = [...forwarded.flatMap((name) => (values[name] === undefined ? [] : [`--${name}`, values[name]])), ...(values['poll-only'] ? ['--poll-only'] : []), ...(values['webhooks-allow-private'] ? ['--webhooks-allow-private'] : []), ...(values.otel ? ['--otel'] : [])];
       // The store's url (with its password) goes in the environment: any user's ps shows a process's arguments.
       const env: Record<string, string> = store === undefined ? {} : { BATON_STORE: store };
       const { record, started } = await detachDaemon(stateDir, { idleExitSeconds: idleExitMs === undefined ? 0 : idleExitMs / 1000, serveArgs, env });
@@ -142,7 +177,10 @@ export const serveCommand: Command = {
     const onInt = (): void => onSignal('SIGINT');
     process.once('SIGTERM', onTerm);
     process.once('SIGINT', onInt);
+    let otel: { shutdown(): Promise<void> } | undefined;
     try {
+      // Before the daemon starts: it looks for a registered tracer provider once, as it starts.
+      if (values.otel) otel = await (await import('../server/tracing.ts')).startOtel(packageVersion());
       // Loaded here: every other command starts without the daemon's code (and the schemas it checks with).
       const { startDaemon } = await import('../server/daemon.ts');
       daemon = await startDaemon({
@@ -151,6 +189,9 @@ export const serveCommand: Command = {
         version: packageVersion(),
         ...(listen === undefined ? {} : { listen }),
         socket: values['no-socket'] !== true,
+        // The file's settings (the environment over them); the flags after them win.
+        ...configured.settings,
+        config: configured.config,
         ...(durability === undefined ? {} : { durability }),
         ...(store === undefined ? {} : { store }),
         ...(poolSize === undefined ? {} : { poolSize }),
@@ -163,18 +204,25 @@ export const serveCommand: Command = {
         ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
         ...(idleExitMs === undefined ? {} : { idleExitMs }),
         ...(drainGraceMs === undefined ? {} : { drainGraceMs }),
+        webhooks: { allowPrivate: values['webhooks-allow-private'] === true, ...(retryScheduleMs === undefined ? {} : { retryScheduleMs }) },
+        ...(metrics === undefined ? {} : { metrics }),
+        ...(metricsListen === undefined ? {} : { metricsListen }),
+        ...(accessLog === undefined ? {} : { accessLog }),
         // The MCP tools over streamable HTTP for remote agents (the SDK loads on the first request).
         routes: { '/v1/mcp': mcpRoute },
       });
     } catch (error) {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
+      await otel?.shutdown();
       throw error;
     }
     if (stopWith !== undefined) void daemon.stop(stopWith);
     if (values.json) printJson(daemon.record);
     else if (!values.foreground) process.stdout.write(`baton daemon ${process.pid} serving ${stateDir} on ${daemonAddress(daemon.record)}\n`);
     await daemon.stopped;
+    // The spans still batched are sent before the process exits.
+    await otel?.shutdown();
     return ExitCode.ok;
   },
 };

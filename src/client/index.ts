@@ -7,6 +7,7 @@ export type { FileResult } from '../protocol/daemon-operations.ts';
 export { signRequest, TIMESTAMP_HEADER, SIGNATURE_HEADER } from '../protocol/signing.ts';
 export type { Endpoint } from './endpoint.ts';
 export type { DaemonWait, DaemonWaitHook } from './daemon-wait.ts';
+export type { ResilienceOptions, BreakerOptions, BulkheadOptions } from './resilience.ts';
 export type * from '../coordinator.ts';
 export { BatonError, isBatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
 export type { ProjectStatus, DaemonInfo } from '../project/status.ts';

@@ -56,7 +56,8 @@ export async function daemonAlive(socketPath: string, timeoutMs = 1000): Promise
 }
 
 async function endpointAlive(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
-  const transport = new HttpTransport(endpoint);
+  // One question: no breaker or bulkhead to set up for it.
+  const transport = new HttpTransport({ ...endpoint, breaker: false, bulkhead: false });
   try {
     const health = (await transport.request('/v1/health', { method: 'GET', timeoutMs })) as { ok?: boolean };
     return health?.ok === true;
@@ -245,6 +246,8 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.retryForMs === undefined ? {} : { retryForMs: options.retryForMs }),
     ...(options.onDaemonWait === undefined ? {} : { onDaemonWait: options.onDaemonWait }),
+    ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
+    ...(options.bulkhead === undefined ? {} : { bulkhead: options.bulkhead }),
   };
   if (url !== undefined) {
     const target = parseUrl(url);

@@ -14,16 +14,20 @@ import { environmentCredential } from '../credentials/api-key.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { checkEventQuery } from '../engine/events.ts';
 import { runWithLease } from '../lease-scope.ts';
-import type { FileResult } from '../protocol/daemon-operations.ts';
+import type { DaemonOperations, FileResult } from '../protocol/daemon-operations.ts';
 import { operations, type Args, type OperationName, type Result } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
 import { newIdempotencyKey } from './idempotency-key.ts';
 import type { TransportHooks } from './daemon-wait.ts';
+import { LIVENESS_OPERATIONS } from './bulkhead.ts';
+import type { ResilienceOptions } from './resilience.ts';
+import { traced } from './trace-context.ts';
 import { HttpTransport } from './transport.ts';
 
-export interface RemoteOptions extends Endpoint, TransportHooks {
+/** `breaker` and `bulkhead` (ResilienceOptions) fail fast and isolate load: docs/daemon.md, "Client resilience". */
+export interface RemoteOptions extends Endpoint, TransportHooks, ResilienceOptions {
   /** Time for the daemon to answer one request (waits add their own timeout). Default 30 s. */
   requestTimeoutMs?: number;
   /** How long to keep retrying a request the daemon could not take (down, restarting, 429). Default 10 s. */
@@ -81,14 +85,18 @@ export class RemoteCoordinator implements Coordinator {
     if (operation.mutation) headers['idempotency-key'] = typeof idempotencyKey === 'string' ? idempotencyKey : newIdempotencyKey();
     else if (idempotencyKey !== undefined) Object.assign(body, { idempotencyKey });
     const wait = operation.waitMs?.(...args) ?? 0;
-    return (await this.#transport.request(`/v1/${name}`, {
+    // With a tracer provider registered: a CLIENT span, whose traceparent the daemon's span continues.
+    return (await traced(name, body, headers, () => this.#transport.request(`/v1/${name}`, {
       body,
       headers,
       // A wait longer than a timer can count (about 24 days) has no deadline of our own.
       ...(this.#requestTimeoutMs + wait < 2 ** 31 - 1 ? { timeoutMs: this.#requestTimeoutMs + wait } : {}),
       signal: signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal]),
       retryForMs: this.#retryForMs,
-    })) as Result<K>;
+      // Every call here is safe to send twice: a read, or a mutation with its idempotency key.
+      idempotent: !operation.mutation || headers['idempotency-key'] !== undefined,
+      lane: LIVENESS_OPERATIONS.has(name) ? 'liveness' : 'general',
+    }))) as Result<K>;
   }
 
   // --- leases ---
@@ -334,6 +342,11 @@ export class RemoteCoordinator implements Coordinator {
   async dashboardLink(options: { readOnly?: boolean } = {}): Promise<DashboardLink> {
     const body = options.readOnly === true ? { readOnly: true } : {};
     return (await this.#transport.request(DASHBOARD_LINK_PATH, { method: 'POST', body, timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as DashboardLink;
+  }
+
+  /** One of the daemon's own operations by name, its body as it travels: what has no method here (webhooks: `baton webhook`). */
+  daemonOperation<K extends keyof DaemonOperations>(name: K, body: Args<K>[0]): Promise<Result<K>> {
+    return this.#call(name, [body] as Args<K>);
   }
 
   /** Signs every browser out of the daemon's dashboard; how many sessions ended. */

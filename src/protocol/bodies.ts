@@ -80,6 +80,12 @@ export const requestBodies = {
   readFile: own.readFileBody,
   gitStatus: own.gitStatusBody,
   gitCommit: own.gitCommitBody,
+  webhookAdd: own.webhookAddBody,
+  webhookList: own.webhookListBody,
+  webhookRemove: own.webhookIdBody,
+  webhookRotate: own.webhookRotateBody,
+  webhookTest: own.webhookIdBody,
+  webhookDeliveries: own.webhookDeliveriesBody,
 } satisfies Record<OperationName, z.ZodType>;
 
 export const results = {
@@ -133,6 +139,12 @@ export const results = {
   readFile: own.readFileResult,
   gitStatus: own.gitStatusResult,
   gitCommit: own.gitCommitResult,
+  webhookAdd: own.webhookWithSecret,
+  webhookList: z.array(own.webhookEndpoint),
+  webhookRemove: nothing,
+  webhookRotate: own.webhookWithSecret,
+  webhookTest: own.webhookDelivery,
+  webhookDeliveries: z.array(own.webhookDelivery),
 } satisfies Record<OperationName, z.ZodType>;
 
 export type RequestBodies = typeof requestBodies;

@@ -176,6 +176,14 @@ export const operations: { [K in OperationName]: Operation<K> } = {
   // A read in the protocol (no idempotency key, no 429) although it takes the git lease: `git status` rewrites .git/index.
   gitStatus: { summary: 'git status --porcelain=v1 while holding the git lease.', mutation: R, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.gitStatus(b) },
   gitCommit: { summary: 'Stage the given paths and commit while holding the git lease.', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.gitCommit(b) },
+
+  // the daemon's own: webhooks it delivers (docs/webhooks.md)
+  webhookAdd: { summary: 'Add a webhook endpoint; answers its signing secret, this once.', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookAdd(b) },
+  webhookList: { summary: 'Webhook endpoints (never their secrets).', mutation: R, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookList(b) },
+  webhookRemove: { summary: 'Remove a webhook endpoint and its deliveries.', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookRemove(b) },
+  webhookRotate: { summary: "A new signing secret for an endpoint; the old one also signs for overlapMs.", mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookRotate(b) },
+  webhookTest: { summary: 'Send a webhook.test delivery to an endpoint now; answers its first outcome.', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookTest(b) },
+  webhookDeliveries: { summary: 'Webhook deliveries, newest first, with their attempts.', mutation: R, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookDeliveries(b) },
 };
 
 export const operationNames = Object.keys(operations) as OperationName[];

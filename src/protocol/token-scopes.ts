@@ -12,7 +12,7 @@
 //   credentials  a model provider's current credential (an access token or API
 //          key; never the refresh token): give it to an agent beside tasks or files
 //
-// Budgets, rate limits, the event log, the status, forceRelease, sweep,
+// Budgets, rate limits, the event log, the status, forceRelease, sweep, webhooks,
 // the MCP endpoint and signing every dashboard out need
 // `full` (their plain reads `read`). A token's scopes add up: `tasks,read`
 // may also watch the events. The type below makes a new operation's entry
@@ -39,15 +39,17 @@ const areas: { [K in OperationName]: Area } = {
   events: NONE, publish: NONE, sweep: NONE,
   credential: ['credentials'],
   writeFile: F, deleteFile: F, renameFile: F, readFile: F, gitStatus: F, gitCommit: F,
+  webhookAdd: NONE, webhookList: NONE, webhookRemove: NONE, webhookRotate: NONE, webhookTest: NONE, webhookDeliveries: NONE,
 };
 
 /**
  * Reads in the protocol that the scope read does not grant: gitStatus takes
  * the git lease (git status rewrites .git/index); credential hands out a model
  * provider's secret, which an onlooker (a monitor, a read-only dashboard) must
- * not get.
+ * not get; webhookList and webhookDeliveries show where the project's events
+ * go (a URL may carry a receiver's token in its path): webhooks are `full`'s.
  */
-const NOT_PLAIN_READS: ReadonlySet<OperationName> = new Set(['gitStatus', 'credential']);
+const NOT_PLAIN_READS: ReadonlySet<OperationName> = new Set(['gitStatus', 'credential', 'webhookList', 'webhookDeliveries']);
 
 /** What a request may do besides an operation, and which scopes grant it besides full. */
 const routes = {

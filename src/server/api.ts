@@ -21,6 +21,7 @@ import type { Logger } from './log.ts';
 import type { DaemonRoute } from './routes.ts';
 import { drainBody, parseJson, readBody } from './request-body.ts';
 import { openEventStream, type EventStream } from './sse.ts';
+import type { RequestTelemetry, RequestTrail } from './request-telemetry.ts';
 
 export interface Authenticate {
   (request: { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer }): Promise<AuthResult>;
@@ -55,6 +56,8 @@ export interface ApiContext {
   bindSession?(sessionId: string): Promise<void>;
   /** Routes mounted for the daemon's caller (e.g. /v1/mcp), by path; matched after authentication, before the API's own. */
   routes: ReadonlyMap<string, Pick<DaemonRoute, 'handle'>>;
+  /** Request ids, the access log, metrics (GET /metrics) and spans (request-telemetry.ts). */
+  telemetry: RequestTelemetry;
   /**
    * Whether what a request opened may go on: its token not revoked or
    * expired, its signing key not retired, its dashboard session not ended.
@@ -178,6 +181,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const session = await ctx.coordinator.getSession(sessionId);
     if (session.endedAt !== null) throw new BatonError('SESSION_ENDED', `session ${sessionId} (${session.name}) ended: ${session.endReason ?? 'ended'}`);
     const stream = openEventStream(res, { keepAliveMs: 5_000 });
+    ctx.telemetry.streamOpened('attach', res);
     endWhenCredentialEnds(who, res);
     await ctx.bindSession?.(sessionId);
     stream.send({ type: 'attached', sessionId });
@@ -218,6 +222,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const startId = after < 0 ? await ctx.lastEventSeq() : undefined;
     if (res.destroyed) return;
     const stream = openEventStream(res, startId === undefined ? {} : { startId });
+    ctx.telemetry.streamOpened('events', res);
     const subscription = ctx.coordinator.subscribe((event) => stream.send(event, event.seq), { after: startId ?? after, types: topics });
     res.on('close', () => subscription.close());
     endWhenCredentialEnds(who, res);
@@ -244,11 +249,12 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
   }
 
   /** POST /v1/<name>: the body checked against the operation's schema, then the call the table names. */
-  async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer, who: AuthResult): Promise<void> {
+  async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer, who: AuthResult, trail: RequestTrail): Promise<void> {
     const operation = operations[name];
     refuseOutOfScope(who, { operation: name }, operation.mutation ? `call ${name} (it changes state)` : `call ${name}`);
     const input = parseJson(raw);
     const body = checkRequest(name, input);
+    trail.body = body;
     const idem = header(req, 'idempotency-key');
     if (idem !== undefined) {
       if (!operation.mutation) throw new BatonError('INVALID_ARGUMENT', `${name} is a read; it takes no Idempotency-Key`);
@@ -276,6 +282,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       const problem = resultProblem(name, result);
       if (problem !== null) throw new BatonError('INTERNAL', `the answer to ${name} does not fit its schema: ${problem}`);
     }
+    trail.result = result;
     sendJson(res, 200, result);
   }
 
@@ -287,6 +294,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const route = query === -1 ? raw : raw.slice(0, query);
     const operation = route.startsWith('/v1/') ? route.slice(4) : '';
     const method = req.method ?? 'GET';
+    const trail = ctx.telemetry.begin(req, res, route, method);
     void (async () => {
       try {
         refuseRepeatedHeaders(req);
@@ -320,6 +328,13 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           const probe = healthRoute(req);
           if (probe !== undefined && ctx.health !== undefined) return answerHealth(res, probe.which, ctx.health(probe.which), true);
           if (route === '/v1/whoami') return sendJson(res, 200, { principal: who.principal, readOnly: who.readOnly === true, scopes: scopesOf(who) });
+          if (route === '/metrics' && ctx.telemetry.metrics !== undefined) {
+            refuseOutOfScope(who, { route: 'status' }, 'read the metrics');
+            const text = await ctx.telemetry.metrics.render();
+            res.writeHead(200, { 'content-type': ctx.telemetry.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+            res.end(text);
+            return;
+          }
           if (route === '/v1/openapi.json') {
             res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
             res.end(documentFor(transport.kind));
@@ -339,13 +354,15 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
             refuseOutOfScope(who, { route: 'attach' }, 'attach a session (the end of its stream ends the session)');
             // The dashboard never attaches; a page that could would end a session by closing a tab.
             if (who.principal.startsWith('ui:')) throw new BatonError('PERMISSION_DENIED', `${who.principal} is a dashboard session: it cannot attach a session`);
-            return await attach(decodePathParameter('session id', match[1]!), req, res, who);
+            const sessionId = decodePathParameter('session id', match[1]!);
+            trail.body = { sessionId };
+            return await attach(sessionId, req, res, who);
           }
         } else if (method === 'POST' && isOperationName(operation)) {
-          return await callOperation(operation, req, res, body, who);
+          return await callOperation(operation, req, res, body, who, trail);
         }
         const isOperation = isOperationName(operation) || route === DASHBOARD_LINK_PATH || route === DASHBOARD_SIGN_OUT_PATH;
-        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || route === '/v1/whoami' || isOperation;
+        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || route === '/v1/whoami' || (route === '/metrics' && ctx.telemetry.metrics !== undefined) || isOperation;
         if (known) {
           res.setHeader('allow', isOperation ? 'POST' : 'GET');
           return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `${method} is not allowed on ${route}` } });
@@ -356,9 +373,11 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         // so a client still writing it reads this answer instead of a reset. Not for a peer without credentials:
         // it is answered at once and nothing of its body is waited for.
         if (!isBatonError(error, 'UNAUTHENTICATED')) await drainBody(req, ctx.maxBodyBytes);
+        ctx.telemetry.failed(trail, error);
         sendError(res, error);
-        if (!isBatonError(error) || httpStatusFor(error.code) >= 500) ctx.log.error('request failed', { method, route, error: String((error as Error)?.stack ?? error) });
+        if (!isBatonError(error) || httpStatusFor(error.code) >= 500) ctx.log.error('request failed', { requestId: trail.id, method, route, error: String((error as Error)?.stack ?? error) });
       } finally {
+        ctx.telemetry.end(trail, res);
         const ms = performance.now() - started;
         if (ms > 1000 && route !== '/v1/events' && !route.endsWith('/attach')) ctx.log.info('slow request', { method, route, ms: Math.round(ms) });
       }

@@ -11,10 +11,12 @@
 import { rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { Engine } from '../engine/engine.ts';
+import { runConfig, type DaemonConfig } from '../config/watch.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { lastEventSeq } from '../engine/events.ts';
 import { pathPatternFor } from '../engine/paths.ts';
 import { BatonError } from '../errors.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_NODE_TTL_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../limits.ts';
 import { writeJsonAtomic } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { acquireLock, type LockHandle } from '../files/lock/lock.ts';
@@ -33,10 +35,16 @@ import { LIVENESS, StoreProbe, answerHealth, drainingCheck, healthRoute, writerC
 import { idempotentOperations } from './idempotent-ops.ts';
 import { collectWhenIdle } from './idle-gc.ts';
 import { openListeners, socketPathFor, type Activity, type OpenLoopback } from './listeners.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, pruneOldLogs, type Logger } from './log.ts';
 import type { DaemonRoute, OpenRoute, RouteContext } from './routes.ts';
+import { DaemonMetrics } from './metrics.ts';
+import { listenForMetrics } from './metrics-listener.ts';
+import { RequestTelemetry } from './request-telemetry.ts';
+import { openTracing } from './tracing.ts';
 import { WatcherLane } from './watcher-events.ts';
 import { Worktrees } from './worktrees.ts';
+import { webhookOperations } from './webhooks/operations.ts';
+import { WebhookWorker } from './webhooks/worker.ts';
 import { GroupWriter } from './writer.ts';
 
 /** A write queued this long (or the node TTL, if longer) means a stuck writer: /readyz fails. */
@@ -85,6 +93,8 @@ export interface DaemonOptions {
   /** Watch the project tree for changes made outside baton (fs.changed events). Default true. */
   watch?: boolean;
   sweepIntervalMs?: number;
+  /** Webhook delivery (docs/webhooks.md): private targets allowed for endpoints that ask (--webhooks-allow-private); the retry waits. */
+  webhooks?: { allowPrivate?: boolean; retryScheduleMs?: number[] };
   /**
    * Check every answer against its operation's result schema, and answer 500
    * INTERNAL when one does not fit (the test suite turns this on; it costs a
@@ -93,6 +103,16 @@ export interface DaemonOptions {
   checkResponses?: boolean;
   /** Routes mounted beside the API, by path (`baton serve` gives /v1/mcp); each is closed when the daemon stops. */
   routes?: Record<string, OpenRoute>;
+  /** baton.toml: applied once the engine is up, and again whenever it changes (src/config/watch.ts). */
+  config?: DaemonConfig;
+  /** The engine's event retention and retry backoff (baton.toml's [retention] and [retry]). */
+  engine?: Pick<EngineOptions, 'retention' | 'retry'>;
+  /** Prometheus metrics at GET /metrics (docs/observability.md). Default true. */
+  metrics?: boolean;
+  /** Also serve GET /metrics, without credentials, on this listener of its own (for a scraper). */
+  metricsListen?: { host: string; port: number };
+  /** One log line per request. Default true. */
+  accessLog?: boolean;
 }
 
 export interface Daemon {
@@ -170,7 +190,7 @@ async function openEngine(held: Held, options: DaemonOptions): Promise<{ info: S
       info = { kind: 'sqlite', where: database, durability: sqlite.durability, syncToDisk: () => sqlite.syncToDisk() };
     }
     const writer = new GroupWriter(writes, reads, { ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }) });
-    made = { info, writer, engine: new Engine(writer, options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }) };
+    made = { info, writer, engine: new Engine(writer, { ...options.engine, ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }) }) };
   } catch (error) {
     await opening.disposeAsync();
     throw error;
@@ -189,7 +209,7 @@ async function openEngine(held: Held, options: DaemonOptions): Promise<{ info: S
  * clients find their sessions ended (SESSION_ENDED) and register again.
  */
 async function runNode(held: Held, engine: Engine, options: DaemonOptions, log: Logger): Promise<{ id: string; ttlMs: number; probe: StoreProbe }> {
-  const ttlMs = options.nodeTtlMs ?? 5_000;
+  const ttlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
   const id = await engine.registerNode(`baton serve (${options.root})`, ttlMs);
   // Each heartbeat is a write through the writer: its outcome is the readiness check of the store (health.ts).
   const probe = new StoreProbe();
@@ -222,11 +242,11 @@ function openRoutes(held: Held, routes: Record<string, OpenRoute>, ctx: RouteCon
 }
 
 /** fs.changed events for changes made outside baton, in every worktree the daemon serves. */
-function watchWorktrees(held: Held, worktrees: Worktrees, engine: Engine, writer: GroupWriter, log: Logger): void {
+function watchWorktrees(held: Held, worktrees: Worktrees, engine: Engine, writer: GroupWriter, log: Logger, metrics: DaemonMetrics | undefined): void {
   const watched = new WatcherLane(
     (report) =>
       report.kind === 'overflow'
-        ? engine.publish({ type: 'fs.changed', key: 'path:**', actor: null, data: { path: null, kind: 'overflow', dropped: report.dropped, source: 'watcher', worktree: report.worktree } })
+        ? (metrics?.watcherOverflowed(report.dropped), engine.publish({ type: 'fs.changed', key: 'path:**', actor: null, data: { path: null, kind: 'overflow', dropped: report.dropped, source: 'watcher', worktree: report.worktree } }))
         : engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(report.path)}`, actor: null, data: { path: report.path, kind: report.kind, source: 'watcher', worktree: report.worktree } }),
     { writerBusy: () => writer.queued * 2 >= writer.maxQueue },
   );
@@ -245,6 +265,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const paths = statePaths(options.stateDir);
   ensureStateDir(options.stateDir); // 0700, and hidden from git if it sits in a working tree
   makeDirectories(paths.logs, 0o700);
+  pruneOldLogs(paths.logs, process.pid);
   const held: Held = new AsyncDisposableStack();
   const log: Logger = createLogger({ file: join(paths.logs, `daemon-${process.pid}.log`), stdout: options.foreground === true });
   let stopReason: string | undefined;
@@ -263,6 +284,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     const { info, writer, engine } = await openEngine(held, options);
     const node = await runNode(held, engine, options, log);
+    // Closed before the engine: sends in flight are cut short, unrecorded, and sent again by the next daemon.
+    const webhooks = new WebhookWorker({ store: writer, nodeId: node.id, log, allowPrivate: options.webhooks?.allowPrivate === true, ...(options.webhooks?.retryScheduleMs === undefined ? {} : { schedule: options.webhooks.retryScheduleMs }) });
+    webhooks.start();
+    held.defer(() => webhooks.close());
+    // Budgets and rate limits from baton.toml are in place before the first client is served.
+    if (options.config !== undefined) {
+      const watching = await runConfig(options.config, { coordinator: engine, stateDir: options.stateDir, log });
+      held.defer(() => watching.close());
+    }
 
     const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
     const record: DaemonRecord = { pid: process.pid, version: options.version, startedAt: Date.now(), stateDir: options.stateDir, root: options.root, socket, listen: null };
@@ -272,6 +302,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // When requests stop: sync the database (commits so far survive a power loss too) and collect the heap.
     const collector = collectWhenIdle(() => activity.lastActivity, { onIdle: () => info.syncToDisk() });
     held.defer(() => collector.stop());
+    // prom-client loads only with metrics on; tracing only when a tracer provider is registered (checked once, here).
+    const metrics = options.metrics === false ? undefined : await DaemonMetrics.open({ coordinator: engine, writer, connections: () => activity.connections, version: options.version });
+    if (metrics !== undefined) writer.onBatch = (size) => metrics.batchCommitted(size);
+    const telemetry = new RequestTelemetry({ log, accessLog: options.accessLog !== false, metrics, tracing: await openTracing(options.version), mounted: new Set(Object.keys(options.routes ?? {})) });
+    held.defer(() => telemetry.close());
 
     // The store is ready while a heartbeat (a write through the writer) succeeded within the node TTL.
     const readiness = (): HealthCheck[] => [
@@ -280,12 +315,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       writerCheck(writer.oldestWaitMs(), writer.queued, Math.max(WRITER_STUCK_MS, node.ttlMs)),
     ];
     const checksOf = (which: 'livez' | 'readyz'): HealthCheck[] => (which === 'livez' ? LIVENESS : readiness());
-    const limits = { maxBodyBytes: options.maxBodyBytes ?? 1 << 20, maxConnections: options.maxConnections ?? 1024, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 };
+    const limits = { maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS };
     const context: RouteContext = {
       coordinator: engine,
       version: options.version,
       log,
-      daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, worktrees), ...gitOperations(engine, worktrees) }),
+      daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, worktrees), ...gitOperations(engine, worktrees), ...webhookOperations(writer, webhooks) }),
       daemonInfo: (): DaemonInfo => ({
         pid: process.pid,
         version: options.version,
@@ -323,6 +358,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       lastEventSeq: () => writer.read(lastEventSeq),
       bindSession: async (sessionId) => void (await engine.bindSession(sessionId, node.id)),
       routes: openRoutes(held, options.routes ?? {}, context),
+      telemetry,
     });
     const serve = (req: IncomingMessage, res: ServerResponse, transport: Transport): void => {
       // Probes are answered first, without credentials, while draining too; on TCP the reasons (?verbose) need credentials.
@@ -343,7 +379,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     openLoopback = await openListeners(held, { stateDir: options.stateDir, listen: options.listen, ...limits, authenticateCookie: (req) => dashboard.authenticate(req) }, record, serve, activity, writer);
     await dashboard.restore();
     await writeJsonAtomic(paths.daemon, record, { mode: 0o600 });
-    if (options.watch !== false) watchWorktrees(held, worktrees, engine, writer, log);
+    if (options.metricsListen !== undefined && metrics !== undefined) await listenForMetrics(held, options.metricsListen, metrics, log);
+    if (options.watch !== false) watchWorktrees(held, worktrees, engine, writer, log, metrics);
 
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));

@@ -62,6 +62,8 @@ export class GroupWriter implements Store {
   #inFlight = 0;
   #external = 0;
   #externalAt = -Infinity;
+  /** Told the size of each committed batch (the daemon's metrics). */
+  onBatch: ((size: number) => void) | undefined;
 
   /** `reads`: a second connection to the same database (may be `writes` itself, for a pooled store). */
   constructor(writes: Store, reads: Store, options: WriterOptions = {}) {
@@ -136,6 +138,7 @@ export class GroupWriter implements Store {
         this.#stats.operations += batch.length;
         this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
         this.#commits++;
+        this.onBatch?.(batch.length);
         // Lease waiters first: the answer that hands a lease over goes out
         // before the releaser's, whose process would otherwise take the CPU
         // from the daemon first. Their looks are reads with no I/O, done within
@@ -161,6 +164,7 @@ export class GroupWriter implements Store {
       this.#stats.batches++;
       this.#stats.operations++;
       this.#stats.largestBatch = 1;
+      this.onBatch?.(1);
       return value;
     } finally {
       if (--this.#inFlight === 0 && this.#queue.length === 0 && !this.#running) {

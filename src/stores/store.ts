@@ -24,6 +24,10 @@ export const QueryNames = [
   'reservationDelete', 'reservationsSum', 'reservationsExpire', 'rateGet', 'rateUpsert', 'rateSetTokens', 'rateList',
   'eventInsert', 'eventsTasksClaimed', 'eventsTasksCompleted', 'eventsAfter', 'eventsPruneAge', 'eventsPruneCount', 'eventsMaxSeq', 'idemGet', 'idemForget', 'idemInsert',
   'idemPrune', 'metaGet', 'metaSet', 'nodeInsert', 'nodeHeartbeat', 'nodeEnd', 'nodeList', 'sessionSetNode', 'sessionsOfLapsedNodes',
+  // webhooks (src/engine/webhooks.ts): endpoints, and the durable outbox of their deliveries
+  'webhookInsert', 'webhookGet', 'webhookList', 'webhookDelete', 'webhookSetCursor', 'webhookRotate', 'webhookFailing', 'webhookHealthy',
+  'webhookDisable', 'deliveryInsert', 'deliveryGet', 'deliveryList', 'deliveryClaim', 'deliveryRecord', 'deliveryNextDue',
+  'deliveriesOfEndpointDelete', 'deliveriesPrune',
 ] as const;
 
 export type QueryName = (typeof QueryNames)[number];

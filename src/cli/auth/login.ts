@@ -3,6 +3,7 @@
 import { LoginStore, credentialsDir, storePreference, type StorePreference } from '../../credentials/login-store.ts';
 import { checkApiKey, geminiCliFile, loginStatus, logout, readGeminiCliLogin, saveLogin } from '../../credentials/logins.ts';
 import { DEFAULT_LOGIN_TIMEOUT_MS, oauthSettings, type Provider } from '../../credentials/providers.ts';
+import { locateProject } from '../../project/state-dir.ts';
 import type { StoredLogin } from '../../credentials/stored-login.ts';
 import { BatonError } from '../../errors.ts';
 import { CREDENTIAL_PROVIDERS } from '../../limits.ts';
@@ -78,6 +79,7 @@ Default: --oauth when GOOGLE_OAUTH_CLIENT_ID is set, else --api-key.
     if (modes.length > 1) throw new UsageError(`choose one of --${modes.join(', --')}`);
     const preference = preferenceOption(values.store);
     if (values.issuer !== undefined && !/^https?:\/\/[^\s]+$/.test(values.issuer)) throw new UsageError(`--issuer must be an http(s) URL, got ${JSON.stringify(values.issuer)}`);
+    await withFileAuthSettings();
     const settings = { ...oauthSettings(provider), ...(values.issuer === undefined ? {} : { issuer: values.issuer }) };
     const mode = modes[0] ?? (settings.clientId !== undefined ? 'oauth' : 'api-key');
     const port = integer('--port', values.port, { min: 0, max: 65535 }) ?? 0;
@@ -193,5 +195,16 @@ const status: Action = {
     return ExitCode.ok;
   },
 };
+
+/**
+ * baton.toml's [auth.gemini] (docs/config.md) where the environment says
+ * nothing: the settings the daemon's broker refreshes this login with.
+ */
+async function withFileAuthSettings(): Promise<void> {
+  const { authVariables, effectiveConfig } = await import('../../config/effective.ts');
+  const { findConfig } = await import('../../config/load.ts');
+  const { file } = await findConfig(locateProject().root);
+  for (const [name, value] of Object.entries(authVariables(effectiveConfig(file)))) process.env[name] ??= value;
+}
 
 export const loginActions: Action[] = [login, logoutAction, status];

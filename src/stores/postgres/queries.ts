@@ -5,6 +5,7 @@
 // engine's StoreTx.lock (a transaction-scoped advisory lock). Parameters are
 // named as in the SQLite catalog; statements.ts numbers them.
 import type { QueryName } from '../store.ts';
+import { postgresWebhookQueries } from './webhook-queries.ts';
 
 const taskColumns = `queue, title, payload, depends_on, priority, position, status, run_at, attempts, max_attempts, pending_deps,
   reason, result, last_error, claimed_by, claim_token, claim_expires_at, version, created_at, updated_at`;
@@ -182,6 +183,7 @@ export const postgresQueries: Record<QueryName, string> = {
   sessionsOfLapsedNodes: `SELECT s.* FROM sessions AS s JOIN nodes AS n ON n.id = s.node_id
     WHERE s.node_id IS NOT NULL AND s.ended_at IS NULL AND (n.ended_at IS NOT NULL
     OR GREATEST(n.heartbeat_at, floor(extract(epoch FROM pg_postmaster_start_time()) * 1000)::bigint) + n.ttl_ms <= $now)`,
+  ...postgresWebhookQueries,
 };
 
 /**
@@ -203,4 +205,6 @@ export const writeQueries: Partial<Record<QueryName, string>> = {
   tasksClaimedBy: `${postgresQueries.tasksClaimedBy} FOR UPDATE`,
   dependentsOf: `${postgresQueries.dependentsOf} FOR UPDATE OF t`,
   rateGet: `${postgresQueries.rateGet} FOR UPDATE`,
+  // Moving an endpoint's events into its outbox, or changing it: one daemon at a time, each seeing the cursor the last one left.
+  webhookGet: `${postgresQueries.webhookGet} FOR UPDATE`,
 };

@@ -90,4 +90,20 @@ export const migrations: string[] = [
   CREATE TABLE idempotency (key text PRIMARY KEY, request_hash text NOT NULL, result text NOT NULL, created_at bigint NOT NULL);
   CREATE INDEX idempotency_age ON idempotency (created_at);
   `,
+  // 2: webhooks (docs/webhooks.md), as in the SQLite store's migration 5.
+  `
+  CREATE TABLE webhook_endpoints (
+    id text PRIMARY KEY, url text NOT NULL, events text NOT NULL, secret text NOT NULL, old_secret text, old_secret_until bigint,
+    allow_private integer NOT NULL, disable_after_ms bigint NOT NULL, cursor bigint NOT NULL, created_at bigint NOT NULL,
+    failing_since bigint, disabled_at bigint, disabled_reason text
+  );
+  CREATE TABLE webhook_deliveries (
+    id text PRIMARY KEY, endpoint_id text NOT NULL, event_seq bigint, event_type text NOT NULL, payload text NOT NULL,
+    status text NOT NULL, attempts integer NOT NULL, next_at bigint NOT NULL, locked_by text, locked_until bigint,
+    last_status integer, last_error text, last_ms integer, outcomes text NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL
+  ) WITH (fillfactor = 70);
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
+  CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_seq) WHERE event_seq IS NOT NULL;
+  `,
 ];

@@ -1,5 +1,6 @@
 // Every SQL statement of the SQLite store, by the name the engine asks for.
 import type { QueryName } from '../store.ts';
+import { sqliteWebhookQueries } from './webhook-queries.ts';
 
 const taskColumns = `id, queue, title, payload, depends_on, priority, position, status, run_at, attempts, max_attempts, pending_deps,
   reason, result, last_error, claimed_by, claim_token, claim_expires_at, version, created_at, updated_at`;
@@ -153,4 +154,5 @@ export const sqliteQueries: Record<QueryName, string> = {
   sessionSetNode: `UPDATE sessions SET node_id = $nodeId WHERE id = $id AND ended_at IS NULL`,
   sessionsOfLapsedNodes: `SELECT s.* FROM sessions AS s JOIN nodes AS n ON n.id = s.node_id
     WHERE s.node_id IS NOT NULL AND s.ended_at IS NULL AND (n.ended_at IS NOT NULL OR n.heartbeat_at + n.ttl_ms <= $now)`,
+  ...sqliteWebhookQueries,
 };

@@ -113,4 +113,23 @@ export const migrations: string[] = [
   ALTER TABLE sessions ADD COLUMN node_id TEXT;
   CREATE INDEX sessions_node ON sessions (node_id) WHERE node_id IS NOT NULL AND ended_at IS NULL;
   `,
+  // 5: webhooks (docs/webhooks.md). An endpoint's cursor is the last event seq
+  // turned into its deliveries; a delivery is one event for one endpoint, sent
+  // until it is answered 2xx or given up, and claimed by a daemon's node
+  // (locked_by, locked_until) while it is in flight.
+  `
+  CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL, old_secret TEXT, old_secret_until INTEGER,
+    allow_private INTEGER NOT NULL, disable_after_ms INTEGER NOT NULL, cursor INTEGER NOT NULL, created_at INTEGER NOT NULL,
+    failing_since INTEGER, disabled_at INTEGER, disabled_reason TEXT
+  );
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY, endpoint_id TEXT NOT NULL, event_seq INTEGER, event_type TEXT NOT NULL, payload TEXT NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, locked_by TEXT, locked_until INTEGER,
+    last_status INTEGER, last_error TEXT, last_ms INTEGER, outcomes TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
+  CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_seq) WHERE event_seq IS NOT NULL;
+  `,
 ];
