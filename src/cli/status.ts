@@ -1,19 +1,33 @@
 // baton status: one screen with the daemon, sessions, leases, tasks by state,
 // budgets and rate limits, through the daemon or from the embedded store.
 import { RemoteCoordinator } from '../client/remote.ts';
+import { readLock } from '../files/lock/lock.ts';
+import { statePaths } from '../project/state-dir.ts';
 import { TASK_STATES } from '../limits.ts';
 import { collectStatus, type ProjectStatus } from '../project/status.ts';
 import { budgetState } from './budget.ts';
 import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
 import { connectOptions, printHelp, withReader, type Source } from './connect.ts';
+import { stateDirOption } from './state-dir.ts';
 
 const usage = 'baton status [--no-daemon] [--state-dir <dir>] [--db <path>] [--json]';
 
-function render(s: ProjectStatus, source: Source): string {
+/**
+ * The daemon of this state directory when one holds its lock (alive, by the
+ * lock's proof, not a reused pid) but did not answer: stopped (SIGSTOP) or
+ * hung. Said, so an embedded read is not taken for the whole story.
+ */
+async function silentDaemon(stateDir: string): Promise<number | undefined> {
+  const lock = await readLock(statePaths(stateDir).daemonLock);
+  return lock.state === 'held' ? lock.holders.find((h) => !h.verdict.stale)?.record.pid : undefined;
+}
+
+function render(s: ProjectStatus, source: Source, silent: number | undefined): string {
   const now = s.at;
   const out: string[] = [];
-  if (source.kind === 'none') out.push(`daemon: none; no state yet (nothing at ${source.where}: the first command that writes makes it)`);
+  if (silent !== undefined) out.push(`daemon: pid ${silent} holds the daemon lock but did not answer (stopped or hung? 'kill -CONT ${silent}', or 'kill ${silent}'); below, read from ${source.kind === 'none' ? 'no state' : `the embedded store ${source.where}`}`);
+  else if (source.kind === 'none') out.push(`daemon: none; no state yet (nothing at ${source.where}: the first command that writes makes it)`);
   else if (s.daemon === null) out.push(`daemon: none (embedded store ${source.where})`);
   else {
     const d = s.daemon;
@@ -62,8 +76,9 @@ export const statusCommand: Command = {
     positionalArgs(positionals, [], usage);
     return withReader(values, async (c, source) => {
       const status = c instanceof RemoteCoordinator ? await c.status() : await collectStatus(c);
-      if (values.json) printJson(status);
-      else process.stdout.write(render(status, source));
+      const silent = source.kind === 'daemon' || values.db !== undefined ? undefined : await silentDaemon(stateDirOption(values['state-dir']).path);
+      if (values.json) printJson(silent === undefined ? status : { ...status, silentDaemon: { pid: silent } });
+      else process.stdout.write(render(status, source, silent));
       return ExitCode.ok;
     });
   },

@@ -140,3 +140,22 @@ test('a daemon started in the background that crashes before it answers is repor
   }
   assert.deepEqual(stderrFiles(stateDir), []);
 });
+
+test('baton status with its daemon stopped (SIGSTOP) names the silent daemon instead of reporting none, and reads the store', async (t) => {
+  const { dir, stateDir } = repo(t);
+  const started = await baton(['serve', '--detach'], { cwd: dir, env });
+  assert.equal(started.code, 0, started.stderr);
+  const { pid } = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as DaemonRecord;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    const silent = await baton(['status'], { cwd: dir, env });
+    assert.equal(silent.code, 0, silent.stderr);
+    assert.match(silent.stdout, new RegExp(`^daemon: pid ${pid} holds the daemon lock but did not answer \\(stopped or hung\\? 'kill -CONT ${pid}', or 'kill ${pid}'\\); below, read from the embedded store `));
+    const json = JSON.parse((await baton(['status', '--json'], { cwd: dir, env })).stdout) as { silentDaemon?: { pid: number } };
+    assert.deepEqual(json.silentDaemon, { pid });
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  const answering = await baton(['status'], { cwd: dir, env });
+  assert.match(answering.stdout, new RegExp(`^daemon: pid ${pid}, up `));
+});
