@@ -14,7 +14,7 @@ import { cli } from '../../support/paths.ts';
 const SECRETS = {
   bearer: 'Bearer eyJhbGciOiJIUzI1NiJ9.payload.signature',
   apiToken: 'baton_0123456789abcdef_ZmFrZS1zZWNyZXQtdmFsdWUtZm9yLXRlc3Rz',
-  webhook: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  webhook: 'whsec_4mCEtU3M9aEaZ9k2Vl4CD0et8H6Pyb8',
   googleKey: 'AIzaSyD-fake-key-for-tests-0123456789abcd',
   googleToken: 'ya29.a0AfH6SMBfake-access-token',
 };
