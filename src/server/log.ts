@@ -16,6 +16,10 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** A line as `info` would write it (redacted, stamped now), for a caller that writes many at once. */
+  format(message: string, fields?: Record<string, unknown>): string;
+  /** Lines made by `format`, written together: one write to the file for the lot. */
+  append(lines: string): void;
   close(): Promise<void>;
 }
 
@@ -71,20 +75,24 @@ export function createLogger(options: LoggerOptions): Logger {
     open();
   };
   open();
-  const write = (level: string, message: string, fields: Record<string, unknown> = {}): void => {
-    const line = `${JSON.stringify({ at: new Date().toISOString(), level, pid: process.pid, message: redactText(message), ...(redact(fields) as Record<string, unknown>) })}\n`;
+  const format = (level: string, message: string, fields: Record<string, unknown> = {}): string =>
+    `${JSON.stringify({ at: new Date().toISOString(), level, pid: process.pid, message: redactText(message), ...(redact(fields) as Record<string, unknown>) })}\n`;
+  const append = (lines: string): void => {
+    if (lines === '') return;
     if (stream !== null) {
-      const bytes = Buffer.byteLength(line);
+      const bytes = Buffer.byteLength(lines);
       if (size > 0 && size + bytes > maxBytes) rotate();
       size += bytes;
-      (stream as WriteStream).write(line);
+      (stream as WriteStream).write(lines);
     }
-    if (options.stdout) process.stdout.write(line);
+    if (options.stdout) process.stdout.write(lines);
   };
   return {
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
+    info: (m, f) => append(format('info', m, f)),
+    warn: (m, f) => append(format('warn', m, f)),
+    error: (m, f) => append(format('error', m, f)),
+    format: (m, f) => format('info', m, f),
+    append,
     close: () => new Promise((resolve) => (stream === null ? resolve() : stream.end(() => resolve()))),
   };
 }
