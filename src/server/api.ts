@@ -362,7 +362,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           return await callOperation(operation, req, res, body, who, trail);
         }
         const isOperation = isOperationName(operation) || route === DASHBOARD_LINK_PATH || route === DASHBOARD_SIGN_OUT_PATH;
-        const known = route === '/v1/health' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || route === '/v1/whoami' || (route === '/metrics' && ctx.telemetry.metrics !== undefined) || isOperation;
+        const known = route === '/v1/health' || route === '/livez' || route === '/readyz' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || route === '/v1/whoami' || (route === '/metrics' && ctx.telemetry.metrics !== undefined) || isOperation;
         if (known) {
           res.setHeader('allow', isOperation ? 'POST' : 'GET');
           return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `${method} is not allowed on ${route}` } });

@@ -17,9 +17,9 @@ const postgres = postgresPerFile('baton-health-');
 
 type Where = { socketPath: string } | { host: string; port: number };
 
-function get(where: Where, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(where: Where, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ ...where, method: 'GET', path, headers: { host: 'baton', ...headers } }, async (res) => {
+    const req = request({ ...where, method, path, headers: { host: 'baton', ...headers } }, async (res) => {
       let body = '';
       for await (const chunk of res) body += String(chunk);
       resolve({ status: res.statusCode!, body });
@@ -43,6 +43,7 @@ test('livez and readyz: ok for a probe, the checks with ?verbose, credentials fo
   assert.equal(verbose.status, 200);
   assert.match(verbose.body, /^\[\+\]draining ok\n\[\+\]store ok\n\[\+\]writer ok\nreadyz check passed\n$/);
   assert.match((await get(socket, '/livez?verbose')).body, /^\[\+\]ping ok\nlivez check passed\n$/);
+  for (const path of ['/livez', '/readyz']) assert.equal((await get(socket, path, {}, 'POST')).status, 405, `POST ${path}: a known route, the wrong method`);
   // TCP: a probe needs nothing; the reasons need a token.
   assert.deepEqual(await get(tcp, '/readyz'), { status: 200, body: 'ok\n' });
   assert.equal((await get(tcp, '/readyz?verbose')).status, 401);
