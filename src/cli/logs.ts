@@ -6,7 +6,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { statePaths } from '../project/state-dir.ts';
+import { MAX_REQUEST_ID_LENGTH } from '../limits.ts';
 import { LOG_FILE } from '../server/log.ts';
+import { isPlainRequestId } from '../server/request-id.ts';
 import { ExitCode, integer, parse, positionalArgs, UsageError, type Command } from './command.ts';
 import { projectLocation } from './state-dir.ts';
 
@@ -71,7 +73,10 @@ export const logsCommand: Command = {
       return ExitCode.ok;
     }
     positionalArgs(positionals, [], usage);
-    if (values.request === '') throw new UsageError('--request must name a request id, got ""');
+    if (values.request !== undefined && !isPlainRequestId(values.request)) {
+      const shown = values.request.length > 40 ? `${values.request.slice(0, 40)}... (${values.request.length} characters)` : values.request;
+      throw new UsageError(`--request must name a request id (1 to ${MAX_REQUEST_ID_LENGTH} of A-Z a-z 0-9 . _ : -, as the daemon echoes them), got ${JSON.stringify(shown)}`);
+    }
     const level = values.level ?? 'info';
     const minLevel = LEVELS.indexOf(level as (typeof LEVELS)[number]);
     if (minLevel < 0) throw new UsageError(`--level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);

@@ -100,6 +100,8 @@ test('baton logs: merged in time order, filtered by request id and level; bad op
     [['--level', 'debug'], /--level must be one of info, warn, error, got "debug"/],
     [['--lines', '-3'], /--lines/],
     [['--request', ''], /--request must name a request id/],
+    [['--request', 'a'.repeat(5000)], /--request must name a request id \(1 to 128 .*\(5000 characters\)/],
+    [['--request', '../../etc'], /--request must name a request id/],
     [['extra'], /unexpected argument "extra"; see 'baton logs --help'/],
   ] as const) {
     const bad = await run(...args);
