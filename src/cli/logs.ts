@@ -30,6 +30,8 @@ const FOLLOW_POLL_MS = 250;
 
 interface LogLine {
   text: string;
+  /** The line parsed. */
+  fields: Record<string, unknown>;
   at: string;
   level: string;
   requestId: unknown;
@@ -39,14 +41,14 @@ function parseLine(text: string): LogLine | undefined {
   try {
     const value = JSON.parse(text) as Record<string, unknown>;
     if (value === null || typeof value !== 'object' || typeof value.at !== 'string') return undefined;
-    return { text, at: value.at, level: typeof value.level === 'string' ? value.level : 'info', requestId: value.requestId };
+    return { text, fields: value, at: value.at, level: typeof value.level === 'string' ? value.level : 'info', requestId: value.requestId };
   } catch {
     return undefined; // a line cut by a crash mid-write
   }
 }
 
 function human(line: LogLine): string {
-  const { at, level, pid, message, ...rest } = JSON.parse(line.text) as Record<string, unknown>;
+  const { at, level, pid, message, ...rest } = line.fields;
   const extra = Object.keys(rest).length === 0 ? '' : `  ${JSON.stringify(rest)}`;
   return `${String(at)}  ${String(level).padEnd(5)}  ${String(pid).padStart(7)}  ${String(message)}${extra}\n`;
 }

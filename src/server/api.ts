@@ -287,7 +287,6 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
   }
 
   return (req, res, transport) => {
-    const started = performance.now();
     const raw = req.url ?? '/';
     const query = raw.indexOf('?');
     // Parsed as a URL only where the query matters (the event stream): a request's path is ours to match as sent.
@@ -378,7 +377,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
         if (!isBatonError(error) || httpStatusFor(error.code) >= 500) ctx.log.error('request failed', { requestId: trail.id, method, route, error: String((error as Error)?.stack ?? error) });
       } finally {
         ctx.telemetry.end(trail, res);
-        const ms = performance.now() - started;
+        const ms = performance.now() - trail.started;
         if (ms > 1000 && route !== '/v1/events' && !route.endsWith('/attach')) ctx.log.info('slow request', { method, route, ms: Math.round(ms) });
       }
     })();

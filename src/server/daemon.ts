@@ -35,6 +35,7 @@ import { LIVENESS, StoreProbe, answerHealth, drainingCheck, healthRoute, writerC
 import { idempotentOperations } from './idempotent-ops.ts';
 import { collectWhenIdle } from './idle-gc.ts';
 import { openListeners, socketPathFor, type Activity, type OpenLoopback } from './listeners.ts';
+import { pause } from '../files/pause.ts';
 import { createLogger, pruneOldLogs, type Logger } from './log.ts';
 import type { DaemonRoute, OpenRoute, RouteContext } from './routes.ts';
 import { DaemonMetrics } from './metrics.ts';
@@ -390,7 +391,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         draining = true;
         if (options.drainGraceMs !== undefined && options.drainGraceMs > 0) {
           log.info('daemon draining: /readyz answers 503', { reason, graceMs: options.drainGraceMs });
-          await new Promise((resolve) => setTimeout(resolve, options.drainGraceMs));
+          await pause(options.drainGraceMs);
         }
         activity.stopping = true;
         stopReason = reason;

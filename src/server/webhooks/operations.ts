@@ -3,6 +3,7 @@
 // src/engine/webhooks.ts. A secret is made here, answered once by add and by
 // rotate, and otherwise never leaves the store.
 import { checkEventPrefixes } from '../../engine/event-types.ts';
+import { pause } from '../../files/pause.ts';
 import {
   addEndpoint, addTestDelivery, endpointFromRow, getDelivery, listDeliveries, listEndpoints, removeEndpoint, rotateSecret, type WebhookDelivery,
 } from '../../engine/webhooks.ts';
@@ -16,7 +17,6 @@ import type { WebhookWorker } from './worker.ts';
 
 type WebhookOperations = Pick<DaemonOperations, 'webhookAdd' | 'webhookList' | 'webhookRemove' | 'webhookRotate' | 'webhookTest' | 'webhookDeliveries'>;
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function webhookOperations(store: Store, worker: WebhookWorker): WebhookOperations {
   return {

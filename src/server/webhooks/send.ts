@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { DeliveryOutcome } from '../../engine/webhooks.ts';
-import type { Target } from './url-guard.ts';
+import { hostOf, type Target } from './url-guard.ts';
 
 /** What is read of an answer's body at most, then dropped. */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -36,7 +36,7 @@ export function post({ url, target, headers, body, timeoutMs, signal }: Post): P
       signal.removeEventListener('abort', onAbort);
       resolve({ at, status, error, ms: ms() });
     };
-    const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const hostname = hostOf(url);
     const options = {
       method: 'POST',
       host: target.address,

@@ -65,7 +65,7 @@ export function parseWebhookUrl(raw: string): URL {
 }
 
 /** The host as the resolver takes it (an IPv6 literal without its brackets). */
-const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
+export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
 
 export interface Target {
   address: string;

@@ -114,9 +114,9 @@ export class WebhookWorker {
       await store.write((tx) => pruneDeliveries(tx, tx.now - KEEP_DONE_MS));
     }
     const free = WEBHOOK_CONCURRENCY - this.#inFlight.size;
+    if (free <= 0) return this.#pollMs; // a send that ends pokes
     const due = await store.read(async (tx) => ({ at: await nextDue(tx), now: tx.now }));
     if (due.at === null) return this.#pollMs;
-    if (free <= 0) return this.#pollMs; // a send that ends pokes
     if (due.at > due.now) return Math.min(this.#pollMs, due.at - due.now);
     // Claimed for twice the request's deadline: a claim outlives its send, and a dead daemon's claims come back when its node lapses.
     const claimed = await store.write((tx) => claimDue(tx, this.#options.nodeId, free, 2 * this.#timeoutMs + 5_000));
