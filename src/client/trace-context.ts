@@ -6,8 +6,12 @@ import { isBatonError } from '../errors.ts';
 import { formatTraceparent, loadOtelApi, tracerRegistered, TRACEPARENT_HEADER } from '../protocol/trace-context.ts';
 
 /** Runs `send` (which sends `headers`) inside a span for `operation`, with the span's traceparent among the headers. */
-export async function traced<T>(operation: string, body: Record<string, unknown>, headers: Record<string, string>, send: () => Promise<T>): Promise<T> {
-  if (!tracerRegistered()) return send();
+export function traced<T>(operation: string, body: Record<string, unknown>, headers: Record<string, string>, send: () => Promise<T>): Promise<T> {
+  // No provider (the usual case): the call itself, not wrapped in another promise.
+  return tracerRegistered() ? inSpan(operation, body, headers, send) : send();
+}
+
+async function inSpan<T>(operation: string, body: Record<string, unknown>, headers: Record<string, string>, send: () => Promise<T>): Promise<T> {
   const api = await loadOtelApi();
   if (api === undefined) return send();
   const span = api.trace.getTracer('baton/client').startSpan(`baton.${operation}`, {
