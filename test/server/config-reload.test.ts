@@ -76,9 +76,11 @@ test('the daemon applies baton.toml at start and again when it changes; a bad ed
 
   // An editor's save (rename over the file): the running daemon's budget and rate limit change.
   saveByRename(file, FILE.replace('total = 1000', 'total = 2000').replace('rate = 2,', 'rate = 5,').replace('gone = 300\n', ''));
-  const reloaded = await until('the new total', async () => {
+  // A reload writes its changes one by one (a budget set, one removed, a limit set): judged once the last has landed.
+  const reloaded = await until('the reload applied whole', async () => {
     const now = await budgets(client);
-    return now['*'] === 2000 ? now : undefined;
+    const rates = (await client.rateLimitStatus()).map((l) => l.rate);
+    return now['*'] === 2000 && !('agent:gone' in now) && rates.includes(5) ? now : undefined;
   });
   assert.deepEqual(reloaded, { '*': 2000, 'agent:claude': 500, 'model:by-hand': 42 });
   assert.deepEqual((await client.rateLimitStatus()).map((l) => [l.key, l.rate]), [['api', 5]]);
