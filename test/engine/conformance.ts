@@ -4,8 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Coordinator, Task } from '../../src/index.ts';
+import { kvConformance } from './conformance-kv.ts';
+import { messagesConformance } from './conformance-messages.ts';
+import { releaseConformance } from './conformance-release.ts';
 
 export type Opener = () => Promise<Coordinator>;
+/** Runs a case on a fresh Coordinator of the backend under test, closed afterwards. */
+export type WithCoordinator = (title: string, fn: (c: Coordinator) => Promise<void>) => void;
 
 async function rejectsWith(promise: Promise<unknown>, code: string, mention?: string | RegExp): Promise<void> {
   await assert.rejects(promise, (error: Error & { code?: string }) => {
@@ -21,7 +26,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string, mention?: st
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function conformance(name: string, open: Opener): void {
-  const withCoordinator = (title: string, fn: (c: Coordinator) => Promise<void>) =>
+  const withCoordinator: WithCoordinator = (title, fn) =>
     test(`${name}: ${title}`, async () => {
       const c = await open();
       try {
@@ -675,6 +680,10 @@ export function conformance(name: string, open: Opener): void {
       assert.throws(() => c.subscribe(() => undefined, query as never), (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && e.message.includes(mention));
     }
   });
+
+  messagesConformance(withCoordinator);
+  releaseConformance(withCoordinator);
+  kvConformance(withCoordinator);
 }
 
 /** Waits until `n` waiters are queued on `key`. */

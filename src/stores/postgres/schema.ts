@@ -106,4 +106,28 @@ export const migrations: string[] = [
   CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
   CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_seq) WHERE event_seq IS NOT NULL;
   `,
+  // 3: messages and release requests, as in the SQLite store's migration 6.
+  `
+  CREATE TABLE messages (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, thread text NOT NULL, sender text NOT NULL, subject text NOT NULL, body text NOT NULL,
+    importance text NOT NULL, kind text NOT NULL, ref text, created_at bigint NOT NULL
+  );
+  CREATE INDEX messages_thread ON messages (thread, id);
+  CREATE TABLE message_recipients (
+    recipient text NOT NULL, message_id bigint NOT NULL, read_at bigint, acked_at bigint, PRIMARY KEY (recipient, message_id)
+  );
+  CREATE TABLE release_requests (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key text NOT NULL, token bigint NOT NULL, holder text NOT NULL, asker text NOT NULL,
+    reason text NOT NULL, state text NOT NULL, answer text, created_at bigint NOT NULL, expires_at bigint NOT NULL, answered_at bigint
+  );
+  CREATE INDEX release_requests_pending ON release_requests (key, token) WHERE state = 'pending';
+  `,
+  // 4: shared state, as in the SQLite store's migration 7.
+  `
+  CREATE TABLE kv (
+    key text PRIMARY KEY, value text NOT NULL, create_revision bigint NOT NULL, mod_revision bigint NOT NULL,
+    version bigint NOT NULL, lease_key text, lease_token bigint
+  );
+  CREATE INDEX kv_lease ON kv (lease_key, lease_token) WHERE lease_key IS NOT NULL;
+  `,
 ];

@@ -132,4 +132,31 @@ export const migrations: string[] = [
   CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
   CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_seq) WHERE event_seq IS NOT NULL;
   `,
+  // 6: messages between agents, and requests to release a lease (src/engine/messages.ts,
+  // release-requests.ts). A message is one row; each recipient's copy (its inbox
+  // entry, with read and acknowledged times) another.
+  `
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, thread TEXT NOT NULL, sender TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+    importance TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT, created_at INTEGER NOT NULL
+  );
+  CREATE INDEX messages_thread ON messages (thread, id);
+  CREATE TABLE message_recipients (
+    recipient TEXT NOT NULL, message_id INTEGER NOT NULL, read_at INTEGER, acked_at INTEGER, PRIMARY KEY (recipient, message_id)
+  );
+  CREATE TABLE release_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, token INTEGER NOT NULL, holder TEXT NOT NULL, asker TEXT NOT NULL,
+    reason TEXT NOT NULL, state TEXT NOT NULL, answer TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, answered_at INTEGER
+  );
+  CREATE INDEX release_requests_pending ON release_requests (key, token) WHERE state = 'pending';
+  `,
+  // 7: shared state (src/engine/kv.ts): a key's revisions are event seqs, and a
+  // key bound to a lease (lease_key, lease_token) goes with it.
+  `
+  CREATE TABLE kv (
+    key TEXT PRIMARY KEY, value TEXT NOT NULL, create_revision INTEGER NOT NULL, mod_revision INTEGER NOT NULL,
+    version INTEGER NOT NULL, lease_key TEXT, lease_token INTEGER
+  );
+  CREATE INDEX kv_lease ON kv (lease_key, lease_token) WHERE lease_key IS NOT NULL;
+  `,
 ];
