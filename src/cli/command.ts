@@ -1,5 +1,6 @@
 // What every CLI command shares: argument parsing, output, exit codes.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseDurationMs } from '../config/duration-text.ts';
 import { BatonError, type ErrorCode } from '../errors.ts';
 import { paint } from './style.ts';
 import { alternatives, closest } from './suggest.ts';
@@ -177,7 +178,6 @@ export function millis(name: string, value: string | undefined, positive = false
   return Math.ceil(ms);
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 /** A century: a longer --expires or --overlap is a typo, and the time it names must stay a date. */
 const MAX_DURATION_MS = 36_500 * 86_400_000;
 
@@ -188,8 +188,7 @@ const MAX_DURATION_MS = 36_500 * 86_400_000;
  */
 export function durationMs(name: string, value: string | undefined, positive = false): number | undefined {
   if (value === undefined) return undefined;
-  const match = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d|w)?$/.exec(value.trim());
-  const ms = match === null ? NaN : Math.ceil(Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!);
+  const ms = parseDurationMs(value);
   if (Number.isNaN(ms) || (positive && ms === 0)) {
     throw new UsageError(`${name} must be a duration ${positive ? '> 0' : '>= 0'}: seconds, or a number with a unit ms, s, m, h, d or w (90d, 12h), got ${JSON.stringify(value)}`);
   }

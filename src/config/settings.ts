@@ -12,7 +12,8 @@ import {
   MAX_TTL_MS, MAX_WAIT_MS, MIN_MAX_BODY_BYTES, MIN_NODE_TTL_MS,
 } from '../limits.ts';
 import { budgetPeriod, budgetSpec } from '../schema/budgets.ts';
-import { duration, showDuration } from './duration.ts';
+import { showDuration } from './duration-text.ts';
+import { duration } from './duration.ts';
 
 /** 'live': a running daemon applies a change when the file changes; 'next start': it is read when the daemon starts. */
 export type Applies = 'live' | 'next start';
