@@ -6,7 +6,7 @@ const layers = [
   ['base', '^src/(errors|limits|node-version|require-node)\\.ts$'],
   ['files', '^src/files/'],
   ['schema', '^src/schema/'],
-  ['vocabulary', '^src/(coordinator|lease-scope|git-lock)\\.ts$'],
+  ['vocabulary', '^src/(coordinator|lease-scope|git-lock|kv-watch|election)\\.ts$'],
   ['credentials', '^src/credentials/'],
   ['testing', '^src/testing/'],
   ['stores', '^src/stores/'],

@@ -9,8 +9,11 @@ import type * as budgets from './schema/budgets.ts';
 import type * as credentials from './schema/credentials.ts';
 import type * as events from './schema/events.ts';
 import type * as fields from './schema/fields.ts';
+import type * as kv from './schema/kv.ts';
 import type * as leases from './schema/leases.ts';
+import type * as messages from './schema/messages.ts';
 import type * as limits from './schema/rate-limits.ts';
+import type * as release from './schema/release-requests.ts';
 import type * as sessions from './schema/sessions.ts';
 import type * as tasks from './schema/tasks.ts';
 
@@ -90,6 +93,32 @@ export interface LeaseHold {
 export interface Subscription {
   close(): void;
 }
+
+// messages between agents
+export type MessageImportance = z.infer<typeof messages.importance>;
+export type MessageKind = z.infer<typeof messages.messageKind>;
+export type MessageTarget = z.infer<typeof messages.messageTarget>;
+export type SendMessage = z.infer<typeof messages.sendMessage>;
+export type SentMessage = z.infer<typeof messages.sentMessage>;
+export type InboxOptions = z.infer<typeof messages.inboxOptions>;
+export type InboxEntry = z.infer<typeof messages.inboxEntry>;
+
+// release requests
+export type ReleaseRequest = z.infer<typeof release.releaseRequest>;
+export type ReleaseRequestState = z.infer<typeof release.releaseRequestState>;
+export type RequestReleaseOptions = z.infer<typeof release.requestReleaseOptions>;
+export type AnswerReleaseOptions = z.infer<typeof release.answerReleaseOptions>;
+export type ReleaseRequestFilter = z.infer<typeof release.releaseRequestFilter>;
+
+// shared state (docs/shared-state.md)
+export type KvEntry = z.infer<typeof kv.kvEntry>;
+export type KvPutOptions = z.infer<typeof kv.kvPutOptions>;
+export type KvDeleteOptions = z.infer<typeof kv.kvDeleteOptions>;
+export type KvDeleteResult = z.infer<typeof kv.kvDeleteResult>;
+export type KvListOptions = z.infer<typeof kv.kvListOptions>;
+export type KvListResult = z.infer<typeof kv.kvListResult>;
+export type KvChange = z.infer<typeof kv.kvChange>;
+export type KvWatchOptions = z.infer<typeof kv.kvWatchOptions>;
 
 // credentials
 export type CredentialProvider = z.infer<typeof credentials.providerName>;
@@ -176,6 +205,36 @@ export interface Coordinator {
   subscribe(handler: (event: BatonEvent) => void, query?: EventQuery): Subscription;
   /** Appends an event of the caller's own to the log (pub/sub between agents). */
   publish(event: PublishOptions): Promise<BatonEvent>;
+
+  // messages between agents (docs/messages.md)
+  /** Delivers to an agent, several, every holder of a key (or overlapping path), or every live agent; NOT_FOUND names an unknown recipient. */
+  sendMessage(message: SendMessage): Promise<SentMessage>;
+  /** An agent's inbox, oldest first; reading it marks nothing. */
+  inbox(agent: string, options?: InboxOptions): Promise<InboxEntry[]>;
+  /** Marks the messages read and returns them, in the order asked; an id not in the agent's inbox is NOT_FOUND. */
+  readMessages(agent: string, ids: number[], options?: Mutation): Promise<InboxEntry[]>;
+  /** Marks the messages acknowledged (and read); idempotent. Returns how many were newly acknowledged. */
+  ackMessages(agent: string, ids: number[], options?: Mutation): Promise<number>;
+
+  // release requests (docs/messages.md, Release requests)
+  /** Asks every current holder of the key (for path:, of an overlapping path) to release it: one request per hold, each told by message; a pending one from the same asker is returned again. */
+  requestRelease(key: string, options: RequestReleaseOptions): Promise<ReleaseRequest[]>;
+  /** The holder's answer ('released' only once it no longer holds it); the asker is told. */
+  answerRelease(id: number, options: AnswerReleaseOptions): Promise<ReleaseRequest>;
+  /** Requests, newest first; those whose hold ended or whose time ran out are answered first. */
+  releaseRequests(options?: ReleaseRequestFilter): Promise<ReleaseRequest[]>;
+
+  // shared state (docs/shared-state.md): revisions are event seqs, strictly increasing store-wide
+  /** The key's entry, or null (absent, or bound to a lease that has ended). */
+  kvGet(key: string): Promise<KvEntry | null>;
+  /** Sets the key; with expectRevision, only if it is at that revision (0: absent), else CONFLICT naming both revisions. */
+  kvPut(key: string, value: unknown, options?: KvPutOptions): Promise<KvEntry>;
+  /** Deletes the key (deleted: false if absent); with expectRevision, as kvPut's. */
+  kvDelete(key: string, options?: KvDeleteOptions): Promise<KvDeleteResult>;
+  /** Live entries in key order, with the store's revision at the read. */
+  kvList(options?: KvListOptions): Promise<KvListResult>;
+  /** Pushes changes to a key or prefix after fromRevision (default: now); pruned changes end it with a `compacted` change. */
+  kvWatch(handler: (change: KvChange) => void, options?: KvWatchOptions): Subscription;
 
   // credentials
   /**

@@ -31,3 +31,4 @@ export { Engine, type EngineOptions } from './engine/engine.ts';
 export { normalizePathPattern, pathsOverlap, pathCovers } from './engine/paths.ts';
 export type { Store, StoreTx } from './stores/store.ts';
 export { withGitLock } from './git-lock.ts';
+export { campaign, leader, observe, electionKey, type CampaignOptions, type Leader, type Leadership } from './election.ts';

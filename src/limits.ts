@@ -25,6 +25,14 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 export const PATH_PREFIX = 'path:';
 /** The lease `git` commands hold (`baton git`, withGitLock, the daemon's gitCommit). */
 export const GIT_LEASE_KEY = 'git';
+/** An election's lease and its shared-state key: `election:<name>` (src/election.ts). */
+export const ELECTION_PREFIX = 'election:';
+/** `baton elect`'s lease TTL by default: a leader that dies is replaced within it (plus a sweep). */
+export const DEFAULT_ELECTION_TTL_MS = 10_000;
+/** `baton elect`: the most time a command gets between SIGTERM and SIGKILL when the leadership ends (less for a short TTL: ttl/6). */
+export const ELECTION_STOP_GRACE_MS = 5_000;
+/** The sender of baton's own messages (release answers, reservation violations). */
+export const BATON_SENDER = 'baton';
 
 // --- sizes of strings (characters) ---------------------------------------------
 
@@ -146,3 +154,60 @@ export const DEFAULT_WEBHOOK_SECRET_OVERLAP_MS = 24 * 3600_000;
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** Deliveries in flight at once, per daemon. */
 export const WEBHOOK_CONCURRENCY = 8;
+
+// --- messages between agents (docs/messages.md) ----------------------------------
+
+/** How important a message is; the MCP tools' next-call note counts the unread 'high' and 'urgent' ones. */
+export const MESSAGE_IMPORTANCES = ['low', 'normal', 'high', 'urgent'] as const;
+/** What a message is: an agent's own, or one baton writes for a release request, its answer, or a reservation violation. */
+export const MESSAGE_KINDS = ['message', 'release-request', 'release-answer', 'violation'] as const;
+/** A message's subject at most, in characters. */
+export const MAX_MESSAGE_SUBJECT_LENGTH = 1024;
+/** A message's body at most, in characters (16 KiB): a note between agents, not a file transfer. */
+export const MAX_MESSAGE_BODY_LENGTH = 16_384;
+/** Recipients of one message at most, after `all` or `holdersOf` is resolved. */
+export const MAX_MESSAGE_RECIPIENTS = 256;
+/** Inbox entries per page by default, and at most; also the most ids one read or ack names. */
+export const DEFAULT_INBOX_LIMIT = 50;
+export const MAX_INBOX_LIMIT = 500;
+/** The MCP inbox tool's page, by default and at most: it goes into an agent's context (bodies up to 16 KiB each). */
+export const DEFAULT_MCP_INBOX_LIMIT = 20;
+export const MAX_MCP_INBOX_LIMIT = 50;
+/** Notable messages (`inbox({ notable })`, what the MCP tools' next-call note counts): of these importances, or of these kinds. */
+export const NOTABLE_MESSAGE_IMPORTANCES = ['high', 'urgent'] as const;
+export const NOTABLE_MESSAGE_KINDS = ['release-request', 'release-answer'] as const;
+
+// --- release requests (docs/messages.md, Release requests) -------------------------
+
+/** A request to release a lease: waiting for its holder, then answered one of the three ways. */
+export const RELEASE_REQUEST_STATES = ['pending', 'released', 'declined', 'lapsed'] as const;
+/** What a holder may answer; 'released' is also recorded by itself once the hold ends. */
+export const RELEASE_ANSWERS = ['declined', 'released'] as const;
+/** A request unanswered this long lapses (and its asker is told); a caller may ask for up to a day. */
+export const DEFAULT_RELEASE_REQUEST_TTL_MS = 10 * 60_000;
+export const MAX_RELEASE_REQUEST_TTL_MS = 24 * 3600_000;
+/** Answered requests are kept this long (a week) for `release-request list`, then swept away. */
+export const RELEASE_REQUEST_RETENTION_MS = 7 * 24 * 3600_000;
+
+// --- reservation violations (docs/violations.md) ---------------------------------
+
+/** Paths reported as `reservation.violated` per lease hold at most (a build writing under `path:**` is not 100,000 events). */
+export const MAX_VIOLATION_EVENTS_PER_LEASE = 100;
+/** Of those, the first this many also go to the holder's inbox; the last one says the rest are events only. */
+export const MAX_VIOLATION_MESSAGES_PER_LEASE = 5;
+/** `baton status` looks for violations among this many newest events, not the whole log (an event's data may be 64 KiB). */
+export const STATUS_VIOLATION_SCAN_EVENTS = 1_000;
+
+// --- shared state (docs/shared-state.md) -------------------------------------------
+
+/** A shared-state value's JSON text at most, in UTF-8 bytes (64 KiB): state to coordinate by, not a blob store. */
+export const MAX_KV_VALUE_BYTES = 65_536;
+/** Entries one kvList returns at most (values may each be 64 KiB); page on with `after`. */
+export const MAX_KV_LIST_LIMIT = 10_000;
+/** A kvList page ends once its values reach this many bytes (1 MiB; the first entry always comes): `more` says to page on. */
+export const MAX_KV_LIST_BYTES = 1_048_576;
+/** The MCP kv_list page, by default and at most: it goes into an agent's context (MAX_KV_LIST_BYTES bounds it too). */
+export const DEFAULT_MCP_KV_LIST_LIMIT = 100;
+export const MAX_MCP_KV_LIST_LIMIT = 1000;
+/** Leased keys whose lease ended that one sweep deletes at most (the rest: the next sweep). */
+export const KV_SWEEP_BATCH = 1_000;

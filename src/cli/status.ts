@@ -10,6 +10,7 @@ import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
 import { connectOptions, printHelp, withReader, type Source } from './connect.ts';
 import { stateDirOption } from './state-dir.ts';
+import { recentViolations, renderViolations, type RecentViolations } from './violations-status.ts';
 
 const usage = 'baton status [--no-daemon] [--state-dir <dir>] [--db <path>] [--json]';
 
@@ -23,7 +24,7 @@ async function silentDaemon(stateDir: string): Promise<number | undefined> {
   return lock.state === 'held' ? lock.holders.find((h) => !h.verdict.stale)?.record.pid : undefined;
 }
 
-function render(s: ProjectStatus, source: Source, silent: number | undefined): string {
+function render(s: ProjectStatus, source: Source, silent: number | undefined, violations: RecentViolations): string {
   const now = s.at;
   const out: string[] = [];
   if (silent !== undefined) out.push(`daemon: pid ${silent} holds the daemon lock but did not answer (stopped or hung? 'kill -CONT ${silent}', or 'kill ${silent}'); below, read from ${source.kind === 'none' ? 'no state' : `the embedded store ${source.where}`}`);
@@ -61,12 +62,13 @@ function render(s: ProjectStatus, source: Source, silent: number | undefined): s
   out.push('');
   out.push(`rate limits (${s.rateLimits.length})`);
   if (s.rateLimits.length > 0) out.push(table(['KEY', 'RATE/S', 'BURST', 'AVAILABLE'], s.rateLimits.map((r) => [r.key, r.rate, r.burst, Math.floor(r.available * 100) / 100])).trimEnd());
+  out.push('', ...renderViolations(violations, now));
   return `${out.join('\n')}\n`;
 }
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'one screen: daemon, sessions, leases, tasks by state, budgets, rate limits',
+  summary: 'one screen: daemon, sessions, leases, tasks by state, budgets, rate limits, reservation violations',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, connectOptions, usage);
@@ -77,8 +79,9 @@ export const statusCommand: Command = {
     return withReader(values, async (c, source) => {
       const status = c instanceof RemoteCoordinator ? await c.status() : await collectStatus(c);
       const silent = source.kind === 'daemon' || values.db !== undefined ? undefined : await silentDaemon(stateDirOption(values['state-dir']).path);
-      if (values.json) printJson(silent === undefined ? status : { ...status, silentDaemon: { pid: silent } });
-      else process.stdout.write(render(status, source, silent));
+      const violations = await recentViolations(c, status.lastEventSeq);
+      if (values.json) printJson({ ...status, violations, ...(silent === undefined ? {} : { silentDaemon: { pid: silent } }) });
+      else process.stdout.write(render(status, source, silent, violations));
       return ExitCode.ok;
     });
   },

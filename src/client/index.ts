@@ -9,5 +9,6 @@ export type { Endpoint } from './endpoint.ts';
 export type { DaemonWait, DaemonWaitHook } from './daemon-wait.ts';
 export type { ResilienceOptions, BreakerOptions, BulkheadOptions } from './resilience.ts';
 export type * from '../coordinator.ts';
+export { campaign, leader, observe, electionKey, type CampaignOptions, type Leader, type Leadership } from '../election.ts';
 export { BatonError, isBatonError, ErrorCodes, type ErrorCode } from '../errors.ts';
 export type { ProjectStatus, DaemonInfo } from '../project/status.ts';

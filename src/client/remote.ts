@@ -10,9 +10,13 @@ import type {
   LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions,
   Credential, CredentialOptions, CredentialProvider, Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals,
 } from '../coordinator.ts';
+import type { AnswerReleaseOptions, ReleaseRequest, ReleaseRequestFilter, RequestReleaseOptions } from '../coordinator.ts';
+import type { InboxEntry, InboxOptions, SendMessage, SentMessage } from '../coordinator.ts';
+import type { KvChange, KvDeleteOptions, KvDeleteResult, KvEntry, KvListOptions, KvListResult, KvPutOptions, KvWatchOptions } from '../coordinator.ts';
 import { environmentCredential } from '../credentials/api-key.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { checkEventQuery } from '../engine/events.ts';
+import { watchKv } from '../kv-watch.ts';
 import { runWithLease } from '../lease-scope.ts';
 import type { DaemonOperations, FileResult } from '../protocol/daemon-operations.ts';
 import { operations, type Args, type OperationName, type Result } from '../protocol/operations.ts';
@@ -283,6 +287,48 @@ export class RemoteCoordinator implements Coordinator {
   }
   publish(event: PublishOptions): Promise<BatonEvent> {
     return this.#call('publish', [event]);
+  }
+
+  sendMessage(message: SendMessage): Promise<SentMessage> {
+    return this.#call('sendMessage', [message]);
+  }
+  inbox(agent: string, options?: InboxOptions): Promise<InboxEntry[]> {
+    return this.#call('inbox', [agent, options]);
+  }
+  readMessages(agent: string, ids: number[], options?: Mutation): Promise<InboxEntry[]> {
+    return this.#call('readMessages', [agent, ids, options]);
+  }
+  ackMessages(agent: string, ids: number[], options?: Mutation): Promise<number> {
+    return this.#call('ackMessages', [agent, ids, options]);
+  }
+
+  // --- release requests ---
+  requestRelease(key: string, options: RequestReleaseOptions): Promise<ReleaseRequest[]> {
+    return this.#call('requestRelease', [key, options]);
+  }
+  answerRelease(id: number, options: AnswerReleaseOptions): Promise<ReleaseRequest> {
+    return this.#call('answerRelease', [id, options]);
+  }
+  releaseRequests(options?: ReleaseRequestFilter): Promise<ReleaseRequest[]> {
+    return this.#call('releaseRequests', [options]);
+  }
+
+  // --- shared state ---
+  kvGet(key: string): Promise<KvEntry | null> {
+    return this.#call('kvGet', [key]);
+  }
+  kvPut(key: string, value: unknown, options?: KvPutOptions): Promise<KvEntry> {
+    return this.#call('kvPut', [key, value, options]);
+  }
+  kvDelete(key: string, options?: KvDeleteOptions): Promise<KvDeleteResult> {
+    return this.#call('kvDelete', [key, options]);
+  }
+  kvList(options?: KvListOptions): Promise<KvListResult> {
+    return this.#call('kvList', [options]);
+  }
+  /** A subscription to the kv. events over the daemon's stream. */
+  kvWatch(handler: (change: KvChange) => void, options: KvWatchOptions = {}): Subscription {
+    return watchKv(this, handler, options);
   }
 
   /** The daemon's credential, unless this process's own environment holds an API key (it comes first, as in library mode). */

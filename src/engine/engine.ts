@@ -6,9 +6,13 @@
 import type { AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo } from '../coordinator.ts';
 import type { LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions } from '../coordinator.ts';
 import type { Credential, CredentialOptions, CredentialProvider } from '../coordinator.ts';
+import type { KvChange, KvDeleteOptions, KvDeleteResult, KvEntry, KvListOptions, KvListResult, KvPutOptions, KvWatchOptions } from '../coordinator.ts';
+import type { InboxEntry, InboxOptions, SendMessage, SentMessage } from '../coordinator.ts';
+import type { AnswerReleaseOptions, ReleaseRequest, ReleaseRequestFilter, RequestReleaseOptions } from '../coordinator.ts';
 import type { Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals } from '../coordinator.ts';
 import { CredentialBroker } from '../credentials/broker.ts';
 import { BatonError } from '../errors.ts';
+import { watchKv } from '../kv-watch.ts';
 import { runWithLease } from '../lease-scope.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
@@ -16,10 +20,14 @@ import { checkCredentialRequest } from './credentials.ts';
 import * as events from './events.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { idempotent } from './idempotency.ts';
+import * as kv from './kv.ts';
 import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
+import * as messages from './messages.ts';
+import * as inboxes from './messages-inbox.ts';
 import * as nodes from './nodes.ts';
 import * as rates from './rate-limits.ts';
+import * as releases from './release-requests.ts';
 import * as sessions from './sessions.ts';
 import { engineSettings } from './settings.ts';
 import { checkSubscription, follow } from './subscription.ts';
@@ -378,6 +386,70 @@ export class Engine implements Coordinator {
 
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
     return follow(this.#db, handler, checkSubscription(handler, query), this.#subscriptions);
+  }
+
+  // --- messages between agents ---------------------------------------------
+
+  async sendMessage(message: SendMessage): Promise<SentMessage> {
+    const checked = messages.checkMessage({ ...message, kind: 'message', ref: null });
+    return this.#mutate('sendMessage', checked, message, (tx) => messages.deliver(tx, checked));
+  }
+
+  async inbox(agent: string, options?: InboxOptions): Promise<InboxEntry[]> {
+    const q = inboxes.checkInbox(agent, options);
+    return this.#read((tx) => inboxes.inbox(tx, q));
+  }
+
+  async readMessages(agent: string, ids: number[], options?: Mutation): Promise<InboxEntry[]> {
+    const c = inboxes.checkIds(agent, ids);
+    return this.#mutate('readMessages', c, options, (tx) => inboxes.readMessages(tx, c.agent, c.ids));
+  }
+
+  async ackMessages(agent: string, ids: number[], options?: Mutation): Promise<number> {
+    const c = inboxes.checkIds(agent, ids);
+    return this.#mutate('ackMessages', c, options, (tx) => inboxes.ackMessages(tx, c.agent, c.ids));
+  }
+
+  // --- release requests ----------------------------------------------------
+
+  async requestRelease(key: string, options: RequestReleaseOptions): Promise<ReleaseRequest[]> {
+    const r = releases.checkRequestRelease(key, options);
+    return this.#mutate('requestRelease', r, options, (tx) => releases.requestRelease(tx, r));
+  }
+
+  async answerRelease(id: number, options: AnswerReleaseOptions): Promise<ReleaseRequest> {
+    const a = releases.checkAnswerRelease(id, options);
+    return this.#mutate('answerRelease', a, options, (tx) => releases.answerRelease(tx, a));
+  }
+
+  async releaseRequests(options?: ReleaseRequestFilter): Promise<ReleaseRequest[]> {
+    return releases.listReleaseRequests(this.#db, releases.checkReleaseFilter(options));
+  }
+
+  // --- shared state ---------------------------------------------------------
+
+  async kvGet(key: string): Promise<KvEntry | null> {
+    const k = kv.checkKvKey(key);
+    return this.#read((tx) => kv.kvGet(tx, k));
+  }
+
+  async kvPut(key: string, value: unknown, options?: KvPutOptions): Promise<KvEntry> {
+    const put = kv.checkPut(key, value, options);
+    return this.#mutate('kvPut', put, options, (tx) => kv.kvPut(tx, put));
+  }
+
+  async kvDelete(key: string, options?: KvDeleteOptions): Promise<KvDeleteResult> {
+    const del = kv.checkDelete(key, options);
+    return this.#mutate('kvDelete', del, options, (tx) => kv.kvDelete(tx, del));
+  }
+
+  async kvList(options?: KvListOptions): Promise<KvListResult> {
+    const list = kv.checkList(options);
+    return this.#read((tx) => kv.kvList(tx, list));
+  }
+
+  kvWatch(handler: (change: KvChange) => void, options: KvWatchOptions = {}): Subscription {
+    return watchKv(this, handler, options);
   }
 
   // --- credentials --------------------------------------------------------

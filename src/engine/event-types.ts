@@ -13,10 +13,13 @@ export const EVENT_TYPES = [
   'budget.set', 'budget.removed',
   'tokens.reserved', 'tokens.released', 'tokens.updated', 'tokens.warning', 'tokens.exceeded', 'tokens.overshoot', 'tokens.reset',
   'ratelimit.set', 'ratelimit.queued', 'ratelimit.throttled',
-  'fs.changed', 'git.committed',
+  'fs.changed', 'git.committed', 'reservation.violated',
   'credential.refreshed', 'credential.failed',
   'store.upgraded',
   'webhook.added', 'webhook.removed', 'webhook.rotated', 'webhook.disabled', 'webhook.test',
+  'kv.put', 'kv.deleted',
+  'release.requested', 'release.answered',
+  'message.sent', 'message.acked',
 ] as const;
 
 /**

@@ -10,8 +10,11 @@ import * as budgets from '../schema/budgets.ts';
 import * as credentials from '../schema/credentials.ts';
 import * as events from '../schema/events.ts';
 import { anyJson, id, key, mutation, taskId } from '../schema/fields.ts';
+import * as kv from '../schema/kv.ts';
 import * as leases from '../schema/leases.ts';
+import * as messages from '../schema/messages.ts';
 import * as limits from '../schema/rate-limits.ts';
+import * as release from '../schema/release-requests.ts';
 import * as sessions from '../schema/sessions.ts';
 import * as tasks from '../schema/tasks.ts';
 import * as own from './daemon-operations.ts';
@@ -71,6 +74,20 @@ export const requestBodies = {
   events: events.eventQuery,
   publish: events.publishOptions,
   sweep: z.strictObject({}),
+  // release requests
+  requestRelease: release.requestReleaseOptions.extend({ key }),
+  answerRelease: release.answerReleaseOptions.extend({ id: release.releaseRequestId }),
+  releaseRequests: release.releaseRequestFilter,
+  // messages between agents
+  sendMessage: messages.sendMessage,
+  inbox: messages.inboxOptions.extend({ agent: messages.agentName }),
+  readMessages: mutation.extend({ agent: messages.agentName, ids: messages.messageIds }),
+  ackMessages: mutation.extend({ agent: messages.agentName, ids: messages.messageIds }),
+  // shared state
+  kvGet: z.strictObject({ key }),
+  kvPut: kv.kvPutOptions.extend({ key, value: kv.kvValue }),
+  kvDelete: kv.kvDeleteOptions.extend({ key }),
+  kvList: kv.kvListOptions,
   // credentials
   credential: credentials.credentialOptions,
   // the daemon's own
@@ -132,6 +149,17 @@ export const results = {
   events: z.array(events.batonEvent),
   publish: events.batonEvent,
   sweep: events.sweepResult,
+  requestRelease: z.array(release.releaseRequest).describe('One request per hold asked.'),
+  answerRelease: release.releaseRequest,
+  releaseRequests: z.array(release.releaseRequest),
+  sendMessage: messages.sentMessage,
+  inbox: z.array(messages.inboxEntry),
+  readMessages: z.array(messages.inboxEntry),
+  ackMessages: z.int().describe('How many messages were newly acknowledged.'),
+  kvGet: kv.kvEntry.nullable().describe('null: the key does not exist (or its lease ended).'),
+  kvPut: kv.kvEntry,
+  kvDelete: kv.kvDeleteResult,
+  kvList: kv.kvListResult,
   credential: credentials.credential,
   writeFile: own.fileResult,
   deleteFile: own.fileResult,

@@ -12,7 +12,7 @@ import type { RequestBody } from './bodies.ts';
 import type { DaemonOperations } from './daemon-operations.ts';
 
 /** Coordinator methods that run on the caller's side, never as one request. */
-type LocalMethod = 'withLease' | 'subscribe' | 'close';
+type LocalMethod = 'withLease' | 'subscribe' | 'kvWatch' | 'close';
 export type OperationName = Exclude<keyof Coordinator, LocalMethod> | keyof DaemonOperations;
 type Served = Coordinator & DaemonOperations;
 export type Args<K extends OperationName> = Parameters<Served[K]>;
@@ -158,6 +158,28 @@ export const operations: { [K in OperationName]: Operation<K> } = {
   events: { summary: 'Events after a sequence number (for a stream, GET /v1/events).', mutation: R, toBody: (query) => sent(query), call: (c, query) => c.events(query) },
   publish: { summary: 'Append an event of your own to the log (and to every stream).', mutation: M, toBody: (event) => sent(event), call: (c, event) => c.publish(event) },
   sweep: { summary: 'Expire lapsed leases, claims and sessions now.', mutation: M, toBody: () => ({}), call: (c) => c.sweep() },
+
+  // release requests
+  requestRelease: { summary: "Ask a key's holders to release it; each is told in its inbox.", mutation: M, toBody: (key, o) => ({ ...sent(o), key }), call: (c, { key, ...o }) => c.requestRelease(key, o) },
+  answerRelease: { summary: "A holder's answer to a release request: declined, or released once it let go.", mutation: M, toBody: (id, o) => ({ ...sent(o), id }), call: (c, { id, ...o }) => c.answerRelease(id, o) },
+  // A read, although it may answer requests that are due (as the sweeper would): asking twice is harmless.
+  releaseRequests: { summary: 'Release requests, newest first.', mutation: R, toBody: (o) => sent(o), call: (c, o) => c.releaseRequests(o) },
+
+  // messages between agents (docs/messages.md)
+  sendMessage: { summary: 'Send a message to an agent, several, the holders of a key, or every live agent.', mutation: M, toBody: (m) => sent(m), call: (c, m) => c.sendMessage(m) },
+  inbox: { summary: "An agent's inbox, oldest first (reading it marks nothing).", mutation: R, toBody: (agent, o) => ({ ...sent(o), agent }), call: (c, { agent, ...o }) => c.inbox(agent, o) },
+  readMessages: { summary: 'Mark messages read and return them.', mutation: M, toBody: (agent, ids, o) => ({ ...sent(o), agent, ids }), call: (c, { agent, ids, ...o }) => c.readMessages(agent, ids, o) },
+  ackMessages: { summary: 'Acknowledge messages (idempotent); answers how many were newly acknowledged.', mutation: M, toBody: (agent, ids, o) => ({ ...sent(o), agent, ids }), call: (c, { agent, ids, ...o }) => c.ackMessages(agent, ids, o) },
+
+  // shared state (docs/shared-state.md); kvWatch is local: a subscription to the kv. events
+  kvGet: { summary: "A shared-state key's entry (value, revisions, lease), or null.", mutation: R, toBody: (key) => ({ key }), call: (c, { key }) => c.kvGet(key) },
+  kvPut: {
+    summary: 'Set a shared-state key; with expectRevision, compare-and-swap (0: only if absent).', mutation: M,
+    toBody: (key, value, o) => ({ ...sent(o), ...present('lease', o?.lease === undefined ? undefined : leaseRef(o.lease)), key, value }),
+    call: (c, { key, value, ...o }) => c.kvPut(key, value, o),
+  },
+  kvDelete: { summary: 'Delete a shared-state key; with expectRevision, only at that revision.', mutation: M, toBody: (key, o) => ({ ...sent(o), key }), call: (c, { key, ...o }) => c.kvDelete(key, o) },
+  kvList: { summary: 'Shared-state entries by key prefix, with the revision of the read.', mutation: R, toBody: (o) => sent(o), call: (c, o) => c.kvList(o) },
 
   // credentials: the daemon is the broker, and hands out access tokens, never the refresh token.
   // A read in the protocol, although it may refresh: asking twice is harmless, and the broker refreshes once for everyone.

@@ -9,6 +9,7 @@
 //          registers, heartbeats, claims under its session and attaches it
 //   files  leases and path reservations, the daemon's file operations, git,
 //          and sessions (a lease may be bound to one)
+//   tasks and files both: shared state (kv), which agents of either kind coordinate by
 //   credentials  a model provider's current credential (an access token or API
 //          key; never the refresh token): give it to an agent beside tasks or files
 //
@@ -37,6 +38,9 @@ const areas: { [K in OperationName]: Area } = {
   commitReservation: NONE, cancelReservation: NONE, resetBudget: NONE,
   setRateLimit: NONE, take: NONE, rateLimitStatus: NONE,
   events: NONE, publish: NONE, sweep: NONE,
+  requestRelease: F, answerRelease: F, releaseRequests: F,
+  sendMessage: SESSION, inbox: SESSION, readMessages: SESSION, ackMessages: SESSION,
+  kvGet: SESSION, kvPut: SESSION, kvDelete: SESSION, kvList: SESSION,
   credential: ['credentials'],
   writeFile: F, deleteFile: F, renameFile: F, readFile: F, gitStatus: F, gitCommit: F,
   webhookAdd: NONE, webhookList: NONE, webhookRemove: NONE, webhookRotate: NONE, webhookTest: NONE, webhookDeliveries: NONE,

@@ -43,6 +43,7 @@ import { listenForMetrics } from './metrics-listener.ts';
 import { RequestTelemetry } from './request-telemetry.ts';
 import { openTracing } from './tracing.ts';
 import { WatcherLane } from './watcher-events.ts';
+import { ViolationCheck } from './violations.ts';
 import { Worktrees } from './worktrees.ts';
 import { webhookOperations } from './webhooks/operations.ts';
 import { WebhookWorker } from './webhooks/worker.ts';
@@ -244,11 +245,14 @@ function openRoutes(held: Held, routes: Record<string, OpenRoute>, ctx: RouteCon
 
 /** fs.changed events for changes made outside baton, in every worktree the daemon serves. */
 function watchWorktrees(held: Held, worktrees: Worktrees, engine: Engine, writer: GroupWriter, log: Logger, metrics: DaemonMetrics | undefined): void {
+  // A change under an exclusive path lease is also a reservation violation (violations.ts).
+  const violations = new ViolationCheck(engine, { log });
+  held.defer(() => violations.close());
   const watched = new WatcherLane(
     (report) =>
       report.kind === 'overflow'
         ? (metrics?.watcherOverflowed(report.dropped), engine.publish({ type: 'fs.changed', key: 'path:**', actor: null, data: { path: null, kind: 'overflow', dropped: report.dropped, source: 'watcher', worktree: report.worktree } }))
-        : engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(report.path)}`, actor: null, data: { path: report.path, kind: report.kind, source: 'watcher', worktree: report.worktree } }),
+        : engine.publish({ type: 'fs.changed', key: `path:${pathPatternFor(report.path)}`, actor: null, data: { path: report.path, kind: report.kind, source: 'watcher', worktree: report.worktree } }).then((event) => violations.check(report, event.seq)),
     { writerBusy: () => writer.queued * 2 >= writer.maxQueue },
   );
   held.defer(() => watched.close());

@@ -28,6 +28,13 @@ export const QueryNames = [
   'webhookInsert', 'webhookGet', 'webhookList', 'webhookDelete', 'webhookSetCursor', 'webhookRotate', 'webhookFailing', 'webhookHealthy',
   'webhookDisable', 'deliveryInsert', 'deliveryGet', 'deliveryList', 'deliveryClaim', 'deliveryRecord', 'deliveryNextDue',
   'deliveriesOfEndpointDelete', 'deliveriesPrune',
+  // release requests (src/engine/release-requests.ts)
+  'releaseInsert', 'releaseGet', 'releasePending', 'releaseSetThread', 'releaseDue', 'releaseAnswer', 'releaseList', 'releasePrune',
+  // messages between agents (src/engine/messages.ts): messages, and each recipient's inbox entry
+  'messageInsert', 'messageSetThread', 'recipientsInsert', 'messageNamesKnown', 'messageKnownNames', 'inboxList', 'inboxGet',
+  'inboxMarkRead', 'inboxMarkAcked', 'recipientsPruneAcked', 'messagesPruneOrphans',
+  // shared state (src/engine/kv.ts)
+  'kvGet', 'kvList', 'kvUpsert', 'kvDelete', 'kvStale', 'kvEventInsert',
 ] as const;
 
 export type QueryName = (typeof QueryNames)[number];

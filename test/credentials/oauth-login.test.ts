@@ -178,11 +178,13 @@ test('an API key: read from stdin, never echoed or shown; the environment comes 
   assert.equal(done.code, 0, done.stderr);
   assert.ok(!done.stdout.includes(key) && !done.stderr.includes(key));
   const token = await baton(['auth', 'token', 'gemini', '--json'], { env, cwd });
+  assert.equal(token.code, 0, token.stderr);
   assert.deepEqual(JSON.parse(token.stdout), { provider: 'gemini', type: 'api-key', token: key, headers: { 'x-goog-api-key': key }, expiresAt: null, source: 'store', project: null, region: null });
   const status = await baton(['auth', 'status'], { env, cwd });
   assert.match(status.stdout, /gemini: stored login\n {2}stored in .* \(file, 0600\)\n {2}mode: API key/);
   assert.ok(!status.stdout.includes(key));
   const fromEnv = await baton(['auth', 'token', 'gemini', '--json'], { env: { ...env, GEMINI_API_KEY: 'from-the-environment' }, cwd });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
   assert.equal((JSON.parse(fromEnv.stdout) as { token: string; source: string }).source, 'environment');
   const empty = startNode(cli, ['auth', 'login', 'gemini', '--api-key'], { env, cwd, stdin: true });
   empty.child.stdin!.end('\n');

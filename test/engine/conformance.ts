@@ -12,7 +12,7 @@ export type Opener = () => Promise<Coordinator>;
 /** Runs a case on a fresh Coordinator of the backend under test, closed afterwards. */
 export type WithCoordinator = (title: string, fn: (c: Coordinator) => Promise<void>) => void;
 
-async function rejectsWith(promise: Promise<unknown>, code: string, mention?: string | RegExp): Promise<void> {
+export async function rejectsWith(promise: Promise<unknown>, code: string, mention?: string | RegExp): Promise<void> {
   await assert.rejects(promise, (error: Error & { code?: string }) => {
     assert.equal(error.code, code, `expected ${code}, got ${error.code}: ${error.message}`);
     if (mention !== undefined) {

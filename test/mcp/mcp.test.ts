@@ -42,8 +42,8 @@ test('two agents on one daemon: conflicts name the holder, writes need a reserva
 
   const listed = await alice.client.listTools();
   assert.deepEqual(listed.tools.map((x) => x.name).sort(), [
-    'acquire_lock', 'budget_commit', 'budget_report', 'budget_reserve', 'budget_status', 'delete_file', 'git_commit', 'list_reservations', 'rate_limit_take',
-    'recent_events', 'release_lock', 'release_paths', 'rename_file', 'reserve_paths', 'status', 'task_add', 'task_claim', 'task_complete', 'task_fail', 'task_list',
+    'ack_message', 'acquire_lock', 'answer_release', 'budget_commit', 'budget_report', 'budget_reserve', 'budget_status', 'delete_file', 'git_commit', 'inbox', 'kv_delete', 'kv_get', 'kv_list', 'kv_put',
+    'list_reservations', 'rate_limit_take', 'recent_events', 'release_lock', 'release_paths', 'rename_file', 'request_release', 'reserve_paths', 'send_message', 'status', 'task_add', 'task_claim', 'task_complete', 'task_fail', 'task_list',
     'task_renew', 'write_file',
   ]);
   for (const x of listed.tools) assert.ok((x.description ?? '').length > 80, `${x.name} has a description written for an agent`);
@@ -140,6 +140,8 @@ test('every tool validates its input: a missing field, a wrong type, a path outs
     rename_file: [['missing', { from: 'src/keep.ts' }, 'INVALID_ARGUMENT'], ['wrong type', { from: 'src/keep.ts', to: 7 }, 'INVALID_ARGUMENT'], ['outside', { from: 'src/keep.ts', to: '../evil.txt' }, 'OUTSIDE_ROOT']],
     acquire_lock: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { name: 'deploy', wait_seconds: '1' }, 'INVALID_ARGUMENT'], ['a path', { name: 'path:src/**' }, 'INVALID_ARGUMENT']],
     release_lock: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { name: 3 }, 'INVALID_ARGUMENT']],
+    request_release: [['missing', { key: 'deploy' }, 'INVALID_ARGUMENT'], ['wrong type', { key: 'deploy', reason: 'r', ttl_seconds: 'soon' }, 'INVALID_ARGUMENT']],
+    answer_release: [['missing', { id: 1 }, 'INVALID_ARGUMENT'], ['wrong type', { id: 'one', answer: 'declined' }, 'INVALID_ARGUMENT'], ['neither id nor key', { answer: 'declined' }, 'INVALID_ARGUMENT']],
     git_commit: [['missing', { message: 'm' }, 'INVALID_ARGUMENT'], ['wrong type', { message: 'm', paths: 'src/keep.ts' }, 'INVALID_ARGUMENT'], ['outside', { message: 'm', paths: ['../x'] }, 'OUTSIDE_ROOT']],
     task_add: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { title: 'x', priority: 'high' }, 'INVALID_ARGUMENT']],
     task_claim: [['wrong type', { task_id: 'one' }, 'INVALID_ARGUMENT'], ['unknown field', { taskId: 1 }, 'INVALID_ARGUMENT']],
@@ -152,6 +154,13 @@ test('every tool validates its input: a missing field, a wrong type, a path outs
     budget_commit: [['missing', { reservation_id: 'r' }, 'INVALID_ARGUMENT'], ['wrong type', { reservation_id: 'r', prompt_tokens: '1', completion_tokens: 1 }, 'INVALID_ARGUMENT']],
     budget_report: [['missing', { model: 'm' }, 'INVALID_ARGUMENT'], ['wrong type', { model: 'm', prompt_tokens: 1.5, completion_tokens: 1 }, 'INVALID_ARGUMENT']],
     rate_limit_take: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { key: 'api', cost: 'x' }, 'INVALID_ARGUMENT']],
+    kv_get: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { key: 5 }, 'INVALID_ARGUMENT']],
+    kv_put: [['missing', { key: 'k' }, 'INVALID_ARGUMENT'], ['wrong type', { key: 'k', value: 1, expect_revision: '1' }, 'INVALID_ARGUMENT']],
+    kv_delete: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { key: 'k', expect_revision: -1 }, 'INVALID_ARGUMENT']],
+    kv_list: [['wrong type', { limit: 'ten' }, 'INVALID_ARGUMENT']],
+    send_message: [['missing', { to: 'validator' }, 'INVALID_ARGUMENT'], ['wrong type', { to: 'validator', subject: 's', importance: 'critical' }, 'INVALID_ARGUMENT']],
+    inbox: [['wrong type', { limit: 'ten' }, 'INVALID_ARGUMENT']],
+    ack_message: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { ids: ['1'] }, 'INVALID_ARGUMENT']],
     status: [['unknown field', { verbose: true }, 'INVALID_ARGUMENT']],
     recent_events: [['wrong type', { limit: 'ten' }, 'INVALID_ARGUMENT']],
   };

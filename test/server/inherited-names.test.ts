@@ -40,6 +40,9 @@ function sample(s: Schema): unknown {
     case 'object': {
       const out: Record<string, unknown> = {};
       for (const name of s.required ?? []) out[name] = sample(s.properties![name]!);
+      // An object that needs some field but names none required (exactly one of several): the first.
+      const first = Object.keys(s.properties ?? {})[0];
+      if (Object.keys(out).length < Number(s.minProperties ?? 0) && first !== undefined) out[first] = sample(s.properties![first]!);
       return out;
     }
     case 'array':

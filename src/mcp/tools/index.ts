@@ -11,8 +11,11 @@
 import { budgetCommit, budgetReport, budgetReserve, budgetStatus, rateLimitTake } from './budgets.ts';
 import { deleteFile, renameFile, writeFile } from './files.ts';
 import { gitCommit } from './git.ts';
+import { kvDelete, kvGet, kvList, kvPut } from './kv.ts';
 import { acquireLock, releaseLock } from './locks.ts';
+import { ackMessage, inbox, sendMessage } from './messages.ts';
 import { listReservations, releasePaths, reservePaths } from './reservations.ts';
+import { answerRelease, requestRelease } from './release.ts';
 import { recentEvents, status } from './status.ts';
 import { taskAdd, taskClaim, taskComplete, taskFail, taskList, taskRenew } from './tasks.ts';
 import type { Tool } from './tool.ts';
@@ -20,8 +23,8 @@ import type { Tool } from './tool.ts';
 export type { Backend, Tool, ToolAnnotations, ToolContext } from './tool.ts';
 
 export const tools: Tool[] = [
-  reservePaths, releasePaths, listReservations, writeFile, deleteFile, renameFile, acquireLock, releaseLock, gitCommit,
-  taskAdd, taskClaim, taskRenew, taskComplete, taskFail, taskList, budgetStatus, budgetReserve, budgetCommit, budgetReport, rateLimitTake, status, recentEvents,
+  reservePaths, releasePaths, listReservations, writeFile, deleteFile, renameFile, acquireLock, releaseLock, requestRelease, answerRelease, sendMessage, inbox, ackMessage, gitCommit,
+  taskAdd, taskClaim, taskRenew, taskComplete, taskFail, taskList, budgetStatus, budgetReserve, budgetCommit, budgetReport, rateLimitTake, kvGet, kvPut, kvDelete, kvList, status, recentEvents,
 ];
 
 export const toolsByName = new Map(tools.map((t) => [t.name, t]));

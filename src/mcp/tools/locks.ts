@@ -43,7 +43,7 @@ export const acquireLock = tool({
     } catch (error) {
       if (isBatonError(error, 'LOCKED') || isBatonError(error, 'LOCK_TIMEOUT')) {
         const mine = ctx.agent.leases.has(key);
-        throw refusal(error.code, mine ? `you already hold ${key}` : error.message, mine ? 'you hold it already: go ahead, and release_lock when done' : 'someone else holds it: wait with wait_seconds, or do other work and try later', { key });
+        throw refusal(error.code, mine ? `you already hold ${key}` : error.message, mine ? 'you hold it already: go ahead, and release_lock when done' : `someone else holds it: wait with wait_seconds, or do other work and try later, or ask the holder to let go: request_release with key "${key}" and your reason`, { key });
       }
       throw error;
     }

@@ -48,6 +48,9 @@ const TOOL_HINTS: Record<string, Partial<Record<ErrorCode, string>>> = {
   task_renew: { NOT_FOUND: TASK_GONE },
   task_complete: { NOT_FOUND: TASK_GONE, CONFLICT: 'the task changed while you completed it: task_list shows its state; retry if it is still yours' },
   task_fail: { NOT_FOUND: TASK_GONE },
+  answer_release: {
+    CONFLICT: 'the request was answered already (your inbox has the answer), or you still hold the key under another reservation: release_paths or release_lock it first; nothing was answered',
+  },
   git_commit: {
     CONFLICT: 'nothing to commit in those paths (no changes, or another agent committed them first), or they hold unmerged files; check with list_reservations who works there; nothing was committed',
     NOT_FOUND: 'no file matches a path you gave (check its spelling), or the project is not a git repository; nothing was committed',

@@ -22,10 +22,12 @@ async function releaseQuietly(ctx: ToolContext, leases: Lease[]): Promise<void> 
   }
 }
 
-function conflictHint(waited: boolean): string {
+/** `key`: the held key an agent may ask the holders to release (request_release), when someone else holds it. */
+function conflictHint(waited: boolean, key: string | undefined): string {
+  const ask = key === undefined ? '' : `; or ask the holder to let go: request_release with key "${key}" and your reason`;
   return waited
-    ? 'nothing was reserved; the holder kept it for the whole wait: work on something else and try later, or tell your user who holds it'
-    : 'nothing was reserved; another agent is working there: pick other work and try later, or call again with wait_seconds to queue for it';
+    ? `nothing was reserved; the holder kept it for the whole wait: work on something else and try later, or tell your user who holds it${ask}`
+    : `nothing was reserved; another agent is working there: pick other work and try later, or call again with wait_seconds to queue for it${ask}`;
 }
 
 export const reservePaths = tool({
@@ -85,7 +87,7 @@ export const reservePaths = tool({
             throw refusal('LOCKED', `${key} overlaps your own reservation ${mine.map(describeHolder).join(', ')}`, 'you already hold an overlapping reservation: write under it, or release_paths it first and reserve again', { key, holders: mine });
           }
           const what = others.length > 0 ? `${key.slice(PATH_PREFIX.length)} is reserved by ${others.map(describeHolder).join(', ')}` : `${key.slice(PATH_PREFIX.length)} is not available: ${error.message}`;
-          throw refusal(error.code, what, conflictHint((args.wait_seconds ?? 0) > 0), { key, holders: others });
+          throw refusal(error.code, what, conflictHint((args.wait_seconds ?? 0) > 0, others.length > 0 ? key : undefined), { key, holders: others });
         }
         throw error;
       }

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Coordinator, LeaseRef } from '../../coordinator.ts';
 import type { ProjectStatus } from '../../project/status.ts';
 import type { AgentState } from './agent.ts';
+import { inboxNote } from './inbox-hint.ts';
 
 /** What the tools need from the daemon: the Coordinator plus its own file, git and status operations. */
 export interface Backend {
@@ -46,7 +47,19 @@ export function tool<S extends z.ZodObject>(def: {
   description: string;
   input: S;
   annotations?: ToolAnnotations;
+  /** The inbox tools show the inbox themselves: no next-call note on their results. */
+  noInboxNote?: boolean;
   run(args: z.output<S>, ctx: ToolContext): Promise<Record<string, unknown>>;
 }): Tool {
-  return { annotations: {}, ...def, run: (args, ctx) => def.run(args as z.output<S>, ctx) };
+  const { noInboxNote, ...rest } = def;
+  return {
+    annotations: {},
+    ...rest,
+    run: async (args, ctx) => {
+      const result = await def.run(args as z.output<S>, ctx);
+      // New high or urgent messages and release requests, once each, at the end of the result (inbox-hint.ts).
+      const note = noInboxNote === true ? undefined : await inboxNote(ctx);
+      return note === undefined ? result : { ...result, inbox_note: note };
+    },
+  };
 }

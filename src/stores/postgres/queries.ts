@@ -5,6 +5,9 @@
 // engine's StoreTx.lock (a transaction-scoped advisory lock). Parameters are
 // named as in the SQLite catalog; statements.ts numbers them.
 import type { QueryName } from '../store.ts';
+import { postgresKvQueries, postgresKvWriteQueries } from './kv-queries.ts';
+import { postgresMessageQueries } from './message-queries.ts';
+import { postgresReleaseQueries } from './release-queries.ts';
 import { postgresWebhookQueries } from './webhook-queries.ts';
 
 const taskColumns = `queue, title, payload, depends_on, priority, position, status, run_at, attempts, max_attempts, pending_deps,
@@ -184,6 +187,9 @@ export const postgresQueries: Record<QueryName, string> = {
     WHERE s.node_id IS NOT NULL AND s.ended_at IS NULL AND (n.ended_at IS NOT NULL
     OR GREATEST(n.heartbeat_at, floor(extract(epoch FROM pg_postmaster_start_time()) * 1000)::bigint) + n.ttl_ms <= $now)`,
   ...postgresWebhookQueries,
+  ...postgresMessageQueries,
+  ...postgresReleaseQueries,
+  ...postgresKvQueries,
 };
 
 /**
@@ -207,4 +213,5 @@ export const writeQueries: Partial<Record<QueryName, string>> = {
   rateGet: `${postgresQueries.rateGet} FOR UPDATE`,
   // Moving an endpoint's events into its outbox, or changing it: one daemon at a time, each seeing the cursor the last one left.
   webhookGet: `${postgresQueries.webhookGet} FOR UPDATE`,
+  ...postgresKvWriteQueries,
 };

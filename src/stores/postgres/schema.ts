@@ -116,16 +116,20 @@ export const migrations: string[] = [
   CREATE TABLE message_recipients (
     recipient text NOT NULL, message_id bigint NOT NULL, read_at bigint, acked_at bigint, PRIMARY KEY (recipient, message_id)
   );
+  CREATE INDEX message_recipients_message ON message_recipients (message_id);
+  CREATE INDEX message_recipients_acked ON message_recipients (acked_at) WHERE acked_at IS NOT NULL;
+  CREATE INDEX messages_sender ON messages (sender);
   CREATE TABLE release_requests (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key text NOT NULL, token bigint NOT NULL, holder text NOT NULL, asker text NOT NULL,
-    reason text NOT NULL, state text NOT NULL, answer text, created_at bigint NOT NULL, expires_at bigint NOT NULL, answered_at bigint
+    reason text NOT NULL, state text NOT NULL, answer text, thread text, created_at bigint NOT NULL, expires_at bigint NOT NULL, answered_at bigint
   );
   CREATE INDEX release_requests_pending ON release_requests (key, token) WHERE state = 'pending';
+  CREATE INDEX release_requests_answered ON release_requests (answered_at) WHERE state <> 'pending';
   `,
-  // 4: shared state, as in the SQLite store's migration 7.
+  // 4: shared state, as in the SQLite store's migration 7; keys in code-point order (COLLATE "C"), as SQLite's.
   `
   CREATE TABLE kv (
-    key text PRIMARY KEY, value text NOT NULL, create_revision bigint NOT NULL, mod_revision bigint NOT NULL,
+    key text COLLATE "C" PRIMARY KEY, value text NOT NULL, create_revision bigint NOT NULL, mod_revision bigint NOT NULL,
     version bigint NOT NULL, lease_key text, lease_token bigint
   );
   CREATE INDEX kv_lease ON kv (lease_key, lease_token) WHERE lease_key IS NOT NULL;

@@ -1,5 +1,8 @@
 // Every SQL statement of the SQLite store, by the name the engine asks for.
 import type { QueryName } from '../store.ts';
+import { sqliteKvQueries } from './kv-queries.ts';
+import { sqliteMessageQueries } from './message-queries.ts';
+import { sqliteReleaseQueries } from './release-queries.ts';
 import { sqliteWebhookQueries } from './webhook-queries.ts';
 
 const taskColumns = `id, queue, title, payload, depends_on, priority, position, status, run_at, attempts, max_attempts, pending_deps,
@@ -155,4 +158,7 @@ export const sqliteQueries: Record<QueryName, string> = {
   sessionsOfLapsedNodes: `SELECT s.* FROM sessions AS s JOIN nodes AS n ON n.id = s.node_id
     WHERE s.node_id IS NOT NULL AND s.ended_at IS NULL AND (n.ended_at IS NOT NULL OR n.heartbeat_at + n.ttl_ms <= $now)`,
   ...sqliteWebhookQueries,
+  ...sqliteMessageQueries,
+  ...sqliteReleaseQueries,
+  ...sqliteKvQueries,
 };

@@ -144,11 +144,15 @@ export const migrations: string[] = [
   CREATE TABLE message_recipients (
     recipient TEXT NOT NULL, message_id INTEGER NOT NULL, read_at INTEGER, acked_at INTEGER, PRIMARY KEY (recipient, message_id)
   );
+  CREATE INDEX message_recipients_message ON message_recipients (message_id);
+  CREATE INDEX message_recipients_acked ON message_recipients (acked_at) WHERE acked_at IS NOT NULL;
+  CREATE INDEX messages_sender ON messages (sender);
   CREATE TABLE release_requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, token INTEGER NOT NULL, holder TEXT NOT NULL, asker TEXT NOT NULL,
-    reason TEXT NOT NULL, state TEXT NOT NULL, answer TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, answered_at INTEGER
+    reason TEXT NOT NULL, state TEXT NOT NULL, answer TEXT, thread TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, answered_at INTEGER
   );
   CREATE INDEX release_requests_pending ON release_requests (key, token) WHERE state = 'pending';
+  CREATE INDEX release_requests_answered ON release_requests (answered_at) WHERE state <> 'pending';
   `,
   // 7: shared state (src/engine/kv.ts): a key's revisions are event seqs, and a
   // key bound to a lease (lease_key, lease_token) goes with it.
