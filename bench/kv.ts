@@ -7,12 +7,12 @@
 // through its HTTP/JSON gateway with keep-alive). Trials alternate; medians.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { openCoordinator } from '../src/index.ts';
 import { batonOpsPerSec } from './engine.ts';
 import { startBatonDaemon } from './daemon.ts';
 import type { SectionContext } from './postgres.ts';
+import { freePort } from '../support/free-port.ts';
 import { together } from './procs.ts';
 
 const ETCD = '/usr/bin/etcd';
@@ -23,18 +23,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
-
-/** A loopback port free now (the kernel's pick). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Etcd { url: string; child: ChildProcess; stop(): Promise<void> }
 

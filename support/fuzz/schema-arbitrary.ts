@@ -20,6 +20,8 @@ export interface JsonSchema {
   items?: JsonSchema;
   minItems?: number;
   maxItems?: number;
+  minProperties?: number;
+  maxProperties?: number;
   minLength?: number;
   maxLength?: number;
   minimum?: number;
@@ -105,7 +107,12 @@ function objectOf(schema: JsonSchema, build: Build, at: At): fc.Arbitrary<Gen> {
   });
   return fc.tuple(...fields).map((present) => {
     const kept = present.filter((f) => f !== undefined);
-    return { value: new WireObject(kept.map(([n, g]) => [n, g.value])), refusals: kept.flatMap(([, g]) => g.refusals) };
+    const refusals = kept.flatMap(([, g]) => g.refusals);
+    // "Exactly one of these fields" (a message's `to`): too few or too many is a refusal of its own.
+    const min = schema.minProperties ?? 0;
+    const max = schema.maxProperties ?? Infinity;
+    if (kept.length < min || kept.length > max) refusals.push(`${place(at)} has ${kept.length} fields, where ${min} to ${max} are allowed`);
+    return { value: new WireObject(kept.map(([n, g]) => [n, g.value])), refusals };
   });
 }
 

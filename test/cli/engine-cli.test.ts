@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCoordinator, withGitLock } from '../../src/index.ts';
 import { baton as runBaton, sleep, start as startProcess, tempDir, type Finished } from '../helpers/procs.ts';
+import { json, refused } from '../helpers/cli-answers.ts';
 import { cli } from '../../support/paths.ts';
 
 // Many short CLI processes: share a V8 compile cache between them (it roughly halves each one's start-up).
@@ -38,18 +39,6 @@ before(async () => {
   await baton(['lease', 'list', '--db', join(dir, 'b.db')]);
   rmSync(dir, { recursive: true, force: true });
 });
-
-function json<T = any>(r: Finished): T {
-  assert.equal(r.code, 0, `exit 0 expected; stderr: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
-
-/** One line on stderr, exit `code`. */
-function refused(r: Finished, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit ${code} expected, got ${r.code}; stderr: ${r.stderr}`);
-  assert.match(r.stderr, pattern);
-  assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line: ${r.stderr}`);
-}
 
 describe('baton engine commands', { concurrency: true }, () => {
   test('--help on every new command and action exits 0', async () => {

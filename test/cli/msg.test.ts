@@ -6,20 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { userAtHost } from '../../src/cli/owner.ts';
 import { startDaemon } from '../../support/daemon.ts';
-import { baton, start, startNode, tempDir, type Finished } from '../helpers/procs.ts';
+import { baton, start, startNode, tempDir } from '../helpers/procs.ts';
+import { ok, refused } from '../helpers/cli-answers.ts';
 import { cli } from '../../support/paths.ts';
-
-function ok(r: Finished): string {
-  assert.equal(r.code, 0, `exit 0 expected; stderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** One line on stderr, naming the code; the exit status given. */
-function refused(r: Finished, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit ${code} expected; stdout: ${r.stdout} stderr: ${r.stderr}`);
-  assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
-  assert.match(r.stderr.trimEnd(), pattern);
-}
 
 test('msg send, inbox, read and ack from the shell: names from --from, $BATON_AGENT or user@host; one line per error', { timeout: 120_000 }, async (t) => {
   const db = join(tempDir(t, 'baton-msg-cli-'), 'baton.db');

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
-import { baton, tempDir, type Finished } from '../helpers/procs.ts';
+import { baton, tempDir } from '../helpers/procs.ts';
+import { json, refused } from '../helpers/cli-answers.ts';
 
 const withDaemon = { BATON_NO_DAEMON: '', BATON_DB: '', BATON_HOME: '', BATON_URL: '' };
 
@@ -16,17 +17,6 @@ async function repoWithDaemon(t: TestContext): Promise<{ dir: string; daemon: Ru
   const daemon = await startDaemon(join(dir, '.git', 'baton'), { cwd: dir });
   t.after(() => daemon.stop());
   return { dir, daemon };
-}
-
-function json<T = any>(r: Finished): T {
-  assert.equal(r.code, 0, `exit 0 expected; stderr: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
-
-function refused(r: Finished, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit ${code} expected, got ${r.code}; stderr: ${r.stderr}`);
-  assert.match(r.stderr, pattern);
-  assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line: ${r.stderr}`);
 }
 
 test('baton release-request: ask, list, decline, and released once the hold ends; both sides told in their inboxes', async (t) => {

@@ -3,7 +3,6 @@
 // EventSource resume from there and lose nothing published while they were away.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RemoteCoordinator } from '../../src/client/index.ts';
@@ -11,6 +10,7 @@ import type { BatonEvent } from '../../src/coordinator.ts';
 import { openCoordinator as openEmbedded } from '../../src/engine/open.ts';
 import { statePaths } from '../../src/project/state-dir.ts';
 import { startDaemon, type RunningDaemon } from '../../support/daemon.ts';
+import { freePort } from '../../support/free-port.ts';
 import { baton, sleep, start, tempDir } from '../helpers/procs.ts';
 
 type Block = Record<string, string[]>;
@@ -158,17 +158,6 @@ test('SDK: after -1 means from now, as in the engine; a malformed after is refus
   assert.deepEqual(got, ['now.new']);
   assert.throws(() => c.subscribe(() => undefined, { after: 1.5 }), { code: 'INVALID_ARGUMENT' });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test('a stock EventSource from now resumes after a daemon kill -9 and restart without losing events', async (t) => {
   const dir = tempDir(t);

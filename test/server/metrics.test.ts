@@ -9,11 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, request } from 'node:http';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { isBatonError } from '../../src/errors.ts';
 import { createToken } from '../../src/project/tokens.ts';
 import { startDaemon } from '../../support/daemon.ts';
+import { freePort } from '../../support/free-port.ts';
 import { tempDir } from '../helpers/procs.ts';
 
 interface Sample {
@@ -62,15 +63,6 @@ function sample(families: Family[], name: string, labels: Record<string, string>
   const found = all.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
   assert.ok(found !== undefined, `no ${name} with ${JSON.stringify(labels)}: ${JSON.stringify(all)}`);
   return Number(found.value);
-}
-
-/** A port free a moment ago on loopback. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 test('metrics after a scripted workload match what it did, parse as Prometheus text, and carry no unbounded label', async (t) => {
