@@ -61,7 +61,7 @@ async function casRate(target: string, keys: number, ms: number, prefix: string)
 
 export async function kvSection(ctx: SectionContext): Promise<void> {
   const { check, work, trials, ms } = ctx;
-  console.log(`\n17. Shared state: compare-and-swap puts by ${PROCS} processes (successful puts/s; a CAS with a stale revision fails, the key is read again and the CAS retried), ${trials} alternating trials of ${ms} ms, medians`);
+  console.log(`\n18. Shared state: compare-and-swap puts by ${PROCS} processes (successful puts/s; a CAS with a stale revision fails, the key is read again and the CAS retried), ${trials} alternating trials of ${ms} ms, medians`);
   const etcdThere = existsSync(ETCD);
   const daemon = await startBatonDaemon(work, 'kv');
   const etcdDir = join(work, 'etcd');
