@@ -2,143 +2,78 @@
 // Each checks its arguments (with the check functions of its concept
 // module, next to this file), then runs one store transaction of that
 // module's rules, or a wait that lives with them (lease-wait.ts,
-// subscription.ts). Mutations are idempotent (#mutate).
+// subscription.ts). Mutations are idempotent (mutate). What they stand on
+// (transactions, the sweeper, heartbeats) is engine-core.ts.
 import type { AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo } from '../coordinator.ts';
 import type { LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions } from '../coordinator.ts';
 import type { Credential, CredentialOptions, CredentialProvider } from '../coordinator.ts';
 import type { KvChange, KvDeleteOptions, KvDeleteResult, KvEntry, KvListOptions, KvListResult, KvPutOptions, KvWatchOptions } from '../coordinator.ts';
 import type { InboxEntry, InboxOptions, SendMessage, SentMessage } from '../coordinator.ts';
 import type { AnswerReleaseOptions, ReleaseRequest, ReleaseRequestFilter, RequestReleaseOptions } from '../coordinator.ts';
-import type { Session, Subscription, SweepResult, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals } from '../coordinator.ts';
+import type { Session, Subscription, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals } from '../coordinator.ts';
 import { CredentialBroker } from '../credentials/broker.ts';
 import { BatonError } from '../errors.ts';
 import { watchKv } from '../kv-watch.ts';
 import { runWithLease } from '../lease-scope.ts';
-import type { Store, StoreTx } from '../stores/store.ts';
 import * as budgets from './budgets.ts';
 import { checkCredentialRequest } from './credentials.ts';
+import { EngineCore } from './engine-core.ts';
 import * as events from './events.ts';
-import { Heartbeats } from './heartbeats.ts';
-import { idempotent } from './idempotency.ts';
 import * as kv from './kv.ts';
 import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
 import * as messages from './messages.ts';
 import * as inboxes from './messages-inbox.ts';
-import * as nodes from './nodes.ts';
 import * as rates from './rate-limits.ts';
 import * as releases from './release-requests.ts';
 import * as sessions from './sessions.ts';
-import { engineSettings } from './settings.ts';
 import { checkSubscription, follow } from './subscription.ts';
-import { Sweeper } from './sweeper.ts';
 import * as claims from './task-claims.ts';
 import * as edits from './task-edits.ts';
 import * as outcomes from './task-outcomes.ts';
 import * as tasks from './tasks.ts';
-import type { Transactions } from './waiting.ts';
 
-export interface EngineOptions {
-  /** How often this process sweeps lapsed leases, claims and sessions (shared with other processes). Default 500 ms. */
-  sweepIntervalMs?: number;
-  retention?: Partial<events.Retention>;
-  retry?: Partial<outcomes.RetryPolicy>;
-}
+export { type EngineOptions } from './engine-core.ts';
 
-export class Engine implements Coordinator {
-  readonly store: Store;
-  readonly #retry: outcomes.RetryPolicy;
-  readonly #sweeper: Sweeper;
-  /** The store as the waits use it. */
-  readonly #db: Transactions;
-  readonly #heartbeats = new Heartbeats();
-  readonly #subscriptions = new Set<Subscription>();
+export class Engine extends EngineCore implements Coordinator {
   /** Hands out provider credentials, refreshing them one process at a time (made on first use). */
   #credentials: CredentialBroker | undefined;
-  #closed = false;
-
-  constructor(store: Store, options: EngineOptions = {}) {
-    this.store = store;
-    const settings = engineSettings(options);
-    this.#retry = settings.retry;
-    this.#db = { store, write: (fn) => this.#write(fn), read: (fn) => this.#read(fn) };
-    this.#sweeper = new Sweeper(store, settings.sweepIntervalMs, settings.retention);
-  }
-
-  // --- plumbing ---------------------------------------------------------
-
-  #write<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    this.#checkOpen();
-    return this.store.write(fn);
-  }
-
-  #read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    this.#checkOpen();
-    return this.store.read(fn);
-  }
-
-  /** One idempotent write: the same key and request returns the first result. */
-  #mutate<T>(operation: string, request: unknown, options: Mutation | undefined, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.#write((tx) => idempotent(tx, options?.idempotencyKey, operation, request, () => fn(tx)));
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new BatonError('STORE_ERROR', 'this coordinator is closed');
-  }
-
-  /** Sweeps now if no process has within the interval: on open, and before claims, so short-lived processes see lapsed claims too. */
-  async sweepIfDue(): Promise<void> {
-    return this.#sweeper.ifDue();
-  }
-
-  async sweep(): Promise<SweepResult> {
-    return this.#write((tx) => this.#sweeper.sweep(tx));
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#sweeper.stop();
-    this.#heartbeats.stopAll();
-    for (const s of [...this.#subscriptions]) s.close();
-    await this.store.close();
-  }
 
   // --- leases -----------------------------------------------------------
 
   async acquire(key: string, options: AcquireOptions): Promise<Lease> {
     const request = leases.checkAcquire(key, options);
-    return waitForLease(this.#db, request, leases.checkAcquireTimeout(options), options);
+    return waitForLease(this.db, request, leases.checkAcquireTimeout(options), options);
   }
 
   async renew(lease: LeaseRef, options: Mutation & { ttlMs?: number } = {}): Promise<Lease> {
     const checked = leases.checkRenew(lease, options);
-    return this.#mutate('renew', checked, options, (tx) => leases.renewLease(tx, checked.ref, checked.ttlMs));
+    return this.mutate('renew', checked, options, (tx) => leases.renewLease(tx, checked.ref, checked.ttlMs));
   }
 
   async release(lease: LeaseRef, options?: Mutation): Promise<void> {
     const ref = leases.checkRef(lease);
-    return this.#mutate('release', ref, options, (tx) => leases.releaseLease(tx, ref));
+    return this.mutate('release', ref, options, (tx) => leases.releaseLease(tx, ref));
   }
 
   async forceRelease(key: string, options: Mutation & { token?: number; reason?: string } = {}): Promise<number> {
     const checked = leases.checkForceRelease(key, options);
-    return this.#mutate('forceRelease', checked, options, (tx) => leases.forceRelease(tx, checked.k, checked.token, checked.reason));
+    return this.mutate('forceRelease', checked, options, (tx) => leases.forceRelease(tx, checked.k, checked.token, checked.reason));
   }
 
   async checkLease(lease: LeaseRef): Promise<Lease> {
     const ref = leases.checkRef(lease);
-    return this.#read(async (tx) => leases.leaseFromRow(await leases.heldLease(tx, ref)));
+    return this.readTx(async (tx) => leases.leaseFromRow(await leases.heldLease(tx, ref)));
   }
 
   async getLease(key: string): Promise<LeaseInfo> {
     const k = leases.normalizeKey(key);
-    return this.#read((tx) => leases.leaseInfo(tx, k));
+    return this.readTx((tx) => leases.leaseInfo(tx, k));
   }
 
   async listLeases(options: { prefix?: string } = {}): Promise<Lease[]> {
     const prefix = leases.checkPrefix(options);
-    return this.#read((tx) => leases.listLeases(tx, prefix));
+    return this.readTx((tx) => leases.listLeases(tx, prefix));
   }
 
   withLease<T>(key: string, options: AcquireOptions, fn: (lease: Lease, hold: LeaseHold) => Promise<T>): Promise<T> {
@@ -149,55 +84,31 @@ export class Engine implements Coordinator {
 
   async register(options: RegisterOptions): Promise<Session> {
     const input = sessions.checkRegister(options);
-    const session = await this.#mutate('register', input, options, (tx) => sessions.registerSession(tx, input));
-    if (options.autoHeartbeat !== false) this.#heartbeats.start(session.id, session.ttlMs, () => this.heartbeat(session.id));
+    const session = await this.mutate('register', input, options, (tx) => sessions.registerSession(tx, input));
+    if (options.autoHeartbeat !== false) this.heartbeats.start(session.id, session.ttlMs, () => this.heartbeat(session.id));
     return session;
   }
 
   async heartbeat(sessionId: string): Promise<Session> {
     const id = sessions.checkSessionId(sessionId);
-    const outcome = await this.#write((tx) => sessions.heartbeat(tx, id));
+    const outcome = await this.writeTx((tx) => sessions.heartbeat(tx, id));
     if ('session' in outcome) return outcome.session;
     throw new BatonError('SESSION_ENDED', `session ${id} (${outcome.row.name}) ended: ${outcome.endedBecause}`, { details: { sessionId: id } });
   }
 
   async endSession(sessionId: string, options: Mutation & { reason?: string } = {}): Promise<void> {
     const checked = sessions.checkEnd(sessionId, options);
-    this.#heartbeats.stop(sessionId);
-    await this.#mutate('endSession', checked, options, (tx) => sessions.endSessionById(tx, checked.sessionId, checked.reason));
+    this.heartbeats.stop(sessionId);
+    await this.mutate('endSession', checked, options, (tx) => sessions.endSessionById(tx, checked.sessionId, checked.reason));
   }
 
   async getSession(sessionId: string): Promise<Session> {
     const id = sessions.checkSessionId(sessionId);
-    return this.#read((tx) => sessions.getSession(tx, id));
+    return this.readTx((tx) => sessions.getSession(tx, id));
   }
 
   async listSessions(options: { includeEnded?: boolean } = {}): Promise<Session[]> {
-    return this.#read((tx) => sessions.listSessions(tx, options.includeEnded));
-  }
-
-  // --- nodes (daemons; not part of the Coordinator) --------------------------
-
-  /** Registers this daemon as a node whose sessions end once it has not heartbeat for ttlMs. */
-  async registerNode(name: string, ttlMs: number): Promise<string> {
-    return this.#write((tx) => nodes.registerNode(tx, name, ttlMs));
-  }
-
-  async heartbeatNode(id: string): Promise<boolean> {
-    return this.#write((tx) => nodes.heartbeatNode(tx, id));
-  }
-
-  async endNode(id: string): Promise<void> {
-    return this.#write((tx) => nodes.endNode(tx, id));
-  }
-
-  /** Binds a live session to a node (its client attached to that node's daemon). */
-  async bindSession(sessionId: string, nodeId: string): Promise<boolean> {
-    return this.#write((tx) => nodes.bindSession(tx, sessionId, nodeId));
-  }
-
-  async listNodes(): Promise<nodes.NodeInfo[]> {
-    return this.#read((tx) => nodes.listNodes(tx));
+    return this.readTx((tx) => sessions.listSessions(tx, options.includeEnded));
   }
 
   // --- tasks ------------------------------------------------------------
@@ -208,7 +119,7 @@ export class Engine implements Coordinator {
 
   async addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]> {
     const checked = tasks.checkSpecs(specs);
-    return this.#mutate('addTasks', checked, options, async (tx) => {
+    return this.mutate('addTasks', checked, options, async (tx) => {
       const out: Task[] = [];
       for (const spec of checked) out.push(tasks.taskFromRow(await edits.addTask(tx, spec)));
       return out;
@@ -217,49 +128,49 @@ export class Engine implements Coordinator {
 
   async getTask(id: number): Promise<Task> {
     const checked = tasks.checkId(id);
-    return this.#read((tx) => tasks.getTask(tx, checked));
+    return this.readTx((tx) => tasks.getTask(tx, checked));
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
     const checked = tasks.checkFilter(filter);
-    return this.#read((tx) => tasks.listTasks(tx, checked));
+    return this.readTx((tx) => tasks.listTasks(tx, checked));
   }
 
   async taskCounts(options: { queue?: string } = {}): Promise<Record<TaskStatus, number>> {
     const queue = tasks.checkQueueFilter(options.queue);
-    return this.#read((tx) => tasks.taskCounts(tx, queue));
+    return this.readTx((tx) => tasks.taskCounts(tx, queue));
   }
 
   async updateTask(id: number, version: number, patch: TaskPatch, options?: Mutation): Promise<Task> {
     const changes = tasks.checkUpdate(id, version, patch);
-    return this.#mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(await edits.updateTask(tx, id, version, patch, changes)));
+    return this.mutate('updateTask', { id, version, patch }, options, async (tx) => tasks.taskFromRow(await edits.updateTask(tx, id, version, patch, changes)));
   }
 
   async removeTask(id: number, version: number, options?: Mutation): Promise<void> {
     const checked = tasks.checkRemove(id, version);
-    return this.#mutate('removeTask', checked, options, (tx) => edits.removeTask(tx, checked.id, checked.version));
+    return this.mutate('removeTask', checked, options, (tx) => edits.removeTask(tx, checked.id, checked.version));
   }
 
   async reorderTask(id: number, version: number, to: { priority?: number; before?: number; after?: number }, options?: Mutation): Promise<Task> {
     const placement = tasks.checkReorder(id, version, to);
-    return this.#mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(await edits.reorderTask(tx, id, version, placement)));
+    return this.mutate('reorderTask', { id, version, to }, options, async (tx) => tasks.taskFromRow(await edits.reorderTask(tx, id, version, placement)));
   }
 
   async claim(sessionId: string, options: ClaimOptions = {}): Promise<Claim[]> {
     const checked = tasks.checkClaim(sessionId, options);
-    await this.#sweeper.maybe();
-    const made = await this.#mutate('claim', checked, options, async (tx) => {
+    await this.sweeper.maybe();
+    const made = await this.mutate('claim', checked, options, async (tx) => {
       await sessions.liveSession(tx, checked.sessionId);
       return claims.claimTasks(tx, checked.sessionId, checked.queue, checked.n, checked.leaseMs);
     });
     // Many tasks are read after the commit, outside the write lock (an idempotent replay reads them anew).
-    return Array.isArray(made) ? made : this.#read((tx) => claims.claimsFromTickets(tx, checked.sessionId, made.tickets));
+    return Array.isArray(made) ? made : this.readTx((tx) => claims.claimsFromTickets(tx, checked.sessionId, made.tickets));
   }
 
   async claimByIds(sessionId: string, ids: number[], options: Mutation & { leaseMs?: number } = {}): Promise<Claim[]> {
     const checked = tasks.checkClaimByIds(sessionId, ids, options);
-    await this.#sweeper.maybe();
-    return this.#mutate('claimByIds', checked, options, async (tx) => {
+    await this.sweeper.maybe();
+    return this.mutate('claimByIds', checked, options, async (tx) => {
       await sessions.liveSession(tx, checked.sessionId);
       return claims.claimByIds(tx, checked.sessionId, checked.checked, checked.leaseMs);
     });
@@ -267,100 +178,100 @@ export class Engine implements Coordinator {
 
   async renewClaim(claim: ClaimRef, options: Mutation & { leaseMs?: number } = {}): Promise<Claim> {
     const checked = tasks.checkRenewClaim(claim, options);
-    return this.#mutate('renewClaim', checked, options, (tx) => claims.renewClaim(tx, checked.ref, checked.leaseMs));
+    return this.mutate('renewClaim', checked, options, (tx) => claims.renewClaim(tx, checked.ref, checked.leaseMs));
   }
 
   async releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
     const ref = tasks.checkClaimRef(claim);
-    return this.#mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(await claims.releaseClaim(tx, ref)));
+    return this.mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(await claims.releaseClaim(tx, ref)));
   }
 
   async complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
     const item = tasks.checkCompletion(claim, result);
-    return this.#mutate('complete', item, options, async (tx) => tasks.taskFromRow(await outcomes.completeTask(tx, item)));
+    return this.mutate('complete', item, options, async (tx) => tasks.taskFromRow(await outcomes.completeTask(tx, item)));
   }
 
   async completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
     const checked = tasks.checkCompletions(items);
-    const made = await this.#mutate('completeMany', checked, options, async (tx) => {
+    const made = await this.mutate('completeMany', checked, options, async (tx) => {
       const done = await outcomes.completeTasks(tx, checked);
       return Array.isArray(done) ? done.map(tasks.taskFromRow) : done;
     });
     // Many tasks are read after the commit, outside the write lock.
-    return Array.isArray(made) ? made : this.#read((tx) => tasks.tasksByIds(tx, made.ids));
+    return Array.isArray(made) ? made : this.readTx((tx) => tasks.tasksByIds(tx, made.ids));
   }
 
   async fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
     const checked = tasks.checkFail(claim, error, options);
     const { ref, explicit } = checked;
-    return this.#mutate('fail', checked, options, async (tx) => {
-      return tasks.taskFromRow(await outcomes.failTask(tx, ref, checked.error, (attempts) => explicit ?? outcomes.retryDelay(attempts, this.#retry)));
+    return this.mutate('fail', checked, options, async (tx) => {
+      return tasks.taskFromRow(await outcomes.failTask(tx, ref, checked.error, (attempts) => explicit ?? outcomes.retryDelay(attempts, this.retry)));
     });
   }
 
   async cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
     const checked = tasks.checkCancel(id, options);
-    return this.#mutate('cancel', checked, options, async (tx) => tasks.taskFromRow(await edits.cancelTask(tx, checked.id, checked.version, checked.reason)));
+    return this.mutate('cancel', checked, options, async (tx) => tasks.taskFromRow(await edits.cancelTask(tx, checked.id, checked.version, checked.reason)));
   }
 
   // --- budgets ----------------------------------------------------------
 
   async setBudget(spec: BudgetSpec): Promise<BudgetStatus> {
     const checked = budgets.checkBudget(spec);
-    return this.#mutate('setBudget', spec, spec, (tx) => budgets.setBudget(tx, checked));
+    return this.mutate('setBudget', spec, spec, (tx) => budgets.setBudget(tx, checked));
   }
 
   async removeBudget(scope: BudgetScope, options?: Mutation): Promise<void> {
     const checked = budgets.checkScope(scope);
-    return this.#mutate('removeBudget', scope, options, (tx) => budgets.removeBudget(tx, checked));
+    return this.mutate('removeBudget', scope, options, (tx) => budgets.removeBudget(tx, checked));
   }
 
   async report(usage: UsageReport): Promise<UsageResult> {
     const u = budgets.checkUsage(usage);
-    return this.#mutate('report', u, usage, (tx) => budgets.recordUsage(tx, u.agent, u.model, u.prompt, u.completion));
+    return this.mutate('report', u, usage, (tx) => budgets.recordUsage(tx, u.agent, u.model, u.prompt, u.completion));
   }
 
   async budgetStatus(scope?: BudgetScope): Promise<BudgetStatus[]> {
     const checked = budgets.checkOptionalScope(scope);
-    return this.#read((tx) => budgets.budgetStatus(tx, checked));
+    return this.readTx((tx) => budgets.budgetStatus(tx, checked));
   }
 
   async usage(options: { since?: number } = {}): Promise<UsageTotals> {
     const since = budgets.checkSince(options);
-    return this.#read((tx) => budgets.usageTotals(tx, since));
+    return this.readTx((tx) => budgets.usageTotals(tx, since));
   }
 
   async reserve(options: ReserveOptions): Promise<Reservation> {
     const r = budgets.checkReserve(options);
-    return this.#mutate('reserve', r, options, (tx) => budgets.reserve(tx, r.agent, r.model, r.estimate, r.ttlMs));
+    return this.mutate('reserve', r, options, (tx) => budgets.reserve(tx, r.agent, r.model, r.estimate, r.ttlMs));
   }
 
   async commitReservation(reservationId: string, actual: { promptTokens: number; completionTokens: number }, options?: Mutation): Promise<UsageResult> {
     const c = budgets.checkCommit(reservationId, actual);
-    return this.#mutate('commitReservation', c, options, (tx) => budgets.commitReservation(tx, c.reservationId, c.prompt, c.completion));
+    return this.mutate('commitReservation', c, options, (tx) => budgets.commitReservation(tx, c.reservationId, c.prompt, c.completion));
   }
 
   async cancelReservation(reservationId: string, options?: Mutation): Promise<void> {
     const id = budgets.checkReservationId(reservationId);
-    return this.#mutate('cancelReservation', id, options, (tx) => budgets.cancelReservation(tx, id));
+    return this.mutate('cancelReservation', id, options, (tx) => budgets.cancelReservation(tx, id));
   }
 
   async resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
     const checked = budgets.checkOptionalScope(scope);
-    return this.#mutate('resetBudget', scope ?? null, options, (tx) => budgets.resetBudget(tx, checked));
+    return this.mutate('resetBudget', scope ?? null, options, (tx) => budgets.resetBudget(tx, checked));
   }
 
   // --- rate limits --------------------------------------------------------
 
   async setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus> {
     const s = rates.checkSetRateLimit(key, spec);
-    return this.#mutate('setRateLimit', s, spec, (tx) => rates.setRateLimit(tx, s.k, s.rate, s.burst));
+    return this.mutate('setRateLimit', s, spec, (tx) => rates.setRateLimit(tx, s.k, s.rate, s.burst));
   }
 
   async take(key: string, options: RateTakeOptions = {}): Promise<RateTakeResult> {
     const t = rates.checkTake(key, options);
     options.signal?.throwIfAborted();
-    const result = await this.#mutate('take', t, options, async (tx) => {
+    const result = await this.mutate('take', t, options, async (tx) => {
       if (t.spec !== undefined) await rates.setRateLimit(tx, t.k, t.spec.rate, t.spec.burst);
       return rates.take(tx, t.k, t.cost, t.maxWait, null);
     });
@@ -369,83 +280,83 @@ export class Engine implements Coordinator {
   }
 
   async rateLimitStatus(key?: string): Promise<RateLimitStatus[]> {
-    return this.#read((tx) => rates.rateStatus(tx, key));
+    return this.readTx((tx) => rates.rateStatus(tx, key));
   }
 
   // --- events -------------------------------------------------------------
 
   async events(query: EventQuery = {}): Promise<BatonEvent[]> {
     const checked = events.checkEventQuery(query);
-    return this.#read((tx) => events.readEvents(tx, checked));
+    return this.readTx((tx) => events.readEvents(tx, checked));
   }
 
   async publish(event: PublishOptions): Promise<BatonEvent> {
     const checked = events.checkPublish(event);
-    return this.#mutate('publish', checked, event, (tx) => events.publish(tx, checked));
+    return this.mutate('publish', checked, event, (tx) => events.publish(tx, checked));
   }
 
   subscribe(handler: (event: BatonEvent) => void, query: EventQuery = {}): Subscription {
-    return follow(this.#db, handler, checkSubscription(handler, query), this.#subscriptions);
+    return follow(this.db, handler, checkSubscription(handler, query), this.subscriptions);
   }
 
   // --- messages between agents ---------------------------------------------
 
   async sendMessage(message: SendMessage): Promise<SentMessage> {
     const checked = messages.checkMessage({ ...message, kind: 'message', ref: null });
-    return this.#mutate('sendMessage', checked, message, (tx) => messages.deliver(tx, checked));
+    return this.mutate('sendMessage', checked, message, (tx) => messages.deliver(tx, checked));
   }
 
   async inbox(agent: string, options?: InboxOptions): Promise<InboxEntry[]> {
     const q = inboxes.checkInbox(agent, options);
-    return this.#read((tx) => inboxes.inbox(tx, q));
+    return this.readTx((tx) => inboxes.inbox(tx, q));
   }
 
   async readMessages(agent: string, ids: number[], options?: Mutation): Promise<InboxEntry[]> {
     const c = inboxes.checkIds(agent, ids);
-    return this.#mutate('readMessages', c, options, (tx) => inboxes.readMessages(tx, c.agent, c.ids));
+    return this.mutate('readMessages', c, options, (tx) => inboxes.readMessages(tx, c.agent, c.ids));
   }
 
   async ackMessages(agent: string, ids: number[], options?: Mutation): Promise<number> {
     const c = inboxes.checkIds(agent, ids);
-    return this.#mutate('ackMessages', c, options, (tx) => inboxes.ackMessages(tx, c.agent, c.ids));
+    return this.mutate('ackMessages', c, options, (tx) => inboxes.ackMessages(tx, c.agent, c.ids));
   }
 
   // --- release requests ----------------------------------------------------
 
   async requestRelease(key: string, options: RequestReleaseOptions): Promise<ReleaseRequest[]> {
     const r = releases.checkRequestRelease(key, options);
-    return this.#mutate('requestRelease', r, options, (tx) => releases.requestRelease(tx, r));
+    return this.mutate('requestRelease', r, options, (tx) => releases.requestRelease(tx, r));
   }
 
   async answerRelease(id: number, options: AnswerReleaseOptions): Promise<ReleaseRequest> {
     const a = releases.checkAnswerRelease(id, options);
-    return this.#mutate('answerRelease', a, options, (tx) => releases.answerRelease(tx, a));
+    return this.mutate('answerRelease', a, options, (tx) => releases.answerRelease(tx, a));
   }
 
   async releaseRequests(options?: ReleaseRequestFilter): Promise<ReleaseRequest[]> {
-    return releases.listReleaseRequests(this.#db, releases.checkReleaseFilter(options));
+    return releases.listReleaseRequests(this.db, releases.checkReleaseFilter(options));
   }
 
   // --- shared state ---------------------------------------------------------
 
   async kvGet(key: string): Promise<KvEntry | null> {
     const k = kv.checkKvKey(key);
-    return this.#read((tx) => kv.kvGet(tx, k));
+    return this.readTx((tx) => kv.kvGet(tx, k));
   }
 
   async kvPut(key: string, value: unknown, options?: KvPutOptions): Promise<KvEntry> {
     const put = kv.checkPut(key, value, options);
-    return this.#mutate('kvPut', put, options, (tx) => kv.kvPut(tx, put));
+    return this.mutate('kvPut', put, options, (tx) => kv.kvPut(tx, put));
   }
 
   async kvDelete(key: string, options?: KvDeleteOptions): Promise<KvDeleteResult> {
     const del = kv.checkDelete(key, options);
-    return this.#mutate('kvDelete', del, options, (tx) => kv.kvDelete(tx, del));
+    return this.mutate('kvDelete', del, options, (tx) => kv.kvDelete(tx, del));
   }
 
   async kvList(options?: KvListOptions): Promise<KvListResult> {
     const list = kv.checkList(options);
-    return this.#read((tx) => kv.kvList(tx, list));
+    return this.readTx((tx) => kv.kvList(tx, list));
   }
 
   kvWatch(handler: (change: KvChange) => void, options: KvWatchOptions = {}): Subscription {
@@ -455,7 +366,7 @@ export class Engine implements Coordinator {
   // --- credentials --------------------------------------------------------
 
   async credential(provider: CredentialProvider, options: CredentialOptions = {}): Promise<Credential> {
-    this.#checkOpen();
+    this.checkOpen();
     const checked = checkCredentialRequest(provider, options);
     this.#credentials ??= new CredentialBroker({ onEvent: (type, data) => this.publish({ type, data }) });
     return this.#credentials.get(checked.provider, checked);

@@ -1,6 +1,6 @@
 // The engine's own settings (sweeping, event retention, retry backoff),
 // checked when it is made: a bad one is refused before any store is opened.
-import type { EngineOptions } from './engine.ts';
+import type { EngineOptions } from './engine-core.ts';
 import type { Retention } from './events.ts';
 import type { RetryPolicy } from './task-outcomes.ts';
 import { MAX_TTL_MS, MAX_WAIT_MS } from '../limits.ts';
