@@ -131,32 +131,54 @@ class LogTail {
 
   poll(): LogLine[] {
     const lines: LogLine[] = [];
-    for (const name of logFiles(this.#dir)) {
-      const path = join(this.#dir, name);
-      let ino: number;
-      let size: number;
-      try {
-        ({ ino, size } = statSync(path));
-      } catch {
-        continue; // rotated away between the listing and now: the next poll finds it under its new name
-      }
-      const seen = this.#read.get(ino) ?? { offset: 0, partial: '' };
-      if (size < seen.offset) Object.assign(seen, { offset: 0, partial: '' }); // truncated: start over
-      if (size > seen.offset) {
-        const chunk = readFrom(path, seen.offset, ino);
-        if (chunk === undefined) continue;
-        seen.offset += chunk.length;
-        const text = seen.partial + chunk.toString('utf8');
-        const parts = text.split('\n');
-        seen.partial = parts.pop() ?? '';
-        for (const part of parts) {
-          const line = parseLine(part);
-          if (line !== undefined) lines.push(line);
-        }
-      }
-      this.#read.set(ino, seen);
+    for (const { path, ino } of this.#files()) {
+      // A file not seen before may be the live name's new file after a rotation, whose writer has now finished
+      // with the old one: the rest of the old one (under its new name) comes first, else lines come out of order.
+      if (!this.#read.has(ino)) for (const known of this.#files()) if (this.#read.has(known.ino)) this.#take(known.path, known.ino, lines);
+      this.#take(path, ino, lines);
     }
     return lines;
+  }
+
+  /** The log files now, oldest first, with their inodes (one rotated away meanwhile is left for the next poll). */
+  #files(): Array<{ path: string; ino: number }> {
+    const out: Array<{ path: string; ino: number }> = [];
+    for (const name of logFiles(this.#dir)) {
+      const path = join(this.#dir, name);
+      try {
+        out.push({ path, ino: statSync(path).ino });
+      } catch {
+        // rotated away between the listing and now: the next poll finds it under its new name
+      }
+    }
+    return out;
+  }
+
+  /** Appends the whole lines of `path` that are new since the last read of inode `ino` (if it is still that file). */
+  #take(path: string, ino: number, lines: LogLine[]): void {
+    let size: number;
+    try {
+      const stat = statSync(path);
+      if (stat.ino !== ino) return;
+      size = stat.size;
+    } catch {
+      return;
+    }
+    const seen = this.#read.get(ino) ?? { offset: 0, partial: '' };
+    if (size < seen.offset) Object.assign(seen, { offset: 0, partial: '' }); // truncated: start over
+    if (size > seen.offset) {
+      const chunk = readFrom(path, seen.offset, ino);
+      if (chunk === undefined) return;
+      seen.offset += chunk.length;
+      const text = seen.partial + chunk.toString('utf8');
+      const parts = text.split('\n');
+      seen.partial = parts.pop() ?? '';
+      for (const part of parts) {
+        const line = parseLine(part);
+        if (line !== undefined) lines.push(line);
+      }
+    }
+    this.#read.set(ino, seen);
   }
 }
 
