@@ -134,4 +134,23 @@ export const migrations: string[] = [
   );
   CREATE INDEX kv_lease ON kv (lease_key, lease_token) WHERE lease_key IS NOT NULL;
   `,
+  // 5: projects, quotas, approvals and artifacts, as in the SQLite store's migration 8
+  // (a project other than the home one is a schema of its own).
+  `
+  CREATE TABLE projects (
+    name text PRIMARY KEY, home boolean NOT NULL, derived_from text, created_at bigint NOT NULL, archived_at bigint
+  );
+  CREATE TABLE quotas (
+    quota text NOT NULL, agent text NOT NULL, limit_value bigint NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (quota, agent)
+  );
+  CREATE TABLE approval_policies (queue text PRIMARY KEY, created_at bigint NOT NULL);
+  ALTER TABLE tasks ADD COLUMN approval text, ADD COLUMN approval_by text, ADD COLUMN approval_reason text, ADD COLUMN approval_at bigint;
+  CREATE INDEX tasks_awaiting_approval ON tasks (queue, id) WHERE status = 'awaiting_approval';
+  CREATE TABLE task_artifacts (
+    task_id bigint NOT NULL, seq integer NOT NULL, kind text NOT NULL, value text NOT NULL, hash text, meta text,
+    PRIMARY KEY (task_id, seq)
+  );
+  CREATE INDEX task_artifacts_value ON task_artifacts (value);
+  CREATE INDEX task_artifacts_hash ON task_artifacts (hash) WHERE hash IS NOT NULL;
+  `,
 ];

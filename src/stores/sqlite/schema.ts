@@ -163,4 +163,31 @@ export const migrations: string[] = [
   );
   CREATE INDEX kv_lease ON kv (lease_key, lease_token) WHERE lease_key IS NOT NULL;
   `,
+  // 8: projects, quotas, approvals and artifacts (issue 34; docs/projects.md). A
+  // project is a store of its own (this file is its home project's; others are
+  // sibling files), so no table takes a project column: "projects" is the
+  // home store's list of them. Quotas are this project's; a task that needs a
+  // person's approval waits in status 'awaiting_approval' (the claim query,
+  // which reads only 'ready', never sees it); artifacts are what a completion
+  // carried, searchable by value (a commit sha) or content hash.
+  `
+  CREATE TABLE projects (
+    name TEXT PRIMARY KEY, home INTEGER NOT NULL, derived_from TEXT, created_at INTEGER NOT NULL, archived_at INTEGER
+  );
+  CREATE TABLE quotas (
+    quota TEXT NOT NULL, agent TEXT NOT NULL, limit_value INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (quota, agent)
+  );
+  CREATE TABLE approval_policies (queue TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+  ALTER TABLE tasks ADD COLUMN approval TEXT;
+  ALTER TABLE tasks ADD COLUMN approval_by TEXT;
+  ALTER TABLE tasks ADD COLUMN approval_reason TEXT;
+  ALTER TABLE tasks ADD COLUMN approval_at INTEGER;
+  CREATE INDEX tasks_awaiting_approval ON tasks (queue, id) WHERE status = 'awaiting_approval';
+  CREATE TABLE task_artifacts (
+    task_id INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, hash TEXT, meta TEXT,
+    PRIMARY KEY (task_id, seq)
+  );
+  CREATE INDEX task_artifacts_value ON task_artifacts (value);
+  CREATE INDEX task_artifacts_hash ON task_artifacts (hash) WHERE hash IS NOT NULL;
+  `,
 ];
