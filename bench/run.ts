@@ -64,11 +64,11 @@ function bareDurableReplaces(): number {
 }
 
 console.log(`baton bench: ${MS} ms per run, ${process.version}, work dir ${work}\n`);
-// `npm run bench -- files`, `-- engine`, `-- daemon`, `-- ui`, `-- auth`, `-- kv` or `-- postgres` runs one section only. The
+// `npm run bench -- files`, `-- engine`, `-- daemon`, `-- ui`, `-- auth`, `-- kv`, `-- projects` or `-- postgres` runs one section only. The
 // PostgreSQL section (3-4 minutes) runs only when asked for: the run without an argument leaves it out.
 const only = process.argv[2];
-if (only !== undefined && only !== 'files' && only !== 'engine' && only !== 'daemon' && only !== 'ui' && only !== 'auth' && only !== 'kv' && only !== 'postgres') {
-  throw new Error(`unknown bench section ${JSON.stringify(only)}: files, engine, daemon, ui, auth, kv or postgres`);
+if (only !== undefined && only !== 'files' && only !== 'engine' && only !== 'daemon' && only !== 'ui' && only !== 'auth' && only !== 'kv' && only !== 'projects' && only !== 'postgres') {
+  throw new Error(`unknown bench section ${JSON.stringify(only)}: files, engine, daemon, ui, auth, kv, projects or postgres`);
 }
 if (only === undefined || only === 'files') {
 console.log(`1. Locked read-modify-write of a JSON counter (ops/s over ${MS} ms after ${WARM_MS} ms of warm-up; baton / proper-lockfile + write-file-atomic)`);
@@ -337,6 +337,11 @@ if (only === undefined || only === 'auth') {
 if (only === undefined || only === 'kv') {
   const { kvSection } = await import('./kv.ts');
   await kvSection({ work, trials: TRIALS, ms: MS, check });
+}
+
+if (only === undefined || only === 'projects') {
+  const { projectsSection } = await import('./projects.ts');
+  await projectsSection({ work, trials: TRIALS, ms: MS, check });
 }
 
 if (only === 'postgres') {

@@ -5,6 +5,8 @@
 // comes out are zod schemas (src/schema/), and the types here are theirs, so
 // the daemon's checks, its OpenAPI document and this file cannot disagree.
 import type { z } from 'zod';
+import type * as approvals from './schema/approvals.ts';
+import type * as artifacts from './schema/artifacts.ts';
 import type * as budgets from './schema/budgets.ts';
 import type * as credentials from './schema/credentials.ts';
 import type * as events from './schema/events.ts';
@@ -12,6 +14,7 @@ import type * as fields from './schema/fields.ts';
 import type * as kv from './schema/kv.ts';
 import type * as leases from './schema/leases.ts';
 import type * as messages from './schema/messages.ts';
+import type * as quotas from './schema/quotas.ts';
 import type * as limits from './schema/rate-limits.ts';
 import type * as release from './schema/release-requests.ts';
 import type * as sessions from './schema/sessions.ts';
@@ -53,9 +56,18 @@ export type ClaimOptions = z.infer<typeof tasks.claimOptions>;
 export type ClaimLeaseOptions = z.infer<typeof tasks.claimLeaseOptions>;
 export type TaskFilter = z.infer<typeof tasks.taskFilter>;
 export type CompleteItem = z.infer<typeof tasks.completeItem>;
+export type CompleteOptions = z.infer<typeof tasks.completeOptions>;
+export type Artifact = z.infer<typeof artifacts.artifact>;
 export type FailOptions = z.infer<typeof tasks.failOptions>;
 export type CancelOptions = z.infer<typeof tasks.cancelOptions>;
 export type QueueOption = z.infer<typeof tasks.queueOption>;
+
+// approvals (docs/approvals.md)
+export type Approval = z.infer<typeof approvals.approval>;
+export type ApproveOptions = z.infer<typeof approvals.approveOptions>;
+export type RejectOptions = z.infer<typeof approvals.rejectOptions>;
+export type ApprovalPolicy = z.infer<typeof approvals.approvalPolicy>;
+export type ApprovalPolicySpec = z.infer<typeof approvals.approvalPolicySpec>;
 
 // token budgets
 export type BudgetPeriod = z.infer<typeof budgets.budgetPeriod>;
@@ -69,6 +81,12 @@ export type ReserveOptions = z.infer<typeof budgets.reserveOptions>;
 export type ActualUsage = z.infer<typeof budgets.actualUsage>;
 export type UsageTotals = z.infer<typeof budgets.usageTotals>;
 export type UsageOptions = z.infer<typeof budgets.usageOptions>;
+
+// quotas (docs/quotas.md)
+export type QuotaName = z.infer<typeof quotas.quotaName>;
+export type SetQuotaOptions = z.infer<typeof quotas.setQuotaOptions>;
+export type QuotaRow = z.infer<typeof quotas.quotaRow>;
+export type QuotaStatus = z.infer<typeof quotas.quotaStatus>;
 
 // rate limits
 export type RateLimitSpec = z.infer<typeof limits.rateLimitSpec>;
@@ -172,7 +190,8 @@ export interface Coordinator {
   claimByIds(sessionId: string, ids: number[], options?: ClaimLeaseOptions): Promise<Claim[]>;
   renewClaim(claim: ClaimRef, options?: ClaimLeaseOptions): Promise<Claim>;
   releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task>;
-  complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task>;
+  /** `artifacts` (docs/artifacts.md) are stored with it, in the same transaction. */
+  complete(claim: ClaimRef, result?: unknown, options?: CompleteOptions): Promise<Task>;
   /**
    * Completes many claims in one transaction: all or nothing (a stale one
    * refuses the batch). Returns the tasks in the order given, as read right
@@ -182,6 +201,16 @@ export interface Coordinator {
   /** Retried with exponential backoff and jitter until maxAttempts, then dead. */
   fail(claim: ClaimRef, error: string, options?: FailOptions): Promise<Task>;
   cancel(id: number, options?: CancelOptions): Promise<Task>;
+
+  // approvals (docs/approvals.md)
+  /** An awaiting_approval task becomes ready (or blocked, if a dependency never will be done); anything else is CONFLICT. */
+  approveTask(id: number, options: ApproveOptions): Promise<Task>;
+  /** An awaiting_approval task becomes rejected, for good, and its dependents blocked; anything else is CONFLICT. */
+  rejectTask(id: number, options: RejectOptions): Promise<Task>;
+  /** Sets (required) or removes a queue's policy: while set, every task added to the queue needs approval. */
+  setApprovalPolicy(spec: ApprovalPolicySpec): Promise<ApprovalPolicy>;
+  /** The queues whose tasks need approval. */
+  approvalPolicies(): Promise<ApprovalPolicy[]>;
 
   // token budgets
   setBudget(spec: BudgetSpec): Promise<BudgetStatus>;
@@ -194,6 +223,12 @@ export interface Coordinator {
   cancelReservation(reservationId: string, options?: Mutation): Promise<void>;
   /** Starts the current period of a budget (or of all budgets) from zero. */
   resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void>;
+
+  // quotas (docs/quotas.md): a request over one is refused whole with QUOTA_EXCEEDED
+  /** Sets a quota (project-wide, or one agent's own); limit null removes it. Returns the row as it now is. */
+  setQuota(options: SetQuotaOptions): Promise<QuotaRow>;
+  /** Every quota with its limits and its use now. */
+  listQuotas(): Promise<QuotaStatus[]>;
 
   // rate limits
   setRateLimit(key: string, spec: RateLimitSpec): Promise<RateLimitStatus>;

@@ -20,6 +20,8 @@ export const ErrorCodes = [
   'STALE_TOKEN',
   'CONFLICT',
   'BUDGET_EXCEEDED',
+  // a project's quota (docs/quotas.md): the request was refused whole
+  'QUOTA_EXCEEDED',
   'SESSION_ENDED',
   'IDEMPOTENCY_MISMATCH',
   'STORE_ERROR',

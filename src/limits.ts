@@ -6,18 +6,31 @@
 // --- enumerations ------------------------------------------------------------
 
 export const LEASE_MODES = ['exclusive', 'shared'] as const;
-/** Every state a task can be in, in the order `status` and `task list` show them. */
-export const TASK_STATES = ['ready', 'claimed', 'blocked', 'done', 'dead', 'cancelled'] as const;
+/** Every state a task can be in, in the order `status` and `task list` show them. awaiting_approval: a person must approve it first (docs/approvals.md); rejected: they did not. */
+export const TASK_STATES = ['ready', 'claimed', 'blocked', 'awaiting_approval', 'done', 'dead', 'cancelled', 'rejected'] as const;
 export const BUDGET_PERIODS = ['none', 'daily', 'monthly'] as const;
 /**
  * What an API token may do (`baton auth token create --scope`): `full`
  * everything; `read` every read; `tasks` the queue and sessions; `files`
  * leases, files, git and sessions; `credentials` a model provider's current
- * credential. src/protocol/token-scopes.ts maps each
- * operation to the scopes that grant it.
+ * credential; `approver` approve or reject tasks and set approval policies.
+ * src/protocol/token-scopes.ts maps each operation to the scopes that grant it.
  */
-export const TOKEN_SCOPES = ['full', 'read', 'tasks', 'files', 'credentials'] as const;
+export const TOKEN_SCOPES = ['full', 'read', 'tasks', 'files', 'credentials', 'approver'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+// --- projects ----------------------------------------------------------------
+
+/**
+ * A project's name (docs/projects.md): lowercase letters, digits and dashes,
+ * at most 40, so a PostgreSQL schema named after it (baton_p_<name>, dashes
+ * as underscores) stays within the 63-character identifier limit.
+ */
+export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** The header (and, for GET streams, the query parameter `project`) that names a request's project. */
+export const PROJECT_HEADER = 'x-baton-project';
+/** The project a store is given when no repository names one (no remote, no folder name fits). */
+export const FALLBACK_PROJECT = 'default';
 
 // --- key spaces --------------------------------------------------------------
 
@@ -133,6 +146,9 @@ export const DEFAULT_NODE_TTL_MS = 5_000;
 /** A node TTL shorter than this would end sessions between two heartbeats of a busy daemon. */
 export const MIN_NODE_TTL_MS = 300;
 
+/** request_approval (MCP) waits for a decision at most this long (seconds); MCP clients often give up on a call after 60 s, so wait in turns (approval_status). */
+export const MAX_APPROVAL_WAIT_SECONDS = 600;
+
 /** The model providers whose logins baton keeps and refreshes (`baton auth login <provider>`). */
 export const CREDENTIAL_PROVIDERS = ['gemini'] as const;
 /** The longest a caller may ask a provider's token to stay valid (credential's minValidityMs): an hour, an access token's usual lifetime. */
@@ -211,3 +227,30 @@ export const DEFAULT_MCP_KV_LIST_LIMIT = 100;
 export const MAX_MCP_KV_LIST_LIMIT = 1000;
 /** Leased keys whose lease ended that one sweep deletes at most (the rest: the next sweep). */
 export const KV_SWEEP_BATCH = 1_000;
+
+// --- quotas (docs/quotas.md) ----------------------------------------------------------
+
+/** The quotas a project may set: concurrent claims of one agent, leases one session holds, tasks the queue holds. */
+export const QUOTA_NAMES = ['claims-per-agent', 'leases-per-session', 'queued-tasks'] as const;
+export type QuotaName = (typeof QUOTA_NAMES)[number];
+/** The task states queued-tasks counts: every task not yet finished, claimed or not (so only adding one can raise the count). */
+export const QUEUED_TASK_STATES = ['ready', 'claimed', 'blocked', 'awaiting_approval'] as const;
+/** A quota's limit at most. */
+export const MAX_QUOTA_LIMIT = 1_000_000_000;
+/** How long a process trusts its cached copy of the quota rows: another process's new quota applies here within this. */
+export const QUOTA_CACHE_MS = 1_000;
+/** listQuotas shows the use of this many agents (or sessions) at most, the highest first. */
+export const QUOTA_USAGE_TOP = 20;
+
+// --- task artifacts (docs/artifacts.md) ----------------------------------------------
+
+/** Artifacts one task's completion carries at most: what it made, not a file listing. */
+export const MAX_TASK_ARTIFACTS = 32;
+/** A json artifact's text at most, in UTF-8 bytes (16 KiB): a small summary, not a result store. */
+export const MAX_ARTIFACT_JSON_BYTES = 16_384;
+/** A url artifact at most, in characters (as a webhook's: what browsers and proxies reliably carry). */
+export const MAX_ARTIFACT_URL_LENGTH = 2048;
+/** A hex prefix this long at least finds a commit or a hash by its start, as git abbreviates (shorter: only an exact value). */
+export const MIN_ARTIFACT_PREFIX = 7;
+/** The newest matching events `baton audit` prints unless --limit says otherwise. */
+export const DEFAULT_AUDIT_LIMIT = 100;

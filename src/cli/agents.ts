@@ -2,6 +2,7 @@
 // and `agents end <id>` for one that is hung (its leases released, its claims
 // requeued at once, rather than after its heartbeat lapses).
 import { ExitCode, parse, positionalArgs, UsageError, type Command } from './command.ts';
+import { localActor } from './actor.ts';
 import { ago, duration, printJson, table } from './output.ts';
 import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 
@@ -30,7 +31,7 @@ Sessions whose heartbeat lapsed or whose process (on this host) is gone are ende
       const [id] = positionalArgs(positionals.slice(1), ['session id'], usage);
       if (values.all) throw new UsageError('--all lists sessions; it does not go with end');
       return withCoordinator(values, async (c) => {
-        await c.endSession(id!, { reason: values.reason ?? 'ended by hand (baton agents end)' });
+        await c.endSession(id!, { reason: values.reason ?? 'ended by hand (baton agents end)', by: localActor() });
         if (values.json) printJson({ ended: id });
         else process.stdout.write(`ended session ${id}\n`);
         return ExitCode.ok;

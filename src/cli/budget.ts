@@ -3,6 +3,7 @@
 import type { BudgetPeriod, BudgetScope, BudgetStatus, UsageResult } from '../coordinator.ts';
 import { BUDGET_PERIODS, DEFAULT_RESERVATION_MS, DEFAULT_WARN_PERCENT } from '../limits.ts';
 import { ExitCode, UsageError, decimal, integer, millis, parse, positionalArgs, required } from './command.ts';
+import { localActor } from './actor.ts';
 import { fields, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
@@ -239,6 +240,7 @@ agent's use of one model (both). Prints its status.
     return withCoordinator(values, async (c) => {
       const status = await c.setBudget({
         ...scopeOf(values),
+        by: localActor(),
         limit,
         ...(period === undefined ? {} : { period }),
         ...(warnPercent === undefined ? {} : { warnPercent }),
@@ -271,7 +273,7 @@ usage. A scope with no budget is a NOT_FOUND error. Recorded usage (budget usage
     positionalArgs(positionals, [], removeUsage);
     const scope = scopeOf(values);
     return withCoordinator(values, async (c) => {
-      await c.removeBudget(scope);
+      await c.removeBudget(scope, { by: localActor() });
       if (values.json) printJson(null);
       else process.stdout.write(`removed the budget of ${describeScope(scope)}\n`);
       return ExitCode.ok;
@@ -321,7 +323,7 @@ const reset: Action = {
     positionalArgs(positionals, [], resetUsage);
     const filtered = values.agent !== undefined || values.model !== undefined;
     return withCoordinator(values, async (c) => {
-      await c.resetBudget(filtered ? scopeOf(values) : undefined);
+      await c.resetBudget(filtered ? scopeOf(values) : undefined, { by: localActor() });
       if (values.json) printJson(null);
       else process.stdout.write(filtered ? `reset the budget of ${describeScope(scopeOf(values))}\n` : 'reset every budget\n');
       return ExitCode.ok;

@@ -119,6 +119,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'LOCKED':
     case 'BUDGET_EXCEEDED':
     case 'RATE_LIMITED':
+    case 'QUOTA_EXCEEDED':
       return ExitCode.notAcquired;
     // STALE_TOKEN, LEASE_EXPIRED, CONFLICT, NOT_FOUND, SESSION_ENDED, IDEMPOTENCY_MISMATCH and the rest: a plain failure.
     default:

@@ -16,6 +16,7 @@ import { RemoteCoordinator } from '../client/remote.ts';
 import type { Coordinator } from '../coordinator.ts';
 import { openCoordinator as openEmbedded } from '../engine/open.ts';
 import { statePaths } from '../project/state-dir.ts';
+import { PROJECT_NAME_PATTERN } from '../limits.ts';
 import { describeTarget } from '../stores/postgres/connection.ts';
 import { ExitCode, UsageError } from './command.ts';
 import { ensureStateDir, projectLocation } from './state-dir.ts';
@@ -26,6 +27,7 @@ export const connectOptions = {
   db: { type: 'string' },
   'no-daemon': { type: 'boolean' },
   'state-dir': { type: 'string' },
+  project: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -33,6 +35,8 @@ export const connectHelp = `  --db <path>         use this database file directl
   --no-daemon         do not use or start the project's daemon: the embedded store ($BATON_NO_DAEMON=1 too)
   --state-dir <dir>   the project's state directory (default: $BATON_HOME, else <git common dir>/baton, else a .baton
                       directory at or above the working directory; outside all three, give this or get NO_PROJECT)
+  --project <name>    the project to work in, on a daemon that serves several ($BATON_PROJECT too; default: the
+                      daemon's own, named after its repository: docs/projects.md)
   --json              print the result as JSON (errors as {"error":{...}} on stderr)
 `;
 
@@ -40,6 +44,21 @@ export interface ConnectChoice {
   db?: string | undefined;
   'no-daemon'?: boolean | undefined;
   'state-dir'?: string | undefined;
+  project?: string | undefined;
+}
+
+/** --project, else $BATON_PROJECT: checked here so a bad name is a usage error before anything connects. */
+function projectOf(choice: ConnectChoice): { project?: string } {
+  const project = choice.project ?? (process.env.BATON_PROJECT || undefined);
+  if (project === undefined) return {};
+  if (!PROJECT_NAME_PATTERN.test(project)) throw new UsageError(`${choice.project === undefined ? 'BATON_PROJECT' : '--project'} must be 1 to 40 lowercase letters, digits and dashes, got ${JSON.stringify(project)}`);
+  return { project };
+}
+
+/** The embedded store is one project's, and which that is only a daemon records: --project needs one (docs/projects.md). */
+function refuseProjectWithoutDaemon(choice: ConnectChoice, where: string): void {
+  const { project } = projectOf(choice);
+  if (project !== undefined) throw new UsageError(`project ${project} needs the daemon: ${where} is one project's embedded store; start the daemon (baton serve), or leave --project and BATON_PROJECT unset`);
 }
 
 /** Where the state is: a database file, a coordinator url, or a project's state directory. */
@@ -75,12 +94,13 @@ export async function connect(choice: ConnectChoice): Promise<Coordinator> {
   const where = target(choice);
   const onDaemonWait = daemonWaitNote();
   if (where.kind === 'db') {
+    refuseProjectWithoutDaemon(choice, where.path);
     ensureStateDir(dirname(where.path));
     return checked(await openEmbedded({ url: `sqlite:${where.path}` }));
   }
-  if (where.kind === 'url') return checked(await openCoordinator({ url: where.url, onDaemonWait }));
+  if (where.kind === 'url') return checked(await openCoordinator({ url: where.url, onDaemonWait, ...projectOf(choice) }));
   ensureStateDir(where.stateDir);
-  return checked(await openCoordinator({ stateDir: where.stateDir, noDaemon: noDaemon(choice), onDaemonWait }));
+  return checked(await openCoordinator({ stateDir: where.stateDir, noDaemon: noDaemon(choice), onDaemonWait, ...projectOf(choice) }));
 }
 
 /** What a reading command read from: the daemon, the database, or nothing yet. */
@@ -111,19 +131,22 @@ export async function connectToRead(choice: ConnectChoice, options: { empty: fal
 export async function connectToRead(choice: ConnectChoice, options: { empty?: boolean } = {}): Promise<Reading | undefined> {
   const where = target(choice);
   const orNothing = (at: string): Promise<Reading> | undefined => (options.empty === false ? undefined : nothingYet(at));
-  const file = async (path: string): Promise<Reading | undefined> =>
-    existsSync(path) ? { coordinator: await checked(await openEmbedded({ url: `sqlite:${path}` })), source: { kind: 'store', where: path } } : orNothing(path);
+  const file = async (path: string): Promise<Reading | undefined> => {
+    refuseProjectWithoutDaemon(choice, path);
+    return existsSync(path) ? { coordinator: await checked(await openEmbedded({ url: `sqlite:${path}` })), source: { kind: 'store', where: path } } : orNothing(path);
+  };
   if (where.kind === 'db') return file(where.path);
   if (where.kind === 'url') {
     if (where.url.startsWith('sqlite:') && where.url !== 'sqlite::memory:') return file(resolve(where.url.slice('sqlite:'.length)));
-    return { coordinator: await checked(await openCoordinator({ url: where.url, onDaemonWait: daemonWaitNote() })), source: { kind: 'daemon', where: where.url } };
+    return { coordinator: await checked(await openCoordinator({ url: where.url, onDaemonWait: daemonWaitNote(), ...projectOf(choice) })), source: { kind: 'daemon', where: where.url } };
   }
   if (!noDaemon(choice)) {
-    const daemon = await connectToRunningDaemon({ stateDir: where.stateDir, onDaemonWait: daemonWaitNote() });
+    const daemon = await connectToRunningDaemon({ stateDir: where.stateDir, onDaemonWait: daemonWaitNote(), ...projectOf(choice) });
     if (daemon !== undefined) return { coordinator: daemon, source: { kind: 'daemon', where: daemon.url } };
   }
   const store = process.env.BATON_STORE || undefined;
   if (store !== undefined && /^postgres(ql)?:\/\//.test(store)) {
+    refuseProjectWithoutDaemon(choice, describeTarget(store));
     return { coordinator: await checked(await openEmbedded({ url: store })), source: { kind: 'store', where: describeTarget(store) } };
   }
   const database = statePaths(where.stateDir).database;

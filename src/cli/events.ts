@@ -13,7 +13,7 @@ function line(e: BatonEvent): string {
 }
 
 /** `task` means `task` and `task.*`; `lease.acquired` only itself (and `lease.acquired.*`); a trailing `*` or `.` is a plain prefix. */
-function typePatterns(types: string[] | undefined): string[] | undefined {
+export function typePatterns(types: string[] | undefined): string[] | undefined {
   if (types === undefined || types.length === 0) return undefined;
   return types.flatMap((t) => (t.endsWith('*') || t.endsWith('.') ? [t] : [t, `${t}.`]));
 }

@@ -2,6 +2,7 @@
 import type { Lease } from '../coordinator.ts';
 import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_LEASE_TTL_MS, PATH_PREFIX } from '../limits.ts';
 import { ExitCode, integer, millis, parse, positionalArgs, required } from './command.ts';
+import { localActor } from './actor.ts';
 import { fields, indent, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
@@ -201,7 +202,7 @@ const forceRelease: Action = {
     const [key] = positionalArgs(positionals, ['key'], forceUsage);
     const token = integer('--token', values.token, { min: 1 });
     return withCoordinator(values, async (c) => {
-      const n = await c.forceRelease(key!, { ...(token === undefined ? {} : { token }), ...(values.reason === undefined ? {} : { reason: values.reason }) });
+      const n = await c.forceRelease(key!, { by: localActor(), ...(token === undefined ? {} : { token }), ...(values.reason === undefined ? {} : { reason: values.reason }) });
       if (values.json) printJson(n);
       else process.stdout.write(`released ${n} hold${n === 1 ? '' : 's'} on ${JSON.stringify(key)}\n`);
       return ExitCode.ok;

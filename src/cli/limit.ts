@@ -1,6 +1,7 @@
 // baton limit take|set|status: token-bucket rate limits shared by every process.
 import type { RateLimitStatus } from '../coordinator.ts';
 import { ExitCode, UsageError, decimal, errorLine, millis, parse, positionalArgs, required } from './command.ts';
+import { localActor } from './actor.ts';
 import { duration, printJson, table } from './output.ts';
 import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
@@ -95,7 +96,7 @@ const set: Action = {
     const [key] = positionalArgs(positionals, ['key'], setUsage);
     const limit = required('--rate and --burst', spec(values, setUsage), setUsage);
     return withCoordinator(values, async (c) => {
-      const status = await c.setRateLimit(key!, limit);
+      const status = await c.setRateLimit(key!, { ...limit, by: localActor() });
       if (values.json) printJson(status);
       else process.stdout.write(limitTable([status]));
       return ExitCode.ok;

@@ -9,15 +9,18 @@ import { budgetCommand } from './budget.ts';
 import { configCommand } from './config.ts';
 import { electCommand, leaderCommand } from './elect.ts';
 import { eventsCommand } from './events.ts';
+import { auditCommand } from './audit.ts';
 import { gitCommand } from './git.ts';
 import { kvCommand } from './kv.ts';
 import { leaseCommand } from './lease.ts';
 import { limitCommand } from './limit.ts';
+import { quotaCommand } from './quota.ts';
 import { logsCommand } from './logs.ts';
 import { lockCommand } from './lock.ts';
 import { mcpCommand } from './mcp.ts';
 import { migrateCommand } from './migrate.ts';
 import { msgCommand } from './msg.ts';
+import { projectCommand } from './project.ts';
 import { releaseRequestCommand } from './release-request.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
@@ -27,7 +30,7 @@ import { taskCommand } from './task.ts';
 import { webhookCommand } from './webhook.ts';
 
 const commands: Command[] = [
-  lockCommand, runCommand, serveCommand, statusCommand, uiCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, msgCommand, releaseRequestCommand, kvCommand, electCommand, leaderCommand, eventsCommand, webhookCommand, logsCommand, gitCommand, authCommand, configCommand, mcpCommand, migrateCommand,
+  lockCommand, runCommand, serveCommand, statusCommand, uiCommand, leaseCommand, taskCommand, agentsCommand, budgetCommand, limitCommand, quotaCommand, msgCommand, releaseRequestCommand, kvCommand, electCommand, leaderCommand, eventsCommand, auditCommand, webhookCommand, logsCommand, gitCommand, authCommand, projectCommand, configCommand, mcpCommand, migrateCommand,
 ];
 
 

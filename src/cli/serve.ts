@@ -1,5 +1,6 @@
 // baton serve: run the project's daemon in this process (or --detach it).
 import { detachDaemon } from '../client/open.ts';
+import { checkProjectName } from '../project/project-name.ts';
 import { BatonError } from '../errors.ts';
 import { mcpRoute } from '../mcp/route.ts';
 import { locateProject } from '../project/state-dir.ts';
@@ -29,6 +30,8 @@ the write queue and stops cleanly. Logs: <state dir>/logs/daemon-<pid>.log ('bat
   --store <url>          the database (default $BATON_STORE, else the SQLite file in the state directory):
                          postgres://user:password@host:port/database is one database a daemon on each
                          machine shares; the schema is created or upgraded on start (see baton migrate)
+  --project <name>       the name of the store's default project, if it has none yet (default: derived from the
+                         repository: its origin remote's owner-repo, else its folder; docs/projects.md)
   --pool-size <n>        PostgreSQL connections this daemon keeps at most (default 4), plus one that listens
                          for the other daemons' commits: keep daemons x (n + 1) under max_connections
   --poll-only            PostgreSQL: no LISTEN connection; learn of other daemons' commits by polling (every
@@ -93,6 +96,7 @@ export const serveCommand: Command = {
         'state-dir': { type: 'string' },
         durability: { type: 'string' },
         store: { type: 'string' },
+        project: { type: 'string' },
         'pool-size': { type: 'string' },
         'poll-only': { type: 'boolean' },
         'node-ttl': { type: 'string' },
@@ -194,6 +198,7 @@ export const serveCommand: Command = {
         config: configured.config,
         ...(durability === undefined ? {} : { durability }),
         ...(store === undefined ? {} : { store }),
+        ...(values.project === undefined ? {} : { project: checkProjectName(values.project, '--project') }),
         ...(poolSize === undefined ? {} : { poolSize }),
         ...(values['poll-only'] ? { pollOnly: true } : {}),
         ...(nodeTtlMs === undefined ? {} : { nodeTtlMs }),

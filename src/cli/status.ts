@@ -6,6 +6,7 @@ import { statePaths } from '../project/state-dir.ts';
 import { TASK_STATES } from '../limits.ts';
 import { collectStatus, type ProjectStatus } from '../project/status.ts';
 import { budgetState } from './budget.ts';
+import { quotaTable } from './quota.ts';
 import { ExitCode, parse, positionalArgs, type Command } from './command.ts';
 import { ago, duration, printJson, table } from './output.ts';
 import { connectOptions, printHelp, withReader, type Source } from './connect.ts';
@@ -60,6 +61,10 @@ function render(s: ProjectStatus, source: Source, silent: number | undefined, vi
     out.push(table(['SCOPE', 'PERIOD', 'USED', 'RESERVED', 'LIMIT', 'STATE'], s.budgets.map((b) => [b.scope, b.period, b.used, b.reserved, b.limit, budgetState(b)])).trimEnd());
   }
   out.push('');
+  const quotasSet = (s.quotas ?? []).filter((q) => q.limit !== null || q.agents.length > 0);
+  out.push(`quotas (${quotasSet.length} set)`);
+  if (quotasSet.length > 0) out.push(quotaTable(quotasSet).trimEnd());
+  out.push('');
   out.push(`rate limits (${s.rateLimits.length})`);
   if (s.rateLimits.length > 0) out.push(table(['KEY', 'RATE/S', 'BURST', 'AVAILABLE'], s.rateLimits.map((r) => [r.key, r.rate, r.burst, Math.floor(r.available * 100) / 100])).trimEnd());
   out.push('', ...renderViolations(violations, now));
@@ -68,7 +73,7 @@ function render(s: ProjectStatus, source: Source, silent: number | undefined, vi
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'one screen: daemon, sessions, leases, tasks by state, budgets, rate limits, reservation violations',
+  summary: 'one screen: daemon, sessions, leases, tasks by state, budgets, quotas, rate limits, reservation violations',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, connectOptions, usage);

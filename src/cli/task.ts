@@ -2,11 +2,14 @@
 import type { Claim, Coordinator, Task, TaskSpec } from '../coordinator.ts';
 import { DEFAULT_CLAIM_MS, DEFAULT_LIST_LIMIT, DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS } from '../limits.ts';
 import { ExitCode, UsageError, integer, jsonOption, millis, parse, positionalArgs, required, warningLine } from './command.ts';
+import { artifactHelp, artifactLines, artifactOptions, parseArtifacts } from './task-artifacts.ts';
+import { localActor } from './actor.ts';
 import { compact, duration, fields, printJson, table, when } from './output.ts';
 import { connectOptions, printHelp, withCoordinator, withReader } from './connect.ts';
 import { group, type Action } from './group.ts';
 import { state } from './style.ts';
 import { closest } from './suggest.ts';
+import { approvalLine, approveAction, policyAction, rejectAction } from './task-approval.ts';
 import { ANONYMOUS, claimSession, claimSessionOf, endIfSettled } from './task-session.ts';
 import { SHOWN_STATES, isWaiting, shownStatus, statusFilter, unfinishedDependencies, waitingFor, waitingNote, type ShownStatus, type Unfinished } from './task-waiting.ts';
 
@@ -25,6 +28,7 @@ function showTask(t: Task, unfinished?: Unfinished[]): string {
     ['result', t.result === null ? undefined : compact(t.result)],
     ['reason', t.reason ?? undefined],
     ['lastError', t.lastError ?? undefined],
+    ['approval', approvalLine(t)],
     ['claimedBy', t.claimedBy ?? undefined],
     ['claimExpiresAt', t.claimExpiresAt === null ? undefined : when(t.claimExpiresAt)],
     ['version', t.version],
@@ -63,7 +67,7 @@ function taskIds(name: string, value: string | undefined): number[] | undefined 
 }
 
 const addUsage =
-  'baton task add <title> [--queue <q>] [--payload <json>] [--priority <n>] [--depends-on <id,id>] [--max-attempts <n>] [--run-at <time|+s>] [--db <path>] [--json]';
+  'baton task add <title> [--queue <q>] [--payload <json>] [--priority <n>] [--depends-on <id,id>] [--max-attempts <n>] [--run-at <time|+s>] [--needs-approval] [--db <path>] [--json]';
 const add: Action = {
   name: 'add',
   summary: 'add a task to a queue',
@@ -79,6 +83,7 @@ const add: Action = {
         'depends-on': { type: 'string' },
         'max-attempts': { type: 'string' },
         'run-at': { type: 'string' },
+        'needs-approval': { type: 'boolean' },
       },
       addUsage,
     );
@@ -93,6 +98,7 @@ const add: Action = {
   --depends-on <ids>   comma-separated task ids that must be done first
   --max-attempts <n>   claims before a failing task is dead (default ${DEFAULT_MAX_ATTEMPTS}, at most ${MAX_TASK_ATTEMPTS})
   --run-at <when>      not claimable before this ISO time, or +<seconds> from now
+  --needs-approval     not claimable until a person approves it ('baton task approve'; docs/approvals.md)
 `,
       );
     }
@@ -108,6 +114,7 @@ const add: Action = {
     if (maxAttempts !== undefined) spec.maxAttempts = maxAttempts;
     const at = runAt(values['run-at']);
     if (at !== undefined) spec.runAt = at;
+    if (values['needs-approval']) spec.needsApproval = true;
     return withCoordinator(values, async (c) => {
       const task = await c.addTask(spec);
       if (values.json) printJson(task);
@@ -117,13 +124,13 @@ const add: Action = {
   },
 };
 
-const listUsage = 'baton task list [--queue <q>] [--status <s,s>] [--db <path>] [--json]';
+const listUsage = 'baton task list [--queue <q>] [--status <s,s>] [--artifact <sha|path|url|hash>] [--db <path>] [--json]';
 const list: Action = {
   name: 'list',
   summary: 'list tasks in claim order',
   usage: listUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, status: { type: 'string' } }, listUsage);
+    const { values, positionals } = parse(argv, { ...connectOptions, queue: { type: 'string' }, status: { type: 'string' }, artifact: { type: 'string' } }, listUsage);
     if (values.help) {
       return printHelp(
         listUsage,
@@ -133,13 +140,14 @@ but not claimable yet: dependencies not done or a runAt to come (a WAITING FOR c
 
   --queue <q>    only this queue (default: all)
   --status <s>   only these statuses, comma-separated: ${SHOWN_STATES.join(', ')}
+  --artifact <a> only tasks that made this artifact: a commit sha (7+ hex digits: its start), a file path, a url or a hash
 `,
       );
     }
     positionalArgs(positionals, [], listUsage);
     const filter = values.status === undefined ? undefined : statusFilter(shownStates(values.status));
     return withReader(values, async (c) => {
-      const queue = values.queue === undefined ? {} : { queue: values.queue };
+      const queue = { ...(values.queue === undefined ? {} : { queue: values.queue }), ...(values.artifact === undefined ? {} : { artifact: values.artifact }) };
       // ready and waiting are one state to the engine: when only one is wanted, read all ready tasks and keep those.
       const read = await c.listTasks({ ...queue, ...(filter === undefined ? {} : { status: filter.ask }), ...(filter?.narrowed ? { limit: MAX_LIST_LIMIT } : {}) });
       const tasks = filter === undefined ? read : read.filter(filter.keep).slice(0, DEFAULT_LIST_LIMIT);
@@ -184,6 +192,7 @@ const show: Action = {
       const task = await c.getTask(taskIdValue);
       if (values.json) printJson(task);
       else await printTask(c, task);
+      if (!values.json) process.stdout.write(artifactLines(task));
       return ExitCode.ok;
     });
   },
@@ -302,7 +311,7 @@ function claimAction<A>(
   summary: string,
   usage: string,
   help: string,
-  extra: Record<string, { type: 'string' }>,
+  extra: Record<string, { type: 'string'; multiple?: boolean }>,
   check: (values: Record<string, string | undefined>) => A,
   act: (c: Coordinator, ref: { taskId: number; token: number }, args: A) => Promise<Task>,
   describe: (task: Task) => string,
@@ -332,15 +341,15 @@ function claimAction<A>(
   };
 }
 
-const completeUsage = 'baton task complete <id> --token <n> [--result <json>] [--db <path>] [--json]';
+const completeUsage = 'baton task complete <id> --token <n> [--result <json>] [--artifact <kind>:<value>]... [--db <path>] [--json]';
 const complete = claimAction(
   'complete',
   'mark a claimed task done',
   completeUsage,
-  `Marks task <id> done; its dependents may run. A second complete, or one with an old token, is refused (STALE_TOKEN).\n\n  --token <n>       the claim token\n  --result <json>   any JSON value to keep with the task\n`,
-  { result: { type: 'string' } },
-  (values) => jsonOption('--result', values.result),
-  (c, ref, result) => c.complete(ref, result),
+  `Marks task <id> done; its dependents may run. A second complete, or one with an old token, is refused (STALE_TOKEN).\n\n  --token <n>       the claim token\n  --result <json>   any JSON value to keep with the task\n${artifactHelp}`,
+  { result: { type: 'string' }, ...artifactOptions },
+  (values) => ({ result: jsonOption('--result', values.result), artifacts: parseArtifacts(values.artifact as unknown as string[] | undefined) }),
+  (c, ref, { result, artifacts }) => c.complete(ref, result, artifacts === undefined ? {} : { artifacts }),
   () => 'done',
 );
 
@@ -379,7 +388,7 @@ const cancel: Action = {
     const [id] = positionalArgs(positionals, ['id'], cancelUsage);
     const taskIdValue = taskId(id, cancelUsage);
     return withCoordinator(values, async (c) => {
-      const task = await c.cancel(taskIdValue, values.reason === undefined ? {} : { reason: values.reason });
+      const task = await c.cancel(taskIdValue, { by: localActor(), ...(values.reason === undefined ? {} : { reason: values.reason }) });
       if (values.json) printJson(task);
       else process.stdout.write(`task ${task.id}: cancelled (${task.reason ?? 'cancelled'})\n`);
       return ExitCode.ok;
@@ -387,4 +396,4 @@ const cancel: Action = {
   },
 };
 
-export const taskCommand = group('task', 'the task queue (add, claim, complete, fail, ...)', [add, list, show, claim, renew, complete, fail, release, cancel]);
+export const taskCommand = group('task', 'the task queue (add, claim, complete, fail, ...)', [add, list, show, claim, renew, complete, fail, release, cancel, approveAction, rejectAction, policyAction]);

@@ -14,4 +14,10 @@ export interface Endpoint {
    * `baton auth rotate-key`. (A copy in `hmacSecret` works until its overlap ends.)
    */
   hmacKeyFile?: string;
+  /**
+   * The project to work in, on a daemon that serves several (docs/projects.md):
+   * sent as the x-baton-project header. Default: $BATON_PROJECT, else the
+   * daemon's default project.
+   */
+  project?: string;
 }

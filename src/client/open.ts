@@ -17,6 +17,7 @@ import { randomPart } from '../files/unique-name.ts';
 import { ensureStateDir, gitToplevel, locateProject, noProjectError, statePaths } from '../project/state-dir.ts';
 import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
 import { readHmacKey } from '../project/hmac-key.ts';
+import { checkProjectName } from '../project/project-name.ts';
 import type { Endpoint } from './endpoint.ts';
 import { RemoteCoordinator, type RemoteOptions } from './remote.ts';
 import { HttpTransport } from './transport.ts';
@@ -233,12 +234,20 @@ export async function connectToRunningDaemon(options: { stateDir?: string; cwd?:
 }
 
 /** The embedded engine is loaded only when it is used: a client of a daemon never needs node:sqlite. */
-async function openEmbedded(options: EmbeddedOptions): Promise<Coordinator> {
+async function openEmbedded(options: EmbeddedOptions, project: string | undefined): Promise<Coordinator> {
+  // Projects are a daemon's (docs/projects.md): the embedded store is one project's, and which that is only the daemon records.
+  if (project !== undefined) {
+    throw new BatonError('INVALID_ARGUMENT', `project ${project} needs a daemon: the embedded store (${options.url.replace(/\/\/[^@/]*@/, '//***@')}) serves one project, without the daemon's list of them; start one with baton serve, or leave BATON_PROJECT / --project unset`, {
+      details: { project },
+    });
+  }
   return (await import('../engine/open.ts')).openCoordinator(options);
 }
 
 export async function openCoordinator(options: ClientOpenOptions = {}): Promise<Coordinator> {
   const url = options.url ?? (process.env.BATON_URL || undefined);
+  const project = options.project ?? (process.env.BATON_PROJECT || undefined);
+  if (project !== undefined) checkProjectName(project, options.project === undefined ? 'BATON_PROJECT' : 'project');
   const remoteOptions: RemoteOptions = {
     ...(options.token === undefined ? (process.env.BATON_TOKEN ? { token: process.env.BATON_TOKEN } : {}) : { token: options.token }),
     ...(options.hmacSecret === undefined ? {} : { hmacSecret: options.hmacSecret }),
@@ -248,10 +257,11 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
     ...(options.onDaemonWait === undefined ? {} : { onDaemonWait: options.onDaemonWait }),
     ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
     ...(options.bulkhead === undefined ? {} : { bulkhead: options.bulkhead }),
+    ...(project === undefined ? {} : { project }),
   };
   if (url !== undefined) {
     const target = parseUrl(url);
-    if ('embedded' in target) return openEmbedded({ ...options, url: target.embedded });
+    if ('embedded' in target) return openEmbedded({ ...options, url: target.embedded }, project);
     return new RemoteCoordinator({ ...remoteOptions, ...target });
   }
   const location = locateProject(options.cwd);
@@ -266,7 +276,7 @@ export async function openCoordinator(options: ClientOpenOptions = {}): Promise<
   const embedded = (): Promise<Coordinator> => {
     ensureStateDir(stateDir);
     // $BATON_STORE names the database the project's daemon serves (baton serve --store): without a daemon, that one too.
-    return openEmbedded({ ...options, url: process.env.BATON_STORE || `sqlite:${statePaths(stateDir).database}` });
+    return openEmbedded({ ...options, url: process.env.BATON_STORE || `sqlite:${statePaths(stateDir).database}` }, project);
   };
   if (options.noDaemon) return embedded();
   const running = await liveDaemon(stateDir);

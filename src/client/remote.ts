@@ -12,6 +12,9 @@ import type {
 } from '../coordinator.ts';
 import type { AnswerReleaseOptions, ReleaseRequest, ReleaseRequestFilter, RequestReleaseOptions } from '../coordinator.ts';
 import type { InboxEntry, InboxOptions, SendMessage, SentMessage } from '../coordinator.ts';
+import type { ApprovalPolicy, ApprovalPolicySpec, ApproveOptions, RejectOptions } from '../coordinator.ts';
+import type { CompleteItem, CompleteOptions } from '../coordinator.ts';
+import type { QuotaRow, QuotaStatus, SetQuotaOptions } from '../coordinator.ts';
 import type { KvChange, KvDeleteOptions, KvDeleteResult, KvEntry, KvListOptions, KvListResult, KvPutOptions, KvWatchOptions } from '../coordinator.ts';
 import { environmentCredential } from '../credentials/api-key.ts';
 import { BatonError, isBatonError } from '../errors.ts';
@@ -21,6 +24,7 @@ import { runWithLease } from '../lease-scope.ts';
 import type { DaemonOperations, FileResult } from '../protocol/daemon-operations.ts';
 import { operations, type Args, type OperationName, type Result } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
+import type { ProjectInfo } from '../protocol/project-operations.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
 import { newIdempotencyKey } from './idempotency-key.ts';
@@ -228,10 +232,10 @@ export class RemoteCoordinator implements Coordinator {
   releaseClaim(claim: ClaimRef, options?: Mutation): Promise<Task> {
     return this.#call('releaseClaim', [claim, options]);
   }
-  complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
+  complete(claim: ClaimRef, result?: unknown, options?: CompleteOptions): Promise<Task> {
     return this.#call('complete', [claim, result, options]);
   }
-  completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
+  completeMany(items: CompleteItem[], options?: Mutation): Promise<Task[]> {
     return this.#call('completeMany', [items, options]);
   }
   fail(claim: ClaimRef, error: string, options?: Mutation & { retryInMs?: number }): Promise<Task> {
@@ -239,6 +243,20 @@ export class RemoteCoordinator implements Coordinator {
   }
   cancel(id: number, options?: Mutation & { version?: number; reason?: string }): Promise<Task> {
     return this.#call('cancel', [id, options]);
+  }
+
+  // --- approvals ---
+  approveTask(id: number, options: ApproveOptions): Promise<Task> {
+    return this.#call('approveTask', [id, options]);
+  }
+  rejectTask(id: number, options: RejectOptions): Promise<Task> {
+    return this.#call('rejectTask', [id, options]);
+  }
+  setApprovalPolicy(spec: ApprovalPolicySpec): Promise<ApprovalPolicy> {
+    return this.#call('setApprovalPolicy', [spec]);
+  }
+  approvalPolicies(): Promise<ApprovalPolicy[]> {
+    return this.#call('approvalPolicies', []);
   }
 
   // --- budgets ---
@@ -268,6 +286,14 @@ export class RemoteCoordinator implements Coordinator {
   }
   async resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
     await this.#call('resetBudget', [scope, options]);
+  }
+
+  // --- quotas ---
+  setQuota(options: SetQuotaOptions): Promise<QuotaRow> {
+    return this.#call('setQuota', [options]);
+  }
+  listQuotas(): Promise<QuotaStatus[]> {
+    return this.#call('listQuotas', []);
   }
 
   // --- rate limits ---
@@ -388,6 +414,20 @@ export class RemoteCoordinator implements Coordinator {
   async dashboardLink(options: { readOnly?: boolean } = {}): Promise<DashboardLink> {
     const body = options.readOnly === true ? { readOnly: true } : {};
     return (await this.#transport.request(DASHBOARD_LINK_PATH, { method: 'POST', body, timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as DashboardLink;
+  }
+
+  // --- the daemon's projects (docs/projects.md) ---------------------------------
+  projectList(): Promise<{ projects: ProjectInfo[] }> {
+    return this.daemonOperation('projectList', {});
+  }
+  projectShow(name: string): Promise<Result<'projectShow'>> {
+    return this.daemonOperation('projectShow', { name });
+  }
+  projectCreate(name: string, options: Mutation = {}): Promise<ProjectInfo> {
+    return this.daemonOperation('projectCreate', { ...options, name });
+  }
+  projectArchive(name: string, options: Mutation = {}): Promise<ProjectInfo> {
+    return this.daemonOperation('projectArchive', { ...options, name });
   }
 
   /** One of the daemon's own operations by name, its body as it travels: what has no method here (webhooks: `baton webhook`). */

@@ -15,6 +15,7 @@ import type { DaemonWait, DaemonWaitHook, TransportHooks } from './daemon-wait.t
 import type { Endpoint } from './endpoint.ts';
 import type { ResilienceOptions } from './resilience.ts';
 import { signRequest } from '../protocol/signing.ts';
+import { PROJECT_HEADER } from '../limits.ts';
 import { HmacKeyFiles } from '../project/hmac-key.ts';
 
 export interface RequestOptions {
@@ -180,6 +181,7 @@ export class HttpTransport {
           headers: {
             ...(method === 'POST' ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
             ...this.authHeaders(method, path, body),
+            ...(this.endpoint.project === undefined ? {} : { [PROJECT_HEADER]: this.endpoint.project }),
             ...options.headers,
           },
           ...(options.signal === undefined ? {} : { signal: options.signal }),

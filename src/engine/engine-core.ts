@@ -8,6 +8,7 @@ import { BatonError } from '../errors.ts';
 import type { Store, StoreTx } from '../stores/store.ts';
 import type { Retention } from './events.ts';
 import { Heartbeats } from './heartbeats.ts';
+import { actFor, checkBy } from './actor.ts';
 import { idempotent } from './idempotency.ts';
 import * as nodes from './nodes.ts';
 import { engineSettings } from './settings.ts';
@@ -52,7 +53,11 @@ export class EngineCore {
 
   /** One idempotent write: the same key and request returns the first result. */
   protected mutate<T>(operation: string, request: unknown, options: Mutation | undefined, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.writeTx((tx) => idempotent(tx, options?.idempotencyKey, operation, request, () => fn(tx)));
+    const by = checkBy(options?.by);
+    return this.writeTx((tx) => {
+      actFor(tx, by);
+      return idempotent(tx, options?.idempotencyKey, operation, request, () => fn(tx));
+    });
   }
 
   protected checkOpen(): void {

@@ -7,8 +7,11 @@
 import type { AcquireOptions, BatonEvent, BudgetScope, BudgetSpec, BudgetStatus, Claim, ClaimOptions, ClaimRef, Coordinator, EventQuery, Lease, LeaseInfo } from '../coordinator.ts';
 import type { LeaseHold, LeaseRef, Mutation, PublishOptions, RateLimitSpec, RateLimitStatus, RateTakeOptions, RateTakeResult, RegisterOptions, Reservation, ReserveOptions } from '../coordinator.ts';
 import type { Credential, CredentialOptions, CredentialProvider } from '../coordinator.ts';
+import type { QuotaRow, QuotaStatus, SetQuotaOptions } from '../coordinator.ts';
+import type { CompleteItem, CompleteOptions } from '../coordinator.ts';
 import type { KvChange, KvDeleteOptions, KvDeleteResult, KvEntry, KvListOptions, KvListResult, KvPutOptions, KvWatchOptions } from '../coordinator.ts';
 import type { InboxEntry, InboxOptions, SendMessage, SentMessage } from '../coordinator.ts';
+import type { ApprovalPolicy, ApprovalPolicySpec, ApproveOptions, RejectOptions } from '../coordinator.ts';
 import type { AnswerReleaseOptions, ReleaseRequest, ReleaseRequestFilter, RequestReleaseOptions } from '../coordinator.ts';
 import type { Session, Subscription, Task, TaskFilter, TaskPatch, TaskSpec, TaskStatus, UsageReport, UsageResult, UsageTotals } from '../coordinator.ts';
 import { CredentialBroker } from '../credentials/broker.ts';
@@ -24,13 +27,16 @@ import { waitForLease } from './lease-wait.ts';
 import * as leases from './leases.ts';
 import * as messages from './messages.ts';
 import * as inboxes from './messages-inbox.ts';
+import * as quotas from './quotas.ts';
 import * as rates from './rate-limits.ts';
 import * as releases from './release-requests.ts';
 import * as sessions from './sessions.ts';
 import { checkSubscription, follow } from './subscription.ts';
+import * as approvals from './task-approvals.ts';
 import * as claims from './task-claims.ts';
 import * as edits from './task-edits.ts';
 import * as outcomes from './task-outcomes.ts';
+import * as artifacts from './task-artifacts.ts';
 import * as tasks from './tasks.ts';
 
 export { type EngineOptions } from './engine-core.ts';
@@ -120,6 +126,7 @@ export class Engine extends EngineCore implements Coordinator {
   async addTasks(specs: TaskSpec[], options?: Mutation): Promise<Task[]> {
     const checked = tasks.checkSpecs(specs);
     return this.mutate('addTasks', checked, options, async (tx) => {
+      await quotas.checkQueued(tx, checked.length);
       const out: Task[] = [];
       for (const spec of checked) out.push(tasks.taskFromRow(await edits.addTask(tx, spec)));
       return out;
@@ -128,12 +135,13 @@ export class Engine extends EngineCore implements Coordinator {
 
   async getTask(id: number): Promise<Task> {
     const checked = tasks.checkId(id);
-    return this.readTx((tx) => tasks.getTask(tx, checked));
+    return this.readTx(async (tx) => ({ ...(await tasks.getTask(tx, checked)), artifacts: await artifacts.artifactsOf(tx, checked) }));
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<Task[]> {
     const checked = tasks.checkFilter(filter);
-    return this.readTx((tx) => tasks.listTasks(tx, checked));
+    const artifact = filter.artifact === undefined ? undefined : artifacts.checkArtifactQuery(filter.artifact);
+    return this.readTx((tx) => (artifact === undefined ? tasks.listTasks(tx, checked) : artifacts.tasksByArtifact(tx, artifact, checked)));
   }
 
   async taskCounts(options: { queue?: string } = {}): Promise<Record<TaskStatus, number>> {
@@ -160,8 +168,8 @@ export class Engine extends EngineCore implements Coordinator {
     const checked = tasks.checkClaim(sessionId, options);
     await this.sweeper.maybe();
     const made = await this.mutate('claim', checked, options, async (tx) => {
-      await sessions.liveSession(tx, checked.sessionId);
-      return claims.claimTasks(tx, checked.sessionId, checked.queue, checked.n, checked.leaseMs);
+      const n = await quotas.claimRoom(tx, await sessions.liveSession(tx, checked.sessionId), checked.n, false);
+      return claims.claimTasks(tx, checked.sessionId, checked.queue, n, checked.leaseMs);
     });
     // Many tasks are read after the commit, outside the write lock (an idempotent replay reads them anew).
     return Array.isArray(made) ? made : this.readTx((tx) => claims.claimsFromTickets(tx, checked.sessionId, made.tickets));
@@ -171,7 +179,7 @@ export class Engine extends EngineCore implements Coordinator {
     const checked = tasks.checkClaimByIds(sessionId, ids, options);
     await this.sweeper.maybe();
     return this.mutate('claimByIds', checked, options, async (tx) => {
-      await sessions.liveSession(tx, checked.sessionId);
+      await quotas.claimRoom(tx, await sessions.liveSession(tx, checked.sessionId), checked.checked.length, true);
       return claims.claimByIds(tx, checked.sessionId, checked.checked, checked.leaseMs);
     });
   }
@@ -186,19 +194,22 @@ export class Engine extends EngineCore implements Coordinator {
     return this.mutate('releaseClaim', ref, options, async (tx) => tasks.taskFromRow(await claims.releaseClaim(tx, ref)));
   }
 
-  async complete(claim: ClaimRef, result?: unknown, options?: Mutation): Promise<Task> {
+  async complete(claim: ClaimRef, result?: unknown, options?: CompleteOptions): Promise<Task> {
     const item = tasks.checkCompletion(claim, result);
-    return this.mutate('complete', item, options, async (tx) => tasks.taskFromRow(await outcomes.completeTask(tx, item)));
+    const made = artifacts.checkArtifacts(options?.artifacts);
+    return this.mutate('complete', { ...item, made }, options, (tx) => artifacts.completeWithArtifacts(tx, item, made));
   }
 
-  async completeMany(items: Array<ClaimRef & { result?: unknown }>, options?: Mutation): Promise<Task[]> {
+  async completeMany(items: CompleteItem[], options?: Mutation): Promise<Task[]> {
     const checked = tasks.checkCompletions(items);
-    const made = await this.mutate('completeMany', checked, options, async (tx) => {
-      const done = await outcomes.completeTasks(tx, checked);
-      return Array.isArray(done) ? done.map(tasks.taskFromRow) : done;
+    const stored = artifacts.checkManyArtifacts(items);
+    const made = await this.mutate('completeMany', { checked, stored }, options, (tx) => artifacts.completeManyWithArtifacts(tx, checked, stored));
+    // Many tasks are read after the commit, outside the write lock (with their artifacts, if any were given).
+    if (Array.isArray(made)) return made;
+    return this.readTx(async (tx) => {
+      const done = await tasks.tasksByIds(tx, made.ids);
+      return stored.some((a) => a.length > 0) ? artifacts.withArtifacts(tx, done) : done;
     });
-    // Many tasks are read after the commit, outside the write lock.
-    return Array.isArray(made) ? made : this.readTx((tx) => tasks.tasksByIds(tx, made.ids));
   }
 
   async fail(claim: ClaimRef, error: string, options: Mutation & { retryInMs?: number } = {}): Promise<Task> {
@@ -212,6 +223,27 @@ export class Engine extends EngineCore implements Coordinator {
   async cancel(id: number, options: Mutation & { version?: number; reason?: string } = {}): Promise<Task> {
     const checked = tasks.checkCancel(id, options);
     return this.mutate('cancel', checked, options, async (tx) => tasks.taskFromRow(await edits.cancelTask(tx, checked.id, checked.version, checked.reason)));
+  }
+
+  // --- approvals (task-approvals.ts) ----------------------------------------
+
+  async approveTask(id: number, options: ApproveOptions): Promise<Task> {
+    const d = approvals.checkApprove(id, options);
+    return this.mutate('approveTask', d, options, async (tx) => tasks.taskFromRow(await approvals.approveTask(tx, d)));
+  }
+
+  async rejectTask(id: number, options: RejectOptions): Promise<Task> {
+    const d = approvals.checkReject(id, options);
+    return this.mutate('rejectTask', d, options, async (tx) => tasks.taskFromRow(await approvals.rejectTask(tx, d)));
+  }
+
+  async setApprovalPolicy(spec: ApprovalPolicySpec): Promise<ApprovalPolicy> {
+    const p = approvals.checkPolicy(spec);
+    return this.mutate('setApprovalPolicy', p, spec, (tx) => approvals.setPolicy(tx, p));
+  }
+
+  async approvalPolicies(): Promise<ApprovalPolicy[]> {
+    return this.readTx((tx) => approvals.listPolicies(tx));
   }
 
   // --- budgets ----------------------------------------------------------
@@ -259,6 +291,20 @@ export class Engine extends EngineCore implements Coordinator {
   async resetBudget(scope?: BudgetScope, options?: Mutation): Promise<void> {
     const checked = budgets.checkOptionalScope(scope);
     return this.mutate('resetBudget', scope ?? null, options, (tx) => budgets.resetBudget(tx, checked));
+  }
+
+  // --- quotas (quotas.ts) ----------------------------------------------------
+
+  async setQuota(options: SetQuotaOptions): Promise<QuotaRow> {
+    const q = quotas.checkSetQuota(options);
+    const row = await this.mutate('setQuota', q, options, (tx) => quotas.setQuota(tx, q));
+    // Again after the commit: a check in between (PostgreSQL) may have cached the rows as they were.
+    await this.readTx(async (tx) => quotas.forgetLimits(tx));
+    return row;
+  }
+
+  async listQuotas(): Promise<QuotaStatus[]> {
+    return this.readTx((tx) => quotas.listQuotas(tx));
   }
 
   // --- rate limits --------------------------------------------------------

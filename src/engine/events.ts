@@ -3,6 +3,7 @@
 import type { BatonEvent, PublishOptions } from '../coordinator.ts';
 import { DEFAULT_LIST_LIMIT, EVENT_TYPE_PATTERN, MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
+import { stamp } from './actor.ts';
 import { checkJson, invalid, requireInt, requireString, show } from './validate.ts';
 
 export interface EventRow {
@@ -17,7 +18,8 @@ export interface EventRow {
 
 /** Appends one event (deferred: nothing waits for it; a failure fails the transaction). */
 export async function emit(tx: StoreTx, type: string, key: string | null, actor: string | null, data: Record<string, unknown> = {}): Promise<void> {
-  tx.defer('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) });
+  const who = stamp(tx, actor, data);
+  tx.defer('eventInsert', { now: tx.now, type, key, actor: who.actor, data: JSON.stringify(who.data) });
 }
 
 export function eventFromRow(row: EventRow): BatonEvent {

@@ -21,6 +21,7 @@ import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
 import { rememberHashed } from './idempotency.ts';
 import { normalizePathPattern, pathsOverlap } from './paths.ts';
+import { leaseQuota } from './quotas.ts';
 import { invalid, optionalInt, optionalReason, requireInt, requireOneOf, requireSessionId, requireString, requireTimeout } from './validate.ts';
 
 export interface LeaseRow {
@@ -223,6 +224,8 @@ export async function couldTake(tx: StoreTx, request: LeaseRequest, waiterId: nu
  */
 export async function attempt(tx: StoreTx, request: LeaseRequest, waiterId: number | null, handedOff = false): Promise<Attempt> {
   await lockLease(tx, request.key);
+  const overQuota = await leaseQuota(tx, request, handedOff);
+  if (overQuota !== null) return { granted: false, blockedBy: overQuota };
   const isPath = isPathKey(request.key) ? 1 : 0;
   const blockedBy = await obstacle(tx, request, isPath, waiterId, true);
   if (blockedBy !== null) return { granted: false, blockedBy };

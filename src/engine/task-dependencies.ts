@@ -16,7 +16,7 @@ export async function dependencyState(tx: StoreTx, dependsOn: number[]): Promise
     if (row === undefined) throw new BatonError('NOT_FOUND', `dependsOn names task ${dep}, which does not exist`, { details: { taskId: dep } });
     if (row.status !== 'done') pending++;
     // A blocked dependency will never be done either (blockDependents blocks its dependents the same way).
-    if (row.status === 'dead' || row.status === 'cancelled' || row.status === 'blocked') blocked ??= `dependency ${dep} is ${row.status}`;
+    if (row.status === 'dead' || row.status === 'cancelled' || row.status === 'blocked' || row.status === 'rejected') blocked ??= `dependency ${dep} is ${row.status}`;
   }
   return { pending, blocked };
 }

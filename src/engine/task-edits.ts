@@ -5,12 +5,14 @@ import type { TaskPatch } from '../coordinator.ts';
 import { BatonError } from '../errors.ts';
 import type { StoreTx } from '../stores/store.ts';
 import { emit } from './events.ts';
+import { approvalRequired, awaitApproval } from './task-approvals.ts';
 import { blockDependents, dependencyState, linkDependencies } from './task-dependencies.ts';
 import { conflict, expectVersion, getTaskRow, save, type NewTask, type Placement, type RowChanges, type TaskRow } from './tasks.ts';
 import { invalid } from './validate.ts';
 
 export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
   const { pending, blocked } = await dependencyState(tx, spec.dependsOn);
+  const gated = await approvalRequired(tx, spec);
   // New tasks go last: the position is the time added (ties by id); a reorder renumbers from 1.
   const { lastId: id } = await tx.run('taskInsert', {
     queue: spec.queue,
@@ -19,7 +21,7 @@ export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
     dependsOn: JSON.stringify(spec.dependsOn),
     priority: spec.priority,
     position: tx.now,
-    status: blocked === null ? 'ready' : 'blocked',
+    status: gated ? 'awaiting_approval' : blocked === null ? 'ready' : 'blocked',
     runAt: spec.runAt ?? tx.now,
     maxAttempts: spec.maxAttempts,
     pendingDeps: pending,
@@ -28,6 +30,7 @@ export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
   });
   await linkDependencies(tx, id, spec.dependsOn);
   await emit(tx, 'task.added', String(id), null, { queue: spec.queue, title: spec.title, priority: spec.priority, dependsOn: spec.dependsOn });
+  if (gated) await awaitApproval(tx, id, spec);
   return (await tx.get<TaskRow>('taskGet', { id }))!;
 }
 
@@ -35,7 +38,7 @@ export async function addTask(tx: StoreTx, spec: NewTask): Promise<TaskRow> {
 export async function updateTask(tx: StoreTx, id: number, version: number, patch: TaskPatch, changes: RowChanges): Promise<TaskRow> {
   const row = await getTaskRow(tx, id);
   expectVersion(row, version);
-  if (row.status === 'done' || row.status === 'cancelled' || row.status === 'dead') {
+  if (row.status === 'done' || row.status === 'cancelled' || row.status === 'dead' || row.status === 'rejected') {
     throw new BatonError('CONFLICT', `task ${id} is ${row.status}; it cannot be changed`, { details: { taskId: id, status: row.status } });
   }
   const saved = await save(tx, { ...row, ...changes });
@@ -50,6 +53,7 @@ export async function removeTask(tx: StoreTx, id: number, version: number): Prom
   const result = await tx.run('taskDelete', { id, version });
   if (result.changes === 0) throw conflict(id, version);
   tx.defer('depDeleteTask', { id });
+  tx.defer('artifactsDeleteTask', { id });
   if (row.status !== 'done') await blockDependents(tx, id, `dependency ${id} was removed`);
   await emit(tx, 'task.removed', String(id), null, { title: row.title });
 }
@@ -84,7 +88,7 @@ export async function cancelTask(tx: StoreTx, id: number, version: number | unde
   const row = await getTaskRow(tx, id);
   if (version !== undefined) expectVersion(row, version);
   if (row.status === 'cancelled') return row;
-  if (row.status === 'done') throw new BatonError('CONFLICT', `task ${id} is already done; it cannot be cancelled`, { details: { taskId: id } });
+  if (row.status === 'done' || row.status === 'rejected') throw new BatonError('CONFLICT', `task ${id} is already ${row.status}; it cannot be cancelled`, { details: { taskId: id } });
   const saved = await save(tx, { ...row, status: 'cancelled', reason, claimed_by: null, claim_expires_at: null });
   await emit(tx, 'task.cancelled', String(id), null, { reason });
   await blockDependents(tx, id, `dependency ${id} is cancelled`);

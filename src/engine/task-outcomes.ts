@@ -30,8 +30,8 @@ type ClaimState = Pick<TaskRow, 'id' | 'status' | 'claim_token' | 'claim_expires
  * tokens given, and only when a claim does not hold are the tasks read, to
  * refuse the batch with that claim's own error.
  */
-export async function completeTasks(tx: StoreTx, items: Completion[]): Promise<TaskRow[] | { ids: number[] }> {
-  if (items.length === 1) return [await completeTask(tx, items[0]!)];
+export async function completeTasks(tx: StoreTx, items: Completion[], artifactCounts: number[] = []): Promise<TaskRow[] | { ids: number[] }> {
+  if (items.length === 1) return [await completeTask(tx, items[0]!, artifactCounts[0])];
   const list = items.map(({ ref, result }) => ({ id: ref.taskId, token: ref.token, result: toJson('result', result) }));
   const ids = list.map((item) => item.id);
   const idList = JSON.stringify(ids);
@@ -43,13 +43,13 @@ export async function completeTasks(tx: StoreTx, items: Completion[]): Promise<T
   return { ids };
 }
 
-/** Completes one claim (complete(), or a batch of one). */
-export async function completeTask(tx: StoreTx, { ref, result }: Completion): Promise<TaskRow> {
+/** Completes one claim (complete(), or a batch of one); its event counts the artifacts stored with it (task-artifacts.ts). */
+export async function completeTask(tx: StoreTx, { ref, result }: Completion, artifacts = 0): Promise<TaskRow> {
   const row = await claimedRow(tx, ref);
   const done: TaskRow = { ...row, status: 'done', result: toJson('result', result), claimed_by: null, claim_expires_at: null, version: row.version + 1, updated_at: tx.now };
   const { changes } = await tx.run('taskComplete', { now: tx.now, id: row.id, version: row.version, result: done.result });
   if (changes !== 1) throw new BatonError('CONFLICT', `task ${row.id} changed while being completed; read it again and retry`, { details: { taskIds: [row.id] } });
-  await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: ref.token, attempt: row.attempts });
+  await emit(tx, 'task.completed', String(row.id), row.claimed_by, { token: ref.token, attempt: row.attempts, ...(artifacts > 0 ? { artifacts } : {}) });
   tx.defer('taskDependencyDone', { now: tx.now, id: row.id });
   return done;
 }

@@ -23,6 +23,7 @@ import {
   TASK_STATES,
 } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
+import { approvalFromRow, checkNeedsApproval } from './approval-row.ts';
 import { invalid, optionalInt, optionalReason, requireInt, requireOneOf, requireSessionId, requireString, toJson } from './validate.ts';
 
 export interface TaskRow {
@@ -73,6 +74,7 @@ export function taskFromRow(row: TaskRow): Task {
     lastError: row.last_error,
     claimedBy: row.claimed_by,
     claimExpiresAt: row.claim_expires_at,
+    approval: approvalFromRow(row),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -106,6 +108,8 @@ export interface NewTask {
   dependsOn: number[];
   maxAttempts: number;
   runAt: number | undefined;
+  /** Asked for approval (task-approvals.ts; a queue's policy may require it anyway). */
+  needsApproval: boolean;
 }
 
 export function checkSpec(spec: TaskSpec, index?: number): NewTask {
@@ -121,6 +125,7 @@ export function checkSpec(spec: TaskSpec, index?: number): NewTask {
     dependsOn: [...new Set(dependsOn.map((d) => checkId(d)))],
     maxAttempts: optionalInt(`maxAttempts${where}`, spec.maxAttempts, DEFAULT_MAX_ATTEMPTS, { min: 1, max: MAX_TASK_ATTEMPTS }),
     runAt: spec.runAt === undefined ? undefined : requireInt(`runAt${where}`, spec.runAt, { max: MAX_TIME_MS }),
+    needsApproval: checkNeedsApproval(spec.needsApproval, where),
   };
 }
 

@@ -1,6 +1,6 @@
 // The one-screen status of a project's coordination state, the same whether
 // it is read through the daemon or from the embedded store.
-import type { BudgetStatus, Coordinator, Lease, RateLimitStatus, Session, TaskStatus } from '../coordinator.ts';
+import type { BudgetStatus, Coordinator, Lease, QuotaStatus, RateLimitStatus, Session, TaskStatus } from '../coordinator.ts';
 
 /** One readiness check of a daemon (server/health.ts): GET /readyz and `baton status` show them. */
 export interface HealthCheck {
@@ -39,11 +39,13 @@ export interface ProjectStatus {
   tasks: Record<TaskStatus, number>;
   budgets: BudgetStatus[];
   rateLimits: RateLimitStatus[];
+  /** Each quota with its limits and use (absent from a daemon before quotas). */
+  quotas?: QuotaStatus[];
   /** Through the daemon: the seq of the last event committed (0: none), where a stream "from now" starts. */
   lastEventSeq?: number;
 }
 
 export async function collectStatus(c: Coordinator, daemon: DaemonInfo | null = null): Promise<ProjectStatus> {
-  const [sessions, leases, tasks, budgets, rateLimits] = await Promise.all([c.listSessions(), c.listLeases(), c.taskCounts(), c.budgetStatus(), c.rateLimitStatus()]);
-  return { at: Date.now(), daemon, sessions, leases, tasks, budgets, rateLimits };
+  const [sessions, leases, tasks, budgets, rateLimits, quotas] = await Promise.all([c.listSessions(), c.listLeases(), c.taskCounts(), c.budgetStatus(), c.rateLimitStatus(), c.listQuotas()]);
+  return { at: Date.now(), daemon, sessions, leases, tasks, budgets, rateLimits, quotas };
 }

@@ -6,6 +6,7 @@
 // pay for zod.
 import { z } from 'zod';
 import { MAX_BATCH } from '../limits.ts';
+import * as approvals from '../schema/approvals.ts';
 import * as budgets from '../schema/budgets.ts';
 import * as credentials from '../schema/credentials.ts';
 import * as events from '../schema/events.ts';
@@ -13,10 +14,12 @@ import { anyJson, id, key, mutation, taskId } from '../schema/fields.ts';
 import * as kv from '../schema/kv.ts';
 import * as leases from '../schema/leases.ts';
 import * as messages from '../schema/messages.ts';
+import * as quotas from '../schema/quotas.ts';
 import * as limits from '../schema/rate-limits.ts';
 import * as release from '../schema/release-requests.ts';
 import * as sessions from '../schema/sessions.ts';
 import * as tasks from '../schema/tasks.ts';
+import * as projects from './project-operations.ts';
 import * as own from './daemon-operations.ts';
 import type { OperationName } from './operations.ts';
 
@@ -52,10 +55,15 @@ export const requestBodies = {
   claimByIds: tasks.claimLeaseOptions.extend({ ...sessionId, ids: z.array(taskId).min(1) }),
   renewClaim: tasks.claimLeaseOptions.extend({ claim: tasks.claimRef }),
   releaseClaim: mutation.extend({ claim: tasks.claimRef }),
-  complete: mutation.extend({ claim: tasks.claimRef, result: anyJson.optional() }),
+  complete: tasks.completeOptions.extend({ claim: tasks.claimRef, result: anyJson.optional() }),
   completeMany: mutation.extend({ items: z.array(tasks.completeItem).min(1) }),
   fail: tasks.failOptions.extend({ claim: tasks.claimRef, error: tasks.failure }),
   cancel: tasks.cancelOptions.extend({ id: taskId }),
+  // approvals
+  approveTask: approvals.approveOptions.extend({ id: taskId }),
+  rejectTask: approvals.rejectOptions.extend({ id: taskId }),
+  setApprovalPolicy: approvals.approvalPolicySpec,
+  approvalPolicies: z.strictObject({}),
   // token budgets
   setBudget: budgets.budgetSpec,
   removeBudget: mutation.extend({ scope: budgets.budgetScope }),
@@ -66,6 +74,9 @@ export const requestBodies = {
   commitReservation: mutation.extend({ reservationId: budgets.reservationId, actual: budgets.actualUsage }),
   cancelReservation: mutation.extend({ reservationId: budgets.reservationId }),
   resetBudget: mutation.extend({ scope: budgets.budgetScope.optional() }),
+  // quotas
+  setQuota: quotas.setQuotaOptions,
+  listQuotas: z.strictObject({}),
   // rate limits
   setRateLimit: limits.rateLimitSpec.extend({ key }),
   take: limits.rateTakeOptions.extend({ key }),
@@ -103,6 +114,10 @@ export const requestBodies = {
   webhookRotate: own.webhookRotateBody,
   webhookTest: own.webhookIdBody,
   webhookDeliveries: own.webhookDeliveriesBody,
+  projectList: projects.projectListBody,
+  projectShow: projects.projectNameBody,
+  projectCreate: projects.projectChangeBody,
+  projectArchive: projects.projectChangeBody,
 } satisfies Record<OperationName, z.ZodType>;
 
 export const results = {
@@ -134,6 +149,10 @@ export const results = {
   completeMany: z.array(tasks.task),
   fail: tasks.task,
   cancel: tasks.task,
+  approveTask: tasks.task,
+  rejectTask: tasks.task,
+  setApprovalPolicy: approvals.approvalPolicy,
+  approvalPolicies: z.array(approvals.approvalPolicy),
   setBudget: budgets.budgetStatus,
   removeBudget: nothing,
   report: budgets.usageResult,
@@ -143,6 +162,8 @@ export const results = {
   commitReservation: budgets.usageResult,
   cancelReservation: nothing,
   resetBudget: nothing,
+  setQuota: quotas.quotaRow,
+  listQuotas: z.array(quotas.quotaStatus),
   setRateLimit: limits.rateLimitStatus,
   take: limits.rateTakeResult,
   rateLimitStatus: z.array(limits.rateLimitStatus),
@@ -173,6 +194,10 @@ export const results = {
   webhookRotate: own.webhookWithSecret,
   webhookTest: own.webhookDelivery,
   webhookDeliveries: z.array(own.webhookDelivery),
+  projectList: projects.projectList,
+  projectShow: projects.projectDetail,
+  projectCreate: projects.projectInfo,
+  projectArchive: projects.projectInfo,
 } satisfies Record<OperationName, z.ZodType>;
 
 export type RequestBodies = typeof requestBodies;

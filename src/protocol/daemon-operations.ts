@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAX_ID_LENGTH, MAX_LIST_LIMIT, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MAX_WEBHOOK_EVENTS, MAX_WEBHOOK_URL_LENGTH } from '../limits.ts';
 import { leaseRef } from '../schema/leases.ts';
+import type { ProjectOperations } from './project-operations.ts';
 import { idempotencyKey, path, ttl } from '../schema/fields.ts';
 
 const worktree = path.describe("The worktree to act in: the absolute path of its top level, a worktree of the daemon's repository. Default: the daemon's own.");
@@ -82,7 +83,7 @@ export const webhookDelivery = z.strictObject({
 });
 
 /** What the daemon serves beside the Coordinator, one body in, one result out. */
-export interface DaemonOperations {
+export interface DaemonOperations extends ProjectOperations {
   writeFile(body: z.infer<typeof writeFileBody>): Promise<FileResult>;
   deleteFile(body: z.infer<typeof deleteFileBody>): Promise<FileResult>;
   renameFile(body: z.infer<typeof renameFileBody>): Promise<FileResult>;

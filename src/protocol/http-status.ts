@@ -24,6 +24,8 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'SESSION_ENDED':
     case 'IDEMPOTENCY_MISMATCH':
     case 'LOCK_LOST':
+    // Not 429: clients retry 429 by themselves, and a quota frees only when work ends, which a retry cannot hurry.
+    case 'QUOTA_EXCEEDED':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;

@@ -115,7 +115,7 @@ export const operations: { [K in OperationName]: Operation<K> } = {
   },
   completeMany: {
     summary: 'Complete many claims in one transaction, all or nothing.', mutation: M,
-    toBody: (items, o) => ({ ...sent(o), items: Array.isArray(items) ? items.map((i) => (isRecord(i) ? { ...claimRef(i), ...present('result', i.result) } : i)) : items }),
+    toBody: (items, o) => ({ ...sent(o), items: Array.isArray(items) ? items.map((i) => (isRecord(i) ? { ...claimRef(i), ...present('result', i.result), ...present('artifacts', i.artifacts) } : i)) : items }),
     call: (c, { items, ...o }) => c.completeMany(items, o),
   },
   fail: {
@@ -123,6 +123,12 @@ export const operations: { [K in OperationName]: Operation<K> } = {
     toBody: (claim, error, o) => ({ ...sent(o), claim: claimRef(claim), error }), call: (c, { claim, error, ...o }) => c.fail(claim, error, o),
   },
   cancel: { summary: 'Cancel a task.', mutation: M, toBody: (id, o) => ({ ...sent(o), id }), call: (c, { id, ...o }) => c.cancel(id, o) },
+
+  // approvals (docs/approvals.md): deciding needs the approver scope (token-scopes.ts)
+  approveTask: { summary: 'Approve a task awaiting approval: it becomes ready (or blocked).', mutation: M, toBody: (id, o) => ({ ...sent(o), id }), call: (c, { id, ...o }) => c.approveTask(id, o) },
+  rejectTask: { summary: 'Reject a task awaiting approval: it ends, rejected.', mutation: M, toBody: (id, o) => ({ ...sent(o), id }), call: (c, { id, ...o }) => c.rejectTask(id, o) },
+  setApprovalPolicy: { summary: "Set or remove a queue's approval policy (every task added to it needs approval).", mutation: M, toBody: (spec) => sent(spec), call: (c, spec) => c.setApprovalPolicy(spec) },
+  approvalPolicies: { summary: 'The queues whose tasks need approval.', mutation: R, toBody: () => ({}), call: (c) => c.approvalPolicies() },
 
   // token budgets
   setBudget: { summary: 'Create or change a token budget.', mutation: M, toBody: (spec) => sent(spec), call: (c, spec) => c.setBudget(spec) },
@@ -143,6 +149,10 @@ export const operations: { [K in OperationName]: Operation<K> } = {
     summary: "Start a budget's period (or all budgets') from zero.", mutation: M,
     toBody: (scope, o) => ({ ...sent(o), ...present('scope', scope) }), call: (c, { scope, ...o }) => c.resetBudget(scope, o),
   },
+
+  // quotas (docs/quotas.md)
+  setQuota: { summary: 'Set a quota (project-wide or one agent\'s); limit null removes it.', mutation: M, toBody: (o) => sent(o), call: (c, o) => c.setQuota(o) },
+  listQuotas: { summary: 'Every quota with its limits and its use now.', mutation: R, toBody: () => ({}), call: (c) => c.listQuotas() },
 
   // rate limits
   setRateLimit: { summary: 'Create or change a rate limit.', mutation: M, toBody: (key, spec) => ({ ...sent(spec), key }), call: (c, { key, ...spec }) => c.setRateLimit(key, spec) },
@@ -206,6 +216,12 @@ export const operations: { [K in OperationName]: Operation<K> } = {
   webhookRotate: { summary: "A new signing secret for an endpoint; the old one also signs for overlapMs.", mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookRotate(b) },
   webhookTest: { summary: 'Send a webhook.test delivery to an endpoint now; answers its first outcome.', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookTest(b) },
   webhookDeliveries: { summary: 'Webhook deliveries, newest first, with their attempts.', mutation: R, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.webhookDeliveries(b) },
+
+  // the daemon's own: the projects it serves (docs/projects.md); creating and archiving need an admin credential
+  projectList: { summary: 'The projects this daemon serves that the caller may reach.', mutation: R, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.projectList(b) },
+  projectShow: { summary: 'One project, with its counts of leases, sessions and tasks.', mutation: R, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.projectShow(b) },
+  projectCreate: { summary: 'Create a project: a store of its own on this daemon (admin).', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.projectCreate(b) },
+  projectArchive: { summary: 'Archive a project: its requests are refused, its state is kept (admin).', mutation: M, toBody: (b) => b, call: (_c, b, { daemon }) => daemon.projectArchive(b) },
 };
 
 export const operationNames = Object.keys(operations) as OperationName[];

@@ -12,6 +12,9 @@
 //   tasks and files both: shared state (kv), which agents of either kind coordinate by
 //   credentials  a model provider's current credential (an access token or API
 //          key; never the refresh token): give it to an agent beside tasks or files
+//   approver  approve or reject tasks awaiting approval, and set the queues'
+//          approval policies (docs/approvals.md): a person's token, never an
+//          agent's; `tasks` cannot decide (an agent could approve its own work)
 //
 // Budgets, rate limits, the event log, the status, forceRelease, sweep, webhooks,
 // the MCP endpoint and signing every dashboard out need
@@ -21,21 +24,24 @@
 import type { TokenScope } from '../limits.ts';
 import { operations, type OperationName } from './operations.ts';
 
-type Area = readonly ('tasks' | 'files' | 'credentials')[];
+type Area = readonly ('tasks' | 'files' | 'credentials' | 'approver')[];
 const T: Area = ['tasks'];
 const F: Area = ['files'];
 const SESSION: Area = ['tasks', 'files'];
+const APPROVER: Area = ['approver'];
 const NONE: Area = [];
 
-/** Which of tasks, files and credentials grant each operation (full always does; read does a plain read). */
+/** Which of tasks, files, credentials and approver grant each operation (full always does; read does a plain read). */
 const areas: { [K in OperationName]: Area } = {
   acquire: F, renew: F, release: F, checkLease: F, getLease: F, listLeases: F,
   forceRelease: NONE,
   register: SESSION, heartbeat: SESSION, endSession: SESSION, getSession: SESSION, listSessions: SESSION,
   addTask: T, addTasks: T, getTask: T, listTasks: T, taskCounts: T, updateTask: T, removeTask: T, reorderTask: T,
   claim: T, claimByIds: T, renewClaim: T, releaseClaim: T, complete: T, completeMany: T, fail: T, cancel: T,
+  approveTask: APPROVER, rejectTask: APPROVER, setApprovalPolicy: APPROVER, approvalPolicies: ['tasks', 'approver'],
   setBudget: NONE, removeBudget: NONE, report: NONE, budgetStatus: NONE, usage: NONE, reserve: NONE,
   commitReservation: NONE, cancelReservation: NONE, resetBudget: NONE,
+  setQuota: NONE, listQuotas: NONE,
   setRateLimit: NONE, take: NONE, rateLimitStatus: NONE,
   events: NONE, publish: NONE, sweep: NONE,
   requestRelease: F, answerRelease: F, releaseRequests: F,
@@ -44,6 +50,8 @@ const areas: { [K in OperationName]: Area } = {
   credential: ['credentials'],
   writeFile: F, deleteFile: F, renameFile: F, readFile: F, gitStatus: F, gitCommit: F,
   webhookAdd: NONE, webhookList: NONE, webhookRemove: NONE, webhookRotate: NONE, webhookTest: NONE, webhookDeliveries: NONE,
+  // Any credential may list and show the projects it reaches; creating and archiving need an admin one besides (server/project-access.ts).
+  projectList: SESSION, projectShow: SESSION, projectCreate: NONE, projectArchive: NONE,
 };
 
 /**

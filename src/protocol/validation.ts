@@ -71,6 +71,9 @@ export function describeIssue(issue: Issue, root: string, schema?: z.core.$ZodTy
     case 'unrecognized_keys':
       return `${at} has an unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     case 'invalid_union': {
+      // A tagged union (an artifact's kind) whose tag matched no branch: name the tag given.
+      const tag = (issue as { discriminator?: string }).discriminator;
+      if (tag !== undefined && typeof input === 'object' && input !== null) return `${at}.${tag} is not a known ${tag}: got ${shown((input as Record<string, unknown>)[tag])}`;
       // The branch that got furthest says the most; a mere type mismatch in every branch means the shape is wrong.
       const branches = issue.errors.map((branch) => branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })));
       const telling = branches.flat().find((i) => i.code !== 'invalid_type' || i.path.length > issue.path.length);

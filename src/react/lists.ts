@@ -2,7 +2,7 @@
 // operation (or GET) behind each list, which event types change which lists,
 // and how often each is read again when no event says so (heartbeats and
 // renewals emit none, and a rate limit's bucket refills with time).
-import type { BatonEvent, BudgetStatus, Lease, RateLimitStatus, Session, Task } from '../coordinator.ts';
+import type { BatonEvent, BudgetStatus, Lease, QuotaStatus, RateLimitStatus, Session, Task } from '../coordinator.ts';
 import { TASK_STATES } from '../limits.ts';
 import { callOperation, getJson, type Endpoint } from './http.ts';
 import type { DaemonStatus, ListName, WhoAmI } from './types.ts';
@@ -10,7 +10,7 @@ import type { DaemonStatus, ListName, WhoAmI } from './types.ts';
 /** The tasks kept of each state (listTasks orders by priority, then position). */
 export const TASKS_PER_STATE = 2_000;
 
-export const ALL_LISTS: readonly ListName[] = ['whoami', 'status', 'leases', 'sessions', 'tasks', 'taskCounts', 'budgets', 'rateLimits'];
+export const ALL_LISTS: readonly ListName[] = ['whoami', 'status', 'leases', 'sessions', 'tasks', 'taskCounts', 'budgets', 'rateLimits', 'quotas'];
 
 export interface Lists {
   whoami: WhoAmI | null;
@@ -21,6 +21,7 @@ export interface Lists {
   taskCounts: Readonly<Record<string, number>>;
   budgets: readonly BudgetStatus[];
   rateLimits: readonly RateLimitStatus[];
+  quotas: readonly QuotaStatus[];
 }
 
 /** The lists an event changes, by its type's first word. Unknown types (a user's `publish`) change none. */
@@ -32,6 +33,7 @@ const byPrefix: Record<string, readonly ListName[]> = {
   budget: ['budgets', 'status'],
   tokens: ['budgets', 'status'],
   ratelimit: ['rateLimits', 'status'],
+  quota: ['quotas'],
 };
 
 export function listsChangedBy(event: BatonEvent): readonly ListName[] {
@@ -52,6 +54,7 @@ export const PERIODIC: readonly (readonly [ListName, number])[] = [
   ['status', 5_000],
   ['tasks', 15_000], // claim renewals
   ['budgets', 15_000], // periods roll over
+  ['quotas', 5_000], // use changes with every claim and lease: read on a timer, not per event
 ];
 
 type Readers = { [K in ListName]: (endpoint: Endpoint, signal: AbortSignal) => Promise<Lists[K]> };
@@ -77,6 +80,7 @@ export const readers: Readers = {
   taskCounts: (e, signal) => callOperation<Record<string, number>>(e, 'taskCounts', {}, signal),
   budgets: (e, signal) => callOperation<BudgetStatus[]>(e, 'budgetStatus', {}, signal),
   rateLimits: (e, signal) => callOperation<RateLimitStatus[]>(e, 'rateLimitStatus', {}, signal),
+  quotas: (e, signal) => callOperation<QuotaStatus[]>(e, 'listQuotas', {}, signal),
 };
 
 /** Keys for structural sharing of each list's records. */
@@ -86,4 +90,5 @@ export const keys = {
   tasks: (t: Task) => t.id,
   budgets: (b: BudgetStatus) => b.scope,
   rateLimits: (r: RateLimitStatus) => r.key,
+  quotas: (q: QuotaStatus) => q.quota,
 };

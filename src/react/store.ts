@@ -20,9 +20,9 @@ export const MAX_EVENTS = 5_000;
 export const HISTORY = 1_000;
 
 /** What a pause holds still; the connection, the error and who the page is go on changing. */
-const FROZEN = ['seq', 'status', 'leases', 'sessions', 'tasks', 'taskCounts', 'budgets', 'rateLimits', 'events', 'syncedAt'] as const;
+const FROZEN = ['seq', 'status', 'leases', 'sessions', 'tasks', 'taskCounts', 'budgets', 'rateLimits', 'quotas', 'events', 'syncedAt'] as const;
 
-const emptyLists: Lists = Object.freeze({ whoami: null, status: null, leases: [], sessions: [], tasks: [], taskCounts: {}, budgets: [], rateLimits: [] });
+const emptyLists: Lists = Object.freeze({ whoami: null, status: null, leases: [], sessions: [], tasks: [], taskCounts: {}, budgets: [], rateLimits: [], quotas: [] });
 
 interface Handler {
   match: (event: BatonEvent) => boolean;
@@ -274,7 +274,7 @@ export class ProtocolStore {
     const shown = this.#frozen;
     const data: Pick<ProtocolState, (typeof FROZEN)[number]> =
       shown === null
-        ? { seq: this.#seq ?? 0, status: lists.status, leases: lists.leases, sessions: lists.sessions, tasks: lists.tasks, taskCounts: lists.taskCounts, budgets: lists.budgets, rateLimits: lists.rateLimits, events: this.#events, syncedAt: this.#syncedAt }
+        ? { seq: this.#seq ?? 0, status: lists.status, leases: lists.leases, sessions: lists.sessions, tasks: lists.tasks, taskCounts: lists.taskCounts, budgets: lists.budgets, rateLimits: lists.rateLimits, quotas: lists.quotas, events: this.#events, syncedAt: this.#syncedAt }
         : (Object.fromEntries(FROZEN.map((k) => [k, shown[k]])) as Pick<ProtocolState, (typeof FROZEN)[number]>);
     return Object.freeze({ connection: this.#connectionState, paused: shown !== null, whoami: lists.whoami, error: [...this.#errors.values()].at(-1) ?? null, ...data });
   }

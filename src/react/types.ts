@@ -1,7 +1,7 @@
 // The shapes the hooks hand out. Types only: the records themselves are the
 // daemon's (src/coordinator.ts), so a field added there reaches the page with
 // no change here.
-import type { BatonEvent, BudgetStatus, Lease, RateLimitStatus, Session, Task } from '../coordinator.ts';
+import type { BatonEvent, BudgetStatus, Lease, QuotaStatus, RateLimitStatus, Session, Task } from '../coordinator.ts';
 import type { TokenScope } from '../limits.ts';
 import type { ProjectStatus } from '../project/status.ts';
 
@@ -40,6 +40,8 @@ export interface ProtocolState {
   readonly taskCounts: Readonly<Record<string, number>>;
   readonly budgets: readonly BudgetStatus[];
   readonly rateLimits: readonly RateLimitStatus[];
+  /** Each quota (docs/quotas.md) with its limits and use now. */
+  readonly quotas: readonly QuotaStatus[];
   /** The last MAX_EVENTS events, ascending seq. */
   readonly events: readonly BatonEvent[];
   /** Date.now() when the last refetch of a list completed; 0 before. */
@@ -59,7 +61,7 @@ export interface BatonActions {
 }
 
 /** The lists the store keeps, each refetched by itself. */
-export type ListName = 'whoami' | 'status' | 'leases' | 'sessions' | 'tasks' | 'taskCounts' | 'budgets' | 'rateLimits';
+export type ListName = 'whoami' | 'status' | 'leases' | 'sessions' | 'tasks' | 'taskCounts' | 'budgets' | 'rateLimits' | 'quotas';
 
 /** Counters for tests and debugging: what the store is doing, not part of the state. */
 export interface StoreStats {

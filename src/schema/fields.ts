@@ -46,4 +46,7 @@ export const labels = z.record(z.string(), z.string());
 export const dataObject = boundedJson(z.record(z.string(), z.unknown()));
 
 /** What every mutation takes: the same key and request within 10 minutes acts once. */
-export const mutation = z.strictObject({ idempotencyKey: idempotencyKey.optional() });
+export const mutation = z.strictObject({
+  idempotencyKey: idempotencyKey.optional(),
+  by: name.optional().describe('Who asks, for the audit log (docs/audit.md). Through the daemon, a token or signed request is named by its credential instead.'),
+});

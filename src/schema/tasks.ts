@@ -1,6 +1,8 @@
 // Tasks: a queue with priorities, dependencies, claims with tokens, retries.
 import { z } from 'zod';
 import { MAX_BATCH, MAX_LIST_LIMIT, MAX_PRIORITY, MAX_TASK_ATTEMPTS, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_TTL_MS, TASK_STATES } from '../limits.ts';
+import { approval } from './approvals.ts';
+import { artifact, artifactQuery, artifacts } from './artifacts.ts';
 import { anyJson, instant, mutation, name, reason, taskId, time, token, ttl } from './fields.ts';
 
 export const taskStatus = z.enum(TASK_STATES);
@@ -28,9 +30,11 @@ export const task = z.strictObject({
   lastError: z.string().nullable(),
   claimedBy: z.string().nullable(),
   claimExpiresAt: time.nullable(),
+  approval: approval.nullable(),
   version: z.int(),
   createdAt: time,
   updatedAt: time,
+  artifacts: z.array(artifact).optional().describe('What its completion made (docs/artifacts.md): on getTask, on listTasks by artifact, and on complete.'),
 });
 
 export const taskSpec = z.strictObject({
@@ -41,6 +45,7 @@ export const taskSpec = z.strictObject({
   dependsOn: z.array(taskId).optional(),
   maxAttempts: maxAttempts.optional(),
   runAt: runAt.optional(),
+  needsApproval: z.boolean().optional().describe('Not claimable until a person approves it (approveTask); a queue with an approval policy gates every task anyway.'),
 });
 
 export const taskPatch = z.strictObject({
@@ -73,11 +78,14 @@ export const taskFilter = z.strictObject({
   queue: name.optional(),
   status: z.union([taskStatus, z.array(taskStatus)]).optional(),
   limit: z.int().min(1).max(MAX_LIST_LIMIT).optional(),
+  artifact: artifactQuery.optional(),
 });
 
 export const taskCounts = z.record(taskStatus, z.int());
 
-export const completeItem = claimRef.extend({ result: anyJson.optional() });
+export const completeItem = claimRef.extend({ result: anyJson.optional(), artifacts: artifacts.optional() });
+
+export const completeOptions = mutation.extend({ artifacts: artifacts.optional() });
 
 export const failure = z.string().max(MAX_TEXT_LENGTH);
 

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Coordinator } from '../coordinator.ts';
 import { checkEventQuery } from '../engine/events.ts';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, type TokenScope } from '../limits.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, PROJECT_HEADER, type TokenScope } from '../limits.ts';
 import { BatonError, isBatonError } from '../errors.ts';
 import { httpStatusFor } from '../protocol/http-status.ts';
 import { DASHBOARD_LINK_PATH, DASHBOARD_SIGN_OUT_PATH, type DashboardLink } from '../protocol/dashboard-link.ts';
@@ -16,6 +16,8 @@ import { scopeAllows, scopesGranting, type ScopedRoute } from '../protocol/token
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import { credentialOf, type AuthResult } from './auth.ts';
+import { nameActor } from '../protocol/admin-actor.ts';
+import { projectAllowed, refuseProject, requireAdmin } from './project-access.ts';
 import { answerHealth, healthRoute, type HealthCheck } from './health.ts';
 import type { Logger } from './log.ts';
 import type { DaemonRoute } from './routes.ts';
@@ -33,7 +35,7 @@ export interface AuthenticateHeaders {
 }
 
 /** Who is on the unix socket (its directory's mode is the check): the machine's user, with every right. */
-const LOCAL: AuthResult = { principal: 'local' };
+const LOCAL: AuthResult = { principal: 'local', admin: true };
 /** How often an open stream checks that the credential that opened it still holds. */
 const STREAM_CREDENTIAL_CHECK_MS = 2_000;
 
@@ -54,6 +56,12 @@ export interface ApiContext {
   stopping(): boolean;
   /** Ties an attached session to this daemon's node: it ends if the daemon dies (node TTL). */
   bindSession?(sessionId: string): Promise<void>;
+  /**
+   * The projects the daemon serves besides the one above (server/projects.ts):
+   * a request naming another (the x-baton-project header, or ?project= on a GET)
+   * works on that project's engine and operations.
+   */
+  projects?: { readonly homeName: string; scope(name: string | undefined): Promise<ProjectContext> };
   /** Routes mounted for the daemon's caller (e.g. /v1/mcp), by path; matched after authentication, before the API's own. */
   routes: ReadonlyMap<string, Pick<DaemonRoute, 'handle'>>;
   /** Request ids, the access log, metrics (GET /metrics) and spans (request-telemetry.ts). */
@@ -73,6 +81,9 @@ export interface ApiContext {
     signOutAll(): number;
   };
 }
+
+/** What a request works on: its project's Coordinator and the daemon's operations for it. */
+export type ProjectContext = Pick<ApiContext, 'coordinator' | 'daemonOperations' | 'lastEventSeq' | 'bindSession' | 'overloaded'> & { readonly name?: string; readonly home?: boolean };
 
 export interface Transport {
   kind: 'unix' | 'tcp' | 'pipe';
@@ -129,7 +140,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Headers that carry one value. Node joins a repeated unknown header with ", " and keeps the first of a known one: either way the request is not what its sender meant. */
-const SINGLE_VALUED = new Set(['host', 'content-length', 'content-type', 'authorization', 'idempotency-key', 'last-event-id', ...[TIMESTAMP_HEADER, SIGNATURE_HEADER, KEY_ID_HEADER].map((h) => h.toLowerCase())]);
+const SINGLE_VALUED = new Set(['host', 'content-length', 'content-type', 'authorization', 'idempotency-key', 'last-event-id', PROJECT_HEADER, ...[TIMESTAMP_HEADER, SIGNATURE_HEADER, KEY_ID_HEADER].map((h) => h.toLowerCase())]);
 
 /** Refuses a request that repeats a single-valued header (rawHeaders is name, value, name, value...). */
 function refuseRepeatedHeaders(req: IncomingMessage): void {
@@ -177,13 +188,13 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     res.on('close', () => clearInterval(timer));
   }
 
-  async function attach(sessionId: string, req: IncomingMessage, res: ServerResponse, who: AuthResult): Promise<void> {
-    const session = await ctx.coordinator.getSession(sessionId);
+  async function attach(p: ProjectContext, sessionId: string, req: IncomingMessage, res: ServerResponse, who: AuthResult): Promise<void> {
+    const session = await p.coordinator.getSession(sessionId);
     if (session.endedAt !== null) throw new BatonError('SESSION_ENDED', `session ${sessionId} (${session.name}) ended: ${session.endReason ?? 'ended'}`);
     const stream = openEventStream(res, { keepAliveMs: 5_000 });
     ctx.telemetry.streamOpened('attach', res);
     endWhenCredentialEnds(who, res);
-    await ctx.bindSession?.(sessionId);
+    await p.bindSession?.(sessionId);
     stream.send({ type: 'attached', sessionId });
     let streams = attached.get(sessionId);
     if (streams === undefined) attached.set(sessionId, (streams = new Set()));
@@ -198,7 +209,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       attached.delete(sessionId);
       if (ctx.stopping()) return;
       // The client's connection is gone (its process died or it closed): end the session now.
-      ctx.coordinator.endSession(sessionId, { reason: 'disconnected' }).then(
+      p.coordinator.endSession(sessionId, { reason: 'disconnected' }).then(
         () => ctx.log.info('session ended: connection dropped', { sessionId }),
         (error: unknown) => {
           if (!isBatonError(error, 'SESSION_ENDED') && !isBatonError(error, 'NOT_FOUND')) ctx.log.warn('ending a dropped session failed', { sessionId, error: String(error) });
@@ -207,7 +218,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     });
   }
 
-  async function events(url: URL, req: IncomingMessage, res: ServerResponse, who: AuthResult): Promise<void> {
+  async function events(p: ProjectContext, url: URL, req: IncomingMessage, res: ServerResponse, who: AuthResult): Promise<void> {
     const topics = (url.searchParams.get('topics') ?? url.searchParams.get('types') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
     const resume = header(req, 'last-event-id') ?? url.searchParams.get('after') ?? undefined;
     let after = -1;
@@ -219,13 +230,33 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     // Checked before the 200 goes out: once the stream is open an error could only hang up.
     checkEventQuery({ after, types: topics }, -1);
     // From "now": fix now as a seq and tell the reader (an id-only block), so a drop before the first event resumes there.
-    const startId = after < 0 ? await ctx.lastEventSeq() : undefined;
+    const startId = after < 0 ? await p.lastEventSeq() : undefined;
     if (res.destroyed) return;
     const stream = openEventStream(res, startId === undefined ? {} : { startId });
     ctx.telemetry.streamOpened('events', res);
-    const subscription = ctx.coordinator.subscribe((event) => stream.send(event, event.seq), { after: startId ?? after, types: topics });
+    const subscription = p.coordinator.subscribe((event) => stream.send(event, event.seq), { after: startId ?? after, types: topics });
     res.on('close', () => subscription.close());
     endWhenCredentialEnds(who, res);
+  }
+
+  /**
+   * The project a request names (the header, or ?project= where a browser's
+   * EventSource cannot set one), once its principal may reach it; with none,
+   * the daemon's default project, which the principal must reach too.
+   */
+  async function projectOf(req: IncomingMessage, raw: string, who: AuthResult): Promise<ProjectContext> {
+    const query = raw.indexOf('?');
+    const named = header(req, PROJECT_HEADER) ?? (query === -1 ? undefined : (new URLSearchParams(raw.slice(query + 1)).get('project') ?? undefined));
+    if (ctx.projects === undefined) return ctx;
+    const name = named ?? ctx.projects.homeName;
+    // Asked before the project is looked up: a principal learns nothing of projects it cannot reach.
+    refuseProject(who, name, name === ctx.projects.homeName);
+    return ctx.projects.scope(named);
+  }
+
+  /** Routes that serve the daemon's default project only (the MCP endpoint, the dashboard's link). */
+  function homeOnly(p: ProjectContext, route: string): void {
+    if (p.home === false) throw new BatonError('INVALID_ARGUMENT', `${route} serves the daemon's default project only; project ${p.name} is reached through the API (BATON_PROJECT=${p.name} baton mcp runs the MCP tools for it)`);
   }
 
   /** The body of a dashboard request: a JSON object (or nothing) with only the fields named. */
@@ -249,11 +280,14 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
   }
 
   /** POST /v1/<name>: the body checked against the operation's schema, then the call the table names. */
-  async function callOperation<K extends OperationName>(name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer, who: AuthResult, trail: RequestTrail): Promise<void> {
+  async function callOperation<K extends OperationName>(p: ProjectContext, name: K, req: IncomingMessage, res: ServerResponse, raw: Buffer, who: AuthResult, trail: RequestTrail): Promise<void> {
     const operation = operations[name];
     refuseOutOfScope(who, { operation: name }, operation.mutation ? `call ${name} (it changes state)` : `call ${name}`);
     const input = parseJson(raw);
     const body = checkRequest(name, input);
+    // After the body's check: a malformed body is the caller's mistake whoever sends it (400 before 403).
+    if (name === 'projectCreate' || name === 'projectArchive') requireAdmin(who, `call ${name}`);
+    if (operation.mutation && typeof body === 'object' && body !== null) nameActor(name, body as Record<string, unknown>, credentialOf(who));
     trail.body = body;
     const idem = header(req, 'idempotency-key');
     if (idem !== undefined) {
@@ -265,7 +299,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       // Every mutation may carry one (the SDK always sends it); those idempotent by nature (heartbeat, sweep) have no use for it.
       Object.assign(body, { idempotencyKey: idem });
     }
-    if (operation.mutation && ctx.overloaded()) {
+    if (operation.mutation && p.overloaded()) {
       throw new BatonError('OVERLOADED', 'the daemon is overloaded: its write queue is full; retry after the Retry-After interval', { details: { retryAfterMs: 1000 } });
     }
     let signal = never;
@@ -277,7 +311,9 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       });
       signal = controller.signal;
     }
-    const result = await operation.call(ctx.coordinator, body, { signal, daemon: ctx.daemonOperations });
+    let result = await operation.call(p.coordinator, body, { signal, daemon: p.daemonOperations });
+    // A list of projects shows those the caller may reach.
+    if (name === 'projectList') result = { projects: (result as { projects: Array<{ name: string; home: boolean }> }).projects.filter((q) => projectAllowed(who, q.name, q.home)) } as typeof result;
     if (ctx.checkResponses) {
       const problem = resultProblem(name, result);
       if (problem !== null) throw new BatonError('INTERNAL', `the answer to ${name} does not fit its schema: ${problem}`);
@@ -310,8 +346,10 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           if (transport.authenticate === undefined) throw new BatonError('UNAUTHENTICATED', 'this listener accepts no credentials');
           who = await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
         }
+        const project = await projectOf(req, raw, who);
         const mounted = ctx.routes.get(route);
         if (mounted !== undefined) {
+          homeOnly(project, route);
           refuseOutOfScope(who, { route: 'mounted' }, `use ${route}`);
           return await mounted.handle(req, res, body);
         }
@@ -341,12 +379,12 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           }
           if (route === '/v1/status') {
             refuseOutOfScope(who, { route: 'status' }, 'read the status');
-            const [status, lastEventSeq] = await Promise.all([collectStatus(ctx.coordinator, ctx.daemonInfo()), ctx.lastEventSeq()]);
+            const [status, lastEventSeq] = await Promise.all([collectStatus(project.coordinator, ctx.daemonInfo()), project.lastEventSeq()]);
             return sendJson(res, 200, { ...status, lastEventSeq });
           }
           if (route === '/v1/events') {
             refuseOutOfScope(who, { route: 'events' }, 'read the event stream');
-            return await events(new URL(raw, 'http://baton'), req, res, who);
+            return await events(project, new URL(raw, 'http://baton'), req, res, who);
           }
           const match = /^\/v1\/sessions\/([^/]+)\/attach$/.exec(route);
           if (match !== null) {
@@ -355,10 +393,10 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
             if (who.principal.startsWith('ui:')) throw new BatonError('PERMISSION_DENIED', `${who.principal} is a dashboard session: it cannot attach a session`);
             const sessionId = decodePathParameter('session id', match[1]!);
             trail.body = { sessionId };
-            return await attach(sessionId, req, res, who);
+            return await attach(project, sessionId, req, res, who);
           }
         } else if (method === 'POST' && isOperationName(operation)) {
-          return await callOperation(operation, req, res, body, who, trail);
+          return await callOperation(project, operation, req, res, body, who, trail);
         }
         const isOperation = isOperationName(operation) || route === DASHBOARD_LINK_PATH || route === DASHBOARD_SIGN_OUT_PATH;
         const known = route === '/v1/health' || route === '/livez' || route === '/readyz' || route === '/v1/status' || route === '/v1/events' || route === '/v1/openapi.json' || route === '/v1/whoami' || (route === '/metrics' && ctx.telemetry.metrics !== undefined) || isOperation;

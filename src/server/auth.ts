@@ -62,6 +62,10 @@ export interface AuthResult {
   scopes?: readonly TokenScope[];
   /** For `hmac`: the id of the key that signed. What the request opens (a dashboard session, a stream) lives while that key verifies. */
   keyId?: string;
+  /** The projects a token reaches, by name; absent: the daemon's default project alone (unless admin). server/project-access.ts checks it. */
+  projects?: readonly string[];
+  /** Reaches every project and may create and archive them: an admin token, `hmac` (the state directory's key) and `local`. */
+  admin?: boolean;
 }
 
 /**
@@ -185,9 +189,10 @@ export class Authenticator {
     if (stored.expiresAt !== null && Date.now() >= stored.expiresAt) throw refuse(`token ${id} expired at ${new Date(stored.expiresAt).toISOString()}; make a new one with baton auth token create`);
     const principal = `token:${id}`;
     const { scopes } = stored;
-    if (scopes.length === 1 && scopes[0] === 'full') return { principal };
-    if (scopes.length === 1 && scopes[0] === 'read') return { principal, readOnly: true };
-    return { principal, scopes };
+    const reach = { ...(stored.projects === null ? {} : { projects: stored.projects }), ...(stored.admin ? { admin: true } : {}) };
+    if (scopes.length === 1 && scopes[0] === 'full') return { principal, ...reach };
+    if (scopes.length === 1 && scopes[0] === 'read') return { principal, readOnly: true, ...reach };
+    return { principal, scopes, ...reach };
   }
 
   #tokenHashes(): Map<string, StoredToken> {
@@ -252,7 +257,8 @@ export class Authenticator {
     }
     // The timestamp is refused after sent + window, so the signature need not be remembered longer.
     this.#seen.set(given, sent + this.replayWindowMs);
-    return { principal: 'hmac', keyId: signedWith };
+    // The key is readable only by the machine's user, who owns every project's store anyway.
+    return { principal: 'hmac', keyId: signedWith, admin: true };
   }
 
   /** The signature headers' form and the timestamp's window: the signature (lower-case hex), the timestamp as sent and as a number. */

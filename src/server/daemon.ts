@@ -16,22 +16,22 @@ import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { lastEventSeq } from '../engine/events.ts';
 import { pathPatternFor } from '../engine/paths.ts';
 import { BatonError } from '../errors.ts';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_NODE_TTL_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../limits.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '../limits.ts';
 import { writeJsonAtomic } from '../files/atomic-write.ts';
 import { makeDirectories } from '../files/directories.ts';
 import { acquireLock, type LockHandle } from '../files/lock/lock.ts';
 import { readDaemonRecord, type DaemonRecord } from '../project/daemon-record.ts';
 import { ensureStateDir, statePaths } from '../project/state-dir.ts';
 import type { DaemonInfo } from '../project/status.ts';
-import { openSqliteStore } from '../stores/sqlite/sqlite-store.ts';
-import type { Durability, Store } from '../stores/store.ts';
+import type { Durability } from '../stores/store.ts';
 import { createApi, type Transport } from './api.ts';
+import { openEngine, runNode, type Held } from './daemon-engine.ts';
 import { Authenticator, credentialOf } from './auth.ts';
 import { Dashboard } from './dashboard/dashboard.ts';
 import { setSecurityHeaders } from './dashboard/guard.ts';
 import { fileOperations } from './file-ops.ts';
 import { gitOperations } from './git-ops.ts';
-import { LIVENESS, StoreProbe, answerHealth, drainingCheck, healthRoute, writerCheck, type HealthCheck } from './health.ts';
+import { LIVENESS, answerHealth, drainingCheck, healthRoute, writerCheck, type HealthCheck } from './health.ts';
 import { idempotentOperations } from './idempotent-ops.ts';
 import { collectWhenIdle } from './idle-gc.ts';
 import { openListeners, socketPathFor, type Activity, type OpenLoopback } from './listeners.ts';
@@ -45,6 +45,8 @@ import { openTracing } from './tracing.ts';
 import { WatcherLane } from './watcher-events.ts';
 import { ViolationCheck } from './violations.ts';
 import { Worktrees } from './worktrees.ts';
+import { Projects } from './projects.ts';
+import { deriveProjectName } from '../project/project-name.ts';
 import { webhookOperations } from './webhooks/operations.ts';
 import { WebhookWorker } from './webhooks/worker.ts';
 import { GroupWriter } from './writer.ts';
@@ -103,6 +105,12 @@ export interface DaemonOptions {
    * parse per answer). Default: BATON_CHECK_RESPONSES=1 in the environment.
    */
   checkResponses?: boolean;
+  /**
+   * The home project's name when the database has none yet (a new store, or one
+   * made before projects): default, the name derived from the repository at
+   * `root` (src/project/project-name.ts). A store that has one keeps it.
+   */
+  project?: string;
   /** Routes mounted beside the API, by path (`baton serve` gives /v1/mcp); each is closed when the daemon stops. */
   routes?: Record<string, OpenRoute>;
   /** baton.toml: applied once the engine is up, and again whenever it changes (src/config/watch.ts). */
@@ -140,18 +148,6 @@ function checkLimits(options: DaemonOptions): void {
   whole('nodeTtlMs', options.nodeTtlMs, 300);
 }
 
-/** What the daemon's database is, for status and its log (never a password). */
-interface StoreInfo {
-  kind: 'sqlite' | 'postgres';
-  where: string;
-  durability: Durability;
-  /** Makes every commit so far survive a power loss (SQLite's 'normal' durability syncs when idle). */
-  syncToDisk(): void;
-}
-
-/** Everything a running daemon holds, each pushed as it is made: a failed start and a stop both unwind it, last made first. */
-type Held = AsyncDisposableStack;
-
 /** One daemon per state directory: the file lock dies with its holder, so a kill -9 leaves nothing to clean by hand. */
 async function lockStateDir(held: Held, stateDir: string): Promise<void> {
   const locked = await acquireLock(statePaths(stateDir).daemonLock, { timeout: 0 });
@@ -161,75 +157,6 @@ async function lockStateDir(held: Held, stateDir: string): Promise<void> {
   }
   const lock: LockHandle = locked.handle;
   held.defer(() => lock.release());
-}
-
-/**
- * The database: on SQLite, a store for writes behind the group-committing
- * writer and one for reads; on PostgreSQL, one pooled store that is both (the
- * writer passes each write through). The engine owns the stores once it is
- * made (its close closes the writer, which drains its queue and closes them).
- */
-async function openEngine(held: Held, options: DaemonOptions): Promise<{ info: StoreInfo; writer: GroupWriter; engine: Engine }> {
-  const opening = new AsyncDisposableStack();
-  let made: { info: StoreInfo; writer: GroupWriter; engine: Engine };
-  try {
-    let writes: Store;
-    let reads: Store;
-    let info: StoreInfo;
-    if (options.store !== undefined && /^postgres(ql)?:\/\//.test(options.store)) {
-      const { openPostgresStore } = await import('../stores/postgres/postgres-store.ts');
-      const store = opening.adopt(await openPostgresStore(options.store, { ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }), pollOnly: options.pollOnly === true }), (s) => s.close());
-      writes = reads = store;
-      info = { kind: 'postgres', where: store.target, durability: 'full', syncToDisk: () => undefined };
-    } else {
-      if (options.store !== undefined && !options.store.startsWith('sqlite:')) {
-        throw new BatonError('INVALID_ARGUMENT', `the daemon's store must be postgres://user:password@host:port/database or sqlite:<path>, got ${JSON.stringify(options.store.replace(/\/\/[^@/]*@/, '//***@'))}`);
-      }
-      const database = options.store?.slice('sqlite:'.length) ?? statePaths(options.stateDir).database;
-      const sqlite = opening.adopt(await openSqliteStore(database, options.durability === undefined ? {} : { durability: options.durability }), (store) => store.close());
-      writes = sqlite;
-      reads = opening.adopt(await openSqliteStore(database), (store) => store.close());
-      info = { kind: 'sqlite', where: database, durability: sqlite.durability, syncToDisk: () => sqlite.syncToDisk() };
-    }
-    const writer = new GroupWriter(writes, reads, { ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }) });
-    made = { info, writer, engine: new Engine(writer, { ...options.engine, ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }) }) };
-  } catch (error) {
-    await opening.disposeAsync();
-    throw error;
-  }
-  // The engine owns the stores now: only its close goes on the stack.
-  const { info, writer, engine } = made;
-  held.defer(() => engine.close());
-  await engine.sweepIfDue();
-  return { info, writer, engine };
-}
-
-/**
- * This daemon as a node: registered, heartbeat every third of its TTL. A
- * heartbeat that fails (the database is unreachable) is tried again at the
- * next tick; a node the others have given up on keeps its id, and its
- * clients find their sessions ended (SESSION_ENDED) and register again.
- */
-async function runNode(held: Held, engine: Engine, options: DaemonOptions, log: Logger): Promise<{ id: string; ttlMs: number; probe: StoreProbe }> {
-  const ttlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
-  const id = await engine.registerNode(`baton serve (${options.root})`, ttlMs);
-  // Each heartbeat is a write through the writer: its outcome is the readiness check of the store (health.ts).
-  const probe = new StoreProbe();
-  const timer = setInterval(() => {
-    engine.heartbeatNode(id).then(
-      (alive) => {
-        probe.succeeded();
-        if (!alive) log.warn('this node was ended: its sessions were ended with it', { node: id });
-      },
-      (error: unknown) => {
-        probe.failed(error);
-        log.warn('node heartbeat failed', { node: id, error: error instanceof Error ? error.message : String(error) });
-      },
-    );
-  }, Math.max(100, Math.floor(ttlMs / 3)));
-  timer.unref();
-  held.defer(() => clearInterval(timer));
-  return { id, ttlMs, probe };
 }
 
 /** The routes the caller gave, each made with the daemon's context and closed when it stops. */
@@ -287,19 +214,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (socket !== null && process.platform !== 'win32') rmSync(socket, { force: true });
       if (readDaemonRecord(options.stateDir)?.pid === process.pid) rmSync(paths.daemon, { force: true });
     });
-    const { info, writer, engine } = await openEngine(held, options);
+    const opened = await openEngine(held, options);
+    const { info, writer, engine } = opened;
     const node = await runNode(held, engine, options, log);
     // Closed before the engine: sends in flight are cut short, unrecorded, and sent again by the next daemon.
-    const webhooks = new WebhookWorker({ store: writer, nodeId: node.id, log, allowPrivate: options.webhooks?.allowPrivate === true, ...(options.webhooks?.retryScheduleMs === undefined ? {} : { schedule: options.webhooks.retryScheduleMs }) });
+    const webhookOptions = { allowPrivate: options.webhooks?.allowPrivate === true, ...(options.webhooks?.retryScheduleMs === undefined ? {} : { schedule: options.webhooks.retryScheduleMs }) };
+    const webhooks = new WebhookWorker({ ...webhookOptions, store: writer, nodeId: node.id, log });
     webhooks.start();
     held.defer(() => webhooks.close());
+    const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
+    // The home project is this database; others are opened on their first request, and closed before it (projects.ts).
+    const projects = await Projects.start(opened, { engine: options, log, webhooks: webhookOptions, homeName: options.project === undefined ? deriveProjectName(options.root) : { name: options.project, from: 'named' } }, (projectOperations) => ({
+      coordinator: engine,
+      daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, worktrees), ...gitOperations(engine, worktrees), ...webhookOperations(writer, webhooks), ...projectOperations }),
+      overloaded: () => writer.full,
+      lastEventSeq: () => writer.read(lastEventSeq),
+      bindSession: async (sessionId) => void (await engine.bindSession(sessionId, node.id)),
+    }));
+    held.defer(() => projects.close());
     // Budgets and rate limits from baton.toml are in place before the first client is served.
     if (options.config !== undefined) {
       const watching = await runConfig(options.config, { coordinator: engine, stateDir: options.stateDir, log });
       held.defer(() => watching.close());
     }
 
-    const worktrees = new Worktrees(options.root, { ignore: [options.stateDir] });
     const record: DaemonRecord = { pid: process.pid, version: options.version, startedAt: Date.now(), stateDir: options.stateDir, root: options.root, socket, listen: null };
     const activity: Activity = { stopping: false, lastActivity: performance.now(), connections: 0 };
     /** Stopping within its drain grace: /readyz fails, requests are still served. */
@@ -325,7 +263,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       coordinator: engine,
       version: options.version,
       log,
-      daemonOperations: idempotentOperations(writer, { ...fileOperations(engine, worktrees), ...gitOperations(engine, worktrees), ...webhookOperations(writer, webhooks) }),
+      daemonOperations: projects.home.daemonOperations,
       daemonInfo: (): DaemonInfo => ({
         pid: process.pid,
         version: options.version,
@@ -360,8 +298,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       overloaded: () => writer.full,
       credentialLive: (who) => tokens.credentialLive(credentialOf(who)) && (!who.principal.startsWith('ui:') || dashboard.sessionAlive(who.principal)),
       stopping: () => activity.stopping,
-      lastEventSeq: () => writer.read(lastEventSeq),
-      bindSession: async (sessionId) => void (await engine.bindSession(sessionId, node.id)),
+      lastEventSeq: projects.home.lastEventSeq,
+      bindSession: projects.home.bindSession,
+      projects,
       routes: openRoutes(held, options.routes ?? {}, context),
       telemetry,
     });

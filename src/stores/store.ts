@@ -35,6 +35,14 @@ export const QueryNames = [
   'inboxMarkRead', 'inboxMarkAcked', 'recipientsPruneAcked', 'messagesPruneOrphans',
   // shared state (src/engine/kv.ts)
   'kvGet', 'kvList', 'kvUpsert', 'kvDelete', 'kvStale', 'kvEventInsert',
+  // quotas (src/engine/quotas.ts)
+  'quotaList', 'quotaUpsert', 'quotaDelete', 'quotaClaimsOfAgent', 'quotaLeasesOfSession', 'quotaQueuedTasks', 'quotaClaimsByAgent', 'quotaLeasesBySession',
+  // approvals (src/engine/task-approvals.ts)
+  'taskApprovalSet', 'approvalPolicyGet', 'approvalPolicyList', 'approvalPolicyInsert', 'approvalPolicyDelete',
+  // task artifacts (src/engine/task-artifacts.ts)
+  'artifactsInsert', 'artifactsOf', 'artifactsOfMany', 'artifactTaskIds', 'artifactsDeleteTask',
+  // projects (src/server/projects.ts): the home store's list of the projects a daemon serves
+  'projectList', 'projectGet', 'projectHome', 'projectInsert', 'projectArchive',
 ] as const;
 
 export type QueryName = (typeof QueryNames)[number];
@@ -55,6 +63,12 @@ export interface StoreTx {
    * second transaction after it.
    */
   readonly exclusive: boolean;
+  /**
+   * One map per store for the life of this process, the same in each of its
+   * transactions: what the engine caches of a store (the quota rows,
+   * src/engine/quotas.ts). Absent: the engine caches nothing.
+   */
+  readonly memo?: Map<string, unknown>;
   get<T extends Row>(query: QueryName, params?: Params): Promise<T | undefined>;
   all<T extends Row>(query: QueryName, params?: Params): Promise<T[]>;
   run(query: QueryName, params?: Params): Promise<RunResult>;

@@ -24,12 +24,14 @@ export interface JsonSchema {
   maxProperties?: number;
   minLength?: number;
   maxLength?: number;
+  pattern?: string;
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
   enum?: unknown[];
   const?: unknown;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[] | undefined;
 }
 
 /** A generated value and why the daemon must refuse it (empty: it may accept it). */
@@ -63,6 +65,8 @@ const refused = (at: At, why: string) => (value: Wire): Gen => ({ value, refusal
 const child = (at: At, name: string): At => ({ operation: at.operation, path: [...at.path, name] });
 
 function resolve(schema: JsonSchema, build: Build): JsonSchema {
+  // A tagged union (z.discriminatedUnion) is published as oneOf; its branches differ in the tag, so any of them fits.
+  if (schema.oneOf !== undefined && schema.anyOf === undefined) return resolve({ ...schema, anyOf: schema.oneOf, oneOf: undefined }, build);
   const ref = schema.$ref;
   if (ref === undefined) return schema;
   const target = build.components[ref.replace('#/components/schemas/', '')];
@@ -146,6 +150,10 @@ function fitting(schema: JsonSchema, build: Build, at: At): fc.Arbitrary<Gen> {
       if (schema.additionalProperties === false) return fc.constant(ok(new WireObject([])));
       return freeMapOf(schema.additionalProperties === true ? undefined : schema.additionalProperties, build, at);
     case 'string': {
+      // A patterned string (a project name, a commit sha): strings the pattern makes, within the lengths.
+      if (schema.pattern !== undefined) {
+        return fc.stringMatching(new RegExp(schema.pattern)).filter((v) => v.length >= (schema.minLength ?? 0) && v.length <= (schema.maxLength ?? Infinity)).map(ok);
+      }
       const min = schema.minLength ?? 0;
       const max = schema.maxLength ?? 4096;
       const within = stringWithin(min, max).map(ok);

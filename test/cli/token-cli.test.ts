@@ -29,7 +29,7 @@ test('baton auth token create, list, revoke with BATON_HOME', async (t) => {
   const json = await baton(['auth', 'token', 'create', 'dashboard', '--json'], { env });
   assert.equal(json.code, 0, json.stderr);
   const second = JSON.parse(json.stdout) as { id: string; name: string; token: string; createdAt: number; readOnly: boolean; scopes: string[]; expiresAt: number | null };
-  assert.deepEqual(Object.keys(second).sort(), ['createdAt', 'expiresAt', 'id', 'name', 'readOnly', 'scopes', 'token']);
+  assert.deepEqual(Object.keys(second).sort(), ['admin', 'createdAt', 'expiresAt', 'id', 'name', 'projects', 'readOnly', 'scopes', 'token']);
   assert.equal(second.name, 'dashboard');
   assert.equal(second.readOnly, false);
   assert.deepEqual(second.scopes, ['full']);
@@ -51,9 +51,9 @@ test('baton auth token create, list, revoke with BATON_HOME', async (t) => {
   const table = await baton(['auth', 'token', 'list'], { env });
   assert.equal(table.code, 0, table.stderr);
   const lines = table.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^ID\s+NAME\s+SCOPES\s+CREATED\s+EXPIRES$/);
-  assert.match(lines[1]!, new RegExp(`^${id}\\s+ci runner\\s+full\\s+\\d{4}-.*\\)\\s+-$`));
-  assert.match(lines[3]!, new RegExp(`^${readOnly.id}\\s+monitor\\s+read\\s+\\d{4}-`));
+  assert.match(lines[0]!, /^ID\s+NAME\s+SCOPES\s+PROJECTS\s+CREATED\s+EXPIRES$/);
+  assert.match(lines[1]!, new RegExp(`^${id}\\s+ci runner\\s+full\\s+\\(default\\)\\s+\\d{4}-.*\\)\\s+-$`));
+  assert.match(lines[3]!, new RegExp(`^${readOnly.id}\\s+monitor\\s+read\\s+\\(default\\)\\s+\\d{4}-`));
   assert.ok(!table.stdout.includes(token), 'list never shows a token');
   const listed = await baton(['auth', 'token', 'list', '--json'], { env });
   assert.deepEqual(

@@ -4,7 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Coordinator, Task } from '../../src/index.ts';
+import { artifactConformance } from './conformance-artifacts.ts';
+import { approvalsConformance } from './conformance-approvals.ts';
 import { kvConformance } from './conformance-kv.ts';
+import { quotaConformance } from './conformance-quotas.ts';
 import { messagesConformance } from './conformance-messages.ts';
 import { releaseConformance } from './conformance-release.ts';
 
@@ -684,6 +687,9 @@ export function conformance(name: string, open: Opener): void {
   messagesConformance(withCoordinator);
   releaseConformance(withCoordinator);
   kvConformance(withCoordinator);
+  approvalsConformance(withCoordinator);
+  quotaConformance(withCoordinator);
+  artifactConformance(withCoordinator);
 }
 
 /** Waits until `n` waiters are queued on `key`. */

@@ -42,8 +42,8 @@ test('two agents on one daemon: conflicts name the holder, writes need a reserva
 
   const listed = await alice.client.listTools();
   assert.deepEqual(listed.tools.map((x) => x.name).sort(), [
-    'ack_message', 'acquire_lock', 'answer_release', 'budget_commit', 'budget_report', 'budget_reserve', 'budget_status', 'delete_file', 'git_commit', 'inbox', 'kv_delete', 'kv_get', 'kv_list', 'kv_put',
-    'list_reservations', 'rate_limit_take', 'recent_events', 'release_lock', 'release_paths', 'rename_file', 'request_release', 'reserve_paths', 'send_message', 'status', 'task_add', 'task_claim', 'task_complete', 'task_fail', 'task_list',
+    'ack_message', 'acquire_lock', 'answer_release', 'approval_status', 'budget_commit', 'budget_report', 'budget_reserve', 'budget_status', 'delete_file', 'git_commit', 'inbox', 'kv_delete', 'kv_get', 'kv_list', 'kv_put',
+    'list_reservations', 'rate_limit_take', 'recent_events', 'release_lock', 'release_paths', 'rename_file', 'request_approval', 'request_release', 'reserve_paths', 'send_message', 'status', 'task_add', 'task_claim', 'task_complete', 'task_fail', 'task_list',
     'task_renew', 'write_file',
   ]);
   for (const x of listed.tools) assert.ok((x.description ?? '').length > 80, `${x.name} has a description written for an agent`);
@@ -149,6 +149,8 @@ test('every tool validates its input: a missing field, a wrong type, a path outs
     task_complete: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { task_id: '1' }, 'INVALID_ARGUMENT']],
     task_fail: [['missing', { task_id: 1 }, 'INVALID_ARGUMENT'], ['wrong type', { task_id: 1, error: 5 }, 'INVALID_ARGUMENT']],
     task_list: [['wrong type', { status: 'ready' }, 'INVALID_ARGUMENT']],
+    request_approval: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { title: 'x', wait_seconds: 'long' }, 'INVALID_ARGUMENT']],
+    approval_status: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { task_id: 'one' }, 'INVALID_ARGUMENT']],
     budget_status: [['wrong type', { agent: 5 }, 'INVALID_ARGUMENT']],
     budget_reserve: [['missing', {}, 'INVALID_ARGUMENT'], ['wrong type', { estimate: 'lots' }, 'INVALID_ARGUMENT']],
     budget_commit: [['missing', { reservation_id: 'r' }, 'INVALID_ARGUMENT'], ['wrong type', { reservation_id: 'r', prompt_tokens: '1', completion_tokens: 1 }, 'INVALID_ARGUMENT']],

@@ -53,8 +53,8 @@ test('tokens: create, list, revoke; only hashes on disk, mode 0600', async (t) =
   assert.match(String(doc.tokens[0]!.hash), /^[0-9a-f]{64}$/);
 
   assert.deepEqual(await listTokens(dir), [
-    { id: a.id, name: 'ci', createdAt: a.createdAt, readOnly: false, scopes: ['full'], expiresAt: null },
-    { id: b.id, name: 'dashboard', createdAt: b.createdAt, readOnly: false, scopes: ['full'], expiresAt: null },
+    { id: a.id, name: 'ci', createdAt: a.createdAt, readOnly: false, scopes: ['full'], expiresAt: null, projects: null, admin: false },
+    { id: b.id, name: 'dashboard', createdAt: b.createdAt, readOnly: false, scopes: ['full'], expiresAt: null, projects: null, admin: false },
   ]);
   assert.equal(await revokeToken(dir, a.id), true);
   assert.equal(await revokeToken(dir, a.id), false, 'a second revoke finds nothing');
@@ -152,14 +152,14 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
   const headers = signRequest(secret, 'POST', path, body);
   assert.match(headers['X-Baton-Timestamp']!, /^\d+$/);
   assert.match(headers['X-Baton-Signature']!, /^v1=[0-9a-f]{64}$/);
-  assert.deepEqual(await auth.authenticate(request('POST', path, headers, body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
+  assert.deepEqual(await auth.authenticate(request('POST', path, headers, body)), { principal: 'hmac', keyId: hmacKeyId(secret), admin: true });
 
   // The same signature again: a replay.
   await refused(auth.authenticate(request('POST', path, headers, body)), /already used/);
   // Node hands header names over in lower case; a fresh signature passes.
   const fresh = signRequest(secret.toString('hex'), 'POST', path, body, Date.now() + 1);
   const lower = Object.fromEntries(Object.entries(fresh).map(([k, v]) => [k.toLowerCase(), v]));
-  assert.deepEqual(await auth.authenticate(request('POST', path, lower, body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
+  assert.deepEqual(await auth.authenticate(request('POST', path, lower, body)), { principal: 'hmac', keyId: hmacKeyId(secret), admin: true });
 
   // Tampering with anything signed.
   const signed = signRequest(secret, 'POST', path, body, Date.now() + 2);
@@ -168,7 +168,7 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
   await refused(auth.authenticate(request('POST', '/v1/leases?wait=0', signed, body)), /does not match/);
   await refused(auth.authenticate(request('POST', path, { ...signed, 'X-Baton-Timestamp': String(Date.now() + 3) }, body)), /does not match/);
   // ...a refused attempt does not use the signature up.
-  assert.deepEqual(await auth.authenticate(request('POST', path, signed, body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
+  assert.deepEqual(await auth.authenticate(request('POST', path, signed, body)), { principal: 'hmac', keyId: hmacKeyId(secret), admin: true });
 
   // The wrong secret.
   const wrongKey = signRequest(Buffer.alloc(32, 7), 'POST', path, body);
@@ -184,7 +184,7 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
   const beforeRestart = signRequest(secret, 'POST', path, body, Date.now() - 10);
   const restarted = new Authenticator({ stateDir: auth.stateDir, replayWindowMs: auth.replayWindowMs });
   await refused(restarted.authenticate(request('POST', path, beforeRestart, body)), /from before this daemon started/);
-  assert.deepEqual(await restarted.authenticate(request('POST', path, signRequest(secret, 'POST', path, body, Date.now() + 1), body)), { principal: 'hmac', keyId: hmacKeyId(secret) });
+  assert.deepEqual(await restarted.authenticate(request('POST', path, signRequest(secret, 'POST', path, body, Date.now() + 1), body)), { principal: 'hmac', keyId: hmacKeyId(secret), admin: true });
 
   // Malformed or half present.
   await refused(auth.authenticate(request('POST', path, { 'X-Baton-Signature': headers['X-Baton-Signature'] }, body)), /without X-Baton-Timestamp/);
@@ -194,7 +194,7 @@ test('hmac: a signed request passes; bad signature, old timestamp, tampered body
 
   // An empty body signs as sha256 of nothing; GET works the same way.
   const get = signRequest(secret, 'GET', '/v1/events', '');
-  assert.deepEqual(await auth.authenticate(request('GET', '/v1/events', get)), { principal: 'hmac', keyId: hmacKeyId(secret) });
+  assert.deepEqual(await auth.authenticate(request('GET', '/v1/events', get)), { principal: 'hmac', keyId: hmacKeyId(secret), admin: true });
 });
 
 test('hmac: concurrent copies of one signed request: exactly one passes', async (t) => {

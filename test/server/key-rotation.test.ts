@@ -180,20 +180,20 @@ test('rotation files: hmac.key keeps its format, the list is 0600, a crash betwe
     if (!withId) delete headers[KEY_ID_HEADER];
     return auth.authenticate({ method: 'GET', path: '/v1/whoami', headers, body: Buffer.alloc(0) });
   };
-  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before) });
+  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before), admin: true });
 
   // A rotation that died after its first write: the current key is listed as retiring as well.
   const paths = { key: join(stateDir, 'hmac.key'), list: join(stateDir, 'hmac-retiring.json') };
   writeRetiring(paths.list, [{ key: before, rotatedAt: Date.now(), retiresAt: Date.now() + 60_000 }]);
-  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before) });
-  assert.deepEqual(await sign(before, false), { principal: 'hmac', keyId: hmacKeyId(before) }, 'without an id, the key that verified is named');
+  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before), admin: true });
+  assert.deepEqual(await sign(before, false), { principal: 'hmac', keyId: hmacKeyId(before), admin: true }, 'without an id, the key that verified is named');
   const rotation = await rotateHmacKey(stateDir, { overlapMs: 60_000 });
   assert.equal(readRetiring(paths.list).filter((k) => k.key.equals(before)).length, 1, 'listed once');
   assert.match(readFileSync(paths.key, 'utf8'), /^[0-9a-f]{64}$/, 'hmac.key as older versions read it');
   assert.equal(statSync(paths.key).mode & 0o777, 0o600);
   assert.equal(statSync(paths.list).mode & 0o777, 0o600);
-  assert.deepEqual(await sign(rotation.current), { principal: 'hmac', keyId: hmacKeyId(rotation.current) }, 'the authenticator re-read the rotated files');
-  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before) });
+  assert.deepEqual(await sign(rotation.current), { principal: 'hmac', keyId: hmacKeyId(rotation.current), admin: true }, 'the authenticator re-read the rotated files');
+  assert.deepEqual(await sign(before), { principal: 'hmac', keyId: hmacKeyId(before), admin: true });
 
   // Concurrent rotations queue on the lock: each replaces the one before it, none is lost.
   const many = await Promise.all(Array.from({ length: 4 }, () => rotateHmacKey(stateDir, { overlapMs: 60_000 })));

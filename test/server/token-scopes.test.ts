@@ -186,8 +186,8 @@ test('an expired token gets 401 saying when it expired; list marks it; its dashb
   const listed = await baton(['auth', 'token', 'list', '--state-dir', p.stateDir]);
   assert.equal(listed.code, 0, listed.stderr);
   const rows = listed.stdout.trimEnd().split('\n');
-  assert.match(rows.find((r) => r.startsWith(brief.id))!, /\sbrief\s+read\s+\S+ \([^)]+\)\s+EXPIRED \S+ \(\S+ ago\)$/);
-  assert.match(rows.find((r) => r.startsWith(lasting.id))!, /\slasting\s+full\s+\S+ \([^)]+\)\s+\S+ \(in 59m\d+s\)$/);
+  assert.match(rows.find((r) => r.startsWith(brief.id))!, /\sbrief\s+read\s+\(default\)\s+\S+ \([^)]+\)\s+EXPIRED \S+ \(\S+ ago\)$/);
+  assert.match(rows.find((r) => r.startsWith(lasting.id))!, /\slasting\s+full\s+\(default\)\s+\S+ \([^)]+\)\s+\S+ \(in 59m\d+s\)$/);
   const json = JSON.parse((await baton(['auth', 'token', 'list', '--json', '--state-dir', p.stateDir])).stdout) as Array<{ id: string; expired: boolean; expiresAt: number }>;
   assert.deepEqual(json.map((x) => [x.id, x.expired, x.expiresAt]), [
     [brief.id, true, expiresAt],

@@ -13,6 +13,7 @@ import { count, dateTime, duration, until } from './format.ts';
 import { useRowNavigation } from './row-nav.ts';
 import { recentThrottles } from './trackers.ts';
 import type { BudgetStatus, RateLimitStatus } from './types.ts';
+import { QuotaList } from './QuotaList.tsx';
 import { VirtualList, type Column } from './VirtualList.tsx';
 
 export function resetBudget(b: BudgetStatus): ActionRequest {
@@ -102,6 +103,7 @@ export function BudgetsView(): ReactNode {
           <VirtualList label="Token budgets" testid="budget-list" rowTestid="budget-row" rows={sortedBudgets} rowKey={(b) => b.scope} columns={budgetColumns} selected={view.sel} onSelect={view.select} onOpen={view.open} empty="No budget is set." rowClass={(b) => (b.exceeded ? 'row-crit' : b.warning ? 'row-warn' : undefined)} />
           <h3 className="list-title">Rate limits ({rateLimits.length})</h3>
           <VirtualList label="Rate limits" testid="ratelimit-list" rowTestid="ratelimit-row" rows={sortedLimits} rowKey={rlKey} columns={limitColumns} selected={view.sel} onSelect={view.select} onOpen={view.open} empty="No rate limit is set." />
+          <QuotaList selected={view.sel} onSelect={view.select} />
         </div>
         {view.details ? (
           <DetailsPanel title={budget?.scope ?? limit?.key ?? 'Details'}>

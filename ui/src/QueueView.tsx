@@ -19,12 +19,12 @@ import { VirtualList, type Column } from './VirtualList.tsx';
 
 const STATE_ORDER = new Map<string, number>(TASK_STATES.map((s, i) => [s, i]));
 
-/** Within a state, the order that matters there: claim order for ready, deadline for claimed, newest change for the rest. */
+/** Within a state, the order that matters there: claim order for ready, deadline for claimed, oldest first for blocked and awaiting approval, newest change for the rest. */
 function byState(a: Task, b: Task): number {
   if (a.status !== b.status) return STATE_ORDER.get(a.status)! - STATE_ORDER.get(b.status)!;
   if (a.status === 'ready') return b.priority - a.priority || a.position - b.position || a.id - b.id;
   if (a.status === 'claimed') return (a.claimExpiresAt ?? 0) - (b.claimExpiresAt ?? 0) || a.id - b.id;
-  if (a.status === 'blocked') return a.id - b.id;
+  if (a.status === 'blocked' || a.status === 'awaiting_approval') return a.id - b.id; // the longest waiting first
   return b.updatedAt - a.updatedAt || b.id - a.id;
 }
 

@@ -1,8 +1,9 @@
-// One task in full: its fields, claim, payload, result, error and the tasks it
+// One task in full: its fields, claim, approval, payload, result, error and the tasks it
 // depends on (links that select them). A task not among those loaded (older
 // than the newest per state) is fetched with getTask.
 import { useEffect, useState, type ReactNode } from 'react';
 import { useBatonActions, useProtocol } from '../../src/react/index.ts';
+import { approvalText, ApprovalNote } from './approval-parts.tsx';
 import { DetailsPanel, Facts, Json } from './common.tsx';
 import { ago, dateTime, until } from './format.ts';
 import { ClaimCell, TaskActions } from './task-parts.tsx';
@@ -39,6 +40,7 @@ export function TaskDetails({ id, sessions, seq, now }: { id: number | null; ses
           ['Queue', task.queue],
           ['State', task.status],
           ['Reason', task.reason],
+          ['Approval', approvalText(task)],
           ['Priority', String(task.priority)],
           ['Attempts', `${task.attempts} of ${task.maxAttempts}`],
           ['Runs at', task.runAt > now ? `${dateTime(task.runAt)} (${until(task.runAt, now)})` : null],
@@ -50,6 +52,7 @@ export function TaskDetails({ id, sessions, seq, now }: { id: number | null; ses
       <div className="details-actions">
         <TaskActions task={task} seq={seq} now={now} />
       </div>
+      <ApprovalNote task={task} />
       {task.dependsOn.length > 0 ? (
         <>
           <h4>Depends on ({task.pendingDeps} not done)</h4>

@@ -1,5 +1,5 @@
-// Actions (force-release, requeue, fail, cancel, end a session, reset a budget
-// period), each one protocol operation sent through useBatonActions().call,
+// Actions (force-release, requeue, fail, cancel, approve or reject a task
+// awaiting approval, end a session, reset a budget period), each one protocol operation sent through useBatonActions().call,
 // exactly what the CLI sends. Two safeguards, Gmail-style:
 //   1. a confirmation dialog says what will be sent (Cmd/Ctrl+Enter confirms);
 //   2. a confirmed action waits UNDO_MS before it is sent; Z or Undo cancels it
@@ -13,7 +13,7 @@ import { useSingleKeyShortcuts } from './settings.ts';
 
 export const UNDO_MS = 5000;
 
-export type ActionKind = 'force-release' | 'requeue' | 'fail' | 'cancel' | 'end-session' | 'reset-budget';
+export type ActionKind = 'force-release' | 'requeue' | 'fail' | 'cancel' | 'approve' | 'reject' | 'end-session' | 'reset-budget';
 
 export interface ActionRequest {
   kind: ActionKind;
@@ -72,6 +72,8 @@ function describeError(error: unknown): string {
 
 function describeResult(request: ActionRequest, result: unknown): string {
   if (request.kind === 'force-release' && typeof result === 'number') return result === 0 ? 'no hold was left to end' : `ended ${result} hold${result === 1 ? '' : 's'}`;
+  // approveTask and rejectTask answer the task: say where the decision left it (ready, or blocked by a dependency).
+  if ((request.kind === 'approve' || request.kind === 'reject') && typeof result === 'object' && result !== null && 'status' in result) return `now ${String(result.status)}`;
   return 'done';
 }
 

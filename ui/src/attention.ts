@@ -1,14 +1,15 @@
 // What needs a person, worked out from the snapshot (a pure function, so it is
 // cheap to test and to recompute each second): leases about to lapse or held
 // by a session that went silent, claims past their deadline, tasks failing
-// again and again, budgets past their warning, waiters queued long, callers
+// again and again, tasks awaiting a person's approval, budgets past their
+// warning, waiters queued long, callers
 // being rate limited, agents that stopped heartbeating. Each item links to the
 // view and row that shows it.
 import type { ParamChanges } from './url-state.ts';
 import type { BudgetStatus, Lease, LeaseInfo, RateLimitStatus, Session, Task } from './types.ts';
 import { duration, firstLine } from './format.ts';
 
-export type AttentionKind = 'lease-expiring' | 'lease-silent-holder' | 'claim-overdue' | 'task-failing' | 'budget-warning' | 'waiter-long' | 'rate-limited' | 'session-silent';
+export type AttentionKind = 'lease-expiring' | 'lease-silent-holder' | 'claim-overdue' | 'task-failing' | 'approval-waiting' | 'budget-warning' | 'waiter-long' | 'rate-limited' | 'session-silent';
 
 export interface AttentionItem {
   id: string;
@@ -101,6 +102,20 @@ export function attention(input: AttentionInput): AttentionItem[] {
       severity: 'warning',
       text: failing === 1 ? `task #${e.id} failed ${e.attempts} times: ${firstLine(e.lastError ?? '', 60)}` : `${failing} tasks failing repeatedly (e.g. #${e.id}, ${e.attempts} attempts: ${firstLine(e.lastError ?? '', 40)})`,
       link: { view: 'queue', state: 'failed', sel: e.id },
+    });
+  }
+
+  // Tasks nobody can claim until a person decides: one line, linked to the one waiting longest.
+  const waiting = input.tasks.filter((t) => t.status === 'awaiting_approval');
+  const oldest = waiting.reduce<Task | undefined>((o, t) => (o === undefined || t.createdAt < o.createdAt ? t : o), undefined);
+  if (oldest !== undefined) {
+    const since = `waiting ${duration(now - oldest.createdAt)}`;
+    items.push({
+      id: 'approval',
+      kind: 'approval-waiting',
+      severity: 'warning',
+      text: waiting.length === 1 ? `task #${oldest.id} ${firstLine(oldest.title, 40)} awaits approval (${since})` : `${waiting.length} tasks await approval (the oldest #${oldest.id}, ${since})`,
+      link: { view: 'queue', state: 'awaiting_approval', sel: oldest.id, details: 1 },
     });
   }
 

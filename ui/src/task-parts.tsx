@@ -2,11 +2,13 @@
 // deadline, its dependencies) and the actions on it. Requeue depends on the
 // state, as the protocol allows: a claimed task is released (releaseClaim,
 // presenting the claim's token); a ready task waiting out a retry backoff is
-// made runnable now (updateTask runAt). A dead task has no operation that
-// revives it, so it offers none.
+// made runnable now (updateTask runAt); a task awaiting approval is approved
+// or rejected (approval-parts.tsx). A dead task has no operation that revives
+// it, so it offers none.
 import type { ReactNode } from 'react';
 import { useBatonActions } from '../../src/react/index.ts';
 import { ActionButton, type ActionRequest } from './actions.tsx';
+import { approveAction, rejectAction, usePrincipal } from './approval-parts.tsx';
 import { duration, until } from './format.ts';
 import { claims, claimToken } from './trackers.ts';
 import type { Session, Task } from './types.ts';
@@ -55,7 +57,7 @@ export function failAction(call: Call, t: Task, seq: number): ActionRequest | nu
 }
 
 export function cancelAction(t: Task): ActionRequest | null {
-  if (t.status !== 'ready' && t.status !== 'claimed' && t.status !== 'blocked') return null;
+  if (t.status !== 'ready' && t.status !== 'claimed' && t.status !== 'blocked' && t.status !== 'awaiting_approval') return null;
   return {
     kind: 'cancel',
     title: `Cancel task #${t.id}`,
@@ -71,8 +73,13 @@ export function TaskActions({ task, seq, now, compact = false }: { task: Task; s
   const requeue = requeueAction(call, task, seq, now);
   const fail = failAction(call, task, seq);
   const cancel = cancelAction(task);
+  const by = usePrincipal();
+  const approve = approveAction(task, by);
+  const reject = rejectAction(task, by);
   return (
     <span className="actions">
+      {approve !== null ? <ActionButton make={() => approve} label="Approve" compact={compact} /> : null}
+      {reject !== null ? <ActionButton make={() => reject} label="Reject" compact={compact} /> : null}
       {requeue !== null ? <ActionButton make={() => requeue} label={requeue.operation === 'updateTask' ? 'Retry now' : 'Requeue'} compact={compact} /> : null}
       {fail !== null ? <ActionButton make={() => fail} label="Fail" compact={compact} /> : null}
       {cancel !== null ? <ActionButton make={() => cancel} label="Cancel" compact={compact} /> : null}
@@ -99,6 +106,7 @@ export function ClaimCell({ task, sessions, now }: { task: Task; sessions: Reado
 export function StateCell({ task, now }: { task: Task; now: number }): ReactNode {
   if (task.status === 'ready' && task.runAt > now) return <span title={`ready, but not claimable before ${new Date(task.runAt).toISOString()}`}>retry {until(task.runAt, now)}</span>;
   if (task.status === 'ready' && task.pendingDeps > 0) return <span>waiting on {task.pendingDeps}</span>;
+  if (task.status === 'awaiting_approval') return <span className="state awaiting_approval" title="nobody can claim it until a person approves it (or rejects it)">awaiting approval</span>;
   return <span className={`state ${task.status}`}>{task.status}</span>;
 }
 

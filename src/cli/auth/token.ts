@@ -2,12 +2,13 @@
 // (not LLM tokens: those are baton budget).
 import { BatonError } from '../../errors.ts';
 import { TOKEN_SCOPES } from '../../limits.ts';
-import { createToken, listTokens, revokeToken } from '../../project/tokens.ts';
+import { createToken, listTokens, normalizeProjects, revokeToken, type TokenInfo } from '../../project/tokens.ts';
 import { durationMs, ExitCode, parse, positionalArgs, UsageError } from '../command.ts';
 import { printJson, table, when } from '../output.ts';
 import { group, type Action } from '../group.ts';
 import { ensureStateDir, stateDirOption } from '../state-dir.ts';
 import { closest } from '../suggest.ts';
+import { recordTokenChange } from '../token-audit.ts';
 
 const options = {
   'state-dir': { type: 'string' },
@@ -35,13 +36,17 @@ function scopesOption(value: string | undefined): string[] | undefined {
   return scopes;
 }
 
-const createUsage = 'baton auth token create <name> [--read-only | --scope <s>[,<s>...]] [--expires <duration>] [--state-dir <dir>] [--json]';
+/** What a token reaches, as `list` and `create` print it. */
+const reachOf = (t: Pick<TokenInfo, 'projects' | 'admin'>): string => (t.admin ? 'admin (every project)' : t.projects === null ? '(default)' : t.projects.join(','));
+
+const createUsage = 'baton auth token create <name> [--read-only | --scope <s>[,<s>...]] [--expires <duration>] [--project <name>]... [--admin] [--state-dir <dir>] [--json]';
 const create: Action = {
   name: 'create',
   summary: 'make an API token for the daemon (shown once)',
   usage: createUsage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...options, 'read-only': { type: 'boolean' }, scope: { type: 'string' }, expires: { type: 'string' } }, createUsage);
+    const createOptions = { ...options, 'read-only': { type: 'boolean' }, scope: { type: 'string' }, expires: { type: 'string' }, project: { type: 'string', multiple: true }, admin: { type: 'boolean' } } as const;
+    const { values, positionals } = parse(argv, createOptions, createUsage);
     if (values.help) {
       return printHelp(
         createUsage,
@@ -50,7 +55,7 @@ kept (in <state dir>/tokens.json, mode 0600). The token alone goes to stdout, so
   TOKEN=$(baton auth token create ci)
 works; the note that it will not be shown again goes to stderr. Clients send it as
 'Authorization: Bearer <token>' (or ?access_token=<token> on GET requests, for EventSource).
---json prints {"id","name","token","createdAt","readOnly","scopes","expiresAt"}.
+--json prints {"id","name","token","createdAt","readOnly","scopes","expiresAt","projects","admin"}.
 
   <name>                 what the token is for (shown by 'baton auth token list')
   --scope <s>[,<s>...]   what it may do (default full); a request outside its scopes gets PERMISSION_DENIED (403):
@@ -67,12 +72,18 @@ works; the note that it will not be shown again goes to stderr. Clients send it 
   --read-only            the same as --scope read
   --expires <duration>   it stops working after this long: seconds, or with a unit (30m, 12h, 90d); then it gets
                          UNAUTHENTICATED (401) "token <id> expired at <time>" (default: never)
+  --project <name>       a project it reaches (repeat for more); a request in any other project gets
+                         PERMISSION_DENIED (403). Default: the daemon's default project alone
+  --admin                it reaches every project and may create and archive them (not with --project)
 `,
       );
     }
     const [name] = positionalArgs(positionals, ['name'], createUsage);
     if (values['read-only'] === true && values.scope !== undefined) throw new UsageError(`--read-only is --scope read: give one of them\nusage: ${createUsage}`);
+    if (values.admin === true && values.project !== undefined) throw new UsageError(`--admin reaches every project: give --admin or --project, not both\nusage: ${createUsage}`);
     const scopes = scopesOption(values.scope);
+    // Checked before the state directory is made: a bad name leaves nothing behind.
+    const projects = values.project === undefined ? undefined : normalizeProjects(values.project);
     const expiresIn = durationMs('--expires', values.expires, true);
     const stateDir = stateDirOption(values['state-dir']);
     ensureStateDir(stateDir.path, stateDir.inWorkTree);
@@ -80,16 +91,19 @@ works; the note that it will not be shown again goes to stderr. Clients send it 
       readOnly: values['read-only'] === true,
       ...(scopes === undefined ? {} : { scopes }),
       ...(expiresIn === undefined ? {} : { expiresInMs: expiresIn }),
+      ...(projects === undefined ? {} : { projects }),
+      admin: values.admin === true,
     });
+    await recordTokenChange(stateDir.path, 'token.created', { id: created.id, name: created.name, scopes: created.scopes, expiresAt: created.expiresAt });
     if (values.json) {
-      const { id, token, createdAt, readOnly, expiresAt } = created;
-      printJson({ id, name: created.name, token, createdAt, readOnly, scopes: created.scopes, expiresAt });
+      const { id, token, createdAt, readOnly, expiresAt, admin } = created;
+      printJson({ id, name: created.name, token, createdAt, readOnly, scopes: created.scopes, expiresAt, projects: created.projects, admin });
       return ExitCode.ok;
     }
     process.stdout.write(`${created.token}\n`);
     const expiry = created.expiresAt === null ? '' : `, expires ${new Date(created.expiresAt).toISOString()}`;
     process.stderr.write(
-      `created token ${created.id} (${created.name}; scope ${created.scopes.join(',')}${expiry}) in ${stateDir.path}\n` +
+      `created token ${created.id} (${created.name}; scope ${created.scopes.join(',')}; projects ${reachOf(created)}${expiry}) in ${stateDir.path}\n` +
         `This token will not be shown again: store it now. Revoke it with: baton auth token revoke ${created.id}\n`,
     );
     return ExitCode.ok;
@@ -118,6 +132,7 @@ request on. An unknown id is a NOT_FOUND error. --json prints {"id","revoked":tr
     if (!(await revokeToken(stateDir, id!))) {
       throw new BatonError('NOT_FOUND', `no token with id ${JSON.stringify(id)} in ${stateDir} (see baton auth token list)`, { details: { id } });
     }
+    await recordTokenChange(stateDir, 'token.revoked', { id: id! });
     if (values.json) printJson({ id, revoked: true });
     else process.stdout.write(`revoked token ${id}\n`);
     return ExitCode.ok;
@@ -134,9 +149,10 @@ const list: Action = {
     if (values.help) {
       return printHelp(
         listUsage,
-        `Lists the API tokens, oldest first: id, name, scopes, when created, when it expires (expired ones are marked;
-they stay listed until revoked). The tokens themselves are not stored.
---json prints [{"id","name","createdAt","readOnly","scopes","expiresAt","expired"}].
+        `Lists the API tokens, oldest first: id, name, scopes, the projects it reaches ((default): the daemon's default
+project alone; admin: every project), when created, when it expires (expired ones are marked; they stay listed
+until revoked). The tokens themselves are not stored.
+--json prints [{"id","name","createdAt","readOnly","scopes","expiresAt","projects","admin","expired"}] (projects null: the default project alone).
 `,
       );
     }
@@ -152,7 +168,8 @@ they stay listed until revoked). The tokens themselves are not stored.
       return ExitCode.ok;
     }
     const expires = (t: (typeof tokens)[number]): string | null => (t.expired ? `EXPIRED ${when(t.expiresAt, now)}` : when(t.expiresAt, now));
-    process.stdout.write(table(['ID', 'NAME', 'SCOPES', 'CREATED', 'EXPIRES'], tokens.map((t) => [t.id, t.name, t.scopes.join(','), when(t.createdAt, now), expires(t)])));
+    const rows = tokens.map((t) => [t.id, t.name, t.scopes.join(','), reachOf(t), when(t.createdAt, now), expires(t)]);
+    process.stdout.write(table(['ID', 'NAME', 'SCOPES', 'PROJECTS', 'CREATED', 'EXPIRES'], rows));
     return ExitCode.ok;
   },
 };

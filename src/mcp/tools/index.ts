@@ -8,6 +8,7 @@
 //
 // Each group of tools has its own file; this one lists them in the order
 // tools/list shows them, which agents see: keep it.
+import { approvalStatus, requestApproval } from './approvals.ts';
 import { budgetCommit, budgetReport, budgetReserve, budgetStatus, rateLimitTake } from './budgets.ts';
 import { deleteFile, renameFile, writeFile } from './files.ts';
 import { gitCommit } from './git.ts';
@@ -24,7 +25,7 @@ export type { Backend, Tool, ToolAnnotations, ToolContext } from './tool.ts';
 
 export const tools: Tool[] = [
   reservePaths, releasePaths, listReservations, writeFile, deleteFile, renameFile, acquireLock, releaseLock, requestRelease, answerRelease, sendMessage, inbox, ackMessage, gitCommit,
-  taskAdd, taskClaim, taskRenew, taskComplete, taskFail, taskList, budgetStatus, budgetReserve, budgetCommit, budgetReport, rateLimitTake, kvGet, kvPut, kvDelete, kvList, status, recentEvents,
+  taskAdd, taskClaim, taskRenew, taskComplete, taskFail, taskList, requestApproval, approvalStatus, budgetStatus, budgetReserve, budgetCommit, budgetReport, rateLimitTake, kvGet, kvPut, kvDelete, kvList, status, recentEvents,
 ];
 
 export const toolsByName = new Map(tools.map((t) => [t.name, t]));

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import type { Claim } from '../../coordinator.ts';
 import { BatonError, isBatonError } from '../../errors.ts';
-import { MAX_PRIORITY } from '../../limits.ts';
+import { MAX_PRIORITY, TASK_STATES } from '../../limits.ts';
+import { artifacts } from '../../schema/artifacts.ts';
 import { name } from '../../schema/fields.ts';
 import { seconds } from './inputs.ts';
 import { refusal } from './refusals.ts';
@@ -104,12 +105,13 @@ export const taskRenew = tool({
 export const taskComplete = tool({
   name: 'task_complete',
   title: 'Mark your task done',
-  description: 'Mark a task you claimed as done, with an optional result (e.g. the commit sha and a summary). Release your reservations (release_paths) once your changes are committed.',
-  input: z.strictObject({ task_id: taskId, result: z.unknown().optional().describe('Any JSON: commit sha, summary, links.') }),
+  description:
+    'Mark a task you claimed as done, with an optional result (a summary) and artifacts: the commits ({kind:"commit",sha}, the full sha), files ({kind:"file",path,sha256}), URLs ({kind:"url",url}) or small JSON ({kind:"json",value}) it made, which task_list and baton task list --artifact find it by. Release your reservations (release_paths) once your changes are committed.',
+  input: z.strictObject({ task_id: taskId, result: z.unknown().optional().describe('Any JSON: a summary, links.'), artifacts: artifacts.optional() }),
   async run(args, ctx) {
     const claim = claimOf(ctx, args.task_id);
     try {
-      const task = await ctx.backend.coordinator.complete(claim, args.result);
+      const task = await ctx.backend.coordinator.complete(claim, args.result, args.artifacts === undefined ? {} : { artifacts: args.artifacts });
       ctx.agent.claims.delete(args.task_id);
       return { task: taskView(task) };
     } catch (error) {
@@ -144,7 +146,7 @@ export const taskList = tool({
   title: 'List tasks',
   description: 'List tasks in the shared queue, highest priority first: what is ready, who has claimed what, what failed and why.',
   input: z.strictObject({
-    status: z.array(z.enum(['ready', 'claimed', 'done', 'dead', 'cancelled', 'blocked'])).min(1).optional().describe('Only these states. Default: all.'),
+    status: z.array(z.enum(TASK_STATES)).min(1).optional().describe('Only these states. Default: all.'),
     queue: name.optional(),
     limit: z.number().int().min(1).max(1000).optional().describe('At most this many. Default 50.'),
   }),

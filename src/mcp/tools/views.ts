@@ -73,7 +73,9 @@ export function taskView(t: Task): Record<string, unknown> {
     ...(t.reason === null ? {} : { reason: t.reason }),
     ...(t.lastError === null ? {} : { last_error: t.lastError }),
     ...(t.result === null || t.result === undefined ? {} : { result: t.result }),
+    ...(t.artifacts === undefined || t.artifacts.length === 0 ? {} : { artifacts: t.artifacts }),
     ...(t.claimedBy === null ? {} : { claimed_by: t.claimedBy, claim_expires: iso(t.claimExpiresAt) }),
+    ...(t.approval === null ? {} : { approval: { state: t.approval.state, by: t.approval.by, reason: t.approval.reason, at: iso(t.approval.at) } }),
   };
 }
 

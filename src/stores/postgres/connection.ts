@@ -58,7 +58,7 @@ export function clientConfig(pg: Pg, url: string, role = 'baton'): ClientConfig 
 }
 
 /** The pool of one store: small (see PostgresStoreOptions.poolSize), pipelined, with the schema on its search path. */
-export function openPool(pg: Pg, url: string, size: number): Pool {
+export function openPool(pg: Pg, url: string, size: number, schema = SCHEMA): Pool {
   const config: PoolConfig & { pipeline: boolean } = {
     ...clientConfig(pg, url),
     max: size,
@@ -70,7 +70,7 @@ export function openPool(pg: Pg, url: string, size: number): Pool {
   };
   const pool = new pg.Pool(config);
   pool.on('connect', (client) => {
-    client.query(`SET search_path TO ${SCHEMA}`).catch(() => undefined);
+    client.query(`SET search_path TO ${schema}`).catch(() => undefined);
     // For good: pg-pool listens for errors only while a connection is idle, and hands a released one
     // to the next waiter before that waiter can listen. A server's FATAL read in that gap (a terminated
     // backend) would be an unhandled 'error' event; the query on it fails instead, and the store drops it.

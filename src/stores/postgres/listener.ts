@@ -11,6 +11,8 @@ import type { Client } from 'pg';
 import { clientConfig, loadDriver } from './connection.ts';
 
 export const CHANNEL = 'baton_changes';
+/** The channel of a store in `schema`: the home schema's is CHANNEL; another project's schema has its own, so its commits wake only its waiters. */
+export const channelFor = (schema: string): string => (schema === 'baton' ? CHANNEL : `${schema}_changes`);
 
 export interface ListenerOptions {
   /** How often the connection is checked. */
@@ -24,6 +26,7 @@ export class Listener {
   readonly #own: string;
   readonly #onChange: () => void;
   readonly #options: ListenerOptions;
+  readonly #channel: string;
   #client: Client | undefined;
   #up = false;
   #closed = false;
@@ -34,7 +37,8 @@ export class Listener {
   readonly stats = { connects: 0, notifications: 0 };
 
   /** `own`: the payload this store's own notifier sends, ignored here (its waiters were woken at commit). */
-  constructor(url: string, own: string, onChange: () => void, options: ListenerOptions) {
+  constructor(url: string, own: string, onChange: () => void, options: ListenerOptions, channel = CHANNEL) {
+    this.#channel = channel;
     this.#url = url;
     this.#own = own;
     this.#onChange = onChange;
@@ -58,7 +62,7 @@ export class Listener {
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));
     client.on('notification', (message) => {
-      if (message.channel !== CHANNEL || message.payload === this.#own) return;
+      if (message.channel !== this.#channel || message.payload === this.#own) return;
       this.stats.notifications++;
       this.#onChange();
     });
@@ -68,7 +72,7 @@ export class Listener {
       // A standby after a failover takes no LISTEN ("cannot execute LISTEN during recovery"): wait for a primary.
       const recovery = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
       if (recovery.rows[0]?.r === true) throw new Error('the server is a standby (in recovery)');
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${this.#channel}`);
     } catch {
       this.#lost(client);
       return;

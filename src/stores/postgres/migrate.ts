@@ -4,7 +4,7 @@
 // A database migrated by a newer baton is refused, not written to.
 import type { ClientBase } from 'pg';
 import { BatonError } from '../../errors.ts';
-import { migrations, SCHEMA } from './schema.ts';
+import { migrations, SCHEMA as HOME_SCHEMA } from './schema.ts';
 import { lockId } from './statements.ts';
 
 const MIGRATE_LOCK = lockId('baton:migrate');
@@ -14,7 +14,7 @@ export interface MigrationResult {
   to: number;
 }
 
-async function appliedVersion(client: ClientBase): Promise<number | undefined> {
+async function appliedVersion(client: ClientBase, SCHEMA: string): Promise<number | undefined> {
   const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('${SCHEMA}.schema_migrations')::text AS t`);
   if (exists.rows[0]?.t === null || exists.rows[0]?.t === undefined) return undefined;
   const row = await client.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0)::int AS v FROM ${SCHEMA}.schema_migrations`);
@@ -30,8 +30,8 @@ function tooNew(version: number, target: string): BatonError {
 }
 
 /** Brings the schema up to date (or leaves it, if it is); refuses a newer one. */
-export async function migrate(client: ClientBase, target: string): Promise<MigrationResult> {
-  const seen = await appliedVersion(client);
+export async function migrate(client: ClientBase, target: string, SCHEMA = HOME_SCHEMA): Promise<MigrationResult> {
+  const seen = await appliedVersion(client, SCHEMA);
   if (seen !== undefined && seen > migrations.length) throw tooNew(seen, target);
   if (seen === migrations.length) return { from: seen, to: seen };
   await client.query('BEGIN');
@@ -39,7 +39,7 @@ export async function migrate(client: ClientBase, target: string): Promise<Migra
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATE_LOCK]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const from = (await appliedVersion(client)) ?? 0;
+    const from = (await appliedVersion(client, SCHEMA)) ?? 0;
     if (from > migrations.length) throw tooNew(from, target);
     await client.query(`SET LOCAL search_path TO ${SCHEMA}`);
     for (let version = from + 1; version <= migrations.length; version++) {

@@ -11,6 +11,7 @@ import { CHANNEL } from './listener.ts';
 export class Notifier {
   readonly #pool: Pool;
   readonly #tag: string;
+  readonly #channel: string;
   #sending = false;
   #again = false;
   #closed = false;
@@ -18,7 +19,8 @@ export class Notifier {
   /** NOTIFYs sent, and commits folded into them. */
   readonly stats = { sent: 0, commits: 0 };
 
-  constructor(pool: Pool, tag: string) {
+  constructor(pool: Pool, tag: string, channel = CHANNEL) {
+    this.#channel = channel;
     this.#pool = pool;
     this.#tag = tag;
   }
@@ -40,7 +42,7 @@ export class Notifier {
       do {
         this.#again = false;
         this.stats.sent++;
-        await this.#pool.query({ name: 'baton_notify', text: 'SELECT pg_notify($1, $2)', values: [CHANNEL, this.#tag] }).catch(() => undefined);
+        await this.#pool.query({ name: 'baton_notify', text: 'SELECT pg_notify($1, $2)', values: [this.#channel, this.#tag] }).catch(() => undefined);
       } while (this.#again && !this.#closed);
     } finally {
       this.#sending = false;

@@ -22,7 +22,10 @@ export class PgTx implements StoreTx {
   #deferred: Array<Promise<unknown>> = [];
   #deferredError: unknown;
 
-  constructor(client: PoolClient, now: number, write: boolean) {
+  readonly memo: Map<string, unknown>;
+
+  constructor(client: PoolClient, now: number, write: boolean, memo: Map<string, unknown>) {
+    this.memo = memo;
     this.#client = client;
     this.now = now;
     this.#write = write;

@@ -16,10 +16,11 @@ import { BatonError } from '../../errors.ts';
 import type { Store, StoreTx, TxOptions } from '../store.ts';
 import { describeTarget, loadDriver, openPool } from './connection.ts';
 import { isConnectionLost, isRetryable, storeError } from './errors.ts';
-import { Listener } from './listener.ts';
+import { channelFor, Listener } from './listener.ts';
 import { migrate, type MigrationResult } from './migrate.ts';
 import { Notifier } from './notifier.ts';
 import { PgTx } from './pg-tx.ts';
+import { SCHEMA } from './schema.ts';
 import { NOW_STATEMENT } from './statements.ts';
 
 export interface PostgresStoreOptions {
@@ -31,6 +32,11 @@ export interface PostgresStoreOptions {
    * shared by every node: daemons x (poolSize + 1) must fit under it.
    */
   poolSize?: number;
+  /**
+   * The schema its tables are in (default `baton`). A daemon keeps each project
+   * but its home one in a schema of its own (src/server/projects.ts).
+   */
+  schema?: string;
   /** Waiters poll this often while the listener is down. Default 250 ms. */
   pollMs?: number;
   /** Waiters look this often even when the listener is up (a NOTIFY lost to a crash). Default 2000 ms. */
@@ -66,12 +72,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
   const target = describeTarget(url);
   const pg = await loadDriver();
-  const pool = openPool(pg, url, poolSize);
+  const schema = options.schema ?? SCHEMA;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new BatonError('INVALID_ARGUMENT', `schema must be a lowercase SQL identifier of at most 63 characters, got ${JSON.stringify(schema)}`);
+  const pool = openPool(pg, url, poolSize, schema);
   try {
     const client = await pool.connect();
     client.on('error', ignore); // a connection cut while held fails its query (see #attempt), never the process
     try {
-      await migrate(client, target);
+      await migrate(client, target, schema);
     } finally {
       client.off('error', ignore);
       client.release();
@@ -114,6 +122,8 @@ export class PostgresStore implements Store {
   readonly #pool: Pool;
   readonly #listener: Listener;
   readonly #notifier: Notifier;
+  /** StoreTx.memo: the engine's caches of this store. */
+  readonly #memo = new Map<string, unknown>();
   readonly #pollMs: number;
   readonly #backstopMs: number;
   readonly #pollOnly: boolean;
@@ -130,8 +140,9 @@ export class PostgresStore implements Store {
     this.#backstopMs = options.backstopMs ?? 2_000;
     this.#pollOnly = options.pollOnly === true;
     const tag = randomBytes(6).toString('hex');
-    this.#notifier = new Notifier(pool, tag);
-    this.#listener = new Listener(url, tag, () => this.#changed(), { heartbeatMs: options.heartbeatMs ?? 5_000, heartbeatTimeoutMs: 3_000 });
+    const channel = channelFor(options.schema ?? SCHEMA);
+    this.#notifier = new Notifier(pool, tag, channel);
+    this.#listener = new Listener(url, tag, () => this.#changed(), { heartbeatMs: options.heartbeatMs ?? 5_000, heartbeatTimeoutMs: 3_000 }, channel);
   }
 
   /** The listener, for tests and status: whether it is up, and the backend serving it. */
@@ -210,7 +221,7 @@ export class PostgresStore implements Store {
       timeout?.catch(() => undefined);
       await begin;
       await timeout;
-      const tx = new PgTx(client, (await clock).rows[0]!.now, write);
+      const tx = new PgTx(client, (await clock).rows[0]!.now, write, this.#memo);
       const value = await fn(tx);
       committing = true;
       await tx.commit();

@@ -5,7 +5,11 @@
 // engine's StoreTx.lock (a transaction-scoped advisory lock). Parameters are
 // named as in the SQLite catalog; statements.ts numbers them.
 import type { QueryName } from '../store.ts';
+import { postgresApprovalQueries } from './approval-queries.ts';
+import { postgresArtifactQueries } from './artifact-queries.ts';
 import { postgresKvQueries, postgresKvWriteQueries } from './kv-queries.ts';
+import { postgresProjectQueries } from './project-queries.ts';
+import { postgresQuotaQueries } from './quota-queries.ts';
 import { postgresMessageQueries } from './message-queries.ts';
 import { postgresReleaseQueries } from './release-queries.ts';
 import { postgresWebhookQueries } from './webhook-queries.ts';
@@ -190,6 +194,10 @@ export const postgresQueries: Record<QueryName, string> = {
   ...postgresMessageQueries,
   ...postgresReleaseQueries,
   ...postgresKvQueries,
+  ...postgresQuotaQueries,
+  ...postgresApprovalQueries,
+  ...postgresArtifactQueries,
+  ...postgresProjectQueries,
 };
 
 /**

@@ -1,6 +1,10 @@
 // Every SQL statement of the SQLite store, by the name the engine asks for.
 import type { QueryName } from '../store.ts';
+import { sqliteApprovalQueries } from './approval-queries.ts';
+import { sqliteArtifactQueries } from './artifact-queries.ts';
 import { sqliteKvQueries } from './kv-queries.ts';
+import { sqliteProjectQueries } from './project-queries.ts';
+import { sqliteQuotaQueries } from './quota-queries.ts';
 import { sqliteMessageQueries } from './message-queries.ts';
 import { sqliteReleaseQueries } from './release-queries.ts';
 import { sqliteWebhookQueries } from './webhook-queries.ts';
@@ -161,4 +165,8 @@ export const sqliteQueries: Record<QueryName, string> = {
   ...sqliteMessageQueries,
   ...sqliteReleaseQueries,
   ...sqliteKvQueries,
+  ...sqliteQuotaQueries,
+  ...sqliteApprovalQueries,
+  ...sqliteArtifactQueries,
+  ...sqliteProjectQueries,
 };

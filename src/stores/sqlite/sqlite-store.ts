@@ -77,6 +77,8 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #statements: Statements;
   readonly #epochs: TokenEpochs;
+  /** StoreTx.memo: the engine's caches of this store. */
+  readonly #memo = new Map<string, unknown>();
   #dataVersion: StatementSync | undefined;
   #queue: Promise<void> = Promise.resolve();
   #localCommits = 0;
@@ -117,7 +119,7 @@ export class SqliteStore implements Store {
   }
 
   #tx(): SqliteTx {
-    return new SqliteTx(this.#statements, this.#epochs, Date.now());
+    return new SqliteTx(this.#statements, this.#epochs, Date.now(), this.#memo);
   }
 
   write<T>(fn: (tx: StoreTx) => Promise<T>, options: TxOptions = {}): Promise<T> {

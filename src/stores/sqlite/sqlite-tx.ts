@@ -12,7 +12,10 @@ export class SqliteTx implements StoreTx {
   readonly #statements: Statements;
   readonly #epochs: TokenEpochs;
 
-  constructor(statements: Statements, epochs: TokenEpochs, now: number) {
+  readonly memo: Map<string, unknown>;
+
+  constructor(statements: Statements, epochs: TokenEpochs, now: number, memo: Map<string, unknown>) {
+    this.memo = memo;
     this.#statements = statements;
     this.#epochs = epochs;
     this.now = now;

@@ -1,0 +1,19 @@
+// Who an administrative request is recorded as (docs/audit.md). A caller on
+// the daemon's own socket is trusted to name itself (the CLI sends the local
+// user as `by`); a caller with a token or a signature is named by that
+// credential, whatever `by` it sent, so no token can act under another name.
+import type { OperationName } from './operations.ts';
+
+/** The operations an operator, not a worker, does: each is recorded with who asked even when the caller sent no `by`. */
+export const ADMIN_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>([
+  'forceRelease', 'endSession', 'updateTask', 'removeTask', 'reorderTask', 'cancel', 'releaseClaim',
+  'approveTask', 'rejectTask', 'setApprovalPolicy',
+  'setBudget', 'removeBudget', 'resetBudget', 'setRateLimit', 'publish',
+  'projectCreate', 'projectArchive',
+]);
+
+/** Sets a checked mutation body's `by` to the credential that sent it (`principal`: 'local' for the socket, left as sent). */
+export function nameActor(name: OperationName, body: Record<string, unknown>, principal: string): void {
+  if (principal === 'local') return;
+  if (ADMIN_OPERATIONS.has(name) || body.by !== undefined) body.by = principal;
+}
