@@ -129,10 +129,17 @@ export function checkArtifactQuery(value: unknown): ArtifactQuery {
 
 /** Tasks with a matching artifact, in id order, as listTasks filters them otherwise; each with its artifacts. */
 export async function tasksByArtifact(tx: StoreTx, query: ArtifactQuery, filter: CheckedFilter): Promise<Task[]> {
-  const found = await tx.all<{ task_id: number }>('artifactTaskIds', { ...query, limit: MAX_LIST_LIMIT });
-  const tasks = (await tasksByIds(tx, found.map((r) => Number(r.task_id)))).filter(
-    (t) => (filter.queue === null || t.queue === filter.queue) && (filter.statuses === undefined || filter.statuses.includes(t.status as TaskStatus)),
-  );
+  // Page by task id until the filter's limit is met: a common value (a URL) may match many tasks of other queues first.
+  const tasks: Task[] = [];
+  for (let after = 0; tasks.length < filter.limit; ) {
+    const found = await tx.all<{ task_id: number }>('artifactTaskIds', { ...query, after, limit: MAX_LIST_LIMIT });
+    if (found.length === 0) break;
+    after = Number(found.at(-1)!.task_id);
+    for (const t of await tasksByIds(tx, found.map((r) => Number(r.task_id)))) {
+      if ((filter.queue === null || t.queue === filter.queue) && (filter.statuses === undefined || filter.statuses.includes(t.status as TaskStatus))) tasks.push(t);
+    }
+    if (found.length < MAX_LIST_LIMIT) break;
+  }
   return withArtifacts(tx, tasks.slice(0, filter.limit));
 }
 

@@ -9,7 +9,7 @@ export const ADMIN_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationNam
   'forceRelease', 'endSession', 'updateTask', 'removeTask', 'reorderTask', 'cancel', 'releaseClaim',
   'approveTask', 'rejectTask', 'setApprovalPolicy',
   'setBudget', 'removeBudget', 'resetBudget', 'setRateLimit', 'publish',
-  'projectCreate', 'projectArchive',
+  'projectCreate', 'projectArchive', 'setQuota',
 ]);
 
 /** Sets a checked mutation body's `by` to the credential that sent it (`principal`: 'local' for the socket, left as sent). */

@@ -18,6 +18,7 @@ import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import { credentialOf, type AuthResult } from './auth.ts';
 import { nameActor } from '../protocol/admin-actor.ts';
 import { projectAllowed, refuseProject, requireAdmin } from './project-access.ts';
+import { endWhenProjectCloses, homeOnly, projectOf, type ProjectContext, type ProjectRouter } from './request-project.ts';
 import { answerHealth, healthRoute, type HealthCheck } from './health.ts';
 import type { Logger } from './log.ts';
 import type { DaemonRoute } from './routes.ts';
@@ -61,7 +62,7 @@ export interface ApiContext {
    * a request naming another (the x-baton-project header, or ?project= on a GET)
    * works on that project's engine and operations.
    */
-  projects?: { readonly homeName: string; scope(name: string | undefined): Promise<ProjectContext> };
+  projects?: ProjectRouter;
   /** Routes mounted for the daemon's caller (e.g. /v1/mcp), by path; matched after authentication, before the API's own. */
   routes: ReadonlyMap<string, Pick<DaemonRoute, 'handle'>>;
   /** Request ids, the access log, metrics (GET /metrics) and spans (request-telemetry.ts). */
@@ -82,8 +83,6 @@ export interface ApiContext {
   };
 }
 
-/** What a request works on: its project's Coordinator and the daemon's operations for it. */
-export type ProjectContext = Pick<ApiContext, 'coordinator' | 'daemonOperations' | 'lastEventSeq' | 'bindSession' | 'overloaded'> & { readonly name?: string; readonly home?: boolean };
 
 export interface Transport {
   kind: 'unix' | 'tcp' | 'pipe';
@@ -192,6 +191,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const session = await p.coordinator.getSession(sessionId);
     if (session.endedAt !== null) throw new BatonError('SESSION_ENDED', `session ${sessionId} (${session.name}) ended: ${session.endReason ?? 'ended'}`);
     const stream = openEventStream(res, { keepAliveMs: 5_000 });
+    endWhenProjectCloses(p, res);
     ctx.telemetry.streamOpened('attach', res);
     endWhenCredentialEnds(who, res);
     await p.bindSession?.(sessionId);
@@ -233,30 +233,11 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     const startId = after < 0 ? await p.lastEventSeq() : undefined;
     if (res.destroyed) return;
     const stream = openEventStream(res, startId === undefined ? {} : { startId });
+    endWhenProjectCloses(p, res);
     ctx.telemetry.streamOpened('events', res);
     const subscription = p.coordinator.subscribe((event) => stream.send(event, event.seq), { after: startId ?? after, types: topics });
     res.on('close', () => subscription.close());
     endWhenCredentialEnds(who, res);
-  }
-
-  /**
-   * The project a request names (the header, or ?project= where a browser's
-   * EventSource cannot set one), once its principal may reach it; with none,
-   * the daemon's default project, which the principal must reach too.
-   */
-  async function projectOf(req: IncomingMessage, raw: string, who: AuthResult): Promise<ProjectContext> {
-    const query = raw.indexOf('?');
-    const named = header(req, PROJECT_HEADER) ?? (query === -1 ? undefined : (new URLSearchParams(raw.slice(query + 1)).get('project') ?? undefined));
-    if (ctx.projects === undefined) return ctx;
-    const name = named ?? ctx.projects.homeName;
-    // Asked before the project is looked up: a principal learns nothing of projects it cannot reach.
-    refuseProject(who, name, name === ctx.projects.homeName);
-    return ctx.projects.scope(named);
-  }
-
-  /** Routes that serve the daemon's default project only (the MCP endpoint, the dashboard's link). */
-  function homeOnly(p: ProjectContext, route: string): void {
-    if (p.home === false) throw new BatonError('INVALID_ARGUMENT', `${route} serves the daemon's default project only; project ${p.name} is reached through the API (BATON_PROJECT=${p.name} baton mcp runs the MCP tools for it)`);
   }
 
   /** The body of a dashboard request: a JSON object (or nothing) with only the fields named. */
@@ -309,9 +290,17 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
       res.on('close', () => {
         if (!res.writableFinished) controller.abort(new BatonError('ABORTED', 'the client closed the connection'));
       });
-      signal = controller.signal;
+      signal = p.closing === undefined ? controller.signal : AbortSignal.any([controller.signal, p.closing]);
     }
-    let result = await operation.call(p.coordinator, body, { signal, daemon: p.daemonOperations });
+    // Its project may be shown only to whom reaches it (projectShow opens it, too).
+    if (name === 'projectShow' && ctx.projects !== undefined) {
+      const asked = (body as { name: string }).name;
+      refuseProject(who, asked, asked === ctx.projects.homeName);
+    }
+    let result = await operation.call(p.coordinator, body, { signal, daemon: p.daemonOperations }).catch((error: unknown) => {
+      // A request in flight when its project was archived: said as such, not as the closed engine under it.
+      throw p.closing?.aborted === true ? p.closing.reason : error;
+    });
     // A list of projects shows those the caller may reach.
     if (name === 'projectList') result = { projects: (result as { projects: Array<{ name: string; home: boolean }> }).projects.filter((q) => projectAllowed(who, q.name, q.home)) } as typeof result;
     if (ctx.checkResponses) {
@@ -346,13 +335,16 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           if (transport.authenticate === undefined) throw new BatonError('UNAUTHENTICATED', 'this listener accepts no credentials');
           who = await transport.authenticate({ method, path: req.url ?? '/', headers: req.headers, body });
         }
-        const project = await projectOf(req, raw, who);
+        const project = await projectOf(ctx.projects, ctx, req, raw, who);
         const mounted = ctx.routes.get(route);
         if (mounted !== undefined) {
           homeOnly(project, route);
           refuseOutOfScope(who, { route: 'mounted' }, `use ${route}`);
           return await mounted.handle(req, res, body);
         }
+        // The dashboard and the metrics are the default project's: its credential must reach it (projectOf checked that
+        // for a request that names no project), and one naming another project is refused.
+        if (route === DASHBOARD_LINK_PATH || route === DASHBOARD_SIGN_OUT_PATH || route === '/metrics') homeOnly(project, route);
         if (method === 'POST' && route === DASHBOARD_LINK_PATH) return sendJson(res, 200, await dashboardLink(body, who));
         if (method === 'POST' && route === DASHBOARD_SIGN_OUT_PATH) {
           refuseOutOfScope(who, { route: 'dashboardSignOut' }, 'sign the dashboard out');
@@ -379,7 +371,10 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
           }
           if (route === '/v1/status') {
             refuseOutOfScope(who, { route: 'status' }, 'read the status');
-            const [status, lastEventSeq] = await Promise.all([collectStatus(project.coordinator, ctx.daemonInfo()), project.lastEventSeq()]);
+            // Another project's status names its own store, not the default project's.
+            const info = ctx.daemonInfo();
+            const daemon = project.home === false && project.where !== undefined ? { ...info, store: { ...info.store, where: project.where } } : info;
+            const [status, lastEventSeq] = await Promise.all([collectStatus(project.coordinator, daemon), project.lastEventSeq()]);
             return sendJson(res, 200, { ...status, lastEventSeq });
           }
           if (route === '/v1/events') {

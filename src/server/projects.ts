@@ -11,7 +11,7 @@
 import { join, dirname } from 'node:path';
 import type { Engine } from '../engine/engine.ts';
 import { emit, lastEventSeq } from '../engine/events.ts';
-import { BatonError } from '../errors.ts';
+import { BatonError, isBatonError } from '../errors.ts';
 import { PROJECT_HEADER } from '../limits.ts';
 import { checkProjectName, type DerivedName } from '../project/project-name.ts';
 import type { DaemonOperations } from '../protocol/daemon-operations.ts';
@@ -35,12 +35,22 @@ export interface ProjectScope {
   overloaded(): boolean;
   lastEventSeq(): Promise<number>;
   bindSession(sessionId: string): Promise<void>;
+  /** Where its state is (a file, or a schema), for its status. */
+  readonly where?: string;
+  /** Aborted when the daemon closes the project (archived): its open streams end and its waits stop. */
+  readonly closing?: AbortSignal;
 }
 
 interface OpenProject {
   scope: ProjectScope;
   held: AsyncDisposableStack;
+  closing: AbortController;
   checkedAt: number;
+}
+
+/** What a request for an archived project is answered, also one that was in flight when it was archived. */
+export function archivedError(name: string): BatonError {
+  return new BatonError('NOT_FOUND', `project ${JSON.stringify(name)} is archived: its state is kept, and no request reaches it`, { details: { project: name, archived: true } });
 }
 
 export interface ProjectsOptions {
@@ -76,7 +86,10 @@ export class Projects {
   readonly #homeWhere: string;
   readonly #options: ProjectsOptions;
   readonly #open = new Map<string, Promise<OpenProject>>();
+  /** Archived through this daemon: refused at once, before the list is read again. */
+  readonly #archived = new Set<string>();
   #closed = false;
+  #timer: NodeJS.Timeout | undefined;
 
   private constructor(homeName: string, homeWhere: string, store: Store, options: ProjectsOptions) {
     this.homeName = homeName;
@@ -99,6 +112,7 @@ export class Projects {
     const name = String(row.name);
     const projects = new Projects(name, homeEngine.info.where, store, options);
     projects.#home = { ...home(projects.operations()), name, home: true };
+    projects.#follow();
     return projects;
   }
 
@@ -111,6 +125,7 @@ export class Projects {
   async scope(name: string | undefined): Promise<ProjectScope> {
     if (name === undefined || name === this.homeName) return this.home;
     checkProjectName(name, `the ${PROJECT_HEADER} header`);
+    if (this.#archived.has(name)) throw archivedError(name);
     let opening = this.#open.get(name);
     if (opening === undefined) {
       await this.#row(name);
@@ -123,12 +138,16 @@ export class Projects {
       }
     }
     const open = await opening;
+    // Archived while it was being opened (the row was read before the archive committed).
+    if (this.#archived.has(name)) throw archivedError(name);
     if (Date.now() - open.checkedAt > RECHECK_MS) {
       try {
         await this.#row(name);
         open.checkedAt = Date.now();
       } catch (error) {
-        await this.#close(name);
+        // Gone or archived (through another daemon): closed here too. Any other failure (the database
+        // briefly unreachable) leaves it open: closing would end its node, and with it every session attached here.
+        if (isBatonError(error, 'NOT_FOUND')) await this.#close(name);
         throw error;
       }
     }
@@ -138,19 +157,16 @@ export class Projects {
   /** The project's row, or NOT_FOUND when there is none or it is archived. */
   async #row(name: string): Promise<Row> {
     const row = await this.#store.read((tx) => tx.get('projectGet', { name }));
-    if (row === undefined) {
-      const known = (await this.list()).filter((p) => p.archivedAt === null).map((p) => p.name);
-      throw new BatonError('NOT_FOUND', `no project ${JSON.stringify(name)} on this daemon (it serves ${known.join(', ')}); an admin creates one with: baton project create ${name}`, {
-        details: { project: name, known },
-      });
-    }
-    if (row.archived_at !== null) throw new BatonError('NOT_FOUND', `project ${JSON.stringify(name)} is archived: its state is kept, and no request reaches it`, { details: { project: name, archived: true } });
+    // The names it does serve are not listed: the caller may not reach them (baton project list shows those it does).
+    if (row === undefined) throw new BatonError('NOT_FOUND', `no project ${JSON.stringify(name)} on this daemon; baton project list shows those you reach, and an admin creates one with: baton project create ${name}`, { details: { project: name } });
+    if (row.archived_at !== null) throw archivedError(name);
     return row;
   }
 
   async #openProject(name: string): Promise<OpenProject> {
     if (this.#closed) throw new BatonError('UNAVAILABLE', 'the daemon is stopping');
     const held = new AsyncDisposableStack();
+    const closing = new AbortController();
     try {
       const { engine: engineOptions, log } = this.#options;
       const opened = await openEngine(held, engineOptions, projectStore(name, engineOptions.store));
@@ -166,19 +182,23 @@ export class Projects {
         overloaded: () => opened.writer.full,
         lastEventSeq: () => opened.writer.read(lastEventSeq),
         bindSession: async (sessionId) => void (await opened.engine.bindSession(sessionId, node.id)),
+        where: opened.info.where,
+        closing: closing.signal,
       };
       log.info('project opened', { project: name, store: opened.info.where });
-      return { scope, held, checkedAt: Date.now() };
+      return { scope, held, closing, checkedAt: Date.now() };
     } catch (error) {
       await held.disposeAsync();
       throw error;
     }
   }
 
-  async #close(name: string): Promise<void> {
+  /** Closes an open project: its streams and waits end first (with `reason`), then its engine and what runs beside it. */
+  async #close(name: string, reason: BatonError = archivedError(name)): Promise<void> {
     const opening = this.#open.get(name);
     this.#open.delete(name);
     const open = await opening?.catch(() => undefined);
+    open?.closing.abort(reason);
     await open?.held.disposeAsync();
   }
 
@@ -207,30 +227,83 @@ export class Projects {
       },
       projectCreate: async ({ name, by }) => {
         checkProjectName(name);
+        const exists = async (): Promise<never> => {
+          const row = await this.#store.read((tx) => tx.get('projectGet', { name }));
+          throw new BatonError('CONFLICT', `project ${JSON.stringify(name)} exists already${row?.archived_at === null || row === undefined ? '' : ' (archived; its state is kept)'}`, { details: { project: name } });
+        };
+        if ((await this.#store.read((tx) => tx.get('projectGet', { name }))) !== undefined || name === this.homeName) await exists();
+        // Its store first: a location that cannot be made (permissions) fails the create and records nothing.
+        const opening = this.#open.get(name) ?? this.#openProject(name);
+        this.#open.set(name, opening);
+        try {
+          await opening;
+        } catch (error) {
+          if (this.#open.get(name) === opening) this.#open.delete(name);
+          throw error;
+        }
         const made = await this.#store.write(async (tx) => {
           const { changes } = await tx.run('projectInsert', { name, home: 0, derivedFrom: null, now: tx.now });
           if (changes > 0) await emit(tx, 'project.created', null, by ?? null, { name });
           return changes;
         });
-        if (made === 0) throw new BatonError('CONFLICT', `project ${JSON.stringify(name)} exists already`, { details: { project: name } });
-        await this.scope(name); // its store is made now, so a bad location fails the create, not a later request
+        if (made === 0) await exists();
         return (await this.list()).find((p) => p.name === name)!;
       },
       projectArchive: async ({ name, by }) => {
         if (name === this.homeName) throw new BatonError('INVALID_ARGUMENT', `project ${JSON.stringify(name)} is this daemon's home project: it cannot be archived`);
         await this.#row(name);
-        await this.#store.write(async (tx) => {
-          if ((await tx.run('projectArchive', { name, now: tx.now })).changes > 0) await emit(tx, 'project.archived', null, by ?? null, { name });
-        });
+        this.#archived.add(name);
+        try {
+          await this.#store.write(async (tx) => {
+            if ((await tx.run('projectArchive', { name, now: tx.now })).changes > 0) await emit(tx, 'project.archived', null, by ?? null, { name });
+          });
+        } catch (error) {
+          this.#archived.delete(name);
+          throw error;
+        }
         await this.#close(name);
         return (await this.list()).find((p) => p.name === name)!;
       },
     };
   }
 
+  /**
+   * Keeps the open projects in step with the list, now and every RECHECK_MS:
+   * each project is open, so its sweeper runs and its webhooks are delivered
+   * with no request to open it (after a restart too), and one archived or
+   * created through another daemon of the database is closed or opened here.
+   */
+  #follow(): void {
+    const sync = async (): Promise<void> => {
+      const rows = await this.#store.read((tx) => tx.all('projectList'));
+      for (const row of rows) {
+        const name = String(row.name);
+        if (row.home === true || row.home === 1) continue;
+        if (row.archived_at !== null) {
+          if (this.#open.has(name)) await this.#close(name);
+          continue;
+        }
+        if (!this.#open.has(name) && !this.#closed) await this.scope(name).catch((error: unknown) => this.#options.log.warn('a project could not be opened', { project: name, error: String(error) }));
+      }
+    };
+    let running = false;
+    const tick = (): void => {
+      if (running || this.#closed) return;
+      running = true;
+      sync()
+        .catch((error: unknown) => this.#options.log.warn('the project list could not be read', { error: String(error) }))
+        .finally(() => (running = false));
+    };
+    tick();
+    this.#timer = setInterval(tick, RECHECK_MS);
+    this.#timer.unref();
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#timer);
     this.#closed = true;
-    await Promise.all([...this.#open.keys()].map((name) => this.#close(name)));
+    const stopping = new BatonError('UNAVAILABLE', 'the daemon is stopping; retry shortly');
+    await Promise.all([...this.#open.keys()].map((name) => this.#close(name, stopping)));
   }
 }
 

@@ -183,7 +183,7 @@ test('baton status: the plain-text screen shows the daemon, sessions, leases, ta
   assert.match(text, /\nleases \(2\)\nKEY +MODE +OWNER +TOKEN +AGE +TTL\n/);
   assert.match(text, /\npath:src\/\*\* +exclusive +screen-agent +\d+ +\S+ +session\n/);
   assert.match(text, /\nrepo +exclusive +other +\d+ +\S+ +(1m\d+s|2m0s|\d+s) left\n/);
-  assert.match(text, /\ntasks: 2 ready, 1 claimed, 0 blocked, 0 done, 0 dead, 0 cancelled\n/);
+  assert.match(text, /\ntasks: 2 ready, 1 claimed, 0 blocked, 0 awaiting_approval, 0 done, 0 dead, 0 cancelled, 0 rejected\n/);
   assert.match(text, /\nbudgets \(1\)\nSCOPE +PERIOD +USED +RESERVED +LIMIT +STATE\nagent:screen-agent +\S+ +900 +0 +1000 +warning\n/);
   assert.match(text, /\nrate limits \(1\)\nKEY +RATE\/S +BURST +AVAILABLE\napi +5 +10 +10\n\nreservation violations \(0\)\n$/);
 });

@@ -78,7 +78,7 @@ describe('CLI messages', { concurrency: true }, () => {
 
   test('a --status value that is close to a state is suggested', async (t) => {
     const run = withDb(t);
-    usage(await run(['task', 'list', '--status', 'redy']), 'baton: --status must be one or more of ready, waiting, claimed, blocked, done, dead, cancelled, got "redy"; did you mean "ready"? [INVALID_ARGUMENT]');
+    usage(await run(['task', 'list', '--status', 'redy']), 'baton: --status must be one or more of ready, waiting, claimed, blocked, awaiting_approval, done, dead, cancelled, rejected, got "redy"; did you mean "ready"? [INVALID_ARGUMENT]');
   });
 });
 

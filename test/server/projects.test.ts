@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { RemoteCoordinator } from '../../src/client/index.ts';
 import { isBatonError } from '../../src/errors.ts';
 import { createToken } from '../../src/project/tokens.ts';
@@ -99,14 +101,42 @@ async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void>
     await use(tcp(admin.token)).projectCreate('gamma');
     const created = (await local.events({ types: ['project.'], after: 0 })).filter((e) => e.type === 'project.created');
     assert.deepEqual(created.map((e) => [e.data.name, e.actor]), [['beta', null], ['gamma', `token:${admin.id}`]]);
+    // What belongs to the default project (its dashboard, its metrics, another project's details) stays out of a scoped token's reach.
+    const raw = (path: string, method: string, project?: string): Promise<{ status: number; code?: string }> =>
+      fetch(`http://${host}:${port}${path}`, { method, headers: { authorization: `Bearer ${betaOnly.token}`, ...(project === undefined ? {} : { 'x-baton-project': project }) }, ...(method === 'POST' ? { body: '{}' } : {}) }).then(
+        async (r) => ({ status: r.status, code: ((await r.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code }),
+      );
+    assert.deepEqual(await raw('/v1/ui/link', 'POST', 'beta'), { status: 400, code: 'INVALID_ARGUMENT' });
+    assert.deepEqual(await raw('/v1/ui/link', 'POST'), { status: 403, code: 'PERMISSION_DENIED' });
+    assert.deepEqual(await raw('/v1/ui/sign-out', 'POST', 'beta'), { status: 400, code: 'INVALID_ARGUMENT' });
+    assert.deepEqual((await raw('/metrics', 'GET', 'beta')).status, 400);
+    assert.deepEqual((await raw('/metrics', 'GET')).status, 403);
+    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).projectShow(home.name), /cannot reach project/);
+    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).projectShow('gamma'), /cannot reach project gamma/);
+    // A token cannot publish an event the audit would read as someone else's.
+    const forged = await use(tcp(betaOnly.token, 'beta')).publish({ type: 'task.approved', actor: 'user:alice', data: { by: 'user:alice' } });
+    assert.equal(forged.data.by, `token:${betaOnly.id}`);
   } finally {
     for (const c of clients) await c.close();
   }
 
   // Archived: its requests are refused, its state kept; the home project cannot be archived.
   await refusedWith('INVALID_ARGUMENT', () => local.projectArchive(home.name), /home project: it cannot be archived/);
+  // In flight when it is archived: a wait for a lease, and an event stream. The wait ends NOT_FOUND (archived), the stream ends.
+  const waiting = daemon.client({ project: 'beta' }).acquire('path:src/app.ts', { owner: 'late', ttlMs: 1000, timeoutMs: 60_000 }).then(
+    () => assert.fail('the wait in an archived project returned a lease'),
+    (error: unknown) => error,
+  );
+  const stream = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
+    request({ socketPath: daemon.record.socket!, path: '/v1/events?topics=lease.', headers: { 'x-baton-project': 'beta' } }, resolve).on('error', reject).end(),
+  );
+  assert.equal(stream.statusCode, 200);
+  const streamEnded = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve).resume());
+  await delay(300);
   const archived = await local.projectArchive('beta');
   assert.ok(archived.archivedAt !== null);
+  await refusedWith('NOT_FOUND', () => waiting.then((error) => Promise.reject(error)), /project "beta" is archived/);
+  await streamEnded;
   await refusedWith('NOT_FOUND', () => daemon.client({ project: 'beta' }).listLeases(), /project "beta" is archived/);
   assert.equal((await alpha.listLeases()).length, 1, 'the home project is untouched');
 }
@@ -137,7 +167,7 @@ test('the CLI works in the project --project or BATON_PROJECT names, and refuses
     assert.deepEqual(await titles([], { BATON_PROJECT: 'docs' }), ['write the guide']);
     assert.deepEqual(await titles([]), ['fix the build']);
     refused(await baton(['task', 'list', '--project', 'Docs!'], { cwd: dir, env }), 2, /--project must be 1 to 40 lowercase letters, digits and dashes, got "Docs!"/);
-    refused(await baton(['task', 'list', '--project', 'nosuch'], { cwd: dir, env }), 1, /no project "nosuch" on this daemon \(it serves .*docs\)/);
+    refused(await baton(['task', 'list', '--project', 'nosuch'], { cwd: dir, env }), 1, /no project "nosuch" on this daemon; baton project list shows those you reach/);
     refused(await baton(['task', 'list', '--project', 'docs'], { cwd: dir, env: { ...env, BATON_NO_DAEMON: '1' } }), 2, /project docs needs the daemon/);
   } finally {
     await daemon.stop();

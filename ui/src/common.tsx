@@ -37,7 +37,10 @@ export function DetailsPanel({ title, children }: { title: string; children: Rea
           ×
         </button>
       </div>
-      <div className="details-body">{children}</div>
+      {/* Focusable, so a keyboard can scroll it when its content is taller than the panel and holds no link or button. */}
+      <div className="details-body" tabIndex={0} role="region" aria-label={title}>
+        {children}
+      </div>
     </aside>
   );
 }

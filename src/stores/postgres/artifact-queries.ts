@@ -13,9 +13,9 @@ export const postgresArtifactQueries: Record<ArtifactQuery, string> = {
   artifactsOfMany: `SELECT * FROM task_artifacts WHERE task_id IN (SELECT value::bigint FROM jsonb_array_elements_text($ids::jsonb))
     ORDER BY task_id, seq`,
   artifactTaskIds: `SELECT DISTINCT task_id FROM task_artifacts
-    WHERE value = $q::text OR hash = $q::text OR value = $lower::text OR hash = $lower::text
+    WHERE task_id > $after::bigint AND (value = $q::text OR hash = $q::text OR value = $lower::text OR hash = $lower::text
       OR ($lo::text IS NOT NULL AND ((kind = 'commit' AND value COLLATE "C" >= $lo::text AND value COLLATE "C" < $hi::text)
-        OR (hash COLLATE "C" >= $lo::text AND hash COLLATE "C" < $hi::text)))
+        OR (hash COLLATE "C" >= $lo::text AND hash COLLATE "C" < $hi::text))))
     ORDER BY task_id LIMIT $limit::int`,
   artifactsDeleteTask: `DELETE FROM task_artifacts WHERE task_id = $id::bigint`,
 };

@@ -12,8 +12,8 @@ export const sqliteArtifactQueries: Record<ArtifactQuery, string> = {
   artifactsOfMany: `SELECT * FROM task_artifacts WHERE task_id IN (SELECT value FROM json_each($ids)) ORDER BY task_id, seq`,
   // Exact on the value or hash; with $lo, also a hex prefix [$lo, $hi) of a commit's sha or of a hash (both lower-case hex).
   artifactTaskIds: `SELECT DISTINCT task_id FROM task_artifacts
-    WHERE value = $q OR hash = $q OR value = $lower OR hash = $lower
-      OR ($lo IS NOT NULL AND ((kind = 'commit' AND value >= $lo AND value < $hi) OR (hash >= $lo AND hash < $hi)))
+    WHERE task_id > $after AND (value = $q OR hash = $q OR value = $lower OR hash = $lower
+      OR ($lo IS NOT NULL AND ((kind = 'commit' AND value >= $lo AND value < $hi) OR (hash >= $lo AND hash < $hi))))
     ORDER BY task_id LIMIT $limit`,
   artifactsDeleteTask: `DELETE FROM task_artifacts WHERE task_id = $id`,
 };
