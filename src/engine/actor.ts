@@ -19,19 +19,6 @@ export function actFor(tx: StoreTx, by: string | undefined): void {
   if (by !== undefined) actors.set(tx, by);
 }
 
-/**
- * A published event's actor and data: the caller's own, except that the
- * transaction's `by` is the actor when the caller named none, and otherwise
- * always its data.by, over any `by` the caller wrote there (a token cannot
- * publish an event that the audit reads as someone else's).
- */
-export function stampPublished(tx: StoreTx, actor: string | null, data: Record<string, unknown>): { actor: string | null; data: Record<string, unknown> } {
-  const by = actors.get(tx);
-  if (by === undefined) return { actor, data };
-  if (actor === null) return { actor: by, data: 'by' in data ? { ...data, by } : data };
-  return { actor, data: { ...data, by } };
-}
-
 /** An event's actor and data, with the transaction's `by` added where the event lacks it. */
 export function stamp(tx: StoreTx, actor: string | null, data: Record<string, unknown>): { actor: string | null; data: Record<string, unknown> } {
   const by = actors.get(tx);

@@ -3,7 +3,7 @@
 import type { BatonEvent, PublishOptions } from '../coordinator.ts';
 import { DEFAULT_LIST_LIMIT, EVENT_TYPE_PATTERN, MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StoreTx } from '../stores/store.ts';
-import { stamp, stampPublished } from './actor.ts';
+import { stamp } from './actor.ts';
 import { checkJson, invalid, requireInt, requireString, show } from './validate.ts';
 
 export interface EventRow {
@@ -75,9 +75,7 @@ export function checkPublish(event: PublishOptions): NewEvent {
   return { type, key, actor, data };
 }
 
-export async function publish(tx: StoreTx, event: NewEvent): Promise<BatonEvent> {
-  const { type, key } = event;
-  const { actor, data } = stampPublished(tx, event.actor, event.data);
+export async function publish(tx: StoreTx, { type, key, actor, data }: NewEvent): Promise<BatonEvent> {
   const { lastId: seq } = await tx.run('eventInsert', { now: tx.now, type, key, actor, data: JSON.stringify(data) });
   return { seq, at: tx.now, type, key, actor, data };
 }

@@ -16,7 +16,7 @@ import { scopeAllows, scopesGranting, type ScopedRoute } from '../protocol/token
 import { checkRequest, resultProblem } from '../protocol/validation.ts';
 import { collectStatus, type DaemonInfo } from '../project/status.ts';
 import { credentialOf, type AuthResult } from './auth.ts';
-import { nameActor } from '../protocol/admin-actor.ts';
+import { nameActor, refuseBatonTypes } from '../protocol/admin-actor.ts';
 import { projectAllowed, refuseProject, requireAdmin } from './project-access.ts';
 import { endWhenProjectCloses, homeOnly, projectOf, type ProjectContext, type ProjectRouter } from './request-project.ts';
 import { answerHealth, healthRoute, type HealthCheck } from './health.ts';
@@ -269,6 +269,7 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
     // After the body's check: a malformed body is the caller's mistake whoever sends it (400 before 403).
     if (name === 'projectCreate' || name === 'projectArchive') requireAdmin(who, `call ${name}`);
     if (operation.mutation && typeof body === 'object' && body !== null) nameActor(name, body as Record<string, unknown>, credentialOf(who));
+    if (name === 'publish') refuseBatonTypes(who, (body as { type: string }).type);
     trail.body = body;
     const idem = header(req, 'idempotency-key');
     if (idem !== undefined) {

@@ -114,8 +114,7 @@ async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void>
     await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).projectShow(home.name), /cannot reach project/);
     await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).projectShow('gamma'), /cannot reach project gamma/);
     // A token cannot publish an event the audit would read as someone else's.
-    const forged = await use(tcp(betaOnly.token, 'beta')).publish({ type: 'task.approved', actor: 'user:alice', data: { by: 'user:alice' } });
-    assert.equal(forged.data.by, `token:${betaOnly.id}`);
+    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).publish({ type: 'task.approved', actor: 'user:alice', data: { by: 'user:alice' } }), /cannot publish task\.approved: it is one of baton's own event types/);
   } finally {
     for (const c of clients) await c.close();
   }
