@@ -27,6 +27,8 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
  * as underscores) stays within the 63-character identifier limit.
  */
 export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** PROJECT_NAME_PATTERN in words, for messages and help. */
+export const PROJECT_NAME_RULE = '1 to 40 lowercase letters, digits and dashes, starting with a letter or digit';
 /** The header (and, for GET streams, the query parameter `project`) that names a request's project. */
 export const PROJECT_HEADER = 'x-baton-project';
 /** The project a store is given when no repository names one (no remote, no folder name fits). */

@@ -221,9 +221,16 @@ export function decimal(name: string, value: string | undefined, { positive = fa
 /** A JSON option, e.g. --payload '{"a":1}'. */
 export function jsonOption(name: string, value: string | undefined): unknown {
   if (value === undefined) return undefined;
+  const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  let parsed: unknown;
   try {
-    return JSON.parse(value) as unknown;
+    // A number past a double's range parses as Infinity, which JSON would then carry as null: refused, not changed.
+    parsed = JSON.parse(value, (_key, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error('a number is too large for JSON to carry');
+      return v;
+    });
   } catch (error) {
-    throw new UsageError(`${name} must be JSON, got ${JSON.stringify(value)} (${(error as Error).message})`);
+    throw new UsageError(`${name} must be JSON, got ${shown} (${(error as Error).message})`);
   }
+  return parsed;
 }

@@ -16,7 +16,7 @@ import { RemoteCoordinator } from '../client/remote.ts';
 import type { Coordinator } from '../coordinator.ts';
 import { openCoordinator as openEmbedded } from '../engine/open.ts';
 import { statePaths } from '../project/state-dir.ts';
-import { PROJECT_NAME_PATTERN } from '../limits.ts';
+import { PROJECT_NAME_PATTERN, PROJECT_NAME_RULE } from '../limits.ts';
 import { describeTarget } from '../stores/postgres/connection.ts';
 import { ExitCode, UsageError } from './command.ts';
 import { ensureStateDir, projectLocation } from './state-dir.ts';
@@ -51,7 +51,7 @@ export interface ConnectChoice {
 function projectOf(choice: ConnectChoice): { project?: string } {
   const project = choice.project ?? (process.env.BATON_PROJECT || undefined);
   if (project === undefined) return {};
-  if (!PROJECT_NAME_PATTERN.test(project)) throw new UsageError(`${choice.project === undefined ? 'BATON_PROJECT' : '--project'} must be 1 to 40 lowercase letters, digits and dashes, got ${JSON.stringify(project)}`);
+  if (!PROJECT_NAME_PATTERN.test(project)) throw new UsageError(`${choice.project === undefined ? 'BATON_PROJECT' : '--project'} must be ${PROJECT_NAME_RULE}, got ${JSON.stringify(project.length > 60 ? `${project.slice(0, 60)}...` : project)}`);
   return { project };
 }
 

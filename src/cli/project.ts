@@ -4,6 +4,7 @@
 // admin (an admin token, or this machine's user on the socket or with the key).
 import { RemoteCoordinator } from '../client/remote.ts';
 import type { Coordinator } from '../coordinator.ts';
+import { PROJECT_NAME_RULE } from '../limits.ts';
 import { checkProjectName } from '../project/project-name.ts';
 import type { ProjectInfo } from '../protocol/project-operations.ts';
 import { ExitCode, UsageError, parse, positionalArgs } from './command.ts';
@@ -45,7 +46,7 @@ reaches), when created, whether archived, and where its state is. A token scoped
     }
     positionalArgs(positionals, [], listUsage);
     return withDaemon(values, async (c) => {
-      const answer = await c.projectList();
+      const answer = await c.daemonOperation('projectList', {});
       if (values.json) {
         printJson(answer);
         return ExitCode.ok;
@@ -72,7 +73,7 @@ sessions, leases and tasks (by state) it holds. An unknown name is NOT_FOUND.
     }
     const name = nameArg(positionals, showUsage);
     return withDaemon(values, async (c) => {
-      const project = await c.projectShow(name);
+      const project = await c.daemonOperation('projectShow', { name });
       if (values.json) {
         printJson(project);
         return ExitCode.ok;
@@ -112,13 +113,13 @@ beside its default project. Requests reach it with the header x-baton-project: <
 this machine's user (the socket, or the state directory's key) or a token made with
 'baton auth token create --admin'; give others a token with --project <name>.
 
-  <name>   1 to 40 lowercase letters, digits and dashes, starting with a letter or digit
+  <name>   ${PROJECT_NAME_RULE}
 `,
       );
     }
     const name = nameArg(positionals, createUsage);
     return withDaemon(values, async (c) => {
-      const project = await c.projectCreate(name);
+      const project = await c.daemonOperation('projectCreate', { name });
       if (values.json) printJson(project);
       else process.stdout.write(`created project ${project.name} (${project.store})\n`);
       return ExitCode.ok;
@@ -143,7 +144,7 @@ still shows it, archived. Needs an admin, as 'baton project create' does.
     }
     const name = nameArg(positionals, archiveUsage);
     return withDaemon(values, async (c) => {
-      const project = await c.projectArchive(name);
+      const project = await c.daemonOperation('projectArchive', { name });
       if (values.json) printJson(project);
       else process.stdout.write(`archived project ${project.name}${project.archivedAt === null ? '' : ` at ${new Date(project.archivedAt).toISOString()}`}\n`);
       return ExitCode.ok;

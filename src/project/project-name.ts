@@ -12,13 +12,14 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { BatonError } from '../errors.ts';
-import { FALLBACK_PROJECT, PROJECT_NAME_PATTERN } from '../limits.ts';
+import { FALLBACK_PROJECT, PROJECT_NAME_PATTERN, PROJECT_NAME_RULE } from '../limits.ts';
 import { gitCommonDir, gitToplevel } from './state-dir.ts';
 
 /** The name as given, or INVALID_ARGUMENT naming it and the rule. */
 export function checkProjectName(name: unknown, what = 'project'): string {
   if (typeof name !== 'string' || !PROJECT_NAME_PATTERN.test(name)) {
-    throw new BatonError('INVALID_ARGUMENT', `${what} must be 1 to 40 lowercase letters, digits and dashes, starting with a letter or digit; got ${JSON.stringify(name) ?? String(name)}`, {
+    const shown = typeof name === 'string' && name.length > 60 ? `${name.slice(0, 60)}...` : name;
+    throw new BatonError('INVALID_ARGUMENT', `${what} must be ${PROJECT_NAME_RULE}; got ${JSON.stringify(shown) ?? String(shown)}`, {
       details: { project: typeof name === 'string' ? name.slice(0, 100) : null },
     });
   }

@@ -3,13 +3,13 @@
 // archiving need an admin credential; a list shows the projects the caller
 // may reach.
 import { z } from 'zod';
-import { PROJECT_NAME_PATTERN, TASK_STATES } from '../limits.ts';
+import { PROJECT_NAME_PATTERN, PROJECT_NAME_RULE, TASK_STATES } from '../limits.ts';
 import { mutation } from '../schema/fields.ts';
 
 const name = z
   .string()
-  .regex(PROJECT_NAME_PATTERN, { error: (issue) => `must be 1 to 40 lowercase letters, digits and dashes, got ${JSON.stringify(issue.input)}` })
-  .describe('A project name: 1 to 40 lowercase letters, digits and dashes.');
+  .regex(PROJECT_NAME_PATTERN, { error: (issue) => `must be ${PROJECT_NAME_RULE}, got ${JSON.stringify(issue.input)}` })
+  .describe(`A project name: ${PROJECT_NAME_RULE}.`);
 
 export const projectListBody = z.strictObject({});
 export const projectNameBody = z.strictObject({ name });

@@ -124,7 +124,7 @@ export class Projects {
   /** The project a request names (undefined: the home project), opened if it is not yet. */
   async scope(name: string | undefined): Promise<ProjectScope> {
     if (name === undefined || name === this.homeName) return this.home;
-    checkProjectName(name, `the ${PROJECT_HEADER} header`);
+    checkProjectName(name, `the project (the ${PROJECT_HEADER} header, or ?project=)`);
     if (this.#archived.has(name)) throw archivedError(name);
     let opening = this.#open.get(name);
     if (opening === undefined) {

@@ -73,6 +73,8 @@ describe('baton engine commands', { concurrency: true }, () => {
       [['lease', 'acquire', 'k', '--timeout', 'soon'], /--timeout .*"soon"/],
       [['task', 'add', 'x', '--priority', 'abc'], /^baton: --priority must be a whole number from -1000000 to 1000000, got "abc" \[INVALID_ARGUMENT\]\n$/],
       [['task', 'add', 'x', '--payload', '{nope'], /--payload must be JSON, got "\{nope"/],
+      // Past a double's range JSON.parse makes Infinity, which would be stored as null: refused instead, the value cut short.
+      [['task', 'add', 'x', '--payload', `{"n":1${'0'.repeat(400)}}`], /--payload must be JSON, got "\{\\"n\\":10+\.\.\." \(a number is too large for JSON to carry\)/],
       [['task', 'add', 'x', '--depends-on', '1,two'], /--depends-on .*"1,two"/],
       [['task', 'add', 'x', '--run-at', 'someday'], /--run-at .*"someday"/],
       [['task', 'claim', '--n', '0'], /--n .*"0"/],

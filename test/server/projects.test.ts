@@ -42,12 +42,12 @@ async function workIn(client: RemoteCoordinator, agent: string): Promise<{ token
 
 async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void> {
   const local = daemon.client();
-  const made = await local.projectCreate('beta');
+  const made = await local.daemonOperation('projectCreate', { name: 'beta' });
   assert.equal(made.name, 'beta');
   assert.equal(made.home, false);
-  await refusedWith('CONFLICT', () => local.projectCreate('beta'), /project "beta" exists already/);
-  await refusedWith('INVALID_ARGUMENT', () => local.projectCreate('Bad_Name'), /"Bad_Name"/);
-  const { projects } = await local.projectList();
+  await refusedWith('CONFLICT', () => local.daemonOperation('projectCreate', { name: 'beta' }), /project "beta" exists already/);
+  await refusedWith('INVALID_ARGUMENT', () => local.daemonOperation('projectCreate', { name: 'Bad_Name' }), /"Bad_Name"/);
+  const { projects } = await local.daemonOperation('projectList', {});
   const home = projects.find((p) => p.home)!;
   assert.deepEqual(projects.map((p) => p.name).sort(), [home.name, 'beta'].sort());
 
@@ -68,7 +68,7 @@ async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void>
     assert.ok(!events.some((e) => JSON.stringify(e).includes(other)), `no event of ${other} in ${agent}'s project`);
   }
   // A task id of one project is not the other's task: each store numbers its own.
-  const shown = await local.projectShow('beta');
+  const shown = await local.daemonOperation('projectShow', { name: 'beta' });
   assert.equal(shown.leases, 1);
   assert.equal(shown.sessions, 1);
 
@@ -89,16 +89,16 @@ async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void>
     assert.equal((await use(tcp(plain.token)).listLeases())[0]!.owner, 'ann');
     // A project the principal cannot reach is refused the same whether it exists or not.
     await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'nosuch')).listLeases(), /cannot reach project nosuch/);
-    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).projectCreate('gamma'), /not an admin token/);
-    assert.deepEqual((await use(tcp(betaOnly.token, 'beta')).projectList()).projects.map((p) => p.name), ['beta']);
+    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).daemonOperation('projectCreate', { name: 'gamma' }), /not an admin token/);
+    assert.deepEqual((await use(tcp(betaOnly.token, 'beta')).daemonOperation('projectList', {})).projects.map((p) => p.name), ['beta']);
     // The admin sees and reaches both.
-    const adminList = await use(tcp(admin.token)).projectList();
+    const adminList = await use(tcp(admin.token)).daemonOperation('projectList', {});
     assert.deepEqual(adminList.projects.map((p) => p.name).sort(), [home.name, 'beta'].sort());
     assert.equal((await use(tcp(admin.token, 'beta')).listLeases())[0]!.owner, 'bob');
     assert.equal((await use(tcp(admin.token, home.name)).listLeases())[0]!.owner, 'ann');
     await refusedWith('NOT_FOUND', () => use(tcp(admin.token, 'nosuch')).listLeases(), /no project "nosuch" on this daemon/);
     // Creating is an admin's, recorded in the default project's events with the credential that asked.
-    await use(tcp(admin.token)).projectCreate('gamma');
+    await use(tcp(admin.token)).daemonOperation('projectCreate', { name: 'gamma' });
     const created = (await local.events({ types: ['project.'], after: 0 })).filter((e) => e.type === 'project.created');
     assert.deepEqual(created.map((e) => [e.data.name, e.actor]), [['beta', null], ['gamma', `token:${admin.id}`]]);
     // What belongs to the default project (its dashboard, its metrics, another project's details) stays out of a scoped token's reach.
@@ -111,8 +111,8 @@ async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void>
     assert.deepEqual(await raw('/v1/ui/sign-out', 'POST', 'beta'), { status: 400, code: 'INVALID_ARGUMENT' });
     assert.deepEqual((await raw('/metrics', 'GET', 'beta')).status, 400);
     assert.deepEqual((await raw('/metrics', 'GET')).status, 403);
-    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).projectShow(home.name), /cannot reach project/);
-    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).projectShow('gamma'), /cannot reach project gamma/);
+    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).daemonOperation('projectShow', { name: home.name }), /cannot reach project/);
+    await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).daemonOperation('projectShow', { name: 'gamma' }), /cannot reach project gamma/);
     // A token cannot publish an event the audit would read as someone else's.
     await refusedWith('PERMISSION_DENIED', () => use(tcp(betaOnly.token, 'beta')).publish({ type: 'task.approved', actor: 'user:alice', data: { by: 'user:alice' } }), /cannot publish task\.approved: it is one of baton's own event types/);
   } finally {
@@ -120,7 +120,7 @@ async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void>
   }
 
   // Archived: its requests are refused, its state kept; the home project cannot be archived.
-  await refusedWith('INVALID_ARGUMENT', () => local.projectArchive(home.name), /home project: it cannot be archived/);
+  await refusedWith('INVALID_ARGUMENT', () => local.daemonOperation('projectArchive', { name: home.name }), /home project: it cannot be archived/);
   // In flight when it is archived: a wait for a lease, and an event stream. The wait ends NOT_FOUND (archived), the stream ends.
   const waiting = daemon.client({ project: 'beta' }).acquire('path:src/app.ts', { owner: 'late', ttlMs: 1000, timeoutMs: 60_000 }).then(
     () => assert.fail('the wait in an archived project returned a lease'),
@@ -132,7 +132,7 @@ async function isolation(daemon: RunningDaemon, stateDir: string): Promise<void>
   assert.equal(stream.statusCode, 200);
   const streamEnded = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve).resume());
   await delay(300);
-  const archived = await local.projectArchive('beta');
+  const archived = await local.daemonOperation('projectArchive', { name: 'beta' });
   assert.ok(archived.archivedAt !== null);
   await refusedWith('NOT_FOUND', () => waiting.then((error) => Promise.reject(error)), /project "beta" is archived/);
   await streamEnded;
@@ -165,7 +165,7 @@ test('the CLI works in the project --project or BATON_PROJECT names, and refuses
     assert.deepEqual(await titles(['--project', 'docs']), ['write the guide']);
     assert.deepEqual(await titles([], { BATON_PROJECT: 'docs' }), ['write the guide']);
     assert.deepEqual(await titles([]), ['fix the build']);
-    refused(await baton(['task', 'list', '--project', 'Docs!'], { cwd: dir, env }), 2, /--project must be 1 to 40 lowercase letters, digits and dashes, got "Docs!"/);
+    refused(await baton(['task', 'list', '--project', 'Docs!'], { cwd: dir, env }), 2, /--project must be 1 to 40 lowercase letters, digits and dashes, starting with a letter or digit, got "Docs!"/);
     refused(await baton(['task', 'list', '--project', 'nosuch'], { cwd: dir, env }), 1, /no project "nosuch" on this daemon; baton project list shows those you reach/);
     refused(await baton(['task', 'list', '--project', 'docs'], { cwd: dir, env: { ...env, BATON_NO_DAEMON: '1' } }), 2, /project docs needs the daemon/);
   } finally {
