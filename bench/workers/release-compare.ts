@@ -56,9 +56,8 @@ async function checkProject(): Promise<string> {
   const home = await open(undefined);
   try {
     // A project exists once an admin makes it (the socket's user is one); a daemon without projects has no projectCreate.
-    const create = (home as unknown as { projectCreate?: (name: string) => Promise<unknown> }).projectCreate;
-    if (typeof create !== 'function') return 'off (this client has no projectCreate)';
-    await create.call(home, project);
+    // A version without projects answers the operation with an error, caught below: the rows then say projects are off.
+    await (home as unknown as { daemonOperation(name: string, body: object): Promise<unknown> }).daemonOperation('projectCreate', { name: project });
     const key = `${QUEUE}/project-probe`;
     const lease = await c.acquire(key, { owner: 'bench', timeoutMs: 0 });
     const seenHome = (await home.listLeases({ prefix: key })).length;

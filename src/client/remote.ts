@@ -24,7 +24,6 @@ import { runWithLease } from '../lease-scope.ts';
 import type { DaemonOperations, FileResult } from '../protocol/daemon-operations.ts';
 import { operations, type Args, type OperationName, type Result } from '../protocol/operations.ts';
 import type { ProjectStatus } from '../project/status.ts';
-import type { ProjectInfo } from '../protocol/project-operations.ts';
 import { openStream, type StreamHandle } from './event-stream.ts';
 import type { Endpoint } from './endpoint.ts';
 import { newIdempotencyKey } from './idempotency-key.ts';
@@ -416,21 +415,7 @@ export class RemoteCoordinator implements Coordinator {
     return (await this.#transport.request(DASHBOARD_LINK_PATH, { method: 'POST', body, timeoutMs: this.#requestTimeoutMs, retryForMs: this.#retryForMs })) as DashboardLink;
   }
 
-  // --- the daemon's projects (docs/projects.md) ---------------------------------
-  projectList(): Promise<{ projects: ProjectInfo[] }> {
-    return this.daemonOperation('projectList', {});
-  }
-  projectShow(name: string): Promise<Result<'projectShow'>> {
-    return this.daemonOperation('projectShow', { name });
-  }
-  projectCreate(name: string, options: Mutation = {}): Promise<ProjectInfo> {
-    return this.daemonOperation('projectCreate', { ...options, name });
-  }
-  projectArchive(name: string, options: Mutation = {}): Promise<ProjectInfo> {
-    return this.daemonOperation('projectArchive', { ...options, name });
-  }
-
-  /** One of the daemon's own operations by name, its body as it travels: what has no method here (webhooks: `baton webhook`). */
+  /** One of the daemon's own operations by name, its body as it travels: what has no method here (webhooks: `baton webhook`; projects: `baton project`). */
   daemonOperation<K extends keyof DaemonOperations>(name: K, body: Args<K>[0]): Promise<Result<K>> {
     return this.#call(name, [body] as Args<K>);
   }

@@ -233,8 +233,8 @@ test('over TCP: a token scoped to alpha works in alpha and is refused in beta an
   const reach = new RegExp(`^token:${scoped.id} is scoped to project\\(s\\) alpha: it cannot reach project `);
   await assert.rejects(client(scoped.token, 'beta').addTask({ title: 'same title' }), deniedWith(new RegExp(reach.source + 'beta$'), { principal: `token:${scoped.id}`, project: 'beta', projects: ['alpha'], status: 403 }));
   await assert.rejects(client(scoped.token).listTasks(), deniedWith(reach), 'the default project is not among its projects');
-  assert.deepEqual((await client(scoped.token, 'alpha').projectList()).projects.map((p) => p.name), ['alpha'], 'it lists only what it reaches');
-  await assert.rejects(client(scoped.token, 'alpha').projectCreate('gamma'), deniedWith(new RegExp(`^token:${scoped.id} is not an admin token: it cannot `)));
+  assert.deepEqual((await client(scoped.token, 'alpha').daemonOperation('projectList', {})).projects.map((p) => p.name), ['alpha'], 'it lists only what it reaches');
+  await assert.rejects(client(scoped.token, 'alpha').daemonOperation('projectCreate', { name: 'gamma' }), deniedWith(new RegExp(`^token:${scoped.id} is not an admin token: it cannot `)));
 
   // A token from before projects: the default project, nothing else.
   assert.equal((await client(plain.token).addTask({ title: 'same title' })).title, 'same title');
@@ -245,8 +245,8 @@ test('over TCP: a token scoped to alpha works in alpha and is refused in beta an
   assert.deepEqual(await titles('alpha'), ['same title']);
   assert.deepEqual(await titles('beta'), []);
   assert.deepEqual(await titles(), ['same title']);
-  assert.equal((await client(admin.token).projectCreate('gamma')).name, 'gamma');
-  const all = (await client(admin.token).projectList()).projects;
+  assert.equal((await client(admin.token).daemonOperation('projectCreate', { name: 'gamma' })).name, 'gamma');
+  const all = (await client(admin.token).daemonOperation('projectList', {})).projects;
   assert.deepEqual(all.filter((p) => !p.home).map((p) => p.name).sort(), ['alpha', 'beta', 'gamma']);
   assert.equal(all.filter((p) => p.home).length, 1);
 });

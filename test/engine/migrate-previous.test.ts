@@ -73,7 +73,7 @@ async function upgradesInPlace(stateDir: string, cwd: string, args: string[], wr
     const kept = events.filter((e) => written.eventSeqs.includes(e.seq));
     assert.deepEqual(kept.map((e) => e.type), written.eventTypes, 'every event is still there, in order');
     // The store's data is the default project's, named after the repository; asking for it by name is the same.
-    const { projects } = await c.projectList();
+    const { projects } = await c.daemonOperation('projectList', {});
     assert.deepEqual(projects.map((p) => [p.name, p.home]), [['acme-shop', true]]);
     assert.match(projects[0]!.derivedFrom ?? '', /^origin git@github.com:acme\/shop.git$/);
     const byName = daemon.client({ project: 'acme-shop' });
