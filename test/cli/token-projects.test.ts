@@ -178,9 +178,7 @@ test('baton auth token create --project/--admin and list; bad names refused befo
   assert.deepEqual(await bearer(new Authenticator({ stateDir: home }), scoped.token), { principal: `token:${scoped.id}`, projects: ['alpha', 'beta'] });
 });
 
-const hasProjects = typeof (RemoteCoordinator.prototype as unknown as Record<string, unknown>).projectList === 'function';
-
-test('baton project create, list, show, archive through a real daemon', { skip: hasProjects ? false : 'the client has no projectList yet' }, async (t) => {
+test('baton project create, list, show, archive through a real daemon', async (t) => {
   const root = tempDir(t, 'baton-project-cli-');
   const home = join(root, 'state');
   const env = { BATON_HOME: home, BATON_NO_DAEMON: '' };
@@ -209,7 +207,7 @@ test('baton project create, list, show, archive through a real daemon', { skip: 
   assert.notEqual(after.projects.find((p) => p.name === 'alpha')?.archivedAt ?? null, null, 'archived, still listed');
 });
 
-test('over TCP: a token scoped to alpha works in alpha and is refused in beta and the default project; an admin token reaches all', { skip: hasProjects ? false : 'the client has no projectList yet' }, async (t) => {
+test('over TCP: a token scoped to alpha works in alpha and is refused in beta and the default project; an admin token reaches all', async (t) => {
   const root = tempDir(t, 'baton-project-tcp-');
   const home = join(root, 'state');
   const env = { BATON_HOME: home, BATON_NO_DAEMON: '' };
